@@ -1,0 +1,38 @@
+# civicam — the two commands every developer needs are `make demo` and `make test`.
+GO ?= go
+BIN := bin/civicam
+
+.PHONY: demo test build vet unit fuzz bench bench-spatial bench-trace bench-import clean
+
+build:
+	$(GO) build -o $(BIN) .
+
+## demo: run civicam on its embedded default (SQLite + local disk + simulated cameras)
+demo: build
+	./$(BIN) demo --data ./civicam-demo
+
+## test: every test, on SQLite and on a throw-away PostgreSQL 15
+test:
+	bash scripts/install-deps.sh
+	$(GO) vet ./...
+	bash scripts/with-postgres.sh $(GO) test -race -count=1 -timeout 25m ./...
+
+## fuzz: a longer run of every fuzz target (the normal test run replays their corpora only)
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./internal/policy
+	$(GO) test -run '^$$' -fuzz FuzzParseCSV -fuzztime 60s ./internal/registry
+
+## bench: the performance figures quoted in issues and closing notes
+bench: bench-spatial bench-trace bench-import
+
+bench-spatial:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/spatial
+
+bench-trace:
+	bash scripts/with-postgres.sh $(GO) test -run '^$$' -bench . -benchtime 2s ./internal/trace ./internal/store
+
+bench-import:
+	bash scripts/with-postgres.sh $(GO) test -run '^$$' -bench BenchmarkImport -benchtime 1x ./internal/registry
+
+clean:
+	rm -rf bin civicam-demo

@@ -1,0 +1,220 @@
+// Package app builds civicam's components from the configuration, runs them together and shuts
+// them down in order. Nothing imports it but the command line.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"civicam/internal/auth"
+	"civicam/internal/config"
+	"civicam/internal/httpapi"
+	"civicam/internal/policy"
+	"civicam/internal/registry"
+	"civicam/internal/store"
+	"civicam/internal/trace"
+)
+
+// Core is what every civicam process needs, the server and the administrative commands alike:
+// the store, the policy pack, the trail and the registry.
+type Core struct {
+	Config   config.Config
+	Log      *slog.Logger
+	DB       *store.DB
+	Pack     *policy.Pack
+	Trail    *trace.Log
+	Registry *registry.Service
+	Now      func() time.Time
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	runErr error
+}
+
+// NewLogger builds the process's logger from the configuration.
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// OpenCore opens the store, loads the policy pack and starts the trail. Close stops them.
+func OpenCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*Core, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	pack, err := loadPack(cfg.Policy)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, store.Config{SQLitePath: cfg.SQLitePath(), PostgresDSN: cfg.PostgresDSN})
+	if err != nil {
+		return nil, err
+	}
+	key, err := trace.LoadOrCreateKey(filepath.Join(cfg.Data, "trace.key"), cfg.Trace.Origin)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("trace key: %w", err)
+	}
+	c := &Core{Config: cfg, Log: log, DB: db, Pack: pack, Now: time.Now}
+	c.Trail = trace.New(trace.Config{
+		CheckpointEvery:    int64(cfg.Trace.CheckpointEvery),
+		CheckpointInterval: cfg.Trace.CheckpointInterval.D(),
+	}, trace.Deps{Store: db, Key: key, Logger: log.With("component", "trace")})
+	runCtx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		if err := c.Trail.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("trace log stopped", "err", err)
+			c.runErr = err
+		}
+	}()
+	c.Registry = registry.New(registry.Deps{Repo: db, Pack: pack, Tracer: Trail{c.Trail}, Logger: log.With("component", "registry")})
+	if err := c.Registry.Load(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Close stops the trail (after it has written what it acknowledged) and closes the store.
+func (c *Core) Close() error {
+	c.cancel()
+	c.wg.Wait()
+	return errors.Join(c.runErr, c.DB.Close())
+}
+
+func loadPack(path string) (*policy.Pack, error) {
+	if path == "" {
+		p, err := policy.Default()
+		if err != nil {
+			return nil, fmt.Errorf("embedded policy pack: %w", err)
+		}
+		return p, nil
+	}
+	p, err := policy.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("policy pack: %w", err)
+	}
+	return p, nil
+}
+
+// Trail adapts the trace log to the registry's and the API's Tracer: it adds who is acting,
+// taken from the request's context.
+type Trail struct{ Log *trace.Log }
+
+// Record appends one entry and returns once it is durable.
+func (t Trail) Record(ctx context.Context, r registry.TraceRecord) error {
+	a, _ := auth.ActorFrom(ctx)
+	_, err := t.Log.Append(ctx, trace.Entry{
+		Actor: trace.Actor{UserID: a.UserID, Username: a.Username, Role: string(a.Role),
+			OrganisationID: a.OrganisationID, ClientAddr: a.ClientAddr},
+		Action:    trace.Action(r.Action),
+		CameraIDs: r.CameraIDs,
+		From:      r.From,
+		To:        r.To,
+		Reference: r.Reference,
+		Purpose:   r.Purpose,
+		Outcome:   trace.Outcome(r.Outcome),
+		Reason:    r.Reason,
+	})
+	return err
+}
+
+// Server is the running civicam server: the core plus the HTTP face.
+type Server struct {
+	core    *Core
+	api     *httpapi.Server
+	handler http.Handler
+	ln      net.Listener
+}
+
+// NewServer builds the server on an opened core and binds its listener, so that the caller
+// can print the address before Run.
+func NewServer(core *Core) (*Server, error) {
+	cfg := core.Config
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	throttle := auth.NewThrottle(auth.ThrottleConfig{UserFailures: cfg.LoginMaxFailures, IPFailures: 4 * cfg.LoginMaxFailures, Window: cfg.LoginWindow.D()}, time.Now)
+	api, err := httpapi.New(httpapi.Config{SessionTTL: cfg.SessionTTL.D()}, httpapi.Deps{
+		Store: core.DB, Registry: core.Registry, Tracer: Trail{core.Trail}, Trail: core.Trail,
+		Throttle: throttle, Metrics: reg, Logger: core.Log.With("component", "api"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", api.Handler())
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := core.DB.SQL().PingContext(r.Context()); err != nil {
+			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", cfg.Listen, err)
+	}
+	return &Server{core: core, api: api, handler: securityHeaders(mux), ln: ln}, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Run serves until ctx ends, then shuts down gracefully: in-flight requests get a few seconds
+// to finish.
+func (s *Server) Run(ctx context.Context) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.core.Log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(s.ln) }()
+	s.core.Log.Info("serving", "addr", "http://"+s.Addr())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := srv.Shutdown(shutdownCtx)
+	<-errc
+	return err
+}
+
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "same-origin")
+		w.Header().Set("X-Frame-Options", "DENY")
+		h.ServeHTTP(w, r)
+	})
+}

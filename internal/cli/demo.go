@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"civicam/internal/app"
+	"civicam/internal/httpapi"
+	"civicam/internal/registry"
+	"civicam/internal/simcam"
+)
+
+// demo runs civicam on its embedded default with simulated cameras: a new user sees a working
+// platform at once. It is idempotent: a second run reuses the data directory.
+func demo(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet(e, "demo")
+	var cf coreFlags
+	cf.register(fs)
+	listen := fs.String("listen", "127.0.0.1:8080", "HTTP listen address")
+	rtsp := fs.String("rtsp", "127.0.0.1:8554", "RTSP address of the simulated cameras")
+	count := fs.Int("cameras", 6, "number of simulated cameras")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if cf.data == "" {
+		cf.data = "./civicam-demo"
+	}
+	cfg, err := cf.load(e)
+	if err != nil {
+		return err
+	}
+	cfg.Listen = *listen
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	sim := simcam.New(simcam.Config{Listen: *rtsp, Count: *count}, app.NewLogger(cfg, e.stderr).With("component", "simcam"))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var simErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if simErr = sim.Run(ctx); simErr != nil && !errors.Is(simErr, context.Canceled) {
+			cancel()
+		}
+	}()
+	defer wg.Wait()
+	select {
+	case <-sim.Ready():
+	case <-ctx.Done():
+		wg.Wait()
+		return fmt.Errorf("simulated cameras: %w", simErr)
+	}
+
+	log := app.NewLogger(cfg, e.stderr)
+	core, err := app.OpenCore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer core.Close()
+	password, err := seedDemo(consoleActor(ctx), core, sim, *count)
+	if err != nil {
+		return err
+	}
+	srv, err := app.NewServer(core)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\ncivicam demo is running: open http://%s/\n", srv.Addr())
+	if password != "" {
+		fmt.Fprintf(e.stdout, "  log in as  admin / %s   (shown once; stored only as a hash)\n", password)
+	} else {
+		fmt.Fprintf(e.stdout, "  log in as the admin created on the first run (data in %s)\n", cfg.Data)
+	}
+	fmt.Fprintf(e.stdout, "  %d simulated cameras at %s … %s\n", *count, sim.URL(1), sim.URL(*count))
+	fmt.Fprintf(e.stdout, "  API: http://%s/api/v1/openapi.json   trail checkpoint: http://%s/api/v1/trace/checkpoint\n", srv.Addr(), srv.Addr())
+	fmt.Fprintln(e.stdout, "  Ctrl-C stops it.")
+	return srv.Run(ctx)
+}
+
+// demoPlaces spread the simulated cameras over central Zhuzhou, in categories that show the
+// policy at work: key areas, a private hotel lobby without a sign, a government camera not yet
+// networked.
+var demoPlaces = []struct {
+	name, category, investment, address string
+	lat, lon, bearing                   float64
+	networked, sign                     bool
+}{
+	{"Shennong Square north", "public_square", "government", "神农城广场", 27.8337, 113.1455, 180, true, true},
+	{"Zhuzhou Railway Station east exit", "transport_hub", "government", "株洲站东出口", 27.8578, 113.1565, 90, true, true},
+	{"Jianshe Rd / Xinhua Rd", "road_intersection", "government", "建设路与新华路交叉口", 27.8452, 113.1421, 45, true, true},
+	{"No. 2 Middle School gate", "school_perimeter", "government", "株洲市第二中学门口", 27.8399, 113.1510, 270, true, true},
+	{"Xiangjiang Hotel lobby", "hotel_lobby", "private", "湘江宾馆大堂", 27.8311, 113.1389, 0, false, false},
+	{"Central Hospital entrance", "hospital", "government", "市中心医院入口", 27.8470, 113.1604, 135, false, true},
+}
+
+func seedDemo(ctx context.Context, core *app.Core, sim *simcam.Server, count int) (string, error) {
+	password := ""
+	if n, err := core.DB.CountUsers(ctx); err != nil {
+		return "", err
+	} else if n == 0 {
+		b := make([]byte, 10)
+		rand.Read(b)
+		password = strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+		if _, err := httpapi.CreateUser(ctx, core.Registry, core.DB, app.Trail{Log: core.Trail}, "admin", password, "admin", "", core.Now); err != nil {
+			return "", fmt.Errorf("demo admin: %w", err)
+		}
+	}
+	orgs, err := core.Registry.Organisations(ctx)
+	if err != nil {
+		return "", err
+	}
+	if len(orgs) > 0 {
+		return password, nil // seeded on an earlier run
+	}
+	psb := &registry.Organisation{Name: "Zhuzhou Public Security Bureau (demo)", Kind: registry.KindDepartment, DepartmentType: "public_security"}
+	hotel := &registry.Organisation{Name: "Xiangjiang Hotel (demo)", Kind: registry.KindEstablishment, EstablishmentType: "hotel"}
+	for _, o := range []*registry.Organisation{psb, hotel} {
+		if err := core.Registry.CreateOrganisation(ctx, o); err != nil {
+			return "", err
+		}
+	}
+	all := registry.Scope{All: true}
+	for i := 0; i < count; i++ {
+		p := demoPlaces[i%len(demoPlaces)]
+		org := psb.ID
+		if p.investment == "private" {
+			org = hotel.ID
+		}
+		name := p.name
+		if i >= len(demoPlaces) {
+			name = fmt.Sprintf("%s #%d", p.name, i/len(demoPlaces)+1)
+		}
+		lat, lon := p.lat+float64(i/len(demoPlaces))*0.001, p.lon
+		active := "active"
+		in := &registry.CameraInput{
+			Name: &name, OrganisationID: &org, Investment: &p.investment, Lat: &lat, Lon: &lon, Address: &p.address,
+			PlaceCategory: &p.category, Bearing: &p.bearing, FOVAngle: ptr(70.0), RangeM: ptr(60.0),
+			SourceURL: ptr(sim.URL(i + 1)), Networked: &p.networked, InterfaceReserved: ptr(true),
+			SignInstalled: &p.sign, Status: &active,
+		}
+		if _, err := core.Registry.CreateCamera(ctx, all, in); err != nil {
+			return "", fmt.Errorf("demo camera %q: %w", name, err)
+		}
+	}
+	// The policy at work: a camera in a hotel guest room is refused, with its reason, in the trail.
+	room := "hotel_guest_room"
+	_, err = core.Registry.CreateCamera(ctx, all, &registry.CameraInput{Name: ptr("Room 1203"), OrganisationID: &hotel.ID,
+		Investment: ptr("private"), Lat: ptr(27.8311), Lon: ptr(113.1389), PlaceCategory: &room})
+	var pe *registry.PolicyError
+	if !errors.As(err, &pe) {
+		return "", fmt.Errorf("demo: a guest-room camera should be refused, got %v", err)
+	}
+	return password, nil
+}
+
+func ptr[T any](v T) *T { return &v }

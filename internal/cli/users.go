@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"civicam/internal/app"
+	"civicam/internal/httpapi"
+	"civicam/internal/registry"
+)
+
+func userAdd(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet(e, "user add")
+	var cf coreFlags
+	cf.register(fs)
+	username := fs.String("username", "", "the new user's name")
+	role := fs.String("role", "", "admin, operator, owner, reviewer, auditor or applicant")
+	org := fs.String("org", "", "the organisation id (operators and owners)")
+	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *username == "" || *role == "" {
+		return usageError{"--username and --role are required"}
+	}
+	if !*pwStdin {
+		return usageError{"--password-stdin is required: passwords are never taken from the command line"}
+	}
+	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return errors.New("no password on standard input")
+	}
+	password := strings.TrimRight(line, "\r\n")
+	cfg, err := cf.load(e)
+	if err != nil {
+		return err
+	}
+	core, actx, err := openCore(ctx, e, cfg)
+	if err != nil {
+		return err
+	}
+	defer core.Close()
+	u, err := httpapi.CreateUser(actx, core.Registry, core.DB, app.Trail{Log: core.Trail}, *username, password, *role, *org, core.Now)
+	if err != nil {
+		return friendly(err)
+	}
+	fmt.Fprintf(e.stdout, "user %s (%s) created with id %s\n", u.Username, u.Role, u.ID)
+	return nil
+}
+
+func orgAdd(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet(e, "org add")
+	var cf coreFlags
+	cf.register(fs)
+	var o registry.Organisation
+	fs.StringVar(&o.Name, "name", "", "the organisation's name")
+	fs.StringVar(&o.Kind, "kind", "", "department, enterprise or establishment")
+	fs.StringVar(&o.DepartmentType, "department-type", "", "for departments: "+strings.Join(registry.DepartmentTypes, ", "))
+	fs.StringVar(&o.EstablishmentType, "establishment-type", "", "for establishments: "+strings.Join(registry.EstablishmentTypes, ", "))
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := cf.load(e)
+	if err != nil {
+		return err
+	}
+	core, actx, err := openCore(ctx, e, cfg)
+	if err != nil {
+		return err
+	}
+	defer core.Close()
+	if err := core.Registry.CreateOrganisation(actx, &o); err != nil {
+		return friendly(err)
+	}
+	fmt.Fprintln(e.stdout, o.ID)
+	return nil
+}
+
+// friendly turns validation errors into the same words the API uses.
+func friendly(err error) error {
+	var inv *registry.InvalidError
+	var pe *registry.PolicyError
+	switch {
+	case errors.As(err, &inv):
+		return fmt.Errorf("invalid %s", inv.Error())
+	case errors.As(err, &pe):
+		return fmt.Errorf("refused by policy: %s", pe.Error())
+	}
+	return err
+}

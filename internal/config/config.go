@@ -1,0 +1,194 @@
+// Package config holds civicam's configuration: the defaults, the optional YAML file, the
+// CIVICAM_* environment overrides, and validation. Precedence, lowest first: defaults, file,
+// environment, command-line flags (applied by the caller).
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration. Every key is documented in civicam.example.yaml.
+type Config struct {
+	// Data is the directory holding the SQLite database, keys and recordings.
+	Data string `yaml:"data"`
+	// Listen is the HTTP address.
+	Listen string `yaml:"listen"`
+	// PostgresDSN chooses PostgreSQL instead of the embedded SQLite database.
+	PostgresDSN string `yaml:"postgres_dsn"`
+	// Policy is a policy pack file; empty means the embedded Zhuzhou pack.
+	Policy string `yaml:"policy"`
+	// LogLevel is debug, info, warn or error; LogFormat is text or json.
+	LogLevel  string `yaml:"log_level"`
+	LogFormat string `yaml:"log_format"`
+	// SessionTTL is how long a login lasts.
+	SessionTTL Duration `yaml:"session_ttl"`
+	// Trace configures the access trail's checkpoints.
+	Trace TraceConfig `yaml:"trace"`
+	// Login throttling of repeated failures.
+	LoginMaxFailures int      `yaml:"login_max_failures"`
+	LoginWindow      Duration `yaml:"login_window"`
+}
+
+// TraceConfig configures the trail.
+type TraceConfig struct {
+	// Origin names this platform's log in its checkpoints; defaults to "civicam.local/trace".
+	Origin string `yaml:"origin"`
+	// CheckpointEvery signs a checkpoint after this many new entries.
+	CheckpointEvery int `yaml:"checkpoint_every"`
+	// CheckpointInterval signs a checkpoint at least this often when entries were added.
+	CheckpointInterval Duration `yaml:"checkpoint_interval"`
+}
+
+// Duration is a time.Duration written as "90s" or "24h" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration like 90s or 24h", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Default returns the configuration of the embedded default: SQLite and local disk in
+// ./civicam-data, served on loopback.
+func Default() Config {
+	return Config{
+		Data:             "./civicam-data",
+		Listen:           "127.0.0.1:8080",
+		LogLevel:         "info",
+		LogFormat:        "text",
+		SessionTTL:       Duration(12 * time.Hour),
+		LoginMaxFailures: 5,
+		LoginWindow:      Duration(15 * time.Minute),
+		Trace: TraceConfig{
+			Origin:             "civicam.local/trace",
+			CheckpointEvery:    1000,
+			CheckpointInterval: Duration(10 * time.Second),
+		},
+	}
+}
+
+// Load returns the defaults overlaid with the file at path (if not empty) and the environment.
+func Load(path string, getenv func(string) string) (Config, error) {
+	c := Default()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("read config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		// An empty file is io.EOF: all defaults.
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+			return c, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := c.applyEnv(getenv); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func (c *Config) applyEnv(getenv func(string) string) error {
+	str := map[string]*string{
+		"CIVICAM_DATA":         &c.Data,
+		"CIVICAM_LISTEN":       &c.Listen,
+		"CIVICAM_POSTGRES_DSN": &c.PostgresDSN,
+		"CIVICAM_POLICY":       &c.Policy,
+		"CIVICAM_LOG_LEVEL":    &c.LogLevel,
+		"CIVICAM_LOG_FORMAT":   &c.LogFormat,
+		"CIVICAM_TRACE_ORIGIN": &c.Trace.Origin,
+	}
+	for k, p := range str {
+		if v := getenv(k); v != "" {
+			*p = v
+		}
+	}
+	durs := map[string]*Duration{
+		"CIVICAM_SESSION_TTL":               &c.SessionTTL,
+		"CIVICAM_TRACE_CHECKPOINT_INTERVAL": &c.Trace.CheckpointInterval,
+		"CIVICAM_LOGIN_WINDOW":              &c.LoginWindow,
+	}
+	for k, p := range durs {
+		if v := getenv(k); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%s=%q: not a duration", k, v)
+			}
+			*p = Duration(d)
+		}
+	}
+	ints := map[string]*int{
+		"CIVICAM_TRACE_CHECKPOINT_EVERY": &c.Trace.CheckpointEvery,
+		"CIVICAM_LOGIN_MAX_FAILURES":     &c.LoginMaxFailures,
+	}
+	for k, p := range ints {
+		if v := getenv(k); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%s=%q: not a whole number", k, v)
+			}
+			*p = n
+		}
+	}
+	return nil
+}
+
+// Validate checks the values, naming the key at fault.
+func (c *Config) Validate() error {
+	if strings.TrimSpace(c.Data) == "" {
+		return errors.New("data: must name a directory")
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("listen: %q is not host:port", c.Listen)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log_level: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("log_format: %q is not text or json", c.LogFormat)
+	}
+	if c.SessionTTL.D() < time.Minute {
+		return errors.New("session_ttl: must be at least 1m")
+	}
+	if c.Trace.CheckpointEvery < 1 {
+		return errors.New("trace.checkpoint_every: must be at least 1")
+	}
+	if c.Trace.CheckpointInterval.D() < 100*time.Millisecond {
+		return errors.New("trace.checkpoint_interval: must be at least 100ms")
+	}
+	if strings.TrimSpace(c.Trace.Origin) == "" || strings.ContainsAny(c.Trace.Origin, "\n") {
+		return errors.New("trace.origin: must be one non-empty line")
+	}
+	if c.LoginMaxFailures < 1 {
+		return errors.New("login_max_failures: must be at least 1")
+	}
+	if c.LoginWindow.D() <= 0 {
+		return errors.New("login_window: must be positive")
+	}
+	return nil
+}
+
+// SQLitePath is where the embedded database lives.
+func (c *Config) SQLitePath() string { return filepath.Join(c.Data, "civicam.db") }

@@ -1,0 +1,339 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"civicam/internal/app"
+	"civicam/internal/auth"
+	"civicam/internal/httpapi"
+	"civicam/internal/policy"
+	"civicam/internal/registry"
+	"civicam/internal/store"
+	"civicam/internal/store/storetest"
+	"civicam/internal/trace"
+)
+
+// stack is a whole API over a real database and a running trail.
+type stack struct {
+	t     *testing.T
+	db    *store.DB
+	reg   *registry.Service
+	trail *trace.Log
+	api   *httpapi.Server
+	srv   *httptest.Server
+}
+
+func newStack(t *testing.T, db *store.DB) *stack {
+	t.Helper()
+	pack, err := policy.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := trace.LoadOrCreateKey(filepath.Join(t.TempDir(), "trace.key"), "test.civicam/trace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trail := trace.New(trace.Config{CheckpointInterval: time.Hour}, trace.Deps{Store: db, Key: key})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); trail.Run(ctx) }()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	tracer := app.Trail{Log: trail}
+	reg := registry.New(registry.Deps{Repo: db, Pack: pack, Tracer: tracer})
+	if err := reg.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
+		Store: db, Registry: reg, Tracer: tracer, Trail: trail, Logger: slog.New(slog.DiscardHandler),
+		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(srv.Close)
+	return &stack{t: t, db: db, reg: reg, trail: trail, api: api, srv: srv}
+}
+
+type response struct {
+	status int
+	body   []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("response %d is not JSON: %v: %s", r.status, err, r.body)
+	}
+	return m
+}
+
+func (r response) errorCode() string {
+	var m struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	json.Unmarshal(r.body, &m)
+	return m.Error.Code
+}
+
+func (s *stack) do(method, path, token, contentType string, body string) response {
+	s.t.Helper()
+	req, err := http.NewRequest(method, s.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if body != "" && contentType == "" {
+		contentType = "application/json"
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{res.StatusCode, b}
+}
+
+// addUser creates a user straight through the shared code path and logs it in.
+func (s *stack) addUser(username string, role auth.Role, org string) (id, token string) {
+	s.t.Helper()
+	ctx := auth.WithActor(context.Background(), auth.Actor{Username: "test-setup", Role: auth.RoleAdmin})
+	u, err := httpapi.CreateUser(ctx, s.reg, s.db, app.Trail{Log: s.trail}, username, "correct horse battery", string(role), org, time.Now)
+	if err != nil {
+		s.t.Fatalf("CreateUser(%s) = %v", username, err)
+	}
+	return u.ID, s.login(username, "correct horse battery")
+}
+
+func (s *stack) login(username, password string) string {
+	s.t.Helper()
+	r := s.do("POST", "/api/v1/sessions", "", "", fmt.Sprintf(`{"username":%q,"password":%q}`, username, password))
+	if r.status != http.StatusCreated {
+		s.t.Fatalf("login %s = %d %s; want 201", username, r.status, r.body)
+	}
+	return r.json(s.t)["token"].(string)
+}
+
+// entriesSince returns the trail entries appended after the trail had n entries.
+func (s *stack) entriesSince(n int64) []trace.Entry {
+	s.t.Helper()
+	f := trace.Filter{OldestFirst: true, Limit: 100}
+	if n > 0 {
+		c := n - 1
+		f.Cursor = &c
+	}
+	es, _, err := s.trail.Query(context.Background(), f)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return es
+}
+
+func (s *stack) size() int64 {
+	n, err := s.trail.Size(context.Background())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return n
+}
+
+func mustCreate(t *testing.T, r response) string {
+	t.Helper()
+	if r.status != http.StatusCreated {
+		t.Fatalf("create = %d %s; want 201", r.status, r.body)
+	}
+	return r.json(t)["id"].(string)
+}
+
+func cameraJSON(org, name, category string) string {
+	return fmt.Sprintf(`{"name":%q,"organisation_id":%q,"investment":"government","lat":27.83,"lon":113.15,"place_category":%q,"source_url":"rtsp://user:secret@10.0.0.9/stream"}`, name, org, category)
+}
+
+const anon = "anonymous"
+
+var everyone = []string{anon, "admin", "operator", "owner", "reviewer", "auditor", "applicant"}
+
+// TestRoutesByRole is the authorization table: every route × every role, with the status and
+// the trail entries each request must produce. A route missing from the table fails the test.
+func TestRoutesByRole(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		s := newStack(t, db)
+		_, adminTok := s.addUser("admin1", auth.RoleAdmin, "")
+		orgA := mustCreate(t, s.do("POST", "/api/v1/organisations", adminTok, "", `{"name":"PSB","kind":"department","department_type":"public_security"}`))
+		orgB := mustCreate(t, s.do("POST", "/api/v1/organisations", adminTok, "", `{"name":"Hotel","kind":"establishment","establishment_type":"hotel"}`))
+		tokens := map[string]string{"admin": adminTok}
+		_, tokens["operator"] = s.addUser("op1", auth.RoleOperator, orgA)
+		_, tokens["owner"] = s.addUser("owner1", auth.RoleOwner, orgB)
+		_, tokens["reviewer"] = s.addUser("rev1", auth.RoleReviewer, "")
+		_, tokens["auditor"] = s.addUser("aud1", auth.RoleAuditor, "")
+		_, tokens["applicant"] = s.addUser("app1", auth.RoleApplicant, "")
+		camA := mustCreate(t, s.do("POST", "/api/v1/cameras", adminTok, "", cameraJSON(orgA, "A1", "public_square")))
+		victim, _ := s.addUser("victim", auth.RoleReviewer, "")
+
+		type want struct {
+			status  int
+			actions []string
+		}
+		// Actions are written "action" for an allowed entry and "action:denied" for a refusal.
+		denied := want{http.StatusForbidden, []string{"access_denied:denied"}}
+		unauth := want{http.StatusUnauthorized, []string{"access_denied:denied"}}
+		ok := func(status int, actions ...string) want { return want{status, actions} }
+		// wall is another organisation's object: not found, and traced as a denied access.
+		wall := want{http.StatusNotFound, []string{"access_denied:denied"}}
+		allowOnly := func(allowed map[string]want) map[string]want {
+			m := map[string]want{anon: unauth}
+			for _, r := range everyone[1:] {
+				m[r] = denied
+			}
+			for r, w := range allowed {
+				m[r] = w
+			}
+			return m
+		}
+		public := func(w want) map[string]want {
+			m := map[string]want{}
+			for _, r := range everyone {
+				m[r] = w
+			}
+			return m
+		}
+		anyLoggedIn := func(w want) map[string]want {
+			m := public(w)
+			m[anon] = unauth
+			return m
+		}
+		camCSV := func(org string) string {
+			return "name,organisation_id,investment,lat,lon,place_category\nImported," + org + ",private,27.8,113.1,shopping_mall\n"
+		}
+		seq := 0
+		next := func() string { seq++; return fmt.Sprint(seq) }
+
+		rows := []struct {
+			method, pattern string
+			path            func(role string) string
+			body            func(role string) string
+			ctype           string
+			want            map[string]want
+		}{
+			{"POST", "/api/v1/sessions", nil,
+				func(string) string { return `{"username":"admin1","password":"correct horse battery"}` }, "",
+				public(ok(201, "login"))},
+			{"GET", "/api/v1/me", nil, nil, "", anyLoggedIn(ok(200))},
+			{"GET", "/api/v1/policy", nil, nil, "", anyLoggedIn(ok(200))},
+			{"GET", "/api/v1/openapi.json", nil, nil, "", public(ok(200))},
+			{"POST", "/api/v1/organisations", nil,
+				func(string) string { return `{"name":"Org ` + next() + `","kind":"enterprise"}` }, "",
+				allowOnly(map[string]want{"admin": ok(201, "organisation_create")})},
+			{"GET", "/api/v1/organisations", nil, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "reviewer": ok(200), "auditor": ok(200)})},
+			{"GET", "/api/v1/organisations/{id}", func(string) string { return "/api/v1/organisations/" + orgA }, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "reviewer": ok(200), "auditor": ok(200)})},
+			{"POST", "/api/v1/users", nil,
+				func(string) string {
+					return `{"username":"new` + next() + `","password":"another long one","role":"auditor"}`
+				}, "",
+				allowOnly(map[string]want{"admin": ok(201, "user_create")})},
+			{"GET", "/api/v1/users", nil, nil, "", allowOnly(map[string]want{"admin": ok(200)})},
+			{"PATCH", "/api/v1/users/{id}", func(string) string { return "/api/v1/users/" + victim }, func(string) string { return `{"role":"auditor"}` }, "",
+				allowOnly(map[string]want{"admin": ok(200, "user_update")})},
+			{"POST", "/api/v1/cameras", nil, func(string) string { return cameraJSON(orgA, "C"+next(), "road_intersection") }, "",
+				allowOnly(map[string]want{"admin": ok(201, "camera_create"), "operator": ok(201, "camera_create"), "owner": ok(400, "camera_create:denied")})},
+			{"GET", "/api/v1/cameras", nil, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "reviewer": ok(200), "auditor": ok(200)})},
+			{"POST", "/api/v1/cameras/import", nil, func(string) string { return camCSV(orgA) }, "text/csv",
+				allowOnly(map[string]want{"admin": ok(201, "camera_import"), "operator": ok(201, "camera_import"), "owner": ok(400, "camera_import:denied")})},
+			{"GET", "/api/v1/cameras/{id}", func(string) string { return "/api/v1/cameras/" + camA }, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": wall, "reviewer": ok(200), "auditor": ok(200)})},
+			{"PATCH", "/api/v1/cameras/{id}", func(string) string { return "/api/v1/cameras/" + camA }, func(string) string { return `{"sign_installed":true}` }, "",
+				allowOnly(map[string]want{"admin": ok(200, "camera_update"), "operator": ok(200, "camera_update"), "owner": wall})},
+			{"DELETE", "/api/v1/cameras/{id}", func(role string) string {
+				// each allowed role decommissions a camera of its own
+				id := mustCreate(t, s.do("POST", "/api/v1/cameras", adminTok, "", cameraJSON(orgA, "D"+next(), "public_square")))
+				return "/api/v1/cameras/" + id
+			}, nil, "",
+				allowOnly(map[string]want{"admin": ok(200, "camera_decommission"), "operator": ok(200, "camera_decommission"), "owner": wall})},
+			{"GET", "/api/v1/compliance", nil, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "auditor": ok(200)})},
+			{"GET", "/api/v1/trace/checkpoint", nil, nil, "", public(ok(200))},
+			{"GET", "/api/v1/trace/key", nil, nil, "", public(ok(200))},
+			{"GET", "/api/v1/trace/proof/inclusion", func(string) string { return "/api/v1/trace/proof/inclusion?seq=0&tree_size=2" }, nil, "", public(ok(200))},
+			{"GET", "/api/v1/trace/proof/consistency", func(string) string { return "/api/v1/trace/proof/consistency?size1=1&size2=3" }, nil, "", public(ok(200))},
+			{"GET", "/api/v1/trace", nil, nil, "", allowOnly(map[string]want{"admin": ok(200, "trace_read"), "auditor": ok(200, "trace_read")})},
+			// Logging out last: it ends the session, so each role logs in afresh for it.
+			{"DELETE", "/api/v1/sessions/current", nil, nil, "", anyLoggedIn(ok(204, "logout"))},
+		}
+
+		covered := map[string]bool{}
+		for _, row := range rows {
+			covered[row.method+" "+row.pattern] = true
+		}
+		for _, rt := range s.api.Routes() {
+			if !covered[rt.Method+" "+rt.Pattern] {
+				t.Errorf("route %s %s is missing from the authorization table", rt.Method, rt.Pattern)
+			}
+		}
+
+		for _, row := range rows {
+			for _, role := range everyone {
+				t.Run(row.method+" "+row.pattern+" as "+role, func(t *testing.T) {
+					w, found := row.want[role]
+					if !found {
+						t.Fatalf("no expectation for role %s", role)
+					}
+					path := row.pattern
+					if row.path != nil {
+						path = row.path(role)
+					}
+					body := ""
+					if row.body != nil {
+						body = row.body(role)
+					}
+					token := tokens[role]
+					if row.pattern == "/api/v1/sessions/current" && role != anon {
+						token = s.login(map[string]string{"admin": "admin1", "operator": "op1", "owner": "owner1",
+							"reviewer": "rev1", "auditor": "aud1", "applicant": "app1"}[role], "correct horse battery")
+					}
+					before := s.size()
+					r := s.do(row.method, path, token, row.ctype, body)
+					if r.status != w.status {
+						t.Fatalf("%s %s as %s = %d %s; want %d", row.method, path, role, r.status, r.body, w.status)
+					}
+					var got []string
+					for _, e := range s.entriesSince(before) {
+						a := string(e.Action)
+						if e.Outcome == trace.Denied {
+							a += ":denied"
+						}
+						got = append(got, a)
+						if e.Actor.ClientAddr == "" {
+							t.Errorf("entry %d has no client address", e.Seq)
+						}
+					}
+					if !slices.Equal(got, w.actions) {
+						t.Fatalf("%s %s as %s traced %v; want %v", row.method, path, role, got, w.actions)
+					}
+				})
+			}
+		}
+	})
+}

@@ -1,0 +1,174 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"civicam/internal/registry"
+	"civicam/internal/store"
+)
+
+// apiError is an error with its HTTP status and client-safe code, message and field.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+	Field   string
+	Extra   map[string]any
+}
+
+func (e *apiError) Error() string {
+	if e.Field != "" {
+		return e.Code + ": " + e.Field + ": " + e.Message
+	}
+	return e.Code + ": " + e.Message
+}
+
+var (
+	errUnauthenticated = &apiError{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "log in first"}
+	errBadCredentials  = &apiError{Status: http.StatusUnauthorized, Code: "bad_credentials", Message: "wrong username or password"}
+	errForbidden       = &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: "your role may not do this"}
+	errNotFound        = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such object"}
+	errTraceDown       = &apiError{Status: http.StatusServiceUnavailable, Code: "trace_unavailable", Message: "the access trail cannot be written, so the request is refused"}
+)
+
+func badRequest(field, format string, args ...any) *apiError {
+	return &apiError{Status: http.StatusBadRequest, Code: "invalid", Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// traceFailed marks a failure to write the trail, which refuses the request (fail closed).
+func traceFailed(err error) error { return fmt.Errorf("%w: %w", registry.ErrTrail, err) }
+
+// writeError is the one place errors become HTTP responses: the client gets a safe message,
+// the log gets the detail.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var (
+		ae  *apiError
+		inv *registry.InvalidError
+		pe  *registry.PolicyError
+		ie  *registry.ImportError
+	)
+	switch {
+	case errors.As(err, &ae):
+	case errors.Is(err, registry.ErrTrail):
+		s.log.Error("trail write failed; request refused", "path", r.URL.Path, "err", err)
+		ae = errTraceDown
+	case errors.As(err, &inv):
+		ae = &apiError{Status: http.StatusBadRequest, Code: "invalid", Field: inv.Field, Message: inv.Message}
+	case errors.As(err, &pe):
+		d := pe.Decisions[0]
+		ae = &apiError{Status: http.StatusUnprocessableEntity, Code: d.Code, Field: d.Field, Message: d.Reason,
+			Extra: map[string]any{"rule": d.Rule, "policy_version": d.PolicyVersion, "decisions": pe.Decisions}}
+	case errors.As(err, &ie):
+		ae = &apiError{Status: http.StatusBadRequest, Code: "invalid_import", Message: ie.Error(),
+			Extra: map[string]any{"rows": ie.Rows, "truncated": ie.Truncated}}
+		if len(ie.Rows) > 0 {
+			ae.Field = ie.Rows[0].Column
+		}
+	case errors.Is(err, store.ErrNotFound):
+		ae = errNotFound
+	case errors.Is(err, store.ErrConflict):
+		ae = &apiError{Status: http.StatusConflict, Code: "conflict", Message: conflictMessage(err)}
+	default:
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		ae = &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; it has been logged"}
+	}
+	body := map[string]any{"code": ae.Code, "message": ae.Message}
+	if ae.Field != "" {
+		body["field"] = ae.Field
+	}
+	for k, v := range ae.Extra {
+		body[k] = v
+	}
+	if ae.Status == http.StatusTooManyRequests {
+		if ra, ok := ae.Extra["retry_after_s"].(int); ok {
+			w.Header().Set("Retry-After", strconv.Itoa(ra))
+		}
+	}
+	writeJSON(w, ae.Status, map[string]any{"error": body})
+}
+
+// conflictMessage keeps the part of a conflict error meant for the user (the store's wording
+// names the duplicate value, not internals).
+func conflictMessage(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": conflict"); i > 0 {
+		msg = msg[:i]
+	}
+	if j := strings.LastIndex(msg, ": "); j >= 0 && strings.Count(msg, ": ") > 1 {
+		msg = msg[j+2:]
+	}
+	return "already exists: " + msg
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	enc.Encode(v)
+}
+
+// maxBody bounds a JSON request; imports have their own, larger bound.
+const maxBody = 1 << 20
+
+// decodeJSON reads one JSON object into v, refusing unknown fields, trailing data and
+// oversized bodies, and naming the field at fault.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send application/json"}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return badRequest("", "the body must hold exactly one JSON object")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	var mbe *http.MaxBytesError
+	var pe *time.ParseError
+	switch {
+	case errors.As(err, &se):
+		return badRequest("", "malformed JSON at byte %d", se.Offset)
+	case errors.As(err, &te):
+		return badRequest(te.Field, "must be a %s, not %s", jsonKind(te.Type.Kind().String()), te.Value)
+	case errors.As(err, &mbe):
+		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: fmt.Sprintf("the body is larger than %d bytes", mbe.Limit)}
+	case errors.As(err, &pe):
+		return badRequest("", "a time is not RFC 3339: %q", pe.Value)
+	case errors.Is(err, io.EOF):
+		return badRequest("", "the body is empty")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return badRequest("", "the JSON ends too soon")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return badRequest(f, "unknown field %q", f)
+	}
+	return badRequest("", "malformed JSON: %v", err)
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "float64", "int", "int64":
+		return "number"
+	case "bool":
+		return "boolean"
+	case "ptr", "struct":
+		return "value of another type"
+	}
+	return k
+}

@@ -1,0 +1,312 @@
+// Package httpapi is civicam's JSON REST API under /api/v1: one route table that states, for
+// every route, which roles may call it; authentication by bearer token or session cookie;
+// organisation walls enforced below it in the store; and errors mapped to HTTP in one place.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"civicam/internal/auth"
+	"civicam/internal/registry"
+	"civicam/internal/store"
+	"civicam/internal/trace"
+)
+
+// Tracer records an access or change in the trail; an error refuses the request.
+type Tracer interface {
+	Record(ctx context.Context, r registry.TraceRecord) error
+}
+
+// Config is what the API needs to know of the server's configuration.
+type Config struct {
+	SessionTTL time.Duration
+}
+
+// Deps are the components the API serves.
+type Deps struct {
+	Store    *store.DB
+	Registry *registry.Service
+	Tracer   Tracer
+	Trail    *trace.Log
+	Throttle *auth.Throttle
+	Metrics  prometheus.Registerer
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Server serves the API.
+type Server struct {
+	cfg      Config
+	db       *store.DB
+	reg      *registry.Service
+	tracer   Tracer
+	trail    *trace.Log
+	throttle *auth.Throttle
+	log      *slog.Logger
+	now      func() time.Time
+	mux      *http.ServeMux
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	dummy    string // a password hash to verify against when the user does not exist
+	extra    []Route
+}
+
+// Route is one entry of the route table. Roles nil means public; an empty, non-nil list means
+// any logged-in user.
+type Route struct {
+	Method  string
+	Pattern string
+	Roles   []auth.Role
+	Handler func(w http.ResponseWriter, r *http.Request) error
+}
+
+// Public reports whether the route needs no login.
+func (rt Route) Public() bool { return rt.Roles == nil }
+
+var (
+	anyUser  = []auth.Role{}
+	staff    = []auth.Role{auth.RoleAdmin, auth.RoleOperator, auth.RoleOwner, auth.RoleReviewer, auth.RoleAuditor}
+	managers = []auth.Role{auth.RoleAdmin, auth.RoleOperator, auth.RoleOwner}
+	admins   = []auth.Role{auth.RoleAdmin}
+	auditors = []auth.Role{auth.RoleAdmin, auth.RoleAuditor}
+)
+
+// New builds the API. Extra routes (from features built beside it) join the same table, the same
+// authorization and the same error mapping.
+func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	dummy, err := auth.HashPassword("civicam-dummy-password-for-timing")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, db: d.Store, reg: d.Registry, tracer: d.Tracer, trail: d.Trail, throttle: d.Throttle,
+		log: d.Logger, now: d.Now, mux: http.NewServeMux(), dummy: dummy, extra: extra}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "civicam_http_requests_total", Help: "API requests by route and status code.",
+	}, []string{"route", "code"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "civicam_http_request_duration_seconds", Help: "API request latency by route.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 4, 9),
+	}, []string{"route"})
+	if d.Metrics != nil {
+		if err := d.Metrics.Register(s.requests); err != nil {
+			return nil, err
+		}
+		if err := d.Metrics.Register(s.latency); err != nil {
+			return nil, err
+		}
+	}
+	for _, rt := range s.Routes() {
+		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
+	}
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, errNotFound)
+	})
+	return s, nil
+}
+
+// Routes is the route table: every API route with the roles allowed to call it.
+func (s *Server) Routes() []Route {
+	rs := []Route{
+		{"POST", "/api/v1/sessions", nil, s.login},
+		{"DELETE", "/api/v1/sessions/current", anyUser, s.logout},
+		{"GET", "/api/v1/me", anyUser, s.me},
+		{"GET", "/api/v1/policy", anyUser, s.policyPack},
+		{"GET", "/api/v1/openapi.json", nil, s.openAPI},
+
+		{"POST", "/api/v1/organisations", admins, s.createOrganisation},
+		{"GET", "/api/v1/organisations", staff, s.listOrganisations},
+		{"GET", "/api/v1/organisations/{id}", staff, s.getOrganisation},
+
+		{"POST", "/api/v1/users", admins, s.createUser},
+		{"GET", "/api/v1/users", admins, s.listUsers},
+		{"PATCH", "/api/v1/users/{id}", admins, s.updateUser},
+
+		{"POST", "/api/v1/cameras", managers, s.createCamera},
+		{"GET", "/api/v1/cameras", staff, s.listCameras},
+		{"POST", "/api/v1/cameras/import", managers, s.importCameras},
+		{"GET", "/api/v1/cameras/{id}", staff, s.getCamera},
+		{"PATCH", "/api/v1/cameras/{id}", managers, s.updateCamera},
+		{"DELETE", "/api/v1/cameras/{id}", managers, s.deleteCamera},
+
+		{"GET", "/api/v1/compliance", []auth.Role{auth.RoleAdmin, auth.RoleOperator, auth.RoleOwner, auth.RoleAuditor}, s.compliance},
+	}
+	rs = append(rs, s.traceRoutes()...)
+	return append(rs, s.extra...)
+}
+
+// Handler returns the API's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// statusWriter remembers the status code for metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush lets streaming handlers (playback) flush through the wrapper.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// wrap authenticates, authorizes by role, traces denials and maps errors, for one route.
+func (s *Server) wrap(rt Route) http.Handler {
+	name := rt.Method + " " + rt.Pattern
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			s.requests.WithLabelValues(name, strconv.Itoa(sw.code)).Inc()
+			s.latency.WithLabelValues(name).Observe(time.Since(start).Seconds())
+		}()
+		addr := clientAddr(r)
+		ctx := auth.WithActor(r.Context(), auth.Actor{ClientAddr: addr})
+		if !rt.Public() {
+			u, viaCookie, err := s.authenticate(r)
+			if err != nil {
+				s.deny(ctx, name, "not logged in: "+err.Error())
+				s.writeError(sw, r, errUnauthenticated)
+				return
+			}
+			ctx = auth.WithActor(r.Context(), auth.ActorOf(u, addr))
+			ctx = withUser(ctx, u)
+			if viaCookie && !safeMethod(r.Method) && !auth.CheckCSRF(r) {
+				s.deny(ctx, name, "missing or wrong CSRF token")
+				s.writeError(sw, r, &apiError{Status: http.StatusForbidden, Code: "csrf", Message: "missing or wrong CSRF token"})
+				return
+			}
+			if len(rt.Roles) > 0 && !slices.Contains(rt.Roles, u.Role) {
+				s.deny(ctx, name, "role "+string(u.Role)+" may not "+name)
+				s.writeError(sw, r, errForbidden)
+				return
+			}
+		}
+		if err := rt.Handler(sw, r.WithContext(ctx)); err != nil {
+			// A request for something outside the caller's organisation is answered as if it did
+			// not exist, but it is a denied access all the same, and the trail says so.
+			if !rt.Public() && (errors.Is(err, store.ErrNotFound) || errors.Is(err, errNotFound)) {
+				s.deny(ctx, name, "no such object in the caller's scope: "+r.URL.Path)
+			}
+			s.writeError(sw, r.WithContext(ctx), err)
+		}
+	})
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// deny traces a refused request. A refusal is already the safe answer, so a trail failure here
+// is logged, not turned into a different error.
+func (s *Server) deny(ctx context.Context, route, reason string) {
+	if err := s.tracer.Record(ctx, registry.TraceRecord{Action: "access_denied", Outcome: "denied", Reason: route + ": " + reason}); err != nil {
+		s.log.Error("trace denial", "route", route, "err", err)
+	}
+}
+
+// SessionCookie is the web UI's session cookie.
+const SessionCookie = "civicam_session"
+
+// authenticate finds the user behind a bearer token or session cookie.
+func (s *Server) authenticate(r *http.Request) (*auth.User, bool, error) {
+	token, viaCookie := "", false
+	if h := r.Header.Get("Authorization"); h != "" {
+		t, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || t == "" {
+			return nil, false, errors.New("malformed Authorization header")
+		}
+		token = t
+	} else if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+		token, viaCookie = c.Value, true
+	} else {
+		return nil, false, errors.New("no credentials")
+	}
+	_, u, err := s.db.SessionUser(r.Context(), auth.HashToken(token), s.now())
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, false, errors.New("unknown or expired token")
+		}
+		return nil, false, err
+	}
+	if u.Disabled {
+		return nil, false, errors.New("account disabled")
+	}
+	return u, viaCookie, nil
+}
+
+type userKey struct{}
+
+func withUser(ctx context.Context, u *auth.User) context.Context {
+	return context.WithValue(ctx, userKey{}, u)
+}
+
+// UserFrom returns the authenticated user of a request handled behind the route table.
+func UserFrom(ctx context.Context) *auth.User {
+	u, _ := ctx.Value(userKey{}).(*auth.User)
+	return u
+}
+
+// ScopeOf is what a user may see of the registry: admins, auditors and reviewers the whole
+// city; operators and owners their own organisation.
+func ScopeOf(u *auth.User) registry.Scope {
+	switch u.Role {
+	case auth.RoleAdmin, auth.RoleAuditor, auth.RoleReviewer:
+		return registry.Scope{All: true}
+	}
+	return registry.Scope{OrganisationID: u.OrganisationID}
+}
+
+// WriteScope is what a user may change: only admins reach across organisations.
+func WriteScope(u *auth.User) registry.Scope {
+	if u.Role == auth.RoleAdmin {
+		return registry.Scope{All: true}
+	}
+	if u.Role == auth.RoleOperator || u.Role == auth.RoleOwner {
+		return registry.Scope{OrganisationID: u.OrganisationID}
+	}
+	return registry.Scope{}
+}
+
+// clientAddr is the peer's IP. Forwarded headers are not trusted: behind a proxy, configure
+// the proxy to connect from an address that identifies it.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,243 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"civicam/policies"
+)
+
+func defaultBytes(t testing.TB) []byte {
+	t.Helper()
+	data, err := fs.ReadFile(policies.FS, policies.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// lineOf is the 1-based line of the only occurrence of marker in s.
+func lineOf(t *testing.T, s, marker string) int {
+	t.Helper()
+	if n := strings.Count(s, marker); n != 1 {
+		t.Fatalf("marker %q occurs %d times; want once", marker, n)
+	}
+	return strings.Count(s[:strings.Index(s, marker)], "\n") + 1
+}
+
+// TestParseErrors breaks the real pack one way at a time and checks that the error names the file,
+// the line at fault and what is wrong.
+func TestParseErrors(t *testing.T) {
+	orig := string(defaultBytes(t))
+	tests := []struct {
+		name     string
+		old, new string // the edit, made once
+		at       string // marker in the edited text whose line the error must name
+		want     string
+	}{
+		{"unknown kind", "{id: public_square, kind: key_area", "{id: public_square, kind: foo", "{id: public_square, kind: foo",
+			`place category "public_square": unknown kind "foo"`},
+		{"missing kind", "{id: stadium, kind: key_area, ", "{id: stadium, ", "{id: stadium, ",
+			`place category "stadium": kind is required`},
+		{"unknown top-level key", "version: zhuzhou-2024.1\n", "version: zhuzhou-2024.1\nverison: 2\n", "verison: 2",
+			`unknown key "verison" in the policy pack`},
+		{"unknown nested key", "{id: bank, kind: key_area,", "{id: bank, kynd: key_area,", "{id: bank, kynd",
+			`unknown key "kynd" in place category`},
+		{"duplicate key", "  floor_days: 30\n", "  floor_days: 30\n  floor_days: 31\n", "floor_days: 31",
+			`mapping key "floor_days" already defined`},
+		{"duplicate category", "{id: hotel_lobby,", "{id: hospital,", "{id: hospital, kind: key_area, label: Hotel",
+			`place category "hospital": duplicate id (first at line`},
+		{"category not snake_case", "{id: road_intersection,", "{id: Road-Intersection,", "{id: Road-Intersection",
+			`place category "Road-Intersection": id must be snake_case`},
+		{"category label missing", "{id: library, kind: key_area, label: Large library,", "{id: library, kind: key_area,", "{id: library,",
+			`place category "library": label is required`},
+		{"unknown rule", "  rule: ZZ-SIGNS\n", "  rule: ZZ-SIGN\n", "rule: ZZ-SIGN\n",
+			`signs: unknown rule "ZZ-SIGN"`},
+		{"unknown category rule", "{id: other, kind: ordinary,", "{id: other, rule: ZZ-NOPE, kind: ordinary,", "rule: ZZ-NOPE",
+			`place category "other": unknown rule "ZZ-NOPE"`},
+		{"prohibited without a rule", "  prohibited_rule: ZZ-PROHIBITED-PLACES\n", "", "{id: hotel_guest_room,",
+			`place category "hotel_guest_room": a prohibited category needs a rule`},
+		{"bad rule id", "  - id: ZZ-SIGNS\n", "  - id: zz-signs\n", "id: zz-signs",
+			`rule "zz-signs": id must be upper case`},
+		{"duplicate rule", "  - id: ZZ-SIGNS\n", "  - id: ZZ-MAINTENANCE\n", "id: ZZ-MAINTENANCE\n    requirement: REG-7",
+			`rule "ZZ-MAINTENANCE": duplicate id`},
+		{"bad requirement", "requirement: REG-7", "requirement: seven", "requirement: seven",
+			`rule "ZZ-SIGNS": requirement "seven" must look like REG-2`},
+		{"floor zero", "floor_days: 30", "floor_days: 0", "floor_days: 0",
+			"retention: floor_days 0 is out of range [1, 36500]"},
+		{"floor missing", "  floor_days: 30\n", "", "rule: ZZ-RETENTION-FLOOR",
+			"retention: floor_days is required"},
+		{"floor not a number", "floor_days: 30", "floor_days: thirty", "floor_days: thirty",
+			"cannot unmarshal !!str `thirty` into int"},
+		{"interval out of range", "interval_days: 180", "interval_days: 5000", "interval_days: 5000",
+			"maintenance: interval_days 5000 is out of range [1, 3650]"},
+		{"signs required missing", "  required: true\n", "", "rule: ZZ-SIGNS\n",
+			"signs: required (true or false) is required"},
+		{"bad date", `in_force: "2024-03-01"`, `in_force: "1 March 2024"`, "in_force:",
+			`regulation: in_force "1 March 2024" is not a date (YYYY-MM-DD)`},
+		{"empty version", "version: zhuzhou-2024.1", `version: ""`, "version:",
+			"version is required"},
+		{"version with spaces", "version: zhuzhou-2024.1", `version: "zhuzhou 2024"`, "version:",
+			`version "zhuzhou 2024" must be at most 64 characters without spaces`},
+		{"unknown duty", "duty: interface_reserved", "duty: optional", "duty: optional",
+			`networking duty "private": unknown duty "optional"`},
+		{"duplicate investment", "{investment: private,", "{investment: government,", "{investment: government, duty: interface",
+			`networking duty "government": duplicate investment`},
+		{"ineligible urgent subject", "{id: elderly, eligible: true,", "{id: elderly, eligible: false,", "{id: elderly,",
+			`subject category "elderly": an ineligible subject cannot be urgent`},
+		{"ineligible subject without reason", "{id: elderly, eligible: true,", "{id: elderly, eligible: false,", "{id: elderly,",
+			`subject category "elderly": an ineligible entry needs a reason`},
+		{"eligibility missing", "{id: child, eligible: true, ", "{id: child, ", "{id: child,",
+			`subject category "child": eligible (true or false) is required`},
+		{"urgent hours above hours", "hours: 24, urgent_hours: 2}", "hours: 24, urgent_hours: 48}", "urgent_hours: 48",
+			`step "triage": urgent_hours 48 must be between 1 and hours (24)`},
+		{"a list where a map belongs", "retention:\n  rule: ZZ-RETENTION-FLOOR\n  floor_days: 30\n", "retention:\n  - 30\n", "  - 30",
+			"cannot unmarshal !!seq into retention"},
+		{"syntax error", "signs:\n  rule: ZZ-SIGNS\n", "signs:\n  rule: ZZ-SIGNS\n   bad: [\n", "bad: [",
+			"mapping values are not allowed"},
+		{"second document", "version: zhuzhou-2024.1\n", "version: zhuzhou-2024.1\n", "",
+			"a policy pack is one YAML document"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if strings.Count(orig, tt.old) != 1 {
+				t.Fatalf("edit %q matches %d times; want once", tt.old, strings.Count(orig, tt.old))
+			}
+			edited := strings.Replace(orig, tt.old, tt.new, 1)
+			line := 0
+			if tt.name == "second document" {
+				edited += "---\nversion: two\n"
+				line = strings.Count(edited, "\n") - 1
+			} else {
+				line = lineOf(t, edited, tt.at)
+			}
+			_, err := Parse([]byte(edited), "zhuzhou.yaml")
+			if err == nil {
+				t.Fatalf("Parse(edited) = nil error; want %q at line %d", tt.want, line)
+			}
+			want := fmt.Sprintf("zhuzhou.yaml:%d: %s", line, tt.want)
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("Parse(edited) error =\n%v\nwant a line containing\n%s", err, want)
+			}
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("Parse(edited) error is %T; want *ParseError", err)
+			}
+			for _, p := range pe.Problems {
+				if p.Line <= 0 {
+					t.Errorf("problem %q has no line", p.Message)
+				}
+			}
+		})
+	}
+}
+
+func TestParseReportsEveryProblem(t *testing.T) {
+	orig := string(defaultBytes(t))
+	edited := strings.NewReplacer("floor_days: 30", "floor_days: -1", "interval_days: 180", "interval_days: 0").Replace(orig)
+	_, err := Parse([]byte(edited), "p.yaml")
+	var pe *ParseError
+	if !errors.As(err, &pe) || len(pe.Problems) != 2 {
+		t.Fatalf("Parse(two problems) = %v; want a *ParseError with both", err)
+	}
+	if pe.Problems[0].Line >= pe.Problems[1].Line {
+		t.Errorf("problems at lines %d, %d; want them in line order", pe.Problems[0].Line, pe.Problems[1].Line)
+	}
+}
+
+func TestParseWhole(t *testing.T) {
+	tests := []struct {
+		name, data, want string
+	}{
+		{"empty", "", "x.yaml: policy pack is empty"},
+		{"comment only", "# nothing\n", "x.yaml: policy pack is empty"},
+		{"scalar", "hello\n", "x.yaml:1: cannot unmarshal !!str `hello` into the policy pack"},
+		{"empty mapping", "{}\n", "x.yaml:1: version is required"},
+		{"too large", strings.Repeat("#", MaxPackSize+1), "x.yaml: policy pack is larger than"},
+		{"alias loop", "a: &a [*a]\n", "x.yaml:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.data), "x.yaml")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Parse(%.40q) = %v; want an error containing %q", tt.data, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestShippedPacks parses every pack in policies/ and testdata/.
+func TestShippedPacks(t *testing.T) {
+	entries, err := fs.ReadDir(policies.FS, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := fs.ReadFile(policies.FS, e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Parse(data, e.Name()); err != nil {
+			t.Errorf("Parse(%s) = %v; want no error", e.Name(), err)
+		}
+	}
+	paths, err := filepath.Glob(filepath.Join("testdata", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range paths {
+		if _, err := Load(path); err != nil {
+			t.Errorf("Load(%s) = %v; want no error", path, err)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add(defaultBytes(f))
+	if other, err := os.ReadFile(filepath.Join("testdata", "othercity.yaml")); err == nil {
+		f.Add(other)
+	}
+	for _, s := range []string{"", "version: x\n", "a: &a [*a]\n", "rules: [{id: A}]\n", "retention: {floor_days: 99999999999999999999}\n"} {
+		f.Add([]byte(s))
+	}
+	facts := []CameraFacts{
+		{},
+		{PlaceCategory: "hotel_guest_room", Investment: InvestmentGovernment, Status: StatusActive},
+		{PlaceCategory: "public_square", Investment: InvestmentPrivate, Status: StatusPlanned, RetentionDays: 30, LegalBasis: "x"},
+		{PlaceCategory: "other", Investment: InvestmentPrivate, Status: StatusActive, MaintenanceIntervalDays: 1 << 30, CreatedAt: now},
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := Parse(data, "fuzz.yaml")
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) || len(pe.Problems) == 0 || err.Error() == "" {
+				t.Fatalf("Parse error %T %q; want a non-empty *ParseError", err, err)
+			}
+			return
+		}
+		// A pack that parses must answer every question without panicking.
+		cams := append([]CameraFacts(nil), facts...)
+		for _, c := range p.Categories() {
+			cams = append(cams, CameraFacts{PlaceCategory: c.ID, Status: StatusActive, Investment: InvestmentGovernment})
+		}
+		for _, c := range cams {
+			p.CheckCamera(c)
+			p.Findings(c, now)
+		}
+		a := p.Applications()
+		for _, s := range a.Subjects {
+			for _, r := range a.Relationships {
+				p.CheckApplication(r.ID, s.ID)
+			}
+		}
+		p.CheckApplication("", "")
+		if p.Version() == "" || p.RetentionFloorDays() < 1 || p.MaintenanceIntervalDays() < 1 {
+			t.Fatalf("parsed pack version %q floor %d interval %d; want all set", p.Version(), p.RetentionFloorDays(), p.MaintenanceIntervalDays())
+		}
+	})
+}

@@ -1,0 +1,239 @@
+// Package policy is the regulation as data. It parses a policy pack (see policies/zhuzhou.yaml),
+// refuses a pack that is not exactly well-formed, and answers the questions the rest of civicam
+// asks of the regulation: may this camera be registered or activated as described, what is wrong
+// with it now, may this person apply for a search of the footage. Every answer names a rule of the
+// pack and the pack's version, so that it can be traced to the text it applied.
+//
+// The package imports nothing else of civicam: callers convert their own records to CameraFacts.
+// Another city is another pack, not another code path.
+package policy
+
+import (
+	"time"
+)
+
+// Decision codes: a policy refusal, as returned by CheckCamera and CheckApplication. The API
+// reports them as HTTP 422 with the code.
+const (
+	CodeProhibitedPlace         = "prohibited_place"
+	CodeUnknownPlaceCategory    = "unknown_place_category"
+	CodeRetentionBelowFloor     = "retention_below_floor"
+	CodeIneligibleSubject       = "ineligible_subject"
+	CodeIneligibleApplicant     = "ineligible_applicant"
+	CodeNotNetworked            = "not_networked"
+	CodeNoNetworkInterface      = "no_network_interface"
+	CodeNoSign                  = "no_sign"
+	CodeMaintenanceOverdue      = "maintenance_overdue"
+	CodeProhibitedPlaceExempted = "prohibited_place_exempted"
+)
+
+// Camera JSON field names that decisions point at.
+const (
+	FieldPlaceCategory   = "place_category"
+	FieldRetentionDays   = "retention_days"
+	FieldRelationship    = "relationship"
+	FieldSubjectCategory = "subject_category"
+)
+
+// Investment types and camera statuses as CameraFacts spells them.
+const (
+	InvestmentGovernment = "government"
+	InvestmentPrivate    = "private"
+
+	StatusPlanned        = "planned"
+	StatusActive         = "active"
+	StatusDecommissioned = "decommissioned"
+)
+
+// Kind is what the regulation makes of a place category.
+type Kind string
+
+// The kinds of place category.
+const (
+	KindKeyArea    Kind = "key_area"   // a key public-safety area: coverage is expected
+	KindProhibited Kind = "prohibited" // a private space: cameras are refused without a legal basis
+	KindOrdinary   Kind = "ordinary"   // neither expected nor banned
+)
+
+// Duty is what the pack asks of a camera about the shared platform.
+type Duty string
+
+// The networking duties.
+const (
+	DutyNetworked         Duty = "networked"          // must be connected, unless a legal basis is recorded
+	DutyInterfaceReserved Duty = "interface_reserved" // must keep an interface; connecting is optional
+	DutyNone              Duty = "none"
+)
+
+// Regulation identifies the legal text a pack implements.
+type Regulation struct {
+	Name         string
+	NameZH       string
+	Jurisdiction string
+	InForce      time.Time // a date, UTC midnight
+}
+
+// Rule is one rule of the regulation as the pack states it. ID is stable: decisions and findings
+// already stored carry it.
+type Rule struct {
+	ID          string
+	Requirement string // the SPEC requirement it implements, e.g. "REG-2"; may be empty
+	Title       string
+	Text        string // what the regulation says (a summary)
+	TextZH      string
+	Reason      string // why, for the person who is refused
+	ReasonZH    string
+}
+
+// Category is a place category a camera is registered under.
+type Category struct {
+	ID      string
+	Kind    Kind
+	Label   string
+	LabelZH string
+	Rule    string // the rule that governs placement in this category
+}
+
+// NetworkingDuty is the duty for cameras of one investment type.
+type NetworkingDuty struct {
+	Investment string
+	Duty       Duty
+	Rule       string
+}
+
+// Decision is a refusal: the change asked for is not allowed by the pack.
+type Decision struct {
+	Code          string `json:"code"`
+	Rule          string `json:"rule"`
+	PolicyVersion string `json:"policy_version"`
+	Reason        string `json:"reason"`
+	Field         string `json:"field,omitempty"` // the JSON field at fault
+}
+
+// Finding is one compliance problem (or, for prohibited_place_exempted, a notice) about a camera
+// as it stands.
+type Finding struct {
+	Code          string `json:"code"`
+	Rule          string `json:"rule"`
+	Message       string `json:"message"`
+	PolicyVersion string `json:"policy_version"`
+}
+
+// CameraFacts is what the pack needs to know about a camera. Callers fill it from their own
+// records; zero values mean "no", "none" or "never".
+type CameraFacts struct {
+	PlaceCategory           string
+	Investment              string // InvestmentGovernment or InvestmentPrivate
+	Status                  string // StatusPlanned, StatusActive or StatusDecommissioned
+	Networked               bool
+	InterfaceReserved       bool
+	SignInstalled           bool
+	RetentionDays           int
+	LegalBasis              string // the law that allows what the pack otherwise forbids
+	MaintenanceIntervalDays int    // 0: the pack's interval
+	LastMaintenanceAt       time.Time
+	CreatedAt               time.Time
+}
+
+// Pack is a parsed, validated policy pack. It is immutable and safe for concurrent use.
+type Pack struct {
+	source  string
+	version string
+	digest  string
+
+	regulation Regulation
+	rules      []Rule
+	ruleByID   map[string]int
+
+	placementRule  string
+	prohibitedRule string
+	categories     []Category
+	categoryByID   map[string]int
+
+	networking []NetworkingDuty
+
+	retentionRule string
+	floorDays     int
+
+	signsRule     string
+	signsRequired bool
+
+	maintenanceRule string
+	maintenanceDays int
+
+	applications Applications
+}
+
+// Version is the pack's version string; decisions carry it.
+func (p *Pack) Version() string { return p.version }
+
+// Source is where the pack was read from (a file path, or the embedded file's name).
+func (p *Pack) Source() string { return p.source }
+
+// Digest is the hex SHA-256 of the pack's bytes, so that a record can say exactly which text
+// applied even if two files carry the same version string.
+func (p *Pack) Digest() string { return p.digest }
+
+// Regulation identifies the legal text the pack implements.
+func (p *Pack) Regulation() Regulation { return p.regulation }
+
+// Rules lists the pack's rules in file order.
+func (p *Pack) Rules() []Rule { return append([]Rule(nil), p.rules...) }
+
+// Rule looks a rule up by id.
+func (p *Pack) Rule(id string) (Rule, bool) {
+	i, ok := p.ruleByID[id]
+	if !ok {
+		return Rule{}, false
+	}
+	return p.rules[i], true
+}
+
+// Categories lists the place categories in file order.
+func (p *Pack) Categories() []Category { return append([]Category(nil), p.categories...) }
+
+// Category looks a place category up by id.
+func (p *Pack) Category(id string) (Category, bool) {
+	i, ok := p.categoryByID[id]
+	if !ok {
+		return Category{}, false
+	}
+	return p.categories[i], true
+}
+
+// IsProhibited reports whether id is a prohibited place category of the pack.
+func (p *Pack) IsProhibited(id string) bool {
+	c, ok := p.Category(id)
+	return ok && c.Kind == KindProhibited
+}
+
+// IsKeyArea reports whether id is a key-area place category of the pack.
+func (p *Pack) IsKeyArea(id string) bool {
+	c, ok := p.Category(id)
+	return ok && c.Kind == KindKeyArea
+}
+
+// Networking lists the networking duties by investment type.
+func (p *Pack) Networking() []NetworkingDuty {
+	return append([]NetworkingDuty(nil), p.networking...)
+}
+
+// NetworkingDuty is the duty for cameras of the given investment type; false if the pack sets
+// none for it.
+func (p *Pack) NetworkingDuty(investment string) (NetworkingDuty, bool) {
+	for _, n := range p.networking {
+		if n.Investment == investment {
+			return n, true
+		}
+	}
+	return NetworkingDuty{}, false
+}
+
+// RetentionFloorDays is the shortest retention a camera may have.
+func (p *Pack) RetentionFloorDays() int { return p.floorDays }
+
+// SignsRequired reports whether cameras must carry a reminder sign.
+func (p *Pack) SignsRequired() bool { return p.signsRequired }
+
+// MaintenanceIntervalDays is the longest a camera may go without maintenance.
+func (p *Pack) MaintenanceIntervalDays() int { return p.maintenanceDays }

@@ -1,0 +1,121 @@
+// Package registry holds the city's cameras and the organisations that own them: their types,
+// the validation of what users submit, the CSV import format, and the service that applies the
+// policy pack and keeps the spatial index in step with the store.
+package registry
+
+import (
+	"crypto/rand"
+	"fmt"
+	"time"
+)
+
+// Organisation kinds.
+const (
+	KindDepartment    = "department"
+	KindEnterprise    = "enterprise"
+	KindEstablishment = "establishment"
+)
+
+// DepartmentTypes are the government departments that own cameras (REG-3).
+var DepartmentTypes = []string{
+	"public_security", "urban_management", "emergency_management", "administrative_approval",
+	"transportation", "agriculture_rural", "water_conservancy", "other",
+}
+
+// EstablishmentTypes are the kinds of places whose managers own cameras; some of them hold
+// prohibited private spaces (REG-2).
+var EstablishmentTypes = []string{
+	"hotel", "collective_dormitory", "public_bath", "shopping_mall", "fitting_room_retail",
+	"residential_compound", "entertainment_venue", "hospital", "school", "bank", "other",
+}
+
+// Investment types (REG-4).
+const (
+	InvestmentGovernment = "government"
+	InvestmentPrivate    = "private"
+)
+
+// Camera statuses: planned → active → decommissioned.
+const (
+	StatusPlanned        = "planned"
+	StatusActive         = "active"
+	StatusDecommissioned = "decommissioned"
+)
+
+// Organisation is a department, enterprise or establishment that owns cameras.
+type Organisation struct {
+	ID                string    `json:"id"`
+	Name              string    `json:"name"`
+	Kind              string    `json:"kind"`
+	DepartmentType    string    `json:"department_type,omitempty"`
+	EstablishmentType string    `json:"establishment_type,omitempty"`
+	CreatedAt         time.Time `json:"created_at"`
+	UpdatedAt         time.Time `json:"updated_at"`
+}
+
+// Camera is one registered camera. SourceURL may hold credentials; it leaves the server only
+// through Public, which strips them.
+type Camera struct {
+	ID                      string    `json:"id"`
+	Name                    string    `json:"name"`
+	OrganisationID          string    `json:"organisation_id"`
+	Investment              string    `json:"investment"`
+	Lat                     float64   `json:"lat"`
+	Lon                     float64   `json:"lon"`
+	Address                 string    `json:"address"`
+	PlaceCategory           string    `json:"place_category"`
+	Bearing                 float64   `json:"bearing"`
+	FOVAngle                float64   `json:"fov_angle"`
+	RangeM                  float64   `json:"range_m"`
+	SourceURL               string    `json:"source_url"`
+	Networked               bool      `json:"networked"`
+	InterfaceReserved       bool      `json:"interface_reserved"`
+	SignInstalled           bool      `json:"sign_installed"`
+	SignCheckedAt           time.Time `json:"sign_checked_at,omitzero"`
+	RetentionDays           int       `json:"retention_days"`
+	MaintenanceIntervalDays int       `json:"maintenance_interval_days"`
+	LastMaintenanceAt       time.Time `json:"last_maintenance_at,omitzero"`
+	Status                  string    `json:"status"`
+	LegalBasis              string    `json:"legal_basis"`
+	GBDeviceID              string    `json:"gb_device_id"`
+	CreatedAt               time.Time `json:"created_at"`
+	UpdatedAt               time.Time `json:"updated_at"`
+}
+
+// Public returns the camera as it may be shown to a user: the stream source without credentials.
+func (c Camera) Public() Camera {
+	c.SourceURL = RedactURL(c.SourceURL)
+	return c
+}
+
+// CameraFilter narrows a camera listing. Zero fields do not filter.
+type CameraFilter struct {
+	OrganisationID string
+	Status         string
+	PlaceCategory  string
+	IDs            []string // when non-nil, only these
+	Limit          int
+	After          string // id cursor
+}
+
+// Scope limits what a caller may see and change: everything, or one organisation's objects.
+type Scope struct {
+	All            bool
+	OrganisationID string
+}
+
+// Allows reports whether an object of organisation orgID is visible in the scope.
+func (s Scope) Allows(orgID string) bool {
+	return s.All || (s.OrganisationID != "" && s.OrganisationID == orgID)
+}
+
+// NewID returns a random (version 4) UUID. Ids are opaque to clients.
+func NewID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err)) // the kernel's RNG does not fail on Linux
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

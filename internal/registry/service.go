@@ -1,0 +1,456 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"civicam/internal/policy"
+	"civicam/internal/spatial"
+)
+
+// Repo is the storage the registry needs. Lookups take the caller's scope so that the database
+// itself keeps organisations apart: a camera outside the scope is simply not found.
+type Repo interface {
+	CreateOrganisation(ctx context.Context, o *Organisation) error
+	Organisation(ctx context.Context, id string) (*Organisation, error)
+	OrganisationExists(ctx context.Context, id string) (bool, error)
+	Organisations(ctx context.Context) ([]*Organisation, error)
+	CreateCameras(ctx context.Context, cams []*Camera) error
+	Camera(ctx context.Context, scope Scope, id string) (*Camera, error)
+	Cameras(ctx context.Context, scope Scope, f CameraFilter) ([]*Camera, error)
+	UpdateCamera(ctx context.Context, c *Camera) error
+}
+
+// Tracer records a change in the access trail. It is called before the change is made, and an
+// error refuses the change: nothing is changed untraced.
+type Tracer interface {
+	Record(ctx context.Context, r TraceRecord) error
+}
+
+// ErrTrail marks a failure to write the access trail; the change it would have recorded is
+// refused (fail closed).
+var ErrTrail = errors.New("access trail unavailable")
+
+// record writes a trail entry, marking a failure with ErrTrail.
+func (s *Service) record(ctx context.Context, r TraceRecord) error {
+	if err := s.tracer.Record(ctx, r); err != nil {
+		return fmt.Errorf("%w: %w", ErrTrail, err)
+	}
+	return nil
+}
+
+// TraceRecord is what the registry knows of a change; the tracer adds who asked.
+type TraceRecord struct {
+	Action    string
+	CameraIDs []string
+	From, To  time.Time // the footage asked for, when any
+	Reference string    // the application or case
+	Purpose   string    // as the user stated it
+	Outcome   string    // "allowed" or "denied"
+	Reason    string
+}
+
+// PolicyError is a refusal by the policy pack, carrying its decisions (HTTP 422).
+type PolicyError struct {
+	Decisions []policy.Decision
+}
+
+func (e *PolicyError) Error() string {
+	if len(e.Decisions) == 0 {
+		return "refused by policy"
+	}
+	d := e.Decisions[0]
+	return fmt.Sprintf("%s (%s, rule %s, policy %s): %s", d.Code, d.Field, d.Rule, d.PolicyVersion, d.Reason)
+}
+
+// Service applies validation, the policy pack and the trail to every registry change, and keeps
+// the spatial index in step with the store.
+type Service struct {
+	repo   Repo
+	pack   *policy.Pack
+	index  *spatial.Index
+	tracer Tracer
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// Deps are what a Service is built from.
+type Deps struct {
+	Repo   Repo
+	Pack   *policy.Pack
+	Tracer Tracer
+	Now    func() time.Time // defaults to time.Now
+	Logger *slog.Logger
+}
+
+// New builds a Service; call Load before serving queries by position.
+func New(d Deps) *Service {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{repo: d.Repo, pack: d.Pack, index: spatial.New(), tracer: d.Tracer, now: d.Now, log: d.Logger}
+}
+
+// Pack returns the policy pack in force.
+func (s *Service) Pack() *policy.Pack { return s.pack }
+
+// Load fills the spatial index from the store.
+func (s *Service) Load(ctx context.Context) error {
+	cams, err := s.repo.Cameras(ctx, Scope{All: true}, CameraFilter{})
+	if err != nil {
+		return fmt.Errorf("load cameras: %w", err)
+	}
+	for _, c := range cams {
+		s.indexCamera(c)
+	}
+	s.log.Info("spatial index loaded", "cameras", s.index.Len())
+	return nil
+}
+
+func (s *Service) indexCamera(c *Camera) {
+	if c.Status == StatusDecommissioned {
+		s.index.Delete(c.ID)
+		return
+	}
+	if err := s.index.Set(c.ID, c.Lat, c.Lon); err != nil {
+		// Validation admits only positions the index takes; a failure here is a bug to see.
+		s.log.Error("spatial index", "camera", c.ID, "err", err)
+	}
+}
+
+// CreateOrganisation validates and stores a new organisation.
+func (s *Service) CreateOrganisation(ctx context.Context, o *Organisation) error {
+	if err := ValidateOrganisation(o); err != nil {
+		return err
+	}
+	now := s.now().UTC()
+	o.ID, o.CreatedAt, o.UpdatedAt = NewID(), now, now
+	if err := s.record(ctx, TraceRecord{Action: "organisation_create", Outcome: "allowed", Reason: "organisation " + o.ID + " " + o.Name}); err != nil {
+		return err
+	}
+	return s.repo.CreateOrganisation(ctx, o)
+}
+
+// Organisation returns one organisation.
+func (s *Service) Organisation(ctx context.Context, id string) (*Organisation, error) {
+	return s.repo.Organisation(ctx, id)
+}
+
+// Organisations lists all organisations.
+func (s *Service) Organisations(ctx context.Context) ([]*Organisation, error) {
+	return s.repo.Organisations(ctx)
+}
+
+// newCamera builds a camera from input with the defaults a new camera takes, checked against
+// the shape rules and the policy pack, but not yet stored or traced.
+func (s *Service) newCamera(ctx context.Context, scope Scope, in *CameraInput) (*Camera, error) {
+	c := &Camera{
+		Status:        StatusPlanned,
+		RetentionDays: s.pack.RetentionFloorDays(),
+	}
+	if !scope.All {
+		c.OrganisationID = scope.OrganisationID
+	}
+	in.apply(c)
+	if !scope.Allows(c.OrganisationID) {
+		return nil, errOtherOrganisation
+	}
+	if err := ValidateCamera(c); err != nil {
+		return nil, err
+	}
+	if c.Status == StatusDecommissioned {
+		return nil, invalid("status", "a new camera cannot be decommissioned")
+	}
+	if err := s.requireOrganisation(ctx, c.OrganisationID); err != nil {
+		return nil, err
+	}
+	if err := s.checkPolicy(c); err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	c.ID, c.CreatedAt, c.UpdatedAt = NewID(), now, now
+	return c, nil
+}
+
+// requireOrganisation refuses a reference to an organisation that does not exist as bad input.
+func (s *Service) requireOrganisation(ctx context.Context, id string) error {
+	ok, err := s.repo.OrganisationExists(ctx, id)
+	if err != nil {
+		return fmt.Errorf("organisation %s: %w", id, err)
+	}
+	if !ok {
+		return invalid("organisation_id", "no such organisation")
+	}
+	return nil
+}
+
+func (s *Service) checkPolicy(c *Camera) error {
+	if c.Status == StatusDecommissioned {
+		return nil
+	}
+	if ds := s.pack.CheckCamera(Facts(c)); len(ds) > 0 {
+		return &PolicyError{Decisions: ds}
+	}
+	return nil
+}
+
+// CreateCamera registers a camera. A refusal by the policy is traced as denied.
+func (s *Service) CreateCamera(ctx context.Context, scope Scope, in *CameraInput) (*Camera, error) {
+	c, err := s.newCamera(ctx, scope, in)
+	if err != nil {
+		s.traceRefusal(ctx, "camera_create", nil, err)
+		return nil, err
+	}
+	if err := s.record(ctx, TraceRecord{Action: "camera_create", CameraIDs: []string{c.ID}, Outcome: "allowed"}); err != nil {
+		return nil, err
+	}
+	if err := s.repo.CreateCameras(ctx, []*Camera{c}); err != nil {
+		return nil, err
+	}
+	s.indexCamera(c)
+	return c, nil
+}
+
+// errOtherOrganisation refuses a change aimed at another organisation's cameras.
+var errOtherOrganisation = &InvalidError{Field: "organisation_id", Message: "you may only register cameras of your own organisation", OutOfScope: true}
+
+// traceRefusal records a refusal by the policy or by the organisation wall; merely malformed
+// input is not an access and is not traced.
+func (s *Service) traceRefusal(ctx context.Context, action string, ids []string, err error) {
+	var pe *PolicyError
+	var inv *InvalidError
+	if !errors.As(err, &pe) && !(errors.As(err, &inv) && inv.OutOfScope) {
+		return
+	}
+	if terr := s.record(ctx, TraceRecord{Action: action, CameraIDs: ids, Outcome: "denied", Reason: err.Error()}); terr != nil {
+		s.log.Error("trace policy refusal", "action", action, "err", terr)
+	}
+}
+
+// Camera returns one camera within the scope.
+func (s *Service) Camera(ctx context.Context, scope Scope, id string) (*Camera, error) {
+	if !ValidID(id) {
+		return nil, invalid("id", "is not a valid id")
+	}
+	return s.repo.Camera(ctx, scope, id)
+}
+
+// Cameras lists cameras within the scope.
+func (s *Service) Cameras(ctx context.Context, scope Scope, f CameraFilter) ([]*Camera, error) {
+	return s.repo.Cameras(ctx, scope, f)
+}
+
+// UpdateCamera applies a partial change. Moving a camera to another organisation is not a patch
+// (ownership changes hands through an admin), and status only moves forward.
+func (s *Service) UpdateCamera(ctx context.Context, scope Scope, id string, in *CameraInput) (*Camera, error) {
+	old, err := s.Camera(ctx, scope, id)
+	if err != nil {
+		return nil, err
+	}
+	c := *old
+	in.apply(&c)
+	if c.OrganisationID != old.OrganisationID && !scope.All {
+		err := &InvalidError{Field: "organisation_id", Message: "only an admin may move a camera to another organisation", OutOfScope: true}
+		s.traceRefusal(ctx, "camera_update", []string{id}, err)
+		return nil, err
+	}
+	if err := ValidateCamera(&c); err != nil {
+		return nil, err
+	}
+	if err := ValidateStatusChange(old.Status, c.Status); err != nil {
+		return nil, err
+	}
+	if c.OrganisationID != old.OrganisationID {
+		if err := s.requireOrganisation(ctx, c.OrganisationID); err != nil {
+			return nil, err
+		}
+	}
+	action := "camera_update"
+	if c.Status == StatusDecommissioned && old.Status != StatusDecommissioned {
+		action = "camera_decommission"
+	}
+	if err := s.checkPolicy(&c); err != nil {
+		s.traceRefusal(ctx, action, []string{id}, err)
+		return nil, err
+	}
+	c.UpdatedAt = s.now().UTC()
+	if err := s.record(ctx, TraceRecord{Action: action, CameraIDs: []string{id}, Outcome: "allowed", Reason: changedFields(old, &c)}); err != nil {
+		return nil, err
+	}
+	if err := s.repo.UpdateCamera(ctx, &c); err != nil {
+		return nil, err
+	}
+	s.indexCamera(&c)
+	return &c, nil
+}
+
+// DecommissionCamera retires a camera. Its row, recordings and trail stay: the regulation's
+// retention duty outlives the camera.
+func (s *Service) DecommissionCamera(ctx context.Context, scope Scope, id string) (*Camera, error) {
+	st := StatusDecommissioned
+	return s.UpdateCamera(ctx, scope, id, &CameraInput{Status: &st})
+}
+
+// changedFields names the fields a change touched, for the trail.
+func changedFields(a, b *Camera) string {
+	var f []string
+	add := func(name string, changed bool) {
+		if changed {
+			f = append(f, name)
+		}
+	}
+	add("name", a.Name != b.Name)
+	add("organisation_id", a.OrganisationID != b.OrganisationID)
+	add("investment", a.Investment != b.Investment)
+	add("position", a.Lat != b.Lat || a.Lon != b.Lon || a.Address != b.Address)
+	add("place_category", a.PlaceCategory != b.PlaceCategory)
+	add("field_of_view", a.Bearing != b.Bearing || a.FOVAngle != b.FOVAngle || a.RangeM != b.RangeM)
+	add("source_url", a.SourceURL != b.SourceURL)
+	add("networking", a.Networked != b.Networked || a.InterfaceReserved != b.InterfaceReserved)
+	add("sign", a.SignInstalled != b.SignInstalled || !a.SignCheckedAt.Equal(b.SignCheckedAt))
+	add("retention_days", a.RetentionDays != b.RetentionDays)
+	add("maintenance", a.MaintenanceIntervalDays != b.MaintenanceIntervalDays || !a.LastMaintenanceAt.Equal(b.LastMaintenanceAt))
+	add("status", a.Status != b.Status)
+	add("legal_basis", a.LegalBasis != b.LegalBasis)
+	add("gb_device_id", a.GBDeviceID != b.GBDeviceID)
+	if len(f) == 0 {
+		return "no change"
+	}
+	return "changed: " + strings.Join(f, ",")
+}
+
+// Near returns the cameras in scope within radiusM metres of a point, nearest first.
+func (s *Service) Near(ctx context.Context, scope Scope, lat, lon, radiusM float64, limit int) ([]*Camera, []float64, error) {
+	if err := ValidateLatLon(lat, lon); err != nil {
+		return nil, nil, err
+	}
+	if !finite(radiusM) || radiusM <= 0 || radiusM > 100_000 {
+		return nil, nil, invalid("radius_m", "must be in (0, 100000] metres")
+	}
+	hits, err := s.index.Near(lat, lon, radiusM, 0)
+	if err != nil {
+		return nil, nil, invalid("near", "%v", err)
+	}
+	return s.resolve(ctx, scope, hits, limit)
+}
+
+// InBox returns the cameras in scope inside a bounding box.
+func (s *Service) InBox(ctx context.Context, scope Scope, minLat, minLon, maxLat, maxLon float64, limit int) ([]*Camera, error) {
+	if err := ValidateLatLon(minLat, minLon); err != nil {
+		return nil, err
+	}
+	if err := ValidateLatLon(maxLat, maxLon); err != nil {
+		return nil, err
+	}
+	if minLat > maxLat {
+		return nil, invalid("bbox", "south edge is north of the north edge")
+	}
+	ids, err := s.index.InBox(minLat, minLon, maxLat, maxLon, 0)
+	if err != nil {
+		return nil, invalid("bbox", "%v", err)
+	}
+	hits := make([]spatial.Hit, len(ids))
+	for i, id := range ids {
+		hits[i] = spatial.Hit{ID: id}
+	}
+	cams, _, err := s.resolve(ctx, scope, hits, limit)
+	return cams, err
+}
+
+// resolve turns index hits into camera rows the scope may see, keeping the hits' order.
+func (s *Service) resolve(ctx context.Context, scope Scope, hits []spatial.Hit, limit int) ([]*Camera, []float64, error) {
+	if len(hits) == 0 {
+		return nil, nil, nil
+	}
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	rows, err := s.repo.Cameras(ctx, scope, CameraFilter{IDs: ids})
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := make(map[string]*Camera, len(rows))
+	for _, c := range rows {
+		byID[c.ID] = c
+	}
+	var cams []*Camera
+	var dists []float64
+	for _, h := range hits {
+		if c, ok := byID[h.ID]; ok {
+			cams = append(cams, c)
+			dists = append(dists, h.DistanceM)
+			if limit > 0 && len(cams) == limit {
+				break
+			}
+		}
+	}
+	return cams, dists, nil
+}
+
+// Facts converts a camera to what the policy pack judges.
+func Facts(c *Camera) policy.CameraFacts {
+	return policy.CameraFacts{
+		PlaceCategory:           c.PlaceCategory,
+		Investment:              c.Investment,
+		Status:                  c.Status,
+		Networked:               c.Networked,
+		InterfaceReserved:       c.InterfaceReserved,
+		SignInstalled:           c.SignInstalled,
+		RetentionDays:           c.RetentionDays,
+		LegalBasis:              c.LegalBasis,
+		MaintenanceIntervalDays: c.MaintenanceIntervalDays,
+		LastMaintenanceAt:       c.LastMaintenanceAt,
+		CreatedAt:               c.CreatedAt,
+	}
+}
+
+// Finding is one compliance finding about one camera.
+type Finding struct {
+	CameraID       string `json:"camera_id"`
+	CameraName     string `json:"camera_name"`
+	OrganisationID string `json:"organisation_id"`
+	Code           string `json:"code"`
+	Rule           string `json:"rule"`
+	Message        string `json:"message"`
+	PolicyVersion  string `json:"policy_version"`
+}
+
+// Compliance reports the policy findings for the cameras in scope, optionally narrowed to one
+// organisation or one camera.
+func (s *Service) Compliance(ctx context.Context, scope Scope, organisationID, cameraID string) ([]Finding, error) {
+	var cams []*Camera
+	if cameraID != "" {
+		c, err := s.Camera(ctx, scope, cameraID)
+		if err != nil {
+			return nil, err
+		}
+		cams = []*Camera{c}
+	} else {
+		if organisationID != "" && !ValidID(organisationID) {
+			return nil, invalid("organisation_id", "is not a valid id")
+		}
+		var err error
+		if cams, err = s.repo.Cameras(ctx, scope, CameraFilter{OrganisationID: organisationID}); err != nil {
+			return nil, err
+		}
+	}
+	now := s.now()
+	findings := []Finding{}
+	for _, c := range cams {
+		for _, f := range s.pack.Findings(Facts(c), now) {
+			findings = append(findings, Finding{
+				CameraID: c.ID, CameraName: c.Name, OrganisationID: c.OrganisationID,
+				Code: f.Code, Rule: f.Rule, Message: f.Message, PolicyVersion: f.PolicyVersion,
+			})
+		}
+	}
+	return findings, nil
+}

@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"civicam/internal/registry"
+)
+
+const organisationColumns = `id, name, kind, department_type, establishment_type, created_at, updated_at`
+
+// CreateOrganisation stores a new organisation; a duplicate name is ErrConflict.
+func (db *DB) CreateOrganisation(ctx context.Context, o *registry.Organisation) error {
+	_, err := db.sql.ExecContext(ctx, `INSERT INTO organisations (`+organisationColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		o.ID, o.Name, o.Kind, o.DepartmentType, o.EstablishmentType, Micros(o.CreatedAt), Micros(o.UpdatedAt))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("organisation %q: %w", o.Name, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("insert organisation: %w", err)
+	}
+	return nil
+}
+
+// Organisation returns one organisation or ErrNotFound.
+func (db *DB) Organisation(ctx context.Context, id string) (*registry.Organisation, error) {
+	row := db.sql.QueryRowContext(ctx, `SELECT `+organisationColumns+` FROM organisations WHERE id = $1`, id)
+	o, err := scanOrganisation(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("organisation %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("select organisation: %w", err)
+	}
+	return o, nil
+}
+
+// OrganisationExists reports whether an organisation with the id exists.
+func (db *DB) OrganisationExists(ctx context.Context, id string) (bool, error) {
+	var n int
+	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM organisations WHERE id = $1`, id).Scan(&n); err != nil {
+		return false, fmt.Errorf("count organisation: %w", err)
+	}
+	return n > 0, nil
+}
+
+// Organisations lists all organisations by name.
+func (db *DB) Organisations(ctx context.Context) ([]*registry.Organisation, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+organisationColumns+` FROM organisations ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("select organisations: %w", err)
+	}
+	defer rows.Close()
+	var out []*registry.Organisation
+	for rows.Next() {
+		o, err := scanOrganisation(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan organisation: %w", err)
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanOrganisation(s scanner) (*registry.Organisation, error) {
+	var o registry.Organisation
+	var created, updated int64
+	if err := s.Scan(&o.ID, &o.Name, &o.Kind, &o.DepartmentType, &o.EstablishmentType, &created, &updated); err != nil {
+		return nil, err
+	}
+	o.CreatedAt, o.UpdatedAt = FromMicros(created), FromMicros(updated)
+	return &o, nil
+}

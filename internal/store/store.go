@@ -1,0 +1,223 @@
+// Package store holds all of civicam's SQL: the schema migrations and one file of queries per
+// entity, for both the embedded SQLite database and PostgreSQL.
+//
+// Queries are written once with $N placeholders, which both drivers bind by position. Times are
+// stored as BIGINT microseconds since the Unix epoch so that the two dialects sort, compare and
+// round-trip them identically.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// ErrNotFound is returned when the row asked for does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a write would break a uniqueness rule (a duplicate name, say).
+var ErrConflict = errors.New("conflict")
+
+// Dialect names the SQL database behind a DB.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Config chooses the database. With PostgresDSN empty, SQLite at SQLitePath is used.
+type Config struct {
+	SQLitePath  string
+	PostgresDSN string
+}
+
+// DB is the handle every other package stores through.
+type DB struct {
+	sql     *sql.DB
+	dialect Dialect
+}
+
+//go:embed migrations
+var migrations embed.FS
+
+// Open connects to the configured database and brings its schema up to date.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	var db *DB
+	if cfg.PostgresDSN != "" {
+		s, err := sql.Open("pgx", cfg.PostgresDSN)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		s.SetMaxOpenConns(32)
+		s.SetMaxIdleConns(32)
+		db = &DB{sql: s, dialect: Postgres}
+	} else {
+		if cfg.SQLitePath == "" {
+			return nil, errors.New("open sqlite: no path")
+		}
+		// WAL lets readers run beside the one writer; synchronous=FULL makes every commit durable,
+		// which the trail's "acknowledged means on disk" promise depends on; immediate
+		// transactions take the write lock up front so two writers never deadlock on upgrade.
+		q := url.Values{}
+		for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(FULL)"} {
+			q.Add("_pragma", p)
+		}
+		q.Set("_txlock", "immediate")
+		s, err := sql.Open("sqlite", "file:"+cfg.SQLitePath+"?"+q.Encode())
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite %s: %w", cfg.SQLitePath, err)
+		}
+		s.SetMaxOpenConns(8)
+		db = &DB{sql: s, dialect: SQLite}
+	}
+	if err := db.sql.PingContext(ctx); err != nil {
+		db.sql.Close()
+		return nil, fmt.Errorf("connect %s: %w", db.dialect, err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.sql.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close releases the database.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// Dialect reports which database is in use.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// SQL exposes the underlying handle to store's own tests and benchmarks.
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// migrate applies, in order and each in its own transaction, the migrations not yet recorded.
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	dir := path.Join("migrations", string(db.dialect))
+	entries, err := fs.ReadDir(migrations, dir)
+	if err != nil {
+		return fmt.Errorf("read migrations: %w", err)
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".sql") {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		version := strings.TrimSuffix(name, ".sql")
+		body, err := fs.ReadFile(migrations, path.Join(dir, name))
+		if err != nil {
+			return fmt.Errorf("read migration %s: %w", name, err)
+		}
+		if err := db.applyMigration(ctx, version, string(body)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (db *DB) applyMigration(ctx context.Context, version, body string) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migration %s: begin: %w", version, err)
+	}
+	defer tx.Rollback()
+	if db.dialect == Postgres {
+		// Several nodes may start at once; the advisory lock makes them migrate one at a time.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7220240301)`); err != nil {
+			return fmt.Errorf("migration %s: lock: %w", version, err)
+		}
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, version).Scan(&n); err != nil {
+		return fmt.Errorf("migration %s: check: %w", version, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, body); err != nil {
+		return fmt.Errorf("migration %s: %w", version, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`,
+		version, Micros(time.Now())); err != nil {
+		return fmt.Errorf("migration %s: record: %w", version, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migration %s: commit: %w", version, err)
+	}
+	return nil
+}
+
+// Micros converts a time to the stored form; the zero time is stored as 0.
+func Micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// FromMicros is the inverse of Micros, in UTC.
+func FromMicros(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+// nullMicros stores an optional time as NULL when zero.
+func nullMicros(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+func fromNullMicros(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return FromMicros(n.Int64)
+}
+
+// isUniqueViolation recognises both drivers' duplicate-key errors without importing their
+// error types into every query file.
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
