@@ -269,6 +269,7 @@ func (s *Service) importRows(ctx context.Context, scope Scope, rows []*CameraInp
 		return nil, err
 	}
 	if err := s.repo.CreateCameras(ctx, cams); err != nil {
+		s.recordNotStored(ctx, "camera_import", nil, err)
 		return nil, err
 	}
 	for _, c := range cams {

@@ -212,6 +212,7 @@ func (s *Service) CreateCamera(ctx context.Context, scope Scope, in *CameraInput
 		return nil, err
 	}
 	if err := s.repo.CreateCameras(ctx, []*Camera{c}); err != nil {
+		s.recordNotStored(ctx, "camera_create", []string{c.ID}, err)
 		return nil, err
 	}
 	s.indexCamera(c)
@@ -231,6 +232,14 @@ func (s *Service) traceRefusal(ctx context.Context, action string, ids []string,
 	}
 	if terr := s.record(ctx, TraceRecord{Action: action, CameraIDs: ids, Outcome: "denied", Reason: err.Error()}); terr != nil {
 		s.log.Error("trace policy refusal", "action", action, "err", terr)
+	}
+}
+
+// recordNotStored follows an allowed entry whose change the store then refused (a duplicate
+// device id, say), so that the trail never claims a change that did not happen.
+func (s *Service) recordNotStored(ctx context.Context, action string, ids []string, err error) {
+	if terr := s.record(ctx, TraceRecord{Action: action, CameraIDs: ids, Outcome: "denied", Reason: "not stored: " + err.Error()}); terr != nil {
+		s.log.Error("trace store refusal", "action", action, "err", terr)
 	}
 }
 
@@ -285,6 +294,7 @@ func (s *Service) UpdateCamera(ctx context.Context, scope Scope, id string, in *
 		return nil, err
 	}
 	if err := s.repo.UpdateCamera(ctx, &c); err != nil {
+		s.recordNotStored(ctx, action, []string{id}, err)
 		return nil, err
 	}
 	s.indexCamera(&c)

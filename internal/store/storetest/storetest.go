@@ -75,9 +75,12 @@ func PostgresDSN(t testing.TB) string {
 			a.Close()
 		}
 	})
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
+	// pgx takes both URL and keyword/value DSNs; the search_path goes in as the form demands.
+	switch {
+	case !strings.Contains(dsn, "://"):
+		return dsn + " search_path=" + schema
+	case strings.Contains(dsn, "?"):
+		return dsn + "&search_path=" + schema
 	}
-	return dsn + sep + "search_path=" + schema
+	return dsn + "?search_path=" + schema
 }
