@@ -175,7 +175,6 @@ func TestParseCSV(t *testing.T) {
 	}
 }
 
-
 // FuzzParseCSV: any input gives rows or an ImportError, never a panic, and every problem names a
 // row inside the file.
 func FuzzParseCSV(f *testing.F) {
