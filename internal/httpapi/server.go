@@ -196,14 +196,14 @@ func (s *Server) wrap(rt Route) http.Handler {
 		addr := clientAddr(r)
 		ctx := auth.WithActor(r.Context(), auth.Actor{ClientAddr: addr})
 		if !rt.Public() {
-			u, viaCookie, err := s.authenticate(r)
+			u, viaCookie, err := s.Authenticate(r)
 			if err != nil {
 				s.deny(ctx, name, "not logged in: "+err.Error())
 				s.writeError(sw, r, errUnauthenticated)
 				return
 			}
 			ctx = auth.WithActor(r.Context(), auth.ActorOf(u, addr))
-			ctx = withUser(ctx, u)
+			ctx = WithUser(ctx, u)
 			if viaCookie && !safeMethod(r.Method) && !auth.CheckCSRF(r) {
 				s.deny(ctx, name, "missing or wrong CSRF token")
 				s.writeError(sw, r, &apiError{Status: http.StatusForbidden, Code: "csrf", Message: "missing or wrong CSRF token"})
@@ -241,8 +241,9 @@ func (s *Server) deny(ctx context.Context, route, reason string) {
 // SessionCookie is the web UI's session cookie.
 const SessionCookie = "civicam_session"
 
-// authenticate finds the user behind a bearer token or session cookie.
-func (s *Server) authenticate(r *http.Request) (*auth.User, bool, error) {
+// Authenticate finds the user behind a request's bearer token or session cookie, and says
+// whether it came by cookie (which then needs a CSRF token on unsafe methods).
+func (s *Server) Authenticate(r *http.Request) (*auth.User, bool, error) {
 	token, viaCookie := "", false
 	if h := r.Header.Get("Authorization"); h != "" {
 		t, ok := strings.CutPrefix(h, "Bearer ")
@@ -270,7 +271,8 @@ func (s *Server) authenticate(r *http.Request) (*auth.User, bool, error) {
 
 type userKey struct{}
 
-func withUser(ctx context.Context, u *auth.User) context.Context {
+// WithUser attaches the authenticated user to a request's context (see UserFrom).
+func WithUser(ctx context.Context, u *auth.User) context.Context {
 	return context.WithValue(ctx, userKey{}, u)
 }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"time"
 
 	"civicam/internal/auth"
 	"civicam/internal/registry"
@@ -17,43 +18,61 @@ type loginRequest struct {
 	Password string `json:"password"`
 }
 
-// login exchanges a username and password for a bearer token. Failures are throttled per
-// username and per client address, and a missing user costs the same as a wrong password.
+// login exchanges a username and password for a bearer token.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	var req loginRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	req.Username = strings.TrimSpace(req.Username)
-	if req.Username == "" {
-		return badRequest("username", "is required")
+	res, err := s.Login(r.Context(), req.Username, req.Password, clientAddr(r))
+	if err != nil {
+		return err
 	}
-	if req.Password == "" {
-		return badRequest("password", "is required")
+	writeJSON(w, http.StatusCreated, map[string]any{"token": res.Token, "expires_at": res.ExpiresAt, "user": res.User})
+	return nil
+}
+
+// LoginResult is a new session.
+type LoginResult struct {
+	Token     string
+	ExpiresAt time.Time
+	User      *auth.User
+}
+
+// Login checks a username and password and opens a session: the one path for the API and the
+// web UI. Failures are throttled per username and per client address, a missing user costs the
+// same as a wrong password, and every attempt is traced.
+func (s *Server) Login(ctx context.Context, username, password, addr string) (*LoginResult, error) {
+	username = strings.TrimSpace(username)
+	if username == "" {
+		return nil, badRequest("username", "is required")
 	}
-	ctx := r.Context()
-	addr := clientAddr(r)
-	ctx = auth.WithActor(ctx, auth.Actor{Username: req.Username, ClientAddr: addr})
-	if ok, wait := s.throttle.Allow(req.Username, addr); !ok {
-		s.traceLogin(ctx, "login_failed", "denied", "throttled after repeated failures")
+	if password == "" {
+		return nil, badRequest("password", "is required")
+	}
+	ctx = auth.WithActor(ctx, auth.Actor{Username: username, ClientAddr: addr})
+	if ok, wait := s.throttle.Allow(username, addr); !ok {
+		if err := s.traceLogin(ctx, "login_failed", "denied", "throttled after repeated failures"); err != nil {
+			return nil, err
+		}
 		secs := int(math.Ceil(wait.Seconds()))
-		return &apiError{Status: http.StatusTooManyRequests, Code: "throttled",
+		return nil, &apiError{Status: http.StatusTooManyRequests, Code: "throttled",
 			Message: "too many failed logins; try again later", Extra: map[string]any{"retry_after_s": secs}}
 	}
-	u, err := s.db.UserByUsername(ctx, req.Username)
+	u, err := s.db.UserByUsername(ctx, username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
+		return nil, err
 	}
 	hash := s.dummy
 	if u != nil {
 		hash = u.PasswordHash
 	}
-	ok, verr := auth.VerifyPassword(hash, req.Password)
+	ok, verr := auth.VerifyPassword(hash, password)
 	if verr != nil {
-		s.log.Error("stored password hash unreadable", "user", req.Username, "err", verr)
+		s.log.Error("stored password hash unreadable", "user", username, "err", verr)
 	}
 	if u == nil || !ok || u.Disabled {
-		s.throttle.Failure(req.Username, addr)
+		s.throttle.Failure(username, addr)
 		reason := "wrong password"
 		switch {
 		case u == nil:
@@ -62,23 +81,30 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 			reason = "account disabled"
 		}
 		if err := s.traceLogin(ctx, "login_failed", "denied", reason); err != nil {
-			return err
+			return nil, err
 		}
-		return errBadCredentials
+		return nil, errBadCredentials
 	}
-	s.throttle.Success(req.Username, addr)
-	ctx = auth.WithActor(r.Context(), auth.ActorOf(u, addr))
+	s.throttle.Success(username, addr)
+	ctx = auth.WithActor(ctx, auth.ActorOf(u, addr))
 	if err := s.traceLogin(ctx, "login", "allowed", ""); err != nil {
-		return err
+		return nil, err
 	}
 	token, hashed := auth.NewToken()
 	now := s.now().UTC()
 	sess := &auth.Session{TokenHash: hashed, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL), ClientAddr: addr}
 	if err := s.db.CreateSession(ctx, sess); err != nil {
+		return nil, err
+	}
+	return &LoginResult{Token: token, ExpiresAt: sess.ExpiresAt, User: u}, nil
+}
+
+// Logout ends the session of a token, tracing it as the context's actor.
+func (s *Server) Logout(ctx context.Context, token string) error {
+	if err := s.traceLogin(ctx, "logout", "allowed", ""); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"token": token, "expires_at": sess.ExpiresAt, "user": u})
-	return nil
+	return s.db.DeleteSession(ctx, auth.HashToken(token))
 }
 
 func (s *Server) traceLogin(ctx context.Context, action, outcome, reason string) error {
@@ -96,10 +122,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 			token = c.Value
 		}
 	}
-	if err := s.traceLogin(r.Context(), "logout", "allowed", ""); err != nil {
-		return err
-	}
-	if err := s.db.DeleteSession(r.Context(), auth.HashToken(token)); err != nil {
+	if err := s.Logout(r.Context(), token); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
