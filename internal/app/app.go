@@ -96,6 +96,11 @@ func OpenCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*Core, 
 		c.Close()
 		return nil, err
 	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.Registry.Run(runCtx, 2*time.Second)
+	}()
 	return c, nil
 }
 

@@ -177,6 +177,18 @@ func TestNewUserPath(t *testing.T) {
 	if out, code := runCLI(t, "", "camera", "import", "--data", data, csvPath); code != 0 || !strings.Contains(out, "imported 2 cameras") {
 		t.Fatalf("camera import = %d %s", code, out)
 	}
+	// The server's spatial index learns of the command line's cameras within its sync interval.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, b := request(t, "GET", s.url+"/api/v1/cameras?near=27.83,113.14&radius_m=50", tok, "")
+		if code == 200 && strings.Contains(string(b), `"name":"Square"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("near query never found the imported camera: %d %s", code, b)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	out, code := runCLI(t, "", "compliance", "--data", data, "--format", "csv")
 	if code != 0 || strings.Count(out, "not_networked") != 2 || strings.Count(out, "no_sign") != 2 {
 		t.Fatalf("compliance = %d %s; want not_networked and no_sign for both cameras", code, out)

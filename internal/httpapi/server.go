@@ -57,7 +57,8 @@ type Server struct {
 	mux      *http.ServeMux
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
-	dummy    string // a password hash to verify against when the user does not exist
+	dummy    string        // a password hash to verify against when the user does not exist
+	hashing  chan struct{} // bounds concurrent password verifications
 	extra    []Route
 }
 
@@ -95,7 +96,8 @@ func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, db: d.Store, reg: d.Registry, tracer: d.Tracer, trail: d.Trail, throttle: d.Throttle,
-		log: d.Logger, now: d.Now, mux: http.NewServeMux(), dummy: dummy, extra: extra}
+		log: d.Logger, now: d.Now, mux: http.NewServeMux(), dummy: dummy, extra: extra,
+		hashing: make(chan struct{}, 4)}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "civicam_http_requests_total", Help: "API requests by route and status code.",
 	}, []string{"route", "code"})

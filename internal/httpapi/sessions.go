@@ -67,7 +67,15 @@ func (s *Server) Login(ctx context.Context, username, password, addr string) (*L
 	if u != nil {
 		hash = u.PasswordHash
 	}
+	// Each verification holds 64 MiB for ~100 ms: a burst of logins waits its turn rather than
+	// exhausting memory.
+	select {
+	case s.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	ok, verr := auth.VerifyPassword(hash, password)
+	<-s.hashing
 	if verr != nil {
 		s.log.Error("stored password hash unreadable", "user", username, "err", verr)
 	}
@@ -86,6 +94,15 @@ func (s *Server) Login(ctx context.Context, username, password, addr string) (*L
 		return nil, errBadCredentials
 	}
 	s.throttle.Success(username, addr)
+	if auth.NeedsRehash(u.PasswordHash) {
+		// Parameters were raised since this password was set; the plain text is at hand only now.
+		if h, err := auth.HashPassword(password); err == nil {
+			u.PasswordHash, u.UpdatedAt = h, s.now().UTC()
+			if err := s.db.UpdateUser(ctx, u); err != nil {
+				s.log.Warn("rehash password", "user", username, "err", err)
+			}
+		}
+	}
 	ctx = auth.WithActor(ctx, auth.ActorOf(u, addr))
 	if err := s.traceLogin(ctx, "login", "allowed", ""); err != nil {
 		return nil, err

@@ -118,3 +118,42 @@ func BenchmarkImport100k(b *testing.B) {
 		})
 	}
 }
+
+// TestSyncSeesOtherWriters: two services on one database, as two nodes (or the server and the
+// command line) are; each one's spatial index learns the other's changes on Sync.
+func TestSyncSeesOtherWriters(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		a, b := newService(t, db, &countingTracer{}), newService(t, db, &countingTracer{})
+		for _, s := range []*registry.Service{a, b} {
+			if err := s.Load(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		org := &registry.Organisation{Name: "PSB", Kind: registry.KindDepartment, DepartmentType: "public_security"}
+		if err := a.CreateOrganisation(ctx, org); err != nil {
+			t.Fatal(err)
+		}
+		cams, err := a.ImportCSV(ctx, registry.Scope{All: true}, bytes.NewReader(importFile(org.ID, 3)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := registry.Scope{All: true}
+		if got, _, _ := b.Near(ctx, all, cams[0].Lat, cams[0].Lon, 1, 0); len(got) != 0 {
+			t.Fatalf("b.Near() before Sync = %d cameras; want 0", len(got))
+		}
+		if err := b.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got, _, _ := b.Near(ctx, all, cams[0].Lat, cams[0].Lon, 1, 0); len(got) != 1 {
+			t.Fatalf("b.Near() after Sync = %d cameras; want 1", len(got))
+		}
+		if _, err := a.DecommissionCamera(ctx, all, cams[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		b.Sync(ctx)
+		if got, _, _ := b.Near(ctx, all, cams[0].Lat, cams[0].Lon, 1, 0); len(got) != 0 {
+			t.Fatalf("b.Near() after a decommission elsewhere = %d cameras; want 0", len(got))
+		}
+	})
+}

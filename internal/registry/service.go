@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"civicam/internal/policy"
@@ -23,6 +24,7 @@ type Repo interface {
 	Camera(ctx context.Context, scope Scope, id string) (*Camera, error)
 	Cameras(ctx context.Context, scope Scope, f CameraFilter) ([]*Camera, error)
 	UpdateCamera(ctx context.Context, c *Camera) error
+	CamerasUpdatedSince(ctx context.Context, t time.Time) ([]*Camera, error)
 }
 
 // Tracer records a change in the access trail. It is called before the change is made, and an
@@ -76,6 +78,9 @@ type Service struct {
 	tracer Tracer
 	now    func() time.Time
 	log    *slog.Logger
+
+	syncMu sync.Mutex
+	synced time.Time // when the last Load or Sync began
 }
 
 // Deps are what a Service is built from.
@@ -103,6 +108,9 @@ func (s *Service) Pack() *policy.Pack { return s.pack }
 
 // Load fills the spatial index from the store.
 func (s *Service) Load(ctx context.Context) error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	started := s.now()
 	cams, err := s.repo.Cameras(ctx, Scope{All: true}, CameraFilter{})
 	if err != nil {
 		return fmt.Errorf("load cameras: %w", err)
@@ -110,8 +118,47 @@ func (s *Service) Load(ctx context.Context) error {
 	for _, c := range cams {
 		s.indexCamera(c)
 	}
+	s.synced = started
 	s.log.Info("spatial index loaded", "cameras", s.index.Len())
 	return nil
+}
+
+// syncOverlap re-reads changes this far behind the last sync, so that a change stamped by a
+// slightly slow clock or committed just after the previous poll is not missed; applying a
+// change twice is harmless.
+const syncOverlap = 10 * time.Second
+
+// Sync applies to the spatial index the changes other processes made (another node, or the
+// command line's import) since the last sync.
+func (s *Service) Sync(ctx context.Context) error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	started := s.now()
+	cams, err := s.repo.CamerasUpdatedSince(ctx, s.synced.Add(-syncOverlap))
+	if err != nil {
+		return fmt.Errorf("sync cameras: %w", err)
+	}
+	for _, c := range cams {
+		s.indexCamera(c)
+	}
+	s.synced = started
+	return nil
+}
+
+// Run keeps the spatial index in step with the store until ctx ends, polling every interval.
+func (s *Service) Run(ctx context.Context, interval time.Duration) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := s.Sync(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("registry sync", "err", err)
+			}
+		}
+	}
 }
 
 func (s *Service) indexCamera(c *Camera) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"civicam/internal/registry"
 )
@@ -220,4 +221,10 @@ func (db *DB) camerasWhere(ctx context.Context, where []string, args []any, ids 
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// CamerasUpdatedSince returns every camera changed at or after t, for nodes that keep an
+// in-memory view of the registry (the spatial index) in step with changes made elsewhere.
+func (db *DB) CamerasUpdatedSince(ctx context.Context, t time.Time) ([]*registry.Camera, error) {
+	return db.camerasWhere(ctx, []string{"updated_at >= $1"}, []any{Micros(t)}, nil, 0)
 }

@@ -35,6 +35,7 @@ CREATE TABLE cameras (
 	updated_at                BIGINT NOT NULL
 );
 CREATE INDEX cameras_organisation ON cameras (organisation_id);
+CREATE INDEX cameras_updated ON cameras (updated_at);
 CREATE UNIQUE INDEX cameras_gb_device_id ON cameras (gb_device_id) WHERE gb_device_id IS NOT NULL;
 
 CREATE TABLE users (
