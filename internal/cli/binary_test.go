@@ -306,3 +306,21 @@ func TestTrailSurvivesKill9(t *testing.T) {
 	}
 	t.Logf("%d kills, %d acknowledged appends, all present; trail verifies", kills, len(acked))
 }
+
+// TestBadPolicyPackStopsServer: a pack that does not validate stops the server at start with a
+// message naming the file and line.
+func TestBadPolicyPackStopsServer(t *testing.T) {
+	dir := t.TempDir()
+	pack := filepath.Join(dir, "city.yaml")
+	os.WriteFile(pack, []byte("version: \"x-1\"\nregulation:\n  nmae: oops\n"), 0o600)
+	cmd := exec.Command(civicamBin, "serve", "--data", filepath.Join(dir, "data"), "--listen", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "CIVICAM_POLICY="+pack)
+	out, err := cmd.CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() == 0 {
+		t.Fatalf("serve with a bad pack = %v; want a non-zero exit", err)
+	}
+	if !strings.Contains(string(out), "city.yaml:3") {
+		t.Fatalf("serve with a bad pack said %q; want the file and line (city.yaml:3)", out)
+	}
+}
