@@ -26,6 +26,7 @@ import (
 	"civicam/internal/registry"
 	"civicam/internal/store"
 	"civicam/internal/trace"
+	"civicam/internal/webui"
 )
 
 // Core is what every civicam process needs, the server and the administrative commands alike:
@@ -170,7 +171,15 @@ func NewServer(core *Core) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	ui, err := webui.New(webui.Config{Language: cfg.UI.Language, TileURL: cfg.UI.TileURL}, webui.Deps{
+		API: api, Registry: core.Registry, Trail: core.Trail, Users: core.DB,
+		Tracer: Trail{core.Trail}, Logger: core.Log.With("component", "webui"), Now: core.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("web ui: %w", err)
+	}
 	mux := http.NewServeMux()
+	mux.Handle("/", ui.Handler())
 	mux.Handle("/api/", api.Handler())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -35,6 +35,8 @@ type Config struct {
 	SessionTTL Duration `yaml:"session_ttl"`
 	// Trace configures the access trail's checkpoints.
 	Trace TraceConfig `yaml:"trace"`
+	// UI configures the web UI.
+	UI UIConfig `yaml:"ui"`
 	// Login throttling of repeated failures.
 	LoginMaxFailures int      `yaml:"login_max_failures"`
 	LoginWindow      Duration `yaml:"login_window"`
@@ -48,6 +50,15 @@ type TraceConfig struct {
 	CheckpointEvery int `yaml:"checkpoint_every"`
 	// CheckpointInterval signs a checkpoint at least this often when entries were added.
 	CheckpointInterval Duration `yaml:"checkpoint_interval"`
+}
+
+// UIConfig configures the web UI.
+type UIConfig struct {
+	// Language is zh, en, or empty to follow the browser (Chinese when it says nothing).
+	Language string `yaml:"language"`
+	// TileURL is a map tile URL template like https://tiles.example/{z}/{x}/{y}.png; empty draws
+	// camera positions on a plain plane, with no request leaving the browser.
+	TileURL string `yaml:"tile_url"`
 }
 
 // Duration is a time.Duration written as "90s" or "24h" in YAML.
@@ -115,6 +126,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"CIVICAM_LOG_LEVEL":    &c.LogLevel,
 		"CIVICAM_LOG_FORMAT":   &c.LogFormat,
 		"CIVICAM_TRACE_ORIGIN": &c.Trace.Origin,
+		"CIVICAM_UI_LANGUAGE":  &c.UI.Language,
+		"CIVICAM_UI_TILE_URL":  &c.UI.TileURL,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
@@ -180,6 +193,15 @@ func (c *Config) Validate() error {
 	}
 	if strings.TrimSpace(c.Trace.Origin) == "" || strings.ContainsAny(c.Trace.Origin, "\n") {
 		return errors.New("trace.origin: must be one non-empty line")
+	}
+	switch c.UI.Language {
+	case "", "zh", "en":
+	default:
+		return fmt.Errorf("ui.language: %q is not zh, en or empty", c.UI.Language)
+	}
+	if c.UI.TileURL != "" && (!strings.HasPrefix(c.UI.TileURL, "https://") && !strings.HasPrefix(c.UI.TileURL, "http://") ||
+		!strings.Contains(c.UI.TileURL, "{z}") || !strings.Contains(c.UI.TileURL, "{x}") || !strings.Contains(c.UI.TileURL, "{y}")) {
+		return fmt.Errorf("ui.tile_url: %q must be an http(s) URL with {z}, {x} and {y}", c.UI.TileURL)
 	}
 	if c.LoginMaxFailures < 1 {
 		return errors.New("login_max_failures: must be at least 1")

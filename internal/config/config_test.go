@@ -74,6 +74,8 @@ func TestValidate(t *testing.T) {
 		{"checkpoint every", func(c *Config) { c.Trace.CheckpointEvery = 0 }, "trace.checkpoint_every"},
 		{"origin", func(c *Config) { c.Trace.Origin = "a\nb" }, "trace.origin"},
 		{"data", func(c *Config) { c.Data = " " }, "data"},
+		{"language", func(c *Config) { c.UI.Language = "fr" }, "ui.language"},
+		{"tile url", func(c *Config) { c.UI.TileURL = "https://t/{z}/{x}.png" }, "ui.tile_url"},
 	}
 	for _, tt := range tests {
 		c := Default()
@@ -96,7 +98,7 @@ func TestExampleFileIsComplete(t *testing.T) {
 	}
 	b, _ := os.ReadFile(path)
 	for _, key := range []string{"data:", "listen:", "postgres_dsn:", "policy:", "log_level:", "log_format:", "session_ttl:",
-		"login_max_failures:", "login_window:", "trace:", "origin:", "checkpoint_every:", "checkpoint_interval:"} {
+		"login_max_failures:", "login_window:", "trace:", "origin:", "checkpoint_every:", "checkpoint_interval:", "ui:", "language:", "tile_url:"} {
 		if !strings.Contains(string(b), key) {
 			t.Errorf("civicam.example.yaml does not document %s", key)
 		}

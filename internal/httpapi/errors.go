@@ -45,9 +45,15 @@ func badRequest(field, format string, args ...any) *apiError {
 // traceFailed marks a failure to write the trail, which refuses the request (fail closed).
 func traceFailed(err error) error { return fmt.Errorf("%w: %w", registry.ErrTrail, err) }
 
-// writeError is the one place errors become HTTP responses: the client gets a safe message,
-// the log gets the detail.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+// ErrorInfo classifies an error as the API answers it: the HTTP status, the code, the field at
+// fault and the client-safe message. The web UI uses it to speak of refusals in the same terms.
+func ErrorInfo(err error) (status int, code, field, message string) {
+	ae := classify(err)
+	return ae.Status, ae.Code, ae.Field, ae.Message
+}
+
+// classify maps an error to its API error; unknown errors become a 500 with a safe message.
+func classify(err error) *apiError {
 	var (
 		ae  *apiError
 		inv *registry.InvalidError
@@ -56,14 +62,14 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	)
 	switch {
 	case errors.As(err, &ae):
+		return ae
 	case errors.Is(err, registry.ErrTrail):
-		s.log.Error("trail write failed; request refused", "path", r.URL.Path, "err", err)
-		ae = errTraceDown
+		return errTraceDown
 	case errors.As(err, &inv):
-		ae = &apiError{Status: http.StatusBadRequest, Code: "invalid", Field: inv.Field, Message: inv.Message}
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid", Field: inv.Field, Message: inv.Message}
 	case errors.As(err, &pe):
 		d := pe.Decisions[0]
-		ae = &apiError{Status: http.StatusUnprocessableEntity, Code: d.Code, Field: d.Field, Message: d.Reason,
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: d.Code, Field: d.Field, Message: d.Reason,
 			Extra: map[string]any{"rule": d.Rule, "policy_version": d.PolicyVersion, "decisions": pe.Decisions}}
 	case errors.As(err, &ie):
 		ae = &apiError{Status: http.StatusBadRequest, Code: "invalid_import", Message: ie.Error(),
@@ -71,13 +77,26 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		if len(ie.Rows) > 0 {
 			ae.Field = ie.Rows[0].Column
 		}
+		return ae
 	case errors.Is(err, store.ErrNotFound):
-		ae = errNotFound
+		return errNotFound
 	case errors.Is(err, store.ErrConflict):
-		ae = &apiError{Status: http.StatusConflict, Code: "conflict", Message: conflictMessage(err)}
-	default:
+		return &apiError{Status: http.StatusConflict, Code: "conflict", Message: conflictMessage(err)}
+	}
+	return errInternal
+}
+
+var errInternal = &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; it has been logged"}
+
+// writeError is the one place errors become HTTP responses: the client gets a safe message,
+// the log gets the detail.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	ae := classify(err)
+	switch ae {
+	case errTraceDown:
+		s.log.Error("trail write failed; request refused", "path", r.URL.Path, "err", err)
+	case errInternal:
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		ae = &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; it has been logged"}
 	}
 	body := map[string]any{"code": ae.Code, "message": ae.Message}
 	if ae.Field != "" {

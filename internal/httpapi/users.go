@@ -100,78 +100,94 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type userPatch struct {
+// UserPatch is a change to an account; nil fields stay as they are.
+type UserPatch struct {
 	Password       *string `json:"password"`
 	Role           *string `json:"role"`
 	OrganisationID *string `json:"organisation_id"`
 	Disabled       *bool   `json:"disabled"`
 }
 
-// updateUser changes an account. Any change of role, organisation, password or status ends the
-// user's sessions, so a right taken away is gone at once.
-func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
+// UserStore is what changing an account needs of the store.
+type UserStore interface {
+	User(ctx context.Context, id string) (*auth.User, error)
+	UpdateUser(ctx context.Context, u *auth.User) error
+	DeleteUserSessions(ctx context.Context, userID string) error
+}
+
+// UpdateUser changes an account: the one path for the API and the web UI. The change is traced
+// before it is made, and any change of role, organisation, password or status ends the user's
+// sessions, so a right taken away is gone at once. No change at all returns the user untouched.
+func UpdateUser(ctx context.Context, reg *registry.Service, db UserStore, tracer Tracer, id string, p UserPatch, now func() time.Time) (*auth.User, error) {
 	if !registry.ValidID(id) {
-		return errNotFound
+		return nil, errNotFound
 	}
-	var req userPatch
-	if err := decodeJSON(w, r, &req); err != nil {
-		return err
-	}
-	ctx := r.Context()
-	u, err := s.db.User(ctx, id)
+	u, err := db.User(ctx, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var changed []string
-	if req.Role != nil {
-		rl, err := auth.ParseRole(*req.Role)
+	if p.Role != nil && *p.Role != string(u.Role) {
+		rl, err := auth.ParseRole(*p.Role)
 		if err != nil {
-			return badRequest("role", "%v", err)
+			return nil, badRequest("role", "%v", err)
 		}
 		u.Role = rl
 		changed = append(changed, "role="+string(rl))
 	}
-	if req.OrganisationID != nil {
-		if *req.OrganisationID != "" {
-			if !registry.ValidID(*req.OrganisationID) {
-				return badRequest("organisation_id", "is not a valid id")
+	if p.OrganisationID != nil && *p.OrganisationID != u.OrganisationID {
+		if *p.OrganisationID != "" {
+			if !registry.ValidID(*p.OrganisationID) {
+				return nil, badRequest("organisation_id", "is not a valid id")
 			}
-			if _, err := s.reg.Organisation(ctx, *req.OrganisationID); err != nil {
-				return badRequest("organisation_id", "no such organisation")
+			if _, err := reg.Organisation(ctx, *p.OrganisationID); err != nil {
+				return nil, badRequest("organisation_id", "no such organisation")
 			}
 		}
-		u.OrganisationID = *req.OrganisationID
+		u.OrganisationID = *p.OrganisationID
 		changed = append(changed, "organisation_id="+u.OrganisationID)
 	}
-	if (u.Role == auth.RoleOperator || u.Role == auth.RoleOwner) && u.OrganisationID == "" {
-		return badRequest("organisation_id", "an %s belongs to an organisation", u.Role)
+	if u.Role.OrgScoped() && u.OrganisationID == "" {
+		return nil, badRequest("organisation_id", "an %s belongs to an organisation", u.Role)
 	}
-	if req.Password != nil {
-		if err := auth.CheckPassword(*req.Password); err != nil {
-			return badRequest("password", "%v", err)
+	if p.Password != nil {
+		if err := auth.CheckPassword(*p.Password); err != nil {
+			return nil, badRequest("password", "%v", err)
 		}
-		if u.PasswordHash, err = auth.HashPassword(*req.Password); err != nil {
-			return err
+		if u.PasswordHash, err = auth.HashPassword(*p.Password); err != nil {
+			return nil, err
 		}
 		changed = append(changed, "password")
 	}
-	if req.Disabled != nil {
-		u.Disabled = *req.Disabled
+	if p.Disabled != nil && *p.Disabled != u.Disabled {
+		u.Disabled = *p.Disabled
 		changed = append(changed, "disabled="+boolString(u.Disabled))
 	}
-	u.UpdatedAt = s.now().UTC()
-	if err := s.tracer.Record(ctx, registry.TraceRecord{Action: "user_update", Outcome: "allowed",
-		Reason: "user " + u.ID + " " + u.Username + ": " + strings.Join(changed, ", ")}); err != nil {
-		return traceFailed(err)
+	if len(changed) == 0 {
+		return u, nil
 	}
-	if err := s.db.UpdateUser(ctx, u); err != nil {
+	u.UpdatedAt = now().UTC()
+	if err := tracer.Record(ctx, registry.TraceRecord{Action: "user_update", Outcome: "allowed",
+		Reason: "user " + u.ID + " " + u.Username + ": " + strings.Join(changed, ", ")}); err != nil {
+		return nil, traceFailed(err)
+	}
+	if err := db.UpdateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	if err := db.DeleteUserSessions(ctx, u.ID); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
+	var p UserPatch
+	if err := decodeJSON(w, r, &p); err != nil {
 		return err
 	}
-	if len(changed) > 0 {
-		if err := s.db.DeleteUserSessions(ctx, u.ID); err != nil {
-			return err
-		}
+	u, err := UpdateUser(r.Context(), s.reg, s.db, s.tracer, r.PathValue("id"), p, s.now)
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, u)
 	return nil

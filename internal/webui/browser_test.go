@@ -1,0 +1,172 @@
+package webui
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"civicam/internal/auth"
+	"civicam/internal/registry"
+)
+
+// chromiumPath is Debian's chromium, which CI installs (scripts/install-deps.sh).
+const chromiumPath = "/usr/bin/chromium"
+
+// EnvScreenshots names a directory to keep the end-to-end test's screenshots in (for a person
+// to look at); without it they go to the test's temporary directory.
+const EnvScreenshots = "CIVICAM_WEBUI_SCREENSHOTS"
+
+// TestBrowserEndToEnd drives a real browser through the UI: log in, the camera list and a
+// camera page, log out, and the trace viewer as an auditor, where the log-ins are found.
+func TestBrowserEndToEnd(t *testing.T) {
+	if _, err := exec.LookPath(chromiumPath); err != nil {
+		t.Skip("chromium is not installed at " + chromiumPath + " (apt-get install chromium; CI installs it via scripts/install-deps.sh)")
+	}
+	if testing.Short() {
+		t.Skip("end-to-end browser test skipped in -short mode")
+	}
+	s := newStack(t)
+	org := s.addOrg("株洲市公安局", registry.KindDepartment, "public_security")
+	s.addUser("chief", auth.RoleAdmin, "")
+	s.addUser("aud1", auth.RoleAuditor, "")
+	active := registry.StatusActive
+	s.addCamera(org, "火车站广场", 27.8305, 113.1510, func(in *registry.CameraInput) { in.Status = &active })
+	s.addCamera(org, "神农公园东门", 27.8350, 113.1580, func(in *registry.CameraInput) {
+		b, a, r := 200.0, 90.0, 120.0
+		in.Bearing, in.FOVAngle, in.RangeM = &b, &a, &r
+	})
+
+	shots := os.Getenv(EnvScreenshots)
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox, // the tests may run as root in CI containers
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	defer cancelAlloc()
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	defer cancelCtx()
+	// Start the browser on the un-timed context (a timeout on the first run would bound the
+	// browser's whole life), then bound the test's steps.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG; below it is JPEG
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		p := filepath.Join(shots, name+".png")
+		if err := os.WriteFile(p, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", p)
+	}
+	login := func(username string) {
+		t.Helper()
+		do("log in as "+username,
+			chromedp.Navigate(s.srv.URL+"/login"),
+			chromedp.WaitVisible(chromedp.CSS("#login-form")),
+			chromedp.SendKeys(chromedp.CSS("#username"), username),
+			chromedp.SendKeys(chromedp.CSS("#password"), password),
+			chromedp.Click(chromedp.CSS("#login-submit")),
+			chromedp.WaitVisible(chromedp.CSS("#camera-table")),
+		)
+	}
+
+	// Log in as the admin: the camera list with its map.
+	login("chief")
+	if got := text("#camera-table"); !strings.Contains(got, "火车站广场") || !strings.Contains(got, "神农公园东门") {
+		t.Errorf("camera list reads %q; want both cameras", got)
+	}
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("svg.map a.map-cam").length`))
+	if err != nil || n != 2 {
+		t.Errorf("cameras on the map = %d, %v; want 2", n, err)
+	}
+	shot("cameras")
+
+	// A camera page, reached by its link.
+	do("open a camera",
+		chromedp.Click(chromedp.CSS(`#camera-table a.camera-link`)),
+		chromedp.WaitVisible(chromedp.CSS("#camera-name")),
+	)
+	if got := text("#camera-name"); got != "神农公园东门" && got != "火车站广场" {
+		t.Errorf("camera page heading %q; want a camera's name", got)
+	}
+	// Chromium asks for English (Accept-Language en-US), so the page is in English.
+	if got := text("#footage"); !strings.Contains(got, "Coming with recording") {
+		t.Errorf("footage section reads %q; want the coming-with-recording placeholders", got)
+	}
+	if os.Getenv(EnvScreenshots) != "" {
+		shot("camera")
+	}
+
+	// Log out, then the auditor finds both log-ins in the trace viewer.
+	do("log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login-link")))
+	login("aud1")
+	do("open the trace viewer",
+		chromedp.Navigate(s.srv.URL+"/trace"),
+		chromedp.WaitVisible(chromedp.CSS("#trace-filters")),
+		chromedp.SetValue(chromedp.CSS("#trace-action"), "login"),
+		chromedp.Click(chromedp.CSS("#trace-apply")),
+		chromedp.WaitVisible(chromedp.CSS("#trace-table")),
+	)
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil || !strings.Contains(loc, "action=login") {
+		t.Errorf("trace viewer location %q, %v; want the filter in the URL", loc, err)
+	}
+	table := text("#trace-table")
+	for _, who := range []string{"chief", "aud1"} {
+		if !strings.Contains(table, who) {
+			t.Errorf("trace viewer filtered to log-ins does not show %s:\n%s", who, table)
+		}
+	}
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#trace-table tr.entry").length`))
+	if err != nil || rows != 2 {
+		t.Errorf("log-in entries = %d, %v; want 2 (chief's and aud1's)", rows, err)
+	}
+	if os.Getenv(EnvScreenshots) != "" {
+		shot("trace")
+		do("landing", chromedp.Navigate(s.srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#trail")))
+		shot("landing")
+		do("compliance in Chinese", chromedp.Navigate(s.srv.URL+"/lang/zh?next=/compliance"), chromedp.WaitVisible(chromedp.CSS("#findings-table")))
+		shot("compliance-zh")
+		do("phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(s.srv.URL+"/cameras"), chromedp.WaitVisible(chromedp.CSS("#camera-table")))
+		shot("phone-cameras")
+	}
+}
