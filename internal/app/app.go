@@ -92,7 +92,7 @@ func OpenCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*Core, 
 			c.runErr = err
 		}
 	}()
-	c.Registry = registry.New(registry.Deps{Repo: db, Pack: pack, Tracer: Trail{c.Trail}, Logger: log.With("component", "registry")})
+	c.Registry = registry.New(registry.Deps{Repo: db, Pack: pack, Tracer: trace.Recorder{Log: c.Trail}, Logger: log.With("component", "registry")})
 	if err := c.Registry.Load(ctx); err != nil {
 		c.Close()
 		return nil, err
@@ -127,28 +127,6 @@ func loadPack(path string) (*policy.Pack, error) {
 	return p, nil
 }
 
-// Trail adapts the trace log to the registry's and the API's Tracer: it adds who is acting,
-// taken from the request's context.
-type Trail struct{ Log *trace.Log }
-
-// Record appends one entry and returns once it is durable.
-func (t Trail) Record(ctx context.Context, r registry.TraceRecord) error {
-	a, _ := auth.ActorFrom(ctx)
-	_, err := t.Log.Append(ctx, trace.Entry{
-		Actor: trace.Actor{UserID: a.UserID, Username: a.Username, Role: string(a.Role),
-			OrganisationID: a.OrganisationID, ClientAddr: a.ClientAddr},
-		Action:    trace.Action(r.Action),
-		CameraIDs: r.CameraIDs,
-		From:      r.From,
-		To:        r.To,
-		Reference: r.Reference,
-		Purpose:   r.Purpose,
-		Outcome:   trace.Outcome(r.Outcome),
-		Reason:    r.Reason,
-	})
-	return err
-}
-
 // Server is the running civicam server: the core plus the HTTP face.
 type Server struct {
 	core    *Core
@@ -165,7 +143,7 @@ func NewServer(core *Core) (*Server, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	throttle := auth.NewThrottle(auth.ThrottleConfig{UserFailures: cfg.LoginMaxFailures, IPFailures: 4 * cfg.LoginMaxFailures, Window: cfg.LoginWindow.D()}, time.Now)
 	api, err := httpapi.New(httpapi.Config{SessionTTL: cfg.SessionTTL.D()}, httpapi.Deps{
-		Store: core.DB, Registry: core.Registry, Tracer: Trail{core.Trail}, Trail: core.Trail,
+		Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
 		Throttle: throttle, Metrics: reg, Logger: core.Log.With("component", "api"),
 	})
 	if err != nil {
@@ -173,7 +151,7 @@ func NewServer(core *Core) (*Server, error) {
 	}
 	ui, err := webui.New(webui.Config{Language: cfg.UI.Language, TileURL: cfg.UI.TileURL}, webui.Deps{
 		API: api, Registry: core.Registry, Trail: core.Trail, Users: core.DB,
-		Tracer: Trail{core.Trail}, Logger: core.Log.With("component", "webui"), Now: core.Now,
+		Tracer: trace.Recorder{Log: core.Trail}, Logger: core.Log.With("component", "webui"), Now: core.Now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("web ui: %w", err)

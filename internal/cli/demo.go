@@ -11,6 +11,7 @@ import (
 
 	"civicam/internal/app"
 	"civicam/internal/httpapi"
+	"civicam/internal/trace"
 	"civicam/internal/registry"
 	"civicam/internal/simcam"
 )
@@ -108,7 +109,7 @@ func seedDemo(ctx context.Context, core *app.Core, sim *simcam.Server, count int
 		b := make([]byte, 10)
 		rand.Read(b)
 		password = strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
-		if _, err := httpapi.CreateUser(ctx, core.Registry, core.DB, app.Trail{Log: core.Trail}, "admin", password, "admin", "", core.Now); err != nil {
+		if _, err := httpapi.CreateUser(ctx, core.Registry, core.DB, trace.Recorder{Log: core.Trail}, "admin", password, "admin", "", core.Now); err != nil {
 			return "", fmt.Errorf("demo admin: %w", err)
 		}
 	}

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"strings"
 
-	"civicam/internal/app"
 	"civicam/internal/httpapi"
+	"civicam/internal/trace"
 	"civicam/internal/registry"
 )
 
@@ -43,7 +43,7 @@ func userAdd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer core.Close()
-	u, err := httpapi.CreateUser(actx, core.Registry, core.DB, app.Trail{Log: core.Trail}, *username, password, *role, *org, core.Now)
+	u, err := httpapi.CreateUser(actx, core.Registry, core.DB, trace.Recorder{Log: core.Trail}, *username, password, *role, *org, core.Now)
 	if err != nil {
 		return friendly(err)
 	}

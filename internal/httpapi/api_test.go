@@ -1,32 +1,27 @@
 package httpapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"civicam/internal/app"
 	"civicam/internal/auth"
 	"civicam/internal/httpapi"
-	"civicam/internal/policy"
+	"civicam/internal/httpapi/apitest"
 	"civicam/internal/registry"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
 	"civicam/internal/trace"
 )
 
-// stack is a whole API over a real database and a running trail.
+// stack is a whole API over a real database and a running trail, on an httptest server.
 type stack struct {
+	*apitest.Stack
 	t     *testing.T
 	db    *store.DB
 	reg   *registry.Service
@@ -37,35 +32,10 @@ type stack struct {
 
 func newStack(t *testing.T, db *store.DB) *stack {
 	t.Helper()
-	pack, err := policy.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := trace.LoadOrCreateKey(filepath.Join(t.TempDir(), "trace.key"), "test.civicam/trace")
-	if err != nil {
-		t.Fatal(err)
-	}
-	trail := trace.New(trace.Config{CheckpointInterval: time.Hour}, trace.Deps{Store: db, Key: key})
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); trail.Run(ctx) }()
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	tracer := app.Trail{Log: trail}
-	reg := registry.New(registry.Deps{Repo: db, Pack: pack, Tracer: tracer})
-	if err := reg.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
-		Store: db, Registry: reg, Tracer: tracer, Trail: trail, Logger: slog.New(slog.DiscardHandler),
-		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api.Handler())
+	st := apitest.New(t, db)
+	srv := httptest.NewServer(st.API.Handler())
 	t.Cleanup(srv.Close)
-	return &stack{t: t, db: db, reg: reg, trail: trail, api: api, srv: srv}
+	return &stack{Stack: st, t: t, db: db, reg: st.Registry, trail: st.Trail, api: st.API, srv: srv}
 }
 
 type response struct {
@@ -117,12 +87,8 @@ func (s *stack) do(method, path, token, contentType string, body string) respons
 // addUser creates a user straight through the shared code path and logs it in.
 func (s *stack) addUser(username string, role auth.Role, org string) (id, token string) {
 	s.t.Helper()
-	ctx := auth.WithActor(context.Background(), auth.Actor{Username: "test-setup", Role: auth.RoleAdmin})
-	u, err := httpapi.CreateUser(ctx, s.reg, s.db, app.Trail{Log: s.trail}, username, "correct horse battery", string(role), org, time.Now)
-	if err != nil {
-		s.t.Fatalf("CreateUser(%s) = %v", username, err)
-	}
-	return u.ID, s.login(username, "correct horse battery")
+	id = s.AddUser(s.t, username, role, org)
+	return id, s.login(username, apitest.Password)
 }
 
 func (s *stack) login(username, password string) string {
@@ -135,27 +101,9 @@ func (s *stack) login(username, password string) string {
 }
 
 // entriesSince returns the trail entries appended after the trail had n entries.
-func (s *stack) entriesSince(n int64) []trace.Entry {
-	s.t.Helper()
-	f := trace.Filter{OldestFirst: true, Limit: 100}
-	if n > 0 {
-		c := n - 1
-		f.Cursor = &c
-	}
-	es, _, err := s.trail.Query(context.Background(), f)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return es
-}
+func (s *stack) entriesSince(n int64) []trace.Entry { return s.Entries(s.t, n) }
 
-func (s *stack) size() int64 {
-	n, err := s.trail.Size(context.Background())
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return n
-}
+func (s *stack) size() int64 { return s.Size(s.t) }
 
 func mustCreate(t *testing.T, r response) string {
 	t.Helper()

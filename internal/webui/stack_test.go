@@ -2,64 +2,41 @@ package webui
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"civicam/internal/auth"
 	"civicam/internal/httpapi"
-	"civicam/internal/policy"
+	"civicam/internal/httpapi/apitest"
 	"civicam/internal/registry"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
 	"civicam/internal/trace"
 )
 
-// trailTracer adapts the trace log to the Tracer interfaces the way the server does (app.Trail),
-// and can be switched to fail, to check that pages fail closed.
-type trailTracer struct {
-	log  *trace.Log
-	fail atomic.Bool
-}
-
-func (t *trailTracer) Record(ctx context.Context, r registry.TraceRecord) error {
-	if t.fail.Load() {
-		return errors.New("trail down (test)")
-	}
-	a, _ := auth.ActorFrom(ctx)
-	_, err := t.log.Append(ctx, trace.Entry{
-		Actor: trace.Actor{UserID: a.UserID, Username: a.Username, Role: string(a.Role),
-			OrganisationID: a.OrganisationID, ClientAddr: a.ClientAddr},
-		Action: trace.Action(r.Action), CameraIDs: r.CameraIDs, From: r.From, To: r.To,
-		Reference: r.Reference, Purpose: r.Purpose, Outcome: trace.Outcome(r.Outcome), Reason: r.Reason,
-	})
-	return err
-}
-
-// stack is the whole server as the lead wires it: the API under /api/, the UI at /, over a real
+// stack is the whole server as the app wires it: the API under /api/, the UI at /, over a real
 // database and a running trail.
 type stack struct {
 	t      *testing.T
 	db     *store.DB
 	reg    *registry.Service
 	trail  *trace.Log
-	tracer *trailTracer
+	tracer *apitest.Tracer
 	api    *httpapi.Server
 	ui     *UI
 	srv    *httptest.Server
 }
 
-const password = "correct horse battery"
+const password = apitest.Password
+
+var setupCtx = apitest.SetupCtx
 
 type stackOpt struct {
 	cfg Config
@@ -73,39 +50,13 @@ func newStack(t *testing.T, opts ...stackOpt) *stack {
 		o = opts[0]
 	}
 	db := storetest.SQLite(t)
-	pack, err := policy.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := trace.LoadOrCreateKey(filepath.Join(t.TempDir(), "trace.key"), "test.civicam/trace")
-	if err != nil {
-		t.Fatal(err)
-	}
-	trail := trace.New(trace.Config{CheckpointInterval: time.Hour}, trace.Deps{Store: db, Key: key})
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); trail.Run(ctx) }()
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	tracer := &trailTracer{log: trail}
-	reg := registry.New(registry.Deps{Repo: db, Pack: pack, Tracer: tracer})
-	if err := reg.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.DiscardHandler)
-	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
-		Store: db, Registry: reg, Tracer: tracer, Trail: trail, Logger: logger,
-		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ui, err := New(o.cfg, Deps{API: api, Registry: reg, Trail: trail, Users: db, Tracer: tracer, Logger: logger})
+	st := apitest.New(t, db)
+	ui, err := New(o.cfg, Deps{API: st.API, Registry: st.Registry, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/api/", api.Handler())
+	mux.Handle("/api/", st.API.Handler())
 	mux.Handle("/", ui.Handler())
 	var srv *httptest.Server
 	if o.tls {
@@ -114,10 +65,8 @@ func newStack(t *testing.T, opts ...stackOpt) *stack {
 		srv = httptest.NewServer(mux)
 	}
 	t.Cleanup(srv.Close)
-	return &stack{t: t, db: db, reg: reg, trail: trail, tracer: tracer, api: api, ui: ui, srv: srv}
+	return &stack{t: t, db: db, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: st.API, ui: ui, srv: srv}
 }
-
-var setupCtx = auth.WithActor(context.Background(), auth.Actor{Username: "test-setup", Role: auth.RoleAdmin})
 
 func (s *stack) addUser(username string, role auth.Role, org string) string {
 	s.t.Helper()

@@ -445,8 +445,8 @@ func TestTraceViewerTracesItsRead(t *testing.T) {
 	}
 
 	// Fail closed: when the read cannot be traced, nothing of the trail is shown.
-	s.tracer.fail.Store(true)
-	defer s.tracer.fail.Store(false)
+	s.tracer.Fail.Store(true)
+	defer s.tracer.Fail.Store(false)
 	closed := b.get("/trace")
 	if closed.status != http.StatusServiceUnavailable {
 		t.Errorf("GET /trace with the trail down = %d; want 503", closed.status)

@@ -1,0 +1,119 @@
+// Package apitest assembles, for tests, the server's components the way the app does: a real
+// database, the embedded policy pack, a running trail, the registry and the API.
+package apitest
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"civicam/internal/auth"
+	"civicam/internal/httpapi"
+	"civicam/internal/policy"
+	"civicam/internal/registry"
+	"civicam/internal/store"
+	"civicam/internal/trace"
+)
+
+// Password is every test user's password.
+const Password = "correct horse battery"
+
+// Tracer is the server's trace.Recorder, which a test can make fail to check that requests fail
+// closed.
+type Tracer struct {
+	trace.Recorder
+	Fail atomic.Bool
+}
+
+// Record appends the entry, or fails when Fail is set.
+func (t *Tracer) Record(ctx context.Context, r registry.TraceRecord) error {
+	if t.Fail.Load() {
+		return errors.New("trail down (test)")
+	}
+	return t.Recorder.Record(ctx, r)
+}
+
+// Stack is the assembled server, without an HTTP listener: tests mount API.Handler() (and the
+// web UI) on an httptest server.
+type Stack struct {
+	DB       *store.DB
+	Registry *registry.Service
+	Trail    *trace.Log
+	Tracer   *Tracer
+	API      *httpapi.Server
+}
+
+// New assembles a stack on db. The trail runs until the test ends.
+func New(t testing.TB, db *store.DB) *Stack {
+	t.Helper()
+	pack, err := policy.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := trace.LoadOrCreateKey(filepath.Join(t.TempDir(), "trace.key"), "test.civicam/trace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trail := trace.New(trace.Config{CheckpointInterval: time.Hour}, trace.Deps{Store: db, Key: key})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); trail.Run(ctx) }()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	tracer := &Tracer{Recorder: trace.Recorder{Log: trail}}
+	reg := registry.New(registry.Deps{Repo: db, Pack: pack, Tracer: tracer})
+	if err := reg.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
+		Store: db, Registry: reg, Tracer: tracer, Trail: trail, Logger: slog.New(slog.DiscardHandler),
+		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Stack{DB: db, Registry: reg, Trail: trail, Tracer: tracer, API: api}
+}
+
+// SetupCtx acts as an admin at the console, for fixtures.
+var SetupCtx = auth.WithActor(context.Background(), auth.Actor{Username: "test-setup", Role: auth.RoleAdmin})
+
+// AddUser creates a user with Password through the shared code path and returns its id.
+func (s *Stack) AddUser(t testing.TB, username string, role auth.Role, org string) string {
+	t.Helper()
+	u, err := httpapi.CreateUser(SetupCtx, s.Registry, s.DB, s.Tracer, username, Password, string(role), org, time.Now)
+	if err != nil {
+		t.Fatalf("CreateUser(%s) = %v", username, err)
+	}
+	return u.ID
+}
+
+// Entries returns the trail entries appended after the trail had n entries, oldest first.
+func (s *Stack) Entries(t testing.TB, n int64) []trace.Entry {
+	t.Helper()
+	f := trace.Filter{OldestFirst: true, Limit: trace.MaxLimit}
+	if n > 0 {
+		c := n - 1
+		f.Cursor = &c
+	}
+	es, _, err := s.Trail.Query(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+// Size is the trail's number of entries.
+func (s *Stack) Size(t testing.TB) int64 {
+	t.Helper()
+	n, err := s.Trail.Size(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
