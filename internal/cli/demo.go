@@ -11,9 +11,9 @@ import (
 
 	"civicam/internal/app"
 	"civicam/internal/httpapi"
-	"civicam/internal/trace"
 	"civicam/internal/registry"
 	"civicam/internal/simcam"
+	"civicam/internal/trace"
 )
 
 // demo runs civicam on its embedded default with simulated cameras: a new user sees a working

@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"civicam/internal/httpapi"
-	"civicam/internal/trace"
 	"civicam/internal/registry"
+	"civicam/internal/trace"
 )
 
 func userAdd(ctx context.Context, e env, args []string) error {
