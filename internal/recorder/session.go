@@ -1,0 +1,456 @@
+package recorder
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bluenviron/gortsplib/v5"
+	"github.com/bluenviron/gortsplib/v5/pkg/base"
+	"github.com/bluenviron/gortsplib/v5/pkg/description"
+	"github.com/bluenviron/gortsplib/v5/pkg/format"
+	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph264"
+	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph265"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
+	"github.com/pion/rtp"
+
+	"civicam/internal/segment"
+)
+
+// session records one RTSP connection until it fails or ctx is done. recorded reports whether
+// at least one part was written, which resets the reconnect backoff.
+func (s *supervisor) session(ctx context.Context) (recorded bool, err error) {
+	u, err := base.ParseURL(s.cam.SourceURL)
+	if err != nil {
+		return false, asError(fmt.Errorf("source url: %w", err))
+	}
+	c := &gortsplib.Client{
+		Scheme:      u.Scheme,
+		Host:        u.Host,
+		ReadTimeout: s.r.cfg.ReadTimeout,
+	}
+	switch s.cam.Transport {
+	case TransportTCP:
+		c.Protocol = ptr(gortsplib.ProtocolTCP)
+	case TransportUDP:
+		c.Protocol = ptr(gortsplib.ProtocolUDP)
+	case TransportAuto, "":
+	default:
+		return false, asError(fmt.Errorf("unknown transport %q", s.cam.Transport))
+	}
+	c.OnPacketsLost = func(lost uint64) {
+		s.update(func(x *Status) { x.PacketsLost += lost })
+	}
+	c.OnDecodeError = func(err error) {
+		s.r.log.Debug("recorder: rtp decode error", "camera", s.cam.ID, "err", err)
+	}
+	if err := c.Start(); err != nil {
+		return false, fmt.Errorf("connect: %w", err)
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, c.Close)
+	defer stop()
+
+	desc, _, err := c.Describe(u)
+	if err != nil {
+		return false, classifyRTSP(fmt.Errorf("describe: %w", err))
+	}
+	var h264f *format.H264
+	var h265f *format.H265
+	var forma format.Format
+	var medi *description.Media
+	if medi = desc.FindFormat(&h264f); medi != nil {
+		forma = h264f
+	} else if medi = desc.FindFormat(&h265f); medi != nil {
+		forma = h265f
+	} else {
+		return false, asError(errors.New("source has no H.264 or H.265 video track"))
+	}
+	asm, err := newAssembler(forma, s.r.cfg.PartLength, s.segmentLength(), s.r.deps.Now)
+	if err != nil {
+		return false, asError(err)
+	}
+	if _, err := c.Setup(desc.BaseURL, medi, 0, 0); err != nil {
+		return false, classifyRTSP(fmt.Errorf("setup: %w", err))
+	}
+
+	w := newSegWriter(s, ctx)
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		w.run()
+	}()
+	asm.out, asm.quit = w.in, w.failed
+
+	c.OnPacketRTP(medi, forma, func(pkt *rtp.Packet) {
+		pts, ok := c.PacketPTS(medi, pkt)
+		if !ok {
+			return
+		}
+		asm.packet(pkt, pts)
+	})
+	if _, err := c.Play(nil); err != nil {
+		c.Close()
+		close(w.in)
+		<-writerDone
+		return false, classifyRTSP(fmt.Errorf("play: %w", err))
+	}
+
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- c.Wait() }()
+	select {
+	case <-ctx.Done():
+	case err = <-waitErr:
+		err = fmt.Errorf("stream: %w", err)
+	case <-w.failed:
+	}
+	// After Close no callback runs any more, so the assembler is ours to flush.
+	c.Close()
+	asm.finish()
+	close(w.in)
+	<-writerDone
+	if w.err != nil {
+		err = asError(w.err)
+	}
+	return w.parts > 0, err
+}
+
+func (s *supervisor) segmentLength() time.Duration {
+	if s.cam.SegmentLength > 0 {
+		return s.cam.SegmentLength
+	}
+	return s.r.cfg.SegmentLength
+}
+
+// durTicks converts a duration to 90 kHz ticks.
+func durTicks(d time.Duration) int64 {
+	return int64(d/time.Second)*90000 + int64(d%time.Second)*90000/int64(time.Second)
+}
+
+// anchorClock gives wall times to decode timestamps: the first one asked for is now, and the
+// rest follow the stream's clock from there, so the segments of one connection abut exactly.
+type anchorClock struct {
+	now       func() time.Time
+	set       bool
+	wall      time.Time
+	anchorDTS int64
+}
+
+// maxClockDrift is how far the stream's clock may run from the wall clock before a new segment
+// is re-anchored to the wall clock; below it, segments of a connection abut exactly.
+const maxClockDrift = time.Second
+
+// resync re-anchors the clock at dts when the stream's clock has drifted from the wall clock.
+func (c *anchorClock) resync(dts int64) {
+	if !c.set {
+		return
+	}
+	now := c.now()
+	if d := now.Sub(c.at(dts)); d > maxClockDrift || d < -maxClockDrift {
+		c.wall, c.anchorDTS = now, dts
+	}
+}
+
+func (c *anchorClock) at(dts int64) time.Time {
+	if !c.set {
+		c.set, c.wall, c.anchorDTS = true, c.now(), dts
+	}
+	d := dts - c.anchorDTS
+	if d < 0 {
+		return c.wall.Add(-segment.Ticks(uint64(-d)))
+	}
+	return c.wall.Add(segment.Ticks(uint64(d)))
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// partMsg is one part handed from the assembler to the writer.
+type partMsg struct {
+	newSegment bool
+	init       *fmp4.Init // with newSegment
+	segStart   time.Time  // with newSegment
+	baseTime   uint64     // decode time of the first sample from the segment start
+	samples    []segment.Sample
+	duration   uint64
+	end        time.Time // wall time at the end of the part
+	bytes      int
+	codec      string
+	width      int
+	height     int
+}
+
+// params are a stream's parameter sets; vps is for H.265 only.
+type params struct{ vps, sps, pps []byte }
+
+func (p params) equal(o params) bool {
+	return bytes.Equal(p.vps, o.vps) && bytes.Equal(p.sps, o.sps) && bytes.Equal(p.pps, o.pps)
+}
+
+// assembler turns RTP packets into samples, samples into parts, and decides where parts and
+// segments end. It runs on the RTSP client's goroutine. A sample's duration is known only when
+// the next one arrives, so one sample is always held back.
+type assembler struct {
+	h265       bool
+	decode     func(*rtp.Packet) ([][]byte, error)
+	dts        func(au [][]byte, pts int64) (int64, error)
+	newDTS     func() func([][]byte, int64) (int64, error)
+	partLen    int64
+	segLen     int64
+	clock      *anchorClock
+	cur        params
+	segParams  params
+	started    bool
+	segStart   int64 // DTS of the segment's first sample
+	pending    *segment.Sample
+	pendingDTS int64
+	lastDur    uint32
+	part       *partMsg
+	partStart  int64
+	out        chan<- *partMsg
+	quit       <-chan struct{}
+}
+
+func newAssembler(forma format.Format, partLen, segLen time.Duration, now func() time.Time) (*assembler, error) {
+	a := &assembler{partLen: durTicks(partLen), segLen: durTicks(segLen), clock: &anchorClock{now: now}}
+	switch f := forma.(type) {
+	case *format.H264:
+		dec, err := f.CreateDecoder()
+		if err != nil {
+			return nil, fmt.Errorf("h264 decoder: %w", err)
+		}
+		a.decode = func(p *rtp.Packet) ([][]byte, error) {
+			au, err := dec.Decode(p)
+			if errors.Is(err, rtph264.ErrMorePacketsNeeded) || errors.Is(err, rtph264.ErrNonStartingPacketAndNoPrevious) {
+				return nil, nil
+			}
+			return au, err
+		}
+		a.newDTS = func() func([][]byte, int64) (int64, error) {
+			x := &h264.DTSExtractor{}
+			x.Initialize()
+			return x.Extract
+		}
+		a.cur = params{sps: f.SPS, pps: f.PPS}
+	case *format.H265:
+		a.h265 = true
+		dec, err := f.CreateDecoder()
+		if err != nil {
+			return nil, fmt.Errorf("h265 decoder: %w", err)
+		}
+		a.decode = func(p *rtp.Packet) ([][]byte, error) {
+			au, err := dec.Decode(p)
+			if errors.Is(err, rtph265.ErrMorePacketsNeeded) || errors.Is(err, rtph265.ErrNonStartingPacketAndNoPrevious) {
+				return nil, nil
+			}
+			return au, err
+		}
+		a.newDTS = func() func([][]byte, int64) (int64, error) {
+			x := &h265.DTSExtractor{}
+			x.Initialize()
+			return x.Extract
+		}
+		a.cur = params{vps: f.VPS, sps: f.SPS, pps: f.PPS}
+	}
+	a.dts = a.newDTS()
+	return a, nil
+}
+
+func (a *assembler) packet(pkt *rtp.Packet, pts int64) {
+	au, err := a.decode(pkt)
+	if err != nil || au == nil {
+		return
+	}
+	a.accessUnit(au, pts)
+}
+
+func (a *assembler) accessUnit(au [][]byte, pts int64) {
+	key := a.scanParams(au)
+	if !a.started {
+		if !key || a.cur.sps == nil || a.cur.pps == nil || (a.h265 && a.cur.vps == nil) {
+			return
+		}
+	}
+	if key {
+		au = a.withParams(au)
+	}
+	dts, err := a.dts(au, pts)
+	if err == nil && a.pending != nil && (dts <= a.pendingDTS || dts-a.pendingDTS > maxFrameGap) {
+		err = fmt.Errorf("timestamp jump of %d ticks", dts-a.pendingDTS)
+	}
+	if err != nil {
+		if !key {
+			// Cannot be placed in time; the next keyframe starts over.
+			return
+		}
+		// The stream's timeline broke (an encoder restarting, timestamps jumping): what came
+		// before is closed as it is, and a new segment starts from this keyframe.
+		a.restart()
+		if dts, err = a.dts(au, pts); err != nil {
+			return
+		}
+	}
+	if a.pending != nil {
+		d := dts - a.pendingDTS
+		a.pending.Duration = uint32(d)
+		a.lastDur = uint32(d)
+		a.appendPending()
+	}
+
+	switch {
+	case !a.started || (key && (dts-a.segStart >= a.segLen || !a.cur.equal(a.segParams))):
+		a.emit()
+		a.started = true
+		a.segStart, a.partStart = dts, dts
+		a.segParams = a.cur
+		a.clock.resync(dts)
+		a.part = &partMsg{newSegment: true, init: a.init(), segStart: a.clock.at(dts)}
+		a.describe(a.part)
+	case dts-a.partStart >= a.partLen:
+		a.emit()
+		a.partStart = dts
+		a.part = &partMsg{baseTime: uint64(dts - a.segStart)}
+	}
+	// gortsplib v5 gives every packet a buffer of its own and joins fragments into a new one, so
+	// the NAL units can be kept, uncopied, until their part is written.
+	a.pending = &segment.Sample{PTSOffset: int32(pts - dts), NonSync: !key, NALUs: au}
+	a.pendingDTS = dts
+}
+
+// maxFrameGap is the longest interval between two frames taken as the stream going on; a longer
+// one is a broken timeline and starts a new segment.
+const maxFrameGap = 10 * 90000
+
+// restart closes what was assembled and forgets the timeline, so that the next keyframe starts a
+// new segment at a fresh wall-clock anchor.
+func (a *assembler) restart() {
+	a.finish()
+	a.started = false
+	a.dts = a.newDTS()
+	a.clock = &anchorClock{now: a.clock.now}
+}
+
+// finish hands over what is held back; the last sample gets the previous frame interval.
+func (a *assembler) finish() {
+	if a.pending != nil {
+		d := a.lastDur
+		if d == 0 {
+			d = 3000
+		}
+		a.pending.Duration = d
+		a.appendPending()
+	}
+	a.emit()
+}
+
+func (a *assembler) appendPending() {
+	p := a.pending
+	a.pending = nil
+	a.part.samples = append(a.part.samples, *p)
+	a.part.duration += uint64(p.Duration)
+	for _, u := range p.NALUs {
+		a.part.bytes += 4 + len(u)
+	}
+}
+
+func (a *assembler) emit() {
+	if a.part == nil || len(a.part.samples) == 0 {
+		return
+	}
+	p := a.part
+	a.part = nil
+	// Taken from the same clock as the next part's start, so that consecutive segments of one
+	// connection abut exactly in the index.
+	p.end = a.clock.at(a.partStart + int64(p.duration))
+	select {
+	case a.out <- p:
+	case <-a.quit:
+	}
+}
+
+// scanParams records in-band parameter sets and reports whether au is a keyframe.
+func (a *assembler) scanParams(au [][]byte) bool {
+	if a.h265 {
+		for _, n := range au {
+			if len(n) < 2 {
+				continue
+			}
+			switch h265.NALUType((n[0] >> 1) & 0x3f) {
+			case h265.NALUType_VPS_NUT:
+				a.cur.vps = n
+			case h265.NALUType_SPS_NUT:
+				a.cur.sps = n
+			case h265.NALUType_PPS_NUT:
+				a.cur.pps = n
+			}
+		}
+		return h265.IsRandomAccess(au)
+	}
+	for _, n := range au {
+		if len(n) == 0 {
+			continue
+		}
+		switch h264.NALUType(n[0] & 0x1f) {
+		case h264.NALUTypeSPS:
+			a.cur.sps = n
+		case h264.NALUTypePPS:
+			a.cur.pps = n
+		}
+	}
+	return h264.IsRandomAccess(au)
+}
+
+// withParams puts the parameter sets in front of a keyframe that lacks them, so that every part
+// starting with a keyframe decodes without the init (cameras that send them only in the SDP
+// exist).
+func (a *assembler) withParams(au [][]byte) [][]byte {
+	var has bool
+	for _, n := range au {
+		if len(n) == 0 {
+			continue
+		}
+		if a.h265 && h265.NALUType((n[0]>>1)&0x3f) == h265.NALUType_SPS_NUT ||
+			!a.h265 && h264.NALUType(n[0]&0x1f) == h264.NALUTypeSPS {
+			has = true
+			break
+		}
+	}
+	if has {
+		return au
+	}
+	pre := [][]byte{a.cur.sps, a.cur.pps}
+	if a.h265 {
+		pre = [][]byte{a.cur.vps, a.cur.sps, a.cur.pps}
+	}
+	return append(pre, au...)
+}
+
+func (a *assembler) init() *fmp4.Init {
+	var codec fmp4.Codec
+	if a.h265 {
+		codec = &fmp4.CodecH265{VPS: a.cur.vps, SPS: a.cur.sps, PPS: a.cur.pps}
+	} else {
+		codec = &fmp4.CodecH264{SPS: a.cur.sps, PPS: a.cur.pps}
+	}
+	return &fmp4.Init{Tracks: []*fmp4.InitTrack{{ID: 1, TimeScale: 90000, Codec: codec}}}
+}
+
+// describe fills in the codec and picture size for the status.
+func (a *assembler) describe(p *partMsg) {
+	if a.h265 {
+		p.codec = "H265"
+		var sps h265.SPS
+		if sps.Unmarshal(a.cur.sps) == nil {
+			p.width, p.height = sps.Width(), sps.Height()
+		}
+		return
+	}
+	p.codec = "H264"
+	var sps h264.SPS
+	if sps.Unmarshal(a.cur.sps) == nil {
+		p.width, p.height = sps.Width(), sps.Height()
+	}
+}

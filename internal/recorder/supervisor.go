@@ -1,0 +1,151 @@
+package recorder
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/bluenviron/gortsplib/v5/pkg/base"
+	"github.com/bluenviron/gortsplib/v5/pkg/liberrors"
+)
+
+// State is a camera's recording state.
+type State string
+
+const (
+	StateConnecting State = "connecting" // connecting, or waiting for the first keyframe
+	StateRecording  State = "recording"
+	StateOffline    State = "offline" // the source cannot be reached or stopped sending
+	StateError      State = "error"   // the source or the storage cannot be used as configured
+)
+
+// Status is what a supervisor reports of its camera.
+type Status struct {
+	CameraID string
+	State    State
+	Reason   string    // why the camera is offline or in error
+	Since    time.Time // when State was entered
+	Codec    string    // "H264" or "H265", once known
+	Width    int
+	Height   int
+	// Bitrate is the video bitrate in bits per second, measured over the last parts written.
+	Bitrate      int64
+	BytesWritten int64 // since the supervisor started
+	Parts        int64 // parts written since the supervisor started
+	Segments     int64 // segments sealed since the supervisor started
+	PacketsLost  uint64
+	Reconnects   int
+	LastPart     time.Time // wall time of the end of the last part written
+	// SegmentStart is the start of the segment being written, zero when none is open. The index
+	// holds a segment's end only once it is sealed, so [SegmentStart, LastPart) is the recording
+	// that the index does not show yet.
+	SegmentStart time.Time
+}
+
+// supervisor keeps one camera recorded until cancelled.
+type supervisor struct {
+	r      *Recorder
+	cam    Camera
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu sync.Mutex
+	st Status
+}
+
+func newSupervisor(r *Recorder, cam Camera) *supervisor {
+	return &supervisor{
+		r: r, cam: cam, done: make(chan struct{}),
+		st: Status{CameraID: cam.ID, State: StateConnecting, Since: r.deps.Now()},
+	}
+}
+
+func (s *supervisor) status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st
+}
+
+func (s *supervisor) update(fn func(st *Status)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev := s.st.State
+	fn(&s.st)
+	if s.st.State != prev {
+		s.st.Since = s.r.deps.Now()
+	}
+}
+
+func (s *supervisor) setState(st State, reason string) {
+	s.update(func(x *Status) { x.State, x.Reason = st, reason })
+}
+
+// run connects, records until the session fails, and tries again after a backoff that doubles on
+// each failure and starts over once a session has recorded something.
+func (s *supervisor) run(ctx context.Context) {
+	log := s.r.log.With("camera", s.cam.ID)
+	if err := s.r.RepairUnsealed(ctx, s.cam.ID); err != nil {
+		// Recording matters more than tidying: the entries stay unsealed for the next start.
+		log.Error("recorder: repair unsealed segments", "err", err)
+	}
+	backoff := s.r.cfg.BackoffMin
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			s.update(func(x *Status) { x.Reconnects++ })
+		}
+		s.setState(StateConnecting, "")
+		recorded, err := s.session(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		state := StateOffline
+		var se *stateError
+		if errors.As(err, &se) {
+			state = se.state
+		}
+		reason := "stream ended"
+		if err != nil {
+			reason = err.Error()
+		}
+		s.setState(state, reason)
+		log.Warn("recorder: session ended", "state", state, "err", err, "retry_in", backoff)
+		if recorded {
+			backoff = s.r.cfg.BackoffMin
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if !recorded {
+			backoff = min(backoff*2, s.r.cfg.BackoffMax)
+		}
+	}
+}
+
+// stateError marks a session error that is not a plain loss of the source.
+type stateError struct {
+	state State
+	err   error
+}
+
+func (e *stateError) Error() string { return e.err.Error() }
+func (e *stateError) Unwrap() error { return e.err }
+
+func asError(err error) error { return &stateError{state: StateError, err: err} }
+
+// classifyRTSP tells a refused request (credentials, permissions, a bad request: the
+// configuration is wrong, retrying will not help by itself) from a source that is away.
+func classifyRTSP(err error) error {
+	var bad liberrors.ErrClientBadStatusCode
+	if errors.As(err, &bad) {
+		switch bad.Code {
+		case base.StatusUnauthorized, base.StatusForbidden, base.StatusBadRequest, base.StatusUnsupportedTransport:
+			return asError(err)
+		}
+	}
+	return err
+}

@@ -1,0 +1,64 @@
+// Package segment holds civicam's recording format and where it is kept: fragmented MP4 files of
+// one video track, each beginning with its own initialization (ftyp + moov) so that every file
+// plays alone, followed by parts (moof + mdat) of about a second. A part is appended and synced
+// whole, so a crash can only leave an incomplete part at the end of the newest file; Scan finds
+// where the last complete part ends and Repair cuts the file there.
+//
+// Every part's moof carries a tfdt with its decode time from the start of the file, so playback can
+// find fragment boundaries by reading the part offsets Scan returns (see Info.Parts).
+package segment
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// TimeScale is the media clock of every track written: RTP's 90 kHz video clock, so timestamps
+// are copied, never rounded.
+const TimeScale = 90000
+
+// Record is one segment as the index knows it. Path is the segment's key in its Store (relative,
+// slash-separated), not a host path.
+type Record struct {
+	ID       int64
+	CameraID string
+	Path     string
+	Start    time.Time
+	End      time.Time // equal to Start until the segment is sealed
+	Bytes    int64
+	SHA256   string // lowercase hex, empty until sealed
+	Sealed   bool
+}
+
+// ErrBadCameraID is returned by Key for an ID that cannot be a directory name.
+var ErrBadCameraID = errors.New("camera id unusable as a directory name")
+
+// Key names the segment of a camera starting at start: <camera>/<YYYY-MM-DD>/<HHMMSS.ffffff>.mp4
+// in UTC, so a directory listing sorts by time and a day's files sit together.
+func Key(cameraID string, start time.Time) (string, error) {
+	if err := checkCameraID(cameraID); err != nil {
+		return "", err
+	}
+	u := start.UTC()
+	return cameraID + "/" + u.Format("2006-01-02") + "/" + u.Format("150405.000000") + ".mp4", nil
+}
+
+func checkCameraID(id string) error {
+	if id == "" || id[0] == '.' || len(id) > 128 {
+		return fmt.Errorf("%w: %q", ErrBadCameraID, id)
+	}
+	if strings.IndexFunc(id, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')
+	}) >= 0 {
+		return fmt.Errorf("%w: %q", ErrBadCameraID, id)
+	}
+	return nil
+}
+
+// Ticks converts a duration in TimeScale units to a time.Duration without overflow for any
+// realistic segment length.
+func Ticks(d uint64) time.Duration {
+	return time.Duration(d/TimeScale)*time.Second + time.Duration(d%TimeScale)*time.Second/TimeScale
+}
