@@ -1,0 +1,910 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/transparency-dev/merkle/compact"
+	"github.com/transparency-dev/merkle/rfc6962"
+
+	"civicam/internal/store"
+	"civicam/internal/store/storetest"
+	"civicam/internal/trace"
+)
+
+// fixedClock is the injected clock: entries without a time get the next microsecond.
+type fixedClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fixedClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(time.Microsecond)
+	return c.t
+}
+
+var traceT0 = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC) // a Tuesday
+
+// runLog starts a trace log on db and stops it when the test ends.
+func runLog(t testing.TB, db *store.DB, cfg trace.Config, key *trace.Key) *trace.Log {
+	t.Helper()
+	clock := &fixedClock{t: traceT0}
+	l := trace.New(cfg, trace.Deps{Store: db, Key: key, Now: clock.Now})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- l.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Errorf("Log.Run() = %v", err)
+		}
+	})
+	return l
+}
+
+func newKey(t testing.TB) *trace.Key {
+	t.Helper()
+	k, err := trace.LoadOrCreateKey(filepath.Join(t.TempDir(), "trace.key"), "civicam.test/trace")
+	if err != nil {
+		t.Fatalf("LoadOrCreateKey() = %v", err)
+	}
+	return k
+}
+
+// sampleEntry varies every field with i so that an edit of any column changes some entry.
+func sampleEntry(i int) trace.Entry {
+	e := trace.Entry{
+		Time: traceT0.Add(time.Duration(i) * time.Minute),
+		Actor: trace.Actor{
+			UserID: fmt.Sprintf("user-%d", i%3), Username: fmt.Sprintf("name%d", i%3), Role: "operator",
+			OrganisationID: "org-1", ClientAddr: "127.0.0.1:5000",
+		},
+		Action:    trace.ActionPlayback,
+		CameraIDs: []string{fmt.Sprintf("cam-%d", i%4)},
+		From:      traceT0.Add(-time.Hour), To: traceT0.Add(-time.Hour + time.Duration(i+1)*time.Second),
+		Reference: fmt.Sprintf("APP-%d", i), Purpose: "lost child search", Outcome: trace.Allowed,
+		Reason: "grant g-1", Detail: map[string]string{"rule": "REG-5", "n": fmt.Sprint(i)},
+	}
+	if i%5 == 4 {
+		e.Action, e.Outcome, e.Reason = trace.ActionAccessDenied, trace.Denied, "not shared"
+		e.CameraIDs = append(e.CameraIDs, "cam-extra")
+	}
+	return e
+}
+
+func appendN(t testing.TB, l *trace.Log, from, n int) {
+	t.Helper()
+	for i := from; i < from+n; i++ {
+		seq, err := l.Append(context.Background(), sampleEntry(i))
+		if err != nil {
+			t.Fatalf("Append(%d) = %v", i, err)
+		}
+		if seq != int64(i) {
+			t.Fatalf("Append(%d) = seq %d; want %d", i, seq, i)
+		}
+	}
+}
+
+func verify(t testing.TB, db *store.DB, key *trace.Key, external []byte) trace.Report {
+	t.Helper()
+	rep, err := trace.Verify(context.Background(), db, key.VerifierKey(), external)
+	if err != nil {
+		t.Fatalf("Verify() error = %v", err)
+	}
+	return rep
+}
+
+func TestTraceAppendVerifyQuery(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		key := newKey(t)
+		l := runLog(t, db, trace.Config{CheckpointEvery: 7}, key)
+		appendN(t, l, 0, 30)
+
+		rep := verify(t, db, key, nil)
+		if !rep.Intact || rep.Entries != 30 || rep.FirstBad != -1 {
+			t.Fatalf("Verify() = %+v; want intact with 30 entries", rep)
+		}
+		if rep.Checkpoints < 4 {
+			t.Errorf("Verify() checked %d stored checkpoints; want >= 4 (one every 7 entries)", rep.Checkpoints)
+		}
+
+		got, _, err := l.Query(ctx, trace.Filter{OldestFirst: true, Limit: 1000})
+		if err != nil {
+			t.Fatalf("Query() = %v", err)
+		}
+		if len(got) != 30 {
+			t.Fatalf("Query() returned %d entries; want 30", len(got))
+		}
+		for i, e := range got {
+			want := sampleEntry(i)
+			want.Seq = int64(i)
+			if fmt.Sprint(e) != fmt.Sprint(want) {
+				t.Fatalf("entry %d = %+v; want %+v", i, e, want)
+			}
+		}
+	})
+}
+
+func TestTraceQueryFilters(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		l := runLog(t, db, trace.Config{}, newKey(t))
+		appendN(t, l, 0, 20)
+		seqs := func(es []trace.Entry) []int64 {
+			out := []int64{}
+			for _, e := range es {
+				out = append(out, e.Seq)
+			}
+			return out
+		}
+		cursor := int64(10)
+		tests := []struct {
+			name string
+			f    trace.Filter
+			want []int64
+		}{
+			{"actor by user id", trace.Filter{Actor: "user-1", OldestFirst: true}, []int64{1, 4, 7, 10, 13, 16, 19}},
+			{"actor by username, newest first", trace.Filter{Actor: "name2"}, []int64{17, 14, 11, 8, 5, 2}},
+			{"camera", trace.Filter{CameraID: "cam-3", OldestFirst: true}, []int64{3, 7, 11, 15, 19}},
+			{"camera in a list", trace.Filter{CameraID: "cam-extra", OldestFirst: true}, []int64{4, 9, 14, 19}},
+			{"action", trace.Filter{Action: trace.ActionAccessDenied}, []int64{19, 14, 9, 4}},
+			{"outcome", trace.Filter{Outcome: trace.Denied, OldestFirst: true}, []int64{4, 9, 14, 19}},
+			{"since until", trace.Filter{Since: traceT0.Add(5 * time.Minute), Until: traceT0.Add(8 * time.Minute), OldestFirst: true}, []int64{5, 6, 7}},
+			{"combined", trace.Filter{Actor: "user-1", CameraID: "cam-3", OldestFirst: true}, []int64{7, 19}},
+			{"limit", trace.Filter{Limit: 3}, []int64{19, 18, 17}},
+			{"cursor newest first", trace.Filter{Limit: 3, Cursor: &cursor}, []int64{9, 8, 7}},
+			{"cursor oldest first", trace.Filter{Limit: 3, Cursor: &cursor, OldestFirst: true}, []int64{11, 12, 13}},
+			{"nothing", trace.Filter{Actor: "nobody"}, []int64{}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got, _, err := l.Query(ctx, tt.f)
+				if err != nil {
+					t.Fatalf("Query(%+v) = %v", tt.f, err)
+				}
+				if !slices.Equal(seqs(got), tt.want) {
+					t.Errorf("Query(%+v) = %v; want %v", tt.f, seqs(got), tt.want)
+				}
+			})
+		}
+		// Paging with the returned cursor visits every entry once.
+		var all []int64
+		f := trace.Filter{Limit: 6}
+		for {
+			page, next, err := l.Query(ctx, f)
+			if err != nil {
+				t.Fatalf("Query(%+v) = %v", f, err)
+			}
+			all = append(all, seqs(page)...)
+			if next == nil {
+				break
+			}
+			f.Cursor = next
+		}
+		if len(all) != 20 || all[0] != 19 || all[19] != 0 {
+			t.Errorf("paging visited %v; want 19..0", all)
+		}
+	})
+}
+
+// tamperer changes the stored trail behind the application's back: the append-only triggers are
+// dropped (SQLite) or disabled (PostgreSQL, as the superuser the tests connect as).
+type tamperer struct {
+	t  *testing.T
+	db *store.DB
+}
+
+func newTamperer(t *testing.T, db *store.DB) *tamperer {
+	tp := &tamperer{t: t, db: db}
+	if db.Dialect() == store.Postgres {
+		for _, tbl := range []string{"trace_entries", "trace_cameras", "trace_checkpoints", "trace_head"} {
+			tp.exec("ALTER TABLE " + tbl + " DISABLE TRIGGER USER")
+		}
+	} else {
+		for _, tr := range []string{"trace_entries_no_update", "trace_entries_no_delete", "trace_cameras_no_update",
+			"trace_cameras_no_delete", "trace_checkpoints_no_update", "trace_checkpoints_no_delete",
+			"trace_head_no_delete", "trace_head_no_shrink"} {
+			tp.exec("DROP TRIGGER " + tr)
+		}
+	}
+	return tp
+}
+
+func (tp *tamperer) exec(q string, args ...any) {
+	tp.t.Helper()
+	if _, err := tp.db.SQL().Exec(q, args...); err != nil {
+		tp.t.Fatalf("tamper %q: %v", q, err)
+	}
+}
+
+// rehash recomputes, as a forger without the key would, every leaf hash and running root from
+// entry `from` on, and the head.
+func (tp *tamperer) rehash(from int64) {
+	tp.t.Helper()
+	ctx := context.Background()
+	var rows []trace.Row
+	if err := tp.db.ScanTrace(ctx, 0, math.MaxInt64, func(r *trace.Row) error { rows = append(rows, *r); return nil }); err != nil {
+		tp.t.Fatalf("ScanTrace() = %v", err)
+	}
+	h := rfc6962.DefaultHasher
+	rng := (&compact.RangeFactory{Hash: h.HashChildren}).NewEmptyRange(0)
+	for i := range rows {
+		r := &rows[i]
+		leaf := r.LeafHash
+		if r.Seq >= from {
+			leaf = trace.LeafHash(r)
+		}
+		rng.Append(leaf, nil)
+		root, _ := rng.GetRootHash(nil)
+		if r.Seq >= from {
+			tp.exec(`UPDATE trace_entries SET leaf_hash = $1, root_hash = $2 WHERE seq = $3`, leaf, root, r.Seq)
+		}
+	}
+	root, _ := rng.GetRootHash(nil)
+	tp.exec(`UPDATE trace_head SET size = $1, root = $2`, len(rows), root)
+}
+
+func TestTraceTamperDetected(t *testing.T) {
+	const n = 20
+	junk := bytes.Repeat([]byte{0xAB}, 32)
+	tests := []struct {
+		name      string
+		tamper    func(tp *tamperer)
+		firstBad  int64
+		wantInMsg string
+	}{
+		{"edit seq", func(tp *tamperer) { tp.exec(`UPDATE trace_entries SET seq = 1000 WHERE seq = 7`) }, 7, "missing"},
+		{"edit at", func(tp *tamperer) { tp.exec(`UPDATE trace_entries SET at = at + 1 WHERE seq = 7`) }, 7, "leaf hash"},
+		{"edit user_id", func(tp *tamperer) { tp.exec(`UPDATE trace_entries SET user_id = 'user-9' WHERE seq = 7`) }, 7, "leaf hash"},
+		{"edit username", func(tp *tamperer) { tp.exec(`UPDATE trace_entries SET username = 'x' WHERE seq = 7`) }, 7, "leaf hash"},
+		{"edit role", func(tp *tamperer) { tp.exec(`UPDATE trace_entries SET role = 'admin' WHERE seq = 7`) }, 7, "leaf hash"},
+		{"edit organisation_id", func(tp *tamperer) { tp.exec(`UPDATE trace_entries SET organisation_id = 'org-2' WHERE seq = 7`) }, 7, "leaf hash"},
+		{"edit client_addr", func(tp *tamperer) { tp.exec(`UPDATE trace_entries SET client_addr = '10.0.0.1' WHERE seq = 7`) }, 7, "leaf hash"},
+		{"edit action", func(tp *tamperer) { tp.exec(`UPDATE trace_entries SET action = 'search' WHERE seq = 7`) }, 7, "leaf hash"},
+		{"edit camera_ids", func(tp *tamperer) { tp.exec(`UPDATE trace_entries SET camera_ids = '[]' WHERE seq = 7`) }, 7, "leaf hash"},
+		{"edit camera_ids whitespace", func(tp *tamperer) {
+			tp.exec(`UPDATE trace_entries SET camera_ids = '[ "cam-3"]' WHERE seq = 7`)
+		}, 7, "leaf hash"},
+		{"edit range_from", func(tp *tamperer) { tp.exec(`UPDATE trace_entries SET range_from = 0 WHERE seq = 7`) }, 7, "leaf hash"},
+		{"edit range_to", func(tp *tamperer) { tp.exec(`UPDATE trace_entries SET range_to = range_to - 1 WHERE seq = 7`) }, 7, "leaf hash"},
+		{"edit reference", func(tp *tamperer) { tp.exec(`UPDATE trace_entries SET reference = 'APP-1' WHERE seq = 7`) }, 7, "leaf hash"},
+		{"edit purpose", func(tp *tamperer) { tp.exec(`UPDATE trace_entries SET purpose = 'curiosity' WHERE seq = 7`) }, 7, "leaf hash"},
+		{"edit outcome", func(tp *tamperer) { tp.exec(`UPDATE trace_entries SET outcome = 'allowed' WHERE seq = 9`) }, 9, "leaf hash"},
+		{"edit reason", func(tp *tamperer) { tp.exec(`UPDATE trace_entries SET reason = '' WHERE seq = 7`) }, 7, "leaf hash"},
+		{"edit detail", func(tp *tamperer) { tp.exec(`UPDATE trace_entries SET detail = '{}' WHERE seq = 7`) }, 7, "leaf hash"},
+		{"edit leaf_hash", func(tp *tamperer) { tp.exec(`UPDATE trace_entries SET leaf_hash = $1 WHERE seq = 7`, junk) }, 7, "leaf hash"},
+		{"edit root_hash", func(tp *tamperer) { tp.exec(`UPDATE trace_entries SET root_hash = $1 WHERE seq = 7`, junk) }, 7, "root"},
+		{"edit content and leaf hash", func(tp *tamperer) {
+			tp.exec(`UPDATE trace_entries SET purpose = 'curiosity' WHERE seq = 7`)
+			var r trace.Row
+			row := tp.db.SQL().QueryRow(`SELECT seq, at, user_id, username, role, organisation_id, client_addr, action, camera_ids,
+				range_from, range_to, reference, purpose, outcome, reason, detail FROM trace_entries WHERE seq = 7`)
+			if err := row.Scan(&r.Seq, &r.At, &r.UserID, &r.Username, &r.Role, &r.OrganisationID, &r.ClientAddr, &r.Action,
+				&r.CameraIDs, &r.RangeFrom, &r.RangeTo, &r.Reference, &r.Purpose, &r.Outcome, &r.Reason, &r.Detail); err != nil {
+				tp.t.Fatal(err)
+			}
+			tp.exec(`UPDATE trace_entries SET leaf_hash = $1 WHERE seq = 7`, trace.LeafHash(&r))
+		}, 7, "root"},
+		{"delete", func(tp *tamperer) { tp.exec(`DELETE FROM trace_entries WHERE seq = 7`) }, 7, "missing"},
+		{"insert in the middle", func(tp *tamperer) {
+			tp.exec(`UPDATE trace_entries SET seq = seq + 1000000 WHERE seq >= 7`)
+			tp.exec(`UPDATE trace_entries SET seq = seq - 1000000 + 1 WHERE seq >= 1000000`)
+			tp.exec(`INSERT INTO trace_entries SELECT 7, at, user_id, username, role, organisation_id, client_addr, action,
+				camera_ids, range_from, range_to, reference, purpose, outcome, reason, detail, leaf_hash, root_hash
+				FROM trace_entries WHERE seq = 3`)
+		}, 7, "leaf hash"},
+		{"insert at the end", func(tp *tamperer) {
+			tp.exec(`INSERT INTO trace_entries SELECT 20, at, user_id, username, role, organisation_id, client_addr, action,
+				camera_ids, range_from, range_to, reference, purpose, outcome, reason, detail, leaf_hash, root_hash
+				FROM trace_entries WHERE seq = 3`)
+		}, 20, "leaf hash"},
+		{"insert at the end, hashes recomputed", func(tp *tamperer) {
+			tp.exec(`INSERT INTO trace_entries SELECT 20, at, user_id, username, role, organisation_id, client_addr, action,
+				camera_ids, range_from, range_to, reference, purpose, outcome, reason, detail, leaf_hash, root_hash
+				FROM trace_entries WHERE seq = 3`)
+			tp.exec(`INSERT INTO trace_cameras SELECT 20, camera_id FROM trace_cameras WHERE seq = 3`)
+			tp.rehash(20)
+			tp.exec(`UPDATE trace_head SET size = 20`) // leave the head as the real writer left it
+		}, 20, "beyond the head"},
+		{"reorder", func(tp *tamperer) {
+			tp.exec(`UPDATE trace_entries SET seq = -1 WHERE seq = 5`)
+			tp.exec(`UPDATE trace_entries SET seq = 5 WHERE seq = 9`)
+			tp.exec(`UPDATE trace_entries SET seq = 9 WHERE seq = -1`)
+		}, 5, "leaf hash"},
+		{"reorder, hashes recomputed", func(tp *tamperer) {
+			// Entries 1 and 5 name the same camera, so the camera index stays consistent too.
+			tp.exec(`UPDATE trace_entries SET seq = -1 WHERE seq = 1`)
+			tp.exec(`UPDATE trace_entries SET seq = 1 WHERE seq = 5`)
+			tp.exec(`UPDATE trace_entries SET seq = 5 WHERE seq = -1`)
+			tp.rehash(0) // even with every hash recomputed, the signed checkpoints disagree
+		}, 0, "rewritten"},
+		{"truncate tail", func(tp *tamperer) { tp.exec(`DELETE FROM trace_entries WHERE seq >= 15`) }, 15, "removed"},
+		{"truncate tail and head, keep checkpoints", func(tp *tamperer) {
+			tp.exec(`DELETE FROM trace_entries WHERE seq >= 15`)
+			tp.rehash(15)
+		}, 15, "removed"},
+		{"rewrite with hashes recomputed", func(tp *tamperer) {
+			tp.exec(`UPDATE trace_entries SET purpose = 'curiosity' WHERE seq = 12`)
+			tp.rehash(12)
+		}, 10, "rewritten"},
+		{"camera index row added", func(tp *tamperer) { tp.exec(`INSERT INTO trace_cameras (seq, camera_id) VALUES (6, 'cam-x')`) }, 6, "camera index"},
+		{"camera index row removed", func(tp *tamperer) { tp.exec(`DELETE FROM trace_cameras WHERE seq = 8`) }, 8, "camera index"},
+		{"camera index row for no entry", func(tp *tamperer) { tp.exec(`INSERT INTO trace_cameras (seq, camera_id) VALUES (50, 'cam-x')`) }, 50, "camera index"},
+		{"head root edited", func(tp *tamperer) { tp.exec(`UPDATE trace_head SET root = $1`, junk) }, -1, "head"},
+		{"head size inflated", func(tp *tamperer) { tp.exec(`UPDATE trace_head SET size = $1`, int64(1)<<50) }, 20, "head records"},
+		{"checkpoint forged", func(tp *tamperer) {
+			tp.exec(`UPDATE trace_checkpoints SET note = $1 WHERE size = 10`, []byte("civicam.test/trace\n10\nAAAA\n\n— civicam.test/trace AAAA\n"))
+		}, -1, "checkpoint"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+				ctx := context.Background()
+				key := newKey(t)
+				l := runLog(t, db, trace.Config{CheckpointEvery: 1 << 30}, key)
+				appendN(t, l, 0, 10)
+				if _, err := l.Checkpoint(ctx); err != nil {
+					t.Fatalf("Checkpoint() = %v", err)
+				}
+				appendN(t, l, 10, n-10)
+				if _, err := l.Checkpoint(ctx); err != nil {
+					t.Fatalf("Checkpoint() = %v", err)
+				}
+				if rep := verify(t, db, key, nil); !rep.Intact {
+					t.Fatalf("Verify() before tampering = %+v; want intact", rep)
+				}
+				tt.tamper(newTamperer(t, db))
+				rep := verify(t, db, key, nil)
+				if rep.Intact || rep.FirstBad != tt.firstBad || !strings.Contains(rep.Problem, tt.wantInMsg) {
+					t.Errorf("Verify() after %s = intact %v, first bad %d, %q; want first bad %d, a problem mentioning %q",
+						tt.name, rep.Intact, rep.FirstBad, rep.Problem, tt.firstBad, tt.wantInMsg)
+				}
+			})
+		})
+	}
+}
+
+// Entries after the newest stored checkpoint are vouched for only by the database; a forger who
+// also removes the stored checkpoints they would contradict is caught by a checkpoint that left
+// the server earlier (e.g. fetched from the public endpoint).
+func TestTraceExternalCheckpoint(t *testing.T) {
+	tests := []struct {
+		name     string
+		tamper   func(tp *tamperer)
+		firstBad int64
+		badUntil int64
+	}{
+		{"truncate the tail", func(tp *tamperer) {
+			tp.exec(`DELETE FROM trace_entries WHERE seq >= 15`)
+			tp.exec(`DELETE FROM trace_cameras WHERE seq >= 15`)
+			tp.exec(`DELETE FROM trace_checkpoints WHERE size > 15`)
+			tp.rehash(15)
+		}, 15, 20},
+		{"rewrite the newest entries", func(tp *tamperer) {
+			tp.exec(`UPDATE trace_entries SET reason = 'nothing to see' WHERE seq = 17`)
+			tp.exec(`DELETE FROM trace_checkpoints WHERE size > 10`)
+			tp.rehash(17)
+		}, 10, 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+				ctx := context.Background()
+				key := newKey(t)
+				l := runLog(t, db, trace.Config{CheckpointEvery: 1 << 30}, key)
+				appendN(t, l, 0, 10)
+				if _, err := l.Checkpoint(ctx); err != nil {
+					t.Fatalf("Checkpoint() = %v", err)
+				}
+				appendN(t, l, 10, 10)
+				if _, err := l.Checkpoint(ctx); err != nil {
+					t.Fatalf("Checkpoint() = %v", err)
+				}
+				saved, err := l.Latest(ctx) // what an auditor fetched from the public endpoint
+				if err != nil {
+					t.Fatalf("Latest() = %v", err)
+				}
+				if cp, err := trace.OpenCheckpoint(saved, key.VerifierKey()); err != nil || cp.Size != 20 {
+					t.Fatalf("OpenCheckpoint(Latest()) = size %d, %v; want 20", cp.Size, err)
+				}
+				if rep := verify(t, db, key, saved); !rep.Intact {
+					t.Fatalf("Verify(external) before tampering = %+v; want intact", rep)
+				}
+				tt.tamper(newTamperer(t, db))
+				// Without the saved checkpoint the forgery is consistent: this is the limit the
+				// external checkpoint exists for.
+				if rep := verify(t, db, key, nil); !rep.Intact {
+					t.Logf("Verify() without the external checkpoint caught it anyway: %s", rep.Problem)
+				}
+				rep := verify(t, db, key, saved)
+				if rep.Intact || rep.FirstBad != tt.firstBad || rep.BadUntil != tt.badUntil {
+					t.Errorf("Verify(external) = intact %v, bad [%d, %d), %q; want bad [%d, %d)",
+						rep.Intact, rep.FirstBad, rep.BadUntil, rep.Problem, tt.firstBad, tt.badUntil)
+				}
+			})
+		})
+	}
+}
+
+func TestTraceVerifyRejectsForeignCheckpoint(t *testing.T) {
+	db := storetest.SQLite(t)
+	key := newKey(t)
+	l := runLog(t, db, trace.Config{}, key)
+	appendN(t, l, 0, 3)
+	other := newKey(t)
+	foreign, err := trace.SignCheckpoint(other, 3, bytes.Repeat([]byte{1}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := trace.Verify(context.Background(), db, key.VerifierKey(), foreign); err == nil {
+		t.Errorf("Verify(checkpoint signed by another key) = nil error; want an error")
+	}
+}
+
+func TestTraceGroupCommitConcurrent(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		key := newKey(t)
+		l := runLog(t, db, trace.Config{}, key)
+		const writers, each = 32, 25
+		var mu sync.Mutex
+		acked := map[int64]string{}
+		var wg sync.WaitGroup
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range each {
+					e := sampleEntry(i)
+					e.Reference = fmt.Sprintf("w%d-%d", w, i)
+					seq, err := l.Append(context.Background(), e)
+					if err != nil {
+						t.Errorf("Append() = %v", err)
+						return
+					}
+					mu.Lock()
+					if prev, dup := acked[seq]; dup {
+						t.Errorf("seq %d acknowledged twice (%s and %s)", seq, prev, e.Reference)
+					}
+					acked[seq] = e.Reference
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if len(acked) != writers*each {
+			t.Fatalf("%d appends acknowledged; want %d", len(acked), writers*each)
+		}
+		var stored int64
+		err := db.ScanTrace(context.Background(), 0, math.MaxInt64, func(r *trace.Row) error {
+			if r.Seq != stored {
+				return fmt.Errorf("stored seq %d; want %d (contiguous)", r.Seq, stored)
+			}
+			if acked[r.Seq] != r.Reference {
+				return fmt.Errorf("entry %d holds %q; the append acknowledged with it was %q", r.Seq, r.Reference, acked[r.Seq])
+			}
+			stored++
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored != writers*each {
+			t.Errorf("%d entries stored; want %d", stored, writers*each)
+		}
+		if rep := verify(t, db, key, nil); !rep.Intact {
+			t.Errorf("Verify() = %+v; want intact", rep)
+		}
+	})
+}
+
+// Two nodes (two logs, two connection pools) append to one database: sequence numbers stay
+// contiguous and each node's tree follows the other's entries.
+func TestTraceTwoNodes(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db1 *store.DB) {
+		var db2 *store.DB
+		if db1.Dialect() == store.Postgres {
+			db2 = reopenPostgres(t, db1)
+		} else {
+			db2 = db1
+		}
+		key := newKey(t)
+		logs := []*trace.Log{runLog(t, db1, trace.Config{MemoryLevel: 2}, key), runLog(t, db2, trace.Config{MemoryLevel: 2}, key)}
+		var wg sync.WaitGroup
+		for w := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 20 {
+					if _, err := logs[w%2].Append(context.Background(), sampleEntry(i)); err != nil {
+						t.Errorf("Append() = %v", err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if rep := verify(t, db1, key, nil); !rep.Intact || rep.Entries != 160 {
+			t.Fatalf("Verify() = %+v; want 160 intact entries", rep)
+		}
+		for i, l := range logs {
+			p, err := l.InclusionProof(context.Background(), 3, 160)
+			if err != nil {
+				t.Fatalf("node %d: InclusionProof(3, 160) = %v", i, err)
+			}
+			if err := p.Verify(); err != nil {
+				t.Errorf("node %d: proof.Verify() = %v", i, err)
+			}
+			if rep := verify(t, db1, key, nil); !bytes.Equal(p.Root, rep.Root) {
+				t.Errorf("node %d: proof root %x; want the trail's %x", i, p.Root, rep.Root)
+			}
+		}
+	})
+}
+
+// reopenPostgres opens a second pool on the same schema as db, as a second node would.
+func reopenPostgres(t *testing.T, db *store.DB) *store.DB {
+	t.Helper()
+	var schema string
+	if err := db.SQL().QueryRow(`SELECT current_schema()`).Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	dsn := storetest.PostgresDSN(t)
+	dsn = dsn[:strings.LastIndex(dsn, "search_path=")] + "search_path=" + schema
+	db2, err := store.Open(context.Background(), store.Config{PostgresDSN: dsn})
+	if err != nil {
+		t.Fatalf("store.Open(second node) = %v", err)
+	}
+	t.Cleanup(func() { db2.Close() })
+	return db2
+}
+
+func TestTraceFailClosed(t *testing.T) {
+	t.Run("insert refused", func(t *testing.T) {
+		storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+			ctx := context.Background()
+			key := newKey(t)
+			l := runLog(t, db, trace.Config{}, key)
+			appendN(t, l, 0, 3)
+			var refuse, allow string
+			if db.Dialect() == store.Postgres {
+				refuse = `CREATE TRIGGER trace_refuse_insert BEFORE INSERT ON trace_entries FOR EACH ROW EXECUTE FUNCTION trace_refuse_change()`
+				allow = `DROP TRIGGER trace_refuse_insert ON trace_entries`
+			} else {
+				refuse = `CREATE TRIGGER trace_refuse_insert BEFORE INSERT ON trace_entries BEGIN SELECT RAISE(ABORT, 'disk full'); END`
+				allow = `DROP TRIGGER trace_refuse_insert`
+			}
+			if _, err := db.SQL().Exec(refuse); err != nil {
+				t.Fatal(err)
+			}
+			if seq, err := l.Append(ctx, sampleEntry(3)); err == nil {
+				t.Fatalf("Append() with inserts refused = seq %d, nil error; want an error", seq)
+			}
+			if _, err := db.SQL().Exec(allow); err != nil {
+				t.Fatal(err)
+			}
+			// The log recovers, and the refused entry left no trace of a half write.
+			appendN(t, l, 3, 2)
+			if rep := verify(t, db, key, nil); !rep.Intact || rep.Entries != 5 {
+				t.Errorf("Verify() = %+v; want 5 intact entries", rep)
+			}
+		})
+	})
+	t.Run("database closed", func(t *testing.T) {
+		storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+			l := runLog(t, db, trace.Config{}, newKey(t))
+			appendN(t, l, 0, 2)
+			db.Close()
+			if seq, err := l.Append(context.Background(), sampleEntry(2)); err == nil {
+				t.Errorf("Append() on a closed database = seq %d, nil error; want an error", seq)
+			}
+		})
+	})
+	t.Run("log stopped", func(t *testing.T) {
+		db := storetest.SQLite(t)
+		l := trace.New(trace.Config{}, trace.Deps{Store: db, Key: newKey(t)})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- l.Run(ctx) }()
+		if _, err := l.Append(context.Background(), sampleEntry(0)); err != nil {
+			t.Fatalf("Append() = %v", err)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Run() = %v", err)
+		}
+		if _, err := l.Append(context.Background(), sampleEntry(1)); !errors.Is(err, trace.ErrClosed) {
+			t.Errorf("Append() after stop = %v; want ErrClosed", err)
+		}
+	})
+	t.Run("bad entry", func(t *testing.T) {
+		db := storetest.SQLite(t)
+		l := runLog(t, db, trace.Config{}, newKey(t))
+		e := sampleEntry(0)
+		e.Outcome = "maybe"
+		if _, err := l.Append(context.Background(), e); err == nil {
+			t.Errorf("Append(outcome %q) = nil error; want an error", e.Outcome)
+		}
+	})
+}
+
+func TestTraceAppendOnlyInDatabase(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		l := runLog(t, db, trace.Config{}, newKey(t))
+		appendN(t, l, 0, 2)
+		for _, q := range []string{
+			`UPDATE trace_entries SET purpose = 'x' WHERE seq = 0`,
+			`DELETE FROM trace_entries WHERE seq = 1`,
+			`DELETE FROM trace_cameras`,
+			`UPDATE trace_head SET size = 0`,
+		} {
+			if _, err := db.SQL().Exec(q); err == nil {
+				t.Errorf("Exec(%q) = nil error; want the database to refuse it", q)
+			}
+		}
+		if db.Dialect() == store.Postgres {
+			if _, err := db.SQL().Exec(`TRUNCATE trace_entries CASCADE`); err == nil {
+				t.Errorf("TRUNCATE trace_entries = nil error; want refused")
+			}
+		}
+	})
+}
+
+func TestTraceProofs(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		key := newKey(t)
+		// Memory level 2 keeps only nodes of 4 leaves and up, so proofs also read leaf tiles.
+		l := runLog(t, db, trace.Config{MemoryLevel: 2, CheckpointEvery: 1 << 30}, key)
+		const n = 45
+		roots := map[int64][]byte{}
+		for i := range n {
+			appendN(t, l, i, 1)
+			msg, err := l.Checkpoint(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cp, err := trace.OpenCheckpoint(msg, key.VerifierKey())
+			if err != nil {
+				t.Fatalf("OpenCheckpoint() = %v", err)
+			}
+			if cp.Size != int64(i+1) {
+				t.Fatalf("checkpoint size %d; want %d", cp.Size, i+1)
+			}
+			roots[cp.Size] = cp.Root
+		}
+		for size := int64(1); size <= n; size++ {
+			for seq := int64(0); seq < size; seq++ {
+				p, err := l.InclusionProof(ctx, seq, size)
+				if err != nil {
+					t.Fatalf("InclusionProof(%d, %d) = %v", seq, size, err)
+				}
+				if err := trace.VerifyInclusion(seq, size, p.LeafHash, p.Hashes, roots[size]); err != nil {
+					t.Fatalf("VerifyInclusion(%d, %d) against the signed root = %v", seq, size, err)
+				}
+				if seq+1 < size {
+					if err := trace.VerifyInclusion(seq+1, size, p.LeafHash, p.Hashes, roots[size]); err == nil {
+						t.Fatalf("VerifyInclusion(%d as %d, %d) = nil; want a mismatch", seq, seq+1, size)
+					}
+				}
+			}
+			for size1 := int64(0); size1 <= size; size1++ {
+				p, err := l.ConsistencyProof(ctx, size1, size)
+				if err != nil {
+					t.Fatalf("ConsistencyProof(%d, %d) = %v", size1, size, err)
+				}
+				root1 := roots[size1]
+				if size1 == 0 {
+					root1 = rfc6962.DefaultHasher.EmptyRoot()
+				}
+				if err := trace.VerifyConsistency(size1, size, p.Hashes, root1, roots[size]); err != nil {
+					t.Fatalf("VerifyConsistency(%d, %d) = %v", size1, size, err)
+				}
+				if size1 > 0 && size1 < size {
+					if err := trace.VerifyConsistency(size1, size, p.Hashes, roots[size1+1], roots[size]); err == nil {
+						t.Fatalf("VerifyConsistency(%d, %d) with the wrong first root = nil; want an error", size1, size)
+					}
+				}
+			}
+		}
+		if _, err := l.InclusionProof(ctx, 3, n+1); err == nil {
+			t.Errorf("InclusionProof(3, %d) beyond the trail = nil error; want an error", n+1)
+		}
+		// The leaf hash in a proof is the entry's.
+		rows, err := db.QueryTrace(ctx, trace.Filter{OldestFirst: true, Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := l.InclusionProof(ctx, 0, n)
+		if !bytes.Equal(p.LeafHash, trace.LeafHash(&rows[0])) {
+			t.Errorf("proof leaf hash %x; want the entry's %x", p.LeafHash, trace.LeafHash(&rows[0]))
+		}
+	})
+}
+
+// A restarted log loads its tree and checkpoint state and carries on where it stopped.
+func TestTraceRestart(t *testing.T) {
+	db := storetest.SQLite(t)
+	key := newKey(t)
+	clock := &fixedClock{t: traceT0}
+	for round := range 3 {
+		l := trace.New(trace.Config{MemoryLevel: 3}, trace.Deps{Store: db, Key: key, Now: clock.Now})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- l.Run(ctx) }()
+		appendN(t, l, round*11, 11)
+		p, err := l.InclusionProof(context.Background(), 2, int64(round*11+11))
+		if err != nil || p.Verify() != nil {
+			t.Fatalf("round %d: InclusionProof = %v, verify %v", round, err, p.Verify())
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Run() = %v", err)
+		}
+	}
+	rep := verify(t, db, key, nil)
+	if !rep.Intact || rep.Entries != 33 || rep.Unsigned != 0 {
+		t.Errorf("Verify() = %+v; want 33 intact entries all signed (a checkpoint at stop)", rep)
+	}
+}
+
+// benchDB opens a database of the named dialect for a benchmark.
+func benchDB(b *testing.B, dialect string) *store.DB {
+	if dialect == "postgres" {
+		return storetest.Postgres(b)
+	}
+	return storetest.SQLite(b)
+}
+
+// BenchmarkTraceAppend measures durable appends per second with 1, 8 and 64 concurrent writers,
+// group commit beside the alternative of one transaction (one sync) per append.
+func BenchmarkTraceAppend(b *testing.B) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		for _, mode := range []struct {
+			name     string
+			maxBatch int
+		}{{"group", 0}, {"tx-per-append", 1}} {
+			for _, writers := range []int{1, 8, 64} {
+				b.Run(fmt.Sprintf("%s/%s/writers=%d", dialect, mode.name, writers), func(b *testing.B) {
+					db := benchDB(b, dialect)
+					l := runLog(b, db, trace.Config{MaxBatch: mode.maxBatch}, newKey(b))
+					var next sync.Mutex
+					left := b.N
+					b.ResetTimer()
+					var wg sync.WaitGroup
+					for range writers {
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							for i := 0; ; i++ {
+								next.Lock()
+								if left == 0 {
+									next.Unlock()
+									return
+								}
+								left--
+								next.Unlock()
+								if _, err := l.Append(context.Background(), sampleEntry(i)); err != nil {
+									b.Error(err)
+									return
+								}
+							}
+						}()
+					}
+					wg.Wait()
+					b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+				})
+			}
+		}
+	}
+}
+
+// bulkFill writes n entries straight through AppendTrace in large transactions, hashing them as
+// the log does, so that big-trail benchmarks do not wait on a million acknowledgements.
+func bulkFill(b testing.TB, db *store.DB, n int) {
+	b.Helper()
+	h := rfc6962.DefaultHasher
+	rng := (&compact.RangeFactory{Hash: h.HashChildren}).NewEmptyRange(0)
+	const chunk = 10000
+	for start := 0; start < n; start += chunk {
+		err := db.AppendTrace(context.Background(), func(ctx context.Context, tx trace.AppendTx) error {
+			size, err := tx.LockHead(ctx)
+			if err != nil {
+				return err
+			}
+			rows := make([]trace.Row, 0, chunk)
+			for i := int(size); i < min(n, start+chunk); i++ {
+				e := sampleEntry(i)
+				e.Seq = int64(i)
+				r := e.ToRow()
+				r.LeafHash = trace.LeafHash(&r)
+				rng.Append(r.LeafHash, nil)
+				r.Root, _ = rng.GetRootHash(nil)
+				rows = append(rows, r)
+			}
+			return tx.Insert(ctx, rows)
+		})
+		if err != nil {
+			b.Fatalf("bulk fill at %d: %v", start, err)
+		}
+	}
+}
+
+// BenchmarkTraceLarge builds a trail of CIVICAM_TRACE_BENCH_N entries (default 1,000,000) once
+// per dialect and measures inclusion proof build+verify at that size for several memory levels
+// side by side, and Verify's throughput beside a bare scan of the same rows.
+func BenchmarkTraceLarge(b *testing.B) {
+	n := 1_000_000
+	if s := os.Getenv("CIVICAM_TRACE_BENCH_N"); s != "" {
+		if v, err := strconv.Atoi(s); err == nil && v > 0 {
+			n = v
+		}
+	}
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		b.Run(dialect, func(b *testing.B) {
+			db := benchDB(b, dialect)
+			start := time.Now()
+			bulkFill(b, db, n)
+			b.Logf("%s: filled %d entries in %v", dialect, n, time.Since(start))
+			key := newKey(b)
+			ctx := context.Background()
+			for _, level := range []int{0, 4, 6} {
+				b.Run(fmt.Sprintf("proof/memlevel=%d", level), func(b *testing.B) {
+					loadStart := time.Now()
+					l := runLog(b, db, trace.Config{MemoryLevel: level}, key)
+					if _, err := l.Size(ctx); err != nil {
+						b.Fatal(err)
+					}
+					b.Logf("memlevel %d: loaded %d leaf hashes in %v", level, n, time.Since(loadStart))
+					root, err := l.InclusionProof(ctx, 0, int64(n))
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.ResetTimer()
+					seq := int64(12345)
+					for b.Loop() {
+						seq = (seq*6364136223846793005 + 1442695040888963407) & (1<<62 - 1)
+						p, err := l.InclusionProof(ctx, seq%int64(n), int64(n))
+						if err != nil {
+							b.Fatal(err)
+						}
+						if err := trace.VerifyInclusion(p.Seq, p.TreeSize, p.LeafHash, p.Hashes, root.Root); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+			b.Run("verify", func(b *testing.B) {
+				for b.Loop() {
+					rep, err := trace.Verify(ctx, db, key.VerifierKey(), nil)
+					if err != nil || !rep.Intact || rep.Entries != int64(n) {
+						b.Fatalf("Verify() = %+v, %v", rep, err)
+					}
+				}
+				b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+			})
+			b.Run("scan-only", func(b *testing.B) {
+				for b.Loop() {
+					var c int
+					if err := db.ScanTrace(ctx, 0, math.MaxInt64, func(*trace.Row) error { c++; return nil }); err != nil || c != n {
+						b.Fatalf("ScanTrace() = %d rows, %v", c, err)
+					}
+				}
+				b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+			})
+		})
+	}
+}
