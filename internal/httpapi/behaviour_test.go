@@ -10,6 +10,7 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
+	"civicam/internal/trace"
 )
 
 // fixture is a stack with an admin, two organisations and an operator of the first.
@@ -373,5 +374,61 @@ func TestComplianceReport(t *testing.T) {
 	r = f.do("GET", "/api/v1/compliance?format=csv", f.admin, "", "")
 	if !strings.HasPrefix(string(r.body), "camera_id,camera_name,organisation_id,code,rule,message,policy_version\n") || strings.Count(string(r.body), "\n") != 6 {
 		t.Errorf("CSV report = %s; want a header and 5 rows", r.body)
+	}
+}
+
+// TestTraceProofsFromOutside checks the trail as an outsider would, with only the public
+// endpoints: the checkpoint's signature, an entry's inclusion under it, and the consistency of an
+// older checkpoint with a newer one.
+func TestTraceProofsFromOutside(t *testing.T) {
+	f := newFixture(t, storetest.SQLite(t))
+	key := strings.TrimSpace(string(f.do("GET", "/api/v1/trace/key", "", "", "").body))
+	r := f.do("POST", "/api/v1/trace/checkpoint", f.admin, "", "")
+	if r.status != 201 {
+		t.Fatalf("POST checkpoint = %d %s", r.status, r.body)
+	}
+	old, err := trace.OpenCheckpoint(r.body, key)
+	if err != nil {
+		t.Fatalf("OpenCheckpoint(on-demand checkpoint) = %v", err)
+	}
+	for i := 0; i < 5; i++ {
+		mustCreate(t, f.do("POST", "/api/v1/organisations", f.admin, "", fmt.Sprintf(`{"name":"O%d","kind":"enterprise"}`, i)))
+	}
+	f.do("POST", "/api/v1/trace/checkpoint", f.admin, "", "")
+	r = f.do("GET", "/api/v1/trace/checkpoint", "", "", "")
+	cp, err := trace.OpenCheckpoint(r.body, key)
+	if err != nil || cp.Size <= old.Size {
+		t.Fatalf("public checkpoint = %+v, %v; want a signed one larger than %d", cp, err, old.Size)
+	}
+	if _, err := trace.OpenCheckpoint(r.body, strings.Replace(key, "+", "-", 1)); err == nil {
+		t.Fatal("checkpoint verified with a wrong key")
+	}
+	var inc struct {
+		Seq      int64    `json:"seq"`
+		TreeSize int64    `json:"tree_size"`
+		LeafHash []byte   `json:"leaf_hash"`
+		Hashes   [][]byte `json:"hashes"`
+		Root     []byte   `json:"root"`
+	}
+	r = f.do("GET", fmt.Sprintf("/api/v1/trace/proof/inclusion?seq=%d&tree_size=%d", old.Size, cp.Size), "", "", "")
+	if err := json.Unmarshal(r.body, &inc); err != nil {
+		t.Fatalf("inclusion proof = %d %s", r.status, r.body)
+	}
+	if string(inc.Root) != string(cp.Root) {
+		t.Fatal("inclusion proof's root differs from the signed checkpoint's")
+	}
+	if err := trace.VerifyInclusion(inc.Seq, inc.TreeSize, inc.LeafHash, inc.Hashes, cp.Root); err != nil {
+		t.Fatalf("VerifyInclusion() = %v", err)
+	}
+	var con struct {
+		Hashes [][]byte `json:"hashes"`
+	}
+	r = f.do("GET", fmt.Sprintf("/api/v1/trace/proof/consistency?size1=%d&size2=%d", old.Size, cp.Size), "", "", "")
+	json.Unmarshal(r.body, &con)
+	if err := trace.VerifyConsistency(old.Size, cp.Size, con.Hashes, old.Root, cp.Root); err != nil {
+		t.Fatalf("VerifyConsistency(old, new) = %v", err)
+	}
+	if r := f.do("GET", fmt.Sprintf("/api/v1/trace/proof/inclusion?seq=0&tree_size=%d", cp.Size+1000), "", "", ""); r.status != 400 {
+		t.Errorf("proof beyond the trail = %d; want 400", r.status)
 	}
 }

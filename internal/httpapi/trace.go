@@ -17,8 +17,23 @@ func (s *Server) traceRoutes() []Route {
 		{"GET", "/api/v1/trace/key", nil, s.traceKey},
 		{"GET", "/api/v1/trace/proof/inclusion", nil, s.traceInclusion},
 		{"GET", "/api/v1/trace/proof/consistency", nil, s.traceConsistency},
+		{"POST", "/api/v1/trace/checkpoint", auditors, s.traceCheckpointNow},
 		{"GET", "/api/v1/trace", auditors, s.traceQuery},
 	}
+}
+
+// traceCheckpointNow signs a checkpoint of the trail as it is now, on demand: an auditor about to
+// take a copy wants one that covers the newest entries.
+func (s *Server) traceCheckpointNow(w http.ResponseWriter, r *http.Request) error {
+	cp, err := s.trail.Checkpoint(r.Context())
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusCreated)
+	w.Write(cp)
+	return nil
 }
 
 // traceCheckpoint serves the newest signed checkpoint as a signed note: anyone may fetch it
