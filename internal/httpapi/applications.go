@@ -1,0 +1,352 @@
+package httpapi
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"civicam/internal/auth"
+	"civicam/internal/request"
+)
+
+var (
+	applicants         = []auth.Role{auth.RoleApplicant}
+	reviewers          = []auth.Role{auth.RoleReviewer}
+	applicantsOrPolice = []auth.Role{auth.RoleApplicant, auth.RoleReviewer}
+)
+
+// applicationRoutes are the lost-person application routes (REG-6); none without the service.
+func (s *Server) applicationRoutes() []Route {
+	if s.Requests == nil {
+		return nil
+	}
+	return []Route{
+		{"GET", "/api/v1/portal", nil, s.portal},
+		{"GET", "/api/v1/procedures", nil, s.procedures},
+		{"POST", "/api/v1/procedures", admins, s.publishProcedure},
+		{"POST", "/api/v1/applicants", nil, s.registerApplicant},
+		{"POST", "/api/v1/applicants/verify", nil, s.verifyApplicant},
+		{"POST", "/api/v1/applications", applicants, s.createApplication},
+		{"GET", "/api/v1/applications", applicantsOrPolice, s.listApplications},
+		{"GET", "/api/v1/applications/{id}", applicantsOrPolice, s.getApplication},
+		{"POST", "/api/v1/applications/{id}/documents", applicants, s.uploadDocument},
+		{"GET", "/api/v1/applications/{id}/documents/{doc}", reviewers, s.getDocument},
+		{"GET", "/api/v1/applications/{id}/notice.pdf", applicants, s.noticePDF},
+		{"POST", "/api/v1/applications/{id}/decision", reviewers, s.decideApplication},
+		{"GET", "/api/v1/applications/{id}/candidates", reviewers, s.applicationCandidates},
+		{"POST", "/api/v1/applications/{id}/findings", reviewers, s.addFinding},
+		{"POST", "/api/v1/applications/{id}/result", reviewers, s.writeResult},
+	}
+}
+
+// requestError turns the application desk's errors into API errors; others pass through to
+// writeError's mapping (InvalidError 400, ErrTrail 503).
+func requestError(err error) error {
+	var ie *request.IneligibleError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ie):
+		d := ie.Decisions[0]
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: d.Code, Field: d.Field, Message: d.Reason,
+			Extra: map[string]any{"rule": d.Rule, "policy_version": d.PolicyVersion, "decisions": ie.Decisions,
+				"reason_zh": ie.ReasonZH, "refer_to": ie.ReferTo, "refer_to_zh": ie.ReferToZH}}
+	case errors.Is(err, request.ErrNotFound):
+		return errNotFound
+	case errors.Is(err, request.ErrState):
+		return &apiError{Status: http.StatusConflict, Code: "invalid_state", Message: "not allowed in the application's current status"}
+	case errors.Is(err, request.ErrCode):
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_code", Field: "code", Message: codeMessage(err)}
+	case errors.Is(err, request.ErrTooMany):
+		return &apiError{Status: http.StatusTooManyRequests, Code: "too_many_requests", Message: "too many codes sent to this contact; try again in an hour",
+			Extra: map[string]any{"retry_after_s": 3600}}
+	case errors.Is(err, request.ErrTooLarge):
+		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Field: "file", Message: "a document may be at most 5 MiB"}
+	case errors.Is(err, request.ErrFileType):
+		return &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Field: "file", Message: "upload a PDF, JPEG or PNG file"}
+	}
+	return err
+}
+
+// codeMessage keeps the part of a code refusal meant for the user ("wrong code; 3 attempts left").
+func codeMessage(err error) string {
+	msg := err.Error()
+	if i := bytes.LastIndex([]byte(msg), []byte(request.ErrCode.Error()+": ")); i >= 0 {
+		return msg[i+len(request.ErrCode.Error())+2:]
+	}
+	return "the code is wrong or expired"
+}
+
+func (s *Server) portal(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.Requests.Portal(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (s *Server) procedures(w http.ResponseWriter, r *http.Request) error {
+	cur, all, err := s.Requests.Procedures(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"current": cur, "versions": all})
+	return nil
+}
+
+func (s *Server) publishProcedure(w http.ResponseWriter, r *http.Request) error {
+	var in request.ProcedureInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	p, err := s.Requests.PublishProcedure(r.Context(), &in)
+	if err != nil {
+		return requestError(err)
+	}
+	writeJSON(w, http.StatusCreated, p)
+	return nil
+}
+
+func (s *Server) registerApplicant(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+		Contact  string `json:"contact"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	p, err := s.Requests.Register(r.Context(), in.Username, in.Password, in.Contact)
+	if err != nil {
+		return requestError(err)
+	}
+	writeJSON(w, http.StatusAccepted, p)
+	return nil
+}
+
+func (s *Server) verifyApplicant(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		RegistrationID string `json:"registration_id"`
+		Code           string `json:"code"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	u, err := s.Requests.Verify(r.Context(), in.RegistrationID, in.Code)
+	if err != nil {
+		return requestError(err)
+	}
+	writeJSON(w, http.StatusCreated, u)
+	return nil
+}
+
+func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) error {
+	var in request.ApplicationInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	a, err := s.Requests.Submit(r.Context(), UserFrom(r.Context()).ID, &in)
+	if err != nil {
+		return requestError(err)
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": a.ID, "status": a.Status})
+	return nil
+}
+
+// listApplications is an applicant's own applications, or the reviewers' queue
+// (?status=submitted,accepted by default; &limit=).
+func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) error {
+	u := UserFrom(r.Context())
+	if u.Role == auth.RoleApplicant {
+		as, err := s.Requests.MyApplications(r.Context(), u.ID)
+		if err != nil {
+			return requestError(err)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"applications": as})
+		return nil
+	}
+	q := r.URL.Query()
+	sts, err := request.ParseStatuses(q.Get("status"))
+	if err != nil {
+		return err
+	}
+	limit, err := intParam(q.Get("limit"), "limit", 500, 1, 5000)
+	if err != nil {
+		return err
+	}
+	queue, err := s.Requests.ReviewQueue(r.Context(), sts, limit)
+	if err != nil {
+		return requestError(err)
+	}
+	writeJSON(w, http.StatusOK, queue)
+	return nil
+}
+
+func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) error {
+	u := UserFrom(r.Context())
+	var v any
+	var err error
+	if u.Role == auth.RoleApplicant {
+		v, err = s.Requests.ForApplicant(r.Context(), u.ID, r.PathValue("id"))
+	} else {
+		v, err = s.Requests.ForReviewer(r.Context(), r.PathValue("id"))
+	}
+	if err != nil {
+		return requestError(err)
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// uploadDocument takes multipart/form-data with a "kind" field (identity or relationship; or
+// ?kind=) before a "file" part. The client's file name is ignored.
+func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request) error {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "multipart/form-data" {
+		return &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send multipart/form-data"}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.Requests.MaxUpload()+64<<10)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return badRequest("", "malformed multipart body: %v", err)
+	}
+	kind := r.URL.Query().Get("kind")
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return badRequest("file", "no file part")
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return requestError(request.ErrTooLarge)
+			}
+			return badRequest("", "malformed multipart body: %v", err)
+		}
+		switch part.FormName() {
+		case "kind":
+			b, err := io.ReadAll(io.LimitReader(part, 64))
+			if err != nil {
+				return badRequest("kind", "unreadable")
+			}
+			kind = string(b)
+		case "file":
+			if kind == "" {
+				return badRequest("kind", "send the kind field before the file (identity or relationship)")
+			}
+			d, err := s.Requests.AddDocument(r.Context(), UserFrom(r.Context()).ID, r.PathValue("id"), kind, part)
+			if err != nil {
+				return requestError(err)
+			}
+			writeJSON(w, http.StatusCreated, map[string]any{"id": d.ID, "kind": d.Kind, "content_type": d.ContentType, "bytes": d.Bytes})
+			return nil
+		}
+		part.Close()
+	}
+}
+
+func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) error {
+	d, f, err := s.Requests.OpenDocument(r.Context(), r.PathValue("id"), r.PathValue("doc"))
+	if err != nil {
+		return requestError(err)
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", d.ContentType)
+	w.Header().Set("Content-Disposition", "attachment")
+	w.Header().Set("Content-Length", strconv.FormatInt(d.Bytes, 10))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", "sandbox")
+	w.WriteHeader(http.StatusOK)
+	io.Copy(w, f)
+	return nil
+}
+
+func (s *Server) noticePDF(w http.ResponseWriter, r *http.Request) error {
+	var buf bytes.Buffer
+	if err := s.Requests.NoticePDF(r.Context(), UserFrom(r.Context()).ID, r.PathValue("id"), &buf); err != nil {
+		return requestError(err)
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `inline; filename="result-notice.pdf"`)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	w.Write(buf.Bytes())
+	return nil
+}
+
+func (s *Server) decideApplication(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Accept *bool  `json:"accept"`
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.Accept == nil {
+		return badRequest("accept", "is required (true or false)")
+	}
+	v, err := s.Requests.Decide(r.Context(), r.PathValue("id"), *in.Accept, in.Reason)
+	if err != nil {
+		return requestError(err)
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// candidate is a candidate camera with the playback URL bound to the application.
+type candidate struct {
+	request.Candidate
+	Playback string `json:"playback"`
+}
+
+func (s *Server) applicationCandidates(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.Requests.SearchCandidates(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return requestError(err)
+	}
+	out := make([]candidate, len(c.Cameras))
+	for i, cam := range c.Cameras {
+		q := url.Values{"application_id": {c.ApplicationID}, "start": {c.From.Format(time.RFC3339)}, "end": {c.To.Format(time.RFC3339)},
+			"purpose": {"lost-person application"}}
+		out[i] = candidate{cam, "/api/v1/cameras/" + cam.CameraID + "/playback.mp4?" + q.Encode()}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"application_id": c.ApplicationID, "from": c.From, "to": c.To,
+		"radius_m": c.RadiusM, "cameras": out})
+	return nil
+}
+
+func (s *Server) addFinding(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Body string `json:"body"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	f, err := s.Requests.AddFinding(r.Context(), r.PathValue("id"), in.Body)
+	if err != nil {
+		return requestError(err)
+	}
+	writeJSON(w, http.StatusCreated, f)
+	return nil
+}
+
+func (s *Server) writeResult(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Outcome string `json:"outcome"`
+		Notice  string `json:"notice"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	v, err := s.Requests.WriteResult(r.Context(), r.PathValue("id"), request.Outcome(in.Outcome), in.Notice)
+	if err != nil {
+		return requestError(err)
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}

@@ -1,0 +1,493 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"civicam/internal/auth"
+	"civicam/internal/httpapi"
+	"civicam/internal/httpapi/apitest"
+	"civicam/internal/request"
+	"civicam/internal/segment"
+	"civicam/internal/store"
+	"civicam/internal/store/storetest"
+	"civicam/internal/trace"
+)
+
+// withRequests gives the stack's API the application desk, the way the app wires it.
+func withRequests(t *testing.T, st *apitest.Stack) *request.Service {
+	t.Helper()
+	svc, err := request.New(request.Config{DataDir: t.TempDir()}, request.Deps{Repo: st.DB, Recordings: st.DB,
+		Cameras: st.Registry, Pack: st.Registry.Pack(), Tracer: st.Tracer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
+		Store: st.DB, Registry: st.Registry, Tracer: st.Tracer, Trail: st.Trail, Requests: svc, Logger: slog.New(slog.DiscardHandler),
+		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.API = api
+	return svc
+}
+
+func newAppStack(t *testing.T, db *store.DB) (*stack, *request.Service) {
+	t.Helper()
+	st := apitest.New(t, db)
+	svc := withRequests(t, st)
+	srv := httptest.NewServer(st.API.Handler())
+	t.Cleanup(srv.Close)
+	return &stack{Stack: st, t: t, db: db, reg: st.Registry, trail: st.Trail, api: st.API, srv: srv}, svc
+}
+
+// webhook is the SMS/e-mail gateway of the tests: it keeps what it receives.
+type webhook struct {
+	mu   sync.Mutex
+	msgs []map[string]any
+	srv  *httptest.Server
+}
+
+func newWebhook(t *testing.T) *webhook {
+	h := &webhook{}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		json.NewDecoder(r.Body).Decode(&m)
+		h.mu.Lock()
+		h.msgs = append(h.msgs, m)
+		h.mu.Unlock()
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *webhook) last(kind string) map[string]any {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := len(h.msgs) - 1; i >= 0; i-- {
+		if h.msgs[i]["kind"] == kind {
+			return h.msgs[i]
+		}
+	}
+	return nil
+}
+
+// applicationJSON is an eligible application, last seen an hour ago near 27.83, 113.15.
+func applicationJSON(subject string) string {
+	return fmt.Sprintf(`{"relationship":"guardian","relationship_detail":"daughter","subject_category":%q,"last_seen_at":%q,"lat":27.8301,"lon":113.1501,"address":"Shennong Park east gate","description":"grey coat, walking stick"}`,
+		subject, time.Now().Add(-time.Hour).UTC().Format(time.RFC3339))
+}
+
+func procedureJSON() string {
+	return `{"title_zh":"条件和程序","title_en":"Conditions and procedure","body_zh":"正文","body_en":"Body","documents":[{"zh":"身份证","en":"Identity card"}]}`
+}
+
+var pngBytes = append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), bytes.Repeat([]byte{0}, 100)...)
+
+// multipartBody is a document upload; fields are written in order.
+func multipartBody(kind, filename, partType string, content []byte) (string, string) {
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	if kind != "" {
+		mw.WriteField("kind", kind)
+	}
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, filename))
+	h.Set("Content-Type", partType)
+	w, _ := mw.CreatePart(h)
+	w.Write(content)
+	mw.Close()
+	return b.String(), mw.FormDataContentType()
+}
+
+// appFixtures makes applications in each state through the API, for the route table.
+type appFixtures struct {
+	s                         *stack
+	applicantTok, reviewerTok string
+	submitted, accepted, done string
+	doc                       string
+}
+
+func newAppFixtures(t *testing.T, s *stack, applicantTok, reviewerTok string) *appFixtures {
+	f := &appFixtures{s: s, applicantTok: applicantTok, reviewerTok: reviewerTok}
+	f.submitted = f.newSubmitted()
+	body, ct := multipartBody("identity", "id.png", "image/png", pngBytes)
+	f.doc = mustCreate(t, s.do("POST", "/api/v1/applications/"+f.submitted+"/documents", applicantTok, ct, body))
+	f.accepted = f.newAccepted()
+	f.done = f.newAccepted()
+	if r := s.do("POST", "/api/v1/applications/"+f.done+"/result", reviewerTok, "", `{"outcome":"found","notice":"Found safe at the railway station."}`); r.status != 200 {
+		t.Fatalf("result = %d %s", r.status, r.body)
+	}
+	return f
+}
+
+func (f *appFixtures) newSubmitted() string {
+	return mustCreate(f.s.t, f.s.do("POST", "/api/v1/applications", f.applicantTok, "", applicationJSON("elderly")))
+}
+
+func (f *appFixtures) newAccepted() string {
+	id := f.newSubmitted()
+	if r := f.s.do("POST", "/api/v1/applications/"+id+"/decision", f.reviewerTok, "", `{"accept":true,"reason":"documents in order"}`); r.status != 200 {
+		f.s.t.Fatalf("accept = %d %s", r.status, r.body)
+	}
+	return id
+}
+
+// pdfText inflates a PDF's content streams, where the core-font text is written literally.
+func pdfText(b []byte) string {
+	var out strings.Builder
+	for {
+		i := bytes.Index(b, []byte("stream\n"))
+		if i < 0 {
+			break
+		}
+		b = b[i+len("stream\n"):]
+		j := bytes.Index(b, []byte("endstream"))
+		if j < 0 {
+			break
+		}
+		if zr, err := zlib.NewReader(bytes.NewReader(b[:j])); err == nil {
+			data, _ := io.ReadAll(zr)
+			out.Write(data)
+		} else {
+			out.Write(b[:j])
+		}
+		b = b[j:]
+	}
+	return out.String()
+}
+
+// TestApplicationPath walks the whole REG-6 path through the API: register, verify, apply, a pet
+// refused with the reason, the reviewer accepts, finds candidates, may see footage only inside
+// the window and only of them, writes findings and the result; the applicant gets the notice
+// and nothing else. Every applicant-visible answer is checked for leaks.
+func TestApplicationPath(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		s, svc := newAppStack(t, db)
+		hook := newWebhook(t)
+		outbox, err := request.NewOutbox(request.OutboxConfig{WebhookURL: hook.srv.URL}, request.OutboxDeps{Repo: db})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		deliver := func() {
+			if _, err := outbox.DeliverDue(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, adminTok := s.addUser("admin1", auth.RoleAdmin, "")
+		revID, revTok := s.addUser("officer-wang", auth.RoleReviewer, "")
+		org := mustCreate(t, s.do("POST", "/api/v1/organisations", adminTok, "", `{"name":"PSB","kind":"department","department_type":"public_security"}`))
+		near := mustCreate(t, s.do("POST", "/api/v1/cameras", adminTok, "", cameraJSON(org, "Park gate", "public_square")))
+		farJSON := strings.Replace(cameraJSON(org, "Far away", "public_square"), `"lat":27.83`, `"lat":27.95`, 1)
+		far := mustCreate(t, s.do("POST", "/api/v1/cameras", adminTok, "", farJSON))
+		now := time.Now().UTC().Truncate(time.Minute)
+		for _, cam := range []string{near, far} {
+			for m := 180; m > 0; m-- {
+				st := now.Add(-time.Duration(m) * time.Minute)
+				if err := db.SegmentSealed(ctx, segment.Record{CameraID: cam, Path: fmt.Sprintf("%s/%d.mp4", cam, st.Unix()),
+					Start: st, End: st.Add(time.Minute), Bytes: 1, SHA256: "00"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+
+		// What the applicant sees is collected for the leak check at the end.
+		type seen struct {
+			what string
+			body []byte
+		}
+		var applicantSaw []seen
+		see := func(what string, r response) response {
+			applicantSaw = append(applicantSaw, seen{what, r.body})
+			return r
+		}
+
+		// Register and verify, the code arriving through the outbox at the gateway.
+		r := see("register", s.do("POST", "/api/v1/applicants", "", "", `{"username":"mother1","password":"a long enough password","contact":"mother@example.cn"}`))
+		if r.status != http.StatusAccepted {
+			t.Fatalf("register = %d %s; want 202", r.status, r.body)
+		}
+		regID := r.json(t)["registration_id"].(string)
+		if bytes.Contains(r.body, []byte(`"code"`)) {
+			t.Fatalf("register answered the code itself: %s", r.body)
+		}
+		deliver()
+		msg := hook.last("verification_code")
+		if msg == nil || msg["to"].(map[string]any)["address"] != "mother@example.cn" {
+			t.Fatalf("gateway got %v; want the code for mother@example.cn", msg)
+		}
+		code := regexp.MustCompile(`\d{6}`).FindString(msg["text"].(string))
+		r = see("verify wrong", s.do("POST", "/api/v1/applicants/verify", "", "", fmt.Sprintf(`{"registration_id":%q,"code":"abcdef"}`, regID)))
+		if r.status != 400 || r.errorCode() != "invalid_code" {
+			t.Fatalf("verify(wrong) = %d %s; want 400 invalid_code", r.status, r.body)
+		}
+		r = see("verify", s.do("POST", "/api/v1/applicants/verify", "", "", fmt.Sprintf(`{"registration_id":%q,"code":%q}`, regID, code)))
+		if r.status != http.StatusCreated || r.json(t)["role"] != "applicant" {
+			t.Fatalf("verify = %d %s; want 201 applicant", r.status, r.body)
+		}
+		appTok := s.login("mother1", "a long enough password")
+
+		// A pet is refused at once, with the policy's reason and where else to turn.
+		before := s.size()
+		r = see("pet refused", s.do("POST", "/api/v1/applications", appTok, "", applicationJSON("pet")))
+		if r.status != http.StatusUnprocessableEntity || r.errorCode() != "ineligible_subject" {
+			t.Fatalf("apply(pet) = %d %s; want 422 ineligible_subject", r.status, r.body)
+		}
+		e := r.json(t)["error"].(map[string]any)
+		if !strings.Contains(e["message"].(string), "pet") || !strings.Contains(e["refer_to"].(string), "police") || e["reason_zh"] == "" {
+			t.Fatalf("refusal = %v; want the reason and a referral to the police", e)
+		}
+		if es := s.entriesSince(before); len(es) != 1 || es[0].Action != trace.ActionApplicationDecision || es[0].Outcome != trace.Denied {
+			t.Fatalf("refusal traced %v; want one application_decision denied", es)
+		}
+		r = see("other relationship refused", s.do("POST", "/api/v1/applications", appTok, "", strings.Replace(applicationJSON("child"), `"guardian"`, `"other"`, 1)))
+		if r.status != 422 || r.errorCode() != "ineligible_applicant" {
+			t.Fatalf("apply(other) = %d %s; want 422 ineligible_applicant", r.status, r.body)
+		}
+
+		// An eligible application, with an identity document.
+		r = see("apply", s.do("POST", "/api/v1/applications", appTok, "", applicationJSON("elderly")))
+		if r.status != http.StatusCreated || r.json(t)["status"] != "submitted" {
+			t.Fatalf("apply = %d %s; want 201 submitted", r.status, r.body)
+		}
+		id := r.json(t)["id"].(string)
+		body, ct := multipartBody("identity", "my id.png", "image/png", pngBytes)
+		r = see("upload", s.do("POST", "/api/v1/applications/"+id+"/documents", appTok, ct, body))
+		if r.status != http.StatusCreated {
+			t.Fatalf("upload = %d %s; want 201", r.status, r.body)
+		}
+
+		// The reviewer's queue, decision, candidates.
+		r = s.do("GET", "/api/v1/applications?status=submitted", revTok, "", "")
+		var q request.Queue
+		json.Unmarshal(r.body, &q)
+		if r.status != 200 || len(q.Applications) != 1 || q.Applications[0].ID != id || len(q.Applications[0].Deadlines) != 3 || !q.Applications[0].Urgent {
+			t.Fatalf("queue = %d %s; want the urgent application with 3 deadlines", r.status, r.body)
+		}
+		if r := s.do("GET", "/api/v1/applications/"+id+"/candidates", revTok, "", ""); r.status != http.StatusConflict {
+			t.Fatalf("candidates before acceptance = %d %s; want 409", r.status, r.body)
+		}
+		if r := s.do("POST", "/api/v1/applications/"+id+"/decision", revTok, "", `{"accept":true,"reason":"identity checked, urgent"}`); r.status != 200 {
+			t.Fatalf("decision = %d %s; want 200", r.status, r.body)
+		}
+		before = s.size()
+		r = s.do("GET", "/api/v1/applications/"+id+"/candidates", revTok, "", "")
+		if r.status != 200 {
+			t.Fatalf("candidates = %d %s", r.status, r.body)
+		}
+		var cands struct {
+			From, To time.Time
+			Cameras  []struct {
+				CameraID string `json:"camera_id"`
+				Ranges   []request.Range
+				Playback string
+			}
+		}
+		json.Unmarshal(r.body, &cands)
+		if len(cands.Cameras) != 1 || cands.Cameras[0].CameraID != near || len(cands.Cameras[0].Ranges) != 1 ||
+			!strings.Contains(cands.Cameras[0].Playback, "application_id="+id) {
+			t.Fatalf("candidates = %s; want the near camera with one range and a playback URL bound to the application", r.body)
+		}
+		es := s.entriesSince(before)
+		if len(es) != 1 || es[0].Action != trace.ActionSearch || es[0].Reference != id || !slices.Equal(es[0].CameraIDs, []string{near}) ||
+			es[0].Actor.UserID != revID || !es[0].From.Equal(cands.From) {
+			t.Fatalf("search traced %+v; want one search entry for the application, its camera and window", es)
+		}
+
+		// Footage for this application: inside the window and on its camera only.
+		for _, tc := range []struct {
+			name     string
+			cam      string
+			from, to time.Time
+			ok       bool
+		}{
+			{"inside", near, cands.From, cands.To, true},
+			{"outside the window", near, cands.From.Add(-time.Hour), cands.From, false},
+			{"unrelated camera", far, cands.From, cands.To, false},
+		} {
+			err := svc.FootageAllowed(ctx, id, revID, tc.cam, tc.from, tc.to)
+			if (err == nil) != tc.ok {
+				t.Errorf("FootageAllowed(%s) = %v; want allowed %v", tc.name, err, tc.ok)
+			}
+		}
+
+		const secretNote = "NOTE-internal-plate-AB1234"
+		if r := s.do("POST", "/api/v1/applications/"+id+"/findings", revTok, "", `{"body":"`+secretNote+` seen at 14:02 on camera"}`); r.status != 201 {
+			t.Fatalf("finding = %d %s", r.status, r.body)
+		}
+		before = s.size()
+		r = s.do("POST", "/api/v1/applications/"+id+"/result", revTok, "", `{"outcome":"sighted","notice":"Your father was seen at the east gate of Shennong Park at 14:02, walking north."}`)
+		if r.status != 200 {
+			t.Fatalf("result = %d %s", r.status, r.body)
+		}
+		if es := s.entriesSince(before); len(es) != 1 || es[0].Action != trace.ActionApplicationDecision || es[0].Reference != id {
+			t.Fatalf("result traced %+v; want one application_decision", es)
+		}
+		if err := svc.FootageAllowed(ctx, id, revID, near, cands.From, cands.To); err == nil {
+			t.Error("FootageAllowed after the result = nil; want refused")
+		}
+		deliver()
+		note := hook.last("result")
+		if note == nil || !strings.Contains(note["text"].(string), "Shennong Park") {
+			t.Fatalf("gateway got %v; want the result notification", note)
+		}
+		nb, _ := json.Marshal(note)
+		applicantSaw = append(applicantSaw, seen{"notification", nb})
+
+		// The applicant's view: status, deadlines, notice.
+		r = see("get", s.do("GET", "/api/v1/applications/"+id, appTok, "", ""))
+		var v map[string]any
+		json.Unmarshal(r.body, &v)
+		if r.status != 200 || v["status"] != "completed" || !strings.Contains(fmt.Sprint(v["result_notice"]), "Shennong Park") || v["deadlines"] == nil {
+			t.Fatalf("applicant view = %d %s; want completed with the notice", r.status, r.body)
+		}
+		see("list", s.do("GET", "/api/v1/applications", appTok, "", ""))
+		r = s.do("GET", "/api/v1/applications/"+id+"/notice.pdf", appTok, "", "")
+		if r.status != 200 || !bytes.HasPrefix(r.body, []byte("%PDF-")) || !strings.Contains(pdfText(r.body), "Shennong Park") {
+			t.Fatalf("notice.pdf = %d, %d bytes; want a PDF with the notice", r.status, len(r.body))
+		}
+		applicantSaw = append(applicantSaw, seen{"notice.pdf", []byte(pdfText(r.body))})
+		see("portal", s.do("GET", "/api/v1/portal", "", "", ""))
+		see("procedures", s.do("GET", "/api/v1/procedures", "", "", ""))
+		see("me", s.do("GET", "/api/v1/me", appTok, "", ""))
+
+		// Another applicant finds nothing of it.
+		_, strangerTok := s.addUser("stranger", auth.RoleApplicant, "")
+		for _, p := range []string{"/api/v1/applications/" + id, "/api/v1/applications/" + id + "/notice.pdf"} {
+			if r := s.do("GET", p, strangerTok, "", ""); r.status != 404 {
+				t.Errorf("GET %s as another applicant = %d; want 404", p, r.status)
+			}
+		}
+		if r := s.do("GET", "/api/v1/applications/"+id+"/candidates", appTok, "", ""); r.status != 403 {
+			t.Errorf("candidates as the applicant = %d; want 403", r.status)
+		}
+
+		// The leak check, over every answer the applicant got.
+		forbidden := []struct{ name, s string }{
+			{"stream URL", "rtsp"}, {"stream credential", "secret@"}, {"playback URL", "/playback"}, {"footage URL", ".mp4"},
+			{"near camera id", near}, {"far camera id", far}, {"camera id field", "camera_id"}, {"reviewer note", secretNote},
+			{"reviewer username", "officer-wang"}, {"reviewer id", revID}, {"decision reason", "identity checked"},
+			{"grant window field", "ranges"}, {"stream path", "/whep"}, {"another user", "stranger"},
+		}
+		if len(applicantSaw) < 12 {
+			t.Fatalf("only %d applicant answers collected", len(applicantSaw))
+		}
+		for _, a := range applicantSaw {
+			for _, f := range forbidden {
+				t.Run(a.what+"/"+f.name, func(t *testing.T) {
+					if bytes.Contains(bytes.ToLower(a.body), bytes.ToLower([]byte(f.s))) {
+						t.Errorf("%s shows the applicant %s (%q): %s", a.what, f.name, f.s, a.body)
+					}
+				})
+			}
+		}
+	})
+}
+
+// TestUploads: size, content type by sniffing, and the client's file name never used.
+func TestUploads(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		s, svc := newAppStack(t, db)
+		_, appTok := s.addUser("app1", auth.RoleApplicant, "")
+		_, revTok := s.addUser("rev1", auth.RoleReviewer, "")
+		_, otherTok := s.addUser("app2", auth.RoleApplicant, "")
+		id := mustCreate(t, s.do("POST", "/api/v1/applications", appTok, "", applicationJSON("child")))
+		pdf := []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+		jpeg := append([]byte{0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, 'J', 'F', 'I', 'F', 0}, bytes.Repeat([]byte{1}, 64)...)
+		big := append(append([]byte{}, pngBytes...), bytes.Repeat([]byte{0}, 5<<20)...)
+		html := []byte("<html><script>alert(1)</script></html>")
+		elf := []byte("\x7fELF\x02\x01\x01\x00")
+		parent := filepath.Dir(svc.UploadDir())
+		for _, tc := range []struct {
+			name, kind, filename, ctype string
+			content                     []byte
+			token                       string
+			status                      int
+			code                        string
+		}{
+			{"png", "identity", "id.png", "image/png", pngBytes, appTok, 201, ""},
+			{"pdf", "relationship", "household.pdf", "application/pdf", pdf, appTok, 201, ""},
+			{"jpeg", "relationship", "photo.jpg", "image/jpeg", jpeg, appTok, 201, ""},
+			{"oversized", "identity", "big.png", "image/png", big, appTok, 413, "too_large"},
+			{"html named png", "identity", "id.png", "image/png", html, appTok, 415, "unsupported_media_type"},
+			{"executable named pdf", "identity", "id.pdf", "application/pdf", elf, appTok, 415, "unsupported_media_type"},
+			{"empty", "identity", "id.png", "image/png", nil, appTok, 415, "unsupported_media_type"},
+			{"path traversal", "identity", "../../../escape.png", "image/png", pngBytes, appTok, 201, ""},
+			{"absolute path", "identity", "/tmp/escape-abs.png", "image/png", pngBytes, appTok, 201, ""},
+			{"encoded traversal", "identity", "..%2F..%2Fescape2.png", "image/png", pngBytes, appTok, 201, ""},
+			{"bad kind", "passport", "id.png", "image/png", pngBytes, appTok, 400, "invalid"},
+			{"no kind", "", "id.png", "image/png", pngBytes, appTok, 400, "invalid"},
+			{"another applicant's", "identity", "id.png", "image/png", pngBytes, otherTok, 404, "not_found"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				body, ct := multipartBody(tc.kind, tc.filename, tc.ctype, tc.content)
+				r := s.do("POST", "/api/v1/applications/"+id+"/documents", tc.token, ct, body)
+				if r.status != tc.status || (tc.code != "" && r.errorCode() != tc.code) {
+					t.Fatalf("upload %s = %d %s; want %d %s", tc.name, r.status, r.body, tc.status, tc.code)
+				}
+			})
+		}
+		// Stored files: only server-chosen names in the uploads directory, none elsewhere.
+		ents, err := os.ReadDir(svc.UploadDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		named := regexp.MustCompile(`^[0-9a-f-]{36}\.(png|pdf|jpg)$`)
+		if len(ents) != 6 {
+			t.Errorf("uploads holds %d files; want 6", len(ents))
+		}
+		for _, e := range ents {
+			if !named.MatchString(e.Name()) {
+				t.Errorf("stored file %q is not a server-chosen name", e.Name())
+			}
+		}
+		for _, p := range []string{filepath.Join(parent, "escape.png"), "/tmp/escape-abs.png", filepath.Join(parent, "..", "escape.png")} {
+			if _, err := os.Stat(p); err == nil {
+				t.Errorf("%s exists: the client's path was used", p)
+			}
+		}
+		// The reviewer reads a document back, as an attachment of the sniffed type.
+		v, err := svc.ForReviewer(context.Background(), id)
+		if err != nil || len(v.Documents) != 6 {
+			t.Fatalf("ForReviewer = %d documents, %v; want 6", len(v.Documents), err)
+		}
+		req, _ := http.NewRequest("GET", s.srv.URL+"/api/v1/applications/"+id+"/documents/"+v.Documents[0].ID, nil)
+		req.Header.Set("Authorization", "Bearer "+revTok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !bytes.Equal(got, pngBytes) || res.Header.Get("Content-Type") != "image/png" {
+			t.Errorf("document = %d %s, %d bytes; want the PNG back", res.StatusCode, res.Header.Get("Content-Type"), len(got))
+		}
+		// After the decision, documents can no longer be changed.
+		if r := s.do("POST", "/api/v1/applications/"+id+"/decision", revTok, "", `{"accept":false,"reason":"duplicate of an earlier application"}`); r.status != 200 {
+			t.Fatal(r.status, string(r.body))
+		}
+		body, ct := multipartBody("identity", "id.png", "image/png", pngBytes)
+		if r := s.do("POST", "/api/v1/applications/"+id+"/documents", appTok, ct, body); r.status != 409 {
+			t.Errorf("upload after the decision = %d; want 409", r.status)
+		}
+	})
+}

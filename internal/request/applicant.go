@@ -1,0 +1,201 @@
+package request
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
+	"math/big"
+	"net/mail"
+	"strings"
+	"time"
+
+	"civicam/internal/auth"
+	"civicam/internal/registry"
+)
+
+// Contact is how an applicant is reached: a phone number or an e-mail address.
+type Contact struct {
+	Kind    string `json:"kind"` // "phone" or "email"
+	Address string `json:"address"`
+}
+
+// Registration is a self-registration waiting for its contact to be verified. The code is
+// kept only as a hash bound to the registration id.
+type Registration struct {
+	ID           string
+	Username     string
+	PasswordHash string
+	Contact      Contact
+	CodeHash     []byte
+	Attempts     int
+	ExpiresAt    time.Time
+	CreatedAt    time.Time
+	UsedAt       time.Time
+}
+
+// Pending is what the applicant is told after registering: where the code went and until when
+// it works. The code itself only travels through the outbox.
+type Pending struct {
+	RegistrationID string    `json:"registration_id"`
+	SentTo         string    `json:"sent_to"` // the contact, partly masked
+	ExpiresAt      time.Time `json:"expires_at"`
+}
+
+// ParseContact recognises an e-mail address or a phone number (digits, an optional leading +,
+// spaces and dashes ignored).
+func ParseContact(s string) (Contact, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "@") {
+		a, err := mail.ParseAddress(s)
+		if err != nil || a.Name != "" || len(a.Address) > 254 {
+			return Contact{}, invalid("contact", "is neither a phone number nor an e-mail address")
+		}
+		return Contact{Kind: "email", Address: strings.ToLower(a.Address)}, nil
+	}
+	var b strings.Builder
+	for i, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			b.WriteRune(c)
+		case c == '+' && i == 0:
+			b.WriteRune(c)
+		case c == ' ' || c == '-':
+		default:
+			return Contact{}, invalid("contact", "is neither a phone number nor an e-mail address")
+		}
+	}
+	digits := strings.TrimPrefix(b.String(), "+")
+	if len(digits) < 6 || len(digits) > 15 {
+		return Contact{}, invalid("contact", "a phone number has 6 to 15 digits")
+	}
+	return Contact{Kind: "phone", Address: b.String()}, nil
+}
+
+func (c Contact) masked() string {
+	a := c.Address
+	if c.Kind == "email" {
+		at := strings.LastIndex(a, "@")
+		if at <= 1 {
+			return "*" + a[at:]
+		}
+		return a[:1] + strings.Repeat("*", at-1) + a[at:]
+	}
+	if len(a) <= 4 {
+		return a
+	}
+	return strings.Repeat("*", len(a)-4) + a[len(a)-4:]
+}
+
+// ValidUsername is the rule usernames follow everywhere (the same as the API's user creation).
+func ValidUsername(s string) bool {
+	if len(s) < 3 || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func codeHash(registrationID, code string) []byte {
+	h := sha256.Sum256([]byte("civicam-applicant-code\x00" + registrationID + "\x00" + code))
+	return h[:]
+}
+
+func newCode() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err)) // the kernel's RNG does not fail on Linux
+	}
+	return fmt.Sprintf("%06d", n.Int64())
+}
+
+// Register starts a self-registration: it checks the username, password and contact, and sends
+// a 6-digit code to the contact through the outbox.
+func (s *Service) Register(ctx context.Context, username, password, contact string) (*Pending, error) {
+	username = strings.TrimSpace(username)
+	if !ValidUsername(username) {
+		return nil, invalid("username", "must be 3-64 letters, digits, '.', '-' or '_'")
+	}
+	if err := auth.CheckPassword(password); err != nil {
+		return nil, invalid("password", "%v", err)
+	}
+	c, err := ParseContact(contact)
+	if err != nil {
+		return nil, err
+	}
+	if taken, err := s.repo.UsernameTaken(ctx, username); err != nil {
+		return nil, err
+	} else if taken {
+		return nil, invalid("username", "is taken")
+	}
+	now := s.now().UTC()
+	n, err := s.repo.CountRegistrations(ctx, c.Address, now.Add(-time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	if n >= s.cfg.CodesPerHour {
+		return nil, fmt.Errorf("%w: %d codes were sent to this contact in the last hour", ErrTooMany, n)
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	code := newCode()
+	r := &Registration{ID: registry.NewID(), Username: username, PasswordHash: hash, Contact: c,
+		ExpiresAt: now.Add(s.cfg.CodeTTL), CreatedAt: now}
+	r.CodeHash = codeHash(r.ID, code)
+	if err := s.repo.CreateRegistration(ctx, r); err != nil {
+		return nil, err
+	}
+	msg := s.message(now, "verification_code", c, r.ID,
+		"civicam: your verification code / 验证码",
+		fmt.Sprintf("Your civicam verification code is %s. It expires in %d minutes.\n您的验证码是 %s，%d 分钟内有效。",
+			code, int(s.cfg.CodeTTL.Minutes()), code, int(s.cfg.CodeTTL.Minutes())))
+	if err := s.repo.EnqueueMessage(ctx, msg); err != nil {
+		return nil, err
+	}
+	return &Pending{RegistrationID: r.ID, SentTo: c.masked(), ExpiresAt: r.ExpiresAt}, nil
+}
+
+// Verify activates a registration with its code, creating the applicant account. Wrong codes
+// are counted; after Config.CodeAttempts of them, or after expiry, the registration is dead.
+func (s *Service) Verify(ctx context.Context, registrationID, code string) (*auth.User, error) {
+	if !registry.ValidID(registrationID) {
+		return nil, invalid("registration_id", "is not a valid id")
+	}
+	r, err := s.repo.Registration(ctx, registrationID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	switch {
+	case !r.UsedAt.IsZero():
+		return nil, fmt.Errorf("%w: already used", ErrCode)
+	case !now.Before(r.ExpiresAt):
+		return nil, fmt.Errorf("%w: expired; register again", ErrCode)
+	case r.Attempts >= s.cfg.CodeAttempts:
+		return nil, fmt.Errorf("%w: too many wrong codes; register again", ErrCode)
+	}
+	if subtle.ConstantTimeCompare(codeHash(r.ID, strings.TrimSpace(code)), r.CodeHash) != 1 {
+		n, err := s.repo.RegistrationFailed(ctx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: wrong code; %d attempts left", ErrCode, max(0, s.cfg.CodeAttempts-n))
+	}
+	u := &auth.User{ID: registry.NewID(), Username: r.Username, PasswordHash: r.PasswordHash,
+		Role: auth.RoleApplicant, CreatedAt: now, UpdatedAt: now}
+	if err := s.record(ctx, registry.TraceRecord{Action: "user_create", Outcome: "allowed",
+		Reason: "user " + u.ID + " " + u.Username + " as applicant (self-registered, " + r.Contact.Kind + " verified)"}); err != nil {
+		return nil, err
+	}
+	if err := s.repo.ActivateApplicant(ctx, r.ID, u, r.Contact); err != nil {
+		return nil, err
+	}
+	return u, nil
+}

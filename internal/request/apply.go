@@ -1,0 +1,384 @@
+package request
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"civicam/internal/registry"
+)
+
+// ApplicationInput is what an applicant submits.
+type ApplicationInput struct {
+	Relationship       string    `json:"relationship"`
+	RelationshipDetail string    `json:"relationship_detail"`
+	SubjectCategory    string    `json:"subject_category"`
+	LastSeenAt         time.Time `json:"last_seen_at"`
+	Lat                *float64  `json:"lat"`
+	Lon                *float64  `json:"lon"`
+	Address            string    `json:"address"`
+	Description        string    `json:"description"`
+}
+
+// Submit files an application for the applicant acting in ctx. The policy pack decides
+// eligibility first: an ineligible case is refused with an *IneligibleError, traced, and kept
+// only as a count for the statistics. An eligible one gets its deadlines from the pack.
+func (s *Service) Submit(ctx context.Context, applicantID string, in *ApplicationInput) (*Application, error) {
+	now := s.now().UTC()
+	in.Relationship = strings.TrimSpace(in.Relationship)
+	in.SubjectCategory = strings.TrimSpace(in.SubjectCategory)
+	if in.Relationship == "" {
+		return nil, invalid("relationship", "is required")
+	}
+	if in.SubjectCategory == "" {
+		return nil, invalid("subject_category", "is required")
+	}
+	if ds := s.pack.CheckApplication(in.Relationship, in.SubjectCategory); len(ds) > 0 {
+		a := &Application{ID: registry.NewID(), ApplicantID: applicantID, Status: StatusIneligible,
+			Relationship: clip(in.Relationship, 64), SubjectCategory: clip(in.SubjectCategory, 64),
+			RefusalCode: ds[0].Code, RefusalReason: ds[0].Reason, PolicyVersion: ds[0].PolicyVersion,
+			SubmittedAt: now, UpdatedAt: now}
+		ie := &IneligibleError{ApplicationID: a.ID, Decisions: ds, ReferTo: s.cfg.ReferTo, ReferToZH: s.cfg.ReferToZH,
+			ReasonZH: s.reasonZH(ds[0].Field, in)}
+		if err := s.record(ctx, registry.TraceRecord{Action: "application_decision", Reference: a.ID, Outcome: "denied",
+			Reason: "application refused: " + ie.Error()}); err != nil {
+			return nil, err
+		}
+		if err := s.repo.CreateApplication(ctx, a); err != nil {
+			return nil, err
+		}
+		s.metrics.received.WithLabelValues(ds[0].Code).Inc()
+		return nil, ie
+	}
+	if err := s.validateInput(in, now); err != nil {
+		return nil, err
+	}
+	subj, _ := s.pack.Applications().Subject(in.SubjectCategory)
+	a := &Application{ID: registry.NewID(), ApplicantID: applicantID, Status: StatusSubmitted,
+		Relationship: in.Relationship, RelationshipDetail: strings.TrimSpace(in.RelationshipDetail),
+		SubjectCategory: in.SubjectCategory, Urgent: subj.Urgent, LastSeenAt: in.LastSeenAt.UTC(),
+		Lat: *in.Lat, Lon: *in.Lon, Address: strings.TrimSpace(in.Address), Description: strings.TrimSpace(in.Description),
+		PolicyVersion: s.pack.Version(), SubmittedAt: now, UpdatedAt: now}
+	a.TriageDue = s.due(now, StepTriage, a.Urgent)
+	a.ReviewDue = s.due(a.TriageDue, StepFootageReview, a.Urgent)
+	a.ResultDue = s.due(a.ReviewDue, StepResultNotice, a.Urgent)
+	if err := s.record(ctx, registry.TraceRecord{Action: "application_decision", Reference: a.ID, Outcome: "allowed",
+		Reason: fmt.Sprintf("application submitted: %s, %s, eligible under policy %s", a.SubjectCategory, a.Relationship, a.PolicyVersion)}); err != nil {
+		return nil, err
+	}
+	if err := s.repo.CreateApplication(ctx, a); err != nil {
+		return nil, err
+	}
+	s.metrics.received.WithLabelValues("eligible").Inc()
+	return a, nil
+}
+
+func (s *Service) reasonZH(field string, in *ApplicationInput) string {
+	apps := s.pack.Applications()
+	if field == "relationship" {
+		if r, ok := apps.Relationship(in.Relationship); ok {
+			return r.ReasonZH
+		}
+		return "仅走失人员的监护人或近亲属可以申请。"
+	}
+	if sub, ok := apps.Subject(in.SubjectCategory); ok {
+		return sub.ReasonZH
+	}
+	return "仅老年人、未成年人、智力障碍者走失可申请。"
+}
+
+func (s *Service) validateInput(in *ApplicationInput, now time.Time) error {
+	if in.LastSeenAt.IsZero() {
+		return invalid("last_seen_at", "is required (RFC 3339)")
+	}
+	if in.LastSeenAt.After(now.Add(5 * time.Minute)) {
+		return invalid("last_seen_at", "is in the future")
+	}
+	if in.Lat == nil || in.Lon == nil {
+		return invalid("lat", "the last-seen place needs lat and lon (pick it on the map)")
+	}
+	if err := registry.ValidateLatLon(*in.Lat, *in.Lon); err != nil {
+		return err
+	}
+	if n := utf8.RuneCountInString(strings.TrimSpace(in.Description)); n == 0 {
+		return invalid("description", "describe the missing person (appearance, clothing)")
+	} else if n > 4000 {
+		return invalid("description", "is longer than 4000 characters")
+	}
+	if utf8.RuneCountInString(in.Address) > 500 {
+		return invalid("address", "is longer than 500 characters")
+	}
+	if utf8.RuneCountInString(in.RelationshipDetail) > 200 {
+		return invalid("relationship_detail", "is longer than 200 characters")
+	}
+	return nil
+}
+
+// due is the deadline of a step started at from; zero when the pack sets none.
+func (s *Service) due(from time.Time, step string, urgent bool) time.Time {
+	st, ok := s.pack.Applications().Step(step)
+	if !ok || from.IsZero() {
+		return time.Time{}
+	}
+	return from.Add(st.Deadline(urgent))
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// Deadline is one step of an application with its due time.
+type Deadline struct {
+	Step    string    `json:"step"`
+	Label   string    `json:"label"`
+	LabelZH string    `json:"label_zh"`
+	Due     time.Time `json:"due,omitzero"`
+	Done    bool      `json:"done"`
+	Overdue bool      `json:"overdue"`
+}
+
+// Deadlines lists the application's steps with their due times as of now.
+func (s *Service) Deadlines(a *Application, now time.Time) []Deadline {
+	apps := s.pack.Applications()
+	out := []Deadline{}
+	add := func(step string, due time.Time, done bool) {
+		st, ok := apps.Step(step)
+		if !ok {
+			return
+		}
+		out = append(out, Deadline{Step: step, Label: st.Label, LabelZH: st.LabelZH, Due: due, Done: done,
+			Overdue: !done && !due.IsZero() && now.After(due)})
+	}
+	closed := a.Status == StatusRejected || a.Status == StatusCompleted
+	add(StepTriage, a.TriageDue, a.Status != StatusSubmitted)
+	if a.Status == StatusRejected {
+		return out
+	}
+	add(StepFootageReview, a.ReviewDue, closed || !a.ReviewedAt.IsZero())
+	add(StepResultNotice, a.ResultDue, closed)
+	return out
+}
+
+// Overdue reports whether a step of an open application has passed its deadline.
+func (s *Service) Overdue(a *Application, now time.Time) bool {
+	for _, d := range s.Deadlines(a, now) {
+		if d.Overdue {
+			return true
+		}
+	}
+	return false
+}
+
+// ApplicantView is everything an applicant is shown about its application: its own input,
+// the status, deadlines and, once written, the result notice. Nothing about cameras, footage,
+// reviewers or other people is in it.
+type ApplicantView struct {
+	ID                 string     `json:"id"`
+	Status             Status     `json:"status"`
+	Relationship       string     `json:"relationship"`
+	RelationshipDetail string     `json:"relationship_detail,omitempty"`
+	SubjectCategory    string     `json:"subject_category"`
+	Urgent             bool       `json:"urgent"`
+	LastSeenAt         time.Time  `json:"last_seen_at"`
+	Lat                float64    `json:"lat"`
+	Lon                float64    `json:"lon"`
+	Address            string     `json:"address,omitempty"`
+	Description        string     `json:"description"`
+	SubmittedAt        time.Time  `json:"submitted_at"`
+	Deadlines          []Deadline `json:"deadlines"`
+	Documents          []DocView  `json:"documents"`
+	// RejectionReason is the police's reason, written for the applicant, when it was declined.
+	RejectionReason string    `json:"rejection_reason,omitempty"`
+	ResultOutcome   Outcome   `json:"result_outcome,omitempty"`
+	ResultNotice    string    `json:"result_notice,omitempty"`
+	ResultAt        time.Time `json:"result_at,omitzero"`
+}
+
+// DocView is an uploaded document as its uploader sees it.
+type DocView struct {
+	ID          string    `json:"id"`
+	Kind        string    `json:"kind"`
+	ContentType string    `json:"content_type"`
+	Bytes       int64     `json:"bytes"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// ForApplicant returns the applicant's view of its own application; another applicant's is
+// ErrNotFound, as if it did not exist.
+func (s *Service) ForApplicant(ctx context.Context, applicantID, id string) (*ApplicantView, error) {
+	a, err := s.ownApplication(ctx, applicantID, id)
+	if err != nil {
+		return nil, err
+	}
+	docs, err := s.repo.Documents(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	return s.applicantView(a, docs), nil
+}
+
+func (s *Service) applicantView(a *Application, docs []*Document) *ApplicantView {
+	v := &ApplicantView{ID: a.ID, Status: a.Status, Relationship: a.Relationship, RelationshipDetail: a.RelationshipDetail,
+		SubjectCategory: a.SubjectCategory, Urgent: a.Urgent, LastSeenAt: a.LastSeenAt, Lat: a.Lat, Lon: a.Lon,
+		Address: a.Address, Description: a.Description, SubmittedAt: a.SubmittedAt,
+		Deadlines: s.Deadlines(a, s.now()), Documents: []DocView{}}
+	for _, d := range docs {
+		v.Documents = append(v.Documents, DocView{ID: d.ID, Kind: d.Kind, ContentType: d.ContentType, Bytes: d.Bytes, CreatedAt: d.CreatedAt})
+	}
+	if a.Status == StatusRejected {
+		v.RejectionReason = a.DecisionReason
+	}
+	if a.Status == StatusCompleted {
+		v.ResultOutcome, v.ResultNotice, v.ResultAt = a.Outcome, a.Notice, a.ResultAt
+	}
+	return v
+}
+
+// MyApplications lists an applicant's own applications, newest first.
+func (s *Service) MyApplications(ctx context.Context, applicantID string) ([]*ApplicantView, error) {
+	as, err := s.repo.Applications(ctx, Filter{ApplicantID: applicantID, Limit: 200})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*ApplicantView, 0, len(as))
+	for _, a := range as {
+		out = append(out, s.applicantView(a, nil))
+	}
+	return out, nil
+}
+
+func (s *Service) ownApplication(ctx context.Context, applicantID, id string) (*Application, error) {
+	if !registry.ValidID(id) {
+		return nil, fmt.Errorf("application %q: %w", id, ErrNotFound)
+	}
+	a, err := s.repo.Application(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.ApplicantID != applicantID || a.Status == StatusIneligible {
+		return nil, fmt.Errorf("application %s: %w", id, ErrNotFound)
+	}
+	return a, nil
+}
+
+// Document kinds an applicant uploads.
+const (
+	DocIdentity     = "identity"
+	DocRelationship = "relationship"
+)
+
+// ErrTooLarge refuses an upload over Config.MaxUpload.
+var ErrTooLarge = errors.New("upload too large")
+
+// ErrFileType refuses an upload whose content is not PDF, JPEG or PNG.
+var ErrFileType = errors.New("upload is not a PDF, JPEG or PNG file")
+
+var uploadTypes = map[string]string{"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+
+// AddDocument stores an identity or relationship document for the applicant's own application,
+// while the police have not decided on it. The type is judged by content, never by the client's
+// name or header, and the file is stored under a name the server chooses.
+func (s *Service) AddDocument(ctx context.Context, applicantID, id, kind string, r io.Reader) (*Document, error) {
+	if kind != DocIdentity && kind != DocRelationship {
+		return nil, invalid("kind", "must be %q or %q", DocIdentity, DocRelationship)
+	}
+	a, err := s.ownApplication(ctx, applicantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.Status != StatusSubmitted {
+		return nil, fmt.Errorf("add document to %s application: %w", a.Status, ErrState)
+	}
+	dir := s.UploadDir()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("upload directory: %w", err)
+	}
+	head := make([]byte, 512)
+	n, err := io.ReadFull(r, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read upload: %w", err)
+	}
+	head = head[:n]
+	ctype := http.DetectContentType(head)
+	ext, ok := uploadTypes[ctype]
+	if !ok || n == 0 {
+		return nil, fmt.Errorf("%w (content looks like %s)", ErrFileType, ctype)
+	}
+	d := &Document{ID: registry.NewID(), ApplicationID: a.ID, Kind: kind, ContentType: ctype, CreatedAt: s.now().UTC()}
+	d.StoredName = d.ID + ext
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := filepath.Join(dir, ".upload-"+hex.EncodeToString(rnd[:]))
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create upload: %w", err)
+	}
+	defer os.Remove(tmp) // a no-op once renamed
+	h := sha256.New()
+	written, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(io.MultiReader(bytes.NewReader(head), r), s.cfg.MaxUpload+1))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, s.cfg.MaxUpload)
+		}
+		return nil, fmt.Errorf("write upload: %w", err)
+	}
+	if written > s.cfg.MaxUpload {
+		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, s.cfg.MaxUpload)
+	}
+	d.Bytes, d.SHA256 = written, hex.EncodeToString(h.Sum(nil))
+	if err := os.Rename(tmp, filepath.Join(dir, d.StoredName)); err != nil {
+		return nil, fmt.Errorf("store upload: %w", err)
+	}
+	if err := s.repo.AddDocument(ctx, d); err != nil {
+		os.Remove(filepath.Join(dir, d.StoredName))
+		return nil, err
+	}
+	return d, nil
+}
+
+// MaxUpload is the largest document accepted, in bytes.
+func (s *Service) MaxUpload() int64 { return s.cfg.MaxUpload }
+
+// OpenDocument opens an application's uploaded document for a reviewer; the caller closes it.
+func (s *Service) OpenDocument(ctx context.Context, applicationID, documentID string) (*Document, *os.File, error) {
+	a, err := s.application(ctx, applicationID)
+	if err != nil {
+		return nil, nil, err
+	}
+	docs, err := s.repo.Documents(ctx, a.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, d := range docs {
+		if d.ID == documentID {
+			// The stored name is the server's own (id + extension), so it cannot leave the directory.
+			f, err := os.Open(filepath.Join(s.UploadDir(), filepath.Base(d.StoredName)))
+			if err != nil {
+				return nil, nil, fmt.Errorf("open document %s: %w", d.ID, err)
+			}
+			return d, f, nil
+		}
+	}
+	return nil, nil, fmt.Errorf("document %q: %w", documentID, ErrNotFound)
+}

@@ -1,0 +1,321 @@
+// Package request handles lost-person applications (REG-6): the published conditions and
+// procedure, applicant accounts with a verified contact, applications checked against the policy
+// pack, police triage with deadlines from the pack, candidate cameras near the last-seen place,
+// footage access bound to one application, the result notice (JSON and PDF), a notification
+// outbox, and the public monthly statistics (REG-8).
+//
+// The applicant learns the status and the result notice, in words. Camera ids, footage, reviewer
+// notes and reviewer identity stay on the police side: ApplicantView is the only shape that
+// leaves this package for an applicant.
+package request
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"civicam/internal/auth"
+	"civicam/internal/policy"
+	"civicam/internal/registry"
+)
+
+// Status is where an application stands.
+type Status string
+
+const (
+	// StatusIneligible is an application the policy refused at once. Only what the statistics
+	// need is kept of it: no description, no place.
+	StatusIneligible Status = "ineligible"
+	StatusSubmitted  Status = "submitted" // waiting for police triage
+	StatusAccepted   Status = "accepted"  // the police are reviewing footage
+	StatusRejected   Status = "rejected"  // the police declined it, with a reason for the applicant
+	StatusCompleted  Status = "completed" // the result notice is written
+)
+
+// Outcome is what the police found, as the result notice states it.
+type Outcome string
+
+const (
+	OutcomeFound             Outcome = "found"
+	OutcomeSighted           Outcome = "sighted"
+	OutcomeNoRelevantFootage Outcome = "no_relevant_footage"
+)
+
+func (o Outcome) valid() bool {
+	return o == OutcomeFound || o == OutcomeSighted || o == OutcomeNoRelevantFootage
+}
+
+// The steps of the pack this package gives deadlines to.
+const (
+	StepTriage        = "triage"
+	StepFootageReview = "footage_review"
+	StepResultNotice  = "result_notice"
+)
+
+// Application is one lost-person application as stored.
+type Application struct {
+	ID                 string
+	ApplicantID        string
+	Status             Status
+	Relationship       string
+	RelationshipDetail string
+	SubjectCategory    string
+	Urgent             bool
+	LastSeenAt         time.Time
+	Lat, Lon           float64
+	Address            string
+	Description        string
+	RefusalCode        string // for StatusIneligible: the policy's decision code
+	RefusalReason      string
+	PolicyVersion      string
+	SubmittedAt        time.Time
+	TriageDue          time.Time
+	ReviewDue          time.Time
+	ResultDue          time.Time
+	DecidedAt          time.Time
+	DecidedBy          string // reviewer user id; never shown to the applicant
+	DecisionReason     string
+	ReviewedAt         time.Time // first finding recorded: the footage review step is done
+	Outcome            Outcome
+	Notice             string
+	ResultAt           time.Time
+	ResultBy           string
+	UpdatedAt          time.Time
+}
+
+// Document is an uploaded identity or relationship document.
+type Document struct {
+	ID            string    `json:"id"`
+	ApplicationID string    `json:"-"`
+	Kind          string    `json:"kind"` // "identity" or "relationship"
+	ContentType   string    `json:"content_type"`
+	Bytes         int64     `json:"bytes"`
+	SHA256        string    `json:"sha256"`
+	StoredName    string    `json:"-"` // the server-chosen file name under DATA/uploads
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+// Finding is a reviewer's internal note on an application.
+type Finding struct {
+	ID            string    `json:"id"`
+	ApplicationID string    `json:"-"`
+	AuthorID      string    `json:"author_id"`
+	Body          string    `json:"body"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+// Grant lets one reviewer see one camera's footage within a window, for one application.
+type Grant struct {
+	ApplicationID string
+	ReviewerID    string
+	CameraID      string
+	From, To      time.Time
+	CreatedAt     time.Time
+}
+
+// Range is a recorded stretch [Start, End).
+type Range struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// Filter narrows a list of applications.
+type Filter struct {
+	ApplicantID string   // only this applicant's
+	Statuses    []Status // any of these; empty means all but StatusIneligible
+	Limit       int
+}
+
+// ErrNotFound marks an application (or registration) that does not exist or that the caller
+// may not see; the store's not-found errors match it too.
+var ErrNotFound = errors.New("not found")
+
+// ErrState refuses a step the application's status does not allow (deciding twice, writing a
+// result before acceptance).
+var ErrState = errors.New("not allowed in the application's current status")
+
+// ErrFootageDenied refuses footage outside what an application's grant covers.
+var ErrFootageDenied = errors.New("footage not covered by the application")
+
+// ErrCode refuses a wrong, expired or exhausted verification code.
+var ErrCode = errors.New("verification code rejected")
+
+// ErrTooMany refuses a registration when a contact has asked for too many codes lately.
+var ErrTooMany = errors.New("too many requests")
+
+// IneligibleError is a refusal by the policy pack, with where else the applicant can turn.
+type IneligibleError struct {
+	ApplicationID string // the refusal's record, kept for the statistics
+	Decisions     []policy.Decision
+	ReferTo       string
+	ReferToZH     string
+	ReasonZH      string
+}
+
+func (e *IneligibleError) Error() string {
+	d := e.Decisions[0]
+	return fmt.Sprintf("%s (rule %s, policy %s): %s", d.Code, d.Rule, d.PolicyVersion, d.Reason)
+}
+
+// Tracer records an access or change in the trail before it happens; an error refuses it.
+type Tracer interface {
+	Record(ctx context.Context, r registry.TraceRecord) error
+}
+
+// Cameras finds cameras near a point; *registry.Service is one.
+type Cameras interface {
+	Near(ctx context.Context, scope registry.Scope, lat, lon, radiusM float64, limit int) ([]*registry.Camera, []float64, error)
+}
+
+// Recordings reports the recorded stretches of cameras within [from, to): for each camera with
+// any, its ranges in time order, clipped to the window. *store.DB is one.
+type Recordings interface {
+	RecordedRanges(ctx context.Context, cameraIDs []string, from, to time.Time) (map[string][]Range, error)
+}
+
+// Config tunes the service; zero values take the defaults.
+type Config struct {
+	// DataDir is the server's data directory; uploads go to DataDir/uploads.
+	DataDir string
+	// SearchRadiusM is how far from the last-seen place candidate cameras are sought (2 km).
+	SearchRadiusM float64
+	// Lookback is how long before the last-seen time the footage window opens (1 h).
+	Lookback time.Duration
+	// MaxWindow caps the footage window's length (72 h).
+	MaxWindow time.Duration
+	// MaxCandidates bounds the cameras proposed (100).
+	MaxCandidates int
+	// MaxUpload bounds one uploaded document (5 MiB).
+	MaxUpload int64
+	// CodeTTL is how long a verification code lives (15 min).
+	CodeTTL time.Duration
+	// CodeAttempts is how many wrong codes end a registration (5).
+	CodeAttempts int
+	// CodesPerHour bounds the codes one contact may be sent in an hour (3).
+	CodesPerHour int
+	// ReferTo tells a refused applicant where else to turn.
+	ReferTo   string
+	ReferToZH string
+	// NoticeFont is a TrueType (.ttf) font with CJK glyphs for the PDF notice; without one,
+	// characters outside Latin-1 are replaced (see RenderNoticePDF).
+	NoticeFont string
+}
+
+func (c *Config) defaults() {
+	def := func(p *time.Duration, v time.Duration) {
+		if *p <= 0 {
+			*p = v
+		}
+	}
+	if c.SearchRadiusM <= 0 {
+		c.SearchRadiusM = 2000
+	}
+	def(&c.Lookback, time.Hour)
+	def(&c.MaxWindow, 72*time.Hour)
+	def(&c.CodeTTL, 15*time.Minute)
+	if c.MaxCandidates <= 0 {
+		c.MaxCandidates = 100
+	}
+	if c.MaxUpload <= 0 {
+		c.MaxUpload = 5 << 20
+	}
+	if c.CodeAttempts <= 0 {
+		c.CodeAttempts = 5
+	}
+	if c.CodesPerHour <= 0 {
+		c.CodesPerHour = 3
+	}
+	if c.ReferTo == "" {
+		c.ReferTo = "report to the police (110)"
+	}
+	if c.ReferToZH == "" {
+		c.ReferToZH = "请向公安机关报警（110）"
+	}
+}
+
+// Deps are what a Service is built from.
+type Deps struct {
+	Repo       Repo
+	Recordings Recordings
+	Cameras    Cameras
+	Pack       *policy.Pack
+	Tracer     Tracer
+	Metrics    prometheus.Registerer // optional
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// Service is the lost-person application desk.
+type Service struct {
+	cfg     Config
+	repo    Repo
+	recs    Recordings
+	cams    Cameras
+	pack    *policy.Pack
+	tracer  Tracer
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *metrics
+	// noticeFont is Config.NoticeFont's content, read once at start.
+	noticeFont []byte
+}
+
+// New builds a Service.
+func New(cfg Config, d Deps) (*Service, error) {
+	cfg.defaults()
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Repo == nil || d.Pack == nil || d.Tracer == nil {
+		return nil, errors.New("request: Repo, Pack and Tracer are required")
+	}
+	s := &Service{cfg: cfg, repo: d.Repo, recs: d.Recordings, cams: d.Cameras, pack: d.Pack, tracer: d.Tracer,
+		log: d.Logger, now: d.Now}
+	if cfg.NoticeFont != "" {
+		b, err := os.ReadFile(cfg.NoticeFont)
+		if err != nil {
+			return nil, fmt.Errorf("notice font: %w", err)
+		}
+		if err := RenderNoticePDF(io.Discard, &ApplicantView{ResultNotice: "字"}, b); err != nil {
+			return nil, fmt.Errorf("notice font %s cannot be embedded (a .ttf is needed): %w", cfg.NoticeFont, err)
+		}
+		s.noticeFont = b
+	}
+	m, err := newMetrics(d.Metrics, s)
+	if err != nil {
+		return nil, fmt.Errorf("request metrics: %w", err)
+	}
+	s.metrics = m
+	return s, nil
+}
+
+// UploadDir is where uploaded documents are kept: under the data directory, never the web root.
+func (s *Service) UploadDir() string { return filepath.Join(s.cfg.DataDir, "uploads") }
+
+// record writes a trail entry, marking a failure with registry.ErrTrail (fail closed).
+func (s *Service) record(ctx context.Context, r registry.TraceRecord) error {
+	if err := s.tracer.Record(ctx, r); err != nil {
+		return fmt.Errorf("%w: %w", registry.ErrTrail, err)
+	}
+	return nil
+}
+
+func invalid(field, format string, args ...any) error {
+	return &registry.InvalidError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// actorID is the id of the user acting in ctx.
+func actorID(ctx context.Context) string {
+	a, _ := auth.ActorFrom(ctx)
+	return a.UserID
+}

@@ -1,0 +1,443 @@
+package request
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"civicam/internal/registry"
+)
+
+// ReviewerView is an application as the police see it.
+type ReviewerView struct {
+	ID                 string     `json:"id"`
+	Status             Status     `json:"status"`
+	ApplicantID        string     `json:"applicant_id"`
+	Relationship       string     `json:"relationship"`
+	RelationshipDetail string     `json:"relationship_detail,omitempty"`
+	SubjectCategory    string     `json:"subject_category"`
+	Urgent             bool       `json:"urgent"`
+	LastSeenAt         time.Time  `json:"last_seen_at"`
+	Lat                float64    `json:"lat"`
+	Lon                float64    `json:"lon"`
+	Address            string     `json:"address,omitempty"`
+	Description        string     `json:"description"`
+	PolicyVersion      string     `json:"policy_version"`
+	SubmittedAt        time.Time  `json:"submitted_at"`
+	Deadlines          []Deadline `json:"deadlines"`
+	Overdue            bool       `json:"overdue"`
+	DecidedAt          time.Time  `json:"decided_at,omitzero"`
+	DecidedBy          string     `json:"decided_by,omitempty"`
+	DecisionReason     string     `json:"decision_reason,omitempty"`
+	ResultOutcome      Outcome    `json:"result_outcome,omitempty"`
+	ResultNotice       string     `json:"result_notice,omitempty"`
+	ResultAt           time.Time  `json:"result_at,omitzero"`
+	ResultBy           string     `json:"result_by,omitempty"`
+	Documents          []DocView  `json:"documents,omitempty"`
+	Findings           []*Finding `json:"findings,omitempty"`
+}
+
+func (s *Service) reviewerView(a *Application, now time.Time) *ReviewerView {
+	return &ReviewerView{ID: a.ID, Status: a.Status, ApplicantID: a.ApplicantID, Relationship: a.Relationship,
+		RelationshipDetail: a.RelationshipDetail, SubjectCategory: a.SubjectCategory, Urgent: a.Urgent,
+		LastSeenAt: a.LastSeenAt, Lat: a.Lat, Lon: a.Lon, Address: a.Address, Description: a.Description,
+		PolicyVersion: a.PolicyVersion, SubmittedAt: a.SubmittedAt, Deadlines: s.Deadlines(a, now),
+		Overdue: s.Overdue(a, now), DecidedAt: a.DecidedAt, DecidedBy: a.DecidedBy, DecisionReason: a.DecisionReason,
+		ResultOutcome: a.Outcome, ResultNotice: a.Notice, ResultAt: a.ResultAt, ResultBy: a.ResultBy}
+}
+
+// Queue is the reviewers' list: open applications by default (submitted and accepted), urgent
+// and overdue ones first, then by the nearest deadline.
+type Queue struct {
+	Applications []*ReviewerView `json:"applications"`
+	Overdue      int             `json:"overdue"`
+}
+
+// ParseStatuses reads a comma-separated status filter ("" means the open ones).
+func ParseStatuses(v string) ([]Status, error) {
+	if v == "" {
+		return []Status{StatusSubmitted, StatusAccepted}, nil
+	}
+	var out []Status
+	for _, p := range strings.Split(v, ",") {
+		st := Status(strings.TrimSpace(p))
+		switch st {
+		case StatusSubmitted, StatusAccepted, StatusRejected, StatusCompleted:
+			out = append(out, st)
+		default:
+			return nil, invalid("status", "%q is not one of submitted, accepted, rejected, completed", p)
+		}
+	}
+	return out, nil
+}
+
+// ReviewQueue lists applications in the given statuses for reviewers.
+func (s *Service) ReviewQueue(ctx context.Context, statuses []Status, limit int) (*Queue, error) {
+	as, err := s.repo.Applications(ctx, Filter{Statuses: statuses, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	q := &Queue{Applications: make([]*ReviewerView, 0, len(as))}
+	for _, a := range as {
+		v := s.reviewerView(a, now)
+		if v.Overdue {
+			q.Overdue++
+		}
+		q.Applications = append(q.Applications, v)
+	}
+	slices.SortStableFunc(q.Applications, func(a, b *ReviewerView) int {
+		if a.Overdue != b.Overdue {
+			return boolFirst(a.Overdue)
+		}
+		if a.Urgent != b.Urgent {
+			return boolFirst(a.Urgent)
+		}
+		return nextDue(a).Compare(nextDue(b))
+	})
+	return q, nil
+}
+
+func boolFirst(a bool) int {
+	if a {
+		return -1
+	}
+	return 1
+}
+
+func nextDue(v *ReviewerView) time.Time {
+	for _, d := range v.Deadlines {
+		if !d.Done && !d.Due.IsZero() {
+			return d.Due
+		}
+	}
+	return time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+}
+
+// ForReviewer returns an application with its documents and findings.
+func (s *Service) ForReviewer(ctx context.Context, id string) (*ReviewerView, error) {
+	a, err := s.application(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	v := s.reviewerView(a, s.now())
+	docs, err := s.repo.Documents(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range docs {
+		v.Documents = append(v.Documents, DocView{ID: d.ID, Kind: d.Kind, ContentType: d.ContentType, Bytes: d.Bytes, CreatedAt: d.CreatedAt})
+	}
+	if v.Findings, err = s.repo.Findings(ctx, a.ID); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func (s *Service) application(ctx context.Context, id string) (*Application, error) {
+	if !registry.ValidID(id) {
+		return nil, fmt.Errorf("application %q: %w", id, ErrNotFound)
+	}
+	a, err := s.repo.Application(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.Status == StatusIneligible {
+		return nil, fmt.Errorf("application %s: %w", id, ErrNotFound)
+	}
+	return a, nil
+}
+
+func checkText(field, v string, maxRunes int) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", invalid(field, "is required")
+	}
+	if utf8.RuneCountInString(v) > maxRunes {
+		return "", invalid(field, "is longer than %d characters", maxRunes)
+	}
+	return v, nil
+}
+
+// Decide accepts or rejects a submitted application. A rejection's reason is shown to the
+// applicant; an acceptance starts the footage review with its deadlines.
+func (s *Service) Decide(ctx context.Context, id string, accept bool, reason string) (*ReviewerView, error) {
+	reason, err := checkText("reason", reason, 2000)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.application(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.Status != StatusSubmitted {
+		return nil, fmt.Errorf("decide on a %s application: %w", a.Status, ErrState)
+	}
+	now := s.now().UTC()
+	a.DecidedAt, a.DecidedBy, a.DecisionReason, a.UpdatedAt = now, actorID(ctx), reason, now
+	verdict := "rejected"
+	if accept {
+		verdict = "accepted"
+		a.Status = StatusAccepted
+		a.ReviewDue = s.due(now, StepFootageReview, a.Urgent)
+		a.ResultDue = s.due(a.ReviewDue, StepResultNotice, a.Urgent)
+	} else {
+		a.Status = StatusRejected
+	}
+	if err := s.record(ctx, registry.TraceRecord{Action: "application_decision", Reference: a.ID, Outcome: "allowed",
+		Reason: "application " + verdict + ": " + reason}); err != nil {
+		return nil, err
+	}
+	if err := s.repo.UpdateApplication(ctx, a, StatusSubmitted, nil); err != nil {
+		return nil, err
+	}
+	s.metrics.decisions.WithLabelValues(verdict).Inc()
+	return s.reviewerView(a, now), nil
+}
+
+// AddFinding records a reviewer's internal note on an accepted application; the first one marks
+// the footage review step done.
+func (s *Service) AddFinding(ctx context.Context, id, body string) (*Finding, error) {
+	body, err := checkText("body", body, 8000)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.application(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.Status != StatusAccepted {
+		return nil, fmt.Errorf("add a finding to a %s application: %w", a.Status, ErrState)
+	}
+	now := s.now().UTC()
+	f := &Finding{ID: registry.NewID(), ApplicationID: a.ID, AuthorID: actorID(ctx), Body: body, CreatedAt: now}
+	if err := s.record(ctx, registry.TraceRecord{Action: "application_decision", Reference: a.ID, Outcome: "allowed",
+		Reason: "finding recorded " + f.ID}); err != nil {
+		return nil, err
+	}
+	if err := s.repo.AddFinding(ctx, f); err != nil {
+		return nil, err
+	}
+	if a.ReviewedAt.IsZero() {
+		a.ReviewedAt, a.UpdatedAt = now, now
+		if err := s.repo.UpdateApplication(ctx, a, StatusAccepted, nil); err != nil && !errors.Is(err, ErrState) {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// WriteResult writes the result notice of an accepted application, closes it (which ends the
+// footage access bound to it) and queues the applicant's notification in the same transaction.
+func (s *Service) WriteResult(ctx context.Context, id string, outcome Outcome, notice string) (*ReviewerView, error) {
+	if !outcome.valid() {
+		return nil, invalid("outcome", "must be found, sighted or no_relevant_footage")
+	}
+	notice, err := checkText("notice", notice, 4000)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.application(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.Status != StatusAccepted {
+		return nil, fmt.Errorf("write the result of a %s application: %w", a.Status, ErrState)
+	}
+	c, err := s.repo.ApplicantContact(ctx, a.ApplicantID)
+	var msg *Message
+	now := s.now().UTC()
+	switch {
+	case err == nil:
+		msg = s.message(now, "result", c, a.ID, "civicam: the result of your application / 申请结果",
+			fmt.Sprintf("The police have written the result of your application %s (%s):\n\n%s\n\n公安机关已告知您的申请结果，请登录查看。",
+				a.ID, outcome, notice))
+	case errors.Is(err, ErrNotFound):
+		// An applicant created by an admin has no verified contact; the notice waits on the page.
+	default:
+		return nil, err
+	}
+	a.Status, a.Outcome, a.Notice, a.ResultAt, a.ResultBy, a.UpdatedAt = StatusCompleted, outcome, notice, now, actorID(ctx), now
+	if a.ReviewedAt.IsZero() {
+		a.ReviewedAt = now
+	}
+	if err := s.record(ctx, registry.TraceRecord{Action: "application_decision", Reference: a.ID, Outcome: "allowed",
+		Reason: "result written: " + string(outcome)}); err != nil {
+		return nil, err
+	}
+	if err := s.repo.UpdateApplication(ctx, a, StatusAccepted, msg); err != nil {
+		return nil, err
+	}
+	s.metrics.results.WithLabelValues(string(outcome)).Inc()
+	s.metrics.timeToResult.Observe(a.ResultAt.Sub(a.SubmittedAt).Hours())
+	return s.reviewerView(a, now), nil
+}
+
+// Candidate is a camera proposed for an application's footage review.
+type Candidate struct {
+	CameraID        string  `json:"camera_id"`
+	Name            string  `json:"name"`
+	Address         string  `json:"address,omitempty"`
+	Lat             float64 `json:"lat"`
+	Lon             float64 `json:"lon"`
+	DistanceM       float64 `json:"distance_m"`
+	Coverage        float64 `json:"coverage"` // the share of the window recorded, 0..1
+	RecordedSeconds float64 `json:"recorded_seconds"`
+	Score           float64 `json:"score"`
+	Ranges          []Range `json:"ranges"`
+}
+
+// Candidates is a candidate search's answer: the window searched and the cameras, best first.
+type Candidates struct {
+	ApplicationID string      `json:"application_id"`
+	From          time.Time   `json:"from"`
+	To            time.Time   `json:"to"`
+	RadiusM       float64     `json:"radius_m"`
+	Cameras       []Candidate `json:"cameras"`
+}
+
+// Window is the footage window of an application at now: from Lookback before the last
+// sighting until now, at most MaxWindow long.
+func (s *Service) Window(a *Application, now time.Time) (from, to time.Time) {
+	// Whole seconds: the window travels in RFC 3339 playback URLs and is stored in microseconds.
+	from = a.LastSeenAt.Add(-s.cfg.Lookback).Truncate(time.Second)
+	to = now.UTC().Truncate(time.Second)
+	if to.Sub(from) > s.cfg.MaxWindow {
+		to = from.Add(s.cfg.MaxWindow)
+	}
+	return from, to
+}
+
+// FindCandidates proposes cameras within radiusM of a point that recorded anything in
+// [from, to), ranked by score = coverage × (1 − distance/(2·radius)): a camera with the whole
+// window recorded at the edge of the radius ranks with one half-covered at the centre.
+func (s *Service) FindCandidates(ctx context.Context, lat, lon, radiusM float64, from, to time.Time) ([]Candidate, error) {
+	if s.cams == nil || s.recs == nil {
+		return nil, errors.New("candidate search: no camera registry or recording index configured")
+	}
+	cams, dists, err := s.cams.Near(ctx, registry.Scope{All: true}, lat, lon, radiusM, 0)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(cams))
+	for _, c := range cams {
+		ids = append(ids, c.ID)
+	}
+	ranges, err := s.recs.RecordedRanges(ctx, ids, from, to)
+	if err != nil {
+		return nil, err
+	}
+	window := to.Sub(from).Seconds()
+	out := []Candidate{}
+	for i, c := range cams {
+		rs := ranges[c.ID]
+		if len(rs) == 0 {
+			continue
+		}
+		var rec float64
+		for _, r := range rs {
+			rec += r.End.Sub(r.Start).Seconds()
+		}
+		cov := 0.0
+		if window > 0 {
+			cov = min(1, rec/window)
+		}
+		out = append(out, Candidate{CameraID: c.ID, Name: c.Name, Address: c.Address, Lat: c.Lat, Lon: c.Lon,
+			DistanceM: dists[i], Coverage: cov, RecordedSeconds: rec, Score: cov * (1 - dists[i]/(2*radiusM)), Ranges: rs})
+	}
+	slices.SortStableFunc(out, func(a, b Candidate) int {
+		if a.Score != b.Score {
+			if a.Score > b.Score {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.CameraID, b.CameraID)
+	})
+	if len(out) > s.cfg.MaxCandidates {
+		out = out[:s.cfg.MaxCandidates]
+	}
+	return out, nil
+}
+
+// SearchCandidates runs the candidate search of an accepted application for the reviewer
+// acting in ctx, traces it (action search, with the cameras and window) and then grants that
+// reviewer footage of exactly those cameras in exactly that window, for this application.
+func (s *Service) SearchCandidates(ctx context.Context, id string) (*Candidates, error) {
+	a, err := s.application(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.Status != StatusAccepted {
+		err := fmt.Errorf("search cameras for a %s application: %w", a.Status, ErrState)
+		if terr := s.record(ctx, registry.TraceRecord{Action: "search", Reference: a.ID, Outcome: "denied", Reason: err.Error()}); terr != nil {
+			return nil, terr
+		}
+		return nil, err
+	}
+	now := s.now().UTC()
+	from, to := s.Window(a, now)
+	start := time.Now()
+	cands, err := s.FindCandidates(ctx, a.Lat, a.Lon, s.cfg.SearchRadiusM, from, to)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics.searchSeconds.Observe(time.Since(start).Seconds())
+	ids := make([]string, len(cands))
+	for i, c := range cands {
+		ids[i] = c.CameraID
+	}
+	reviewer := actorID(ctx)
+	if err := s.record(ctx, registry.TraceRecord{Action: "search", CameraIDs: ids, From: from, To: to, Reference: a.ID,
+		Purpose: "lost-person application", Outcome: "allowed",
+		Reason: fmt.Sprintf("candidate cameras within %.0f m of the last-seen place: %d", s.cfg.SearchRadiusM, len(ids))}); err != nil {
+		return nil, err
+	}
+	grants := make([]Grant, len(ids))
+	for i, cid := range ids {
+		grants[i] = Grant{ApplicationID: a.ID, ReviewerID: reviewer, CameraID: cid, From: from, To: to, CreatedAt: now}
+	}
+	if err := s.repo.PutGrants(ctx, grants); err != nil {
+		return nil, err
+	}
+	return &Candidates{ApplicationID: a.ID, From: from, To: to, RadiusM: s.cfg.SearchRadiusM, Cameras: cands}, nil
+}
+
+// FootageAllowed answers whether a user may see footage of a camera in [from, to) for an
+// application: only while the application is accepted, only for the reviewer who ran its
+// candidate search, only for the cameras and the window that search returned. Playback calls
+// it with the application_id of its URL and traces the look itself, with that reference.
+func (s *Service) FootageAllowed(ctx context.Context, applicationID, userID, cameraID string, from, to time.Time) error {
+	if !registry.ValidID(applicationID) || !registry.ValidID(cameraID) || userID == "" {
+		return fmt.Errorf("%w: malformed application, user or camera", ErrFootageDenied)
+	}
+	if !to.After(from) {
+		return fmt.Errorf("%w: empty time range", ErrFootageDenied)
+	}
+	a, err := s.repo.Application(ctx, applicationID)
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("%w: no application %s", ErrFootageDenied, applicationID)
+	}
+	if err != nil {
+		return err
+	}
+	if a.Status != StatusAccepted {
+		return fmt.Errorf("%w: application %s is %s", ErrFootageDenied, a.ID, a.Status)
+	}
+	g, err := s.repo.Grant(ctx, a.ID, userID, cameraID)
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("%w: camera %s is not a candidate of application %s for this reviewer", ErrFootageDenied, cameraID, a.ID)
+	}
+	if err != nil {
+		return err
+	}
+	if from.Before(g.From) || to.After(g.To) {
+		return fmt.Errorf("%w: %s–%s is outside the application's window %s–%s", ErrFootageDenied,
+			from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), g.From.Format(time.RFC3339), g.To.Format(time.RFC3339))
+	}
+	return nil
+}
