@@ -25,6 +25,9 @@ const (
 	CodeNoSign                  = "no_sign"
 	CodeMaintenanceOverdue      = "maintenance_overdue"
 	CodeProhibitedPlaceExempted = "prohibited_place_exempted"
+	// CodeStorageBelowFloor: the storage a camera records to cannot hold the retention floor at
+	// the current intake (package retention raises it).
+	CodeStorageBelowFloor = "storage_below_floor"
 )
 
 // Camera JSON field names that decisions point at.

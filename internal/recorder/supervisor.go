@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/bluenviron/gortsplib/v5/pkg/base"
@@ -19,6 +20,9 @@ const (
 	StateOffline    State = "offline" // the source cannot be reached or stopped sending
 	StateError      State = "error"   // the source or the storage cannot be used as configured
 )
+
+// ReasonStorageFull begins the Reason of a camera in StateError because its storage is full.
+const ReasonStorageFull = "storage full"
 
 // Status is what a supervisor reports of its camera.
 type Status struct {
@@ -107,6 +111,11 @@ func (s *supervisor) run(ctx context.Context) {
 		reason := "stream ended"
 		if err != nil {
 			reason = err.Error()
+		}
+		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+			// Retrying after the backoff is what resumes recording once space returns.
+			reason = ReasonStorageFull + ": " + reason
+			log.Error("recorder: recording stopped, storage full", "err", err, "retry_in", backoff)
 		}
 		s.setState(state, reason)
 		log.Warn("recorder: session ended", "state", state, "err", err, "retry_in", backoff)

@@ -1,0 +1,268 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Hold is a legal hold: while it is active (not released), no segment of its cameras that
+// overlaps [Start, End) may be deleted.
+type Hold struct {
+	ID        string
+	CameraIDs []string // sorted
+	Start     time.Time
+	End       time.Time
+	Reference string // the case or application the footage is kept for
+	Reason    string
+	// CreatedBy is the user id of whoever placed the hold, CreatedByName their username.
+	CreatedBy     string
+	CreatedByName string
+	CreatedAt     time.Time
+	// ReleasedAt is zero while the hold is active.
+	ReleasedAt     time.Time
+	ReleasedBy     string
+	ReleasedByName string
+	ReleaseReason  string
+}
+
+// Active reports whether the hold still blocks deletion.
+func (h *Hold) Active() bool { return h.ReleasedAt.IsZero() }
+
+// HoldFilter narrows Holds.
+type HoldFilter struct {
+	ActiveOnly bool
+	CameraID   string // only holds covering this camera
+}
+
+// CreateHold stores a new hold with its cameras. A duplicate id is ErrConflict.
+func (db *DB) CreateHold(ctx context.Context, h *Hold) error {
+	if len(h.CameraIDs) == 0 {
+		return fmt.Errorf("create hold %s: no cameras", h.ID)
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO legal_holds
+			(id, start_at, end_at, reference, reason, created_by, created_by_name, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			h.ID, Micros(h.Start), Micros(h.End), h.Reference, h.Reason, h.CreatedBy, h.CreatedByName, Micros(h.CreatedAt))
+		if isUniqueViolation(err) {
+			return fmt.Errorf("hold %s: %w", h.ID, ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("create hold %s: %w", h.ID, err)
+		}
+		seen := map[string]bool{}
+		for _, c := range h.CameraIDs {
+			if seen[c] {
+				continue
+			}
+			seen[c] = true
+			if _, err := tx.ExecContext(ctx, `INSERT INTO legal_hold_cameras (hold_id, camera_id) VALUES ($1, $2)`, h.ID, c); err != nil {
+				return fmt.Errorf("create hold %s: camera %s: %w", h.ID, c, err)
+			}
+		}
+		return nil
+	})
+}
+
+const holdCols = `h.id, h.start_at, h.end_at, h.reference, h.reason, h.created_by, h.created_by_name, h.created_at,
+	h.released_at, h.released_by, h.released_by_name, h.release_reason`
+
+// Hold returns one hold, or ErrNotFound.
+func (db *DB) Hold(ctx context.Context, id string) (*Hold, error) {
+	hs, err := db.queryHolds(ctx, `SELECT `+holdCols+` FROM legal_holds h WHERE h.id = $1`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(hs) == 0 {
+		return nil, fmt.Errorf("hold %s: %w", id, ErrNotFound)
+	}
+	return hs[0], nil
+}
+
+// Holds lists holds, newest first.
+func (db *DB) Holds(ctx context.Context, f HoldFilter) ([]*Hold, error) {
+	var where []string
+	var args []any
+	if f.ActiveOnly {
+		where = append(where, "h.released_at IS NULL")
+	}
+	if f.CameraID != "" {
+		args = append(args, f.CameraID)
+		where = append(where, fmt.Sprintf("EXISTS (SELECT 1 FROM legal_hold_cameras c WHERE c.hold_id = h.id AND c.camera_id = $%d)", len(args)))
+	}
+	q := `SELECT ` + holdCols + ` FROM legal_holds h`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	return db.queryHolds(ctx, q+` ORDER BY h.created_at DESC, h.id`, args...)
+}
+
+func (db *DB) queryHolds(ctx context.Context, q string, args ...any) ([]*Hold, error) {
+	rows, err := db.sql.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query holds: %w", err)
+	}
+	var out []*Hold
+	byID := map[string]*Hold{}
+	for rows.Next() {
+		var h Hold
+		var start, end, created int64
+		var released sql.NullInt64
+		if err := rows.Scan(&h.ID, &start, &end, &h.Reference, &h.Reason, &h.CreatedBy, &h.CreatedByName, &created,
+			&released, &h.ReleasedBy, &h.ReleasedByName, &h.ReleaseReason); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan hold: %w", err)
+		}
+		h.Start, h.End, h.CreatedAt, h.ReleasedAt = FromMicros(start), FromMicros(end), FromMicros(created), fromNullMicros(released)
+		out = append(out, &h)
+		byID[h.ID] = &h
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return nil, fmt.Errorf("query holds: %w", err)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	// The cameras of every hold listed, in one query per chunk of holds.
+	ids := make([]string, 0, len(out))
+	for _, h := range out {
+		ids = append(ids, h.ID)
+	}
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		ph := make([]string, len(chunk))
+		cargs := make([]any, len(chunk))
+		for i, id := range chunk {
+			ph[i] = fmt.Sprintf("$%d", i+1)
+			cargs[i] = id
+		}
+		crows, err := db.sql.QueryContext(ctx, `SELECT hold_id, camera_id FROM legal_hold_cameras
+			WHERE hold_id IN (`+strings.Join(ph, ",")+`)`, cargs...)
+		if err != nil {
+			return nil, fmt.Errorf("query hold cameras: %w", err)
+		}
+		for crows.Next() {
+			var hid, cid string
+			if err := crows.Scan(&hid, &cid); err != nil {
+				crows.Close()
+				return nil, fmt.Errorf("scan hold camera: %w", err)
+			}
+			if h := byID[hid]; h != nil {
+				h.CameraIDs = append(h.CameraIDs, cid)
+			}
+		}
+		err = crows.Err()
+		crows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("query hold cameras: %w", err)
+		}
+	}
+	for _, h := range out {
+		sort.Strings(h.CameraIDs)
+	}
+	return out, nil
+}
+
+// ReleaseHold ends an active hold, recording who released it, when and why. A hold already
+// released is ErrConflict: a release is a fact of its own and is never overwritten.
+func (db *DB) ReleaseHold(ctx context.Context, id, byUserID, byUsername string, at time.Time, reason string) error {
+	res, err := db.sql.ExecContext(ctx, `UPDATE legal_holds SET released_at = $2, released_by = $3,
+		released_by_name = $4, release_reason = $5 WHERE id = $1 AND released_at IS NULL`,
+		id, Micros(at), byUserID, byUsername, reason)
+	if err != nil {
+		return fmt.Errorf("release hold %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("release hold %s: %w", id, err)
+	} else if n == 1 {
+		return nil
+	}
+	if _, err := db.Hold(ctx, id); err != nil {
+		return err
+	}
+	return fmt.Errorf("hold %s is already released: %w", id, ErrConflict)
+}
+
+// ActiveHoldRanges lists the time ranges of a camera's active holds, in start order.
+func (db *DB) ActiveHoldRanges(ctx context.Context, cameraID string) ([]TimeRange, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT h.start_at, h.end_at FROM legal_holds h
+		JOIN legal_hold_cameras c ON c.hold_id = h.id
+		WHERE c.camera_id = $1 AND h.released_at IS NULL ORDER BY h.start_at, h.end_at`, cameraID)
+	if err != nil {
+		return nil, fmt.Errorf("active holds of %s: %w", cameraID, err)
+	}
+	defer rows.Close()
+	var out []TimeRange
+	for rows.Next() {
+		var s, e int64
+		if err := rows.Scan(&s, &e); err != nil {
+			return nil, fmt.Errorf("scan hold range: %w", err)
+		}
+		out = append(out, TimeRange{Start: FromMicros(s), End: FromMicros(e)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("active holds of %s: %w", cameraID, err)
+	}
+	return out, nil
+}
+
+// RecordingSummary is what the index holds of one camera's sealed recordings.
+type RecordingSummary struct {
+	CameraID string
+	Segments int64
+	Bytes    int64
+	Oldest   time.Time // start of the oldest segment
+	Newest   time.Time // end of the newest segment
+	// Recorded is the sum of the segments' durations.
+	Recorded time.Duration
+}
+
+// RecordingSummaries sums, per camera, the sealed segments that ended at or after since (all of
+// them when since is zero), by camera id.
+func (db *DB) RecordingSummaries(ctx context.Context, since time.Time) ([]RecordingSummary, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT camera_id, count(*), CAST(COALESCE(sum(bytes), 0) AS BIGINT), min(start_at), max(end_at),
+		CAST(COALESCE(sum(end_at - start_at), 0) AS BIGINT)
+		FROM recordings WHERE sealed AND end_at >= $1 GROUP BY camera_id ORDER BY camera_id`, Micros(since))
+	if err != nil {
+		return nil, fmt.Errorf("summarise recordings: %w", err)
+	}
+	defer rows.Close()
+	var out []RecordingSummary
+	for rows.Next() {
+		var s RecordingSummary
+		var oldest, newest, rec int64
+		if err := rows.Scan(&s.CameraID, &s.Segments, &s.Bytes, &oldest, &newest, &rec); err != nil {
+			return nil, fmt.Errorf("scan recording summary: %w", err)
+		}
+		s.Oldest, s.Newest, s.Recorded = FromMicros(oldest), FromMicros(newest), time.Duration(rec)*time.Microsecond
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("summarise recordings: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteSegments removes the entries at paths in one transaction (per 500 paths), for retention:
+// one commit instead of one per segment. Paths already gone are not an error.
+func (db *DB) DeleteSegments(ctx context.Context, paths []string) error {
+	for start := 0; start < len(paths); start += 500 {
+		chunk := paths[start:min(start+500, len(paths))]
+		ph := make([]string, len(chunk))
+		args := make([]any, len(chunk))
+		for i, p := range chunk {
+			ph[i] = fmt.Sprintf("$%d", i+1)
+			args[i] = p
+		}
+		if _, err := db.sql.ExecContext(ctx, `DELETE FROM recordings WHERE path IN (`+strings.Join(ph, ",")+`)`, args...); err != nil {
+			return fmt.Errorf("delete %d segments: %w", len(chunk), err)
+		}
+	}
+	return nil
+}
