@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,8 +23,13 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/config"
 	"civicam/internal/httpapi"
+	"civicam/internal/live"
 	"civicam/internal/policy"
+	"civicam/internal/recorder"
 	"civicam/internal/registry"
+	"civicam/internal/request"
+	"civicam/internal/retention"
+	"civicam/internal/segment"
 	"civicam/internal/store"
 	"civicam/internal/trace"
 	"civicam/internal/webui"
@@ -38,6 +44,7 @@ type Core struct {
 	Pack     *policy.Pack
 	Trail    *trace.Log
 	Registry *registry.Service
+	Key      *trace.Key // signs the trail's checkpoints and the exports' manifests
 	Now      func() time.Time
 
 	cancel context.CancelFunc
@@ -77,7 +84,7 @@ func OpenCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*Core, 
 		db.Close()
 		return nil, fmt.Errorf("trace key: %w", err)
 	}
-	c := &Core{Config: cfg, Log: log, DB: db, Pack: pack, Now: time.Now}
+	c := &Core{Config: cfg, Log: log, DB: db, Pack: pack, Key: key, Now: time.Now}
 	c.Trail = trace.New(trace.Config{
 		CheckpointEvery:    int64(cfg.Trace.CheckpointEvery),
 		CheckpointInterval: cfg.Trace.CheckpointInterval.D(),
@@ -127,12 +134,17 @@ func loadPack(path string) (*policy.Pack, error) {
 	return p, nil
 }
 
-// Server is the running civicam server: the core plus the HTTP face.
+// Server is the running civicam server: the core, the recorder and the HTTP faces.
 type Server struct {
-	core    *Core
-	api     *httpapi.Server
-	handler http.Handler
-	ln      net.Listener
+	core     *Core
+	api      *httpapi.Server
+	recorder *recorder.Recorder
+	cleaner  *retention.Cleaner
+	planner  *retention.Planner
+	live     *live.Service
+	outbox   *request.Outbox
+	handler  http.Handler
+	ln       net.Listener
 }
 
 // NewServer builds the server on an opened core and binds its listener, so that the caller
@@ -141,10 +153,34 @@ func NewServer(core *Core) (*Server, error) {
 	cfg := core.Config
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	disk := segment.NewDisk(filepath.Join(cfg.Data, "recordings"))
+	rec := recorder.New(recorder.Config{}, recorder.Deps{Store: disk, Index: core.DB, Logger: core.Log.With("component", "recorder")})
+	planner := retention.NewPlanner(retention.PlannerConfig{Locations: []retention.Location{{Name: "local", Root: disk.Root}}},
+		retention.PlannerDeps{Index: core.DB, Registry: core.Registry, Recorder: rec, Metrics: reg,
+			Logger: core.Log.With("component", "storage"), Now: core.Now})
+	cleaner := retention.New(retention.Config{}, retention.Deps{Index: core.DB, Files: disk, Registry: core.Registry,
+		Tracer: trace.Recorder{Log: core.Trail}, Metrics: reg, Logger: core.Log.With("component", "retention"), Now: core.Now})
+	requests, err := request.New(request.Config{DataDir: cfg.Data, SearchRadiusM: cfg.Applications.SearchRadiusM,
+		MaxWindow: cfg.Applications.MaxWindow.D(), NoticeFont: cfg.Applications.NoticeFont},
+		request.Deps{Repo: core.DB, Recordings: core.DB, Cameras: core.Registry, Pack: core.Pack,
+			Tracer: trace.Recorder{Log: core.Trail}, Metrics: reg, Logger: core.Log.With("component", "requests")})
+	if err != nil {
+		return nil, err
+	}
+	outbox, err := request.NewOutbox(request.OutboxConfig{WebhookURL: cfg.Applications.WebhookURL},
+		request.OutboxDeps{Repo: core.DB, Metrics: reg, Logger: core.Log.With("component", "outbox")})
+	if err != nil {
+		return nil, err
+	}
+	liveSvc, err := live.New(live.Config{}, live.Deps{Source: rec, Logins: core.DB, Metrics: reg, Logger: core.Log.With("component", "live")})
+	if err != nil {
+		return nil, err
+	}
 	throttle := auth.NewThrottle(auth.ThrottleConfig{UserFailures: cfg.LoginMaxFailures, IPFailures: 4 * cfg.LoginMaxFailures, Window: cfg.LoginWindow.D()}, time.Now)
 	api, err := httpapi.New(httpapi.Config{SessionTTL: cfg.SessionTTL.D()}, httpapi.Deps{
 		Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
-		Throttle: throttle, Metrics: reg, Logger: core.Log.With("component", "api"),
+		Throttle: throttle, Recorder: rec, Live: liveSvc, Storage: planner, Requests: requests, Metrics: reg,
+		Footage: httpapi.Footage{Recordings: disk, ExportDir: filepath.Join(cfg.Data, "exports"), Key: core.Key}, Logger: core.Log.With("component", "api"),
 	})
 	if err != nil {
 		return nil, err
@@ -172,7 +208,8 @@ func NewServer(core *Core) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	}
-	return &Server{core: core, api: api, handler: securityHeaders(mux), ln: ln}, nil
+	return &Server{core: core, api: api, recorder: rec, cleaner: cleaner, planner: planner, live: liveSvc, outbox: outbox,
+		handler: securityHeaders(mux), ln: ln}, nil
 }
 
 // Addr is the address the server listens on.
@@ -187,6 +224,22 @@ func (s *Server) Run(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.core.Log.Handler(), slog.LevelWarn),
 	}
+	recCtx, stopRecording := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, run := range []func(context.Context) error{
+		s.recorder.Run, s.cleaner.Run, s.planner.Run, s.live.Run, s.outbox.Run,
+		func(ctx context.Context) error { s.assignCameras(ctx, 2*time.Second); return nil },
+	} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(recCtx); err != nil && recCtx.Err() == nil {
+				s.core.Log.Error("component stopped", "err", err)
+			}
+		}()
+	}
+	defer func() { stopRecording(); wg.Wait() }()
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(s.ln) }()
 	s.core.Log.Info("serving", "addr", "http://"+s.Addr())
@@ -200,6 +253,43 @@ func (s *Server) Run(ctx context.Context) error {
 	err := srv.Shutdown(shutdownCtx)
 	<-errc
 	return err
+}
+
+// assignCameras keeps the recorder's set of cameras equal to the registry's recordable ones:
+// active, networked to the platform, with an RTSP source (REG-4). It polls, so changes made by
+// the command line or another node are picked up too.
+func (s *Server) assignCameras(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		cams, err := s.core.Registry.Cameras(ctx, registry.Scope{All: true}, registry.CameraFilter{Status: registry.StatusActive})
+		if err != nil && ctx.Err() == nil {
+			s.core.Log.Error("list cameras to record", "err", err)
+		}
+		if err == nil {
+			s.recorder.Sync(Recordable(cams))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Recordable picks the cameras the platform records: active, networked, with an RTSP source.
+func Recordable(cams []*registry.Camera) []recorder.Camera {
+	var out []recorder.Camera
+	for _, c := range cams {
+		if c.Status != registry.StatusActive || !c.Networked {
+			continue
+		}
+		if !strings.HasPrefix(c.SourceURL, "rtsp://") && !strings.HasPrefix(c.SourceURL, "rtsps://") {
+			continue
+		}
+		out = append(out, recorder.Camera{ID: c.ID, SourceURL: c.SourceURL})
+	}
+	return out
 }
 
 func securityHeaders(h http.Handler) http.Handler {

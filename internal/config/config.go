@@ -37,6 +37,8 @@ type Config struct {
 	Trace TraceConfig `yaml:"trace"`
 	// UI configures the web UI.
 	UI UIConfig `yaml:"ui"`
+	// Applications configures lost-person applications (REG-6).
+	Applications ApplicationsConfig `yaml:"applications"`
 	// Login throttling of repeated failures.
 	LoginMaxFailures int      `yaml:"login_max_failures"`
 	LoginWindow      Duration `yaml:"login_window"`
@@ -59,6 +61,19 @@ type UIConfig struct {
 	// TileURL is a map tile URL template like https://tiles.example/{z}/{x}/{y}.png; empty draws
 	// camera positions on a plain plane, with no request leaving the browser.
 	TileURL string `yaml:"tile_url"`
+}
+
+// ApplicationsConfig configures lost-person applications.
+type ApplicationsConfig struct {
+	// WebhookURL receives applicants' notifications (verification codes, results) as JSON POSTs:
+	// an e-mail or SMS gateway. Empty keeps them queued until one is set.
+	WebhookURL string `yaml:"webhook_url"`
+	// SearchRadiusM is how far from the last-seen place candidate cameras are sought.
+	SearchRadiusM float64 `yaml:"search_radius_m"`
+	// MaxWindow caps the footage window a reviewer may search.
+	MaxWindow Duration `yaml:"max_window"`
+	// NoticeFont is a TrueType (.ttf) font with CJK glyphs for the result notice PDF.
+	NoticeFont string `yaml:"notice_font"`
 }
 
 // Duration is a time.Duration written as "90s" or "24h" in YAML.
@@ -88,6 +103,7 @@ func Default() Config {
 		SessionTTL:       Duration(12 * time.Hour),
 		LoginMaxFailures: 5,
 		LoginWindow:      Duration(15 * time.Minute),
+		Applications:     ApplicationsConfig{SearchRadiusM: 2000, MaxWindow: Duration(72 * time.Hour)},
 		Trace: TraceConfig{
 			Origin:             "civicam.local/trace",
 			CheckpointEvery:    1000,
@@ -119,15 +135,17 @@ func Load(path string, getenv func(string) string) (Config, error) {
 
 func (c *Config) applyEnv(getenv func(string) string) error {
 	str := map[string]*string{
-		"CIVICAM_DATA":         &c.Data,
-		"CIVICAM_LISTEN":       &c.Listen,
-		"CIVICAM_POSTGRES_DSN": &c.PostgresDSN,
-		"CIVICAM_POLICY":       &c.Policy,
-		"CIVICAM_LOG_LEVEL":    &c.LogLevel,
-		"CIVICAM_LOG_FORMAT":   &c.LogFormat,
-		"CIVICAM_TRACE_ORIGIN": &c.Trace.Origin,
-		"CIVICAM_UI_LANGUAGE":  &c.UI.Language,
-		"CIVICAM_UI_TILE_URL":  &c.UI.TileURL,
+		"CIVICAM_DATA":                     &c.Data,
+		"CIVICAM_LISTEN":                   &c.Listen,
+		"CIVICAM_POSTGRES_DSN":             &c.PostgresDSN,
+		"CIVICAM_POLICY":                   &c.Policy,
+		"CIVICAM_LOG_LEVEL":                &c.LogLevel,
+		"CIVICAM_LOG_FORMAT":               &c.LogFormat,
+		"CIVICAM_TRACE_ORIGIN":             &c.Trace.Origin,
+		"CIVICAM_UI_LANGUAGE":              &c.UI.Language,
+		"CIVICAM_UI_TILE_URL":              &c.UI.TileURL,
+		"CIVICAM_APPLICATIONS_WEBHOOK_URL": &c.Applications.WebhookURL,
+		"CIVICAM_APPLICATIONS_NOTICE_FONT": &c.Applications.NoticeFont,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
@@ -202,6 +220,15 @@ func (c *Config) Validate() error {
 	if c.UI.TileURL != "" && (!strings.HasPrefix(c.UI.TileURL, "https://") && !strings.HasPrefix(c.UI.TileURL, "http://") ||
 		!strings.Contains(c.UI.TileURL, "{z}") || !strings.Contains(c.UI.TileURL, "{x}") || !strings.Contains(c.UI.TileURL, "{y}")) {
 		return fmt.Errorf("ui.tile_url: %q must be an http(s) URL with {z}, {x} and {y}", c.UI.TileURL)
+	}
+	if c.Applications.WebhookURL != "" && !strings.HasPrefix(c.Applications.WebhookURL, "https://") && !strings.HasPrefix(c.Applications.WebhookURL, "http://") {
+		return fmt.Errorf("applications.webhook_url: %q is not an http(s) URL", c.Applications.WebhookURL)
+	}
+	if c.Applications.SearchRadiusM <= 0 || c.Applications.SearchRadiusM > 50_000 {
+		return errors.New("applications.search_radius_m: must be in (0, 50000]")
+	}
+	if c.Applications.MaxWindow.D() < time.Hour {
+		return errors.New("applications.max_window: must be at least 1h")
 	}
 	if c.LoginMaxFailures < 1 {
 		return errors.New("login_max_failures: must be at least 1")

@@ -33,6 +33,7 @@ type stack struct {
 func newStack(t *testing.T, db *store.DB) *stack {
 	t.Helper()
 	st := apitest.New(t, db)
+	withRequests(t, st)
 	srv := httptest.NewServer(st.API.Handler())
 	t.Cleanup(srv.Close)
 	return &stack{Stack: st, t: t, db: db, reg: st.Registry, trail: st.Trail, api: st.API, srv: srv}
@@ -119,6 +120,11 @@ func cameraJSON(org, name, category string) string {
 
 const anon = "anonymous"
 
+// holdJSON is a legal hold on one camera over a day.
+func holdJSON(cam string) string {
+	return fmt.Sprintf(`{"camera_ids":[%q],"start":"2026-01-01T00:00:00Z","end":"2026-01-02T00:00:00Z","reference":"case 1","reason":"test"}`, cam)
+}
+
 var everyone = []string{anon, "admin", "operator", "owner", "reviewer", "auditor", "applicant"}
 
 // TestRoutesByRole is the authorization table: every route × every role, with the status and
@@ -137,6 +143,11 @@ func TestRoutesByRole(t *testing.T) {
 		_, tokens["applicant"] = s.addUser("app1", auth.RoleApplicant, "")
 		camA := mustCreate(t, s.do("POST", "/api/v1/cameras", adminTok, "", cameraJSON(orgA, "A1", "public_square")))
 		victim, _ := s.addUser("victim", auth.RoleReviewer, "")
+		apps := newAppFixtures(t, s, tokens["applicant"], tokens["reviewer"])
+		appPath := func(id, tail string) func(string) string {
+			return func(string) string { return "/api/v1/applications/" + id + tail }
+		}
+		upload, uploadType := multipartBody("relationship", "doc.png", "image/png", pngBytes)
 
 		type want struct {
 			status  int
@@ -220,13 +231,98 @@ func TestRoutesByRole(t *testing.T) {
 				return "/api/v1/cameras/" + id
 			}, nil, "",
 				allowOnly(map[string]want{"admin": ok(200, "camera_decommission"), "operator": ok(200, "camera_decommission"), "owner": wall})},
+			{"GET", "/api/v1/cameras/{id}/recordings", func(string) string { return "/api/v1/cameras/" + camA + "/recordings" }, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": wall, "reviewer": ok(200), "auditor": ok(200)})},
+			{"GET", "/api/v1/cameras/{id}/recording", func(string) string { return "/api/v1/cameras/" + camA + "/recording" }, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": wall, "reviewer": ok(200), "auditor": ok(200)})},
 			{"GET", "/api/v1/compliance", nil, nil, "",
 				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "auditor": ok(200)})},
 			{"GET", "/api/v1/trace/checkpoint", nil, nil, "", public(ok(200))},
 			{"GET", "/api/v1/trace/key", nil, nil, "", public(ok(200))},
 			{"GET", "/api/v1/trace/proof/inclusion", func(string) string { return "/api/v1/trace/proof/inclusion?seq=0&tree_size=2" }, nil, "", public(ok(200))},
 			{"GET", "/api/v1/trace/proof/consistency", func(string) string { return "/api/v1/trace/proof/consistency?size1=1&size2=3" }, nil, "", public(ok(200))},
+			{"POST", "/api/v1/trace/checkpoint", nil, nil, "", allowOnly(map[string]want{"admin": ok(201), "auditor": ok(201)})},
 			{"GET", "/api/v1/trace", nil, nil, "", allowOnly(map[string]want{"admin": ok(200, "trace_read"), "auditor": ok(200, "trace_read")})},
+			{"GET", "/api/v1/portal", nil, nil, "", public(ok(200))},
+			{"GET", "/api/v1/procedures", nil, nil, "", public(ok(200))},
+			{"POST", "/api/v1/procedures", nil, func(string) string { return procedureJSON() }, "",
+				allowOnly(map[string]want{"admin": ok(201, "policy_change")})},
+			{"POST", "/api/v1/applicants", nil,
+				func(string) string {
+					n := next()
+					return `{"username":"reg` + n + `","password":"a long enough password","contact":"reg` + n + `@example.cn"}`
+				}, "", public(ok(202))},
+			{"POST", "/api/v1/applicants/verify", nil,
+				func(string) string {
+					n := next()
+					r := s.do("POST", "/api/v1/applicants", "", "", `{"username":"ver`+n+`","password":"a long enough password","contact":"ver`+n+`@example.cn"}`)
+					return `{"registration_id":"` + r.json(t)["registration_id"].(string) + `","code":"abcdef"}`
+				}, "", public(ok(400))},
+			{"POST", "/api/v1/applications", nil, func(string) string { return applicationJSON("child") }, "",
+				allowOnly(map[string]want{"applicant": ok(201, "application_decision")})},
+			{"GET", "/api/v1/applications", nil, nil, "", allowOnly(map[string]want{"applicant": ok(200), "reviewer": ok(200)})},
+			{"GET", "/api/v1/applications/{id}", appPath(apps.submitted, ""), nil, "",
+				allowOnly(map[string]want{"applicant": ok(200), "reviewer": ok(200)})},
+			{"POST", "/api/v1/applications/{id}/documents", appPath(apps.submitted, "/documents"), func(string) string { return upload }, uploadType,
+				allowOnly(map[string]want{"applicant": ok(201)})},
+			{"GET", "/api/v1/applications/{id}/documents/{doc}", appPath(apps.submitted, "/documents/"+apps.doc), nil, "",
+				allowOnly(map[string]want{"reviewer": ok(200)})},
+			{"GET", "/api/v1/applications/{id}/notice.pdf", appPath(apps.done, "/notice.pdf"), nil, "",
+				allowOnly(map[string]want{"applicant": ok(200)})},
+			{"POST", "/api/v1/applications/{id}/decision", func(string) string { return "/api/v1/applications/" + apps.newSubmitted() + "/decision" },
+				func(string) string { return `{"accept":true,"reason":"documents in order"}` }, "",
+				allowOnly(map[string]want{"reviewer": ok(200, "application_decision")})},
+			{"GET", "/api/v1/applications/{id}/candidates", appPath(apps.accepted, "/candidates"), nil, "",
+				allowOnly(map[string]want{"reviewer": ok(200, "search")})},
+			{"POST", "/api/v1/applications/{id}/findings", appPath(apps.accepted, "/findings"), func(string) string { return `{"body":"checked camera 3"}` }, "",
+				allowOnly(map[string]want{"reviewer": ok(201, "application_decision")})},
+			{"POST", "/api/v1/applications/{id}/result", func(string) string { return "/api/v1/applications/" + apps.newAccepted() + "/result" },
+				func(string) string {
+					return `{"outcome":"no_relevant_footage","notice":"No relevant footage was found."}`
+				}, "",
+				allowOnly(map[string]want{"reviewer": ok(200, "application_decision")})},
+			// Footage: this stack records nothing, so those allowed find nothing (404 no_footage, no
+			// trace: no byte was served); refusals are traced under the attempted action.
+			{"GET", "/api/v1/cameras/{id}/playback.mp4", func(string) string {
+				return "/api/v1/cameras/" + camA + "/playback.mp4?start=2026-01-01T00:00:00Z&end=2026-01-01T00:01:00Z&purpose=test"
+			}, nil, "",
+				allowOnly(map[string]want{"admin": ok(404), "operator": ok(404), "owner": ok(404, "playback:denied"),
+					"reviewer": ok(403, "playback:denied"), "auditor": ok(403, "playback:denied")})},
+			{"POST", "/api/v1/cameras/{id}/exports", func(string) string { return "/api/v1/cameras/" + camA + "/exports" },
+				func(string) string {
+					return `{"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:01:00Z","purpose":"test","case_ref":"C-1"}`
+				}, "",
+				allowOnly(map[string]want{"admin": ok(404), "operator": ok(404), "owner": ok(404, "export:denied"),
+					"reviewer": ok(403, "export:denied"), "auditor": ok(403, "export:denied")})},
+			{"GET", "/api/v1/exports/{id}", func(string) string { return "/api/v1/exports/" + registry.NewID() }, nil, "",
+				allowOnly(map[string]want{"admin": wall, "operator": wall, "owner": wall, "reviewer": wall, "auditor": wall})},
+			// Live view: this stack runs no live service, so those allowed are told it is off (503,
+			// no trace: nothing was served); refusals are traced as live_view denials.
+			{"POST", "/api/v1/cameras/{id}/whep", func(string) string { return "/api/v1/cameras/" + camA + "/whep?purpose=test" },
+				func(string) string { return "v=0\r\n" }, "application/sdp",
+				allowOnly(map[string]want{"admin": ok(503), "operator": ok(503), "owner": ok(404, "live_view:denied"),
+					"reviewer": ok(403, "live_view:denied"), "auditor": ok(403, "live_view:denied")})},
+			{"DELETE", "/api/v1/cameras/{id}/whep/{session}", func(string) string { return "/api/v1/cameras/" + camA + "/whep/0123abcd" }, nil, "",
+				allowOnly(map[string]want{"admin": ok(404), "operator": ok(404), "owner": ok(404), "reviewer": ok(404), "auditor": ok(404)})},
+			// Legal holds and storage (retention.go). A hold is released by an admin or reviewer, or
+			// by the operator who placed it; each role releases a hold of its own making (admin's
+			// for the others).
+			{"POST", "/api/v1/holds", nil, func(string) string { return holdJSON(camA) }, "",
+				allowOnly(map[string]want{"admin": ok(201, "hold_create"), "operator": ok(201, "hold_create"), "owner": wall,
+					"reviewer": ok(201, "hold_create")})},
+			{"GET", "/api/v1/holds", nil, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "reviewer": ok(200), "auditor": ok(200)})},
+			{"DELETE", "/api/v1/holds/{id}", func(role string) string {
+				tok := adminTok
+				if role == "operator" {
+					tok = tokens["operator"]
+				}
+				return "/api/v1/holds/" + mustCreate(t, s.do("POST", "/api/v1/holds", tok, "", holdJSON(camA))) + "?reason=case+closed"
+			}, nil, "",
+				allowOnly(map[string]want{"admin": ok(200, "hold_release"), "operator": ok(200, "hold_release"), "owner": wall,
+					"reviewer": ok(200, "hold_release")})},
+			{"GET", "/api/v1/storage", nil, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "auditor": ok(200)})},
 			// Logging out last: it ends the session, so each role logs in afresh for it.
 			{"DELETE", "/api/v1/sessions/current", nil, nil, "", anyLoggedIn(ok(204, "logout"))},
 		}

@@ -9,9 +9,18 @@ import (
 // compliance reports policy findings for the caller's scope, as JSON or (?format=csv) CSV.
 func (s *Server) compliance(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	findings, err := s.reg.Compliance(r.Context(), ScopeOf(UserFrom(r.Context())), q.Get("organisation_id"), q.Get("camera_id"))
+	scope := ScopeOf(UserFrom(r.Context()))
+	findings, err := s.reg.Compliance(r.Context(), scope, q.Get("organisation_id"), q.Get("camera_id"))
 	if err != nil {
 		return err
+	}
+	if s.storage != nil {
+		// Storage that cannot hold the retention floor is a finding on every camera it records.
+		more, err := s.storage.ComplianceFindings(r.Context(), scope, q.Get("organisation_id"), q.Get("camera_id"))
+		if err != nil {
+			return err
+		}
+		findings = append(findings, more...)
 	}
 	switch q.Get("format") {
 	case "", "json":

@@ -17,7 +17,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"civicam/internal/auth"
+	"civicam/internal/live"
 	"civicam/internal/registry"
+	"civicam/internal/request"
+	"civicam/internal/retention"
 	"civicam/internal/store"
 	"civicam/internal/trace"
 )
@@ -39,6 +42,11 @@ type Deps struct {
 	Tracer   Tracer
 	Trail    *trace.Log
 	Throttle *auth.Throttle
+	Requests *request.Service
+	Recorder RecordingStatus    // nil when this process records nothing
+	Footage  Footage            // recordings, exports and the key that signs them (playback.go)
+	Live     *live.Service      // live view (live.go); nil when this process serves none
+	Storage  *retention.Planner // storage forecast per location and per camera (retention.go); nil: from the index alone
 	Metrics  prometheus.Registerer
 	Logger   *slog.Logger
 	Now      func() time.Time
@@ -52,6 +60,10 @@ type Server struct {
 	tracer   Tracer
 	trail    *trace.Log
 	throttle *auth.Throttle
+	recorder RecordingStatus
+	footage  *footage
+	live     *live.Service
+	storage  *retention.Planner
 	log      *slog.Logger
 	now      func() time.Time
 	mux      *http.ServeMux
@@ -60,6 +72,7 @@ type Server struct {
 	dummy    string        // a password hash to verify against when the user does not exist
 	hashing  chan struct{} // bounds concurrent password verifications
 	extra    []Route
+	Requests *request.Service
 }
 
 // Route is one entry of the route table. Roles nil means public; an empty, non-nil list means
@@ -95,9 +108,12 @@ func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, db: d.Store, reg: d.Registry, tracer: d.Tracer, trail: d.Trail, throttle: d.Throttle,
+	s := &Server{cfg: cfg, db: d.Store, reg: d.Registry, tracer: d.Tracer, trail: d.Trail, throttle: d.Throttle, recorder: d.Recorder,
 		log: d.Logger, now: d.Now, mux: http.NewServeMux(), dummy: dummy, extra: extra,
-		hashing: make(chan struct{}, 4)}
+		hashing: make(chan struct{}, 4), Requests: d.Requests}
+	s.footage = newFootage(d)
+	s.storage = d.Storage
+	s.live = d.Live
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "civicam_http_requests_total", Help: "API requests by route and status code.",
 	}, []string{"route", "code"})
@@ -145,10 +161,16 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/cameras/{id}", staff, s.getCamera},
 		{"PATCH", "/api/v1/cameras/{id}", managers, s.updateCamera},
 		{"DELETE", "/api/v1/cameras/{id}", managers, s.deleteCamera},
+		{"GET", "/api/v1/cameras/{id}/recordings", staff, s.cameraRecordings},
+		{"GET", "/api/v1/cameras/{id}/recording", staff, s.cameraRecording},
 
 		{"GET", "/api/v1/compliance", []auth.Role{auth.RoleAdmin, auth.RoleOperator, auth.RoleOwner, auth.RoleAuditor}, s.compliance},
 	}
+	rs = append(rs, s.applicationRoutes()...)
 	rs = append(rs, s.traceRoutes()...)
+	rs = append(rs, s.playbackRoutes()...)
+	rs = append(rs, s.liveRoutes()...)
+	rs = append(rs, s.retentionRoutes()...)
 	return append(rs, s.extra...)
 }
 

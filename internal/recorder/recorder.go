@@ -103,6 +103,7 @@ type Recorder struct {
 	desired map[string]Camera
 	sups    map[string]*supervisor
 	runCtx  context.Context
+	live    liveHub // live viewers, fed from the recording connections
 	wg      sync.WaitGroup
 }
 

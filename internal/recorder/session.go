@@ -85,6 +85,8 @@ func (s *supervisor) session(ctx context.Context) (recorded bool, err error) {
 		w.run()
 	}()
 	asm.out, asm.quit = w.in, w.failed
+	asm.live = s.r.live.publisher(s.cam.ID)
+	defer s.r.live.interrupt(s.cam.ID)
 
 	c.OnPacketRTP(medi, forma, func(pkt *rtp.Packet) {
 		pts, ok := c.PacketPTS(medi, pkt)
@@ -212,6 +214,7 @@ type assembler struct {
 	partStart  int64
 	out        chan<- *partMsg
 	quit       <-chan struct{}
+	live       func(Frame) // live viewers' fan-out (fanout.go); nil in tests of the assembler alone
 }
 
 func newAssembler(forma format.Format, partLen, segLen time.Duration, now func() time.Time) (*assembler, error) {
@@ -276,6 +279,9 @@ func (a *assembler) accessUnit(au [][]byte, pts int64) {
 	}
 	if key {
 		au = a.withParams(au)
+	}
+	if a.live != nil {
+		a.live(Frame{Codec: a.codecName(), PTS: pts, Key: key, NALUs: au})
 	}
 	dts, err := a.dts(au, pts)
 	if err == nil && a.pending != nil && (dts <= a.pendingDTS || dts-a.pendingDTS > maxFrameGap) {

@@ -129,8 +129,8 @@ func TestBrowserEndToEnd(t *testing.T) {
 		t.Errorf("camera page heading %q; want a camera's name", got)
 	}
 	// Chromium asks for English (Accept-Language en-US), so the page is in English.
-	if got := text("#footage"); !strings.Contains(got, "Coming with recording") {
-		t.Errorf("footage section reads %q; want the coming-with-recording placeholders", got)
+	if got := text("#footage"); !strings.Contains(got, "Watch live") {
+		t.Errorf("footage section reads %q; want the live view's form", got)
 	}
 	if os.Getenv(EnvScreenshots) != "" {
 		shot("camera")

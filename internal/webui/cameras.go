@@ -1,11 +1,16 @@
 package webui
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 
+	"civicam/internal/access"
 	"civicam/internal/auth"
 	"civicam/internal/httpapi"
 	"civicam/internal/registry"
@@ -108,7 +113,8 @@ type cameraPageData struct {
 	Fields       []field
 	Findings     []findingRow
 	Map          mapView
-	Footage      bool // the role may, in principle, see footage (placeholders shown)
+	Footage      bool // the role may, in principle, see footage
+	Video        *footageView
 }
 
 type findingRow struct {
@@ -172,8 +178,185 @@ func (u *UI) cameraPage(w http.ResponseWriter, r *http.Request) error {
 	for _, f := range findings {
 		d.Findings = append(d.Findings, findingRow{Code: f.Code, Label: m.Label("code", f.Code), Rule: f.Rule, Message: f.Message})
 	}
+	if d.Footage {
+		d.Video = u.footage(r, m, usr, c)
+	}
 	u.render(w, r, http.StatusOK, "camera", "camera.title", d)
 	return nil
 }
 
 func num6(f float64) string { return strconv.FormatFloat(f, 'f', 6, 64) }
+
+// footageView is the camera page's timeline, playback and export, for a role that may see
+// footage. The page itself shows no video bytes: the <video> element asks the API's playback
+// route, which checks access and traces the look before it serves anything.
+type footageView struct {
+	CameraID string
+	Denied   string // why the access check refuses this user (the rest is then hidden)
+	Windows  []windowLink
+	Window   string
+	Timeline timeline
+	Ranges   []rangeRow
+	Form     playForm
+	FormErr  string
+	Video    string   // the playback URL, once the form is filled in
+	PlayGaps []string // what the played range lacks
+	Reviewer bool
+}
+
+type windowLink struct {
+	Label, Href string
+	Current     bool
+}
+
+type rangeRow struct {
+	Label, Href string
+}
+
+type playForm struct {
+	Start, End, Purpose, ApplicationID string
+}
+
+// timeline is a server-drawn SVG of a window: recorded ranges over a band of gaps, with ticks.
+type timeline struct {
+	W, H    int
+	Caption string
+	Bars    []timelineBar
+	Ticks   []timelineTick
+	Empty   bool
+}
+
+type timelineBar struct {
+	X, W  float64
+	Title string
+	Href  string
+}
+
+type timelineTick struct {
+	X     float64
+	Label string
+}
+
+// timelineWindows are the windows the timeline offers; the first is the default.
+var timelineWindows = []struct {
+	key string
+	d   time.Duration
+}{{"24h", 24 * time.Hour}, {"1h", time.Hour}, {"6h", 6 * time.Hour}, {"7d", 7 * 24 * time.Hour}}
+
+// Coverage is what the camera page needs of the API: the recorded ranges of a camera, behind the
+// same access check as playback. *httpapi.Server has it.
+type coverageSource interface {
+	FootageCoverage(ctx context.Context, u *auth.User, cameraID string, start, end time.Time) (store.Coverage, error)
+}
+
+func (u *UI) footage(r *http.Request, m Messages, usr *auth.User, c *registry.Camera) *footageView {
+	q := r.URL.Query()
+	v := &footageView{CameraID: c.ID, Reviewer: usr.Role == auth.RoleReviewer}
+	now := u.now().UTC()
+	win := timelineWindows[0]
+	for _, w := range timelineWindows {
+		if q.Get("window") == w.key {
+			win = w
+		}
+	}
+	v.Window = win.key
+	for _, w := range timelineWindows {
+		v.Windows = append(v.Windows, windowLink{Label: w.key, Href: query("/cameras/"+c.ID, "window", w.key) + "#timeline", Current: w.key == win.key})
+	}
+	var src coverageSource = u.api
+	start := now.Add(-win.d)
+	cov, err := src.FootageCoverage(r.Context(), usr, c.ID, start, now)
+	var denial *access.Denial
+	switch {
+	case errors.As(err, &denial):
+		v.Denied = m.T("camera.footage_denied", denial.Reason)
+	case err != nil:
+		u.log.Error("camera timeline", "camera", c.ID, "err", err)
+		v.Denied = m.T("error.internal")
+	}
+	v.Timeline = drawTimeline(cov, start, now, c.ID, win.key, m)
+	for i := len(cov.Ranges) - 1; i >= 0 && len(v.Ranges) < 10; i-- {
+		rg := cov.Ranges[i]
+		v.Ranges = append(v.Ranges, rangeRow{Label: m.T("camera.timeline_caption", m.Time(rg.Start), m.Time(rg.End)) +
+			" (" + rg.End.Sub(rg.Start).Round(time.Second).String() + ")", Href: playHref(c.ID, win.key, rg.Start, rg.End)})
+	}
+
+	// The form: as given, else the last half minute of the newest recording.
+	f := playForm{Start: q.Get("start"), End: q.Get("end"), Purpose: q.Get("purpose"), ApplicationID: q.Get("application_id")}
+	if f.Start == "" && f.End == "" && len(cov.Ranges) > 0 {
+		last := cov.Ranges[len(cov.Ranges)-1]
+		from := last.Start
+		if last.End.Sub(from) > 30*time.Second {
+			from = last.End.Add(-30 * time.Second)
+		}
+		f.Start, f.End = from.UTC().Format(time.RFC3339), last.End.UTC().Format(time.RFC3339)
+	}
+	v.Form = f
+	if !q.Has("play") {
+		return v
+	}
+	ps, err1 := time.Parse(time.RFC3339, strings.TrimSpace(f.Start))
+	pe, err2 := time.Parse(time.RFC3339, strings.TrimSpace(f.End))
+	switch {
+	case err1 != nil || err2 != nil || !pe.After(ps):
+		v.FormErr = m.T("camera.bad_range")
+		return v
+	case strings.TrimSpace(f.Purpose) == "":
+		v.FormErr = m.T("camera.purpose_required")
+		return v
+	}
+	pq := url.Values{"start": {ps.UTC().Format(time.RFC3339)}, "end": {pe.UTC().Format(time.RFC3339)}, "purpose": {strings.TrimSpace(f.Purpose)}}
+	if f.ApplicationID != "" {
+		pq.Set("application_id", f.ApplicationID)
+	}
+	v.Video = "/api/v1/cameras/" + c.ID + "/playback.mp4?" + pq.Encode()
+	if pc, err := src.FootageCoverage(r.Context(), usr, c.ID, ps, pe); err == nil {
+		for _, g := range pc.Gaps {
+			v.PlayGaps = append(v.PlayGaps, m.T("camera.timeline_caption", m.Time(g.Start), m.Time(g.End)))
+		}
+	}
+	return v
+}
+
+func playHref(camID, window string, start, end time.Time) string {
+	return query("/cameras/"+camID, "window", window, "start", start.UTC().Format(time.RFC3339),
+		"end", end.UTC().Add(time.Second-1).Truncate(time.Second).Format(time.RFC3339)) + "#playback"
+}
+
+// drawTimeline lays out the window [start, end) on a 1000-unit-wide band.
+func drawTimeline(cov store.Coverage, start, end time.Time, camID, window string, m Messages) timeline {
+	const w, h = 1000.0, 56.0
+	tl := timeline{W: int(w), H: int(h), Caption: m.T("camera.timeline_caption", m.Time(start), m.Time(end)), Empty: len(cov.Ranges) == 0}
+	span := end.Sub(start).Seconds()
+	x := func(t time.Time) float64 { return w * t.Sub(start).Seconds() / span }
+	for _, rg := range cov.Ranges {
+		bx, bw := x(rg.Start), x(rg.End)-x(rg.Start)
+		if bw < 2 { // a short recording in a long window still shows
+			bw = 2
+		}
+		tl.Bars = append(tl.Bars, timelineBar{X: round1(bx), W: round1(bw),
+			Title: m.T("camera.timeline_recorded") + ": " + m.T("camera.timeline_caption", m.Time(rg.Start), m.Time(rg.End)),
+			Href:  playHref(camID, window, rg.Start, rg.End)})
+	}
+	step := time.Hour
+	switch d := end.Sub(start); {
+	case d <= time.Hour:
+		step = 10 * time.Minute
+	case d <= 6*time.Hour:
+		step = time.Hour
+	case d <= 24*time.Hour:
+		step = 3 * time.Hour
+	default:
+		step = 24 * time.Hour
+	}
+	layout := "15:04"
+	if step >= 24*time.Hour {
+		layout = "01-02"
+	}
+	for t := start.Truncate(step).Add(step); t.Before(end); t = t.Add(step) {
+		tl.Ticks = append(tl.Ticks, timelineTick{X: round1(x(t)), Label: t.UTC().Format(layout)})
+	}
+	return tl
+}
+
+func round1(f float64) float64 { return float64(int(f*10+0.5)) / 10 }

@@ -20,6 +20,10 @@ func parseTemplates() (map[string]*template.Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("webui: layout: %w", err)
 	}
+	// Partials shared by several pages are parsed into the layout every page clones.
+	if layout, err = layout.ParseFS(templateFS, "templates/live.html"); err != nil {
+		return nil, fmt.Errorf("webui: partials: %w", err)
+	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -27,7 +31,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
 	for _, n := range names {
 		base := path.Base(n)
-		if base == "layout.html" {
+		if base == "layout.html" || base == "live.html" {
 			continue
 		}
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, n)

@@ -343,7 +343,7 @@ func TestCameraPage(t *testing.T) {
 	if p.status != http.StatusOK {
 		t.Fatalf("GET /cameras/{id} = %d", p.status)
 	}
-	mustContain(t, "camera page", p.body, "Station Square", "PSB", "10.0.0.9", `id="footage"`, "将随录像功能上线",
+	mustContain(t, "camera page", p.body, "Station Square", "PSB", "10.0.0.9", `id="footage"`, `id="live-form"`,
 		"not_networked", "no_sign", `class="fov fov-active"`)
 	mustNotContain(t, "camera page", p.body, "s3cr3t-pw")
 

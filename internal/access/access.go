@@ -1,0 +1,107 @@
+// Package access is the one place that decides whether a user may see a camera's video — live,
+// recorded or exported — for a time range (REG-5). Every footage route asks Check before it
+// traces and serves; sharing grants between organisations (issue 7) and lost-person applications
+// plug in through the small interfaces below, so the rule stays in one function.
+package access
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"civicam/internal/auth"
+	"civicam/internal/registry"
+)
+
+// Scope is the kind of look at a camera's video.
+type Scope string
+
+const (
+	Live     Scope = "live"
+	Playback Scope = "playback"
+	Export   Scope = "export"
+)
+
+// Valid reports whether s is a known scope.
+func (s Scope) Valid() bool { return s == Live || s == Playback || s == Export }
+
+// Applications answers whether an accepted application lets a reviewer see a camera's footage
+// for [from, to); *request.Service implements it (FootageAllowed returns nil when it may).
+type Applications interface {
+	FootageAllowed(ctx context.Context, applicationID, userID, cameraID string, from, to time.Time) error
+}
+
+// Grants answers whether another organisation's camera is shared with the user's organisation
+// for scope over [from, to). A nil error means granted; ErrNoGrant (or any error) refuses.
+type Grants interface {
+	Granted(ctx context.Context, u *auth.User, cam *registry.Camera, scope Scope, from, to time.Time) error
+}
+
+// ErrNoGrant is what a Grants returns when nothing covers the request.
+var ErrNoGrant = errors.New("no sharing grant covers this")
+
+// Denial is a refusal. NotVisible is set when the camera lies outside what the user may know
+// of at all (another organisation's camera without a grant): the API then answers as if it did
+// not exist (404) rather than 403.
+type Denial struct {
+	NotVisible bool
+	Reason     string
+}
+
+func (d *Denial) Error() string { return "access denied: " + d.Reason }
+
+// Checker decides. Applications nil refuses every reviewer (no application can be checked);
+// Grants nil means no sharing grants exist.
+type Checker struct {
+	Applications Applications
+	Grants       Grants
+}
+
+// Check returns nil when u may see cam's video for scope over [from, to) (for Live, from and
+// to are the moment of the request), and a *Denial otherwise. applicationID is the lost-person
+// application a reviewer looks under; other roles' looks ignore it. Errors other than a Denial
+// (a store failing) also refuse.
+func (c *Checker) Check(ctx context.Context, u *auth.User, cam *registry.Camera, scope Scope, from, to time.Time, applicationID string) error {
+	if u == nil {
+		return &Denial{Reason: "not logged in"}
+	}
+	if !scope.Valid() {
+		return fmt.Errorf("access check: unknown scope %q", scope)
+	}
+	switch u.Role {
+	case auth.RoleAdmin:
+		return nil
+	case auth.RoleOperator, auth.RoleOwner:
+		if u.OrganisationID != "" && cam.OrganisationID == u.OrganisationID {
+			return nil
+		}
+		if c != nil && c.Grants != nil {
+			err := c.Grants.Granted(ctx, u, cam, scope, from, to)
+			if err == nil {
+				return nil
+			}
+			if !errors.Is(err, ErrNoGrant) {
+				return fmt.Errorf("access check: grants: %w", err)
+			}
+		}
+		return &Denial{NotVisible: true, Reason: "camera belongs to another organisation and is not shared with yours"}
+	case auth.RoleReviewer:
+		if applicationID == "" {
+			return &Denial{Reason: "a reviewer sees footage only under a lost-person application: give application_id"}
+		}
+		if scope == Live {
+			return &Denial{Reason: "an application covers recorded footage, not live view"}
+		}
+		if c == nil || c.Applications == nil {
+			return &Denial{Reason: "applications cannot be checked on this server"}
+		}
+		if err := c.Applications.FootageAllowed(ctx, applicationID, u.ID, cam.ID, from, to); err != nil {
+			return &Denial{Reason: "application " + applicationID + " does not cover this: " + err.Error()}
+		}
+		return nil
+	case auth.RoleAuditor:
+		return &Denial{Reason: "auditors never see footage"}
+	}
+	return &Denial{NotVisible: true, Reason: "role " + string(u.Role) + " never sees footage"}
+}

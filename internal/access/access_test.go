@@ -1,0 +1,92 @@
+package access_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"civicam/internal/access"
+	"civicam/internal/auth"
+	"civicam/internal/registry"
+)
+
+// apps allows footage only for application "ok", user "rev", camera "c1".
+type apps struct{}
+
+func (apps) FootageAllowed(_ context.Context, app, user, cam string, _, _ time.Time) error {
+	if app == "ok" && user == "rev" && cam == "c1" {
+		return nil
+	}
+	return errors.New("not covered")
+}
+
+// grants shares camera c1 with organisation B for playback only.
+type grants struct{}
+
+func (grants) Granted(_ context.Context, u *auth.User, cam *registry.Camera, scope access.Scope, _, _ time.Time) error {
+	if u.OrganisationID == "B" && cam.ID == "c1" && scope == access.Playback {
+		return nil
+	}
+	return access.ErrNoGrant
+}
+
+func TestCheck(t *testing.T) {
+	cam := &registry.Camera{ID: "c1", OrganisationID: "A"}
+	user := func(role auth.Role, org string) *auth.User {
+		return &auth.User{ID: "u-" + string(role), Role: role, OrganisationID: org}
+	}
+	rev := &auth.User{ID: "rev", Role: auth.RoleReviewer}
+	const (
+		allow  = "allow"
+		hidden = "404"
+		forbid = "403"
+	)
+	tests := []struct {
+		name    string
+		checker *access.Checker
+		u       *auth.User
+		scope   access.Scope
+		app     string
+		want    string
+	}{
+		{"admin", &access.Checker{}, user(auth.RoleAdmin, ""), access.Export, "", allow},
+		{"operator of the owner", &access.Checker{}, user(auth.RoleOperator, "A"), access.Playback, "", allow},
+		{"owner of the owner", &access.Checker{}, user(auth.RoleOwner, "A"), access.Live, "", allow},
+		{"operator elsewhere", &access.Checker{}, user(auth.RoleOperator, "B"), access.Playback, "", hidden},
+		{"operator elsewhere with a playback grant", &access.Checker{Grants: grants{}}, user(auth.RoleOperator, "B"), access.Playback, "", allow},
+		{"grant does not cover export", &access.Checker{Grants: grants{}}, user(auth.RoleOperator, "B"), access.Export, "", hidden},
+		{"operator without organisation", &access.Checker{}, user(auth.RoleOperator, ""), access.Playback, "", hidden},
+		{"reviewer without application", &access.Checker{Applications: apps{}}, rev, access.Playback, "", forbid},
+		{"reviewer with its application", &access.Checker{Applications: apps{}}, rev, access.Playback, "ok", allow},
+		{"reviewer with another application", &access.Checker{Applications: apps{}}, rev, access.Playback, "other", forbid},
+		{"reviewer, live under an application", &access.Checker{Applications: apps{}}, rev, access.Live, "ok", forbid},
+		{"reviewer, applications not checkable", &access.Checker{}, rev, access.Playback, "ok", forbid},
+		{"auditor", &access.Checker{Grants: grants{}}, user(auth.RoleAuditor, ""), access.Playback, "", forbid},
+		{"applicant", &access.Checker{}, user(auth.RoleApplicant, ""), access.Playback, "ok", hidden},
+		{"nobody", &access.Checker{}, nil, access.Playback, "", forbid},
+	}
+	t0 := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.checker.Check(context.Background(), tc.u, cam, tc.scope, t0, t0.Add(time.Minute), tc.app)
+			got := allow
+			var d *access.Denial
+			switch {
+			case err == nil:
+			case errors.As(err, &d) && d.NotVisible:
+				got = hidden
+			case errors.As(err, &d):
+				got = forbid
+			default:
+				got = "error: " + err.Error()
+			}
+			if got != tc.want {
+				t.Errorf("Check = %v (%s); want %s", err, got, tc.want)
+			}
+		})
+	}
+	if err := (&access.Checker{}).Check(context.Background(), user(auth.RoleAdmin, ""), cam, "peek", t0, t0, ""); err == nil {
+		t.Errorf("Check(unknown scope) = nil; want an error")
+	}
+}

@@ -1,0 +1,322 @@
+// Package export makes reproductions of recorded footage (REG-5) and checks them. An export is
+// one zip file holding the MP4 of a time range, exactly as playback builds it (no re-encoding),
+// and a manifest that states what it is — camera, range, exporter, purpose, case reference, the
+// SHA-256 of every source segment, of the MP4 and of each of its fragments in order, and the
+// sequence number of the trail entry that recorded the export — signed with the platform's key
+// (the trail's ed25519 key, as a C2SP signed note over the manifest's hash).
+//
+// Verify checks a zip against the verifier key alone: the signature, every hash, the fragment
+// order and the MP4's structure, naming everything that is wrong.
+package export
+
+import (
+	"archive/zip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"civicam/internal/playback"
+	"civicam/internal/registry"
+)
+
+// Names of the zip's entries.
+const (
+	VideoName     = "video.mp4"
+	ManifestName  = "manifest.json"
+	SignatureName = "manifest.sig"
+)
+
+// Manifest is what an export states about itself.
+type Manifest struct {
+	Version   int                  `json:"version"`
+	ID        string               `json:"id"`
+	CameraID  string               `json:"camera_id"`
+	Camera    string               `json:"camera_name"`
+	Requested playback.TimeRange   `json:"requested"`
+	Covered   playback.TimeRange   `json:"covered"`
+	Spans     []playback.Span      `json:"spans"`
+	Gaps      []playback.TimeRange `json:"gaps"`
+	Exporter  Exporter             `json:"exporter"`
+	Purpose   string               `json:"purpose"`
+	CaseRef   string               `json:"case_ref"`
+	// ApplicationID is the lost-person application a reviewer exported under, if any.
+	ApplicationID string    `json:"application_id,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	// TraceSeq is the sequence number of the trail entry that recorded this export.
+	TraceSeq  int64      `json:"trace_seq"`
+	Segments  []Source   `json:"segments"`
+	Video     Video      `json:"video"`
+	Fragments []Fragment `json:"fragments"`
+	Signer    string     `json:"signer"` // the key's name, for the reader; the signature decides
+}
+
+// Exporter is who made the export.
+type Exporter struct {
+	UserID         string `json:"user_id"`
+	Username       string `json:"username"`
+	Role           string `json:"role"`
+	OrganisationID string `json:"organisation_id"`
+}
+
+// Source is a recorded segment the MP4 was cut from.
+type Source struct {
+	Path   string    `json:"path"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	Bytes  int64     `json:"bytes"`
+	SHA256 string    `json:"sha256"`
+	Parts  int       `json:"parts_used"`
+}
+
+// Video describes the MP4 entry.
+type Video struct {
+	Name         string `json:"name"`
+	Size         int64  `json:"size"`
+	SHA256       string `json:"sha256"`
+	HeaderSize   int64  `json:"header_size"`
+	HeaderSHA256 string `json:"header_sha256"` // ftyp + moov + sidx
+	DurationMS   int64  `json:"duration_ms"`
+}
+
+// Fragment is one moof + mdat of the MP4, in order.
+type Fragment struct {
+	Seq    uint32 `json:"seq"`
+	Offset int64  `json:"offset"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// Signer signs manifests; *trace.Key's Signer() and VerifierKey() supply it.
+type Signer struct {
+	Signer   note.Signer
+	Verifier string
+}
+
+// Files opens recorded segments by key, to hash them; *segment.Disk implements it.
+type Files interface {
+	Open(key string) (*os.File, error)
+}
+
+// Config says where exports are kept.
+type Config struct {
+	Dir string // DATA/exports
+}
+
+// Deps are the service's collaborators.
+type Deps struct {
+	Files Files
+	Key   Signer
+}
+
+// Service writes and finds exports.
+type Service struct {
+	cfg  Config
+	deps Deps
+}
+
+// New returns a Service.
+func New(cfg Config, deps Deps) *Service { return &Service{cfg: cfg, deps: deps} }
+
+// Meta is what the server keeps beside an export to decide who may download it.
+type Meta struct {
+	ID        string    `json:"id"`
+	CameraID  string    `json:"camera_id"`
+	Exporter  Exporter  `json:"exporter"`
+	CreatedAt time.Time `json:"created_at"`
+	Size      int64     `json:"size"`
+	TraceSeq  int64     `json:"trace_seq"`
+}
+
+// ErrNotFound is an unknown export id.
+var ErrNotFound = errors.New("no such export")
+
+// ErrSourceChanged refuses an export whose recorded segment no longer hashes as indexed.
+var ErrSourceChanged = errors.New("recorded segment does not match its index entry")
+
+// Create writes the export of plan described by m (its ID, camera, exporter, purpose, case
+// ref, creation time and trace sequence filled by the caller) to DIR/<id>.zip, atomically, and
+// returns its manifest as written.
+func (s *Service) Create(ctx context.Context, plan *playback.Plan, m Manifest) (*Manifest, error) {
+	if !registry.ValidID(m.ID) {
+		return nil, fmt.Errorf("export id %q is not a valid id", m.ID)
+	}
+	if s.deps.Key.Signer == nil {
+		return nil, errors.New("export: no signing key configured")
+	}
+	m.Version = 1
+	m.Requested, m.Covered, m.Spans, m.Gaps = plan.Requested, plan.Covered, plan.Spans, plan.Gaps
+	m.Signer = s.deps.Key.Signer.Name()
+	if m.Gaps == nil {
+		m.Gaps = []playback.TimeRange{}
+	}
+	for _, src := range plan.Sources {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		sum, err := s.hashSegment(src.Record.Path, src.Record.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		if src.Record.SHA256 != "" && sum != src.Record.SHA256 {
+			return nil, fmt.Errorf("%w: %s hashes to %s; indexed as %s", ErrSourceChanged, src.Record.Path, sum, src.Record.SHA256)
+		}
+		m.Segments = append(m.Segments, Source{Path: src.Record.Path, Start: src.Record.Start.UTC(), End: src.Record.End.UTC(),
+			Bytes: src.Record.Bytes, SHA256: sum, Parts: src.Parts})
+	}
+	if err := os.MkdirAll(s.cfg.Dir, 0o750); err != nil {
+		return nil, fmt.Errorf("export directory: %w", err)
+	}
+	tmp, err := os.CreateTemp(s.cfg.Dir, ".export-*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("create export: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op after the rename
+	if err := s.write(tmp, plan, &m); err != nil {
+		tmp.Close()
+		return nil, err
+	}
+	st, err := tmp.Stat()
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("write export: %w", err)
+	}
+	meta := Meta{ID: m.ID, CameraID: m.CameraID, Exporter: m.Exporter, CreatedAt: m.CreatedAt, Size: st.Size(), TraceSeq: m.TraceSeq}
+	mb, _ := json.Marshal(meta)
+	if err := os.WriteFile(s.metaPath(m.ID), mb, 0o640); err != nil {
+		return nil, fmt.Errorf("write export meta: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), s.zipPath(m.ID)); err != nil {
+		return nil, fmt.Errorf("store export: %w", err)
+	}
+	return &m, syncDir(s.cfg.Dir)
+}
+
+func (s *Service) zipPath(id string) string  { return filepath.Join(s.cfg.Dir, id+".zip") }
+func (s *Service) metaPath(id string) string { return filepath.Join(s.cfg.Dir, id+".json") }
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+func (s *Service) hashSegment(key string, size int64) (string, error) {
+	f, err := s.deps.Files.Open(key)
+	if err != nil {
+		return "", fmt.Errorf("open segment %s: %w", key, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(f, size))
+	if err != nil {
+		return "", fmt.Errorf("hash segment %s: %w", key, err)
+	}
+	if n != size {
+		return "", fmt.Errorf("%w: %s has %d bytes; indexed as %d", ErrSourceChanged, key, n, size)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// write puts the MP4 (hashing it fragment by fragment as it goes), then the manifest and its
+// signature, into a zip. The MP4 is stored, not deflated: video does not compress, and a stored
+// entry can be read in place by Verify.
+func (s *Service) write(w io.Writer, plan *playback.Plan, m *Manifest) error {
+	zw := zip.NewWriter(w)
+	vw, err := zw.CreateHeader(&zip.FileHeader{Name: VideoName, Method: zip.Store, Modified: m.CreatedAt})
+	if err != nil {
+		return err
+	}
+	whole := sha256.New()
+	part := sha256.New()
+	hw := io.MultiWriter(vw, whole, part)
+	hdr := plan.Size
+	if len(plan.Fragments) > 0 {
+		hdr = plan.Fragments[0].Offset
+	}
+	if _, err := plan.WriteRange(hw, 0, hdr); err != nil {
+		return fmt.Errorf("write video: %w", err)
+	}
+	m.Video = Video{Name: VideoName, Size: plan.Size, HeaderSize: hdr, HeaderSHA256: sum(part), DurationMS: plan.Duration.Milliseconds()}
+	for _, f := range plan.Fragments {
+		part.Reset()
+		if _, err := plan.WriteRange(hw, f.Offset, f.Size); err != nil {
+			return fmt.Errorf("write video: %w", err)
+		}
+		m.Fragments = append(m.Fragments, Fragment{Seq: f.Seq, Offset: f.Offset, Size: f.Size, SHA256: sum(part)})
+	}
+	m.Video.SHA256 = sum(whole)
+	mj, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	mj = append(mj, '\n')
+	sig, err := note.Sign(&note.Note{Text: signedText(m.ID, mj)}, s.deps.Key.Signer)
+	if err != nil {
+		return fmt.Errorf("sign manifest: %w", err)
+	}
+	for _, e := range []struct {
+		name string
+		b    []byte
+	}{{ManifestName, mj}, {SignatureName, sig}} {
+		ew, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: zip.Deflate, Modified: m.CreatedAt})
+		if err != nil {
+			return err
+		}
+		if _, err := ew.Write(e.b); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
+}
+
+// signedText is the note the key signs: what it is, which export, and the manifest's hash.
+func signedText(id string, manifest []byte) string {
+	h := sha256.Sum256(manifest)
+	return fmt.Sprintf("civicam export manifest v1\n%s\nsha256 %x\n", id, h)
+}
+
+func sum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
+
+// Open returns an export's meta and its zip, opened for reading.
+func (s *Service) Open(id string) (*Meta, *os.File, error) {
+	if !registry.ValidID(id) {
+		return nil, nil, ErrNotFound
+	}
+	b, err := os.ReadFile(s.metaPath(id))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read export meta: %w", err)
+	}
+	var meta Meta
+	if err := json.Unmarshal(b, &meta); err != nil {
+		return nil, nil, fmt.Errorf("read export meta %s: %w", id, err)
+	}
+	f, err := os.Open(s.zipPath(id))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("open export: %w", err)
+	}
+	return &meta, f, nil
+}

@@ -1,0 +1,196 @@
+package export_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"civicam/internal/export"
+	"civicam/internal/playback"
+	"civicam/internal/playback/playbacktest"
+	"civicam/internal/registry"
+	"civicam/internal/segment"
+	"civicam/internal/store/storetest"
+	"civicam/internal/trace"
+)
+
+const cam = "3c1d9e2f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+
+// makeExport records a few seconds of a simulated camera and exports them.
+func makeExport(t *testing.T) (zipBytes []byte, key *trace.Key, m *export.Manifest, segs []segment.Record) {
+	t.Helper()
+	db := storetest.SQLite(t)
+	disk := segment.NewDisk(t.TempDir())
+	segs = playbacktest.Record(t, db, disk, cam, playbacktest.Options{SegmentLength: 2 * time.Second, Parts: 4})
+	key, _, err := trace.GenerateKey("test.civicam/trace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := playback.New(playback.Config{}, playback.Deps{Index: db, Files: disk}).Plan(context.Background(), cam, segs[0].Start, segs[len(segs)-1].End)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plan.Close()
+	if len(plan.Fragments) < 3 {
+		t.Fatalf("plan has %d fragments; want at least 3", len(plan.Fragments))
+	}
+	dir := t.TempDir()
+	svc := export.New(export.Config{Dir: dir}, export.Deps{Files: disk, Key: export.Signer{Signer: key.Signer(), Verifier: key.VerifierKey()}})
+	id := registry.NewID()
+	m, err = svc.Create(context.Background(), plan, export.Manifest{ID: id, CameraID: cam, Purpose: "incident review", CaseRef: "CASE-1",
+		Exporter: export.Exporter{UserID: "u1", Username: "op"}, CreatedAt: time.Now().UTC(), TraceSeq: 42})
+	if err != nil {
+		t.Fatalf("Create = %v", err)
+	}
+	meta, f, err := svc.Open(id)
+	if err != nil {
+		t.Fatalf("Open(%s) = %v", id, err)
+	}
+	defer f.Close()
+	if meta.Exporter.UserID != "u1" || meta.TraceSeq != 42 {
+		t.Errorf("Open meta = %+v; want exporter u1, trace seq 42", meta)
+	}
+	zipBytes, _ = io.ReadAll(f)
+	if _, _, err := svc.Open(registry.NewID()); !errors.Is(err, export.ErrNotFound) {
+		t.Errorf("Open(unknown) = %v; want ErrNotFound", err)
+	}
+	if _, _, err := svc.Open("../" + id); !errors.Is(err, export.ErrNotFound) {
+		t.Errorf("Open(../id) = %v; want ErrNotFound", err)
+	}
+	return zipBytes, key, m, segs
+}
+
+// rezip rebuilds a zip with one entry's content changed, as a forger would.
+func rezip(t *testing.T, z []byte, name string, change func([]byte) []byte) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(z), int64(len(z)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if f.Name == name {
+			b = change(b)
+		}
+		w, _ := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: f.Method})
+		w.Write(b)
+	}
+	zw.Close()
+	return out.Bytes()
+}
+
+func TestExportRoundTripAndTampering(t *testing.T) {
+	z, key, m, segs := makeExport(t)
+	got, err := export.Verify(bytes.NewReader(z), int64(len(z)), key.VerifierKey())
+	if err != nil {
+		t.Fatalf("Verify(untouched export) = %v", err)
+	}
+	if got.ID != m.ID || got.TraceSeq != 42 || got.Purpose != "incident review" || got.CaseRef != "CASE-1" || len(got.Segments) != len(segs) {
+		t.Errorf("Verify manifest = %+v; want the one written, with %d segments", got, len(segs))
+	}
+	for i, s := range got.Segments {
+		if s.SHA256 != segs[i].SHA256 {
+			t.Errorf("manifest segment %d sha %s; index says %s", i, s.SHA256, segs[i].SHA256)
+		}
+	}
+	video := func(z []byte) []byte {
+		zr, _ := zip.NewReader(bytes.NewReader(z), int64(len(z)))
+		rc, _ := zr.Open(export.VideoName)
+		b, _ := io.ReadAll(rc)
+		return b
+	}(z)
+	fr := m.Fragments
+	frag := func(b []byte, i int) []byte { return b[fr[i].Offset : fr[i].Offset+fr[i].Size] }
+	other, _, _ := trace.GenerateKey("test.civicam/trace")
+
+	tests := []struct {
+		name string
+		zip  []byte
+		key  string
+		want string
+	}{
+		{"flipped byte in the MP4's samples", rezip(t, z, export.VideoName, func(b []byte) []byte {
+			b[fr[1].Offset+fr[1].Size-10] ^= 0x01
+			return b
+		}), "", "fragment 2"},
+		{"flipped byte in the MP4's header", rezip(t, z, export.VideoName, func(b []byte) []byte {
+			b[40] ^= 0x01
+			return b
+		}), "", "SHA-256"},
+		{"changed manifest", rezip(t, z, export.ManifestName, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("incident review"), []byte("incident reviex"), 1)
+		}), "", "covers another manifest"},
+		{"dropped fragment", rezip(t, z, export.VideoName, func(b []byte) []byte {
+			return append(bytes.Clone(b[:fr[1].Offset]), b[fr[2].Offset:]...)
+		}), "", "missing from the MP4"},
+		{"dropped last fragment", rezip(t, z, export.VideoName, func(b []byte) []byte {
+			return bytes.Clone(b[:fr[len(fr)-1].Offset])
+		}), "", "missing from the MP4"},
+		{"reordered fragments", rezip(t, z, export.VideoName, func(b []byte) []byte {
+			out := bytes.Clone(b[:fr[1].Offset])
+			out = append(out, frag(b, 2)...)
+			out = append(out, frag(b, 1)...)
+			return append(out, b[fr[3].Offset:]...)
+		}), "", "reordered"},
+		{"wrong key", z, other.VerifierKey(), "signature does not verify"},
+		{"missing signature", func() []byte {
+			var out bytes.Buffer
+			zw := zip.NewWriter(&out)
+			w, _ := zw.CreateHeader(&zip.FileHeader{Name: export.VideoName, Method: zip.Store})
+			w.Write(video)
+			zw.Close()
+			return out.Bytes()
+		}(), "", "missing manifest"},
+		{"not a zip", []byte("hello"), "", "not a readable zip"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			k := tc.key
+			if k == "" {
+				k = key.VerifierKey()
+			}
+			_, err := export.Verify(bytes.NewReader(tc.zip), int64(len(tc.zip)), k)
+			var probs export.Problems
+			if !errors.As(err, &probs) {
+				t.Fatalf("Verify = %v; want Problems", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Verify = %v; want a problem mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestExportRefusesChangedSource: a segment altered on disk after it was sealed is not exported
+// as if it were the recording.
+func TestExportRefusesChangedSource(t *testing.T) {
+	db := storetest.SQLite(t)
+	disk := segment.NewDisk(t.TempDir())
+	segs := playbacktest.Record(t, db, disk, cam, playbacktest.Options{SegmentLength: 2 * time.Second, Parts: 2})
+	p, _ := disk.Path(segs[0].Path)
+	b, _ := os.ReadFile(p)
+	b[len(b)-3] ^= 0xff // a sample byte: the moof boxes still parse
+	if err := os.WriteFile(p, b, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := playback.New(playback.Config{}, playback.Deps{Index: db, Files: disk}).Plan(context.Background(), cam, segs[0].Start, segs[0].End)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plan.Close()
+	key, _, _ := trace.GenerateKey("test.civicam/trace")
+	svc := export.New(export.Config{Dir: t.TempDir()}, export.Deps{Files: disk, Key: export.Signer{Signer: key.Signer(), Verifier: key.VerifierKey()}})
+	if _, err := svc.Create(context.Background(), plan, export.Manifest{ID: registry.NewID(), CameraID: cam}); !errors.Is(err, export.ErrSourceChanged) {
+		t.Errorf("Create from an altered segment = %v; want ErrSourceChanged", err)
+	}
+}

@@ -1,0 +1,173 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"civicam/internal/recorder"
+	"civicam/internal/registry"
+	"civicam/internal/store"
+)
+
+// RecordingStatus is what the API asks of the recorder running in this process.
+type RecordingStatus interface {
+	Status(cameraID string) (recorder.Status, bool)
+}
+
+// maxRangeWindow bounds one recordings query: a month and a little, the retention floor's span.
+const maxRangeWindow = 32 * 24 * time.Hour
+
+type timeRange struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// cameraRecordings answers what was recorded of a camera in [start, end) (default: the last 24
+// hours), as ranges and gaps. The segment being written is not yet in the index; the recorder's
+// status supplies it, so the last minute is not shown as a gap.
+func (s *Server) cameraRecordings(w http.ResponseWriter, r *http.Request) error {
+	cam, err := s.cameraInScope(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	end, err := timeParam(q.Get("end"), "end")
+	if err != nil {
+		return err
+	}
+	if end.IsZero() {
+		end = s.now().UTC()
+	}
+	start, err := timeParam(q.Get("start"), "start")
+	if err != nil {
+		return err
+	}
+	if start.IsZero() {
+		start = end.Add(-24 * time.Hour)
+	}
+	if !end.After(start) {
+		return badRequest("end", "must be after start")
+	}
+	if end.Sub(start) > maxRangeWindow {
+		return badRequest("start", "the window may be at most 32 days")
+	}
+	cov, err := s.db.RecordingRanges(r.Context(), cam.ID, start, end)
+	if err != nil {
+		return err
+	}
+	if s.recorder != nil {
+		if st, ok := s.recorder.Status(cam.ID); ok && !st.SegmentStart.IsZero() && st.LastPart.After(st.SegmentStart) {
+			cov = withOpenSegment(cov, start, end, st.SegmentStart, st.LastPart)
+		}
+	}
+	out := map[string][]timeRange{"ranges": {}, "gaps": {}}
+	for _, rg := range cov.Ranges {
+		out["ranges"] = append(out["ranges"], timeRange{rg.Start.UTC(), rg.End.UTC()})
+	}
+	for _, g := range cov.Gaps {
+		out["gaps"] = append(out["gaps"], timeRange{g.Start.UTC(), g.End.UTC()})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// withOpenSegment adds the recording in progress, [from, to), to a coverage of [start, end).
+func withOpenSegment(cov store.Coverage, start, end, from, to time.Time) store.Coverage {
+	if from.Before(start) {
+		from = start
+	}
+	if to.After(end) {
+		to = end
+	}
+	if !to.After(from) {
+		return cov
+	}
+	var ranges []store.TimeRange
+	merged := store.TimeRange{Start: from, End: to}
+	for _, rg := range cov.Ranges {
+		if rg.End.Add(store.RecordingMergeGap).Before(merged.Start) || merged.End.Add(store.RecordingMergeGap).Before(rg.Start) {
+			ranges = append(ranges, rg)
+			continue
+		}
+		merged.Start, merged.End = minTime(merged.Start, rg.Start), maxTime(merged.End, rg.End)
+	}
+	ranges = append(ranges, merged)
+	sortRanges(ranges)
+	out := store.Coverage{Ranges: ranges}
+	cursor := start
+	for _, rg := range ranges {
+		if rg.Start.After(cursor) {
+			out.Gaps = append(out.Gaps, store.TimeRange{Start: cursor, End: rg.Start})
+		}
+		cursor = maxTime(cursor, rg.End)
+	}
+	if end.After(cursor) {
+		out.Gaps = append(out.Gaps, store.TimeRange{Start: cursor, End: end})
+	}
+	return out
+}
+
+func sortRanges(rs []store.TimeRange) {
+	for i := 1; i < len(rs); i++ {
+		for j := i; j > 0 && rs[j].Start.Before(rs[j-1].Start); j-- {
+			rs[j], rs[j-1] = rs[j-1], rs[j]
+		}
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// cameraRecording reports the recorder's state for a camera: recording, connecting, offline or
+// error with the reason, and what it measured of the stream.
+func (s *Server) cameraRecording(w http.ResponseWriter, r *http.Request) error {
+	cam, err := s.cameraInScope(r)
+	if err != nil {
+		return err
+	}
+	body := map[string]any{"camera_id": cam.ID, "state": "not_recording",
+		"reason": notRecordingReason(cam)}
+	if s.recorder != nil {
+		if st, ok := s.recorder.Status(cam.ID); ok {
+			body = map[string]any{"camera_id": cam.ID, "state": st.State, "reason": st.Reason, "since": st.Since,
+				"codec": st.Codec, "width": st.Width, "height": st.Height, "bitrate_bps": st.Bitrate,
+				"bytes_written": st.BytesWritten, "segments": st.Segments, "reconnects": st.Reconnects,
+				"packets_lost": st.PacketsLost, "last_part": st.LastPart}
+		}
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+// notRecordingReason says why the recorder does not pull a camera.
+func notRecordingReason(c *registry.Camera) string {
+	switch {
+	case c.Status != registry.StatusActive:
+		return "camera is " + c.Status
+	case !c.Networked:
+		return "camera is not networked to the platform"
+	case c.SourceURL == "":
+		return "camera has no stream source"
+	}
+	return "not assigned to this node's recorder"
+}
+
+// cameraInScope is the camera named in the path, if the caller's scope reaches it.
+func (s *Server) cameraInScope(r *http.Request) (*registry.Camera, error) {
+	id := r.PathValue("id")
+	if !registry.ValidID(id) {
+		return nil, errNotFound
+	}
+	return s.reg.Camera(r.Context(), ScopeOf(UserFrom(r.Context())), id)
+}

@@ -1,0 +1,163 @@
+// Package livetest is a WHEP viewer for tests and benchmarks: a pion PeerConnection on loopback
+// that offers to receive H.264, and turns the RTP it receives back into access units, as a
+// browser's depacketiser would, so tests can check what a viewer could decode.
+package livetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+)
+
+// AccessUnit is one received frame.
+type AccessUnit struct {
+	NALUs    [][]byte
+	RTPTime  uint32
+	Received time.Time
+}
+
+// Key reports whether the unit is an IDR that carries its SPS and PPS, so decoding can start
+// there.
+func (au AccessUnit) Key() bool {
+	var sps, pps bool
+	for _, n := range au.NALUs {
+		if len(n) == 0 {
+			continue
+		}
+		switch h264.NALUType(n[0] & 0x1f) {
+		case h264.NALUTypeSPS:
+			sps = true
+		case h264.NALUTypePPS:
+			pps = true
+		}
+	}
+	return sps && pps && h264.IsRandomAccess(au.NALUs)
+}
+
+// Viewer is a receive-only WebRTC peer.
+type Viewer struct {
+	PC     *webrtc.PeerConnection
+	Offer  string
+	aus    chan AccessUnit
+	closed chan struct{}
+	once   sync.Once
+}
+
+// NewViewer builds a viewer and its complete offer (all candidates gathered, on 127.0.0.1).
+func NewViewer(ctx context.Context) (*Viewer, error) {
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+			SDPFmtpLine:  "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+			RTCPFeedback: []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}}},
+		PayloadType: 102,
+	}, webrtc.RTPCodecTypeVideo); err != nil {
+		return nil, err
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+		return nil, err
+	}
+	se := webrtc.SettingEngine{}
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, err
+	}
+	v := &Viewer{PC: pc, aus: make(chan AccessUnit, 1024), closed: make(chan struct{})}
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		pc.Close()
+		return nil, err
+	}
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		switch st {
+		case webrtc.PeerConnectionStateClosed, webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateDisconnected:
+			v.once.Do(func() { close(v.closed) })
+		}
+	})
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		dec := &rtph264.Decoder{PacketizationMode: 1}
+		if err := dec.Init(); err != nil {
+			return
+		}
+		for {
+			pkt, _, err := tr.ReadRTP()
+			if err != nil {
+				// The sender closing its side (DTLS close_notify, SRTP ended) ends the reads.
+				v.once.Do(func() { close(v.closed) })
+				return
+			}
+			au, err := dec.Decode(pkt)
+			if err != nil {
+				continue
+			}
+			select {
+			case v.aus <- AccessUnit{NALUs: au, RTPTime: pkt.Timestamp, Received: time.Now()}:
+			default: // the test stopped reading; keep draining the track
+			}
+		}
+	})
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		pc.Close()
+		return nil, err
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		pc.Close()
+		return nil, err
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		pc.Close()
+		return nil, ctx.Err()
+	}
+	v.Offer = pc.LocalDescription().SDP
+	return v, nil
+}
+
+// Accept applies the server's answer; media starts once ICE and DTLS complete.
+func (v *Viewer) Accept(answer string) error {
+	return v.PC.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer})
+}
+
+// Next returns the next received access unit.
+func (v *Viewer) Next(ctx context.Context) (AccessUnit, error) {
+	select {
+	case au := <-v.aus:
+		return au, nil
+	case <-v.closed:
+		// what arrived before the close is still delivered
+		select {
+		case au := <-v.aus:
+			return au, nil
+		default:
+		}
+		return AccessUnit{}, ErrClosed
+	case <-ctx.Done():
+		return AccessUnit{}, fmt.Errorf("waiting for a frame: %w", ctx.Err())
+	}
+}
+
+// ErrClosed is returned once the connection has ended.
+var ErrClosed = errors.New("livetest: connection closed")
+
+// Closed is closed when the connection ends (the server closed it, or it failed).
+func (v *Viewer) Closed() <-chan struct{} { return v.closed }
+
+// Close ends the viewer; its track reader ends with the connection.
+func (v *Viewer) Close() error { return v.PC.Close() }

@@ -1,0 +1,176 @@
+package recorder
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Live viewers are fed from the recorder's own connection to the camera (one RTSP session per
+// camera, however many watch): each access unit the assembler accepts is also offered to the
+// camera's subscribers. Offering never blocks: a subscriber whose buffer is full loses the frame
+// and then everything up to the next keyframe, so a slow viewer costs the recording nothing and
+// sees a clean picture again at the next keyframe rather than a smeared one.
+
+// Frame is one access unit of a camera's video as it arrived, for live viewers.
+type Frame struct {
+	Codec string // "H264" or "H265"
+	PTS   int64  // presentation time on the stream's 90 kHz clock
+	// Key marks a random access point; its NALUs begin with the parameter sets (SPS and PPS,
+	// and VPS for H.265), so a decoder can start there.
+	Key bool
+	// NALUs are shared with the recorder and every other viewer: read them, never modify them.
+	NALUs [][]byte
+}
+
+// DefaultLiveBuffer is a subscriber's buffer when Subscribe is given none: about ten seconds of
+// 25 fps video, enough for a whole cached group of pictures plus a network hiccup.
+const DefaultLiveBuffer = 256
+
+// maxCachedGOP bounds the bytes of the last group of pictures kept for viewers who join between
+// keyframes; a longer group is dropped and such viewers wait for the next keyframe instead.
+const maxCachedGOP = 1 << 20
+
+// Subscription is one live viewer's feed from a camera.
+type Subscription struct {
+	// C delivers the camera's frames, starting at a keyframe. It is never closed: stop reading
+	// after Close.
+	C <-chan Frame
+
+	ch       chan Frame
+	fan      *fanout
+	waitKey  bool // guarded by fan.mu: skip until a keyframe (at the start and after a drop)
+	dropped  atomic.Uint64
+	closeOne sync.Once
+}
+
+// Dropped counts frames this subscriber lost because it did not keep up.
+func (s *Subscription) Dropped() uint64 { return s.dropped.Load() }
+
+// Close ends the subscription; frames already buffered stay readable.
+func (s *Subscription) Close() {
+	s.closeOne.Do(func() { s.fan.hub.remove(s.fan, s) })
+}
+
+// liveHub holds the fan-outs by camera; its zero value is ready.
+type liveHub struct {
+	mu   sync.Mutex
+	fans map[string]*fanout
+}
+
+// fanout is one camera's subscribers and its last group of pictures.
+type fanout struct {
+	hub      *liveHub
+	cameraID string
+
+	mu       sync.Mutex
+	subs     map[*Subscription]struct{}
+	gop      []Frame
+	gopBytes int
+}
+
+// get returns the camera's fan-out, creating it.
+func (h *liveHub) get(cameraID string) *fanout {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.fans == nil {
+		h.fans = map[string]*fanout{}
+	}
+	f := h.fans[cameraID]
+	if f == nil {
+		f = &fanout{hub: h, cameraID: cameraID, subs: map[*Subscription]struct{}{}}
+		h.fans[cameraID] = f
+	}
+	return f
+}
+
+func (h *liveHub) remove(f *fanout, s *Subscription) {
+	f.mu.Lock()
+	delete(f.subs, s)
+	f.mu.Unlock()
+}
+
+// Subscribe feeds a live viewer from camera cameraID's recording connection, starting with the
+// current group of pictures when it is cached (so the picture appears at once) or else at the
+// next keyframe. buffer is the number of frames held for the viewer (DefaultLiveBuffer when
+// zero or less). A camera that is not being recorded yet delivers nothing until it is; callers
+// check Status to refuse those. Close the subscription when done.
+func (r *Recorder) Subscribe(cameraID string, buffer int) *Subscription {
+	if buffer <= 0 {
+		buffer = DefaultLiveBuffer
+	}
+	f := r.live.get(cameraID)
+	s := &Subscription{ch: make(chan Frame, buffer), fan: f, waitKey: true}
+	s.C = s.ch
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.gop) > 0 && len(f.gop) < buffer {
+		for _, fr := range f.gop {
+			s.ch <- fr
+		}
+		s.waitKey = false
+	}
+	f.subs[s] = struct{}{}
+	return s
+}
+
+// publisher returns the function the assembler calls with each access unit of cameraID.
+func (h *liveHub) publisher(cameraID string) func(Frame) {
+	f := h.get(cameraID)
+	return f.publish
+}
+
+// publish caches and offers one frame; it never blocks.
+func (f *fanout) publish(fr Frame) {
+	size := 0
+	for _, n := range fr.NALUs {
+		size += len(n)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if fr.Key {
+		f.gop, f.gopBytes = f.gop[:0], 0
+		if cap(f.gop) > 4*DefaultLiveBuffer {
+			f.gop = nil
+		}
+	}
+	if (fr.Key || len(f.gop) > 0) && f.gopBytes+size <= maxCachedGOP && len(f.gop) < DefaultLiveBuffer {
+		f.gop = append(f.gop, fr)
+		f.gopBytes += size
+	} else {
+		// Too long a group to start a viewer from: newcomers wait for the next keyframe.
+		f.gop, f.gopBytes = f.gop[:0], 0
+	}
+	for s := range f.subs {
+		if s.waitKey && !fr.Key {
+			s.dropped.Add(1)
+			continue
+		}
+		select {
+		case s.ch <- fr:
+			s.waitKey = false
+		default:
+			s.dropped.Add(1)
+			s.waitKey = true
+		}
+	}
+}
+
+// interrupt forgets the cached group when the camera's connection ends: a viewer joining while
+// the camera is away must not be shown a stale picture as live. Subscribers stay, and resume at
+// the first keyframe of the next connection.
+func (h *liveHub) interrupt(cameraID string) {
+	f := h.get(cameraID)
+	f.mu.Lock()
+	f.gop, f.gopBytes = nil, 0
+	for s := range f.subs {
+		s.waitKey = true
+	}
+	f.mu.Unlock()
+}
+
+func (a *assembler) codecName() string {
+	if a.h265 {
+		return "H265"
+	}
+	return "H264"
+}

@@ -1,0 +1,306 @@
+package webui
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"civicam/internal/auth"
+	"civicam/internal/httpapi"
+	"civicam/internal/httpapi/apitest"
+	"civicam/internal/playback/playbacktest"
+	"civicam/internal/registry"
+	"civicam/internal/segment"
+	"civicam/internal/store/storetest"
+	"civicam/internal/trace"
+)
+
+// footageStack is the whole server with recordings: organisation A's camera recorded from a
+// simulated camera for a few seconds, and users of A, of B and of the other roles.
+type footageStack struct {
+	*stack
+	cam  string
+	segs []segment.Record
+}
+
+func newFootageStack(t *testing.T) *footageStack {
+	t.Helper()
+	db := storetest.SQLite(t)
+	st := apitest.New(t, db)
+	key, _, err := trace.GenerateKey("test.civicam/trace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	disk := segment.NewDisk(filepath.Join(t.TempDir(), "recordings"))
+	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
+		Store: db, Registry: st.Registry, Tracer: st.Tracer, Trail: st.Trail, Logger: slog.New(slog.DiscardHandler),
+		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
+		Footage:  httpapi.Footage{Recordings: disk, ExportDir: filepath.Join(t.TempDir(), "exports"), Key: key},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ui, err := New(Config{}, Deps{API: api, Registry: st.Registry, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", api.Handler())
+	mux.Handle("/", ui.Handler())
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	s := &stack{t: t, db: db, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: api, ui: ui, srv: srv}
+	orgA := s.addOrg("株洲市公安局", registry.KindDepartment, "public_security")
+	orgB := s.addOrg("Hotel", registry.KindEstablishment, "hotel")
+	s.addUser("op1", auth.RoleOperator, orgA)
+	s.addUser("op-b", auth.RoleOperator, orgB)
+	s.addUser("aud1", auth.RoleAuditor, "")
+	s.addUser("rev1", auth.RoleReviewer, "")
+	active := registry.StatusActive
+	cam := s.addCamera(orgA, "火车站广场", 27.8305, 113.1510, func(in *registry.CameraInput) { in.Status = &active })
+	segs := playbacktest.Record(t, db, disk, cam, playbacktest.Options{Parts: 4})
+	return &footageStack{stack: s, cam: cam, segs: segs}
+}
+
+var videoSrc = regexp.MustCompile(`<video id="playback-video"[^>]* src="([^"]+)"`)
+
+// TestCameraPageFootage checks the camera page's timeline, playback form and video, by role, in
+// both languages.
+func TestCameraPageFootage(t *testing.T) {
+	s := newFootageStack(t)
+	first, last := s.segs[0], s.segs[len(s.segs)-1]
+	op := s.loggedIn("op1")
+	p := op.get("/cameras/" + s.cam)
+	if p.status != http.StatusOK {
+		t.Fatalf("GET camera page = %d", p.status)
+	}
+	mustContain(t, "operator's camera page", p.body, `id="timeline-svg"`, `class="tl-rec"`, `id="range-0"`, `id="playback-form"`,
+		`id="export-form"`, "/static/footage.js", "已录制", "回放", `id="footage"`, `id="live-form"`, "/static/live.js")
+	mustNotContain(t, "operator's camera page", p.body, `id="playback-video"`)
+
+	// Play a range that begins before the recording: the video is linked and the gap named.
+	start := first.Start.Add(-5 * time.Second).UTC().Truncate(time.Second)
+	end := last.End.UTC().Truncate(time.Second)
+	q := fmt.Sprintf("/cameras/%s?play=1&start=%s&end=%s&purpose=%s", s.cam, start.Format(time.RFC3339), end.Format(time.RFC3339), "patrol+check")
+	p = op.get(q)
+	m := videoSrc.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("playback page has no video element:\n%s", p.body)
+	}
+	mustContain(t, "playback page", p.body, `id="play-gaps"`)
+	src := html.UnescapeString(m[1])
+	if !strings.HasPrefix(src, "/api/v1/cameras/"+s.cam+"/playback.mp4?") || !strings.Contains(src, "purpose=patrol+check") {
+		t.Errorf("video src = %q; want the playback route with the purpose", src)
+	}
+	// The session cookie authenticates the video element's request.
+	n := s.size()
+	v := op.get(src)
+	if v.status != http.StatusOK || v.res.Header.Get("Content-Type") != "video/mp4" {
+		t.Errorf("GET %s with the session cookie = %d %s; want 200 video/mp4", src, v.status, v.res.Header.Get("Content-Type"))
+	}
+	if got := actions(s.entriesSince(n)); fmt.Sprint(got) != "[playback]" {
+		t.Errorf("entries after playback = %v; want [playback]", got)
+	}
+
+	for _, tc := range []struct {
+		name, query string
+		want        string
+	}{
+		{"no purpose", "?play=1&start=" + start.Format(time.RFC3339) + "&end=" + end.Format(time.RFC3339), "请说明查看录像的用途"},
+		{"bad time", "?play=1&start=yesterday&end=" + end.Format(time.RFC3339) + "&purpose=x", "RFC 3339"},
+	} {
+		p := op.get("/cameras/" + s.cam + tc.query)
+		mustContain(t, tc.name, p.body, `id="play-error"`, tc.want)
+		mustNotContain(t, tc.name, p.body, `id="playback-video"`)
+	}
+
+	// English.
+	op.header.Set("Accept-Language", "en")
+	p = op.get("/cameras/" + s.cam)
+	mustContain(t, "English camera page", p.body, "Recorded ranges", "Case reference")
+
+	// An auditor sees the note, a reviewer the refusal and the application field, another
+	// organisation nothing at all.
+	a := s.loggedIn("aud1").get("/cameras/" + s.cam)
+	mustContain(t, "auditor's camera page", a.body, `id="no-footage"`)
+	mustNotContain(t, "auditor's camera page", a.body, `id="timeline"`, `id="playback-form"`, `class="tl-rec"`)
+	r := s.loggedIn("rev1").get("/cameras/" + s.cam)
+	mustContain(t, "reviewer's camera page", r.body, `id="footage-denied"`, `id="play-application"`)
+	mustNotContain(t, "reviewer's camera page", r.body, `class="tl-rec"`)
+	b := s.loggedIn("op-b")
+	if p := b.get("/cameras/" + s.cam); p.status != http.StatusNotFound {
+		t.Errorf("another organisation's camera page = %d; want 404", p.status)
+	}
+	if p := b.get(src); p.status != http.StatusNotFound || strings.Contains(p.body, "ftyp") {
+		t.Errorf("another organisation's playback = %d; want 404 and no video", p.status)
+	}
+}
+
+// TestBrowserPlaybackExport drives chromium: log in, open a camera with recordings, play a
+// recorded range in the <video> element until it advances, export it, and find the playback and
+// the export in the trace viewer; a user of another organisation gets nothing for that camera.
+func TestBrowserPlaybackExport(t *testing.T) {
+	if _, err := exec.LookPath(chromiumPath); err != nil {
+		t.Skip("chromium is not installed at " + chromiumPath)
+	}
+	if testing.Short() {
+		t.Skip("end-to-end browser test skipped in -short mode")
+	}
+	s := newFootageStack(t)
+	shots := os.Getenv(EnvScreenshots)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	defer cancelAlloc()
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	defer cancelCtx()
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	eval := func(js string) float64 {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](js, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", js, err)
+		}
+		return v
+	}
+	shot := func(name string) {
+		if shots == "" {
+			return
+		}
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err == nil {
+			os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
+		}
+	}
+	login := func(username string) {
+		t.Helper()
+		do("log in as "+username,
+			chromedp.Navigate(s.srv.URL+"/login"),
+			chromedp.WaitVisible(chromedp.CSS("#login-form")),
+			chromedp.SendKeys(chromedp.CSS("#username"), username),
+			chromedp.SendKeys(chromedp.CSS("#password"), password),
+			chromedp.Click(chromedp.CSS("#login-submit")),
+			chromedp.WaitVisible(chromedp.CSS("#logout")),
+		)
+	}
+	logout := func() {
+		t.Helper()
+		do("log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login-link")))
+	}
+
+	login("op1")
+	do("open the camera and pick its recorded range",
+		chromedp.Navigate(s.srv.URL+"/cameras"),
+		chromedp.Click(chromedp.CSS(`#camera-table a.camera-link`)),
+		chromedp.WaitVisible(chromedp.CSS("#timeline-svg")),
+		chromedp.Click(chromedp.CSS("#range-0")),
+		chromedp.WaitVisible(chromedp.CSS("#playback-form")),
+		chromedp.SendKeys(chromedp.CSS("#play-purpose"), "patrol check"),
+		chromedp.Click(chromedp.CSS("#play-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#playback-video")),
+	)
+	// The video plays: enough data to render, and the clock moves.
+	deadline := time.Now().Add(30 * time.Second)
+	for eval(`document.getElementById("playback-video").readyState`) < 2 || eval(`document.getElementById("playback-video").currentTime`) < 0.5 {
+		if err := eval(`document.getElementById("playback-video").error ? document.getElementById("playback-video").error.code : 0`); err != 0 {
+			t.Fatalf("video element error code %v", err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("video did not play: readyState %v, currentTime %v", eval(`document.getElementById("playback-video").readyState`),
+				eval(`document.getElementById("playback-video").currentTime`))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	shot("playback")
+	// Seeking: jump near the end (the browser fetches that byte range) and play on from there.
+	dur := eval(`document.getElementById("playback-video").duration`)
+	if !(dur > 2) {
+		t.Fatalf("video duration %v; want the recorded range's seconds", dur)
+	}
+	target := dur - 1.5
+	eval(fmt.Sprintf(`document.getElementById("playback-video").currentTime = %f`, target))
+	deadline = time.Now().Add(30 * time.Second)
+	for eval(`document.getElementById("playback-video").seeking ? 1 : 0`) == 1 || eval(`document.getElementById("playback-video").currentTime`) < target {
+		if time.Now().After(deadline) {
+			t.Fatalf("seek to %v did not complete: currentTime %v", target, eval(`document.getElementById("playback-video").currentTime`))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	do("export the range",
+		chromedp.SendKeys(chromedp.CSS("#export-purpose"), "patrol check"),
+		chromedp.SendKeys(chromedp.CSS("#export-case"), "CASE-42"),
+		chromedp.Click(chromedp.CSS("#export-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#export-download")),
+	)
+	href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("export-download").getAttribute("href")`))
+	if err != nil || !strings.HasPrefix(href, "/api/v1/exports/") {
+		t.Errorf("export download link = %q, %v", href, err)
+	}
+	status := eval(`fetch("` + href + `").then(r => r.status)`)
+	if status != 200 {
+		t.Errorf("download of the export in the browser = %v; want 200", status)
+	}
+	shot("export")
+	logout()
+
+	// The auditor finds both in the trace viewer.
+	login("aud1")
+	for _, action := range []string{"playback", "export"} {
+		do("trace viewer: "+action,
+			chromedp.Navigate(s.srv.URL+"/trace?action="+action),
+			chromedp.WaitVisible(chromedp.CSS("#trace-table")),
+		)
+		table, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#trace-table")))
+		if err != nil || !strings.Contains(table, "op1") || !strings.Contains(table, "patrol check") {
+			t.Errorf("trace viewer for %s reads %q, %v; want op1's entry with its purpose", action, table, err)
+		}
+	}
+	logout()
+
+	// A user of another organisation: no camera page, no video.
+	login("op-b")
+	do("another organisation's camera", chromedp.Navigate(s.srv.URL+"/cameras/"+s.cam), chromedp.WaitReady(chromedp.CSS("body")))
+	body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+	if strings.Contains(body, "火车站广场") {
+		t.Errorf("another organisation's operator sees the camera page: %q", body)
+	}
+	q := fmt.Sprintf(`fetch("/api/v1/cameras/%s/playback.mp4?start=%s&end=%s&purpose=x").then(r => r.status)`, s.cam,
+		s.segs[0].Start.UTC().Format(time.RFC3339), s.segs[0].End.UTC().Format(time.RFC3339))
+	if got := eval(q); got != 404 {
+		t.Errorf("another organisation's playback in the browser = %v; want 404", got)
+	}
+}

@@ -1,0 +1,217 @@
+package webui
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"civicam/internal/auth"
+	"civicam/internal/httpapi"
+	"civicam/internal/httpapi/apitest"
+	"civicam/internal/live"
+	"civicam/internal/recorder"
+	"civicam/internal/registry"
+	"civicam/internal/segment"
+	"civicam/internal/simcam"
+	"civicam/internal/store/storetest"
+)
+
+// EnvLiveBrowserRuns repeats the live start in the browser that many times and logs the median
+// time from the click to the first frame (loadeddata): the browser half of the live benchmark.
+const EnvLiveBrowserRuns = "CIVICAM_BENCH_LIVE_BROWSER"
+
+// newLiveStack is the whole server with a simulated camera recorded and the live service fed
+// by the recorder, as the app wires them.
+func newLiveStack(t *testing.T) (*stack, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	cam := simcam.New(simcam.Config{Listen: "127.0.0.1:0", Count: 1, Codec: simcam.H264, Bitrate: 1_000_000}, nil)
+	wg.Add(1)
+	go func() { defer wg.Done(); cam.Run(ctx) }()
+	<-cam.Ready()
+
+	db := storetest.SQLite(t)
+	st := apitest.New(t, db)
+	rec := recorder.New(recorder.Config{}, recorder.Deps{Store: segment.NewDisk(t.TempDir()), Index: db})
+	wg.Add(1)
+	go func() { defer wg.Done(); rec.Run(ctx) }()
+	svc, err := live.New(live.Config{}, live.Deps{Source: rec, Logins: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); svc.Run(ctx) }()
+	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
+		Store: db, Registry: st.Registry, Tracer: st.Tracer, Trail: st.Trail, Logger: slog.New(slog.DiscardHandler),
+		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
+		Recorder: rec, Live: svc,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ui, err := New(Config{}, Deps{API: api, Registry: st.Registry, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", api.Handler())
+	mux.Handle("/", ui.Handler())
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	s := &stack{t: t, db: db, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: api, ui: ui, srv: srv}
+
+	org := s.addOrg("株洲市公安局", registry.KindDepartment, "public_security")
+	active := registry.StatusActive
+	camID := s.addCamera(org, "火车站广场", 27.8305, 113.1510, func(in *registry.CameraInput) { in.Status = &active })
+	rec.Sync([]recorder.Camera{{ID: camID, SourceURL: cam.URL(1), Transport: recorder.TransportTCP}})
+	limit := time.Now().Add(30 * time.Second)
+	for st, ok := rec.Status(camID); !ok || st.State != recorder.StateRecording; st, ok = rec.Status(camID) {
+		if time.Now().After(limit) {
+			t.Fatal("gave up waiting for the camera to be recorded")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return s, camID
+}
+
+// TestBrowserLiveView: in Debian's chromium, an operator logs in, opens the camera page, states a
+// purpose and watches: the video's currentTime grows, and the look is in the trail.
+func TestBrowserLiveView(t *testing.T) {
+	if _, err := exec.LookPath(chromiumPath); err != nil {
+		t.Skip("chromium is not installed at " + chromiumPath + " (apt-get install chromium; CI installs it via scripts/install-deps.sh)")
+	}
+	if testing.Short() {
+		t.Skip("end-to-end browser test skipped in -short mode")
+	}
+	s, camID := newLiveStack(t)
+	s.addUser("chief", auth.RoleAdmin, "")
+
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox, // the tests may run as root in CI containers
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		// No WebRTC flags beyond autoplay: the browser hides its addresses behind mDNS names as
+		// it does for any user, and the server (on loopback only) reaches it through the
+		// peer-reflexive candidate of its checks.
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	defer cancelAlloc()
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	defer cancelCtx()
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	eval := func(js string) float64 {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](js))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", js, err)
+		}
+		return v
+	}
+	currentTime := func() float64 { return eval(`document.getElementById("live-video").currentTime`) }
+
+	do("log in",
+		chromedp.Navigate(s.srv.URL+"/login"),
+		chromedp.WaitVisible(chromedp.CSS("#login-form")),
+		chromedp.SendKeys(chromedp.CSS("#username"), "chief"),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS("#login-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#camera-table")),
+	)
+	do("open the camera page",
+		chromedp.Navigate(s.srv.URL+"/cameras/"+camID),
+		chromedp.WaitVisible(chromedp.CSS("#camera-name")),
+	)
+	if eval(`document.querySelectorAll("#live #live-video").length`) != 1 {
+		t.Fatal(`the camera page has no live view: camera.html must include {{template "live" .}} and ` +
+			`parseTemplates must parse templates/live.html with every page`)
+	}
+	n := s.size()
+	runs := 1
+	if v, err := strconv.Atoi(os.Getenv(EnvLiveBrowserRuns)); err == nil && v > 1 {
+		runs = v
+	}
+	var firsts []time.Duration
+	for i := 0; i < runs; i++ {
+		if i > 0 {
+			do("stop", chromedp.Click(chromedp.CSS("#live-stop")), chromedp.WaitVisible(chromedp.CSS("#live-start")))
+			time.Sleep(time.Duration(i%10) * 97 * time.Millisecond) // a different point of the camera's keyframe interval each time
+		}
+		if i == 0 {
+			do("state a purpose", chromedp.SendKeys(chromedp.CSS("#live-purpose"), "patrol"))
+		}
+		do("watch live", chromedp.Click(chromedp.CSS("#live-start")))
+		limit := time.Now().Add(30 * time.Second)
+		for currentTime() <= 0 {
+			if time.Now().After(limit) {
+				status, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#live-status")))
+				t.Fatalf("the live video did not start; status %q", status)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		ms := eval(`Number(document.getElementById("live").dataset.firstFrameMs || -1)`)
+		if ms >= 0 {
+			firsts = append(firsts, time.Duration(ms)*time.Millisecond)
+		}
+	}
+	t0 := currentTime()
+	time.Sleep(time.Second)
+	if dir := os.Getenv(EnvScreenshots); dir != "" {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		p := filepath.Join(dir, "camera-live.png")
+		if err := os.WriteFile(p, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", p)
+	}
+	if t1 := currentTime(); t1 <= t0 {
+		t.Errorf("live video currentTime went from %.2f to %.2f in a second; want it to grow", t0, t1)
+	}
+	slices.Sort(firsts)
+	if len(firsts) > 0 {
+		t.Logf("click to first frame (loadeddata) in chromium over %d runs: median %v, min %v, max %v",
+			len(firsts), firsts[len(firsts)/2], firsts[0], firsts[len(firsts)-1])
+	}
+	var looks int
+	for _, e := range s.entriesSince(n) {
+		if e.Action == "live_view" && e.Outcome == "allowed" && e.Purpose == "patrol" && slices.Equal(e.CameraIDs, []string{camID}) {
+			looks++
+		}
+	}
+	if looks != runs {
+		t.Errorf("trail has %d live_view entries for the camera with purpose patrol; want %d", looks, runs)
+	}
+}
