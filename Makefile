@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/civicam
 
-.PHONY: demo test build vet unit fuzz bench bench-spatial bench-trace bench-import clean
+.PHONY: demo test build vet unit fuzz bench bench-spatial bench-trace bench-import bench-record clean
 
 build:
 	$(GO) build -o $(BIN) .
@@ -23,7 +23,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseCSV -fuzztime 60s ./internal/registry
 
 ## bench: the performance figures quoted in issues and closing notes
-bench: bench-spatial bench-trace bench-import
+bench: bench-spatial bench-trace bench-import bench-record
 
 bench-spatial:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/spatial
@@ -33,6 +33,11 @@ bench-trace:
 
 bench-import:
 	bash scripts/with-postgres.sh $(GO) test -run '^$$' -bench BenchmarkImport -benchtime 1x ./internal/registry
+
+## bench-record: recording CPU, memory and bytes kept for 50/100/200 simulated 4 Mbit/s cameras
+## (about 12 minutes); MEDIAMTX=/path/to/mediamtx adds MediaMTX, see `civicam bench record -h`
+bench-record: build
+	./$(BIN) bench record --streams 50,100,200 --duration 60s $(if $(MEDIAMTX),--mediamtx $(MEDIAMTX))
 
 clean:
 	rm -rf bin civicam-demo

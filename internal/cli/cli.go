@@ -42,7 +42,10 @@ func commands() []command {
 		{"camera import", "register cameras from a CSV file, all or none", cameraImport},
 		{"compliance", "print the compliance report", compliance},
 		{"trace verify", "recompute the access trail and check it against its checkpoints", traceVerify},
+		{"export verify", "check an export zip: signature, hashes and fragment order", exportVerify},
 		{"simcam", "serve simulated RTSP cameras", simcamCmd},
+		{"recordings", "recordings status|forecast: bytes, days and gaps kept per camera; storage forecast", recordings},
+		{"bench", "measure performance: bench record (recording CPU, memory, bytes kept)", benchCmd},
 	}
 }
 

@@ -10,17 +10,11 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/bluenviron/gortsplib/v5"
-	"github.com/bluenviron/gortsplib/v5/pkg/base"
-	"github.com/bluenviron/gortsplib/v5/pkg/description"
-	"github.com/bluenviron/gortsplib/v5/pkg/format"
-	"github.com/pion/rtp"
-
+	"civicam/internal/recbench"
 	"civicam/internal/recorder"
 	"civicam/internal/segment"
 	"civicam/internal/simcam"
@@ -155,40 +149,29 @@ func BenchmarkRecord(b *testing.B) {
 	}
 }
 
-// ingest connects n plain RTSP clients over TCP that drop what they receive.
+// ingest connects n plain RTSP clients over TCP that drop what they receive (recbench.Ingest, the
+// baseline `civicam bench record` measures too).
 func ingest(b *testing.B, n int, url func(int) string) (stop func(), received func() int64) {
-	tcp := gortsplib.ProtocolTCP
-	var clients []*gortsplib.Client
-	var total atomic.Int64
-	for i := range n {
-		u, err := base.ParseURL(url(i))
-		if err != nil {
-			b.Fatal(err)
-		}
-		c := &gortsplib.Client{Scheme: u.Scheme, Host: u.Host, Protocol: &tcp}
-		if err := c.Start(); err != nil {
-			b.Fatal(err)
-		}
-		desc, _, err := c.Describe(u)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := c.SetupAll(desc.BaseURL, desc.Medias); err != nil {
-			b.Fatal(err)
-		}
-		c.OnPacketRTPAny(func(_ *description.Media, _ format.Format, p *rtp.Packet) {
-			total.Add(int64(len(p.Payload)))
-		})
-		if _, err := c.Play(nil); err != nil {
-			b.Fatal(err)
-		}
-		clients = append(clients, c)
+	urls := make([]string, n)
+	for i := range urls {
+		urls[i] = url(i)
+	}
+	in := recbench.NewIngest(urls)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- in.Run(ctx) }()
+	select {
+	case <-in.Ready():
+	case err := <-done:
+		cancel()
+		b.Fatalf("ingest: %v", err)
 	}
 	return func() {
-		for _, c := range clients {
-			c.Close()
+		cancel()
+		if err := <-done; err != nil {
+			b.Errorf("ingest: %v", err)
 		}
-	}, total.Load
+	}, in.Received
 }
 
 // record runs the Recorder on n cameras, writing to a temporary directory and SQLite index.

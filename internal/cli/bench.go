@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"civicam/internal/app"
+	"civicam/internal/config"
+	"civicam/internal/recbench"
+)
+
+const benchRecordHelp = `civicam bench record measures what recording costs (issue 4): CPU-seconds per stream-minute,
+resident memory per stream, and bytes sent by the cameras against bytes kept on disk, for
+  ingest    RTSP clients that receive and drop every packet (the floor),
+  civicam   civicam's recorder (fMP4, 1 s parts each fsynced, SQLite index),
+  mediamtx  MediaMTX recording the same cameras as fMP4 with 1 s parts (with --mediamtx).
+Simulated 4 Mbit/s H.264 cameras and every system run in child processes measured through /proc;
+systems run one after the other, each for --duration after a warm-up (in --rounds turns). Recordings go to a temporary
+directory, removed after each run (200 streams write about 6 GB a minute).
+
+MediaMTX is not part of civicam; build it from its public source outside this repository:
+  git clone https://github.com/bluenviron/mediamtx /tmp/mediamtx && cd /tmp/mediamtx
+  echo v0.0.0-bench > internal/core/VERSION                # normally written by go generate
+  echo '// placeholder' > internal/servers/hls/hls.min.js  # go generate would download hls.js
+  go build -o mediamtx .
+then: civicam bench record --streams 50,100,200 --duration 60s --mediamtx /tmp/mediamtx/mediamtx
+
+Flags:
+`
+
+// benchCmd dispatches `civicam bench SUBCOMMAND`.
+func benchCmd(ctx context.Context, e env, args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "record":
+			return benchRecord(ctx, e, args[1:])
+		case "record-worker":
+			// A child of `bench record`: simulated cameras or a system under test.
+			return recbench.Worker(ctx, args[1:], e.stdin, e.stdout)
+		}
+	}
+	return usageError{"usage: civicam bench record [flags]   (civicam bench record -h for its flags)"}
+}
+
+func benchRecord(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet(e, "bench record")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), benchRecordHelp)
+		fs.PrintDefaults()
+	}
+	streams := fs.String("streams", "50,100,200", "stream counts to measure, comma-separated")
+	duration := fs.Duration("duration", 60*time.Second, "measuring window per system and stream count")
+	rounds := fs.Int("rounds", 1, "split --duration into this many windows per system, the systems taking turns (fairer on a machine whose other load drifts)")
+	warmup := fs.Duration("warmup", 5*time.Second, "wait after every stream flows, before measuring")
+	bitrate := fs.String("bitrate", "4M", "bitrate of each simulated camera")
+	mediamtx := fs.String("mediamtx", "", "path of a mediamtx binary to compare with (see above)")
+	tmp := fs.String("tmp", "", "directory for the recordings while measuring (default the system's temporary directory)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var counts []int
+	for _, s := range strings.Split(*streams, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return usageError{fmt.Sprintf("--streams %q: want positive counts like 50,100,200", *streams)}
+		}
+		counts = append(counts, n)
+	}
+	if *duration <= 0 {
+		return usageError{"--duration must be positive"}
+	}
+	if *rounds < 1 {
+		return usageError{"--rounds must be at least 1"}
+	}
+	bps, err := parseBitrate(*bitrate)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if *mediamtx != "" {
+		if _, err := os.Stat(*mediamtx); err != nil {
+			return usageError{fmt.Sprintf("--mediamtx: %v", err)}
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find own binary for the workers: %w", err)
+	}
+	b := recbench.New(recbench.Config{
+		Streams:  counts,
+		Duration: *duration,
+		Rounds:   *rounds,
+		Warmup:   *warmup,
+		Bitrate:  bps,
+		MediaMTX: *mediamtx,
+		TempDir:  *tmp,
+	}, recbench.Deps{
+		Command: func(args ...string) *exec.Cmd {
+			return exec.Command(self, append([]string{"bench", "record-worker"}, args...)...)
+		},
+		Logger: app.NewLogger(config.Default(), e.stderr),
+		Stderr: e.stderr,
+	})
+	results, err := b.Run(ctx)
+	if werr := recbench.WriteTable(e.stdout, results); err == nil {
+		err = werr
+	}
+	return err
+}

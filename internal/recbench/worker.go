@@ -1,0 +1,207 @@
+package recbench
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"runtime/metrics"
+	"sync"
+	"time"
+
+	"civicam/internal/recorder"
+	"civicam/internal/segment"
+	"civicam/internal/simcam"
+	"civicam/internal/store"
+)
+
+// Worker roles: each runs in a child process of its own, so that /proc shows its cost alone.
+const (
+	roleSimcam  = "simcam"
+	roleCivicam = "civicam"
+	roleIngest  = "ingest"
+)
+
+// report is what a worker prints, one JSON line a second, and once more as it exits.
+type report struct {
+	Addr       string   `json:"addr,omitempty"` // simcam: the RTSP address, on its first line
+	Flowing    int      `json:"flowing"`        // streams recording (civicam) or playing (ingest)
+	Bytes      int64    `json:"bytes"`          // written to segments (civicam), RTP payload received (ingest)
+	Lost       uint64   `json:"lost"`           // RTP packets missing on arrival
+	LagMS      int64    `json:"lag_ms"`         // civicam: age of the stalest stream's last part
+	Reconnects int      `json:"reconnects"`
+	HeapLive   uint64   `json:"heap_live"` // Go heap live after the last GC, bytes (civicam, ingest)
+	Problems   []string `json:"problems,omitempty"`
+}
+
+// Worker runs one child of the harness (civicam's hidden `bench record-worker` command): the
+// simulated cameras, civicam's recorder, or the receive-and-drop baseline, as args say. It runs
+// until stdin is closed, which is how the harness stops it, or ctx is done.
+func Worker(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("record-worker", flag.ContinueOnError)
+	role := fs.String("role", "", "simcam, civicam or ingest")
+	streams := fs.Int("streams", 0, "number of streams")
+	bitrate := fs.Int64("bitrate", 4_000_000, "simcam: bits per second per stream")
+	source := fs.String("source", "", "civicam, ingest: RTSP address of the cameras (host:port)")
+	dir := fs.String("dir", "", "civicam: directory for the recordings and the index")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *streams < 1 {
+		return errors.New("record-worker: --streams must be at least 1")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		// The harness closing our stdin is the signal to stop.
+		io.Copy(io.Discard, stdin)
+		cancel()
+	}()
+	out := json.NewEncoder(stdout)
+	urls := make([]string, *streams)
+	for i := range urls {
+		urls[i] = fmt.Sprintf("rtsp://%s/cam/%d", *source, i+1)
+	}
+	switch *role {
+	case roleSimcam:
+		return workSimcam(ctx, *streams, *bitrate, out)
+	case roleCivicam:
+		if *dir == "" || *source == "" {
+			return errors.New("record-worker: civicam needs --dir and --source")
+		}
+		return workCivicam(ctx, urls, *dir, out)
+	case roleIngest:
+		if *source == "" {
+			return errors.New("record-worker: ingest needs --source")
+		}
+		return workIngest(ctx, urls, out)
+	default:
+		return fmt.Errorf("record-worker: unknown --role %q", *role)
+	}
+}
+
+func workSimcam(ctx context.Context, n int, bitrate int64, out *json.Encoder) error {
+	srv := simcam.New(simcam.Config{Listen: "127.0.0.1:0", Count: n, Codec: simcam.H264, Bitrate: bitrate}, nil)
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	select {
+	case <-srv.Ready():
+		if err := out.Encode(report{Addr: srv.Addr(), Flowing: n}); err != nil {
+			return fmt.Errorf("simcam: report address: %w", err)
+		}
+	case err := <-done:
+		return fmt.Errorf("simcam: %w", err)
+	}
+	return <-done
+}
+
+func workCivicam(ctx context.Context, urls []string, dir string, out *json.Encoder) error {
+	db, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(dir, "civicam.db")})
+	if err != nil {
+		return fmt.Errorf("civicam: open index: %w", err)
+	}
+	defer db.Close()
+	rec := recorder.New(recorder.Config{}, recorder.Deps{Store: segment.NewDisk(filepath.Join(dir, "recordings")), Index: db})
+	cams := make([]recorder.Camera, len(urls))
+	for i, u := range urls {
+		cams[i] = recorder.Camera{ID: fmt.Sprintf("cam%d", i+1), SourceURL: u, Transport: recorder.TransportTCP}
+	}
+	rec.Sync(cams)
+	status := func() report {
+		r := report{HeapLive: heapLive()}
+		now := time.Now()
+		for _, st := range rec.Statuses() {
+			r.Bytes += st.BytesWritten
+			r.Lost += st.PacketsLost
+			r.Reconnects += st.Reconnects
+			switch st.State {
+			case recorder.StateRecording:
+				r.Flowing++
+				if !st.LastPart.IsZero() {
+					r.LagMS = max(r.LagMS, now.Sub(st.LastPart).Milliseconds())
+				}
+			case recorder.StateConnecting:
+			default:
+				r.Problems = append(r.Problems, fmt.Sprintf("%s: %s %s", st.CameraID, st.State, st.Reason))
+			}
+		}
+		return r
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	wg.Go(func() { reportEvery(runCtx, out, status) })
+	err = rec.Run(ctx)
+	stop()
+	wg.Wait()
+	// The last report counts what sealing the open segments wrote.
+	if encErr := out.Encode(status()); encErr != nil && err == nil {
+		err = encErr
+	}
+	if err != nil {
+		return fmt.Errorf("civicam: %w", err)
+	}
+	return nil
+}
+
+func workIngest(ctx context.Context, urls []string, out *json.Encoder) error {
+	in := NewIngest(urls)
+	status := func() report {
+		return report{Flowing: in.Playing(), Bytes: in.Received(), Lost: in.Lost(), HeapLive: heapLive()}
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	wg.Go(func() { reportEvery(runCtx, out, status) })
+	err := in.Run(ctx)
+	stop()
+	wg.Wait()
+	if encErr := out.Encode(status()); encErr != nil && err == nil {
+		err = encErr
+	}
+	return err
+}
+
+// heapLive reads the live heap without stopping the world, as runtime.ReadMemStats would.
+func heapLive() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
+
+// reportEvery prints status once a second until ctx is done.
+func reportEvery(ctx context.Context, out *json.Encoder, status func() report) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if out.Encode(status()) != nil {
+				return
+			}
+		}
+	}
+}
+
+// readReports keeps the latest report a worker printed; it returns when the worker's stdout
+// closes.
+func readReports(r io.Reader, latest func(report)) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		var rep report
+		if json.Unmarshal(sc.Bytes(), &rep) == nil {
+			latest(rep)
+		}
+	}
+}
