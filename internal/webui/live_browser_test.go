@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -213,5 +214,26 @@ func TestBrowserLiveView(t *testing.T) {
 	}
 	if looks != runs {
 		t.Errorf("trail has %d live_view entries for the camera with purpose patrol; want %d", looks, runs)
+	}
+
+	// The look is in the trace viewer too, as an auditor would find it.
+	do("open the trace viewer",
+		chromedp.Navigate(s.srv.URL+"/trace"),
+		chromedp.WaitVisible(chromedp.CSS("#trace-filters")),
+		chromedp.SetValue(chromedp.CSS("#trace-action"), "live_view"),
+		chromedp.Click(chromedp.CSS("#trace-apply")),
+		chromedp.WaitVisible(chromedp.CSS("#trace-table")),
+	)
+	table, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#trace-table")))
+	if err != nil || !strings.Contains(table, "patrol") || !strings.Contains(table, "chief") {
+		t.Errorf("trace viewer filtered to live_view = %q, %v; want chief's look with purpose patrol", table, err)
+	}
+
+	// A user of another organisation gets nothing of this camera: no page, no live session.
+	other := s.addOrg("Other Hotel", registry.KindEstablishment, "hotel")
+	s.addUser("stranger", auth.RoleOwner, other)
+	b := s.loggedIn("stranger")
+	if p := b.get("/cameras/" + camID); p.status != http.StatusNotFound {
+		t.Errorf("another organisation's owner GET camera page = %d; want 404", p.status)
 	}
 }
