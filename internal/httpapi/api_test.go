@@ -323,6 +323,29 @@ func TestRoutesByRole(t *testing.T) {
 					"reviewer": ok(200, "hold_release")})},
 			{"GET", "/api/v1/storage", nil, nil, "",
 				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "auditor": ok(200)})},
+			// Sharing (grants.go): the cameras' organisation (or an admin) grants and revokes; the
+			// grantee sees the grant but cannot revoke it; groups are per organisation.
+			{"POST", "/api/v1/grants", nil, func(string) string { return grantJSON(camA, orgB) }, "",
+				allowOnly(map[string]want{"admin": ok(201, "grant_create"), "operator": ok(201, "grant_create"), "owner": wall})},
+			{"GET", "/api/v1/grants", nil, nil, "", allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200)})},
+			{"GET", "/api/v1/grants/accesses", func(string) string { return "/api/v1/grants/accesses?format=csv&organisation_id=" + orgA }, nil, "",
+				allowOnly(map[string]want{"admin": ok(200, "trace_read"), "operator": ok(200, "trace_read"), "owner": ok(200, "trace_read")})},
+			{"GET", "/api/v1/grants/{id}", func(string) string {
+				return "/api/v1/grants/" + mustCreate(t, s.do("POST", "/api/v1/grants", adminTok, "", grantJSON(camA, orgB)))
+			}, nil, "", allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200)})},
+			{"DELETE", "/api/v1/grants/{id}", func(string) string {
+				return "/api/v1/grants/" + mustCreate(t, s.do("POST", "/api/v1/grants", adminTok, "", grantJSON(camA, orgB)))
+			}, nil, "", allowOnly(map[string]want{"admin": ok(200, "grant_revoke"), "operator": ok(200, "grant_revoke"), "owner": wall})},
+			{"POST", "/api/v1/groups", nil, func(string) string { return `{"organisation_id":"` + orgA + `","name":"all","kind":"organisation"}` }, "",
+				allowOnly(map[string]want{"admin": ok(201), "operator": ok(201), "owner": ok(201)})},
+			{"GET", "/api/v1/groups", nil, nil, "", allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200)})},
+			{"GET", "/api/v1/groups/{id}", func(string) string {
+				return "/api/v1/groups/" + mustCreate(t, s.do("POST", "/api/v1/groups", adminTok, "", `{"organisation_id":"`+orgA+`","name":"key","kind":"key_area"}`))
+			}, nil, "", allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": wall})},
+			{"GET", "/api/v1/sharing/terms", nil, nil, "", allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200)})},
+			{"GET", "/api/v1/sharing/cameras", nil, nil, "", allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200)})},
+			{"GET", "/api/v1/sharing/notifications", func(string) string { return "/api/v1/sharing/notifications?organisation_id=" + orgA }, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200)})},
 			// Logging out last: it ends the session, so each role logs in afresh for it.
 			{"DELETE", "/api/v1/sessions/current", nil, nil, "", anyLoggedIn(ok(204, "logout"))},
 		}

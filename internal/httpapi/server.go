@@ -21,6 +21,7 @@ import (
 	"civicam/internal/registry"
 	"civicam/internal/request"
 	"civicam/internal/retention"
+	"civicam/internal/sharing"
 	"civicam/internal/store"
 	"civicam/internal/trace"
 )
@@ -47,6 +48,7 @@ type Deps struct {
 	Footage  Footage            // recordings, exports and the key that signs them (playback.go)
 	Live     *live.Service      // live view (live.go); nil when this process serves none
 	Storage  *retention.Planner // storage forecast per location and per camera (retention.go); nil: from the index alone
+	Sharing  *sharing.Service   // grants, groups, owners' access view (grants.go); nil: built on Store and Registry
 	Metrics  prometheus.Registerer
 	Logger   *slog.Logger
 	Now      func() time.Time
@@ -64,6 +66,7 @@ type Server struct {
 	footage  *footage
 	live     *live.Service
 	storage  *retention.Planner
+	sharing  *sharing.Service
 	log      *slog.Logger
 	now      func() time.Time
 	mux      *http.ServeMux
@@ -111,6 +114,13 @@ func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
 	s := &Server{cfg: cfg, db: d.Store, reg: d.Registry, tracer: d.Tracer, trail: d.Trail, throttle: d.Throttle, recorder: d.Recorder,
 		log: d.Logger, now: d.Now, mux: http.NewServeMux(), dummy: dummy, extra: extra,
 		hashing: make(chan struct{}, 4), Requests: d.Requests}
+	s.sharing = d.Sharing
+	if s.sharing == nil && d.Store != nil && d.Registry != nil {
+		s.sharing = sharing.New(sharing.Config{}, sharing.Deps{Store: d.Store, Policy: sharing.CurrentPack(d.Registry.Pack), Cameras: d.Registry, Logger: d.Logger, Now: d.Now})
+	}
+	if d.Footage.Grants == nil && s.sharing != nil {
+		d.Footage.Grants = s.sharing // the access check consults sharing grants and the pack's defaults
+	}
 	s.footage = newFootage(d)
 	s.storage = d.Storage
 	s.live = d.Live
@@ -171,6 +181,7 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.playbackRoutes()...)
 	rs = append(rs, s.liveRoutes()...)
 	rs = append(rs, s.retentionRoutes()...)
+	rs = append(rs, s.grantRoutes()...)
 	return append(rs, s.extra...)
 }
 

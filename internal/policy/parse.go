@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -133,6 +134,14 @@ type rawPack struct {
 	Signs        rawSigns        `yaml:"signs"`
 	Maintenance  rawMaintenance  `yaml:"maintenance"`
 	Applications rawApplications `yaml:"lost_person_applications"`
+	Sharing      []rawSharing    `yaml:"sharing"`
+}
+
+// rawSharing is one default of sharing government-invested cameras with a department type.
+type rawSharing struct {
+	DepartmentType string   `yaml:"department_type"`
+	Scopes         []string `yaml:"scopes"`
+	Rule           string   `yaml:"rule"`
 }
 
 type rawRegulation struct {
@@ -237,6 +246,7 @@ var typeNames = func() *strings.Replacer {
 		{"rawSubject", "subject category"},
 		{"rawRelationship", "relationship"},
 		{"rawStep", "step"},
+		{"rawSharing", "sharing default"},
 	}
 	var pairs []string
 	for _, n := range names {
@@ -432,6 +442,7 @@ func (v *validator) build(r *rawPack) *Pack {
 	p.maintenanceDays = v.intIn("maintenance", "interval_days", r.Maintenance.IntervalDays, 1, 3650, "maintenance", "interval_days")
 
 	v.applications(p, r.Applications)
+	v.sharing(p, r.Sharing)
 	return p
 }
 
@@ -553,6 +564,47 @@ func (v *validator) networking(p *Pack, duties []rawNetworking) {
 		}
 		v.ruleRef(ctx, n.Rule, true, "networking", i, "rule")
 		p.networking = append(p.networking, NetworkingDuty{Investment: n.Investment, Duty: Duty(n.Duty), Rule: n.Rule})
+	}
+}
+
+// sharingScopes are the scopes a default may give: emergency use is only ever an owner's grant.
+var sharingScopes = []string{"live", "playback", "export"}
+
+func (v *validator) sharing(p *Pack, defaults []rawSharing) {
+	p.sharing = map[string]SharingDefault{}
+	seen := map[string]int{}
+	for i, d := range defaults {
+		line := v.loc.line("sharing", i, "department_type")
+		switch {
+		case d.DepartmentType == "":
+			v.addf(line, "sharing default #%d: department_type is required", i+1)
+			continue
+		case len(d.DepartmentType) > maxIDLen || !snakeCase.MatchString(d.DepartmentType):
+			v.addf(line, "sharing default %q: department_type must be snake_case", d.DepartmentType)
+			continue
+		}
+		if prev, dup := seen[d.DepartmentType]; dup {
+			v.addf(line, "sharing default %q: duplicate department_type (first at line %d)", d.DepartmentType, prev)
+			continue
+		}
+		seen[d.DepartmentType] = line
+		ctx := fmt.Sprintf("sharing default %q", d.DepartmentType)
+		if len(d.Scopes) == 0 {
+			v.addf(v.loc.line("sharing", i, "scopes"), "%s: scopes is required (live, playback, export)", ctx)
+		}
+		var scopes []string
+		for j, sc := range d.Scopes {
+			switch {
+			case !slices.Contains(sharingScopes, sc):
+				v.addf(v.loc.line("sharing", i, "scopes", j), "%s: unknown scope %q (want live, playback or export)", ctx, sc)
+			case slices.Contains(scopes, sc):
+				v.addf(v.loc.line("sharing", i, "scopes", j), "%s: duplicate scope %q", ctx, sc)
+			default:
+				scopes = append(scopes, sc)
+			}
+		}
+		v.ruleRef(ctx, d.Rule, true, "sharing", i, "rule")
+		p.sharing[d.DepartmentType] = SharingDefault{DepartmentType: d.DepartmentType, Scopes: scopes, Rule: d.Rule}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,6 +101,22 @@ func TestParseErrors(t *testing.T) {
 			"cannot unmarshal !!seq into retention"},
 		{"syntax error", "signs:\n  rule: ZZ-SIGNS\n", "signs:\n  rule: ZZ-SIGNS\n   bad: [\n", "bad: [",
 			"mapping values are not allowed"},
+		{"unknown sharing scope", "scopes: [live, playback]", "scopes: [live, peek]", "scopes: [live, peek]",
+			`sharing default "public_security": unknown scope "peek" (want live, playback or export)`},
+		{"emergency is no default", "scopes: [live, playback]", "scopes: [live, emergency]", "scopes: [live, emergency]",
+			`sharing default "public_security": unknown scope "emergency"`},
+		{"duplicate sharing scope", "scopes: [live, playback]", "scopes: [live, live]", "scopes: [live, live]",
+			`sharing default "public_security": duplicate scope "live"`},
+		{"sharing scopes missing", "{department_type: emergency_management, scopes: [live], ", "{department_type: emergency_management, ", "{department_type: emergency_management",
+			`sharing default "emergency_management": scopes is required`},
+		{"duplicate sharing department", "{department_type: emergency_management,", "{department_type: public_security,", "{department_type: public_security, scopes: [live], ",
+			`sharing default "public_security": duplicate department_type (first at line`},
+		{"sharing department not snake_case", "{department_type: emergency_management,", "{department_type: Emergency,", "{department_type: Emergency,",
+			`sharing default "Emergency": department_type must be snake_case`},
+		{"unknown sharing key", "{department_type: emergency_management,", "{department_typ: emergency_management,", "{department_typ:",
+			`unknown key "department_typ" in sharing default`},
+		{"sharing rule unknown", "scopes: [live], rule: ZZ-NETWORKING-GOVERNMENT}", "scopes: [live], rule: ZZ-SHARE}", "rule: ZZ-SHARE}",
+			`sharing default "emergency_management": unknown rule "ZZ-SHARE"`},
 		{"second document", "version: zhuzhou-2024.1\n", "version: zhuzhou-2024.1\n", "",
 			"a policy pack is one YAML document"},
 	}
@@ -147,6 +164,41 @@ func TestParseReportsEveryProblem(t *testing.T) {
 	}
 	if pe.Problems[0].Line >= pe.Problems[1].Line {
 		t.Errorf("problems at lines %d, %d; want them in line order", pe.Problems[0].Line, pe.Problems[1].Line)
+	}
+}
+
+func TestDefaultSharing(t *testing.T) {
+	p, err := Parse(defaultBytes(t), "zhuzhou.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		department string
+		want       []string
+	}{
+		{"public_security", []string{"live", "playback"}},
+		{"emergency_management", []string{"live"}},
+		{"transportation", nil},
+		{"", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.department, func(t *testing.T) {
+			if got := p.DefaultSharing(tt.department); !slices.Equal(got, tt.want) {
+				t.Errorf("DefaultSharing(%q) = %v; want %v", tt.department, got, tt.want)
+			}
+		})
+	}
+	if got := p.SharingDefaults(); len(got) != 2 || got[0].DepartmentType != "emergency_management" || got[1].Rule != "ZZ-NETWORKING-GOVERNMENT" {
+		t.Errorf("SharingDefaults() = %+v; want emergency_management then public_security, under ZZ-NETWORKING-GOVERNMENT", got)
+	}
+	// A pack without a sharing section shares nothing by default.
+	noSharing := strings.SplitN(string(defaultBytes(t)), "\n# What government-invested cameras are shared with", 2)[0]
+	q, err := Parse([]byte(noSharing), "zhuzhou.yaml")
+	if err != nil {
+		t.Fatalf("Parse(without sharing) = %v", err)
+	}
+	if got := q.DefaultSharing("public_security"); got != nil {
+		t.Errorf("DefaultSharing without a sharing section = %v; want none", got)
 	}
 }
 

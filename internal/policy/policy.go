@@ -9,6 +9,8 @@
 package policy
 
 import (
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -165,6 +167,32 @@ type Pack struct {
 	maintenanceDays int
 
 	applications Applications
+
+	sharing map[string]SharingDefault // by department type
+}
+
+// SharingDefault is what government-invested cameras are shared with a department type by
+// default, unless a camera records the law that forbids networking it.
+type SharingDefault struct {
+	DepartmentType string
+	Scopes         []string // live, playback, export
+	Rule           string
+}
+
+// DefaultSharing returns the scopes government-invested cameras give departments of the type by
+// default; none when the pack names none.
+func (p *Pack) DefaultSharing(departmentType string) []string {
+	return append([]string(nil), p.sharing[departmentType].Scopes...)
+}
+
+// SharingDefaults lists the pack's sharing defaults, by department type.
+func (p *Pack) SharingDefaults() []SharingDefault {
+	out := make([]SharingDefault, 0, len(p.sharing))
+	for _, d := range p.sharing {
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(a, b SharingDefault) int { return strings.Compare(a.DepartmentType, b.DepartmentType) })
+	return out
 }
 
 // Version is the pack's version string; decisions carry it.
