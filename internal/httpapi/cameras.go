@@ -1,12 +1,17 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"civicam/internal/access"
+	"civicam/internal/auth"
 	"civicam/internal/registry"
+	"civicam/internal/store"
 )
 
 // maxImport bounds an import upload: 100,000 cameras are about 25 MB of CSV.
@@ -38,12 +43,37 @@ func (s *Server) getCamera(w http.ResponseWriter, r *http.Request) error {
 	if !registry.ValidID(id) {
 		return errNotFound
 	}
-	c, err := s.reg.Camera(r.Context(), ScopeOf(UserFrom(r.Context())), id)
+	u := UserFrom(r.Context())
+	c, err := s.reg.Camera(r.Context(), ScopeOf(u), id)
+	if errors.Is(err, store.ErrNotFound) {
+		c, err = s.sharedCamera(r.Context(), u, id)
+	}
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, c.Public())
 	return nil
+}
+
+// sharedCamera is another organisation's camera that is shared with the user's organisation
+// (by a grant or the pack's default) for some scope now; otherwise it is not found, as any
+// camera outside the user's reach.
+func (s *Server) sharedCamera(ctx context.Context, u *auth.User, id string) (*registry.Camera, error) {
+	notFound := fmt.Errorf("camera %s: %w", id, store.ErrNotFound)
+	if s.footage == nil || u == nil || !u.Role.OrgScoped() {
+		return nil, notFound
+	}
+	c, err := s.reg.Camera(ctx, registry.Scope{All: true}, id)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	for _, scope := range []access.Scope{access.Live, access.Playback, access.Export} {
+		if s.footage.access.Check(ctx, u, c, scope, now, now, "") == nil {
+			return c, nil
+		}
+	}
+	return nil, notFound
 }
 
 func (s *Server) updateCamera(w http.ResponseWriter, r *http.Request) error {

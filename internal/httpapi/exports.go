@@ -72,6 +72,7 @@ func (s *Server) makeExport(r *http.Request, start, end time.Time, purpose, case
 	if len(caseRef) > 200 {
 		return nil, badRequest("case_ref", "at most 200 bytes")
 	}
+	fr.caseRef = caseRef
 	if err := s.lookupFootage(r, trace.ActionExport, access.Export, &fr); err != nil {
 		return nil, err
 	}
@@ -91,7 +92,7 @@ func (s *Server) makeExport(r *http.Request, start, end time.Time, purpose, case
 		reason += " under application " + fr.applicationID
 	}
 	if err := s.tracer.Record(ctx, registry.TraceRecord{Action: string(trace.ActionExport), CameraIDs: []string{fr.cam.ID},
-		From: fr.start, To: fr.end, Reference: caseRef, Purpose: fr.purpose, Outcome: "allowed", Reason: reason}); err != nil {
+		From: fr.start, To: fr.end, Reference: caseRef, Purpose: fr.purpose, Outcome: "allowed", Reason: fr.traceReason(reason)}); err != nil {
 		return nil, traceFailed(err)
 	}
 	seq := s.traceSeqOf(ctx, fr.cam.ID, reason)

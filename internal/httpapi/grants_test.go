@@ -145,3 +145,84 @@ func TestGrantsAPI(t *testing.T) {
 		}
 	})
 }
+
+// TestFootageBasisInTrail: a look at another organisation's camera says in the trail under
+// what it was allowed — the pack's default sharing, or an emergency grant, which covers a look
+// only under a case reference and notifies the owner.
+func TestFootageBasisInTrail(t *testing.T) {
+	fs := newFootageStack(t)
+	orgC := mustCreate(t, fs.do("POST", "/api/v1/organisations", fs.tokens["admin"], "",
+		`{"name":"District PSB","kind":"department","department_type":"public_security"}`))
+	_, opC := fs.addUser("district-op", auth.RoleOperator, orgC)
+	seg := fs.segs[0]
+
+	// Playback by the policy pack's default for government cameras.
+	n := fs.size()
+	res, _ := fs.get(fs.playbackURL(seg.Start, seg.End, "patrol"), opC)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("playback by a public-security department = %d; want 200 (pack default)", res.StatusCode)
+	}
+	es := fs.entriesSince(n)
+	if len(es) != 1 || es[0].Action != trace.ActionPlayback || !strings.Contains(es[0].Reason, "policy pack's default") {
+		t.Fatalf("trail after playback = %+v; want one playback entry naming the policy default", es)
+	}
+
+	exportBody := exportJSON(seg.Start, seg.End, "missing child", "CASE-7")
+	exportPath := "/api/v1/cameras/" + fs.cam + "/exports"
+	if r := fs.do("POST", exportPath, opC, "", exportBody); r.status != http.StatusNotFound {
+		t.Fatalf("export without a grant = %d %s; want 404 (export is not in the pack's default)", r.status, r.body)
+	}
+	grant := mustCreate(t, fs.do("POST", "/api/v1/grants", fs.tokens["operator"], "", fmt.Sprintf(
+		`{"camera_ids":[%q],"grantee_organisation_id":%q,"scopes":["emergency"],"purpose":"emergencies","starts_at":"2026-01-01T00:00:00Z"}`,
+		fs.cam, orgC)))
+
+	// An export names its case; under the emergency grant it is the case the grant's use is for.
+	noCase := fs.do("POST", exportPath, opC, "", strings.Replace(exportBody, `"case_ref":"CASE-7"`, `"case_ref":""`, 1))
+	if noCase.status != http.StatusBadRequest {
+		t.Fatalf("export without a case reference = %d; want 400", noCase.status)
+	}
+	n = fs.size()
+	if r := fs.do("POST", exportPath, opC, "", exportBody); r.status != http.StatusCreated {
+		t.Fatalf("export under the emergency grant with a case = %d %s; want 201", r.status, r.body)
+	}
+	var found bool
+	for _, e := range fs.entriesSince(n) {
+		if e.Action == trace.ActionExport && e.Outcome == trace.Allowed {
+			found = true
+			if e.Reference != "CASE-7" || !strings.Contains(e.Reason, "EMERGENCY use under grant "+grant+" for case CASE-7") {
+				t.Errorf("export entry = reference %q, reason %q; want the case and the emergency grant", e.Reference, e.Reason)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no allowed export entry in the trail")
+	}
+	r := fs.do("GET", "/api/v1/sharing/notifications", fs.tokens["operator"], "", "")
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), "CASE-7") {
+		t.Fatalf("owner's notifications = %d %s; want the emergency use of CASE-7", r.status, r.body)
+	}
+}
+
+// TestSharedCameraIsVisible: a camera shared with an organisation can be looked up by it, and
+// stops being visible when the grant is revoked.
+func TestSharedCameraIsVisible(t *testing.T) {
+	fs := newFootageStack(t)
+	path := "/api/v1/cameras/" + fs.cam
+	if r := fs.do("GET", path, fs.tokens["owner"], "", ""); r.status != http.StatusNotFound {
+		t.Fatalf("hotel owner GET PSB camera before a grant = %d; want 404", r.status)
+	}
+	var me struct {
+		OrganisationID string `json:"organisation_id"`
+	}
+	json.Unmarshal(fs.do("GET", "/api/v1/me", fs.tokens["owner"], "", "").body, &me)
+	grant := mustCreate(t, fs.do("POST", "/api/v1/grants", fs.tokens["operator"], "", grantJSON(fs.cam, me.OrganisationID)))
+	if r := fs.do("GET", path, fs.tokens["owner"], "", ""); r.status != http.StatusOK {
+		t.Fatalf("hotel owner GET shared camera = %d %s; want 200", r.status, r.body)
+	}
+	if r := fs.do("DELETE", "/api/v1/grants/"+grant, fs.tokens["operator"], "", ""); r.status != http.StatusOK {
+		t.Fatalf("revoke = %d %s", r.status, r.body)
+	}
+	if r := fs.do("GET", path, fs.tokens["owner"], "", ""); r.status != http.StatusNotFound {
+		t.Fatalf("hotel owner GET after revocation = %d; want 404", r.status)
+	}
+}

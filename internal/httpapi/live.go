@@ -49,8 +49,12 @@ func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
 	if purpose == "" {
 		purpose = strings.TrimSpace(r.Header.Get(LivePurposeHeader))
 	}
+	caseRef := strings.TrimSpace(r.URL.Query().Get("case_ref"))
+	if caseRef == "" {
+		caseRef = strings.TrimSpace(r.Header.Get(LiveCaseRefHeader))
+	}
 	now := s.now()
-	fr := &footageRequest{start: now, end: now, purpose: purpose}
+	fr := &footageRequest{start: now, end: now, purpose: purpose, caseRef: caseRef}
 	if err := s.lookupFootage(r, trace.ActionLiveView, access.Live, fr); err != nil {
 		return err
 	}
@@ -73,7 +77,7 @@ func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
 	}
 	sess, answer, err := s.live.Offer(ctx, live.Request{
 		CameraID: cam.ID, Purpose: purpose, User: u, TokenHash: requestTokenHash(r), Offer: string(body),
-		Recheck: func(ctx context.Context, cur *auth.User) error { return s.mayStillWatch(ctx, cur, cam.ID) },
+		Recheck: func(ctx context.Context, cur *auth.User) error { return s.mayStillWatch(fr.ctx(ctx), cur, cam.ID) },
 	})
 	switch {
 	case errors.Is(err, live.ErrBadOffer):
@@ -84,7 +88,7 @@ func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.tracer.Record(ctx, registry.TraceRecord{Action: string(trace.ActionLiveView), CameraIDs: []string{cam.ID},
-		From: now, Purpose: purpose, Reference: sess.ID, Outcome: "allowed"}); err != nil {
+		From: now, Purpose: purpose, Reference: sess.ID, Outcome: "allowed", Reason: fr.traceReason(caseReason(caseRef))}); err != nil {
 		sess.Close("the access could not be traced")
 		return traceFailed(err)
 	}
@@ -115,6 +119,17 @@ func (s *Server) cameraLive(cam *registry.Camera) error {
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: "codec_unsupported", Message: "live view carries H.264; the camera sends " + st.Codec}
 	}
 	return nil
+}
+
+// LiveCaseRefHeader carries the case a live view is for (or the case_ref query parameter):
+// an emergency grant covers a look only under one.
+const LiveCaseRefHeader = "X-Civicam-Case-Ref"
+
+func caseReason(caseRef string) string {
+	if caseRef == "" {
+		return ""
+	}
+	return "for case " + caseRef
 }
 
 // mayStillWatch is the live session's periodic re-check: the same rule, with the viewer and

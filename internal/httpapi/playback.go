@@ -20,6 +20,7 @@ import (
 	"civicam/internal/registry"
 	"civicam/internal/request"
 	"civicam/internal/segment"
+	"civicam/internal/sharing"
 	"civicam/internal/store"
 	"civicam/internal/trace"
 )
@@ -115,6 +116,35 @@ type footageRequest struct {
 	start, end    time.Time
 	purpose       string
 	applicationID string
+	caseRef       string // the case a look is for; an emergency grant covers a look only under one
+	basis         string // under what another organisation's camera is seen, for the trail
+}
+
+// ctx carries the case reference into the access check.
+func (fr *footageRequest) ctx(ctx context.Context) context.Context {
+	if fr.caseRef == "" {
+		return ctx
+	}
+	return sharing.WithCaseRef(ctx, fr.caseRef)
+}
+
+// reference is what the trail entry names the look for: the application, else the case.
+func (fr *footageRequest) reference() string {
+	if fr.applicationID != "" {
+		return fr.applicationID
+	}
+	return fr.caseRef
+}
+
+// traceReason adds the basis of the look to a trail entry's reason.
+func (fr *footageRequest) traceReason(reason string) string {
+	if fr.basis == "" {
+		return reason
+	}
+	if reason == "" {
+		return fr.basis
+	}
+	return reason + "; " + fr.basis
 }
 
 // lookup finds the camera named in the path (in the whole registry: the access check, not the
@@ -131,13 +161,15 @@ func (s *Server) lookupFootage(r *http.Request, action trace.Action, scope acces
 	}
 	fr.cam = cam
 	u := UserFrom(r.Context())
-	err = s.footage.access.Check(r.Context(), u, cam, scope, fr.start, fr.end, fr.applicationID)
+	ctx := fr.ctx(r.Context())
+	err = s.footage.access.Check(ctx, u, cam, scope, fr.start, fr.end, fr.applicationID)
 	if err == nil {
+		fr.basis = s.basisOf(ctx, u, cam, scope, fr.caseRef)
 		return nil
 	}
 	reason := err.Error()
 	if terr := s.tracer.Record(r.Context(), registry.TraceRecord{Action: string(action), CameraIDs: []string{cam.ID},
-		From: fr.start, To: fr.end, Reference: fr.applicationID, Purpose: fr.purpose, Outcome: "denied", Reason: reason}); terr != nil {
+		From: fr.start, To: fr.end, Reference: fr.reference(), Purpose: fr.purpose, Outcome: "denied", Reason: reason}); terr != nil {
 		s.log.Error("trace footage denial", "camera", cam.ID, "err", terr)
 	}
 	var d *access.Denial
@@ -148,6 +180,25 @@ func (s *Server) lookupFootage(r *http.Request, action trace.Action, scope acces
 		return errFootageDenied(d.Reason)
 	}
 	return err
+}
+
+// basisOf says, for the trail, under what a user sees another organisation's camera: a grant
+// (naming it), the policy pack's default sharing, or emergency use under a grant for a case.
+// Nothing is said of one's own organisation's cameras.
+func (s *Server) basisOf(ctx context.Context, u *auth.User, cam *registry.Camera, scope access.Scope, caseRef string) string {
+	if s.sharing == nil || u == nil || u.OrganisationID == "" || u.OrganisationID == cam.OrganisationID {
+		return ""
+	}
+	b, err := s.sharing.Basis(ctx, u, cam, scope)
+	switch {
+	case err != nil:
+		return ""
+	case b.Emergency:
+		return "EMERGENCY use under grant " + b.GrantID + " for case " + caseRef
+	case b.Policy:
+		return "shared by the policy pack's default for government cameras"
+	}
+	return "under grant " + b.GrantID
 }
 
 // parseFootageQuery reads start, end, purpose and application_id, all but the last required.
@@ -170,6 +221,7 @@ func parseFootageQuery(q url.Values, fr *footageRequest) error {
 	}
 	fr.purpose = strings.TrimSpace(q.Get("purpose"))
 	fr.applicationID = q.Get("application_id")
+	fr.caseRef = strings.TrimSpace(q.Get("case_ref"))
 	return checkPurpose(fr)
 }
 
@@ -179,6 +231,9 @@ func checkPurpose(fr *footageRequest) error {
 	}
 	if len(fr.purpose) > 500 {
 		return badRequest("purpose", "at most 500 bytes")
+	}
+	if len(fr.caseRef) > 200 {
+		return badRequest("case_ref", "at most 200 bytes")
 	}
 	if fr.applicationID != "" && !registry.ValidID(fr.applicationID) {
 		return badRequest("application_id", "not a valid id")
@@ -231,7 +286,7 @@ func (s *Server) playback(w http.ResponseWriter, r *http.Request) error {
 			reason += fmt.Sprintf("; bytes %d-%d of %d", off, off+n-1, plan.Size)
 		}
 		if err := s.tracer.Record(r.Context(), registry.TraceRecord{Action: string(trace.ActionPlayback), CameraIDs: []string{fr.cam.ID},
-			From: fr.start, To: fr.end, Reference: fr.applicationID, Purpose: fr.purpose, Outcome: "allowed", Reason: reason}); err != nil {
+			From: fr.start, To: fr.end, Reference: fr.reference(), Purpose: fr.purpose, Outcome: "allowed", Reason: fr.traceReason(reason)}); err != nil {
 			return traceFailed(err)
 		}
 	}
@@ -260,7 +315,7 @@ func (s *Server) playback(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return &access.Denial{Reason: "the session ended: " + err.Error()}
 		}
-		return s.footage.access.Check(r.Context(), u, fr.cam, access.Playback, fr.start, fr.end, fr.applicationID)
+		return s.footage.access.Check(fr.ctx(r.Context()), u, fr.cam, access.Playback, fr.start, fr.end, fr.applicationID)
 	}
 	if err := streamRange(rawWriter(w), plan, off, n, recheck); err != nil {
 		var d *access.Denial
