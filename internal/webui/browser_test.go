@@ -144,8 +144,10 @@ func TestBrowserEndToEnd(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#trace-filters")),
 		chromedp.SetValue(chromedp.CSS("#trace-action"), "login"),
 		chromedp.Click(chromedp.CSS("#trace-apply")),
-		chromedp.WaitVisible(chromedp.CSS("#trace-table")),
 	)
+	// The unfiltered table is on the page before the click: wait for the filtered page itself.
+	waitFor(t, ctx, `location.search.includes("action=login") && document.readyState === "complete"`)
+	do("see the filtered trail", chromedp.WaitVisible(chromedp.CSS("#trace-table")))
 	loc, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil || !strings.Contains(loc, "action=login") {
 		t.Errorf("trace viewer location %q, %v; want the filter in the URL", loc, err)
@@ -168,5 +170,21 @@ func TestBrowserEndToEnd(t *testing.T) {
 		shot("compliance-zh")
 		do("phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(s.srv.URL+"/cameras"), chromedp.WaitVisible(chromedp.CSS("#camera-table")))
 		shot("phone-cameras")
+	}
+}
+
+// waitFor polls a JavaScript condition in the page until it holds, for up to 20 seconds.
+func waitFor(t *testing.T, ctx context.Context, cond string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](cond))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s: %v", cond, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

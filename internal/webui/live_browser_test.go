@@ -222,8 +222,9 @@ func TestBrowserLiveView(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#trace-filters")),
 		chromedp.SetValue(chromedp.CSS("#trace-action"), "live_view"),
 		chromedp.Click(chromedp.CSS("#trace-apply")),
-		chromedp.WaitVisible(chromedp.CSS("#trace-table")),
 	)
+	waitFor(t, ctx, `location.search.includes("action=live_view") && document.readyState === "complete"`)
+	do("see the filtered trail", chromedp.WaitVisible(chromedp.CSS("#trace-table")))
 	table, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#trace-table")))
 	if err != nil || !strings.Contains(table, "patrol") || !strings.Contains(table, "chief") {
 		t.Errorf("trace viewer filtered to live_view = %q, %v; want chief's look with purpose patrol", table, err)
