@@ -92,8 +92,18 @@ func (u *UI) nav(r *http.Request, m Messages) []navLink {
 		links = append(links, navLink{Href: href, Label: m.T(key), Current: r.URL.Path == href || strings.HasPrefix(r.URL.Path, href+"/")})
 	}
 	add("/", "nav.home")
+	if u.req != nil {
+		add("/portal", "nav.portal")
+	}
 	if usr == nil {
 		return links
+	}
+	if u.req != nil && u.allowed(usr, "GET /api/v1/applications") {
+		if usr.Role == auth.RoleApplicant {
+			add("/applications", "nav.my_applications")
+		} else {
+			add("/applications", "nav.review_queue")
+		}
 	}
 	if u.allowed(usr, "GET /api/v1/cameras") {
 		add("/cameras", "nav.cameras")
@@ -109,6 +119,9 @@ func (u *UI) nav(r *http.Request, m Messages) []navLink {
 	}
 	if u.allowed(usr, "POST /api/v1/organisations") {
 		add("/admin/organisations", "nav.organisations")
+	}
+	if u.req != nil && u.allowed(usr, "POST /api/v1/procedures") {
+		add("/admin/procedure", "nav.procedure")
 	}
 	return links
 }

@@ -2,7 +2,8 @@
 // stylesheet and message catalogues embedded in the binary, so nothing is fetched from the
 // internet at run time. It holds the public landing page, log in and out with a session cookie
 // and CSRF double submission, the camera list and map, camera pages, the compliance dashboard,
-// the trace viewer and user and organisation administration, in Chinese and English.
+// the trace viewer, user and organisation administration, and the lost-person application desk
+// (the public portal, the applicant's pages and the reviewers'), in Chinese and English.
 //
 // The UI has no authorization rules of its own: each page names the API route whose roles it
 // shares, and reads the registry with the same scopes as the API (httpapi.ScopeOf, WriteScope),
@@ -29,6 +30,7 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/httpapi"
 	"civicam/internal/registry"
+	"civicam/internal/request"
 	"civicam/internal/trace"
 )
 
@@ -87,6 +89,8 @@ type Deps struct {
 	Tracer   Tracer
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// Requests is the lost-person application desk; nil leaves out the portal and its pages.
+	Requests *request.Service
 }
 
 // UI serves the web pages.
@@ -97,6 +101,7 @@ type UI struct {
 	trail   Trail
 	users   UserStore
 	tracer  Tracer
+	req     *request.Service
 	log     *slog.Logger
 	now     func() time.Time
 	pages   map[string]*template.Template
@@ -116,8 +121,14 @@ type page struct {
 	APIRoute string
 	Public   bool
 	Handler  func(w http.ResponseWriter, r *http.Request) error
-	roles    []auth.Role // resolved from the API's table; nil = any logged-in user
+	// MaxBody bounds a POST body (zero: maxFormBody). The CSRF check parses the form before
+	// anyone is authenticated, so the bound must come first.
+	MaxBody int64
+	roles   []auth.Role // resolved from the API's table; nil = any logged-in user
 }
+
+// maxFormBody bounds an ordinary form post.
+const maxFormBody = 1 << 20
 
 // New builds the UI. It fails if a template does not parse, a catalogue is incomplete, or a page
 // names an API route the API does not have.
@@ -155,7 +166,7 @@ func New(cfg Config, d Deps) (*UI, error) {
 		return nil, err
 	}
 	u := &UI{cfg: cfg, api: d.API, reg: d.Registry, trail: d.Trail, users: d.Users, tracer: d.Tracer,
-		log: d.Logger, now: d.Now, pages: pages, cat: cat, mux: http.NewServeMux()}
+		req: d.Requests, log: d.Logger, now: d.Now, pages: pages, cat: cat, mux: http.NewServeMux()}
 	// Inline SVG markup is allowed; inline scripts and style attributes are not.
 	u.csp = "default-src 'self'; img-src 'self' data:" + tileOrigin + "; style-src 'self'; script-src 'self'; " +
 		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -187,7 +198,7 @@ func New(cfg Config, d Deps) (*UI, error) {
 
 // routes is the UI's route table.
 func (u *UI) routes() []*page {
-	return []*page{
+	return append([]*page{
 		{Pattern: "GET /{$}", Public: true, Handler: u.landing},
 		{Pattern: "GET /login", Public: true, Handler: u.loginForm},
 		{Pattern: "POST /login", Public: true, Handler: u.loginSubmit},
@@ -203,7 +214,7 @@ func (u *UI) routes() []*page {
 		{Pattern: "POST /admin/users/{id}", APIRoute: "PATCH /api/v1/users/{id}", Handler: u.adminUpdateUser},
 		{Pattern: "GET /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminOrganisations},
 		{Pattern: "POST /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminCreateOrganisation},
-	}
+	}, u.applicationRoutes()...)
 }
 
 // Handler serves every page, "/" and below (the server mounts the API, /metrics and /healthz
@@ -263,6 +274,17 @@ func (u *UI) wrap(p *page) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		addr := clientAddr(r)
 		ctx := auth.WithActor(r.Context(), auth.Actor{ClientAddr: addr})
+		if r.Method == http.MethodPost {
+			limit := p.MaxBody
+			if limit <= 0 {
+				limit = maxFormBody
+			}
+			if r.ContentLength > limit {
+				u.renderError(w, r.WithContext(ctx), http.StatusRequestEntityTooLarge, "error.too_large")
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+		}
 		if r.Method == http.MethodPost && !auth.CheckCSRF(r) {
 			u.deny(ctx, r, "missing or wrong CSRF token")
 			u.renderError(w, r.WithContext(ctx), http.StatusForbidden, "error.csrf")
