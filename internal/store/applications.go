@@ -299,20 +299,7 @@ func (db *DB) ApplicationsSince(ctx context.Context, t time.Time) ([]*request.Ap
 }
 
 func (db *DB) queryApplications(ctx context.Context, q string, args ...any) ([]*request.Application, error) {
-	rows, err := db.sql.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("select applications: %w", err)
-	}
-	defer rows.Close()
-	var out []*request.Application
-	for rows.Next() {
-		a, err := scanApplication(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan application: %w", err)
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.sql, "applications", scanApplication, q, args...)
 }
 
 // UpdateApplication writes an application that still has status from, and enqueues notify in
@@ -479,21 +466,8 @@ func scanMessage(s scanner) (*request.Message, error) {
 
 // DueMessages lists pending messages due by now, oldest first.
 func (db *DB) DueMessages(ctx context.Context, now time.Time, limit int) ([]*request.Message, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+messageColumns+` FROM outbox WHERE status = $1 AND next_at <= $2
+	return queryAll(ctx, db.sql, "due messages", scanMessage, `SELECT `+messageColumns+` FROM outbox WHERE status = $1 AND next_at <= $2
 		ORDER BY next_at, id LIMIT $3`, string(request.MessagePending), Micros(now), limit)
-	if err != nil {
-		return nil, fmt.Errorf("select due messages: %w", err)
-	}
-	defer rows.Close()
-	var out []*request.Message
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan message: %w", err)
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
 }
 
 // ClaimMessage moves a pending message's next attempt from old to until; false when another

@@ -207,20 +207,7 @@ func (db *DB) camerasWhere(ctx context.Context, where []string, args []any, ids 
 	if limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", limit)
 	}
-	rows, err := db.sql.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("select cameras: %w", err)
-	}
-	defer rows.Close()
-	var out []*registry.Camera
-	for rows.Next() {
-		c, err := scanCamera(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan camera: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.sql, "cameras", scanCamera, q, args...)
 }
 
 // CamerasUpdatedSince returns every camera changed at or after t, for nodes that keep an

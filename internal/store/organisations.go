@@ -49,23 +49,8 @@ func (db *DB) OrganisationExists(ctx context.Context, id string) (bool, error) {
 
 // Organisations lists all organisations by name.
 func (db *DB) Organisations(ctx context.Context) ([]*registry.Organisation, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+organisationColumns+` FROM organisations ORDER BY name`)
-	if err != nil {
-		return nil, fmt.Errorf("select organisations: %w", err)
-	}
-	defer rows.Close()
-	var out []*registry.Organisation
-	for rows.Next() {
-		o, err := scanOrganisation(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan organisation: %w", err)
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.sql, "organisations", scanOrganisation, `SELECT `+organisationColumns+` FROM organisations ORDER BY name`)
 }
-
-type scanner interface{ Scan(dest ...any) error }
 
 func scanOrganisation(s scanner) (*registry.Organisation, error) {
 	var o registry.Organisation

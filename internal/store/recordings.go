@@ -28,7 +28,7 @@ type Coverage struct {
 
 const recordingCols = `id, camera_id, path, start_at, end_at, bytes, sha256, sealed`
 
-func scanRecording(row interface{ Scan(...any) error }) (segment.Record, error) {
+func scanRecording(row scanner) (segment.Record, error) {
 	var r segment.Record
 	var start, end int64
 	err := row.Scan(&r.ID, &r.CameraID, &r.Path, &start, &end, &r.Bytes, &r.SHA256, &r.Sealed)

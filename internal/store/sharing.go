@@ -45,7 +45,7 @@ func (db *DB) CreateSharingGrant(ctx context.Context, g *sharing.Grant) error {
 const grantColumns = `id, owner_organisation_id, grantee_organisation_id, camera_ids, group_id, scopes, purpose,
 	starts_at, ends_at, granted_by, granted_at, terms_version, revoked_at, revoked_by`
 
-func scanGrant(row interface{ Scan(...any) error }) (*sharing.Grant, error) {
+func scanGrant(row scanner) (*sharing.Grant, error) {
 	var g sharing.Grant
 	var cams, scopes string
 	var group sql.NullString
@@ -80,22 +80,9 @@ func (db *DB) SharingGrant(ctx context.Context, id string) (*sharing.Grant, erro
 
 // GrantsBetween lists the grants from owner to grantee, oldest first; an empty side matches any.
 func (db *DB) GrantsBetween(ctx context.Context, owner, grantee string) ([]*sharing.Grant, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+grantColumns+` FROM sharing_grants
+	return queryAll(ctx, db.sql, "grants", scanGrant, `SELECT `+grantColumns+` FROM sharing_grants
 		WHERE ($1 = '' OR owner_organisation_id = $1) AND ($2 = '' OR grantee_organisation_id = $2)
 		ORDER BY granted_at, id`, owner, grantee)
-	if err != nil {
-		return nil, fmt.Errorf("select grants: %w", err)
-	}
-	defer rows.Close()
-	var out []*sharing.Grant
-	for rows.Next() {
-		g, err := scanGrant(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan grant: %w", err)
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
 }
 
 // RevokeSharingGrant stamps a grant revoked, unless it already is.
@@ -126,7 +113,7 @@ func (db *DB) CreateGroup(ctx context.Context, g *sharing.Group) error {
 
 const groupColumns = `id, organisation_id, name, kind, criterion, camera_ids, created_by, created_at`
 
-func scanGroup(row interface{ Scan(...any) error }) (*sharing.Group, error) {
+func scanGroup(row scanner) (*sharing.Group, error) {
 	var g sharing.Group
 	var cams string
 	var created int64
@@ -157,21 +144,8 @@ func (db *DB) Group(ctx context.Context, id string) (*sharing.Group, error) {
 
 // Groups lists an organisation's groups (every group when organisationID is empty), oldest first.
 func (db *DB) Groups(ctx context.Context, organisationID string) ([]*sharing.Group, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+groupColumns+` FROM camera_groups
+	return queryAll(ctx, db.sql, "groups", scanGroup, `SELECT `+groupColumns+` FROM camera_groups
 		WHERE ($1 = '' OR organisation_id = $1) ORDER BY created_at, id`, organisationID)
-	if err != nil {
-		return nil, fmt.Errorf("select groups: %w", err)
-	}
-	defer rows.Close()
-	var out []*sharing.Group
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan group: %w", err)
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
 }
 
 // CurrentTerms returns the latest version of the sharing terms.

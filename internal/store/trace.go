@@ -60,6 +60,7 @@ func (t *traceTx) LeafHashes(ctx context.Context, from, to int64) ([][]byte, err
 	return leafHashes(ctx, t.tx, from, to)
 }
 
+// queryer runs a query: the DB, or a transaction.
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }

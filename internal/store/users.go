@@ -82,20 +82,7 @@ func (db *DB) Users(ctx context.Context, organisationID string) ([]*auth.User, e
 		q += ` WHERE organisation_id = $1`
 		args = append(args, organisationID)
 	}
-	rows, err := db.sql.QueryContext(ctx, q+` ORDER BY username`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("select users: %w", err)
-	}
-	defer rows.Close()
-	var out []*auth.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan user: %w", err)
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.sql, "users", scanUser, q+` ORDER BY username`, args...)
 }
 
 // CountUsers counts the accounts, so a first start can tell an empty platform.
