@@ -1,11 +1,31 @@
 package webui
 
 import (
+	"context"
+	"fmt"
+	"math"
 	"net/http"
 
 	"civicam/internal/httpapi"
 	"civicam/internal/registry"
+	"civicam/internal/retention"
 )
+
+// Storage is what the dashboard asks of the storage planner.
+type Storage interface {
+	Current(ctx context.Context) ([]retention.Forecast, error)
+	ComplianceFindings(ctx context.Context, scope registry.Scope, organisationID, cameraID string) ([]registry.Finding, error)
+}
+
+// storageRow is one storage location as the dashboard shows it.
+type storageRow struct {
+	Location                  string
+	Free, Kept, IntakePerDay  string
+	DaysForecast              string
+	FloorDays                 int
+	BelowFloor, BelowRetained bool
+	Error                     string
+}
 
 // maxFindingRows bounds the findings table; the CSV has them all.
 const maxFindingRows = 500
@@ -20,6 +40,8 @@ type complianceData struct {
 	Truncated     bool
 	CSV           string
 	PolicyVersion string
+	Storage       []storageRow
+	StorageChart  chart
 }
 
 type complianceRow struct {
@@ -39,6 +61,17 @@ func (u *UI) complianceDashboard(w http.ResponseWriter, r *http.Request) error {
 	findings, err := u.reg.Compliance(ctx, scope, org, "")
 	if err != nil {
 		return err
+	}
+	var forecasts []retention.Forecast
+	if u.storage != nil {
+		more, err := u.storage.ComplianceFindings(ctx, scope, org, "")
+		if err != nil {
+			return err
+		}
+		findings = append(findings, more...)
+		if forecasts, err = u.storage.Current(ctx); err != nil {
+			return err
+		}
 	}
 	orgs, err := u.reg.Organisations(ctx)
 	if err != nil {
@@ -75,6 +108,41 @@ func (u *UI) complianceDashboard(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	d.ByOrg = barChart(orgCounts)
+	d.Storage, d.StorageChart = storageView(forecasts, m)
 	u.render(w, r, http.StatusOK, "compliance", "compliance.title", d)
 	return nil
+}
+
+// storageView tabulates the forecast per location and charts, for each, the days it holds at the
+// current intake beside the retention floor it must hold.
+func storageView(fs []retention.Forecast, m Messages) ([]storageRow, chart) {
+	var rows []storageRow
+	var bars []count
+	for _, f := range fs {
+		r := storageRow{Location: f.Location, Free: bytesText(f.FreeBytes), Kept: bytesText(f.KeptBytes),
+			IntakePerDay: bytesText(f.IntakeBytesPerDay), DaysForecast: "—", FloorDays: f.FloorDays,
+			BelowFloor: f.BelowFloor, BelowRetained: f.BelowRetention, Error: f.Error}
+		if f.DaysForecast != nil {
+			r.DaysForecast = fmt.Sprintf("%.0f", *f.DaysForecast)
+			bars = append(bars, count{Key: f.Location + "/held", N: int(math.Min(*f.DaysForecast, 1e6)),
+				Label: f.Location + ": " + m.T("storage.days_held")})
+		}
+		bars = append(bars, count{Key: f.Location + "/floor", N: f.FloorDays, Label: f.Location + ": " + m.T("storage.floor")})
+		rows = append(rows, r)
+	}
+	return rows, barChart(bars)
+}
+
+// bytesText writes a byte count for people (binary units).
+func bytesText(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for v := n / unit; v >= unit; v /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -91,6 +91,9 @@ type Deps struct {
 	Now      func() time.Time
 	// Requests is the lost-person application desk; nil leaves out the portal and its pages.
 	Requests *request.Service
+	// Storage is the storage planner: its findings join the compliance dashboard's and its
+	// forecast is charted there; nil leaves the forecast out.
+	Storage Storage
 }
 
 // UI serves the web pages.
@@ -98,6 +101,7 @@ type UI struct {
 	cfg     Config
 	api     *httpapi.Server
 	reg     *registry.Service
+	storage Storage
 	trail   Trail
 	users   UserStore
 	tracer  Tracer
@@ -166,7 +170,7 @@ func New(cfg Config, d Deps) (*UI, error) {
 		return nil, err
 	}
 	u := &UI{cfg: cfg, api: d.API, reg: d.Registry, trail: d.Trail, users: d.Users, tracer: d.Tracer,
-		req: d.Requests, log: d.Logger, now: d.Now, pages: pages, cat: cat, mux: http.NewServeMux()}
+		req: d.Requests, storage: d.Storage, log: d.Logger, now: d.Now, pages: pages, cat: cat, mux: http.NewServeMux()}
 	// Inline SVG markup is allowed; inline scripts and style attributes are not.
 	u.csp = "default-src 'self'; img-src 'self' data:" + tileOrigin + "; style-src 'self'; script-src 'self'; " +
 		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"

@@ -1,0 +1,62 @@
+package webui
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"civicam/internal/auth"
+	"civicam/internal/recorder"
+	"civicam/internal/registry"
+	"civicam/internal/retention"
+)
+
+// fakeRecorder reports every camera recording at a fixed bitrate.
+type fakeRecorder struct{ ids []string }
+
+func (f fakeRecorder) Statuses() []recorder.Status {
+	var out []recorder.Status
+	for _, id := range f.ids {
+		out = append(out, recorder.Status{CameraID: id, State: recorder.StateRecording, Bitrate: 4_000_000})
+	}
+	return out
+}
+
+// TestComplianceStorageForecast: with a storage location too small for the floor at the
+// cameras' intake, the dashboard charts the days held against the floor, says the floor is at
+// risk, and lists the storage_below_floor findings.
+func TestComplianceStorageForecast(t *testing.T) {
+	s := newStack(t)
+	org := s.addOrg("株洲市公安局", registry.KindDepartment, "public_security")
+	s.addUser("chief", auth.RoleAdmin, "")
+	active := registry.StatusActive
+	cam := s.addCamera(org, "火车站广场", 27.8305, 113.1510, func(in *registry.CameraInput) {
+		in.Status = &active
+		yes := true
+		in.Networked, in.SignInstalled = &yes, &yes
+	})
+	// 4 Mbit/s is 43 GB a day; 100 GiB holds about two and a half days, far below 30.
+	planner := retention.NewPlanner(retention.PlannerConfig{Locations: []retention.Location{{Name: "local", Root: t.TempDir()}}},
+		retention.PlannerDeps{Index: s.db, Registry: s.reg, Recorder: fakeRecorder{ids: []string{cam}},
+			Free: func(string) (int64, int64, error) { return 100 << 30, 200 << 30, nil }, Now: time.Now})
+	ui, err := New(Config{Language: "en"}, Deps{API: s.api, Registry: s.reg, Trail: s.trail, Users: s.db, Tracer: s.tracer,
+		Logger: slog.New(slog.DiscardHandler), Storage: planner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", s.api.Handler())
+	mux.Handle("/", ui.Handler())
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	s.srv = srv
+
+	p := s.loggedIn("chief").get("/compliance")
+	if p.status != http.StatusOK {
+		t.Fatalf("GET /compliance = %d", p.status)
+	}
+	mustContain(t, "compliance dashboard", p.body, `id="storage-forecast"`, `id="storage-table"`, "Cannot hold the retention floor",
+		"storage_below_floor", "local: Days held at current intake", "local: Retention floor (days)")
+}
