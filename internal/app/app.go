@@ -186,7 +186,7 @@ func NewServer(core *Core) (*Server, error) {
 		return nil, err
 	}
 	ui, err := webui.New(webui.Config{Language: cfg.UI.Language, TileURL: cfg.UI.TileURL}, webui.Deps{
-		API: api, Registry: core.Registry, Trail: core.Trail, Users: core.DB, Requests: requests, Storage: planner,
+		API: api, Registry: core.Registry, Trail: core.Trail, Users: core.DB, Requests: requests, Storage: planner, Sharing: api.Sharing(),
 		Tracer: trace.Recorder{Log: core.Trail}, Logger: core.Log.With("component", "webui"), Now: core.Now,
 	})
 	if err != nil {

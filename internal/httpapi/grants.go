@@ -30,6 +30,10 @@ func (s *Server) grantRoutes() []Route {
 	}
 }
 
+// Sharing is the sharing service the API serves (nil when sharing is not configured), for the
+// web UI's pages over the same grants and groups.
+func (s *Server) Sharing() *sharing.Service { return s.sharing }
+
 var errSharingOff = &apiError{Status: http.StatusServiceUnavailable, Code: "sharing_unavailable", Message: "sharing is not configured on this server"}
 
 // sharingError maps the sharing service's refusals to the API's answers.

@@ -114,6 +114,15 @@ func (u *UI) nav(r *http.Request, m Messages) []navLink {
 	if u.allowed(usr, "GET /api/v1/trace") {
 		add("/trace", "nav.trace")
 	}
+	if u.sharing != nil && u.allowed(usr, "GET /api/v1/grants") {
+		add("/sharing/grants", "nav.grants")
+	}
+	if u.sharing != nil && u.allowed(usr, "GET /api/v1/groups") {
+		add("/sharing/groups", "nav.groups")
+	}
+	if u.sharing != nil && u.allowed(usr, "GET /api/v1/grants/accesses") {
+		add("/sharing/accesses", "nav.accesses")
+	}
 	if u.allowed(usr, "GET /api/v1/users") {
 		add("/admin/users", "nav.users")
 	}

@@ -31,6 +31,7 @@ import (
 	"civicam/internal/httpapi"
 	"civicam/internal/registry"
 	"civicam/internal/request"
+	"civicam/internal/sharing"
 	"civicam/internal/trace"
 )
 
@@ -94,6 +95,8 @@ type Deps struct {
 	// Storage is the storage planner: its findings join the compliance dashboard's and its
 	// forecast is charted there; nil leaves the forecast out.
 	Storage Storage
+	// Sharing is the sharing service (httpapi.Server.Sharing); nil leaves out the sharing pages.
+	Sharing *sharing.Service
 }
 
 // UI serves the web pages.
@@ -106,6 +109,7 @@ type UI struct {
 	users   UserStore
 	tracer  Tracer
 	req     *request.Service
+	sharing *sharing.Service
 	log     *slog.Logger
 	now     func() time.Time
 	pages   map[string]*template.Template
@@ -171,6 +175,7 @@ func New(cfg Config, d Deps) (*UI, error) {
 	}
 	u := &UI{cfg: cfg, api: d.API, reg: d.Registry, trail: d.Trail, users: d.Users, tracer: d.Tracer,
 		req: d.Requests, storage: d.Storage, log: d.Logger, now: d.Now, pages: pages, cat: cat, mux: http.NewServeMux()}
+	u.sharing = d.Sharing
 	// Inline SVG markup is allowed; inline scripts and style attributes are not.
 	u.csp = "default-src 'self'; img-src 'self' data:" + tileOrigin + "; style-src 'self'; script-src 'self'; " +
 		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -218,7 +223,7 @@ func (u *UI) routes() []*page {
 		{Pattern: "POST /admin/users/{id}", APIRoute: "PATCH /api/v1/users/{id}", Handler: u.adminUpdateUser},
 		{Pattern: "GET /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminOrganisations},
 		{Pattern: "POST /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminCreateOrganisation},
-	}, u.applicationRoutes()...)
+	}, append(u.applicationRoutes(), u.sharingRoutes()...)...)
 }
 
 // Handler serves every page, "/" and below (the server mounts the API, /metrics and /healthz
