@@ -46,7 +46,7 @@ func (s *Server) getCamera(w http.ResponseWriter, r *http.Request) error {
 	u := UserFrom(r.Context())
 	c, err := s.reg.Camera(r.Context(), ScopeOf(u), id)
 	if errors.Is(err, store.ErrNotFound) {
-		c, err = s.sharedCamera(r.Context(), u, id)
+		c, err = s.SharedCamera(r.Context(), u, id)
 	}
 	if err != nil {
 		return err
@@ -55,10 +55,10 @@ func (s *Server) getCamera(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// sharedCamera is another organisation's camera that is shared with the user's organisation
+// SharedCamera is another organisation's camera that is shared with the user's organisation
 // (by a grant or the pack's default) for some scope now; otherwise it is not found, as any
-// camera outside the user's reach.
-func (s *Server) sharedCamera(ctx context.Context, u *auth.User, id string) (*registry.Camera, error) {
+// camera outside the user's reach. The web UI's camera page uses it too.
+func (s *Server) SharedCamera(ctx context.Context, u *auth.User, id string) (*registry.Camera, error) {
 	notFound := fmt.Errorf("camera %s: %w", id, store.ErrNotFound)
 	if s.footage == nil || u == nil || !u.Role.OrgScoped() {
 		return nil, notFound

@@ -539,3 +539,32 @@ func TestSharingPagesInBothLanguages(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedCameraPage: a camera shared with an organisation opens for its operator, with the
+// footage section and without the owner's compliance findings, until the grant is revoked.
+func TestSharedCameraPage(t *testing.T) {
+	w := newSharingWorld(t)
+	active := registry.StatusActive
+	if _, err := w.s.reg.UpdateCamera(setupCtx, registry.Scope{All: true}, w.camB, &registry.CameraInput{Status: &active}); err != nil {
+		t.Fatal(err)
+	}
+	// The owner sees its camera's findings (an active camera without a sign).
+	mustContain(t, "owner's camera page", w.s.loggedIn("owner1").get("/cameras/"+w.camB).body, "no_sign")
+	opC := w.s.loggedIn("opC")
+	if p := opC.get("/cameras/" + w.camB); p.status != http.StatusNotFound {
+		t.Fatalf("opC GET hotel camera page before a grant = %d; want 404", p.status)
+	}
+	g := w.grant("owner1", []string{w.camB}, w.orgC, "live", "playback")
+	p := opC.get("/cameras/" + w.camB)
+	if p.status != http.StatusOK {
+		t.Fatalf("opC GET shared camera page = %d; want 200", p.status)
+	}
+	mustContain(t, "shared camera page", p.body, "Lobby B", `id="footage"`, `id="live-form"`)
+	mustNotContain(t, "shared camera page", p.body, "no_sign")
+	if _, err := w.s.api.Sharing().RevokeGrant(setupCtx, w.users["owner1"], g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if p := opC.get("/cameras/" + w.camB); p.status != http.StatusNotFound {
+		t.Fatalf("opC GET camera page after revocation = %d; want 404", p.status)
+	}
+}
