@@ -307,7 +307,12 @@ func TestOperatorSeesOnlyItsOrganisation(t *testing.T) {
 	orgB := s.addOrg("Grand Hotel", registry.KindEstablishment, "hotel")
 	s.addUser("op1", auth.RoleOperator, orgA)
 	camA := s.addCamera(orgA, "Square North", 27.83, 113.15, nil)
-	camB := s.addCamera(orgB, "Hotel Lobby East", 27.84, 113.16, nil)
+	// A hotel's own camera is privately bought: shared only by its owner's grant. (A
+	// government-invested one would be shared with public security by the pack's default.)
+	camB := s.addCamera(orgB, "Hotel Lobby East", 27.84, 113.16, func(in *registry.CameraInput) {
+		inv := registry.InvestmentPrivate
+		in.Investment = &inv
+	})
 	b := s.loggedIn("op1")
 
 	list := b.get("/cameras")
