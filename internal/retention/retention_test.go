@@ -7,15 +7,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"civicam/internal/auth"
-	"civicam/internal/policy"
+	"civicam/internal/httpapi/apitest"
 	"civicam/internal/registry"
 	"civicam/internal/retention"
 	"civicam/internal/segment"
@@ -34,80 +31,21 @@ func (c *clock) Now() time.Time { return c.t }
 // setupCtx acts as an admin at the console, for fixtures.
 var setupCtx = auth.WithActor(context.Background(), auth.Actor{Username: "test-setup", Role: auth.RoleAdmin})
 
-// failingTracer is the server's trail recorder, which a test can make fail.
-type failingTracer struct {
-	trace.Recorder
-	Fail atomic.Bool
-}
-
-func (t *failingTracer) Record(ctx context.Context, r registry.TraceRecord) error {
-	if t.Fail.Load() {
-		return errors.New("trail down (test)")
-	}
-	return t.Recorder.Record(ctx, r)
-}
-
 // fixture is a registry with an organisation, over a real database and a running trail, put
 // together as the app does.
 type fixture struct {
-	DB       *store.DB
-	Registry *registry.Service
-	Trail    *trace.Log
-	Tracer   *failingTracer
-	org      string
+	*apitest.Stack
+	org string
 }
 
 func newFixture(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
-	pack, err := policy.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := trace.LoadOrCreateKey(filepath.Join(t.TempDir(), "trace.key"), "test.civicam/trace")
-	if err != nil {
-		t.Fatal(err)
-	}
-	trail := trace.New(trace.Config{CheckpointInterval: time.Hour}, trace.Deps{Store: db, Key: key})
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); trail.Run(ctx) }()
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	tracer := &failingTracer{Recorder: trace.Recorder{Log: trail}}
-	reg := registry.New(registry.Deps{Repo: db, Pack: pack, Tracer: tracer})
-	if err := reg.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := apitest.New(t, db)
 	o := &registry.Organisation{Name: "Zhuzhou PSB", Kind: "department", DepartmentType: "public_security"}
-	if err := reg.CreateOrganisation(setupCtx, o); err != nil {
+	if err := st.Registry.CreateOrganisation(setupCtx, o); err != nil {
 		t.Fatalf("CreateOrganisation = %v", err)
 	}
-	return &fixture{DB: db, Registry: reg, Trail: trail, Tracer: tracer, org: o.ID}
-}
-
-// Size is the trail's number of entries.
-func (f *fixture) Size(t *testing.T) int64 {
-	t.Helper()
-	n, err := f.Trail.Size(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-// Entries returns the trail entries appended after the trail had n entries, oldest first.
-func (f *fixture) Entries(t *testing.T, n int64) []trace.Entry {
-	t.Helper()
-	fl := trace.Filter{OldestFirst: true, Limit: trace.MaxLimit}
-	if n > 0 {
-		c := n - 1
-		fl.Cursor = &c
-	}
-	es, _, err := f.Trail.Query(context.Background(), fl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return es
+	return &fixture{Stack: st, org: o.ID}
 }
 
 func (f *fixture) camera(t *testing.T, name string, retentionDays int) string {
