@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
-	"sort"
 	"strings"
 	"syscall"
 
@@ -101,9 +100,7 @@ func (c exitCode) Error() string { return fmt.Sprintf("exit %d", int(c)) }
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: civicam COMMAND [flags]   (civicam COMMAND -h for its flags)")
 	fmt.Fprintln(w)
-	cs := commands()
-	sort.SliceStable(cs, func(i, j int) bool { return false })
-	for _, c := range cs {
+	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary)
 	}
 }
