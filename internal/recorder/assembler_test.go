@@ -10,7 +10,7 @@ import (
 )
 
 // clipAUs reads the simulator's H.264 clip (4 s, 25 fps, IDR every 25 frames) as access units.
-func clipAUs(t *testing.T) [][][]byte {
+func clipAUs(t testing.TB) [][][]byte {
 	t.Helper()
 	raw, err := os.ReadFile("../simcam/clips/testsrc2.h264")
 	if err != nil {

@@ -1,8 +1,6 @@
 package recorder
 
 import (
-	"bytes"
-	"os"
 	"reflect"
 	"sync"
 	"testing"
@@ -167,7 +165,7 @@ func firstPTS(fs []Frame) any {
 // alone, with the hook and no viewer (every recorded camera), and with one and with ten viewers
 // reading, side by side.
 func BenchmarkAssemblerLive(b *testing.B) {
-	aus := benchClip(b)
+	aus := clipAUs(b)
 	for _, tc := range []struct {
 		name    string
 		hook    bool
@@ -220,27 +218,3 @@ func BenchmarkAssemblerLive(b *testing.B) {
 	}
 }
 
-// benchClip is clipAUs for a benchmark.
-func benchClip(b *testing.B) [][][]byte {
-	raw, err := os.ReadFile("../simcam/clips/testsrc2.h264")
-	if err != nil {
-		b.Fatalf("read clip: %v", err)
-	}
-	var aus [][][]byte
-	var cur [][]byte
-	for _, n := range bytes.Split(raw, []byte{0, 0, 1}) {
-		n = bytes.TrimRight(n, "\x00")
-		if len(n) == 0 {
-			continue
-		}
-		if n[0]&0x1f == 9 { // access unit delimiter
-			if cur != nil {
-				aus = append(aus, cur)
-			}
-			cur = nil
-			continue
-		}
-		cur = append(cur, n)
-	}
-	return append(aus, cur)
-}
