@@ -257,14 +257,7 @@ func (db *DB) CreateApplication(ctx context.Context, a *request.Application) err
 
 // Application returns one application.
 func (db *DB) Application(ctx context.Context, id string) (*request.Application, error) {
-	a, err := scanApplication(db.sql.QueryRowContext(ctx, `SELECT `+applicationColumns+` FROM applications WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("application %s: %w", id, errReqNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("select application: %w", err)
-	}
-	return a, nil
+	return queryOne(ctx, db.sql, "application "+id, errReqNotFound, scanApplication, `SELECT `+applicationColumns+` FROM applications WHERE id = $1`, id)
 }
 
 // Applications lists applications, newest first.
@@ -494,14 +487,7 @@ func (db *DB) UpdateMessage(ctx context.Context, m *request.Message) error {
 
 // Message returns one outbox message.
 func (db *DB) Message(ctx context.Context, id string) (*request.Message, error) {
-	m, err := scanMessage(db.sql.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM outbox WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("message %s: %w", id, errReqNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("select message: %w", err)
-	}
-	return m, nil
+	return queryOne(ctx, db.sql, "message "+id, errReqNotFound, scanMessage, `SELECT `+messageColumns+` FROM outbox WHERE id = $1`, id)
 }
 
 // spanGapMicros is RecordingMergeGap as the recording_spans triggers of migration 0004 write it;

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -131,16 +130,8 @@ func (db *DB) UpdateCamera(ctx context.Context, c *registry.Camera) error {
 
 // Camera returns one camera in the scope; a camera outside it is ErrNotFound, like a missing one.
 func (db *DB) Camera(ctx context.Context, scope registry.Scope, id string) (*registry.Camera, error) {
-	row := db.sql.QueryRowContext(ctx, `SELECT `+cameraColumns+` FROM cameras WHERE id = $1 AND ($2 OR organisation_id = $3)`,
+	return queryOne(ctx, db.sql, "camera "+id, ErrNotFound, scanCamera, `SELECT `+cameraColumns+` FROM cameras WHERE id = $1 AND ($2 OR organisation_id = $3)`,
 		id, scope.All, scope.OrganisationID)
-	c, err := scanCamera(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("camera %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("select camera: %w", err)
-	}
-	return c, nil
 }
 
 // Cameras lists the cameras in scope matching the filter, ordered by id (the cursor).

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"civicam/internal/registry"
@@ -27,15 +25,7 @@ func (db *DB) CreateOrganisation(ctx context.Context, o *registry.Organisation) 
 
 // Organisation returns one organisation or ErrNotFound.
 func (db *DB) Organisation(ctx context.Context, id string) (*registry.Organisation, error) {
-	row := db.sql.QueryRowContext(ctx, `SELECT `+organisationColumns+` FROM organisations WHERE id = $1`, id)
-	o, err := scanOrganisation(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("organisation %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("select organisation: %w", err)
-	}
-	return o, nil
+	return queryOne(ctx, db.sql, "organisation "+id, ErrNotFound, scanOrganisation, `SELECT `+organisationColumns+` FROM organisations WHERE id = $1`, id)
 }
 
 // OrganisationExists reports whether an organisation with the id exists.

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -89,14 +88,7 @@ func (db *DB) DeleteSegment(ctx context.Context, path string) error {
 
 // RecordingSegment returns the entry at path, or ErrNotFound.
 func (db *DB) RecordingSegment(ctx context.Context, path string) (segment.Record, error) {
-	r, err := scanRecording(db.sql.QueryRowContext(ctx, `SELECT `+recordingCols+` FROM recordings WHERE path = $1`, path))
-	if err == sql.ErrNoRows {
-		return segment.Record{}, fmt.Errorf("segment %s: %w", path, ErrNotFound)
-	}
-	if err != nil {
-		return segment.Record{}, fmt.Errorf("segment %s: %w", path, err)
-	}
-	return r, nil
+	return queryOne(ctx, db.sql, "segment "+path, ErrNotFound, scanRecording, `SELECT `+recordingCols+` FROM recordings WHERE path = $1`, path)
 }
 
 // RecordingSegments lists a camera's sealed segments that overlap [start, end), in time order.

@@ -68,14 +68,7 @@ func scanGrant(row scanner) (*sharing.Grant, error) {
 
 // SharingGrant returns one sharing grant, revoked or not.
 func (db *DB) SharingGrant(ctx context.Context, id string) (*sharing.Grant, error) {
-	g, err := scanGrant(db.sql.QueryRowContext(ctx, `SELECT `+grantColumns+` FROM sharing_grants WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("grant %s: %w", id, errShareNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("select grant: %w", err)
-	}
-	return g, nil
+	return queryOne(ctx, db.sql, "grant "+id, errShareNotFound, scanGrant, `SELECT `+grantColumns+` FROM sharing_grants WHERE id = $1`, id)
 }
 
 // GrantsBetween lists the grants from owner to grantee, oldest first; an empty side matches any.
@@ -132,14 +125,7 @@ func scanGroup(row scanner) (*sharing.Group, error) {
 
 // Group returns one camera group.
 func (db *DB) Group(ctx context.Context, id string) (*sharing.Group, error) {
-	g, err := scanGroup(db.sql.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM camera_groups WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("group %s: %w", id, errShareNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("select group: %w", err)
-	}
-	return g, nil
+	return queryOne(ctx, db.sql, "group "+id, errShareNotFound, scanGroup, `SELECT `+groupColumns+` FROM camera_groups WHERE id = $1`, id)
 }
 
 // Groups lists an organisation's groups (every group when organisationID is empty), oldest first.

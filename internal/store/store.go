@@ -230,6 +230,20 @@ func queryAll[T any](ctx context.Context, q queryer, what string, scan func(scan
 	return out, nil
 }
 
+// queryOne scans the one row a query finds. No row is notFound; every error names what was
+// looked for.
+func queryOne[T any](ctx context.Context, db *sql.DB, what string, notFound error, scan func(scanner) (T, error), query string, args ...any) (T, error) {
+	v, err := scan(db.QueryRowContext(ctx, query, args...))
+	var zero T
+	if errors.Is(err, sql.ErrNoRows) {
+		return zero, fmt.Errorf("%s: %w", what, notFound)
+	}
+	if err != nil {
+		return zero, fmt.Errorf("select %s: %w", what, err)
+	}
+	return v, nil
+}
+
 // inTx runs fn in a transaction, committing when it returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.sql.BeginTx(ctx, nil)

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"civicam/internal/auth"
@@ -64,14 +63,7 @@ func (db *DB) UserByUsername(ctx context.Context, username string) (*auth.User, 
 }
 
 func (db *DB) userWhere(ctx context.Context, col, v string) (*auth.User, error) {
-	u, err := scanUser(db.sql.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+col+` = $1`, v))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("user %s: %w", v, ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("select user: %w", err)
-	}
-	return u, nil
+	return queryOne(ctx, db.sql, "user "+v, ErrNotFound, scanUser, `SELECT `+userColumns+` FROM users WHERE `+col+` = $1`, v)
 }
 
 // Users lists users, optionally of one organisation.
