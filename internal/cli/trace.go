@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	"civicam/internal/store"
 	"civicam/internal/trace"
@@ -51,6 +52,9 @@ func traceVerify(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(trace.VerifyGCPercent))
+	}
 	rep, err := trace.Verify(ctx, db, *vkey, external)
 	if err != nil {
 		return err

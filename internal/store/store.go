@@ -53,7 +53,11 @@ type DB struct {
 var migrations embed.FS
 
 // Open connects to the configured database and brings its schema up to date.
-func Open(ctx context.Context, cfg Config) (*DB, error) {
+func Open(ctx context.Context, cfg Config) (*DB, error) { return open(ctx, cfg, "") }
+
+// open is Open, migrating only up to and including version until when it is not empty (for
+// tests of a migration, which need the schema as it was before).
+func open(ctx context.Context, cfg Config, until string) (*DB, error) {
 	var db *DB
 	if cfg.PostgresDSN != "" {
 		s, err := sql.Open("pgx", cfg.PostgresDSN)
@@ -86,7 +90,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.sql.Close()
 		return nil, fmt.Errorf("connect %s: %w", db.dialect, err)
 	}
-	if err := db.migrate(ctx); err != nil {
+	if err := db.migrate(ctx, until); err != nil {
 		db.sql.Close()
 		return nil, err
 	}
@@ -102,8 +106,9 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 // SQL exposes the underlying handle to store's own tests and benchmarks.
 func (db *DB) SQL() *sql.DB { return db.sql }
 
-// migrate applies, in order and each in its own transaction, the migrations not yet recorded.
-func (db *DB) migrate(ctx context.Context) error {
+// migrate applies, in order and each in its own transaction, the migrations not yet recorded, up
+// to and including until (all of them when it is empty).
+func (db *DB) migrate(ctx context.Context, until string) error {
 	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
@@ -122,6 +127,9 @@ func (db *DB) migrate(ctx context.Context) error {
 	sort.Strings(names)
 	for _, name := range names {
 		version := strings.TrimSuffix(name, ".sql")
+		if until != "" && version > until {
+			break
+		}
 		body, err := fs.ReadFile(migrations, path.Join(dir, name))
 		if err != nil {
 			return fmt.Errorf("read migration %s: %w", name, err)

@@ -3,10 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -19,13 +17,13 @@ var (
 	_ trace.Source = (*DB)(nil)
 )
 
-const traceColumns = `seq, at, user_id, username, role, organisation_id, client_addr, action, camera_ids,
-	range_from, range_to, reference, purpose, outcome, reason, detail, leaf_hash, root_hash`
+// traceColumns are the stored columns of an entry; the others (at, user_id, username, action,
+// outcome) are generated from entry by the database, for filtering.
+const traceColumns = `seq, entry, leaf_hash, chain_hash`
 
-const traceColumnCount = 18
+const traceColumnCount = 4
 
-// traceInsertChunk bounds the rows per INSERT statement (18 parameters each, well under both
-// databases' parameter limits).
+// traceInsertChunk bounds the rows per INSERT statement.
 const traceInsertChunk = 256
 
 // AppendTrace runs fn in one transaction; Commit makes it durable (SQLite synchronous=FULL,
@@ -42,7 +40,7 @@ type traceTx struct {
 	locked bool
 }
 
-func (t *traceTx) LockHead(ctx context.Context) (int64, error) {
+func (t *traceTx) LockHead(ctx context.Context) (int64, []byte, error) {
 	q := `SELECT size FROM trace_head WHERE id = 1`
 	if t.db.dialect == Postgres {
 		// SQLite's immediate transactions already hold the write lock; PostgreSQL nodes queue here.
@@ -50,10 +48,17 @@ func (t *traceTx) LockHead(ctx context.Context) (int64, error) {
 	}
 	var size int64
 	if err := t.tx.QueryRowContext(ctx, q).Scan(&size); err != nil {
-		return 0, fmt.Errorf("lock trace head: %w", err)
+		return 0, nil, fmt.Errorf("lock trace head: %w", err)
 	}
 	t.locked = true
-	return size, nil
+	if size == 0 {
+		return 0, nil, nil
+	}
+	var chain []byte
+	if err := t.tx.QueryRowContext(ctx, `SELECT chain_hash FROM trace_entries WHERE seq = $1`, size-1).Scan(&chain); err != nil {
+		return 0, nil, fmt.Errorf("read the chain hash of trace entry %d: %w", size-1, err)
+	}
+	return size, chain, nil
 }
 
 func (t *traceTx) LeafHashes(ctx context.Context, from, to int64) ([][]byte, error) {
@@ -85,7 +90,7 @@ func leafHashes(ctx context.Context, q queryer, from, to int64) ([][]byte, error
 	return out, nil
 }
 
-func (t *traceTx) Insert(ctx context.Context, rows []trace.Row) error {
+func (t *traceTx) Insert(ctx context.Context, rows []trace.Row, root []byte) error {
 	if !t.locked {
 		return errors.New("insert trace entries: head not locked")
 	}
@@ -109,7 +114,7 @@ func (t *traceTx) Insert(ctx context.Context, rows []trace.Row) error {
 	}
 	last := rows[len(rows)-1]
 	res, err := t.tx.ExecContext(ctx, `UPDATE trace_head SET size = $1, root = $2 WHERE id = 1 AND size = $3`,
-		last.Seq+1, last.Root, rows[0].Seq)
+		last.Seq+1, root, rows[0].Seq)
 	if err != nil {
 		return fmt.Errorf("move trace head: %w", err)
 	}
@@ -123,8 +128,7 @@ func (t *traceTx) Insert(ctx context.Context, rows []trace.Row) error {
 // in-process, so there is no round trip to save, and parsing a multi-row INSERT costs more than
 // executing a prepared one per row.
 func (t *traceTx) insertPrepared(ctx context.Context, rows []trace.Row) error {
-	entry, err := t.tx.PrepareContext(ctx, `INSERT INTO trace_entries (`+traceColumns+`)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+	entry, err := t.tx.PrepareContext(ctx, `INSERT INTO trace_entries (`+traceColumns+`) VALUES (?,?,?,?)`)
 	if err != nil {
 		return fmt.Errorf("prepare trace insert: %w", err)
 	}
@@ -132,16 +136,12 @@ func (t *traceTx) insertPrepared(ctx context.Context, rows []trace.Row) error {
 	var camera *sql.Stmt
 	for i := range rows {
 		r := &rows[i]
-		if _, err := entry.ExecContext(ctx, r.Seq, r.At, r.UserID, r.Username, r.Role, r.OrganisationID, r.ClientAddr,
-			r.Action, r.CameraIDs, r.RangeFrom, r.RangeTo, r.Reference, r.Purpose, r.Outcome, r.Reason,
-			r.Detail, r.LeafHash, r.Root); err != nil {
+		// Bound as TEXT: SQLite's JSON functions would read a BLOB as its binary JSONB.
+		if _, err := entry.ExecContext(ctx, r.Seq, string(r.Data), r.LeafHash, r.Chain); err != nil {
 			return fmt.Errorf("insert trace entry %d: %w", r.Seq, err)
 		}
-		ids, err := uniqueCameraIDs(r)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
+		for _, id := range r.Cameras {
+			var err error
 			if camera == nil {
 				if camera, err = t.tx.PrepareContext(ctx, `INSERT INTO trace_cameras (seq, camera_id) VALUES (?, ?)`); err != nil {
 					return fmt.Errorf("prepare trace camera insert: %w", err)
@@ -154,24 +154,6 @@ func (t *traceTx) insertPrepared(ctx context.Context, rows []trace.Row) error {
 		}
 	}
 	return nil
-}
-
-// uniqueCameraIDs lists an entry's cameras once each, for the camera index.
-func uniqueCameraIDs(r *trace.Row) ([]string, error) {
-	if r.CameraIDs == "[]" {
-		return nil, nil
-	}
-	var ids []string
-	if err := json.Unmarshal([]byte(r.CameraIDs), &ids); err != nil {
-		return nil, fmt.Errorf("trace entry %d: camera ids: %w", r.Seq, err)
-	}
-	out := ids[:0]
-	for i, id := range ids {
-		if !slices.Contains(ids[:i], id) {
-			out = append(out, id)
-		}
-	}
-	return out, nil
 }
 
 // placeholder writes parameter n. SQLite gets anonymous "?" here: it resolves each "$N" through a
@@ -203,9 +185,7 @@ func (t *traceTx) insertEntries(ctx context.Context, rows []trace.Row) error {
 			t.placeholder(&b, len(args)+j+1)
 		}
 		b.WriteByte(')')
-		args = append(args, r.Seq, r.At, r.UserID, r.Username, r.Role, r.OrganisationID, r.ClientAddr,
-			r.Action, r.CameraIDs, r.RangeFrom, r.RangeTo, r.Reference, r.Purpose, r.Outcome, r.Reason,
-			r.Detail, r.LeafHash, r.Root)
+		args = append(args, r.Seq, string(r.Data), r.LeafHash, r.Chain)
 	}
 	if _, err := t.tx.ExecContext(ctx, b.String(), args...); err != nil {
 		return fmt.Errorf("insert trace entries %d..%d: %w", rows[0].Seq, rows[len(rows)-1].Seq, err)
@@ -218,11 +198,7 @@ func (t *traceTx) insertCameras(ctx context.Context, rows []trace.Row) error {
 	var args []any
 	for i := range rows {
 		r := &rows[i]
-		ids, err := uniqueCameraIDs(r)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
+		for _, id := range r.Cameras {
 			if len(args) > 0 {
 				b.WriteByte(',')
 			}
@@ -307,7 +283,9 @@ func (db *DB) TraceHead(ctx context.Context) (int64, []byte, error) {
 	return size, root, nil
 }
 
-// ScanTrace calls fn for every entry with from <= seq < to in sequence order, reusing one Row.
+// ScanTrace calls fn for every entry with from <= seq < to in sequence order, reusing one Row
+// whose slices are the driver's buffers: Verify copies what it keeps, and reads a million
+// entries without a million allocations.
 func (db *DB) ScanTrace(ctx context.Context, from, to int64, fn func(*trace.Row) error) error {
 	rows, err := db.sql.QueryContext(ctx, `SELECT `+traceColumns+` FROM trace_entries WHERE seq >= $1 AND seq < $2 ORDER BY seq`, from, to)
 	if err != nil {
@@ -315,10 +293,12 @@ func (db *DB) ScanTrace(ctx context.Context, from, to int64, fn func(*trace.Row)
 	}
 	defer rows.Close()
 	var r trace.Row
+	var data, leaf, chain sql.RawBytes
 	for rows.Next() {
-		if err := scanTraceRow(rows, &r); err != nil {
+		if err := rows.Scan(&r.Seq, &data, &leaf, &chain); err != nil {
 			return fmt.Errorf("scan trace: %w", err)
 		}
+		r.Data, r.LeafHash, r.Chain = data, leaf, chain
 		if err := fn(&r); err != nil {
 			return err
 		}
@@ -330,21 +310,21 @@ func (db *DB) ScanTrace(ctx context.Context, from, to int64, fn func(*trace.Row)
 }
 
 func scanTraceRow(rows *sql.Rows, r *trace.Row) error {
-	return rows.Scan(&r.Seq, &r.At, &r.UserID, &r.Username, &r.Role, &r.OrganisationID, &r.ClientAddr,
-		&r.Action, &r.CameraIDs, &r.RangeFrom, &r.RangeTo, &r.Reference, &r.Purpose, &r.Outcome,
-		&r.Reason, &r.Detail, &r.LeafHash, &r.Root)
+	return rows.Scan(&r.Seq, &r.Data, &r.LeafHash, &r.Chain)
 }
 
-// ScanTraceCameras calls fn for every camera index row, in sequence order.
-func (db *DB) ScanTraceCameras(ctx context.Context, fn func(seq int64, cameraID string) error) error {
-	rows, err := db.sql.QueryContext(ctx, `SELECT seq, camera_id FROM trace_cameras ORDER BY seq`)
+// ScanTraceCameras calls fn for every camera index row with from <= seq < to, in sequence and
+// camera order; the id is the driver's buffer, valid until fn returns.
+func (db *DB) ScanTraceCameras(ctx context.Context, from, to int64, fn func(seq int64, cameraID []byte) error) error {
+	rows, err := db.sql.QueryContext(ctx, `SELECT seq, camera_id FROM trace_cameras WHERE seq >= $1 AND seq < $2
+		ORDER BY seq, camera_id`, from, to)
 	if err != nil {
 		return fmt.Errorf("scan trace camera index: %w", err)
 	}
 	defer rows.Close()
+	var seq int64
+	var id sql.RawBytes
 	for rows.Next() {
-		var seq int64
-		var id string
 		if err := rows.Scan(&seq, &id); err != nil {
 			return fmt.Errorf("scan trace camera index: %w", err)
 		}

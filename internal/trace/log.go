@@ -2,6 +2,7 @@ package trace
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,12 +14,14 @@ import (
 // head row until the transaction ends, so that nodes sharing one database take turns and
 // sequence numbers stay contiguous.
 type AppendTx interface {
-	// LockHead locks the head row and returns the trail's size (the next sequence number).
-	LockHead(ctx context.Context) (size int64, err error)
+	// LockHead locks the head row and returns the trail's size (the next sequence number) and
+	// the chain value of its last entry (nil when empty).
+	LockHead(ctx context.Context) (size int64, chain []byte, err error)
 	// LeafHashes returns the stored leaf hashes of entries [from, to), in order.
 	LeafHashes(ctx context.Context, from, to int64) ([][]byte, error)
-	// Insert writes rows (contiguous, starting at the locked size) and moves the head past them.
-	Insert(ctx context.Context, rows []Row) error
+	// Insert writes rows (contiguous, starting at the locked size) and moves the head past them,
+	// to the tree root given.
+	Insert(ctx context.Context, rows []Row, root []byte) error
 }
 
 // StoredCheckpoint is a signed checkpoint as kept in the database.
@@ -287,14 +290,14 @@ func (l *Log) Append(ctx context.Context, e Entry) (int64, error) {
 // commit writes one batch in one transaction and answers every request in it.
 func (l *Log) commit(ctx context.Context, batch []*request) {
 	rows := make([]Row, len(batch))
-	for i, req := range batch {
-		rows[i] = req.entry.ToRow()
-	}
 	var start int64
 	err := l.store.AppendTrace(ctx, func(ctx context.Context, tx AppendTx) error {
-		size, err := tx.LockHead(ctx)
+		size, chain, err := tx.LockHead(ctx)
 		if err != nil {
 			return err
+		}
+		if chain == nil {
+			chain = make([]byte, sha256.Size)
 		}
 		if err := l.catchUp(ctx, size, tx.LeafHashes); err != nil {
 			return err
@@ -303,20 +306,19 @@ func (l *Log) commit(ctx context.Context, batch []*request) {
 		if int64(rng.End()) != size {
 			return fmt.Errorf("trace: tree has %d entries, head says %d", rng.End(), size)
 		}
-		buf := make([]byte, 0, 512)
-		for i := range rows {
+		for i, req := range batch {
+			e := req.entry
+			e.Seq = size + int64(i)
+			rows[i] = NewRow(e)
 			r := &rows[i]
-			r.Seq = size + int64(i)
-			r.LeafHash, buf = leafHash(r, buf)
 			if err := rng.Append(r.LeafHash, nil); err != nil {
 				return fmt.Errorf("trace: hash entry %d: %w", r.Seq, err)
 			}
-			if r.Root, err = rng.GetRootHash(nil); err != nil {
-				return fmt.Errorf("trace: root after entry %d: %w", r.Seq, err)
-			}
+			r.Chain = ChainHash(chain, r.LeafHash)
+			chain = r.Chain
 		}
 		start = size
-		return tx.Insert(ctx, rows)
+		return tx.Insert(ctx, rows, rootOf(rng))
 	})
 	if err != nil {
 		err = fmt.Errorf("trace append: %w", err)

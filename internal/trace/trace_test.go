@@ -15,36 +15,58 @@ import (
 )
 
 func TestEncodeIsUnambiguous(t *testing.T) {
-	base := Row{Seq: 1, At: 2, UserID: "ab", Username: "c", Action: "login", CameraIDs: "[]", Detail: "{}"}
-	variants := []func(r *Row){
-		func(r *Row) { r.UserID, r.Username = "a", "bc" },     // a boundary moved between fields
-		func(r *Row) { r.UserID, r.Username = "abc", "" },     // ... and to an empty field
-		func(r *Row) { r.Seq = 2 },                            // position
-		func(r *Row) { r.At = 3 },                             // time
-		func(r *Row) { r.RangeFrom = 1 },                      // range
-		func(r *Row) { r.Role, r.OrganisationID = "x", "" },   // role vs organisation
-		func(r *Row) { r.Role, r.OrganisationID = "", "x" },   //
-		func(r *Row) { r.Reason, r.Detail = "{}", "" },        // trailing fields
-		func(r *Row) { r.CameraIDs = `["a"]` },                // cameras
-		func(r *Row) { r.Purpose, r.Outcome = "allowed", "" }, // adjacent free text
+	base := Entry{Seq: 1, Time: time.UnixMicro(2), Actor: Actor{UserID: "ab", Username: "c"}, Action: ActionLogin, Outcome: Allowed}
+	variants := []func(e *Entry){
+		func(e *Entry) { e.Actor.UserID, e.Actor.Username = "a", "bc" },   // a boundary moved between fields
+		func(e *Entry) { e.Actor.UserID, e.Actor.Username = "abc", "" },   // ... and to an empty field
+		func(e *Entry) { e.Actor.UserID = `ab","username":"c` },           // a field that looks like two
+		func(e *Entry) { e.Seq = 2 },                                      // position
+		func(e *Entry) { e.Time = time.UnixMicro(3) },                     // time
+		func(e *Entry) { e.From = time.UnixMicro(1) },                     // range
+		func(e *Entry) { e.Actor.Role, e.Actor.OrganisationID = "x", "" }, // role vs organisation
+		func(e *Entry) { e.Actor.Role, e.Actor.OrganisationID = "", "x" }, //
+		func(e *Entry) { e.Reason, e.Detail = "{}", nil },                 // trailing fields
+		func(e *Entry) { e.Detail = map[string]string{"": ""} },           //
+		func(e *Entry) { e.CameraIDs = []string{"a"} },                    // cameras
+		func(e *Entry) { e.CameraIDs = []string{"a", "b"} },               //
+		func(e *Entry) { e.CameraIDs = []string{`a","b`} },                //
+		func(e *Entry) { e.Purpose, e.Outcome = "allowed", "" },           // adjacent free text
+		func(e *Entry) { e.Purpose = "line\nbreak" },                      // escapes
+		func(e *Entry) { e.Purpose = "line\\nbreak" },                     //
+		func(e *Entry) { e.Purpose = "\x00\x1f\"" },                       //
+		func(e *Entry) { e.Purpose = "\xff" },                             // invalid UTF-8
+		func(e *Entry) { e.Purpose = "\u00e9\u2028" },                     // not ASCII
 	}
 	seen := map[string]int{string(base.Encode(nil)): -1}
 	for i, v := range variants {
-		r := base
-		v(&r)
-		enc := string(r.Encode(nil))
-		if j, dup := seen[enc]; dup {
-			t.Errorf("variant %d encodes like %d: %x", i, j, enc)
+		e := base
+		v(&e)
+		enc := e.Encode(nil)
+		if j, dup := seen[string(enc)]; dup {
+			t.Errorf("variant %d encodes like %d: %s", i, j, enc)
 		}
-		seen[enc] = i
+		seen[string(enc)] = i
+		// The encoding is JSON that decodes to the entry (invalid UTF-8 aside).
+		r := Row{Seq: e.Seq, Data: enc}
+		back, err := r.Entry()
+		if err != nil {
+			t.Errorf("variant %d: Row{%s}.Entry() = %v", i, enc, err)
+			continue
+		}
+		if want := validUTF8(e.Purpose); back.Purpose != want || back.Actor != e.Actor || !back.Time.Equal(e.Time) {
+			t.Errorf("variant %d: Row{%s}.Entry() = %+v; want %+v", i, enc, back, e)
+		}
+		if seq, ids, err := entryHead(enc); err != nil || seq != e.Seq || !slices.Equal(ids, e.CameraIDs) && len(e.CameraIDs) > 0 {
+			t.Errorf("variant %d: entryHead(%s) = %d, %q, %v; want %d, %q", i, enc, seq, ids, err, e.Seq, e.CameraIDs)
+		}
 	}
-	if got := base.Encode(nil)[0]; got != EncodingVersion {
-		t.Errorf("Encode()[0] = %d; want version %d", got, EncodingVersion)
+	if got := base.Encode(nil); !bytes.HasPrefix(got, []byte(`{"v":2,`)) {
+		t.Errorf("Encode() = %s; want it to start with layout %d", got, EncodingVersion)
 	}
 }
 
-// The leaf of a fixed entry must never change: old trails have to keep verifying. Changing the
-// layout takes a new EncodingVersion, not an edit of this value.
+// The leaves of fixed entries must never change: old trails have to keep verifying. Changing a
+// layout takes a new EncodingVersion, not an edit of these values.
 func TestLeafHashStable(t *testing.T) {
 	e := Entry{
 		Seq: 42, Time: time.Date(2026, 3, 1, 8, 0, 0, 123456000, time.UTC),
@@ -54,29 +76,86 @@ func TestLeafHashStable(t *testing.T) {
 		Reference: "APP-2026-0001", Purpose: "missing child", Outcome: Allowed, Reason: "application accepted",
 		Detail: map[string]string{"rule": "REG-6", "a": "b"},
 	}
-	r := e.ToRow()
-	// The layout written out by hand: version, seq, at, length-prefixed strings, range, strings.
-	be := func(v int64) string {
-		return string([]byte{byte(v >> 56), byte(v >> 48), byte(v >> 40), byte(v >> 32), byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+	us := func(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
+	tests := []struct {
+		name, data, leaf string
+	}{
+		{"layout 2", `{"v":2,"seq":42,"camera_ids":["c-1","c-2"],"at":` + us(e.Time) + `,"user_id":"u-1","username":"li.wei",` +
+			`"role":"reviewer","organisation_id":"o-1","client_addr":"10.1.2.3","action":"playback","range_from":` + us(e.From) +
+			`,"range_to":` + us(e.To) + `,"reference":"APP-2026-0001","purpose":"missing child","outcome":"allowed",` +
+			`"reason":"application accepted","detail":{"a":"b","rule":"REG-6"}}`,
+			"eb3d5887c7d40f8cb37ce5f298e2622d53812f6cff8da61ddef339dcb6e4e833"},
+		// A row of layout 1 as migration 0007 rewrote it: its leaf is the one layout 1 gave it.
+		{"layout 1, migrated", `{"v":1,"seq":42,"camera_ids":"[\"c-1\",\"c-2\"]","at":` + us(e.Time) + `,"user_id":"u-1",` +
+			`"username":"li.wei","role":"reviewer","organisation_id":"o-1","client_addr":"10.1.2.3","action":"playback",` +
+			`"range_from":` + us(e.From) + `,"range_to":` + us(e.To) + `,"reference":"APP-2026-0001","purpose":"missing child",` +
+			`"outcome":"allowed","reason":"application accepted","detail":"{\"a\":\"b\",\"rule\":\"REG-6\"}"}`,
+			"8c5bd794dc651413dc67fd8d8156829381278df33ccfc9b3cb46868fff5cd7fe"},
+		// The same as PostgreSQL's json_build_object spaces it.
+		{"layout 1, migrated on PostgreSQL", `{"v":1,"seq" : 42, "camera_ids" : "[\"c-1\",\"c-2\"]", "at" : ` + us(e.Time) + `, "user_id" : "u-1", ` +
+			`"username" : "li.wei", "role" : "reviewer", "organisation_id" : "o-1", "client_addr" : "10.1.2.3", "action" : "playback", ` +
+			`"range_from" : ` + us(e.From) + `, "range_to" : ` + us(e.To) + `, "reference" : "APP-2026-0001", "purpose" : "missing child", ` +
+			`"outcome" : "allowed", "reason" : "application accepted", "detail" : "{\"a\":\"b\",\"rule\":\"REG-6\"}"}`,
+			"8c5bd794dc651413dc67fd8d8156829381278df33ccfc9b3cb46868fff5cd7fe"},
 	}
-	str := func(s string) string { return string([]byte{byte(len(s))}) + s }
-	layout := "\x01" + be(42) + be(e.Time.UnixMicro()) + str("u-1") + str("li.wei") + str("reviewer") + str("o-1") +
-		str("10.1.2.3") + str("playback") + str(`["c-1","c-2"]`) + be(e.From.UnixMicro()) + be(e.To.UnixMicro()) +
-		str("APP-2026-0001") + str("missing child") + str("allowed") + str("application accepted") + str(`{"a":"b","rule":"REG-6"}`)
-	if got := string(r.Encode(nil)); got != layout {
-		t.Errorf("Encode() = %q; want %q", got, layout)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.name == "layout 2" {
+				if got := string(e.Encode(nil)); got != tt.data {
+					t.Errorf("Encode() = %s; want %s", got, tt.data)
+				}
+				if r := NewRow(e); string(r.Data) != tt.data || hex.EncodeToString(r.LeafHash) != tt.leaf || !slices.Equal(r.Cameras, e.CameraIDs) {
+					t.Errorf("NewRow() = %s, leaf %x, cameras %q; want leaf %s", r.Data, r.LeafHash, r.Cameras, tt.leaf)
+				}
+			}
+			r := Row{Seq: 42, Data: []byte(tt.data)}
+			leaf, err := LeafHash(&r)
+			if got := hex.EncodeToString(leaf); err != nil || got != tt.leaf {
+				t.Errorf("LeafHash(fixed entry) = %s, %v; want %s", got, err, tt.leaf)
+			}
+			back, err := r.Entry()
+			if err != nil {
+				t.Fatalf("Row.Entry() = %v", err)
+			}
+			if back.Time != e.Time || back.From != e.From || back.To != e.To || strings.Join(back.CameraIDs, ",") != "c-1,c-2" ||
+				back.Detail["rule"] != "REG-6" || back.Actor != e.Actor || back.Reason != e.Reason {
+				t.Errorf("Row.Entry() = %+v; want %+v", back, e)
+			}
+			if seq, ids, err := entryHead(r.Data); err != nil || seq != 42 || !slices.Equal(ids, e.CameraIDs) {
+				t.Errorf("entryHead() = %d, %q, %v; want 42, %q", seq, ids, err, e.CameraIDs)
+			}
+		})
 	}
-	const want = "8c5bd794dc651413dc67fd8d8156829381278df33ccfc9b3cb46868fff5cd7fe"
-	got := hex.EncodeToString(LeafHash(&r))
-	if got != want {
-		t.Errorf("LeafHash(fixed entry) = %s; want %s", got, want)
+}
+
+// A migrated row is read strictly: anything the database's JSON functions could read
+// differently from Verify is refused.
+func TestDecodeLegacyStrict(t *testing.T) {
+	good := `{"v":1,"seq":1,"camera_ids":"[]","at":2,"user_id":"u","username":"n","role":"r","organisation_id":"o",` +
+		`"client_addr":"c","action":"login","range_from":0,"range_to":0,"reference":"","purpose":"","outcome":"allowed",` +
+		`"reason":"","detail":"{}"}`
+	if _, err := decodeLegacy([]byte(good)); err != nil {
+		t.Fatalf("decodeLegacy(good) = %v", err)
 	}
-	back, err := r.Entry()
-	if err != nil {
-		t.Fatalf("Row.Entry() = %v", err)
+	tests := []struct{ name, data string }{
+		{"repeated key", strings.Replace(good, `"user_id":"u"`, `"user_id":"x","user_id":"u"`, 1)},
+		{"escaped key", strings.Replace(good, `"user_id"`, `"user\u005fid"`, 1)},
+		{"other case", strings.Replace(good, `"user_id"`, `"User_id"`, 1)},
+		{"unknown key", strings.Replace(good, `"v":1,`, `"v":1,"x":1,`, 1)},
+		{"missing key", strings.Replace(good, `"role":"r",`, ``, 1)},
+		{"null", strings.Replace(good, `"role":"r"`, `"role":null`, 1)},
+		{"number as string", strings.Replace(good, `"at":2`, `"at":"2"`, 1)},
+		{"fraction", strings.Replace(good, `"at":2`, `"at":2.5`, 1)},
+		{"trailing data", good + `{}`},
+		{"unquoted key (JSON5)", strings.Replace(good, `"role":"r"`, `role:"r"`, 1)},
+		{"other layout", strings.Replace(good, `"v":1`, `"v":3`, 1)},
 	}
-	if back.Time != e.Time || strings.Join(back.CameraIDs, ",") != "c-1,c-2" || back.Detail["rule"] != "REG-6" || back.Actor != e.Actor {
-		t.Errorf("Row.Entry() = %+v; want %+v", back, e)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if f, err := decodeLegacy([]byte(tt.data)); err == nil {
+				t.Errorf("decodeLegacy(%s) = %+v, nil; want an error", tt.data, f)
+			}
+		})
 	}
 }
 
@@ -262,19 +341,23 @@ func TestTreeMemoryLevels(t *testing.T) {
 	}
 }
 
-func TestParseCameraIDs(t *testing.T) {
+func TestEntryHeadCameraIDs(t *testing.T) {
 	for _, ids := range [][]string{
-		{"cam-1"}, {"a", "b", "c"}, {`a","b`}, {`quote"inside`}, {"comma,inside", "x"}, {"<&>"}, {""}, {"", ""}, {"ünï", "日本"},
+		{"cam-1"}, {"a", "b", "c"}, {`a","b`}, {`quote"inside`}, {`back\slash`}, {"comma,inside", "x"}, {"<&>"}, {""}, {"", ""}, {"ünï", "日本"},
 	} {
-		enc := canonicalJSON(ids)
-		got, err := parseCameraIDs(enc)
-		if err != nil || strings.Join(got, "\x00") != strings.Join(ids, "\x00") || len(got) != len(ids) {
-			t.Errorf("parseCameraIDs(%s) = %q, %v; want %q", enc, got, err, ids)
+		enc := Entry{Seq: 7, CameraIDs: ids}.Encode(nil)
+		seq, got, err := entryHead(enc)
+		if err != nil || seq != 7 || strings.Join(got, "\x00") != strings.Join(ids, "\x00") || len(got) != len(ids) {
+			t.Errorf("entryHead(%s) = %d, %q, %v; want 7, %q", enc, seq, got, err, ids)
 		}
 	}
-	for _, bad := range []string{`["a"`, `[1]`, `{"a":1}`, `["a",]`} {
-		if got, err := parseCameraIDs(bad); err == nil {
-			t.Errorf("parseCameraIDs(%s) = %q, nil; want an error", bad, got)
+	for _, bad := range []string{
+		`{"v":2,"seq":7,"camera_ids":["a"`, `{"v":2,"seq":7,"camera_ids":[1]}`, `{"v":2,"seq":7,"camera_ids":["a",]}`,
+		`{"v":2,"seq":07,"camera_ids":[]}`, `{"v":2,"seq":-7,"camera_ids":[]}`, `{"v":2,"seq":7,"cameras":[]}`,
+		`{"v":3,"seq":7,"camera_ids":[]}`, `{"v":2, "seq":7,"camera_ids":[]}`, ``,
+	} {
+		if seq, got, err := entryHead([]byte(bad)); err == nil {
+			t.Errorf("entryHead(%s) = %d, %q, nil; want an error", bad, seq, got)
 		}
 	}
 }
@@ -303,10 +386,12 @@ func (m *memSource) ScanTrace(ctx context.Context, from, to int64, fn func(*Row)
 	}
 	return ctx.Err()
 }
-func (m *memSource) ScanTraceCameras(ctx context.Context, fn func(int64, string) error) error {
+func (m *memSource) ScanTraceCameras(ctx context.Context, from, to int64, fn func(int64, []byte) error) error {
 	for _, c := range m.cams {
-		if err := fn(c[0].(int64), c[1].(string)); err != nil {
-			return err
+		if seq := c[0].(int64); seq >= from && seq < to {
+			if err := fn(seq, []byte(c[1].(string))); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -316,13 +401,14 @@ func newMemTrail(t *testing.T, n int) *memSource {
 	t.Helper()
 	m := &memSource{}
 	rng := rangeFactory.NewEmptyRange(0)
+	chain := make([]byte, 32)
 	for i := range n {
 		e := Entry{Seq: int64(i), Time: time.Unix(int64(i), 0), Action: ActionLiveView, Outcome: Allowed,
 			CameraIDs: []string{"cam-" + strconv.Itoa(i%3)}}
-		r := e.ToRow()
-		r.LeafHash = LeafHash(&r)
+		r := NewRow(e)
 		rng.Append(r.LeafHash, nil)
-		r.Root = rootOf(rng)
+		r.Chain = ChainHash(chain, r.LeafHash)
+		chain = r.Chain
 		m.rows = append(m.rows, r)
 		m.cams = append(m.cams, [2]any{int64(i), "cam-" + strconv.Itoa(i%3)})
 	}
@@ -343,16 +429,23 @@ func TestVerifyChunked(t *testing.T) {
 			m.rows = slices.DeleteFunc(m.rows, func(r Row) bool { return slices.Contains(seqs, r.Seq) })
 		}
 	}
+	edit := func(m *memSource, i int) {
+		m.rows[i].Data = bytes.Replace(m.rows[i].Data, []byte(`"live_view"`), []byte(`"playback"`), 1)
+	}
 	tests := []struct {
 		name     string
 		tamper   func(m *memSource)
 		firstBad int64
 	}{
 		{"untouched", func(*memSource) {}, -1},
-		{"root edited in a later chunk", func(m *memSource) { m.rows[50].Root = m.rows[49].Root }, 50},
-		{"root edited, a later entry deleted", func(m *memSource) { m.rows[30].Root = m.rows[29].Root; del(40)(m) }, 30},
-		{"leaf edited, a later root edited", func(m *memSource) { m.rows[30].Purpose = "x"; m.rows[45].Root = m.rows[44].Root }, 30},
-		{"root edited, a later leaf edited", func(m *memSource) { m.rows[45].Purpose = "x"; m.rows[30].Root = m.rows[29].Root }, 30},
+		{"chain edited in a later chunk", func(m *memSource) { m.rows[50].Chain = m.rows[49].Chain }, 50},
+		{"chain edited at a chunk's start", func(m *memSource) { m.rows[49].Chain = m.rows[48].Chain }, 49},
+		{"chain edited at a chunk's end", func(m *memSource) { m.rows[48].Chain = m.rows[47].Chain }, 48},
+		{"chain edited, a later entry deleted", func(m *memSource) { m.rows[30].Chain = m.rows[29].Chain; del(40)(m) }, 30},
+		{"leaf edited, a later chain edited", func(m *memSource) { edit(m, 30); m.rows[45].Chain = m.rows[44].Chain }, 30},
+		{"chain edited, a later leaf edited", func(m *memSource) { edit(m, 45); m.rows[30].Chain = m.rows[29].Chain }, 30},
+		{"chain cut short", func(m *memSource) { m.rows[30].Chain = m.rows[30].Chain[:31] }, 30},
+		{"first entry's chain edited", func(m *memSource) { m.rows[0].Chain = m.rows[1].Chain }, 0},
 		{"first entry of a chunk deleted", del(21), 21},
 		{"last entry of a chunk deleted", del(20), 20},
 		{"tail of a chunk deleted", del(61, 62), 61},

@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -10,7 +11,6 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/transparency-dev/merkle/compact"
@@ -22,10 +22,11 @@ type Source interface {
 	// TraceHead returns the head row: the size the writers last committed and its root.
 	TraceHead(ctx context.Context) (size int64, root []byte, err error)
 	// ScanTrace calls fn for every stored entry with from <= seq < to in ascending sequence
-	// order; the Row is reused between calls but its hash slices are not.
+	// order. The Row and its slices are the scan's: valid only until fn returns.
 	ScanTrace(ctx context.Context, from, to int64, fn func(*Row) error) error
-	// ScanTraceCameras calls fn for every row of the camera index, ordered by sequence number.
-	ScanTraceCameras(ctx context.Context, fn func(seq int64, cameraID string) error) error
+	// ScanTraceCameras calls fn for every row of the camera index with from <= seq < to,
+	// ordered by sequence number and camera id; cameraID is valid only until fn returns.
+	ScanTraceCameras(ctx context.Context, from, to int64, fn func(seq int64, cameraID []byte) error) error
 	// TraceCheckpoints returns every stored checkpoint, ordered by size.
 	TraceCheckpoints(ctx context.Context) ([]StoredCheckpoint, error)
 }
@@ -69,11 +70,19 @@ func (r *Report) fail(first, until int64, format string, args ...any) {
 
 var errStop = errors.New("stop")
 
-// Verify recomputes the trail from src: every entry's leaf hash from its columns, the running
-// root after every entry, the root at every stored checkpoint (whose signatures it checks with
-// verifierKey), the head, and the camera index. With external (a signed checkpoint saved
-// earlier, e.g. fetched from the public endpoint) it also checks that the trail still holds the
-// tree that checkpoint signed, which catches a rewrite of the newest entries. The error is for
+// VerifyGCPercent is the garbage collector setting for a process that only verifies (`civicam
+// trace verify`). Reading a trail through database/sql leaves a few hundred bytes of garbage per
+// entry (the driver's copy of each column) beside a small live heap, so at the default of 100
+// the collector runs every few megabytes and takes about a tenth of the time; at 400 the heap
+// stays in the tens of megabytes.
+const VerifyGCPercent = 400
+
+// Verify recomputes the trail from src: every entry's leaf hash from its encoding, its chain
+// value (or, for a migrated layout-1 entry, the tree root after it), the root at every stored
+// checkpoint (whose signatures it checks with verifierKey), the head, and the camera index.
+// With external (a signed checkpoint saved earlier, e.g. fetched from the public endpoint) it
+// also checks that the trail still holds the tree that checkpoint signed, which catches a
+// rewrite of the newest entries. The error is for
 // failures to read; a damaged trail gives a Report with Intact false.
 func Verify(ctx context.Context, src Source, verifierKey string, external []byte) (Report, error) {
 	rep := Report{FirstBad: -1, BadUntil: -1}
@@ -118,10 +127,8 @@ func Verify(ctx context.Context, src Source, verifierKey string, external []byte
 		return rep, fmt.Errorf("verify: read head: %w", err)
 	}
 
-	// The camera index is read beside the entries and merged by sequence number.
-	cams, stopCams := scanCameras(ctx, src)
-	defer stopCams()
-	var pendingCam *camRow
+	// Camera index rows that name no stored entry (the scan workers match the others).
+	var orphan *camRow
 
 	rng := rangeFactory.NewEmptyRange(0)
 	var (
@@ -129,7 +136,8 @@ func Verify(ctx context.Context, src Source, verifierKey string, external []byte
 		lastGood int64 // size up to which a signed checkpoint vouches for the trail
 		next     int   // next claim to check
 		root     = hasher.EmptyRoot()
-		indexed  []string
+		// prevChain is the stored chain value of the entry before expected.
+		prevChain = make([]byte, sha256.Size)
 	)
 	checkClaims := func() bool {
 		for ; next < len(claims) && claims[next].cp.Size == expected; next++ {
@@ -171,51 +179,38 @@ func Verify(ctx context.Context, src Source, verifierKey string, external []byte
 			rep.fail(r.seq, r.seq+1, "entry %d %s", r.seq, r.problem)
 			return false, nil
 		}
-		// The stored root after the entry is checked by a root job (see below).
-		if err := rng.Append(r.leaf, nil); err != nil {
-			return false, err
-		}
-		// The camera index must list exactly the entry's cameras.
-		indexed = indexed[:0]
-		for {
-			if pendingCam == nil {
-				c, ok := <-cams
-				if !ok {
-					break
-				}
-				if c.err != nil {
-					return false, c.err
-				}
-				pendingCam = &c
-			}
-			if pendingCam.seq > r.seq {
-				break
-			}
-			if pendingCam.seq < r.seq {
-				rep.fail(pendingCam.seq, pendingCam.seq+1, "the camera index lists camera %q for entry %d, which is not stored", pendingCam.camera, pendingCam.seq)
+		// The workers check each chain value against the entry before it in their chunk; the
+		// first entry of a chunk is checked here. (A migrated layout-1 entry holds the tree root
+		// instead, which a root job checks.)
+		if !r.legacy && !r.linked {
+			if h := chainHash(prevChain, r.leaf); !equalHash(h[:], r.chain) {
+				rep.fail(r.seq, r.seq+1, "entry %d %s", r.seq, badChain)
 				return false, nil
 			}
-			indexed = append(indexed, pendingCam.camera)
-			pendingCam = nil
 		}
-		slices.Sort(indexed)
-		if !slices.Equal(r.cameras, indexed) {
-			rep.fail(r.seq, r.seq+1, "entry %d: the camera index lists %q, the entry %q", r.seq, indexed, r.cameras)
-			return false, nil
+		prevChain = r.chain
+		if err := rng.Append(r.leaf, nil); err != nil {
+			return false, err
 		}
 		expected++
 		return checkClaims(), nil
 	}
-	// Recomputing the root after every entry is most of the hashing; root jobs do it for one
-	// chunk each, in parallel, from a copy of the compact range at the chunk's start.
+	// Migrated layout-1 entries hold the tree root after them, which takes folding the compact
+	// range: root jobs do it for one chunk each, in parallel, from a copy of the range at the
+	// chunk's start.
 	roots := newRootJobs()
 	defer roots.wait()
-	process := func(rows []checkedRow) (bool, error) {
-		roots.start(rng, rows)
-		for i := range rows {
-			if ok, err := check(&rows[i]); !ok {
+	process := func(res chunkResult) (bool, error) {
+		if res.legacy {
+			roots.start(rng, res.rows)
+		}
+		for i := range res.rows {
+			if ok, err := check(&res.rows[i]); !ok {
 				return false, err
 			}
+		}
+		if orphan == nil && len(res.orphans) > 0 {
+			orphan = &res.orphans[0]
 		}
 		return true, nil
 	}
@@ -223,7 +218,7 @@ func Verify(ctx context.Context, src Source, verifierKey string, external []byte
 		<-c.done
 		ok := c.err == nil
 		if ok {
-			ok, err = process(c.rows)
+			ok, err = process(c.chunkResult)
 		} else {
 			err = c.err
 		}
@@ -231,9 +226,9 @@ func Verify(ctx context.Context, src Source, verifierKey string, external []byte
 			// Fewer entries than the head promised: whatever is stored after them is read
 			// in one scan rather than chunk by chunk up to a head that may be made up.
 			stopScan()
-			var rows []checkedRow
-			if rows, err = checkRows(ctx, src, expected, math.MaxInt64); err == nil {
-				ok, err = process(rows)
+			var res chunkResult
+			if res, err = checkRows(ctx, src, expected, math.MaxInt64); err == nil {
+				ok, err = process(res)
 			} else {
 				ok = false
 			}
@@ -249,8 +244,8 @@ func Verify(ctx context.Context, src Source, verifierKey string, external []byte
 	if err != nil && !errors.Is(err, errStop) {
 		return rep, fmt.Errorf("verify: scan entries: %w", err)
 	}
-	// A wrong stored root names an exact entry: it wins over a later fault, and over a range
-	// that a checkpoint could only bound.
+	// A wrong stored root of a layout-1 entry names an exact entry: it wins over a later fault,
+	// and over a range that a checkpoint could only bound.
 	if seq := roots.wait(); seq >= 0 && (rep.Problem == "" || seq < rep.BadUntil) {
 		rep.fail(seq, seq+1, "entry %d: the stored tree root after it is not the recomputed one: its hashes were changed", seq)
 		return rep, nil
@@ -269,16 +264,8 @@ func Verify(ctx context.Context, src Source, verifierKey string, external []byte
 		rep.fail(size, c.cp.Size, "the trail ends after %d entries but %s covers %d: entries from %d were removed", size, what, c.cp.Size, size)
 		return rep, nil
 	}
-	if pendingCam == nil {
-		if c, ok := <-cams; ok {
-			if c.err != nil {
-				return rep, fmt.Errorf("verify: scan camera index: %w", c.err)
-			}
-			pendingCam = &c
-		}
-	}
-	if pendingCam != nil {
-		rep.fail(pendingCam.seq, pendingCam.seq+1, "the camera index lists camera %q for entry %d, which is not stored", pendingCam.camera, pendingCam.seq)
+	if orphan != nil {
+		rep.fail(orphan.seq, orphan.seq+1, "the camera index lists camera %q for entry %d, which is not stored", orphan.camera, orphan.seq)
 		return rep, nil
 	}
 	switch {
@@ -332,7 +319,10 @@ func (r *rootJobs) start(rng *compact.Range, rows []checkedRow) {
 			if from.Append(row.leaf, nil) != nil {
 				return
 			}
-			if root := rootOf(from); !equalHash(root, row.root) {
+			if !row.legacy {
+				continue
+			}
+			if root := foldRoot(from); !equalHash(root[:], row.chain) {
 				j.bad = row.seq
 				return
 			}
@@ -352,12 +342,19 @@ func (r *rootJobs) wait() int64 {
 	return bad
 }
 
-// rootOf is the root of the tree the compact range (starting at 0) covers, folded on the stack.
+// rootOf is the root of the tree the compact range (starting at 0) covers.
 func rootOf(rng *compact.Range) []byte {
-	hs := rng.Hashes()
-	if len(hs) == 0 {
+	if len(rng.Hashes()) == 0 {
 		return hasher.EmptyRoot()
 	}
+	r := foldRoot(rng)
+	return r[:]
+}
+
+// foldRoot folds a non-empty compact range's hashes into the root on the stack, allocating
+// nothing: Verify does this after every migrated layout-1 entry.
+func foldRoot(rng *compact.Range) [sha256.Size]byte {
+	hs := rng.Hashes()
 	var acc [sha256.Size]byte
 	var b [1 + 2*sha256.Size]byte
 	b[0] = rfc6962.RFC6962NodeHashPrefix
@@ -367,20 +364,37 @@ func rootOf(rng *compact.Range) []byte {
 		copy(b[1+sha256.Size:], acc[:])
 		acc = sha256.Sum256(b[:])
 	}
-	return acc[:]
+	return acc
 }
 
-// checkedRow is an entry as a scan worker leaves it: hashed, its leaf checked, cameras parsed.
+// checkedRow is an entry as a scan worker leaves it: hashed, its leaf and its cameras in the
+// camera index checked, and its chain value when the entry before it is in the same chunk.
 type checkedRow struct {
-	seq        int64
-	leaf, root []byte // as stored
-	cameras    []string
-	problem    string // why the entry is bad on its own, if it is
+	seq         int64
+	leaf, chain []byte // as stored
+	legacy      bool   // layout 1: chain holds the tree root after the entry
+	linked      bool   // the chain value was checked
+	problem     string // why the entry is bad on its own, if it is
+}
+
+const badChain = "has a chain hash that is not the one recomputed from the entry before it: its hashes were changed"
+
+// chunkResult is what a scan worker found in a range of sequence numbers.
+type chunkResult struct {
+	rows []checkedRow
+	// orphans are camera index rows of the range whose entry is not stored.
+	orphans []camRow
+	legacy  bool // some rows are of layout 1
+}
+
+type camRow struct {
+	seq    int64
+	camera string
 }
 
 type scanChunk struct {
 	span int64 // entries the chunk should hold; 0 for the open-ended last one
-	rows []checkedRow
+	chunkResult
 	err  error
 	done chan struct{} // closed when rows and err are set
 }
@@ -426,7 +440,7 @@ func scanParallel(ctx context.Context, src Source, size int64) (<-chan *scanChun
 				defer wg.Done()
 				defer func() { <-sem }()
 				defer close(c.done)
-				c.rows, c.err = checkRows(ctx, src, from, to)
+				c.chunkResult, c.err = checkRows(ctx, src, from, to)
 			}()
 			if last {
 				return
@@ -441,90 +455,223 @@ func scanParallel(ctx context.Context, src Source, size int64) (<-chan *scanChun
 	}
 }
 
-// checkRows reads entries [from, to) and checks each against its own leaf hash.
-func checkRows(ctx context.Context, src Source, from, to int64) ([]checkedRow, error) {
-	rows := make([]checkedRow, 0, min(to-from, scanChunkSize))
-	buf := make([]byte, 0, 1024)
-	err := src.ScanTrace(ctx, from, to, func(r *Row) error {
-		c := checkedRow{seq: r.Seq, leaf: r.LeafHash, root: r.Root}
-		var leaf []byte
-		leaf, buf = leafHash(r, buf)
-		switch {
-		case !equalHash(leaf, r.LeafHash):
-			c.problem = "does not match its leaf hash: its content or position was changed"
-		case r.CameraIDs != "[]":
-			var err error
-			if c.cameras, err = parseCameraIDs(r.CameraIDs); err != nil {
-				c.problem = fmt.Sprintf("has camera ids that are not a JSON list: %v", err)
-				break
-			}
-			slices.Sort(c.cameras)
-			c.cameras = slices.Compact(c.cameras)
+// checkRows reads entries [from, to) and their rows of the camera index, and checks each entry
+// against its own leaf hash and the index against the entry's cameras.
+func checkRows(ctx context.Context, src Source, from, to int64) (chunkResult, error) {
+	idx, err := readCameraIndex(ctx, src, from, to)
+	if err != nil {
+		return chunkResult{}, err
+	}
+	n := min(to-from, scanChunkSize)
+	res := chunkResult{rows: make([]checkedRow, 0, n)}
+	// The hashes outlive the scan's row: they are copied into blocks rather than one by one.
+	var hashes []byte
+	keep := func(h []byte) []byte {
+		if len(hashes)+len(h) > cap(hashes) {
+			hashes = make([]byte, 0, max(64*n, int64(len(h))))
 		}
-		rows = append(rows, c)
+		hashes = append(hashes, h...)
+		return hashes[len(hashes)-len(h) : len(hashes) : len(hashes)]
+	}
+	buf := make([]byte, 0, 1024)
+	var cams [][]byte
+	err = src.ScanTrace(ctx, from, to, func(r *Row) error {
+		c := checkedRow{seq: r.Seq, leaf: keep(r.LeafHash), chain: keep(r.Chain), legacy: isLegacy(r.Data)}
+		res.legacy = res.legacy || c.legacy
+		// Index rows of sequence numbers with no entry here name entries that are not stored.
+		for ; idx.next < len(idx.rows) && idx.rows[idx.next].seq < r.Seq; idx.next++ {
+			res.orphans = append(res.orphans, idx.row(idx.next))
+		}
+		var (
+			leaf [sha256.Size]byte
+			err  error
+			seq  int64
+		)
+		leaf, buf, err = leafHash(r.Data, buf)
+		switch {
+		case err != nil:
+			c.problem = fmt.Sprintf("cannot be decoded: %v", err)
+		case !equalHash(leaf[:], r.LeafHash):
+			c.problem = "does not match its leaf hash: its content or position was changed"
+		default:
+			seq, cams, err = entryHeadViews(r.Data, cams[:0])
+			switch {
+			case err != nil:
+				c.problem = fmt.Sprintf("cannot be decoded: %v", err)
+			case seq != r.Seq:
+				c.problem = fmt.Sprintf("holds the content of entry %d: it was moved", seq)
+			default:
+				c.problem = idx.match(r.Seq, cams)
+			}
+			if prev := len(res.rows) - 1; c.problem == "" && !c.legacy && prev >= 0 && res.rows[prev].seq == r.Seq-1 {
+				c.linked = true
+				if h := chainHash(res.rows[prev].chain, leaf[:]); !equalHash(h[:], c.chain) {
+					c.problem = badChain
+				}
+			}
+		}
+		idx.skip(r.Seq)
+		res.rows = append(res.rows, c)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("scan entries %d..%d: %w", from, to, err)
+		return chunkResult{}, fmt.Errorf("scan entries %d..%d: %w", from, to, err)
 	}
-	return rows, nil
+	for ; idx.next < len(idx.rows); idx.next++ {
+		res.orphans = append(res.orphans, idx.row(idx.next))
+	}
+	return res, nil
 }
 
-type camRow struct {
-	seq    int64
-	camera string
-	err    error
+// cameraIndex is a range of the camera index in memory: the ids in one block, no string each.
+type cameraIndex struct {
+	ids  []byte
+	rows []struct {
+		seq      int64
+		from, to int
+	}
+	next int // the first row not yet matched to an entry
 }
 
-// scanCameras streams the camera index through a channel; stop ends the scan and waits for it.
-func scanCameras(ctx context.Context, src Source) (<-chan camRow, func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	ch := make(chan camRow, 1024)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer close(ch)
-		err := src.ScanTraceCameras(ctx, func(seq int64, camera string) error {
-			select {
-			case ch <- camRow{seq: seq, camera: camera}:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-		if err != nil && ctx.Err() == nil {
-			select {
-			case ch <- camRow{err: fmt.Errorf("scan camera index: %w", err)}:
-			case <-ctx.Done():
-			}
-		}
-	}()
-	return ch, func() { cancel(); <-done }
+func readCameraIndex(ctx context.Context, src Source, from, to int64) (*cameraIndex, error) {
+	// Sized for about one camera of twenty bytes per entry, which most entries have.
+	n := min(to-from, scanChunkSize)
+	idx := &cameraIndex{ids: make([]byte, 0, 20*n)}
+	idx.rows = slices.Grow(idx.rows, int(n))
+	err := src.ScanTraceCameras(ctx, from, to, func(seq int64, id []byte) error {
+		idx.rows = append(idx.rows, struct {
+			seq      int64
+			from, to int
+		}{seq, len(idx.ids), len(idx.ids) + len(id)})
+		idx.ids = append(idx.ids, id...)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scan camera index %d..%d: %w", from, to, err)
+	}
+	return idx, nil
 }
 
-// parseCameraIDs reads a JSON list of strings. The canonical form of plain ids (no escapes) is
-// split directly: without a backslash no quote can sit inside a string, so `","` only separates.
-func parseCameraIDs(s string) ([]string, error) {
-	if len(s) >= 4 && strings.HasPrefix(s, `["`) && strings.HasSuffix(s, `"]`) && !strings.ContainsAny(s, `\`) {
-		inner := s[2 : len(s)-2]
-		if !strings.Contains(inner, `"`) {
-			return []string{inner}, nil
+// skip moves past the rows of entry seq.
+func (idx *cameraIndex) skip(seq int64) {
+	for idx.next < len(idx.rows) && idx.rows[idx.next].seq == seq {
+		idx.next++
+	}
+}
+
+func (idx *cameraIndex) id(i int) []byte { return idx.ids[idx.rows[i].from:idx.rows[i].to] }
+
+func (idx *cameraIndex) row(i int) camRow {
+	return camRow{seq: idx.rows[i].seq, camera: string(idx.id(i))}
+}
+
+// match compares the index rows of entry seq, which start at idx.next, with the entry's cameras
+// (sorted and made unique here) and says what differs, "" when nothing does.
+func (idx *cameraIndex) match(seq int64, cams [][]byte) string {
+	slices.SortFunc(cams, bytes.Compare)
+	cams = slices.CompactFunc(cams, bytes.Equal)
+	i, ok := idx.next, true
+	for _, c := range cams {
+		if i >= len(idx.rows) || idx.rows[i].seq != seq || !bytes.Equal(idx.id(i), c) {
+			ok = false
+			break
 		}
-		parts := strings.Split(inner, `","`)
-		ok := true
-		for _, p := range parts {
-			if strings.Contains(p, `"`) {
-				ok = false
-				break
+		i++
+	}
+	if ok && (i >= len(idx.rows) || idx.rows[i].seq != seq) {
+		return ""
+	}
+	var indexed []string
+	for i := idx.next; i < len(idx.rows) && idx.rows[i].seq == seq; i++ {
+		indexed = append(indexed, string(idx.id(i)))
+	}
+	named := make([]string, len(cams))
+	for i, c := range cams {
+		named[i] = string(c)
+	}
+	return fmt.Sprintf("is not what the camera index lists: the index lists %q, the entry %q", indexed, named)
+}
+
+// entryHead reads the sequence number and the cameras an encoded entry names.
+func entryHead(data []byte) (int64, []string, error) {
+	seq, views, err := entryHeadViews(data, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	ids := make([]string, len(views))
+	for i, v := range views {
+		ids[i] = string(v)
+	}
+	return seq, ids, nil
+}
+
+// entryHeadViews is entryHead with the ids appended to dst as slices of data, where it can:
+// layout 2 puts the sequence number and the cameras first, so Verify reads them without
+// decoding the rest or allocating. A camera id with an escape sends the entry through the JSON
+// decoder.
+func entryHeadViews(data []byte, dst [][]byte) (int64, [][]byte, error) {
+	decoded := func(seq int64, ids []string) (int64, [][]byte, error) {
+		for _, id := range ids {
+			dst = append(dst, []byte(id))
+		}
+		return seq, dst, nil
+	}
+	if isLegacy(data) {
+		f, err := decodeLegacy(data)
+		if err != nil {
+			return 0, nil, err
+		}
+		var ids []string
+		if err := json.Unmarshal([]byte(f.CameraIDs), &ids); err != nil {
+			return 0, nil, fmt.Errorf("camera ids are not a JSON list: %w", err)
+		}
+		return decoded(f.Seq, ids)
+	}
+	const head, cams = `{"v":2,"seq":`, `,"camera_ids":[`
+	rest, ok := bytes.CutPrefix(data, []byte(head))
+	if !ok {
+		return 0, nil, errors.New("not an entry of a known layout")
+	}
+	var seq int64
+	i := 0
+	for ; i < len(rest) && rest[i] >= '0' && rest[i] <= '9'; i++ {
+		seq = seq*10 + int64(rest[i]-'0')
+	}
+	if i == 0 || i > 18 || (i > 1 && rest[0] == '0') {
+		return 0, nil, errors.New("no canonical sequence number")
+	}
+	if rest, ok = bytes.CutPrefix(rest[i:], []byte(cams)); !ok {
+		return 0, nil, errors.New("no camera ids after the sequence number")
+	}
+	start := len(dst)
+	for len(rest) > 0 && rest[0] != ']' {
+		if len(dst) > start {
+			if rest[0] != ',' {
+				return 0, nil, errors.New("malformed camera ids")
 			}
+			rest = rest[1:]
 		}
-		if ok {
-			return parts, nil
+		if len(rest) == 0 || rest[0] != '"' {
+			return 0, nil, errors.New("malformed camera ids")
 		}
+		end := bytes.IndexByte(rest[1:], '"')
+		if end < 0 {
+			return 0, nil, errors.New("malformed camera ids")
+		}
+		id := rest[1 : 1+end]
+		if bytes.IndexByte(id, '\\') >= 0 {
+			dst = dst[:start]
+			var w wireEntry
+			if err := json.Unmarshal(data, &w); err != nil {
+				return 0, nil, err
+			}
+			return decoded(w.Seq, w.CameraIDs)
+		}
+		dst = append(dst, id)
+		rest = rest[2+end:]
 	}
-	var ids []string
-	if err := json.Unmarshal([]byte(s), &ids); err != nil {
-		return nil, err
+	if len(rest) == 0 {
+		return 0, nil, errors.New("malformed camera ids")
 	}
-	return ids, nil
+	return seq, dst, nil
 }
