@@ -54,6 +54,10 @@ type Config struct {
 	// TempDir holds the recordings of one run at a time (each is removed after it is measured,
 	// for 200 streams at 4 Mbit/s write 6 GB a minute); default os.TempDir().
 	TempDir string
+	// HeapProfile, when set, has civicam's worker write a Go heap profile every 10 s while it
+	// records, to HeapProfile-<streams>.pprof (go tool pprof): what each stream holds. Default
+	// the environment's CIVICAM_BENCH_HEAP_PROFILE, a diagnostic with no flag of its own.
+	HeapProfile string
 }
 
 func (c Config) withDefaults() Config {
@@ -68,6 +72,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.TempDir == "" {
 		c.TempDir = os.TempDir()
+	}
+	if c.HeapProfile == "" {
+		c.HeapProfile = os.Getenv("CIVICAM_BENCH_HEAP_PROFILE")
 	}
 	return c
 }
@@ -269,7 +276,11 @@ func (b *Bench) measure(ctx context.Context, sys System, n int, addr string, cam
 		c, err = b.startWorker("--role", roleIngest, "--streams", fmt.Sprint(n), "--source", addr)
 		kept = func() (int64, error) { return c.latest().Bytes, nil }
 	case SystemCivicam:
-		c, err = b.startWorker("--role", roleCivicam, "--streams", fmt.Sprint(n), "--source", addr, "--dir", dir)
+		args := []string{"--role", roleCivicam, "--streams", fmt.Sprint(n), "--source", addr, "--dir", dir}
+		if b.cfg.HeapProfile != "" {
+			args = append(args, "--heap-profile", fmt.Sprintf("%s-%d.pprof", b.cfg.HeapProfile, n))
+		}
+		c, err = b.startWorker(args...)
 		rec := filepath.Join(dir, "recordings")
 		kept = func() (int64, error) { size, _, err := dirBytes(rec); return size, err }
 	case SystemMediaMTX:

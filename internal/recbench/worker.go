@@ -2,14 +2,18 @@ package recbench
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -48,6 +52,7 @@ func Worker(ctx context.Context, args []string, stdin io.Reader, stdout io.Write
 	bitrate := fs.Int64("bitrate", 4_000_000, "simcam: bits per second per stream")
 	source := fs.String("source", "", "civicam, ingest: RTSP address of the cameras (host:port)")
 	dir := fs.String("dir", "", "civicam: directory for the recordings and the index")
+	heapProfile := fs.String("heap-profile", "", "civicam: write a heap profile to this file every 10 s")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -73,7 +78,7 @@ func Worker(ctx context.Context, args []string, stdin io.Reader, stdout io.Write
 		if *dir == "" || *source == "" {
 			return errors.New("record-worker: civicam needs --dir and --source")
 		}
-		return workCivicam(ctx, urls, *dir, out)
+		return workCivicam(ctx, urls, *dir, *heapProfile, out)
 	case roleIngest:
 		if *source == "" {
 			return errors.New("record-worker: ingest needs --source")
@@ -99,7 +104,7 @@ func workSimcam(ctx context.Context, n int, bitrate int64, out *json.Encoder) er
 	return <-done
 }
 
-func workCivicam(ctx context.Context, urls []string, dir string, out *json.Encoder) error {
+func workCivicam(ctx context.Context, urls []string, dir, heapProfile string, out *json.Encoder) error {
 	db, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(dir, "civicam.db")})
 	if err != nil {
 		return fmt.Errorf("civicam: open index: %w", err)
@@ -136,6 +141,9 @@ func workCivicam(ctx context.Context, urls []string, dir string, out *json.Encod
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	wg.Go(func() { reportEvery(runCtx, out, status) })
+	if heapProfile != "" {
+		wg.Go(func() { profileEvery(runCtx, heapProfile, 10*time.Second) })
+	}
 	err = rec.Run(ctx)
 	stop()
 	wg.Wait()
@@ -176,6 +184,29 @@ func heapLive() uint64 {
 		return 0
 	}
 	return s[0].Value.Uint64()
+}
+
+// profileEvery writes a heap profile to path every period until ctx is done, each replacing the
+// last whole, so that the file holds the latest steady state when the harness stops the worker.
+func profileEvery(ctx context.Context, path string, period time.Duration) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		runtime.GC() // the profile then shows what is live, not what awaits collection
+		var buf bytes.Buffer
+		if pprof.WriteHeapProfile(&buf) != nil {
+			continue
+		}
+		tmp := path + ".tmp"
+		if os.WriteFile(tmp, buf.Bytes(), 0o644) == nil {
+			os.Rename(tmp, path)
+		}
+	}
 }
 
 // reportEvery prints status once a second until ctx is done.

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
+
+	"civicam/internal/segment"
 )
 
 // clipAUs reads the simulator's H.264 clip (4 s, 25 fps, IDR every 25 frames) as access units.
@@ -40,21 +42,80 @@ type fakeClock struct{ t time.Time }
 func (c *fakeClock) now() time.Time { return c.t }
 
 // feed gives the assembler frames [from, to) of the looped clip at 25 fps with PTS starting at
-// base, advancing the clock with the stream (plus skew per frame), and returns the parts emitted.
-func feed(t *testing.T, a *assembler, clk *fakeClock, aus [][][]byte, from, to int, base int64, skew time.Duration) []*partMsg {
+// base, advancing the clock with the stream (plus skew per frame), and returns the messages it
+// handed to the writer.
+func feed(t *testing.T, a *assembler, clk *fakeClock, aus [][][]byte, from, to int, base int64, skew time.Duration) []writeMsg {
 	t.Helper()
-	out := make(chan *partMsg, 1000)
+	return collect(a, func() {
+		for i := from; i < to; i++ {
+			a.accessUnit(aus[i%len(aus)], base+int64(i-from)*3600)
+			clk.t = clk.t.Add(40*time.Millisecond + skew)
+		}
+	})
+}
+
+// collect returns the messages the assembler hands over while fn runs.
+func collect(a *assembler, fn func()) []writeMsg {
+	out := make(chan writeMsg, 10000)
 	a.out = out
-	for i := from; i < to; i++ {
-		a.accessUnit(aus[i%len(aus)], base+int64(i-from)*3600)
-		clk.t = clk.t.Add(40*time.Millisecond + skew)
-	}
+	fn()
 	close(out)
-	var ps []*partMsg
-	for p := range out {
-		ps = append(ps, p)
+	var ms []writeMsg
+	for m := range out {
+		ms = append(ms, m)
 	}
-	return ps
+	return ms
+}
+
+// part is one part as the writer receives it, gathered from the assembler's messages.
+type part struct {
+	newSegment bool
+	segStart   time.Time
+	baseTime   uint64 // from the segment start
+	samples    []segment.Sample
+	duration   uint64
+	end        time.Time
+}
+
+// gather turns the assembler's messages into the parts the writer makes of them. A part's end
+// must come after at least one sample, and a sample only within a segment.
+func gather(t *testing.T, ms []writeMsg) []*part {
+	t.Helper()
+	var out []*part
+	var cur *part
+	var seg *segInfo
+	var segTime uint64
+	newSeg := false
+	for _, m := range ms {
+		switch m.kind {
+		case msgSegment:
+			if cur != nil {
+				t.Fatalf("segment starts inside an unended part")
+			}
+			seg, segTime, newSeg = m.seg, 0, true
+		case msgSamples:
+			if seg == nil {
+				t.Fatalf("samples before any segment")
+			}
+			if cur == nil {
+				cur = &part{newSegment: newSeg, segStart: seg.start, baseTime: segTime}
+				newSeg = false
+			}
+			for _, s := range m.samples {
+				cur.samples = append(cur.samples, s)
+				cur.duration += uint64(s.Duration)
+				segTime += uint64(s.Duration)
+			}
+		case msgPartEnd:
+			if cur == nil {
+				t.Fatalf("part end without samples")
+			}
+			cur.end = m.end
+			out = append(out, cur)
+			cur = nil
+		}
+	}
+	return out
 }
 
 func newTestAssembler(t *testing.T, clk *fakeClock) *assembler {
@@ -71,14 +132,8 @@ func TestAssemblerPartsAndSegments(t *testing.T) {
 	start := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
 	clk := &fakeClock{t: start}
 	a := newTestAssembler(t, clk)
-	parts := feed(t, a, clk, aus, 0, 250, 1000, 0) // 10 s
-	last := make(chan *partMsg, 10)
-	a.out = last
-	a.finish()
-	close(last)
-	for p := range last {
-		parts = append(parts, p)
-	}
+	ms := feed(t, a, clk, aus, 0, 250, 1000, 0) // 10 s
+	parts := gather(t, append(ms, collect(a, a.finish)...))
 	if len(parts) != 10 {
 		t.Fatalf("emitted %d parts; want 10 of 1 s", len(parts))
 	}
@@ -112,10 +167,10 @@ func TestAssemblerTimelineJump(t *testing.T) {
 	start := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
 	clk := &fakeClock{t: start}
 	a := newTestAssembler(t, clk)
-	parts := feed(t, a, clk, aus, 0, 40, 1_000_000, 0)
+	ms := feed(t, a, clk, aus, 0, 40, 1_000_000, 0)
 	// The camera restarts its encoder: timestamps go back to zero, mid-GOP first.
-	parts = append(parts, feed(t, a, clk, aus, 10, 60, 0, 0)...)
-	var starts []*partMsg
+	parts := gather(t, append(ms, feed(t, a, clk, aus, 10, 60, 0, 0)...))
+	var starts []*part
 	for _, p := range parts {
 		if p.newSegment {
 			starts = append(starts, p)
@@ -143,7 +198,7 @@ func TestAssemblerClockDrift(t *testing.T) {
 	a := newTestAssembler(t, clk)
 	// The wall clock runs 12 ms per frame (30%) slower than the camera's: at the third segment
 	// (4 s of stream, 2.8 s of wall time) the drift passes a second and the segment is re-anchored.
-	parts := feed(t, a, clk, aus, 0, 150, 0, -12*time.Millisecond)
+	parts := gather(t, feed(t, a, clk, aus, 0, 150, 0, -12*time.Millisecond))
 	var starts []time.Time
 	for _, p := range parts {
 		if p.newSegment {

@@ -53,6 +53,7 @@ func TestKillDuringRecording(t *testing.T) {
 	ctx := context.Background()
 	const kills = 3
 	var killedIn string
+	midPart := 0 // kills that left part of a part behind
 	for i := range kills {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), envRecordChild+"="+dir+","+cam.URL(1))
@@ -60,7 +61,8 @@ func TestKillDuringRecording(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		// Kill once the newest segment has two complete parts and the recorder is inside a third.
+		// Kill once the newest segment has two complete parts and the file holds some of a third:
+		// samples reach the file in batches as they come, the part's moof only at its end.
 		waitFor(t, fmt.Sprintf("run %d to be mid-segment", i), func() bool {
 			db, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(dir, "civicam.db")})
 			if err != nil {
@@ -72,17 +74,27 @@ func TestKillDuringRecording(t *testing.T) {
 				return false
 			}
 			in, err := d.Scan(un[len(un)-1].Path)
-			if err == nil && len(in.Parts) >= 2 {
+			if err == nil && len(in.Parts) >= 2 && in.Trailing > 0 {
 				killedIn = un[len(un)-1].Path
 				return true
 			}
 			return false
 		})
-		time.Sleep(300 * time.Millisecond) // into the next part, so the kill cuts one short
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		cmd.Wait()
+		// The kill left the start of a part behind, which the next run's repair must cut (unless
+		// the part was completed between the check and the kill).
+		if in, err := d.Scan(killedIn); err != nil {
+			t.Errorf("Scan(%s) after kill %d = %v", killedIn, i, err)
+		} else if in.Trailing > 0 {
+			midPart++
+		}
+	}
+	t.Logf("%d of %d kills left an incomplete part behind", midPart, kills)
+	if midPart == 0 {
+		t.Errorf("no kill left an incomplete part; the test did not cover a kill mid-part")
 	}
 
 	db, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(dir, "civicam.db")})

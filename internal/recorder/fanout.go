@@ -10,6 +10,11 @@ import (
 // camera's subscribers. Offering never blocks: a subscriber whose buffer is full loses the frame
 // and then everything up to the next keyframe, so a slow viewer costs the recording nothing and
 // sees a clean picture again at the next keyframe rather than a smeared one.
+//
+// The current group of pictures is cached, so that a viewer joining a camera sees a picture at
+// once, only while the camera has viewers: a group is up to a megabyte of video, and holding one
+// for every recorded camera would be most of the recorder's memory (issue 4: at most 1 MiB per
+// stream). The first viewer of a camera starts at its next keyframe instead.
 
 // Frame is one access unit of a camera's video as it arrived, for live viewers.
 type Frame struct {
@@ -86,13 +91,16 @@ func (h *liveHub) get(cameraID string) *fanout {
 func (h *liveHub) remove(f *fanout, s *Subscription) {
 	f.mu.Lock()
 	delete(f.subs, s)
+	if len(f.subs) == 0 {
+		f.gop, f.gopBytes = nil, 0
+	}
 	f.mu.Unlock()
 }
 
 // Subscribe feeds a live viewer from camera cameraID's recording connection, starting with the
-// current group of pictures when it is cached (so the picture appears at once) or else at the
-// next keyframe. buffer is the number of frames held for the viewer (DefaultLiveBuffer when
-// zero or less). A camera that is not being recorded yet delivers nothing until it is; callers
+// current group of pictures when it is cached (the camera has other viewers, so the picture
+// appears at once) or else at the next keyframe. buffer is the number of frames held for the
+// viewer (DefaultLiveBuffer when zero or less). A camera that is not being recorded yet delivers nothing until it is; callers
 // check Status to refuse those. Close the subscription when done.
 func (r *Recorder) Subscribe(cameraID string, buffer int) *Subscription {
 	if buffer <= 0 {
@@ -119,7 +127,7 @@ func (h *liveHub) publisher(cameraID string) func(Frame) {
 	return f.publish
 }
 
-// publish caches and offers one frame; it never blocks.
+// publish offers one frame to the viewers, and caches it while there are any; it never blocks.
 func (f *fanout) publish(fr Frame) {
 	size := 0
 	for _, n := range fr.NALUs {
@@ -127,6 +135,9 @@ func (f *fanout) publish(fr Frame) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if len(f.subs) == 0 {
+		return
+	}
 	if fr.Key {
 		f.gop, f.gopBytes = f.gop[:0], 0
 		if cap(f.gop) > 4*DefaultLiveBuffer {

@@ -75,6 +75,7 @@ func TestSubscribeStartsAtKeyframe(t *testing.T) {
 	aus := clipAUs(t) // IDR every 25 frames
 	tests := []struct {
 		name      string
+		watched   bool // another viewer watches from the start
 		before    int  // frames published before subscribing
 		interrupt bool // the connection ends after those frames
 		buffer    int
@@ -82,11 +83,12 @@ func TestSubscribeStartsAtKeyframe(t *testing.T) {
 		wantFirst int64
 		wantCount int
 	}{
-		{"before the first frame", 0, false, 100, 30, 0, 30},
-		{"mid group: the cached group first", 10, false, 100, 30, 0, 40},
-		{"just after a keyframe", 26, false, 100, 5, 25, 6},
-		{"after the connection ended: next keyframe", 10, true, 100, 30, 25, 15},
-		{"group longer than the buffer: next keyframe", 10, false, 5, 20, 25, 5},
+		{"before the first frame", false, 0, false, 100, 30, 0, 30},
+		{"mid group, first viewer: next keyframe (nothing cached)", false, 10, false, 100, 30, 25, 15},
+		{"mid group, camera watched: the cached group first", true, 10, false, 100, 30, 0, 40},
+		{"just after a keyframe, camera watched", true, 26, false, 100, 5, 25, 6},
+		{"after the connection ended: next keyframe", true, 10, true, 100, 30, 25, 15},
+		{"group longer than the buffer: next keyframe", true, 10, false, 5, 20, 25, 5},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -95,7 +97,11 @@ func TestSubscribeStartsAtKeyframe(t *testing.T) {
 			clk := &fakeClock{t: time.Now()}
 			a := newTestAssembler(t, clk)
 			a.live = pub
-			a.out = make(chan *partMsg, 1000)
+			a.out = make(chan writeMsg, 10000)
+			if tc.watched {
+				other := r.Subscribe("cam", 1000)
+				defer other.Close()
+			}
 			for i := 0; i < tc.before; i++ {
 				a.accessUnit(aus[i], int64(i)*3600)
 			}
@@ -133,7 +139,7 @@ func TestSlowViewerResumesAtKeyframe(t *testing.T) {
 	r := New(Config{}, Deps{})
 	a := newTestAssembler(t, &fakeClock{t: time.Now()})
 	a.live = r.live.publisher("cam")
-	a.out = make(chan *partMsg, 1000)
+	a.out = make(chan writeMsg, 10000)
 	s := r.Subscribe("cam", 3)
 	defer s.Close()
 	for i := 0; i < 10; i++ { // fills the buffer, then drops
@@ -177,7 +183,7 @@ func BenchmarkAssemblerLive(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			out := make(chan *partMsg, 16)
+			out := make(chan writeMsg, writeQueue)
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
@@ -218,3 +224,35 @@ func BenchmarkAssemblerLive(b *testing.B) {
 	}
 }
 
+// TestNoViewerNoCache: a camera nobody watches keeps no group of pictures, and one whose last
+// viewer left lets its cached group go; only a watched camera holds one.
+func TestNoViewerNoCache(t *testing.T) {
+	aus := clipAUs(t)
+	r := New(Config{}, Deps{})
+	a := newTestAssembler(t, &fakeClock{t: time.Now()})
+	a.live = r.live.publisher("cam")
+	a.out = make(chan writeMsg, 10000)
+	f := r.live.get("cam")
+	cached := func() (int, int) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return len(f.gop), f.gopBytes
+	}
+	for i := range 10 {
+		a.accessUnit(aus[i], int64(i)*3600)
+	}
+	if n, b := cached(); n != 0 || b != 0 {
+		t.Errorf("unwatched camera caches %d frames, %d bytes; want none", n, b)
+	}
+	s := r.Subscribe("cam", 100)
+	for i := 10; i < 30; i++ {
+		a.accessUnit(aus[i], int64(i)*3600)
+	}
+	if n, _ := cached(); n != 5 {
+		t.Errorf("watched camera caches %d frames; want 5 (frames 25 to 29)", n)
+	}
+	s.Close()
+	if n, b := cached(); n != 0 || b != 0 {
+		t.Errorf("after the last viewer left, %d frames, %d bytes cached; want none", n, b)
+	}
+}

@@ -52,7 +52,11 @@ func (s *supervisor) session(ctx context.Context) (recorded bool, err error) {
 		return false, fmt.Errorf("connect: %w", err)
 	}
 	defer c.Close()
-	stop := context.AfterFunc(ctx, c.Close)
+	// Closing the client is how the session ends early, for the supervisor's cancellation or the
+	// writer's failure alike: then c.Wait returns, and no goroutine has to wait beside it.
+	sessCtx, endSession := context.WithCancel(ctx)
+	defer endSession()
+	stop := context.AfterFunc(sessCtx, c.Close)
 	defer stop()
 
 	desc, _, err := c.Describe(u)
@@ -79,6 +83,7 @@ func (s *supervisor) session(ctx context.Context) (recorded bool, err error) {
 	}
 
 	w := newSegWriter(s, ctx)
+	w.onFail = endSession
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
@@ -102,13 +107,9 @@ func (s *supervisor) session(ctx context.Context) (recorded bool, err error) {
 		return false, classifyRTSP(fmt.Errorf("play: %w", err))
 	}
 
-	waitErr := make(chan error, 1)
-	go func() { waitErr <- c.Wait() }()
-	select {
-	case <-ctx.Done():
-	case err = <-waitErr:
-		err = fmt.Errorf("stream: %w", err)
-	case <-w.failed:
+	waitErr := c.Wait()
+	if ctx.Err() == nil {
+		err = fmt.Errorf("stream: %w", waitErr) // replaced below if the writer failed
 	}
 	// After Close no callback runs any more, so the assembler is ours to flush.
 	c.Close()
@@ -170,20 +171,42 @@ func (c *anchorClock) at(dts int64) time.Time {
 
 func ptr[T any](v T) *T { return &v }
 
-// partMsg is one part handed from the assembler to the writer.
-type partMsg struct {
-	newSegment bool
-	init       *fmp4.Init // with newSegment
-	segStart   time.Time  // with newSegment
-	baseTime   uint64     // decode time of the first sample from the segment start
-	samples    []segment.Sample
-	duration   uint64
-	end        time.Time // wall time at the end of the part
-	bytes      int
-	codec      string
-	width      int
-	height     int
+// writeMsg is one step handed from the assembler to the writer, in stream order: a segment
+// starts, samples join the open part, or the part ends. Samples go a few at a time (sendBatch),
+// so that the writer puts them in the file as they come and no part is ever held whole in memory.
+type writeMsg struct {
+	kind    msgKind
+	seg     *segInfo         // msgSegment
+	samples []segment.Sample // msgSamples
+	end     time.Time        // msgPartEnd: wall time at the end of the part
 }
+
+type msgKind uint8
+
+const (
+	msgSamples msgKind = iota
+	msgSegment
+	msgPartEnd
+)
+
+// sendBatch is how many sample bytes the assembler gathers, by reference, before handing them to
+// the writer, which writes them in one call. Handing over each sample woke the writer 25 times a
+// second per camera, and its writes cost twice the file-system CPU of 64 KiB ones.
+const sendBatch = 64 << 10
+
+// segInfo describes a segment as it starts: the current one, if any, is sealed first.
+type segInfo struct {
+	init   *fmp4.Init
+	start  time.Time
+	codec  string
+	width  int
+	height int
+}
+
+// writeQueue is the writer's inbox, in messages: at 4 Mbit/s about four seconds of video, so that
+// a slow sync does not stall the RTSP reader. It holds references, not copies, and only while
+// the writer is behind.
+const writeQueue = 32
 
 // params are a stream's parameter sets; vps is for H.265 only.
 type params struct{ vps, sps, pps []byte }
@@ -210,9 +233,12 @@ type assembler struct {
 	pending    *segment.Sample
 	pendingDTS int64
 	lastDur    uint32
-	part       *partMsg
 	partStart  int64
-	out        chan<- *partMsg
+	partDur    uint64 // decode time the open part's samples span
+	partN      int    // samples in the open part
+	batch      []segment.Sample
+	batchBytes int
+	out        chan<- writeMsg
 	quit       <-chan struct{}
 	live       func(Frame) // live viewers' fan-out (fanout.go); nil in tests of the assembler alone
 }
@@ -313,15 +339,15 @@ func (a *assembler) accessUnit(au [][]byte, pts int64) {
 		a.segStart, a.partStart = dts, dts
 		a.segParams = a.cur
 		a.clock.resync(dts)
-		a.part = &partMsg{newSegment: true, init: a.init(), segStart: a.clock.at(dts)}
-		a.describe(a.part)
+		seg := &segInfo{init: a.init(), start: a.clock.at(dts)}
+		a.describe(seg)
+		a.send(writeMsg{kind: msgSegment, seg: seg})
 	case dts-a.partStart >= a.partLen:
 		a.emit()
 		a.partStart = dts
-		a.part = &partMsg{baseTime: uint64(dts - a.segStart)}
 	}
 	// gortsplib v5 gives every packet a buffer of its own and joins fragments into a new one, so
-	// the NAL units can be kept, uncopied, until their part is written.
+	// the NAL units can be kept, uncopied, until the writer has put them in the file.
 	a.pending = &segment.Sample{PTSOffset: int32(pts - dts), NonSync: !key, NALUs: au}
 	a.pendingDTS = dts
 }
@@ -352,27 +378,46 @@ func (a *assembler) finish() {
 	a.emit()
 }
 
+// appendPending adds the held-back sample, its duration now known, to the batch for the writer.
 func (a *assembler) appendPending() {
 	p := a.pending
 	a.pending = nil
-	a.part.samples = append(a.part.samples, *p)
-	a.part.duration += uint64(p.Duration)
+	a.partN++
+	a.partDur += uint64(p.Duration)
+	a.batch = append(a.batch, *p)
 	for _, u := range p.NALUs {
-		a.part.bytes += 4 + len(u)
+		a.batchBytes += 4 + len(u)
+	}
+	if a.batchBytes >= sendBatch {
+		a.sendSamples()
 	}
 }
 
-func (a *assembler) emit() {
-	if a.part == nil || len(a.part.samples) == 0 {
+func (a *assembler) sendSamples() {
+	if len(a.batch) == 0 {
 		return
 	}
-	p := a.part
-	a.part = nil
+	b := a.batch
+	a.batch, a.batchBytes = make([]segment.Sample, 0, cap(b)), 0
+	a.send(writeMsg{kind: msgSamples, samples: b})
+}
+
+// emit ends the open part, if it has samples.
+func (a *assembler) emit() {
+	if a.partN == 0 {
+		return
+	}
+	a.sendSamples()
 	// Taken from the same clock as the next part's start, so that consecutive segments of one
 	// connection abut exactly in the index.
-	p.end = a.clock.at(a.partStart + int64(p.duration))
+	end := a.clock.at(a.partStart + int64(a.partDur))
+	a.partN, a.partDur = 0, 0
+	a.send(writeMsg{kind: msgPartEnd, end: end})
+}
+
+func (a *assembler) send(m writeMsg) {
 	select {
-	case a.out <- p:
+	case a.out <- m:
 	case <-a.quit:
 	}
 }
@@ -445,7 +490,7 @@ func (a *assembler) init() *fmp4.Init {
 }
 
 // describe fills in the codec and picture size for the status.
-func (a *assembler) describe(p *partMsg) {
+func (a *assembler) describe(p *segInfo) {
 	if a.h265 {
 		p.codec = "H265"
 		var sps h265.SPS

@@ -12,33 +12,37 @@ import (
 // sealed while the recorder shuts down.
 const indexTimeout = 10 * time.Second
 
-// segWriter writes the parts of one session to segment files on its own goroutine, so that disk
-// syncs never stall the RTSP reader.
+// segWriter writes the samples of one session to segment files on its own goroutine, each as it
+// comes, and syncs at the end of every part; disk syncs never stall the RTSP reader.
 type segWriter struct {
 	s      *supervisor
 	ctx    context.Context
-	in     chan *partMsg
+	in     chan writeMsg
 	failed chan struct{} // closed when err is set
+	onFail func()        // called once err is set: ends the session
 	err    error         // read by the session only after run returns
 	parts  int
 
-	cur  *openSegment
-	rate [8]struct{ bytes, dur uint64 }
-	ri   int
+	cur       *openSegment
+	partBytes uint64 // sample bytes of the open part
+	partDur   uint64
+	rate      [8]struct{ bytes, dur uint64 }
+	ri        int
 }
 
 type openSegment struct {
-	rec segment.Record
-	w   *segment.Writer
-	dur uint64
-	end time.Time
+	rec      segment.Record
+	w        *segment.Writer
+	end      time.Time
+	reported int64 // of w.Size(), counted in the status
+	parts    int   // of w.Parts(), counted in the status
 }
 
 func newSegWriter(s *supervisor, ctx context.Context) *segWriter {
 	return &segWriter{
 		s:      s,
 		ctx:    context.WithoutCancel(ctx),
-		in:     make(chan *partMsg, 4),
+		in:     make(chan writeMsg, writeQueue),
 		failed: make(chan struct{}),
 	}
 }
@@ -51,6 +55,9 @@ func (w *segWriter) run() {
 		if err := w.write(p); err != nil {
 			w.err = err
 			close(w.failed)
+			if w.onFail != nil {
+				w.onFail()
+			}
 			w.abort()
 		}
 	}
@@ -67,39 +74,54 @@ func (w *segWriter) indexCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(w.ctx, indexTimeout)
 }
 
-func (w *segWriter) write(p *partMsg) error {
-	if p.newSegment {
+func (w *segWriter) write(m writeMsg) error {
+	switch m.kind {
+	case msgSegment:
 		if err := w.seal(); err != nil {
 			return err
 		}
-		if err := w.open(p); err != nil {
-			return err
-		}
+		return w.open(m.seg)
+	case msgPartEnd:
+		return w.endPart(m.end)
 	}
 	if w.cur == nil {
-		return fmt.Errorf("part without a segment")
+		return fmt.Errorf("samples without a segment")
 	}
-	before := w.cur.w.Size()
-	err := w.cur.w.WritePart(p.baseTime, p.samples)
-	written := w.cur.w.Size() - before
+	for _, s := range m.samples {
+		if err := w.cur.w.WriteSample(s); err != nil {
+			w.report(nil)
+			return err
+		}
+		for _, u := range s.NALUs {
+			w.partBytes += 4 + uint64(len(u))
+		}
+		w.partDur += uint64(s.Duration)
+	}
+	return nil
+}
+
+// endPart completes and syncs the open part, and reports it.
+func (w *segWriter) endPart(end time.Time) error {
+	if w.cur == nil {
+		return fmt.Errorf("part end without a segment")
+	}
+	err := w.cur.w.EndPart()
 	if err != nil {
-		w.s.update(func(x *Status) { x.BytesWritten += written })
+		w.report(nil)
 		return err
 	}
-	w.cur.dur += p.duration
-	w.cur.end = p.end
+	w.cur.end = end
 	w.parts++
-	w.rate[w.ri%len(w.rate)] = struct{ bytes, dur uint64 }{uint64(p.bytes), p.duration}
+	w.rate[w.ri%len(w.rate)] = struct{ bytes, dur uint64 }{w.partBytes, w.partDur}
 	w.ri++
+	w.partBytes, w.partDur = 0, 0
 	var b, d uint64
 	for _, r := range w.rate {
 		b, d = b+r.bytes, d+r.dur
 	}
-	w.s.update(func(x *Status) {
+	w.report(func(x *Status) {
 		x.State, x.Reason = StateRecording, ""
-		x.BytesWritten += written
-		x.Parts++
-		x.LastPart = p.end
+		x.LastPart = end
 		if d > 0 {
 			x.Bitrate = int64(b * 8 * segment.TimeScale / d)
 		}
@@ -107,18 +129,32 @@ func (w *segWriter) write(p *partMsg) error {
 	return nil
 }
 
-func (w *segWriter) open(p *partMsg) error {
+// report adds the bytes and parts written since the last report to the status, with fn's changes.
+func (w *segWriter) report(fn func(x *Status)) {
+	c := w.cur
+	written, parts := c.w.Size()-c.reported, c.w.Parts()-c.parts
+	c.reported, c.parts = c.w.Size(), c.w.Parts()
+	w.s.update(func(x *Status) {
+		x.BytesWritten += written
+		x.Parts += int64(parts)
+		if fn != nil {
+			fn(x)
+		}
+	})
+}
+
+func (w *segWriter) open(p *segInfo) error {
 	cam := w.s.cam.ID
-	key, err := segment.Key(cam, p.segStart)
+	key, err := segment.Key(cam, p.start)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := w.indexCtx()
 	defer cancel()
-	if err := w.s.r.deps.Index.SegmentStarted(ctx, cam, key, p.segStart); err != nil {
+	if err := w.s.r.deps.Index.SegmentStarted(ctx, cam, key, p.start); err != nil {
 		return fmt.Errorf("index segment start: %w", err)
 	}
-	rec := segment.Record{CameraID: cam, Path: key, Start: p.segStart, End: p.segStart}
+	rec := segment.Record{CameraID: cam, Path: key, Start: p.start, End: p.start}
 	f, err := w.s.r.deps.Store.Create(key)
 	if err != nil {
 		if derr := w.s.r.deps.Index.DeleteSegment(ctx, key); derr != nil {
@@ -136,10 +172,10 @@ func (w *segWriter) open(p *partMsg) error {
 		return err
 	}
 	w.cur = &openSegment{rec: rec, w: sw}
-	w.s.update(func(x *Status) {
+	w.partBytes, w.partDur = 0, 0
+	w.report(func(x *Status) {
 		x.Codec, x.Width, x.Height = p.codec, p.width, p.height
-		x.BytesWritten += sw.Size()
-		x.SegmentStart = p.segStart
+		x.SegmentStart = p.start
 	})
 	return nil
 }
@@ -150,6 +186,7 @@ func (w *segWriter) seal() error {
 		return nil
 	}
 	sum, size, err := w.cur.w.Close()
+	w.report(nil)
 	if err != nil {
 		return err
 	}

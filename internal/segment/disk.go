@@ -27,8 +27,9 @@ func (d *Disk) Path(key string) (string, error) {
 	return filepath.Join(d.Root, filepath.FromSlash(key)), nil
 }
 
-// Create makes a new, empty segment file at key. Its directory entry is synced before returning,
-// so a segment whose parts were synced cannot vanish with its directory in a crash.
+// Create makes a new, empty segment file at key, open for reading too (the Writer hashes a part's
+// samples back from it). Its directory entry is synced before returning, so a segment whose
+// parts were synced cannot vanish with its directory in a crash.
 func (d *Disk) Create(key string) (File, error) {
 	p, err := d.Path(key)
 	if err != nil {
@@ -38,7 +39,7 @@ func (d *Disk) Create(key string) (File, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create segment directory: %w", err)
 	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("create segment: %w", err)
 	}

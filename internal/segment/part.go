@@ -4,28 +4,45 @@ import (
 	"encoding/binary"
 )
 
-// appendPartHeader appends the moof box of a one-track part and the header of its mdat, in the
-// layout mediacommon's fmp4 writes and reads: tfhd with default-base-is-moof, a version-1 tfdt,
-// and a version-1 trun with data offset, and per-sample duration, size, flags and composition
-// offset.
-func appendPartHeader(b []byte, seq uint32, baseTime uint64, samples []Sample) []byte {
+// A part is laid out as moof, mdat header, samples. Its samples are written as they arrive and its
+// moof only once the part is complete, into room reserved in front of them: the moof is padded to
+// the reserved size with a free box inside it, so that the mdat follows the moof directly, as
+// every reader (mediacommon, ffmpeg, browsers, package playback) expects.
+const (
+	moofFixed   = 8 + 16 + 8 + 16 + 20 + 20 // moof, mfhd, traf, tfhd, tfdt headers and trun header
+	sampleEntry = 16                        // per sample in the trun: duration, size, flags, cto
+	freeMin     = 8                         // the padding box's header
+	mdatHdr     = 8
+)
+
+// reserveFor is the room reserved in front of a part's samples for a trun of up to n entries: the
+// moof with its padding, and the mdat header.
+func reserveFor(n int) int { return moofFixed + sampleEntry*n + freeMin + mdatHdr }
+
+// sampleMeta is what the trun needs of a sample once its bytes are written.
+type sampleMeta struct {
+	duration  uint32
+	size      uint32
+	nonSync   bool
+	ptsOffset int32
+}
+
+// appendPartHeader appends the moof of a one-track part, padded to fill reserve bytes together
+// with the mdat header that follows it, in the layout mediacommon's fmp4 writes and reads: tfhd
+// with default-base-is-moof, a version-1 tfdt, and a version-1 trun with data offset, and
+// per-sample duration, size, flags and composition offset. reserve must be at least
+// reserveFor(len(samples)), and payload below 4 GiB.
+func appendPartHeader(b []byte, seq uint32, baseTime uint64, samples []sampleMeta, payload uint64, reserve int) []byte {
 	n := len(samples)
 	const (
 		mfhdSize = 16
 		tfhdSize = 16
 		tfdtSize = 20
 	)
-	trunSize := 8 + 4 + 4 + 4 + 16*n
+	trunSize := 8 + 4 + 4 + 4 + sampleEntry*n
 	trafSize := 8 + tfhdSize + tfdtSize + trunSize
-	moofSize := 8 + mfhdSize + trafSize
-	var payload uint64
-	for i := range samples {
-		payload += uint64(samples[i].size())
-	}
-	mdatHdr := 8
-	if payload+8 > 0xffffffff {
-		mdatHdr = 16 // a 64-bit size; no camera sends that much in a second, but stay correct
-	}
+	moofSize := reserve - mdatHdr
+	freeSize := moofSize - (8 + mfhdSize + trafSize)
 
 	b = boxHeader(b, moofSize, "moof")
 	b = boxHeader(b, mfhdSize, "mfhd")
@@ -41,24 +58,34 @@ func appendPartHeader(b []byte, seq uint32, baseTime uint64, samples []Sample) [
 	b = boxHeader(b, trunSize, "trun")
 	b = binary.BigEndian.AppendUint32(b, 1<<24|0x000f01) // version 1; offset, duration, size, flags, cto
 	b = binary.BigEndian.AppendUint32(b, uint32(n))
-	b = binary.BigEndian.AppendUint32(b, uint32(moofSize+mdatHdr)) // data starts after the mdat header
+	b = binary.BigEndian.AppendUint32(b, uint32(reserve)) // data starts after the mdat header
 	for i := range samples {
 		s := &samples[i]
 		var flags uint32
-		if s.NonSync {
+		if s.nonSync {
 			flags = 1 << 16 // sample_is_non_sync_sample
 		}
-		b = binary.BigEndian.AppendUint32(b, s.Duration)
-		b = binary.BigEndian.AppendUint32(b, uint32(s.size()))
+		b = binary.BigEndian.AppendUint32(b, s.duration)
+		b = binary.BigEndian.AppendUint32(b, s.size)
 		b = binary.BigEndian.AppendUint32(b, flags)
-		b = binary.BigEndian.AppendUint32(b, uint32(s.PTSOffset))
+		b = binary.BigEndian.AppendUint32(b, uint32(s.ptsOffset))
 	}
-	if mdatHdr == 16 {
-		b = binary.BigEndian.AppendUint32(b, 1)
-		b = append(b, "mdat"...)
-		return binary.BigEndian.AppendUint64(b, payload+16)
+	b = boxHeader(b, freeSize, "free")
+	for range freeSize - 8 {
+		b = append(b, 0)
 	}
-	return boxHeader(b, int(payload+8), "mdat")
+	return boxHeader(b, int(payload+mdatHdr), "mdat")
+}
+
+// appendPlaceholder appends what stands in the reserved room until the part is complete: one free
+// box over all of it, which no reader takes for a part, so a crash before the moof is written
+// leaves a tail that Scan reports as trailing and Repair cuts.
+func appendPlaceholder(b []byte, reserve int) []byte {
+	b = boxHeader(b, reserve, "free")
+	for range reserve - 8 {
+		b = append(b, 0)
+	}
+	return b
 }
 
 func boxHeader(b []byte, size int, typ string) []byte {

@@ -1,8 +1,11 @@
 // Package segment holds civicam's recording format and where it is kept: fragmented MP4 files of
 // one video track, each beginning with its own initialization (ftyp + moov) so that every file
-// plays alone, followed by parts (moof + mdat) of about a second. A part is appended and synced
-// whole, so a crash can only leave an incomplete part at the end of the newest file; Scan finds
-// where the last complete part ends and Repair cuts the file there.
+// plays alone, followed by parts (moof + mdat) of about a second. A part's samples are written as
+// they arrive, behind room reserved for its moof; the moof is written there once the part is
+// complete, and then the file is synced. Until then the room holds a free box, so a crash can only
+// leave an incomplete part at the end of the newest file; Scan finds where the last complete part
+// ends and Repair cuts the file there. The moof is padded to the reserved size with a free box
+// inside it, so the mdat still follows the moof directly.
 //
 // Every part's moof carries a tfdt with its decode time from the start of the file, so playback can
 // find fragment boundaries by reading the part offsets Scan returns (see Info.Parts).

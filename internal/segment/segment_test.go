@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -273,5 +274,214 @@ func TestPartRoundTrip(t *testing.T) {
 			t.Errorf("sample %d = %d/%d/%v/%d bytes; want %d/%d/%v/%d bytes", i, s.Duration, s.PTSOffset, s.IsNonSyncSample, len(s.Payload),
 				w.Duration, w.PTSOffset, w.NonSync, len(avcc))
 		}
+	}
+}
+
+// TestKillMidPart stands for a process killed while a part is being written: some of its
+// samples are in the file, its moof is not. Scan must take only the complete parts, and Repair
+// cut the rest.
+func TestKillMidPart(t *testing.T) {
+	tests := []struct {
+		name    string
+		parts   int // complete parts before the kill
+		samples int // samples of 8 KiB of the next part given when it comes
+		written bool
+	}{
+		{"first part, one sample (still gathered)", 0, 1, false},
+		{"first part, many samples", 0, 20, true},
+		{"third part, many samples", 2, 20, true},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := segment.NewDisk(t.TempDir())
+			key := "cam/" + string(rune('a'+i)) + ".mp4"
+			f, err := d.Create(key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := segment.NewWriter(f, testInit())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for p := range tc.parts {
+				if err := w.WritePart(uint64(p)*90000, testSamples()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			complete := w.Size()
+			for j := range tc.samples {
+				s := segment.Sample{Duration: 3600, NonSync: j != 0, NALUs: [][]byte{nalu(0x65, 8<<10)}}
+				if err := w.WriteSample(s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The kill: the file is left as it is, never closed by the Writer.
+			if got := w.Size() > complete; got != tc.written {
+				t.Fatalf("Size() = %d after the samples, with %d before; want samples written: %v", w.Size(), complete, tc.written)
+			}
+			in, err := d.Scan(key)
+			if err != nil {
+				t.Fatalf("Scan = %v", err)
+			}
+			if len(in.Parts) != tc.parts || in.Size != complete || in.Trailing != w.Size()-complete {
+				t.Errorf("Scan = %d parts, size %d, trailing %d; want %d, %d, %d", len(in.Parts), in.Size, in.Trailing, tc.parts, complete, w.Size()-complete)
+			}
+			in, err = d.Repair(key)
+			if err != nil {
+				t.Fatalf("Repair = %v", err)
+			}
+			if len(in.Parts) != tc.parts || in.Size != complete {
+				t.Errorf("Repair = %d parts, %d bytes; want %d, %d", len(in.Parts), in.Size, tc.parts, complete)
+			}
+			if tc.parts > 0 {
+				if err := in.Complete(); err != nil {
+					t.Errorf("Complete() after Repair = %v", err)
+				}
+			}
+		})
+	}
+}
+
+// TestSampleTableFull: a part given more samples than its reserved table holds is ended early
+// and the next begins where it stopped, so nothing is lost and the parts stay continuous.
+func TestSampleTableFull(t *testing.T) {
+	d := segment.NewDisk(t.TempDir())
+	f, err := d.Create("full.mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := segment.NewWriter(f, testInit())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1000 // 40 s at 25 fps in what the caller takes for one part
+	for i := range n {
+		s := segment.Sample{Duration: 3600, NonSync: i != 0, NALUs: [][]byte{nalu(0x01, 100+i)}}
+		if i == 0 {
+			s.NALUs = [][]byte{nalu(0x67, 20), nalu(0x68, 4), nalu(0x65, 2000)}
+		}
+		if err := w.WriteSample(s); err != nil {
+			t.Fatalf("WriteSample(%d) = %v", i, err)
+		}
+	}
+	if err := w.EndPart(); err != nil {
+		t.Fatal(err)
+	}
+	sum, _, err := w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := d.Scan("full.mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Complete(); err != nil {
+		t.Errorf("Complete() = %v", err)
+	}
+	var samples int
+	for _, p := range in.Parts {
+		samples += p.Samples
+	}
+	if samples != n || len(in.Parts) < 2 || in.Duration() != 40*time.Second || in.SHA256 != sum {
+		t.Errorf("Scan = %d samples in %d parts, %v, sum %s; want %d in several, 40s, %s", samples, len(in.Parts), in.Duration(), in.SHA256, n, sum)
+	}
+	if w.Parts() != len(in.Parts) {
+		t.Errorf("Parts() = %d; Scan found %d", w.Parts(), len(in.Parts))
+	}
+}
+
+// TestPartNotHeldInMemory writes one long part, 64 MiB of samples made fresh and dropped by the
+// caller one after the other, and checks that the heap does not grow with it: the Writer must
+// keep a sample's bytes no longer than the call that writes them.
+func TestPartNotHeldInMemory(t *testing.T) {
+	d := segment.NewDisk(t.TempDir())
+	f, err := d.Create("long.mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := segment.NewWriter(f, testInit())
+	if err != nil {
+		t.Fatal(err)
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	const samples, size = 1024, 64 << 10 // in parts of up to maxPartPayload (32 MiB)
+	before := heap()
+	var peak uint64
+	for i := range samples {
+		s := segment.Sample{Duration: 3600, NonSync: i != 0, NALUs: [][]byte{nalu(0x65, size)}}
+		if err := w.WriteSample(s); err != nil {
+			t.Fatalf("WriteSample(%d) = %v", i, err)
+		}
+		if i%128 == 127 {
+			peak = max(peak, heap())
+		}
+	}
+	if err := w.EndPart(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Far below the 8 MiB of samples any one check point follows, let alone the 64 MiB.
+	const bound = 2 << 20
+	if peak > before && peak-before > bound {
+		t.Errorf("heap grew by %d bytes while writing a %d-byte part; want at most %d", peak-before, samples*size, bound)
+	}
+	in, err := d.Scan("long.mp4")
+	if err != nil || in.Complete() != nil {
+		t.Fatalf("Scan = %v, %v", in, err)
+	}
+}
+
+// plainFile hides the OS file, so the Writer takes its buffer-by-buffer path instead of writev.
+type plainFile struct{ segment.File }
+
+// TestWritevAndPlainAgree: the two ways of writing a batch give the same file.
+func TestWritevAndPlainAgree(t *testing.T) {
+	d := segment.NewDisk(t.TempDir())
+	files := map[string]func(segment.File) segment.File{
+		"writev.mp4": func(f segment.File) segment.File { return f },
+		"plain.mp4":  func(f segment.File) segment.File { return plainFile{f} },
+	}
+	sums := map[string]string{}
+	for key, wrap := range files {
+		f, err := d.Create(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := segment.NewWriter(wrap(f), testInit())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p := range 3 {
+			for j := range 30 { // about 150 KiB a part: batches written mid-part, and a rest
+				s := segment.Sample{Duration: 3000, NonSync: j != 0, NALUs: [][]byte{nalu(0x06, 7), nalu(0x65, 5000+p*100+j)}}
+				if err := w.WriteSample(s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.EndPart(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sum, _, err := w.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums[key] = sum
+		in, err := d.Scan(key)
+		if err != nil || in.Complete() != nil || len(in.Parts) != 3 || in.SHA256 != sum {
+			t.Errorf("Scan(%s) = %v, %v; want 3 complete parts with the writer's sum", key, in, err)
+		}
+	}
+	a, _ := os.ReadFile(filepath.Join(d.Root, "writev.mp4"))
+	b, _ := os.ReadFile(filepath.Join(d.Root, "plain.mp4"))
+	if !bytes.Equal(a, b) || sums["writev.mp4"] != sums["plain.mp4"] {
+		t.Errorf("writev and plain writes differ: %d and %d bytes", len(a), len(b))
 	}
 }

@@ -223,6 +223,8 @@ func Retime(t testing.TB, db *store.DB, d *segment.Disk, cameraID string, src se
 // parts synced one by one would dominate the benchmark's setup.
 type unsynced struct{ f segment.File }
 
-func (u unsynced) Write(b []byte) (int, error) { return u.f.Write(b) }
-func (u unsynced) Sync() error                 { return nil }
-func (u unsynced) Close() error                { return u.f.Close() }
+func (u unsynced) Write(b []byte) (int, error)              { return u.f.Write(b) }
+func (u unsynced) WriteAt(b []byte, off int64) (int, error) { return u.f.WriteAt(b, off) }
+func (u unsynced) ReadAt(b []byte, off int64) (int, error)  { return u.f.ReadAt(b, off) }
+func (u unsynced) Sync() error                              { return nil }
+func (u unsynced) Close() error                             { return u.f.Close() }
