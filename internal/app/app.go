@@ -24,6 +24,7 @@ import (
 	"civicam/internal/config"
 	"civicam/internal/httpapi"
 	"civicam/internal/live"
+	"civicam/internal/membudget"
 	"civicam/internal/policy"
 	"civicam/internal/recorder"
 	"civicam/internal/registry"
@@ -143,6 +144,7 @@ type Server struct {
 	planner  *retention.Planner
 	live     *live.Service
 	outbox   *request.Outbox
+	budget   *membudget.Budget
 	handler  http.Handler
 	ln       net.Listener
 }
@@ -208,8 +210,10 @@ func NewServer(core *Core) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	}
+	budget := membudget.New(membudget.Config{PerStream: int64(cfg.Recording.MemoryPerStreamMiB * (1 << 20))},
+		core.Log.With("component", "membudget"))
 	return &Server{core: core, api: api, recorder: rec, cleaner: cleaner, planner: planner, live: liveSvc, outbox: outbox,
-		handler: securityHeaders(mux), ln: ln}, nil
+		budget: budget, handler: securityHeaders(mux), ln: ln}, nil
 }
 
 // Addr is the address the server listens on.
@@ -267,7 +271,9 @@ func (s *Server) assignCameras(ctx context.Context, every time.Duration) {
 			s.core.Log.Error("list cameras to record", "err", err)
 		}
 		if err == nil {
-			s.recorder.Sync(Recordable(cams))
+			recs := Recordable(cams)
+			s.recorder.Sync(recs)
+			s.budget.Set(len(recs))
 		}
 		select {
 		case <-ctx.Done():

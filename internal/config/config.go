@@ -39,6 +39,8 @@ type Config struct {
 	UI UIConfig `yaml:"ui"`
 	// Applications configures lost-person applications (REG-6).
 	Applications ApplicationsConfig `yaml:"applications"`
+	// Recording configures the recorder's process.
+	Recording RecordingConfig `yaml:"recording"`
 	// Login throttling of repeated failures.
 	LoginMaxFailures int      `yaml:"login_max_failures"`
 	LoginWindow      Duration `yaml:"login_window"`
@@ -76,6 +78,13 @@ type ApplicationsConfig struct {
 	NoticeFont string `yaml:"notice_font"`
 }
 
+// RecordingConfig configures recording.
+type RecordingConfig struct {
+	// MemoryPerStreamMiB is the memory budget per recorded stream (see package membudget); 0
+	// leaves the Go runtime's settings alone.
+	MemoryPerStreamMiB float64 `yaml:"memory_per_stream_mib"`
+}
+
 // Duration is a time.Duration written as "90s" or "24h" in YAML.
 type Duration time.Duration
 
@@ -104,6 +113,7 @@ func Default() Config {
 		LoginMaxFailures: 5,
 		LoginWindow:      Duration(15 * time.Minute),
 		Applications:     ApplicationsConfig{SearchRadiusM: 2000, MaxWindow: Duration(72 * time.Hour)},
+		Recording:        RecordingConfig{MemoryPerStreamMiB: 1},
 		Trace: TraceConfig{
 			Origin:             "civicam.local/trace",
 			CheckpointEvery:    1000,
@@ -229,6 +239,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Applications.MaxWindow.D() < time.Hour {
 		return errors.New("applications.max_window: must be at least 1h")
+	}
+	if c.Recording.MemoryPerStreamMiB < 0 || c.Recording.MemoryPerStreamMiB > 1024 {
+		return errors.New("recording.memory_per_stream_mib: must be in [0, 1024]")
 	}
 	if c.LoginMaxFailures < 1 {
 		return errors.New("login_max_failures: must be at least 1")

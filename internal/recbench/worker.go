@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"civicam/internal/membudget"
 	"civicam/internal/recorder"
 	"civicam/internal/segment"
 	"civicam/internal/simcam"
@@ -116,7 +118,10 @@ func workCivicam(ctx context.Context, urls []string, dir, heapProfile string, ou
 		cams[i] = recorder.Camera{ID: fmt.Sprintf("cam%d", i+1), SourceURL: u, Transport: recorder.TransportTCP}
 	}
 	rec.Sync(cams)
+	// As civicam serve does (app.assignCameras), re-measured on every report.
+	budget := membudget.New(membudget.Config{PerStream: membudget.DefaultPerStream}, slog.Default())
 	status := func() report {
+		budget.Set(len(cams))
 		r := report{HeapLive: heapLive()}
 		now := time.Now()
 		for _, st := range rec.Statuses() {
