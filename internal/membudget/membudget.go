@@ -15,12 +15,12 @@
 package membudget
 
 import (
-	"bytes"
 	"log/slog"
 	"math"
 	"os"
 	"runtime/debug"
-	"strconv"
+
+	"civicam/internal/procfs"
 )
 
 // DefaultPerStream is issue 4's budget for a 4 Mbit/s stream.
@@ -105,19 +105,5 @@ func residentOutsideRuntime() int64 {
 	if err != nil {
 		return 0
 	}
-	return statusKB(status, "RssFile:") << 10
-}
-
-// statusKB reads a "Key:   123 kB" line of /proc/self/status.
-func statusKB(status []byte, key string) int64 {
-	i := bytes.Index(status, []byte(key))
-	if i < 0 {
-		return 0
-	}
-	line := status[i+len(key):]
-	if j := bytes.IndexByte(line, '\n'); j >= 0 {
-		line = line[:j]
-	}
-	v, _ := strconv.ParseInt(string(bytes.TrimSuffix(bytes.TrimSpace(line), []byte(" kB"))), 10, 64)
-	return v
+	return int64(procfs.Field(status, "RssFile:")) << 10
 }

@@ -85,16 +85,3 @@ func TestResidentOutsideRuntime(t *testing.T) {
 		t.Errorf("residentOutsideRuntime() = %d; want some megabytes", got)
 	}
 }
-
-func TestStatusKB(t *testing.T) {
-	status := []byte("Name:\tcivicam\nVmHWM:\t   20480 kB\nVmRSS:\t   10240 kB\n")
-	tests := []struct {
-		key  string
-		want int64
-	}{{"VmRSS:", 10240}, {"VmHWM:", 20480}, {"VmSwap:", 0}}
-	for _, tt := range tests {
-		if got := statusKB(status, tt.key); got != tt.want {
-			t.Errorf("statusKB(%q) = %d; want %d", tt.key, got, tt.want)
-		}
-	}
-}

@@ -1,7 +1,6 @@
 package recbench
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io/fs"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"civicam/internal/procfs"
 )
 
 // clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat: 100 on every Linux
@@ -39,13 +40,13 @@ func readProc(pid int) (sample, error) {
 	if err != nil {
 		return s, fmt.Errorf("read memory: %w", err)
 	}
-	s.RSS = statusKB(status, "VmRSS:") * 1024
-	s.HWM = statusKB(status, "VmHWM:") * 1024
+	s.RSS = procfs.Field(status, "VmRSS:") * 1024
+	s.HWM = procfs.Field(status, "VmHWM:") * 1024
 	io, err := os.ReadFile(dir + "/io")
 	if err != nil {
 		return s, fmt.Errorf("read io counters: %w", err)
 	}
-	s.WChar = int64(statusKB(io, "wchar:"))
+	s.WChar = int64(procfs.Field(io, "wchar:"))
 	return s, nil
 }
 
@@ -69,25 +70,6 @@ func parseStatCPU(stat []byte) (time.Duration, error) {
 		ticks += n
 	}
 	return time.Duration(ticks) * time.Second / clockTicks, nil
-}
-
-// statusKB returns the number after key in a "Key: N [kB]" file such as /proc/PID/status; 0
-// when the key is missing.
-func statusKB(b []byte, key string) uint64 {
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), key)
-		if !ok {
-			continue
-		}
-		f := strings.Fields(rest)
-		if len(f) == 0 {
-			return 0
-		}
-		n, _ := strconv.ParseUint(f[0], 10, 64)
-		return n
-	}
-	return 0
 }
 
 // dirBytes is the total size of the regular files under dir: what a recorder has written.

@@ -104,26 +104,6 @@ func TestParseStatCPU(t *testing.T) {
 	}
 }
 
-func TestStatusKB(t *testing.T) {
-	status := []byte("Name:\tcivicam\nVmHWM:\t   20480 kB\nVmRSS:\t   10240 kB\nwchar: 123456\n")
-	tests := []struct {
-		key  string
-		want uint64
-	}{
-		{"VmRSS:", 10240},
-		{"VmHWM:", 20480},
-		{"wchar:", 123456},
-		{"VmSwap:", 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.key, func(t *testing.T) {
-			if got := statusKB(status, tt.key); got != tt.want {
-				t.Errorf("statusKB(%q) = %d; want %d", tt.key, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestReadProcSelf(t *testing.T) {
 	s, err := readProc(os.Getpid())
 	if err != nil {

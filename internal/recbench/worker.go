@@ -191,9 +191,8 @@ func heapLive() uint64 {
 	return s[0].Value.Uint64()
 }
 
-// profileEvery writes a heap profile to path every period until ctx is done, each replacing the
-// last whole, so that the file holds the latest steady state when the harness stops the worker.
-func profileEvery(ctx context.Context, path string, period time.Duration) {
+// every calls fn every period until ctx is done or fn returns false.
+func every(ctx context.Context, period time.Duration, fn func() bool) {
 	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
@@ -201,33 +200,32 @@ func profileEvery(ctx context.Context, path string, period time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		}
-		runtime.GC() // the profile then shows what is live, not what awaits collection
-		var buf bytes.Buffer
-		if pprof.WriteHeapProfile(&buf) != nil {
-			continue
-		}
-		tmp := path + ".tmp"
-		if os.WriteFile(tmp, buf.Bytes(), 0o644) == nil {
-			os.Rename(tmp, path)
-		}
-	}
-}
-
-// reportEvery prints status once a second until ctx is done.
-func reportEvery(ctx context.Context, out *json.Encoder, status func() report) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if out.Encode(status()) != nil {
+			if !fn() {
 				return
 			}
 		}
 	}
+}
+
+// profileEvery writes a heap profile to path every period until ctx is done, each replacing the
+// last whole, so that the file holds the latest steady state when the harness stops the worker.
+func profileEvery(ctx context.Context, path string, period time.Duration) {
+	every(ctx, period, func() bool {
+		runtime.GC() // the profile then shows what is live, not what awaits collection
+		var buf bytes.Buffer
+		if pprof.WriteHeapProfile(&buf) == nil {
+			tmp := path + ".tmp"
+			if os.WriteFile(tmp, buf.Bytes(), 0o644) == nil {
+				os.Rename(tmp, path)
+			}
+		}
+		return true
+	})
+}
+
+// reportEvery prints status once a second until ctx is done.
+func reportEvery(ctx context.Context, out *json.Encoder, status func() report) {
+	every(ctx, time.Second, func() bool { return out.Encode(status()) == nil })
 }
 
 // readReports keeps the latest report a worker printed; it returns when the worker's stdout
