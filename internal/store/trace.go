@@ -284,8 +284,8 @@ func (db *DB) TraceHead(ctx context.Context) (int64, []byte, error) {
 }
 
 // ScanTrace calls fn for every entry with from <= seq < to in sequence order, reusing one Row
-// whose slices are the driver's buffers: Verify copies what it keeps, and reads a million
-// entries without a million allocations.
+// whose slices are database/sql's buffers, valid until fn returns: Verify copies only the
+// hashes it keeps.
 func (db *DB) ScanTrace(ctx context.Context, from, to int64, fn func(*trace.Row) error) error {
 	rows, err := db.sql.QueryContext(ctx, `SELECT `+traceColumns+` FROM trace_entries WHERE seq >= $1 AND seq < $2 ORDER BY seq`, from, to)
 	if err != nil {

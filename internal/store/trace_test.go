@@ -265,7 +265,7 @@ func (tp *tamperer) rehash(from int64) {
 	}
 	h := rfc6962.DefaultHasher
 	rng := (&compact.RangeFactory{Hash: h.HashChildren}).NewEmptyRange(0)
-	chain := make([]byte, 32)
+	var chain []byte
 	for i := range rows {
 		r := &rows[i]
 		leaf := r.LeafHash
@@ -859,9 +859,6 @@ func bulkFill(b testing.TB, db *store.DB, n int) {
 			size, chain, err := tx.LockHead(ctx)
 			if err != nil {
 				return err
-			}
-			if chain == nil {
-				chain = make([]byte, 32)
 			}
 			rows := make([]trace.Row, 0, chunk)
 			for i := int(size); i < min(n, start+chunk); i++ {

@@ -317,8 +317,8 @@ func (r *Row) Entry() (Entry, error) {
 	return e, nil
 }
 
-// NewRow encodes e (its Seq set) as the row to append, with its leaf hash; the root is the
-// appender's to set.
+// NewRow encodes e (its Seq set) as the row to append, with its leaf hash; the chain value is
+// the appender's to set.
 func NewRow(e Entry) Row {
 	r := Row{Seq: e.Seq, Data: e.Encode(make([]byte, 0, 384))}
 	r.LeafHash = hasher.HashLeaf(r.Data)
@@ -366,7 +366,7 @@ func leafHash(data, buf []byte) ([sha256.Size]byte, []byte, error) {
 const chainPrefix = 0x02
 
 // ChainHash is the chain value of an entry: SHA-256(0x02 || prev || leaf), prev being the
-// previous entry's chain value (32 zero bytes before entry 0).
+// previous entry's chain value; before entry 0 it is nil, which hashes as 32 zero bytes.
 func ChainHash(prev, leaf []byte) []byte {
 	h := chainHash(prev, leaf)
 	return h[:]

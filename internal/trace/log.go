@@ -2,7 +2,6 @@ package trace
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -295,9 +294,6 @@ func (l *Log) commit(ctx context.Context, batch []*request) {
 		size, chain, err := tx.LockHead(ctx)
 		if err != nil {
 			return err
-		}
-		if chain == nil {
-			chain = make([]byte, sha256.Size)
 		}
 		if err := l.catchUp(ctx, size, tx.LeafHashes); err != nil {
 			return err

@@ -401,7 +401,7 @@ func newMemTrail(t *testing.T, n int) *memSource {
 	t.Helper()
 	m := &memSource{}
 	rng := rangeFactory.NewEmptyRange(0)
-	chain := make([]byte, 32)
+	var chain []byte
 	for i := range n {
 		e := Entry{Seq: int64(i), Time: time.Unix(int64(i), 0), Action: ActionLiveView, Outcome: Allowed,
 			CameraIDs: []string{"cam-" + strconv.Itoa(i%3)}}

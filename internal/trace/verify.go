@@ -136,8 +136,8 @@ func Verify(ctx context.Context, src Source, verifierKey string, external []byte
 		lastGood int64 // size up to which a signed checkpoint vouches for the trail
 		next     int   // next claim to check
 		root     = hasher.EmptyRoot()
-		// prevChain is the stored chain value of the entry before expected.
-		prevChain = make([]byte, sha256.Size)
+		// prevChain is the stored chain value of the entry before expected (nil before entry 0).
+		prevChain []byte
 	)
 	checkClaims := func() bool {
 		for ; next < len(claims) && claims[next].cp.Size == expected; next++ {
@@ -478,10 +478,7 @@ func checkRows(ctx context.Context, src Source, from, to int64) (chunkResult, er
 	err = src.ScanTrace(ctx, from, to, func(r *Row) error {
 		c := checkedRow{seq: r.Seq, leaf: keep(r.LeafHash), chain: keep(r.Chain), legacy: isLegacy(r.Data)}
 		res.legacy = res.legacy || c.legacy
-		// Index rows of sequence numbers with no entry here name entries that are not stored.
-		for ; idx.next < len(idx.rows) && idx.rows[idx.next].seq < r.Seq; idx.next++ {
-			res.orphans = append(res.orphans, idx.row(idx.next))
-		}
+		res.orphans = idx.takeBefore(r.Seq, res.orphans)
 		var (
 			leaf [sha256.Size]byte
 			err  error
@@ -517,20 +514,21 @@ func checkRows(ctx context.Context, src Source, from, to int64) (chunkResult, er
 	if err != nil {
 		return chunkResult{}, fmt.Errorf("scan entries %d..%d: %w", from, to, err)
 	}
-	for ; idx.next < len(idx.rows); idx.next++ {
-		res.orphans = append(res.orphans, idx.row(idx.next))
-	}
+	res.orphans = idx.takeBefore(math.MaxInt64, res.orphans)
 	return res, nil
 }
 
 // cameraIndex is a range of the camera index in memory: the ids in one block, no string each.
 type cameraIndex struct {
 	ids  []byte
-	rows []struct {
-		seq      int64
-		from, to int
-	}
+	rows []indexRow
 	next int // the first row not yet matched to an entry
+}
+
+// indexRow is a camera index row: its entry and where its id lies in ids.
+type indexRow struct {
+	seq      int64
+	from, to int
 }
 
 func readCameraIndex(ctx context.Context, src Source, from, to int64) (*cameraIndex, error) {
@@ -539,10 +537,7 @@ func readCameraIndex(ctx context.Context, src Source, from, to int64) (*cameraIn
 	idx := &cameraIndex{ids: make([]byte, 0, 20*n)}
 	idx.rows = slices.Grow(idx.rows, int(n))
 	err := src.ScanTraceCameras(ctx, from, to, func(seq int64, id []byte) error {
-		idx.rows = append(idx.rows, struct {
-			seq      int64
-			from, to int
-		}{seq, len(idx.ids), len(idx.ids) + len(id)})
+		idx.rows = append(idx.rows, indexRow{seq, len(idx.ids), len(idx.ids) + len(id)})
 		idx.ids = append(idx.ids, id...)
 		return nil
 	})
@@ -550,6 +545,15 @@ func readCameraIndex(ctx context.Context, src Source, from, to int64) (*cameraIn
 		return nil, fmt.Errorf("scan camera index %d..%d: %w", from, to, err)
 	}
 	return idx, nil
+}
+
+// takeBefore moves past the rows of entries before seq, appending them to orphans: Verify has
+// passed those entries, so no stored entry matches them.
+func (idx *cameraIndex) takeBefore(seq int64, orphans []camRow) []camRow {
+	for ; idx.next < len(idx.rows) && idx.rows[idx.next].seq < seq; idx.next++ {
+		orphans = append(orphans, idx.row(idx.next))
+	}
+	return orphans
 }
 
 // skip moves past the rows of entry seq.
