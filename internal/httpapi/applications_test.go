@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"bytes"
-	"compress/zlib"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -25,6 +24,7 @@ import (
 	"civicam/internal/httpapi"
 	"civicam/internal/httpapi/apitest"
 	"civicam/internal/request"
+	"civicam/internal/request/requesttest"
 	"civicam/internal/segment"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
@@ -149,30 +149,6 @@ func (f *appFixtures) newAccepted() string {
 		f.s.t.Fatalf("accept = %d %s", r.status, r.body)
 	}
 	return id
-}
-
-// pdfText inflates a PDF's content streams, where the core-font text is written literally.
-func pdfText(b []byte) string {
-	var out strings.Builder
-	for {
-		i := bytes.Index(b, []byte("stream\n"))
-		if i < 0 {
-			break
-		}
-		b = b[i+len("stream\n"):]
-		j := bytes.Index(b, []byte("endstream"))
-		if j < 0 {
-			break
-		}
-		if zr, err := zlib.NewReader(bytes.NewReader(b[:j])); err == nil {
-			data, _ := io.ReadAll(zr)
-			out.Write(data)
-		} else {
-			out.Write(b[:j])
-		}
-		b = b[j:]
-	}
-	return out.String()
 }
 
 // TestApplicationPath walks the whole REG-6 path through the API: register, verify, apply, a pet
@@ -362,10 +338,10 @@ func TestApplicationPath(t *testing.T) {
 		}
 		see("list", s.do("GET", "/api/v1/applications", appTok, "", ""))
 		r = s.do("GET", "/api/v1/applications/"+id+"/notice.pdf", appTok, "", "")
-		if r.status != 200 || !bytes.HasPrefix(r.body, []byte("%PDF-")) || !strings.Contains(pdfText(r.body), "Shennong Park") {
+		if r.status != 200 || !bytes.HasPrefix(r.body, []byte("%PDF-")) || !strings.Contains(requesttest.PDFText(r.body), "Shennong Park") {
 			t.Fatalf("notice.pdf = %d, %d bytes; want a PDF with the notice", r.status, len(r.body))
 		}
-		applicantSaw = append(applicantSaw, seen{"notice.pdf", []byte(pdfText(r.body))})
+		applicantSaw = append(applicantSaw, seen{"notice.pdf", []byte(requesttest.PDFText(r.body))})
 		see("portal", s.do("GET", "/api/v1/portal", "", "", ""))
 		see("procedures", s.do("GET", "/api/v1/procedures", "", "", ""))
 		see("me", s.do("GET", "/api/v1/me", appTok, "", ""))

@@ -2,7 +2,6 @@ package request_test
 
 import (
 	"bytes"
-	"compress/zlib"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +21,7 @@ import (
 	"civicam/internal/policy"
 	"civicam/internal/registry"
 	"civicam/internal/request"
+	"civicam/internal/request/requesttest"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
 )
@@ -682,7 +682,7 @@ func TestNoticePDF(t *testing.T) {
 			if !bytes.HasPrefix(b, []byte("%PDF-")) {
 				t.Fatalf("output starts %q; want a PDF", b[:min(8, len(b))])
 			}
-			text := pdfText(t, b)
+			text := requesttest.PDFText(b)
 			for _, w := range tc.want {
 				if !strings.Contains(text, w) {
 					t.Errorf("PDF text lacks %q", w)
@@ -690,31 +690,6 @@ func TestNoticePDF(t *testing.T) {
 			}
 		})
 	}
-}
-
-// pdfText inflates a PDF's content streams, where the core-font text is written literally.
-func pdfText(t *testing.T, b []byte) string {
-	t.Helper()
-	var out strings.Builder
-	for {
-		i := bytes.Index(b, []byte("stream\n"))
-		if i < 0 {
-			break
-		}
-		b = b[i+len("stream\n"):]
-		j := bytes.Index(b, []byte("endstream"))
-		if j < 0 {
-			break
-		}
-		if zr, err := zlib.NewReader(bytes.NewReader(b[:j])); err == nil {
-			data, _ := io.ReadAll(zr)
-			out.Write(data)
-		} else {
-			out.Write(b[:j])
-		}
-		b = b[j:]
-	}
-	return out.String()
 }
 
 func passwordOK(hash, pw string) bool {
