@@ -14,17 +14,17 @@ import (
 	"civicam/internal/registry"
 )
 
-// Scope is the kind of look at a camera's video.
-type Scope string
+// Use is the kind of look at a camera's video.
+type Use string
 
 const (
-	Live     Scope = "live"
-	Playback Scope = "playback"
-	Export   Scope = "export"
+	Live     Use = "live"
+	Playback Use = "playback"
+	Export   Use = "export"
 )
 
 // Valid reports whether s is a known scope.
-func (s Scope) Valid() bool { return s == Live || s == Playback || s == Export }
+func (s Use) Valid() bool { return s == Live || s == Playback || s == Export }
 
 // Applications answers whether an accepted application lets a reviewer see a camera's footage
 // for [from, to); *request.Service implements it (FootageAllowed returns nil when it may).
@@ -35,7 +35,7 @@ type Applications interface {
 // Grants answers whether another organisation's camera is shared with the user's organisation
 // for scope over [from, to). A nil error means granted; ErrNoGrant (or any error) refuses.
 type Grants interface {
-	Granted(ctx context.Context, u *auth.User, cam *registry.Camera, scope Scope, from, to time.Time) error
+	Granted(ctx context.Context, u *auth.User, cam *registry.Camera, scope Use, from, to time.Time) error
 }
 
 // ErrNoGrant is what a Grants returns when nothing covers the request.
@@ -62,7 +62,7 @@ type Checker struct {
 // to are the moment of the request), and a *Denial otherwise. applicationID is the lost-person
 // application a reviewer looks under; other roles' looks ignore it. Errors other than a Denial
 // (a store failing) also refuse.
-func (c *Checker) Check(ctx context.Context, u *auth.User, cam *registry.Camera, scope Scope, from, to time.Time, applicationID string) error {
+func (c *Checker) Check(ctx context.Context, u *auth.User, cam *registry.Camera, scope Use, from, to time.Time, applicationID string) error {
 	if u == nil {
 		return &Denial{Reason: "not logged in"}
 	}

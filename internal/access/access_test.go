@@ -24,7 +24,7 @@ func (apps) FootageAllowed(_ context.Context, app, user, cam string, _, _ time.T
 // grants shares camera c1 with organisation B for playback only.
 type grants struct{}
 
-func (grants) Granted(_ context.Context, u *auth.User, cam *registry.Camera, scope access.Scope, _, _ time.Time) error {
+func (grants) Granted(_ context.Context, u *auth.User, cam *registry.Camera, scope access.Use, _, _ time.Time) error {
 	if u.OrganisationID == "B" && cam.ID == "c1" && scope == access.Playback {
 		return nil
 	}
@@ -46,7 +46,7 @@ func TestCheck(t *testing.T) {
 		name    string
 		checker *access.Checker
 		u       *auth.User
-		scope   access.Scope
+		scope   access.Use
 		app     string
 		want    string
 	}{

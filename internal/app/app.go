@@ -24,11 +24,11 @@ import (
 	"civicam/internal/config"
 	"civicam/internal/httpapi"
 	"civicam/internal/live"
+	"civicam/internal/lostperson"
 	"civicam/internal/membudget"
 	"civicam/internal/policy"
 	"civicam/internal/recorder"
 	"civicam/internal/registry"
-	"civicam/internal/request"
 	"civicam/internal/retention"
 	"civicam/internal/segment"
 	"civicam/internal/store"
@@ -143,7 +143,7 @@ type Server struct {
 	cleaner  *retention.Cleaner
 	planner  *retention.Planner
 	live     *live.Service
-	outbox   *request.Outbox
+	outbox   *lostperson.Outbox
 	budget   *membudget.Budget
 	handler  http.Handler
 	ln       net.Listener
@@ -162,15 +162,15 @@ func NewServer(core *Core) (*Server, error) {
 			Logger: core.Log.With("component", "storage"), Now: core.Now})
 	cleaner := retention.New(retention.Config{}, retention.Deps{Index: core.DB, Files: disk, Registry: core.Registry,
 		Tracer: trace.Recorder{Log: core.Trail}, Metrics: reg, Logger: core.Log.With("component", "retention"), Now: core.Now})
-	requests, err := request.New(request.Config{DataDir: cfg.Data, SearchRadiusM: cfg.Applications.SearchRadiusM,
+	requests, err := lostperson.New(lostperson.Config{DataDir: cfg.Data, SearchRadiusM: cfg.Applications.SearchRadiusM,
 		MaxWindow: cfg.Applications.MaxWindow.D(), NoticeFont: cfg.Applications.NoticeFont},
-		request.Deps{Repo: core.DB, Recordings: core.DB, Cameras: core.Registry, Pack: core.Pack,
+		lostperson.Deps{Repo: core.DB, Recordings: core.DB, Cameras: core.Registry, Pack: core.Pack,
 			Tracer: trace.Recorder{Log: core.Trail}, Metrics: reg, Logger: core.Log.With("component", "requests")})
 	if err != nil {
 		return nil, err
 	}
-	outbox, err := request.NewOutbox(request.OutboxConfig{WebhookURL: cfg.Applications.WebhookURL},
-		request.OutboxDeps{Repo: core.DB, Metrics: reg, Logger: core.Log.With("component", "outbox")})
+	outbox, err := lostperson.NewOutbox(lostperson.OutboxConfig{WebhookURL: cfg.Applications.WebhookURL},
+		lostperson.OutboxDeps{Repo: core.DB, Metrics: reg, Logger: core.Log.With("component", "outbox")})
 	if err != nil {
 		return nil, err
 	}

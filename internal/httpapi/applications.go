@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"civicam/internal/auth"
-	"civicam/internal/request"
+	"civicam/internal/lostperson"
 )
 
 var (
@@ -47,7 +47,7 @@ func (s *Server) applicationRoutes() []Route {
 // requestError turns the application desk's errors into API errors; others pass through to
 // writeError's mapping (InvalidError 400, ErrTrail 503).
 func requestError(err error) error {
-	var ie *request.IneligibleError
+	var ie *lostperson.IneligibleError
 	switch {
 	case err == nil:
 		return nil
@@ -56,18 +56,18 @@ func requestError(err error) error {
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: d.Code, Field: d.Field, Message: d.Reason,
 			Extra: map[string]any{"rule": d.Rule, "policy_version": d.PolicyVersion, "decisions": ie.Decisions,
 				"reason_zh": ie.ReasonZH, "refer_to": ie.ReferTo, "refer_to_zh": ie.ReferToZH}}
-	case errors.Is(err, request.ErrNotFound):
+	case errors.Is(err, lostperson.ErrNotFound):
 		return errNotFound
-	case errors.Is(err, request.ErrState):
+	case errors.Is(err, lostperson.ErrState):
 		return &apiError{Status: http.StatusConflict, Code: "invalid_state", Message: "not allowed in the application's current status"}
-	case errors.Is(err, request.ErrCode):
+	case errors.Is(err, lostperson.ErrCode):
 		return &apiError{Status: http.StatusBadRequest, Code: "invalid_code", Field: "code", Message: codeMessage(err)}
-	case errors.Is(err, request.ErrTooMany):
+	case errors.Is(err, lostperson.ErrTooMany):
 		return &apiError{Status: http.StatusTooManyRequests, Code: "too_many_requests", Message: "too many codes sent to this contact; try again in an hour",
 			Extra: map[string]any{"retry_after_s": 3600}}
-	case errors.Is(err, request.ErrTooLarge):
+	case errors.Is(err, lostperson.ErrTooLarge):
 		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Field: "file", Message: "a document may be at most 5 MiB"}
-	case errors.Is(err, request.ErrFileType):
+	case errors.Is(err, lostperson.ErrFileType):
 		return &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Field: "file", Message: "upload a PDF, JPEG or PNG file"}
 	}
 	return err
@@ -76,8 +76,8 @@ func requestError(err error) error {
 // codeMessage keeps the part of a code refusal meant for the user ("wrong code; 3 attempts left").
 func codeMessage(err error) string {
 	msg := err.Error()
-	if i := bytes.LastIndex([]byte(msg), []byte(request.ErrCode.Error()+": ")); i >= 0 {
-		return msg[i+len(request.ErrCode.Error())+2:]
+	if i := bytes.LastIndex([]byte(msg), []byte(lostperson.ErrCode.Error()+": ")); i >= 0 {
+		return msg[i+len(lostperson.ErrCode.Error())+2:]
 	}
 	return "the code is wrong or expired"
 }
@@ -101,7 +101,7 @@ func (s *Server) procedures(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) publishProcedure(w http.ResponseWriter, r *http.Request) error {
-	var in request.ProcedureInput
+	var in lostperson.ProcedureInput
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func (s *Server) verifyApplicant(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) error {
-	var in request.ApplicationInput
+	var in lostperson.ApplicationInput
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) error 
 		return nil
 	}
 	q := r.URL.Query()
-	sts, err := request.ParseStatuses(q.Get("status"))
+	sts, err := lostperson.ParseStatuses(q.Get("status"))
 	if err != nil {
 		return err
 	}
@@ -224,7 +224,7 @@ func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				return requestError(request.ErrTooLarge)
+				return requestError(lostperson.ErrTooLarge)
 			}
 			return badRequest("", "malformed multipart body: %v", err)
 		}
@@ -300,7 +300,7 @@ func (s *Server) decideApplication(w http.ResponseWriter, r *http.Request) error
 
 // candidate is a candidate camera with the playback URL bound to the application.
 type candidate struct {
-	request.Candidate
+	lostperson.Candidate
 	Playback string `json:"playback"`
 }
 
@@ -343,7 +343,7 @@ func (s *Server) writeResult(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	v, err := s.Requests.WriteResult(r.Context(), r.PathValue("id"), request.Outcome(in.Outcome), in.Notice)
+	v, err := s.Requests.WriteResult(r.Context(), r.PathValue("id"), lostperson.Outcome(in.Outcome), in.Notice)
 	if err != nil {
 		return requestError(err)
 	}

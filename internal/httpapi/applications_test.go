@@ -23,8 +23,8 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/httpapi"
 	"civicam/internal/httpapi/apitest"
-	"civicam/internal/request"
-	"civicam/internal/request/requesttest"
+	"civicam/internal/lostperson"
+	"civicam/internal/lostperson/lostpersontest"
 	"civicam/internal/segment"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
@@ -32,9 +32,9 @@ import (
 )
 
 // withRequests gives the stack's API the application desk, the way the app wires it.
-func withRequests(t *testing.T, st *apitest.Stack) *request.Service {
+func withRequests(t *testing.T, st *apitest.Stack) *lostperson.Service {
 	t.Helper()
-	svc, err := request.New(request.Config{DataDir: t.TempDir()}, request.Deps{Repo: st.DB, Recordings: st.DB,
+	svc, err := lostperson.New(lostperson.Config{DataDir: t.TempDir()}, lostperson.Deps{Repo: st.DB, Recordings: st.DB,
 		Cameras: st.Registry, Pack: st.Registry.Pack(), Tracer: st.Tracer})
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +50,7 @@ func withRequests(t *testing.T, st *apitest.Stack) *request.Service {
 	return svc
 }
 
-func newAppStack(t *testing.T, db *store.DB) (*stack, *request.Service) {
+func newAppStack(t *testing.T, db *store.DB) (*stack, *lostperson.Service) {
 	t.Helper()
 	st := apitest.New(t, db)
 	svc := withRequests(t, st)
@@ -159,7 +159,7 @@ func TestApplicationPath(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		s, svc := newAppStack(t, db)
 		hook := newWebhook(t)
-		outbox, err := request.NewOutbox(request.OutboxConfig{WebhookURL: hook.srv.URL}, request.OutboxDeps{Repo: db})
+		outbox, err := lostperson.NewOutbox(lostperson.OutboxConfig{WebhookURL: hook.srv.URL}, lostperson.OutboxDeps{Repo: db})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -254,7 +254,7 @@ func TestApplicationPath(t *testing.T) {
 
 		// The reviewer's queue, decision, candidates.
 		r = s.do("GET", "/api/v1/applications?status=submitted", revTok, "", "")
-		var q request.Queue
+		var q lostperson.Queue
 		json.Unmarshal(r.body, &q)
 		if r.status != 200 || len(q.Applications) != 1 || q.Applications[0].ID != id || len(q.Applications[0].Deadlines) != 3 || !q.Applications[0].Urgent {
 			t.Fatalf("queue = %d %s; want the urgent application with 3 deadlines", r.status, r.body)
@@ -274,7 +274,7 @@ func TestApplicationPath(t *testing.T) {
 			From, To time.Time
 			Cameras  []struct {
 				CameraID string `json:"camera_id"`
-				Ranges   []request.Range
+				Ranges   []lostperson.Range
 				Playback string
 			}
 		}
@@ -338,10 +338,10 @@ func TestApplicationPath(t *testing.T) {
 		}
 		see("list", s.do("GET", "/api/v1/applications", appTok, "", ""))
 		r = s.do("GET", "/api/v1/applications/"+id+"/notice.pdf", appTok, "", "")
-		if r.status != 200 || !bytes.HasPrefix(r.body, []byte("%PDF-")) || !strings.Contains(requesttest.PDFText(r.body), "Shennong Park") {
+		if r.status != 200 || !bytes.HasPrefix(r.body, []byte("%PDF-")) || !strings.Contains(lostpersontest.PDFText(r.body), "Shennong Park") {
 			t.Fatalf("notice.pdf = %d, %d bytes; want a PDF with the notice", r.status, len(r.body))
 		}
-		applicantSaw = append(applicantSaw, seen{"notice.pdf", []byte(requesttest.PDFText(r.body))})
+		applicantSaw = append(applicantSaw, seen{"notice.pdf", []byte(lostpersontest.PDFText(r.body))})
 		see("portal", s.do("GET", "/api/v1/portal", "", "", ""))
 		see("procedures", s.do("GET", "/api/v1/procedures", "", "", ""))
 		see("me", s.do("GET", "/api/v1/me", appTok, "", ""))

@@ -68,7 +68,7 @@ func (s *Server) SharedCamera(ctx context.Context, u *auth.User, id string) (*re
 		return nil, err
 	}
 	now := s.now()
-	for _, scope := range []access.Scope{access.Live, access.Playback, access.Export} {
+	for _, scope := range []access.Use{access.Live, access.Playback, access.Export} {
 		if s.footage.access.Check(ctx, u, c, scope, now, now, "") == nil {
 			return c, nil
 		}

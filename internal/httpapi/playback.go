@@ -16,9 +16,9 @@ import (
 	"civicam/internal/access"
 	"civicam/internal/auth"
 	"civicam/internal/export"
+	"civicam/internal/lostperson"
 	"civicam/internal/playback"
 	"civicam/internal/registry"
-	"civicam/internal/request"
 	"civicam/internal/segment"
 	"civicam/internal/sharing"
 	"civicam/internal/store"
@@ -72,7 +72,7 @@ func newFootage(d Deps) *footage {
 }
 
 // The request service answers for reviewers' applications.
-var _ access.Applications = (*request.Service)(nil)
+var _ access.Applications = (*lostperson.Service)(nil)
 
 type noRecordings struct{}
 
@@ -150,7 +150,7 @@ func (fr *footageRequest) traceReason(reason string) string {
 // lookup finds the camera named in the path (in the whole registry: the access check, not the
 // registry's scope, decides who may see its video) and checks access, tracing a refusal under
 // action. Another organisation's camera and one that does not exist both answer 404.
-func (s *Server) lookupFootage(r *http.Request, action trace.Action, scope access.Scope, fr *footageRequest) error {
+func (s *Server) lookupFootage(r *http.Request, action trace.Action, scope access.Use, fr *footageRequest) error {
 	id := r.PathValue("id")
 	if !registry.ValidID(id) {
 		return errNotFound
@@ -185,7 +185,7 @@ func (s *Server) lookupFootage(r *http.Request, action trace.Action, scope acces
 // basisOf says, for the trail, under what a user sees another organisation's camera: a grant
 // (naming it), the policy pack's default sharing, or emergency use under a grant for a case.
 // Nothing is said of one's own organisation's cameras.
-func (s *Server) basisOf(ctx context.Context, u *auth.User, cam *registry.Camera, scope access.Scope, caseRef string) string {
+func (s *Server) basisOf(ctx context.Context, u *auth.User, cam *registry.Camera, scope access.Use, caseRef string) string {
 	if s.sharing == nil || u == nil || u.OrganisationID == "" || u.OrganisationID == cam.OrganisationID {
 		return ""
 	}

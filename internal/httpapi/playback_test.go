@@ -18,9 +18,9 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/export"
 	"civicam/internal/httpapi"
+	"civicam/internal/lostperson"
 	"civicam/internal/playback"
 	"civicam/internal/playback/playbacktest"
-	"civicam/internal/request"
 	"civicam/internal/segment"
 	"civicam/internal/store/storetest"
 	"civicam/internal/trace"
@@ -48,7 +48,7 @@ func newFootageStack(t *testing.T) *footageStack {
 	}
 	disk := segment.NewDisk(filepath.Join(t.TempDir(), "recordings"))
 	exportDir := filepath.Join(t.TempDir(), "exports")
-	svc, err := request.New(request.Config{DataDir: t.TempDir()}, request.Deps{Repo: db, Recordings: db,
+	svc, err := lostperson.New(lostperson.Config{DataDir: t.TempDir()}, lostperson.Deps{Repo: db, Recordings: db,
 		Cameras: s.reg, Pack: s.reg.Pack(), Tracer: s.Tracer})
 	if err != nil {
 		t.Fatal(err)

@@ -18,8 +18,8 @@ import (
 
 	"civicam/internal/auth"
 	"civicam/internal/live"
+	"civicam/internal/lostperson"
 	"civicam/internal/registry"
-	"civicam/internal/request"
 	"civicam/internal/retention"
 	"civicam/internal/sharing"
 	"civicam/internal/store"
@@ -43,7 +43,7 @@ type Deps struct {
 	Tracer   Tracer
 	Trail    *trace.Log
 	Throttle *auth.Throttle
-	Requests *request.Service
+	Requests *lostperson.Service
 	Recorder RecordingStatus    // nil when this process records nothing
 	Footage  Footage            // recordings, exports and the key that signs them (playback.go)
 	Live     *live.Service      // live view (live.go); nil when this process serves none
@@ -75,7 +75,7 @@ type Server struct {
 	dummy    string        // a password hash to verify against when the user does not exist
 	hashing  chan struct{} // bounds concurrent password verifications
 	extra    []Route
-	Requests *request.Service
+	Requests *lostperson.Service
 }
 
 // Route is one entry of the route table. Roles nil means public; an empty, non-nil list means

@@ -200,7 +200,7 @@ type Basis struct {
 
 // Granted implements access.Grants: nil when a grant in force, or the pack's default for a
 // government-invested camera, shares cam with u's organisation for scope over [from, to).
-func (s *Service) Granted(ctx context.Context, u *auth.User, cam *registry.Camera, scope access.Scope, from, to time.Time) error {
+func (s *Service) Granted(ctx context.Context, u *auth.User, cam *registry.Camera, scope access.Use, from, to time.Time) error {
 	_, err := s.Basis(ctx, u, cam, scope)
 	return err
 }
@@ -208,7 +208,7 @@ func (s *Service) Granted(ctx context.Context, u *auth.User, cam *registry.Camer
 // Basis says under what cam is shared with u's organisation for scope now, or access.ErrNoGrant.
 // A grant covers a look if it is in force now: a playback of last week under a grant made today
 // is covered, a look after the grant ended or was revoked is not.
-func (s *Service) Basis(ctx context.Context, u *auth.User, cam *registry.Camera, scope access.Scope) (Basis, error) {
+func (s *Service) Basis(ctx context.Context, u *auth.User, cam *registry.Camera, scope access.Use) (Basis, error) {
 	if u == nil || u.OrganisationID == "" || cam == nil || cam.OrganisationID == u.OrganisationID {
 		return Basis{}, access.ErrNoGrant
 	}

@@ -102,7 +102,7 @@ func (w *world) grant(t *testing.T, in sharing.GrantInput) *sharing.Grant {
 	return g
 }
 
-func allowed(t *testing.T, svc *sharing.Service, ctx context.Context, u *auth.User, cam *registry.Camera, scope access.Scope) bool {
+func allowed(t *testing.T, svc *sharing.Service, ctx context.Context, u *auth.User, cam *registry.Camera, scope access.Use) bool {
 	t.Helper()
 	err := svc.Granted(ctx, u, cam, scope, t0, t0.Add(time.Minute))
 	if err != nil && !errors.Is(err, access.ErrNoGrant) {
@@ -111,7 +111,7 @@ func allowed(t *testing.T, svc *sharing.Service, ctx context.Context, u *auth.Us
 	return err == nil
 }
 
-var scopes = []access.Scope{access.Live, access.Playback, access.Export}
+var scopes = []access.Use{access.Live, access.Playback, access.Export}
 
 // TestGrantMatrix: for each scope granted and each kind of grantee organisation, exactly that
 // scope is shared, with exactly that organisation, for exactly the granted camera.
@@ -168,10 +168,10 @@ func TestPolicyDefaults(t *testing.T) {
 			name string
 			org  string
 			cam  *registry.Camera
-			want []access.Scope
+			want []access.Use
 		}{
-			{"public security, government camera", w.psb, w.camGov, []access.Scope{access.Live, access.Playback}},
-			{"emergency management, government camera", w.emerg, w.camGov, []access.Scope{access.Live}},
+			{"public security, government camera", w.psb, w.camGov, []access.Use{access.Live, access.Playback}},
+			{"emergency management, government camera", w.emerg, w.camGov, []access.Use{access.Live}},
 			{"transportation, government camera", w.transport, w.camGov, nil},
 			{"hotel, government camera", w.hotel, w.camGov, nil},
 			{"public security, networking forbidden by law", w.psb, w.camGovForbidden, nil},

@@ -10,12 +10,12 @@ import (
 	"time"
 
 	"civicam/internal/auth"
-	"civicam/internal/request"
+	"civicam/internal/lostperson"
 )
 
 // errReqNotFound matches both this package's ErrNotFound (the API answers 404) and the request
 // package's, which its service tests for.
-var errReqNotFound = fmt.Errorf("%w (%w)", ErrNotFound, request.ErrNotFound)
+var errReqNotFound = fmt.Errorf("%w (%w)", ErrNotFound, lostperson.ErrNotFound)
 
 // UsernameTaken reports whether an account has the username.
 func (db *DB) UsernameTaken(ctx context.Context, username string) (bool, error) {
@@ -27,7 +27,7 @@ func (db *DB) UsernameTaken(ctx context.Context, username string) (bool, error) 
 }
 
 // CreateRegistration stores a pending applicant registration.
-func (db *DB) CreateRegistration(ctx context.Context, r *request.Registration) error {
+func (db *DB) CreateRegistration(ctx context.Context, r *lostperson.Registration) error {
 	_, err := db.sql.ExecContext(ctx, `INSERT INTO applicant_registrations
 		(id, username, password_hash, contact_kind, contact, code_hash, attempts, expires_at, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -40,8 +40,8 @@ func (db *DB) CreateRegistration(ctx context.Context, r *request.Registration) e
 }
 
 // Registration returns a pending (or used) registration.
-func (db *DB) Registration(ctx context.Context, id string) (*request.Registration, error) {
-	var r request.Registration
+func (db *DB) Registration(ctx context.Context, id string) (*lostperson.Registration, error) {
+	var r lostperson.Registration
 	var expires, created int64
 	var used sql.NullInt64
 	err := db.sql.QueryRowContext(ctx, `SELECT id, username, password_hash, contact_kind, contact, code_hash, attempts,
@@ -86,7 +86,7 @@ func (db *DB) RegistrationFailed(ctx context.Context, id string) (int, error) {
 
 // ActivateApplicant uses a registration up and creates its account and verified contact, all
 // or nothing. A registration already used is not found; a username taken meanwhile is ErrConflict.
-func (db *DB) ActivateApplicant(ctx context.Context, registrationID string, u *auth.User, c request.Contact) error {
+func (db *DB) ActivateApplicant(ctx context.Context, registrationID string, u *auth.User, c lostperson.Contact) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE applicant_registrations SET used_at = $2 WHERE id = $1 AND used_at IS NULL`,
 			registrationID, Micros(u.CreatedAt))
@@ -114,8 +114,8 @@ func (db *DB) ActivateApplicant(ctx context.Context, registrationID string, u *a
 }
 
 // ApplicantContact returns an applicant's verified contact.
-func (db *DB) ApplicantContact(ctx context.Context, userID string) (request.Contact, error) {
-	var c request.Contact
+func (db *DB) ApplicantContact(ctx context.Context, userID string) (lostperson.Contact, error) {
+	var c lostperson.Contact
 	err := db.sql.QueryRowContext(ctx, `SELECT contact_kind, contact FROM applicant_contacts WHERE user_id = $1`, userID).Scan(&c.Kind, &c.Address)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("contact of %s: %w", userID, errReqNotFound)
@@ -127,14 +127,14 @@ func (db *DB) ApplicantContact(ctx context.Context, userID string) (request.Cont
 }
 
 type procedureConditions struct {
-	Subjects      []request.Condition     `json:"subjects"`
-	Relationships []request.Condition     `json:"relationships"`
-	Steps         []request.ProcedureStep `json:"steps"`
+	Subjects      []lostperson.Condition     `json:"subjects"`
+	Relationships []lostperson.Condition     `json:"relationships"`
+	Steps         []lostperson.ProcedureStep `json:"steps"`
 }
 
 // CreateProcedure stores a new procedure version numbered one past the newest. Two admins
 // publishing at once both get a number: the loser of the key retries.
-func (db *DB) CreateProcedure(ctx context.Context, p *request.Procedure) error {
+func (db *DB) CreateProcedure(ctx context.Context, p *lostperson.Procedure) error {
 	docs, err := json.Marshal(p.Documents)
 	if err != nil {
 		return err
@@ -169,16 +169,16 @@ func (db *DB) CreateProcedure(ctx context.Context, p *request.Procedure) error {
 }
 
 // Procedures lists every procedure version, newest first.
-func (db *DB) Procedures(ctx context.Context) ([]*request.Procedure, error) {
+func (db *DB) Procedures(ctx context.Context) ([]*lostperson.Procedure, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT version, title_zh, title_en, body_zh, body_en, documents, conditions,
 		policy_version, published_at, published_by FROM procedure_versions ORDER BY version DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("select procedures: %w", err)
 	}
 	defer rows.Close()
-	var out []*request.Procedure
+	var out []*lostperson.Procedure
 	for rows.Next() {
-		var p request.Procedure
+		var p lostperson.Procedure
 		var docs, conds string
 		var published int64
 		if err := rows.Scan(&p.Version, &p.TitleZH, &p.TitleEN, &p.BodyZH, &p.BodyEN, &docs, &conds, &p.PolicyVersion,
@@ -204,9 +204,9 @@ const applicationColumns = `id, applicant_id, status, relationship, relationship
 	triage_due, review_due, result_due, decided_at, decided_by, decision_reason, reviewed_at, outcome, notice,
 	result_at, result_by, updated_at`
 
-func applicationArgs(a *request.Application) []any {
+func applicationArgs(a *lostperson.Application) []any {
 	coord := func(v float64) sql.NullFloat64 {
-		return sql.NullFloat64{Float64: v, Valid: a.Status != request.StatusIneligible}
+		return sql.NullFloat64{Float64: v, Valid: a.Status != lostperson.StatusIneligible}
 	}
 	return []any{a.ID, a.ApplicantID, string(a.Status), a.Relationship, a.RelationshipDetail, a.SubjectCategory, a.Urgent,
 		nullMicros(a.LastSeenAt), coord(a.Lat), coord(a.Lon), a.Address, a.Description, a.RefusalCode, a.RefusalReason,
@@ -215,8 +215,8 @@ func applicationArgs(a *request.Application) []any {
 		nullMicros(a.ResultAt), a.ResultBy, Micros(a.UpdatedAt)}
 }
 
-func scanApplication(s scanner) (*request.Application, error) {
-	var a request.Application
+func scanApplication(s scanner) (*lostperson.Application, error) {
+	var a lostperson.Application
 	var status, outcome string
 	var lat, lon sql.NullFloat64
 	var lastSeen, triage, review, result, decided, reviewed, resultAt sql.NullInt64
@@ -227,7 +227,7 @@ func scanApplication(s scanner) (*request.Application, error) {
 		&resultAt, &a.ResultBy, &updated); err != nil {
 		return nil, err
 	}
-	a.Status, a.Outcome = request.Status(status), request.Outcome(outcome)
+	a.Status, a.Outcome = lostperson.Status(status), lostperson.Outcome(outcome)
 	a.Lat, a.Lon = lat.Float64, lon.Float64
 	a.LastSeenAt, a.TriageDue, a.ReviewDue, a.ResultDue = fromNullMicros(lastSeen), fromNullMicros(triage), fromNullMicros(review), fromNullMicros(result)
 	a.DecidedAt, a.ReviewedAt, a.ResultAt = fromNullMicros(decided), fromNullMicros(reviewed), fromNullMicros(resultAt)
@@ -247,7 +247,7 @@ func placeholders(from, n int) string {
 }
 
 // CreateApplication stores a new application.
-func (db *DB) CreateApplication(ctx context.Context, a *request.Application) error {
+func (db *DB) CreateApplication(ctx context.Context, a *lostperson.Application) error {
 	if _, err := db.sql.ExecContext(ctx, `INSERT INTO applications (`+applicationColumns+`) VALUES (`+placeholders(1, 28)+`)`,
 		applicationArgs(a)...); err != nil {
 		return fmt.Errorf("insert application: %w", err)
@@ -256,12 +256,12 @@ func (db *DB) CreateApplication(ctx context.Context, a *request.Application) err
 }
 
 // Application returns one application.
-func (db *DB) Application(ctx context.Context, id string) (*request.Application, error) {
+func (db *DB) Application(ctx context.Context, id string) (*lostperson.Application, error) {
 	return queryOne(ctx, db.sql, "application "+id, errReqNotFound, scanApplication, `SELECT `+applicationColumns+` FROM applications WHERE id = $1`, id)
 }
 
 // Applications lists applications, newest first.
-func (db *DB) Applications(ctx context.Context, f request.Filter) ([]*request.Application, error) {
+func (db *DB) Applications(ctx context.Context, f lostperson.Filter) ([]*lostperson.Application, error) {
 	var where []string
 	var args []any
 	if f.ApplicantID != "" {
@@ -274,7 +274,7 @@ func (db *DB) Applications(ctx context.Context, f request.Filter) ([]*request.Ap
 			args = append(args, string(s))
 		}
 	} else {
-		args = append(args, string(request.StatusIneligible))
+		args = append(args, string(lostperson.StatusIneligible))
 		where = append(where, fmt.Sprintf("status <> $%d", len(args)))
 	}
 	limit := f.Limit
@@ -287,17 +287,17 @@ func (db *DB) Applications(ctx context.Context, f request.Filter) ([]*request.Ap
 }
 
 // ApplicationsSince returns the applications submitted at or after t, for the statistics.
-func (db *DB) ApplicationsSince(ctx context.Context, t time.Time) ([]*request.Application, error) {
+func (db *DB) ApplicationsSince(ctx context.Context, t time.Time) ([]*lostperson.Application, error) {
 	return db.queryApplications(ctx, `SELECT `+applicationColumns+` FROM applications WHERE submitted_at >= $1 ORDER BY submitted_at`, Micros(t))
 }
 
-func (db *DB) queryApplications(ctx context.Context, q string, args ...any) ([]*request.Application, error) {
+func (db *DB) queryApplications(ctx context.Context, q string, args ...any) ([]*lostperson.Application, error) {
 	return queryAll(ctx, db.sql, "applications", scanApplication, q, args...)
 }
 
 // UpdateApplication writes an application that still has status from, and enqueues notify in
 // the same transaction.
-func (db *DB) UpdateApplication(ctx context.Context, a *request.Application, from request.Status, notify *request.Message) error {
+func (db *DB) UpdateApplication(ctx context.Context, a *lostperson.Application, from lostperson.Status, notify *lostperson.Message) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		args := applicationArgs(a)
 		sets := strings.Split(strings.Join(strings.Fields(applicationColumns), ""), ",")
@@ -314,7 +314,7 @@ func (db *DB) UpdateApplication(ctx context.Context, a *request.Application, fro
 			return fmt.Errorf("update application %s: %w", a.ID, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("application %s is no longer %s: %w", a.ID, from, request.ErrState)
+			return fmt.Errorf("application %s is no longer %s: %w", a.ID, from, lostperson.ErrState)
 		}
 		if notify != nil {
 			return enqueue(ctx, tx, notify)
@@ -324,7 +324,7 @@ func (db *DB) UpdateApplication(ctx context.Context, a *request.Application, fro
 }
 
 // AddDocument records an uploaded document.
-func (db *DB) AddDocument(ctx context.Context, d *request.Document) error {
+func (db *DB) AddDocument(ctx context.Context, d *lostperson.Document) error {
 	_, err := db.sql.ExecContext(ctx, `INSERT INTO application_documents (id, application_id, kind, content_type, bytes,
 		sha256, stored_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		d.ID, d.ApplicationID, d.Kind, d.ContentType, d.Bytes, d.SHA256, d.StoredName, Micros(d.CreatedAt))
@@ -335,16 +335,16 @@ func (db *DB) AddDocument(ctx context.Context, d *request.Document) error {
 }
 
 // Documents lists an application's documents, oldest first.
-func (db *DB) Documents(ctx context.Context, applicationID string) ([]*request.Document, error) {
+func (db *DB) Documents(ctx context.Context, applicationID string) ([]*lostperson.Document, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT id, application_id, kind, content_type, bytes, sha256, stored_name, created_at
 		FROM application_documents WHERE application_id = $1 ORDER BY created_at, id`, applicationID)
 	if err != nil {
 		return nil, fmt.Errorf("select documents: %w", err)
 	}
 	defer rows.Close()
-	var out []*request.Document
+	var out []*lostperson.Document
 	for rows.Next() {
-		var d request.Document
+		var d lostperson.Document
 		var created int64
 		if err := rows.Scan(&d.ID, &d.ApplicationID, &d.Kind, &d.ContentType, &d.Bytes, &d.SHA256, &d.StoredName, &created); err != nil {
 			return nil, fmt.Errorf("scan document: %w", err)
@@ -356,7 +356,7 @@ func (db *DB) Documents(ctx context.Context, applicationID string) ([]*request.D
 }
 
 // AddFinding records a reviewer's finding.
-func (db *DB) AddFinding(ctx context.Context, f *request.Finding) error {
+func (db *DB) AddFinding(ctx context.Context, f *lostperson.Finding) error {
 	_, err := db.sql.ExecContext(ctx, `INSERT INTO application_findings (id, application_id, author_id, body, created_at)
 		VALUES ($1, $2, $3, $4, $5)`, f.ID, f.ApplicationID, f.AuthorID, f.Body, Micros(f.CreatedAt))
 	if err != nil {
@@ -366,16 +366,16 @@ func (db *DB) AddFinding(ctx context.Context, f *request.Finding) error {
 }
 
 // Findings lists an application's findings, oldest first.
-func (db *DB) Findings(ctx context.Context, applicationID string) ([]*request.Finding, error) {
+func (db *DB) Findings(ctx context.Context, applicationID string) ([]*lostperson.Finding, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT id, application_id, author_id, body, created_at FROM application_findings
 		WHERE application_id = $1 ORDER BY created_at, id`, applicationID)
 	if err != nil {
 		return nil, fmt.Errorf("select findings: %w", err)
 	}
 	defer rows.Close()
-	var out []*request.Finding
+	var out []*lostperson.Finding
 	for rows.Next() {
-		var f request.Finding
+		var f lostperson.Finding
 		var created int64
 		if err := rows.Scan(&f.ID, &f.ApplicationID, &f.AuthorID, &f.Body, &created); err != nil {
 			return nil, fmt.Errorf("scan finding: %w", err)
@@ -387,7 +387,7 @@ func (db *DB) Findings(ctx context.Context, applicationID string) ([]*request.Fi
 }
 
 // PutGrants stores footage grants, replacing the window of an existing one.
-func (db *DB) PutGrants(ctx context.Context, gs []request.Grant) error {
+func (db *DB) PutGrants(ctx context.Context, gs []lostperson.FootageGrant) error {
 	if len(gs) == 0 {
 		return nil
 	}
@@ -410,8 +410,8 @@ func (db *DB) PutGrants(ctx context.Context, gs []request.Grant) error {
 }
 
 // Grant returns the grant of one camera to one reviewer for one application.
-func (db *DB) Grant(ctx context.Context, applicationID, reviewerID, cameraID string) (*request.Grant, error) {
-	g := request.Grant{ApplicationID: applicationID, ReviewerID: reviewerID, CameraID: cameraID}
+func (db *DB) Grant(ctx context.Context, applicationID, reviewerID, cameraID string) (*lostperson.FootageGrant, error) {
+	g := lostperson.FootageGrant{ApplicationID: applicationID, ReviewerID: reviewerID, CameraID: cameraID}
 	var from, to, created int64
 	err := db.sql.QueryRowContext(ctx, `SELECT from_at, to_at, created_at FROM application_grants
 		WHERE application_id = $1 AND reviewer_id = $2 AND camera_id = $3`, applicationID, reviewerID, cameraID).Scan(&from, &to, &created)
@@ -429,7 +429,7 @@ const messageColumns = `id, kind, channel, recipient, reference, subject, body, 
 
 func enqueue(ctx context.Context, x interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
-}, m *request.Message) error {
+}, m *lostperson.Message) error {
 	_, err := x.ExecContext(ctx, `INSERT INTO outbox (`+messageColumns+`) VALUES (`+placeholders(1, 13)+`)`,
 		m.ID, m.Kind, m.Contact.Kind, m.Contact.Address, m.Reference, m.Subject, m.Body, string(m.Status), m.Attempts,
 		Micros(m.NextAt), m.LastError, Micros(m.CreatedAt), nullMicros(m.DeliveredAt))
@@ -440,12 +440,12 @@ func enqueue(ctx context.Context, x interface {
 }
 
 // EnqueueMessage adds a message to the outbox.
-func (db *DB) EnqueueMessage(ctx context.Context, m *request.Message) error {
+func (db *DB) EnqueueMessage(ctx context.Context, m *lostperson.Message) error {
 	return enqueue(ctx, db.sql, m)
 }
 
-func scanMessage(s scanner) (*request.Message, error) {
-	var m request.Message
+func scanMessage(s scanner) (*lostperson.Message, error) {
+	var m lostperson.Message
 	var status string
 	var next, created int64
 	var delivered sql.NullInt64
@@ -453,21 +453,21 @@ func scanMessage(s scanner) (*request.Message, error) {
 		&m.Attempts, &next, &m.LastError, &created, &delivered); err != nil {
 		return nil, err
 	}
-	m.Status, m.NextAt, m.CreatedAt, m.DeliveredAt = request.MessageStatus(status), FromMicros(next), FromMicros(created), fromNullMicros(delivered)
+	m.Status, m.NextAt, m.CreatedAt, m.DeliveredAt = lostperson.MessageStatus(status), FromMicros(next), FromMicros(created), fromNullMicros(delivered)
 	return &m, nil
 }
 
 // DueMessages lists pending messages due by now, oldest first.
-func (db *DB) DueMessages(ctx context.Context, now time.Time, limit int) ([]*request.Message, error) {
+func (db *DB) DueMessages(ctx context.Context, now time.Time, limit int) ([]*lostperson.Message, error) {
 	return queryAll(ctx, db.sql, "due messages", scanMessage, `SELECT `+messageColumns+` FROM outbox WHERE status = $1 AND next_at <= $2
-		ORDER BY next_at, id LIMIT $3`, string(request.MessagePending), Micros(now), limit)
+		ORDER BY next_at, id LIMIT $3`, string(lostperson.MessagePending), Micros(now), limit)
 }
 
 // ClaimMessage moves a pending message's next attempt from old to until; false when another
 // claimer moved it first.
 func (db *DB) ClaimMessage(ctx context.Context, id string, old, until time.Time) (bool, error) {
 	res, err := db.sql.ExecContext(ctx, `UPDATE outbox SET next_at = $3 WHERE id = $1 AND next_at = $2 AND status = $4`,
-		id, Micros(old), Micros(until), string(request.MessagePending))
+		id, Micros(old), Micros(until), string(lostperson.MessagePending))
 	if err != nil {
 		return false, fmt.Errorf("claim message %s: %w", id, err)
 	}
@@ -476,7 +476,7 @@ func (db *DB) ClaimMessage(ctx context.Context, id string, old, until time.Time)
 }
 
 // UpdateMessage writes a message's delivery state.
-func (db *DB) UpdateMessage(ctx context.Context, m *request.Message) error {
+func (db *DB) UpdateMessage(ctx context.Context, m *lostperson.Message) error {
 	_, err := db.sql.ExecContext(ctx, `UPDATE outbox SET status = $2, attempts = $3, next_at = $4, last_error = $5,
 		delivered_at = $6 WHERE id = $1`, m.ID, string(m.Status), m.Attempts, Micros(m.NextAt), m.LastError, nullMicros(m.DeliveredAt))
 	if err != nil {
@@ -486,7 +486,7 @@ func (db *DB) UpdateMessage(ctx context.Context, m *request.Message) error {
 }
 
 // Message returns one outbox message.
-func (db *DB) Message(ctx context.Context, id string) (*request.Message, error) {
+func (db *DB) Message(ctx context.Context, id string) (*lostperson.Message, error) {
 	return queryOne(ctx, db.sql, "message "+id, errReqNotFound, scanMessage, `SELECT `+messageColumns+` FROM outbox WHERE id = $1`, id)
 }
 
@@ -503,8 +503,8 @@ const rangesBatch = 500
 // recorded stretches clipped to the window, as RecordingRanges reports them. It reads the
 // recording_spans that migration 0004's triggers keep, a few rows per camera, in one query per
 // 500 cameras.
-func (db *DB) RecordedRanges(ctx context.Context, cameraIDs []string, from, to time.Time) (map[string][]request.Range, error) {
-	out := map[string][]request.Range{}
+func (db *DB) RecordedRanges(ctx context.Context, cameraIDs []string, from, to time.Time) (map[string][]lostperson.Range, error) {
+	out := map[string][]lostperson.Range{}
 	if !to.After(from) {
 		return out, nil
 	}
@@ -528,7 +528,7 @@ func (db *DB) RecordedRanges(ctx context.Context, cameraIDs []string, from, to t
 				rows.Close()
 				return nil, fmt.Errorf("scan recorded span: %w", err)
 			}
-			r := request.Range{Start: FromMicros(s), End: FromMicros(e)}
+			r := lostperson.Range{Start: FromMicros(s), End: FromMicros(e)}
 			if r.Start.Before(from) {
 				r.Start = from
 			}
@@ -548,6 +548,6 @@ func (db *DB) RecordedRanges(ctx context.Context, cameraIDs []string, from, to t
 
 // The request package's storage, checked at compile time.
 var (
-	_ request.Repo       = (*DB)(nil)
-	_ request.Recordings = (*DB)(nil)
+	_ lostperson.Repo       = (*DB)(nil)
+	_ lostperson.Recordings = (*DB)(nil)
 )

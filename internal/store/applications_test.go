@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"civicam/internal/auth"
-	"civicam/internal/request"
+	"civicam/internal/lostperson"
 	"civicam/internal/segment"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
@@ -34,7 +34,7 @@ func TestRecordedRanges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string][]request.Range{
+		want := map[string][]lostperson.Range{
 			"cam1": {{Start: at(0), End: at(120)}, {Start: at(300), End: at(330)}},
 			"cam2": {{Start: at(0), End: at(30)}},
 		}
@@ -42,7 +42,7 @@ func TestRecordedRanges(t *testing.T) {
 			t.Fatalf("RecordedRanges = %v; want %v", got, want)
 		}
 		for cam, w := range want {
-			if !slices.EqualFunc(got[cam], w, func(a, b request.Range) bool { return a.Start.Equal(b.Start) && a.End.Equal(b.End) }) {
+			if !slices.EqualFunc(got[cam], w, func(a, b lostperson.Range) bool { return a.Start.Equal(b.Start) && a.End.Equal(b.End) }) {
 				t.Errorf("RecordedRanges[%s] = %v; want %v", cam, got[cam], w)
 			}
 		}
@@ -76,7 +76,7 @@ func TestApplicationStore(t *testing.T) {
 		if err := db.CreateUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
-		a := &request.Application{ID: "22222222-2222-4222-8222-222222222222", ApplicantID: u.ID, Status: request.StatusSubmitted,
+		a := &lostperson.Application{ID: "22222222-2222-4222-8222-222222222222", ApplicantID: u.ID, Status: lostperson.StatusSubmitted,
 			Relationship: "guardian", SubjectCategory: "child", Urgent: true, LastSeenAt: at(-3600), Lat: 27.8, Lon: 113.1,
 			Description: "d", PolicyVersion: "v1", SubmittedAt: t0, TriageDue: at(7200), UpdatedAt: t0}
 		if err := db.CreateApplication(ctx, a); err != nil {
@@ -89,16 +89,16 @@ func TestApplicationStore(t *testing.T) {
 		if got.LastSeenAt != a.LastSeenAt || got.TriageDue != a.TriageDue || !got.ReviewDue.IsZero() || got.Lat != 27.8 || !got.Urgent {
 			t.Errorf("Application = %+v; want %+v", got, a)
 		}
-		if _, err := db.Application(ctx, "33333333-3333-4333-8333-333333333333"); !errors.Is(err, store.ErrNotFound) || !errors.Is(err, request.ErrNotFound) {
+		if _, err := db.Application(ctx, "33333333-3333-4333-8333-333333333333"); !errors.Is(err, store.ErrNotFound) || !errors.Is(err, lostperson.ErrNotFound) {
 			t.Errorf("Application(missing) = %v; want both packages' ErrNotFound", err)
 		}
-		a.Status, a.DecidedAt = request.StatusAccepted, at(60)
-		msg := &request.Message{ID: "44444444-4444-4444-8444-444444444444", Kind: "result", Contact: request.Contact{Kind: "email", Address: "a@b.cn"},
-			Subject: "s", Body: "b", Status: request.MessagePending, NextAt: t0, CreatedAt: t0}
-		if err := db.UpdateApplication(ctx, a, request.StatusSubmitted, msg); err != nil {
+		a.Status, a.DecidedAt = lostperson.StatusAccepted, at(60)
+		msg := &lostperson.Message{ID: "44444444-4444-4444-8444-444444444444", Kind: "result", Contact: lostperson.Contact{Kind: "email", Address: "a@b.cn"},
+			Subject: "s", Body: "b", Status: lostperson.MessagePending, NextAt: t0, CreatedAt: t0}
+		if err := db.UpdateApplication(ctx, a, lostperson.StatusSubmitted, msg); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.UpdateApplication(ctx, a, request.StatusSubmitted, nil); !errors.Is(err, request.ErrState) {
+		if err := db.UpdateApplication(ctx, a, lostperson.StatusSubmitted, nil); !errors.Is(err, lostperson.ErrState) {
 			t.Errorf("UpdateApplication(stale status) = %v; want ErrState", err)
 		}
 		if m, err := db.Message(ctx, msg.ID); err != nil || m.Body != "b" {
@@ -107,8 +107,8 @@ func TestApplicationStore(t *testing.T) {
 		// A failed update enqueues nothing.
 		msg2 := *msg
 		msg2.ID = "55555555-5555-4555-8555-555555555555"
-		db.UpdateApplication(ctx, a, request.StatusSubmitted, &msg2)
-		if _, err := db.Message(ctx, msg2.ID); !errors.Is(err, request.ErrNotFound) {
+		db.UpdateApplication(ctx, a, lostperson.StatusSubmitted, &msg2)
+		if _, err := db.Message(ctx, msg2.ID); !errors.Is(err, lostperson.ErrNotFound) {
 			t.Errorf("Message after a refused update = %v; want not found", err)
 		}
 		// Two claimers of one due message: one wins.
@@ -117,14 +117,14 @@ func TestApplicationStore(t *testing.T) {
 		if err1 != nil || err2 != nil || !ok1 || ok2 {
 			t.Errorf("ClaimMessage twice = %v %v, %v %v; want exactly one win", ok1, err1, ok2, err2)
 		}
-		as, err := db.Applications(ctx, request.Filter{Statuses: []request.Status{request.StatusAccepted}})
+		as, err := db.Applications(ctx, lostperson.Filter{Statuses: []lostperson.Status{lostperson.StatusAccepted}})
 		if err != nil || len(as) != 1 {
 			t.Errorf("Applications(accepted) = %d, %v; want 1", len(as), err)
 		}
-		if err := db.PutGrants(ctx, []request.Grant{{ApplicationID: a.ID, ReviewerID: "r", CameraID: "c", From: at(0), To: at(60), CreatedAt: t0}}); err != nil {
+		if err := db.PutGrants(ctx, []lostperson.FootageGrant{{ApplicationID: a.ID, ReviewerID: "r", CameraID: "c", From: at(0), To: at(60), CreatedAt: t0}}); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.PutGrants(ctx, []request.Grant{{ApplicationID: a.ID, ReviewerID: "r", CameraID: "c", From: at(0), To: at(120), CreatedAt: at(1)}}); err != nil {
+		if err := db.PutGrants(ctx, []lostperson.FootageGrant{{ApplicationID: a.ID, ReviewerID: "r", CameraID: "c", From: at(0), To: at(120), CreatedAt: at(1)}}); err != nil {
 			t.Fatal(err)
 		}
 		if g, err := db.Grant(ctx, a.ID, "r", "c"); err != nil || !g.To.Equal(at(120)) {
@@ -162,11 +162,11 @@ func TestRecordingSpans(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					want := make([]request.Range, len(cov.Ranges))
+					want := make([]lostperson.Range, len(cov.Ranges))
 					for i, r := range cov.Ranges {
-						want[i] = request.Range{Start: r.Start, End: r.End}
+						want[i] = lostperson.Range{Start: r.Start, End: r.End}
 					}
-					if !slices.EqualFunc(got[cam], want, func(a, b request.Range) bool { return a.Start.Equal(b.Start) && a.End.Equal(b.End) }) {
+					if !slices.EqualFunc(got[cam], want, func(a, b lostperson.Range) bool { return a.Start.Equal(b.Start) && a.End.Equal(b.End) }) {
 						t.Fatalf("after %s: RecordedRanges[%s] in %s..%s = %v; want %v", step, cam, w[0], w[1], got[cam], want)
 					}
 				}

@@ -10,13 +10,13 @@ import (
 	"time"
 
 	"civicam/internal/auth"
+	"civicam/internal/lostperson"
 	"civicam/internal/registry"
-	"civicam/internal/request"
 )
 
 // The lost-person application pages (REG-6): the public portal, registration, the applicant's
 // form and pages, and the reviewers' queue and application page. The applicant's pages are built
-// only from request.ApplicantView, the one shape the desk lets out to an applicant, so nothing
+// only from lostperson.ApplicantView, the one shape the desk lets out to an applicant, so nothing
 // about cameras, footage or reviewers can reach them.
 
 // applicationRoutes are the pages of the application desk; none without the service.
@@ -59,15 +59,15 @@ func requestErrorKey(m Messages, err error) (status int, msg string, ok bool) {
 	switch {
 	case errors.As(err, &inv):
 		return http.StatusBadRequest, m.T("app.invalid", inv.Field, inv.Message), true
-	case errors.Is(err, request.ErrState):
+	case errors.Is(err, lostperson.ErrState):
 		return http.StatusConflict, m.T("app.err_state"), true
-	case errors.Is(err, request.ErrCode):
+	case errors.Is(err, lostperson.ErrCode):
 		return http.StatusBadRequest, m.T("app.err_code"), true
-	case errors.Is(err, request.ErrTooMany):
+	case errors.Is(err, lostperson.ErrTooMany):
 		return http.StatusTooManyRequests, m.T("app.err_too_many"), true
-	case errors.Is(err, request.ErrTooLarge):
+	case errors.Is(err, lostperson.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge, m.T("app.err_too_large"), true
-	case errors.Is(err, request.ErrFileType):
+	case errors.Is(err, lostperson.ErrFileType):
 		return http.StatusUnsupportedMediaType, m.T("app.err_file_type"), true
 	}
 	return 0, "", false
@@ -199,7 +199,7 @@ func (u *UI) portal(w http.ResponseWriter, r *http.Request) error {
 type registerData struct {
 	Username, Contact string
 	Error             string
-	Pending           *request.Pending
+	Pending           *lostperson.Pending
 	Expires           string
 }
 
@@ -232,13 +232,13 @@ func (u *UI) verifySubmit(w http.ResponseWriter, r *http.Request) error {
 	if _, err := u.req.Verify(r.Context(), id, r.PostFormValue("code")); err != nil {
 		status, msg, ok := requestErrorKey(m, err)
 		if !ok {
-			if !errors.Is(err, request.ErrNotFound) {
+			if !errors.Is(err, lostperson.ErrNotFound) {
 				return err
 			}
 			status, msg = http.StatusBadRequest, m.T("app.err_code")
 		}
 		u.render(w, r, status, "register", "register.title", registerData{Error: msg,
-			Pending: &request.Pending{RegistrationID: id, SentTo: r.PostFormValue("sent_to")}})
+			Pending: &lostperson.Pending{RegistrationID: id, SentTo: r.PostFormValue("sent_to")}})
 		return nil
 	}
 	http.Redirect(w, r, "/login?"+url.Values{"next": {"/applications/new"}, "registered": {"1"}}.Encode(), http.StatusSeeOther)
@@ -300,7 +300,7 @@ func (u *UI) applySubmit(w http.ResponseWriter, r *http.Request) error {
 		u.render(w, r, status, "apply", "apply.title", d)
 		return nil
 	}
-	in := &request.ApplicationInput{Relationship: form["relationship"], RelationshipDetail: form["relationship_detail"],
+	in := &lostperson.ApplicationInput{Relationship: form["relationship"], RelationshipDetail: form["relationship_detail"],
 		SubjectCategory: form["subject_category"], Address: form["address"], Description: form["description"]}
 	// datetime-local has no zone; the form says the time is UTC. RFC 3339 is taken as well.
 	t, err := time.ParseInLocation("2006-01-02T15:04", form["last_seen_at"], time.UTC)
@@ -324,7 +324,7 @@ func (u *UI) applySubmit(w http.ResponseWriter, r *http.Request) error {
 		*c.dst = &v
 	}
 	a, err := u.req.Submit(r.Context(), userOf(r).ID, in)
-	var ie *request.IneligibleError
+	var ie *lostperson.IneligibleError
 	switch {
 	case errors.As(err, &ie):
 		dec := ie.Decisions[0]
@@ -375,7 +375,7 @@ func (u *UI) applicationList(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	filter := r.URL.Query().Get("status")
-	sts, err := request.ParseStatuses(filter)
+	sts, err := lostperson.ParseStatuses(filter)
 	if err != nil {
 		return &errPage{http.StatusBadRequest, "error.bad_filter"}
 	}
@@ -398,7 +398,7 @@ func (u *UI) applicationList(w http.ResponseWriter, r *http.Request) error {
 }
 
 // nextDeadline is the first open step's due time, with the step's name.
-func nextDeadline(m Messages, ds []request.Deadline) string {
+func nextDeadline(m Messages, ds []lostperson.Deadline) string {
 	for _, d := range ds {
 		if !d.Done && !d.Due.IsZero() {
 			return pick(m, d.Label, d.LabelZH) + ": " + m.Time(d.Due)
@@ -412,7 +412,7 @@ type deadlineRow struct {
 	Done, Overdue bool
 }
 
-func deadlineRows(m Messages, ds []request.Deadline) []deadlineRow {
+func deadlineRows(m Messages, ds []lostperson.Deadline) []deadlineRow {
 	out := make([]deadlineRow, 0, len(ds))
 	for _, d := range ds {
 		out = append(out, deadlineRow{Label: pick(m, d.Label, d.LabelZH), Due: m.Time(d.Due), Done: d.Done, Overdue: d.Overdue})
@@ -445,7 +445,7 @@ func (u *UI) applicationPage(w http.ResponseWriter, r *http.Request) error {
 func (u *UI) applicantApplication(w http.ResponseWriter, r *http.Request, status int, errMsg string) error {
 	m := u.messages(r)
 	a, err := u.req.ForApplicant(r.Context(), userOf(r).ID, r.PathValue("id"))
-	if errors.Is(err, request.ErrNotFound) {
+	if errors.Is(err, lostperson.ErrNotFound) {
 		return errNotFound
 	}
 	if err != nil {
@@ -455,7 +455,7 @@ func (u *UI) applicantApplication(w http.ResponseWriter, r *http.Request, status
 		Relationship: m.Label("app.relationship", a.Relationship), Subject: m.Label("app.subject", a.SubjectCategory),
 		LastSeen: m.Time(a.LastSeenAt), Place: placeText(a.Address, a.Lat, a.Lon), Description: a.Description,
 		Submitted: m.Time(a.SubmittedAt), Urgent: a.Urgent, Deadlines: deadlineRows(m, a.Deadlines),
-		RejectionReason: a.RejectionReason, Notice: a.ResultNotice, CanUpload: a.Status == request.StatusSubmitted,
+		RejectionReason: a.RejectionReason, Notice: a.ResultNotice, CanUpload: a.Status == lostperson.StatusSubmitted,
 		Submitted1: r.URL.Query().Get("submitted") == "1", Error: errMsg}
 	if r.Method == http.MethodGet && r.URL.Query().Get("uploaded") == "1" {
 		p.Uploaded = m.T("app.uploaded")
@@ -503,7 +503,7 @@ func (u *UI) uploadDocument(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer f.Close()
 	_, err = u.req.AddDocument(r.Context(), userOf(r).ID, r.PathValue("id"), r.FormValue("kind"), f)
-	if errors.Is(err, request.ErrNotFound) {
+	if errors.Is(err, lostperson.ErrNotFound) {
 		return errNotFound
 	}
 	if err != nil {
@@ -522,7 +522,7 @@ func (u *UI) uploadDocument(w http.ResponseWriter, r *http.Request) error {
 type reviewExtras struct {
 	status     int
 	errMsg     string
-	candidates *request.Candidates
+	candidates *lostperson.Candidates
 }
 
 type reviewPage struct {
@@ -549,7 +549,7 @@ type candidateRow struct {
 func (u *UI) reviewerApplication(w http.ResponseWriter, r *http.Request, status int, x reviewExtras) error {
 	m := u.messages(r)
 	a, err := u.req.ForReviewer(r.Context(), r.PathValue("id"))
-	if errors.Is(err, request.ErrNotFound) {
+	if errors.Is(err, lostperson.ErrNotFound) {
 		return errNotFound
 	}
 	if err != nil {
@@ -561,8 +561,8 @@ func (u *UI) reviewerApplication(w http.ResponseWriter, r *http.Request, status 
 		Description: a.Description, Submitted: m.Time(a.SubmittedAt), PolicyVersion: a.PolicyVersion, Urgent: a.Urgent,
 		Overdue: a.Overdue, Deadlines: deadlineRows(m, a.Deadlines), DecisionReason: a.DecisionReason,
 		Notice: a.ResultNotice, Error: x.errMsg,
-		CanDecide: a.Status == request.StatusSubmitted, CanSearch: a.Status == request.StatusAccepted,
-		CanResult: a.Status == request.StatusAccepted, CanFind: a.Status == request.StatusAccepted}
+		CanDecide: a.Status == lostperson.StatusSubmitted, CanSearch: a.Status == lostperson.StatusAccepted,
+		CanResult: a.Status == lostperson.StatusAccepted, CanFind: a.Status == lostperson.StatusAccepted}
 	if a.RelationshipDetail != "" {
 		p.Relationship += " (" + a.RelationshipDetail + ")"
 	}
@@ -579,7 +579,7 @@ func (u *UI) reviewerApplication(w http.ResponseWriter, r *http.Request, status 
 	for _, f := range a.Findings {
 		p.Findings = append(p.Findings, noteRow{Author: u.username(r, f.AuthorID), Body: f.Body, Created: m.Time(f.CreatedAt)})
 	}
-	for _, o := range []request.Outcome{request.OutcomeFound, request.OutcomeSighted, request.OutcomeNoRelevantFootage} {
+	for _, o := range []lostperson.Outcome{lostperson.OutcomeFound, lostperson.OutcomeSighted, lostperson.OutcomeNoRelevantFootage} {
 		p.Outcomes = append(p.Outcomes, option{Value: string(o), Label: m.Label("app.outcome", string(o))})
 	}
 	if c := x.candidates; c != nil {
@@ -622,7 +622,7 @@ func (u *UI) username(r *http.Request, id string) string {
 // reviewStep answers a reviewer's form: on a refusal the page again with the message, else a
 // redirect back to the page.
 func (u *UI) reviewStep(w http.ResponseWriter, r *http.Request, err error) error {
-	if errors.Is(err, request.ErrNotFound) {
+	if errors.Is(err, lostperson.ErrNotFound) {
 		return errNotFound
 	}
 	if err != nil {
@@ -651,7 +651,7 @@ func (u *UI) addFinding(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (u *UI) writeResult(w http.ResponseWriter, r *http.Request) error {
-	_, err := u.req.WriteResult(r.Context(), r.PathValue("id"), request.Outcome(r.PostFormValue("outcome")), r.PostFormValue("notice"))
+	_, err := u.req.WriteResult(r.Context(), r.PathValue("id"), lostperson.Outcome(r.PostFormValue("outcome")), r.PostFormValue("notice"))
 	return u.reviewStep(w, r, err)
 }
 
@@ -696,13 +696,13 @@ func (u *UI) publishProcedure(w http.ResponseWriter, r *http.Request) error {
 	m := u.messages(r)
 	f := procedureForm{TitleZH: r.PostFormValue("title_zh"), TitleEN: r.PostFormValue("title_en"), BodyZH: r.PostFormValue("body_zh"),
 		BodyEN: r.PostFormValue("body_en"), Documents: r.PostFormValue("documents")}
-	in := &request.ProcedureInput{TitleZH: f.TitleZH, TitleEN: f.TitleEN, BodyZH: f.BodyZH, BodyEN: f.BodyEN}
+	in := &lostperson.ProcedureInput{TitleZH: f.TitleZH, TitleEN: f.TitleEN, BodyZH: f.BodyZH, BodyEN: f.BodyEN}
 	for _, line := range strings.Split(f.Documents, "\n") {
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
 		zh, en, _ := strings.Cut(line, "|")
-		in.Documents = append(in.Documents, request.RequiredDoc{ZH: strings.TrimSpace(zh), EN: strings.TrimSpace(en)})
+		in.Documents = append(in.Documents, lostperson.RequiredDoc{ZH: strings.TrimSpace(zh), EN: strings.TrimSpace(en)})
 	}
 	if _, err := u.req.PublishProcedure(r.Context(), in); err != nil {
 		status, msg, ok := requestErrorKey(m, err)

@@ -22,9 +22,9 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/httpapi"
 	"civicam/internal/httpapi/apitest"
+	"civicam/internal/lostperson"
 	"civicam/internal/playback/playbacktest"
 	"civicam/internal/registry"
-	"civicam/internal/request"
 	"civicam/internal/segment"
 	"civicam/internal/store/storetest"
 	"civicam/internal/trace"
@@ -35,7 +35,7 @@ import (
 // simulated camera, so a candidate has footage to play.
 type appStack struct {
 	*stack
-	req       *request.Service
+	req       *lostperson.Service
 	near, far string // cameras near the last-seen place and 10 km away
 	segs      []segment.Record
 	// skew moves the desk's clock (deadlines, overdue) ahead of the wall clock.
@@ -50,7 +50,7 @@ func newAppStack(t *testing.T, record bool) *appStack {
 	db := storetest.SQLite(t)
 	st := apitest.New(t, db)
 	skew := &atomic.Int64{}
-	svc, err := request.New(request.Config{DataDir: t.TempDir(), MaxUpload: 64 << 10}, request.Deps{Repo: db, Recordings: db,
+	svc, err := lostperson.New(lostperson.Config{DataDir: t.TempDir(), MaxUpload: 64 << 10}, lostperson.Deps{Repo: db, Recordings: db,
 		Cameras: st.Registry, Pack: st.Registry.Pack(), Tracer: st.Tracer,
 		Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }})
 	if err != nil {
@@ -214,8 +214,8 @@ func TestPortal(t *testing.T) {
 		t.Fatalf("pet application = %d; want 422", r.status)
 	}
 
-	if _, err := s.req.PublishProcedure(setupCtx, &request.ProcedureInput{TitleZH: "条件First", TitleEN: "First conditions",
-		BodyZH: "正文", BodyEN: "Body First", Documents: []request.RequiredDoc{{ZH: "身份证", EN: "Identity card"}}}); err != nil {
+	if _, err := s.req.PublishProcedure(setupCtx, &lostperson.ProcedureInput{TitleZH: "条件First", TitleEN: "First conditions",
+		BodyZH: "正文", BodyEN: "Body First", Documents: []lostperson.RequiredDoc{{ZH: "身份证", EN: "Identity card"}}}); err != nil {
 		t.Fatalf("PublishProcedure = %v", err)
 	}
 	// The second version through the admins' editor, which starts from the current text.
@@ -301,7 +301,7 @@ func TestApplicationPagesByRole(t *testing.T) {
 	if r := browsers["rev1"].upload("/applications/"+id+"/documents", "identity", pngBytes); r.status != http.StatusForbidden {
 		t.Errorf("upload as a reviewer = %d; want 403", r.status)
 	}
-	if a, _ := s.req.ForReviewer(setupCtx, id); a.Status != request.StatusSubmitted || len(a.Documents) != 1 {
+	if a, _ := s.req.ForReviewer(setupCtx, id); a.Status != lostperson.StatusSubmitted || len(a.Documents) != 1 {
 		t.Errorf("after the refused posts: status %s, %d documents; want submitted, 1", a.Status, len(a.Documents))
 	}
 }
@@ -347,7 +347,7 @@ func TestApplicationPostsNeedCSRF(t *testing.T) {
 	if mine, _ := s.req.MyApplications(context.Background(), appUserID(t, s, "mother1")); len(mine) != 1 {
 		t.Errorf("applications after the refused posts = %d; want 1", len(mine))
 	}
-	if a, _ := s.req.ForReviewer(setupCtx, id); a.Status != request.StatusSubmitted || len(a.Findings) != 0 {
+	if a, _ := s.req.ForReviewer(setupCtx, id); a.Status != lostperson.StatusSubmitted || len(a.Findings) != 0 {
 		t.Errorf("after the refused posts: %s with %d findings; want submitted, none", a.Status, len(a.Findings))
 	}
 	if _, versions, _ := s.req.Procedures(context.Background()); len(versions) != 0 {
@@ -516,13 +516,13 @@ func TestApplicationMessages(t *testing.T) {
 			want = append(want, m[1])
 		}
 	}
-	for _, st := range []request.Status{request.StatusSubmitted, request.StatusAccepted, request.StatusRejected, request.StatusCompleted, request.StatusIneligible} {
+	for _, st := range []lostperson.Status{lostperson.StatusSubmitted, lostperson.StatusAccepted, lostperson.StatusRejected, lostperson.StatusCompleted, lostperson.StatusIneligible} {
 		want = append(want, "app.status."+string(st))
 	}
-	for _, o := range []request.Outcome{request.OutcomeFound, request.OutcomeSighted, request.OutcomeNoRelevantFootage} {
+	for _, o := range []lostperson.Outcome{lostperson.OutcomeFound, lostperson.OutcomeSighted, lostperson.OutcomeNoRelevantFootage} {
 		want = append(want, "app.outcome."+string(o))
 	}
-	for _, k := range []string{request.DocIdentity, request.DocRelationship} {
+	for _, k := range []string{lostperson.DocIdentity, lostperson.DocRelationship} {
 		want = append(want, "app.doc."+k)
 	}
 	for _, lang := range languages {

@@ -29,8 +29,8 @@ import (
 
 	"civicam/internal/auth"
 	"civicam/internal/httpapi"
+	"civicam/internal/lostperson"
 	"civicam/internal/registry"
-	"civicam/internal/request"
 	"civicam/internal/sharing"
 	"civicam/internal/trace"
 )
@@ -91,7 +91,7 @@ type Deps struct {
 	Logger   *slog.Logger
 	Now      func() time.Time
 	// Requests is the lost-person application desk; nil leaves out the portal and its pages.
-	Requests *request.Service
+	Requests *lostperson.Service
 	// Storage is the storage planner: its findings join the compliance dashboard's and its
 	// forecast is charted there; nil leaves the forecast out.
 	Storage Storage
@@ -108,7 +108,7 @@ type UI struct {
 	trail   Trail
 	users   UserStore
 	tracer  Tracer
-	req     *request.Service
+	req     *lostperson.Service
 	sharing *sharing.Service
 	log     *slog.Logger
 	now     func() time.Time

@@ -1,4 +1,4 @@
-package request_test
+package lostperson_test
 
 import (
 	"bytes"
@@ -18,10 +18,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"civicam/internal/auth"
+	"civicam/internal/lostperson"
+	"civicam/internal/lostperson/lostpersontest"
 	"civicam/internal/policy"
 	"civicam/internal/registry"
-	"civicam/internal/request"
-	"civicam/internal/request/requesttest"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
 )
@@ -57,23 +57,23 @@ func TestEligibility(t *testing.T) {
 			t.Fatalf("pack subject %s eligible = %v (present %v); want %v", want.id, s.Eligible, ok, want.eligible)
 		}
 	}
-	triage, _ := apps.Step(request.StepTriage)
+	triage, _ := apps.Step(lostperson.StepTriage)
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db, request.Config{})
+		e := newEnv(t, db, lostperson.Config{})
 		applicant := e.user("citizen", auth.RoleApplicant)
 		for _, s := range subjects {
 			for rel, relOK := range rels {
 				t.Run(s.id+"/"+rel, func(t *testing.T) {
-					in := &request.ApplicationInput{Relationship: rel, SubjectCategory: s.id, LastSeenAt: t0.Add(-time.Hour),
+					in := &lostperson.ApplicationInput{Relationship: rel, SubjectCategory: s.id, LastSeenAt: t0.Add(-time.Hour),
 						Lat: ptr(27.83), Lon: ptr(113.15), Description: "red jacket"}
 					a, err := e.svc.Submit(e.as(applicant), applicant.ID, in)
-					var ie *request.IneligibleError
+					var ie *lostperson.IneligibleError
 					switch {
 					case s.eligible && relOK:
 						if err != nil {
 							t.Fatalf("Submit(%s, %s) = %v; want filed", rel, s.id, err)
 						}
-						if a.Status != request.StatusSubmitted || a.Urgent != s.urgent {
+						if a.Status != lostperson.StatusSubmitted || a.Urgent != s.urgent {
 							t.Fatalf("Submit(%s, %s) = status %s urgent %v; want submitted, urgent %v", rel, s.id, a.Status, a.Urgent, s.urgent)
 						}
 						if got, want := a.TriageDue.Sub(a.SubmittedAt), triage.Deadline(s.urgent); got != want {
@@ -117,22 +117,22 @@ func TestEligibility(t *testing.T) {
 
 func TestSubmitValidates(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db, request.Config{})
+		e := newEnv(t, db, lostperson.Config{})
 		applicant := e.user("citizen", auth.RoleApplicant)
-		good := func() *request.ApplicationInput {
-			return &request.ApplicationInput{Relationship: "guardian", SubjectCategory: "child", LastSeenAt: t0.Add(-time.Hour),
+		good := func() *lostperson.ApplicationInput {
+			return &lostperson.ApplicationInput{Relationship: "guardian", SubjectCategory: "child", LastSeenAt: t0.Add(-time.Hour),
 				Lat: ptr(27.8), Lon: ptr(113.1), Description: "blue cap"}
 		}
 		for _, tc := range []struct {
 			field  string
-			change func(*request.ApplicationInput)
+			change func(*lostperson.ApplicationInput)
 		}{
-			{"last_seen_at", func(in *request.ApplicationInput) { in.LastSeenAt = time.Time{} }},
-			{"last_seen_at", func(in *request.ApplicationInput) { in.LastSeenAt = t0.Add(time.Hour) }},
-			{"lat", func(in *request.ApplicationInput) { in.Lat = nil }},
-			{"lat", func(in *request.ApplicationInput) { in.Lat = ptr(95.0) }},
-			{"description", func(in *request.ApplicationInput) { in.Description = "  " }},
-			{"relationship", func(in *request.ApplicationInput) { in.Relationship = "" }},
+			{"last_seen_at", func(in *lostperson.ApplicationInput) { in.LastSeenAt = time.Time{} }},
+			{"last_seen_at", func(in *lostperson.ApplicationInput) { in.LastSeenAt = t0.Add(time.Hour) }},
+			{"lat", func(in *lostperson.ApplicationInput) { in.Lat = nil }},
+			{"lat", func(in *lostperson.ApplicationInput) { in.Lat = ptr(95.0) }},
+			{"description", func(in *lostperson.ApplicationInput) { in.Description = "  " }},
+			{"relationship", func(in *lostperson.ApplicationInput) { in.Relationship = "" }},
 		} {
 			in := good()
 			tc.change(in)
@@ -149,7 +149,7 @@ func TestSubmitValidates(t *testing.T) {
 // window, for as long as the application is accepted.
 func TestFootageAllowed(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db, request.Config{})
+		e := newEnv(t, db, lostperson.Config{})
 		applicant := e.user("citizen", auth.RoleApplicant)
 		rev := e.user("officer", auth.RoleReviewer)
 		other := e.user("officer2", auth.RoleReviewer)
@@ -160,10 +160,10 @@ func TestFootageAllowed(t *testing.T) {
 		e.record(far, t0.Add(-3*time.Hour), t0)
 		a := e.submit(applicant, "elderly", 27.8301, 113.1501)
 
-		if err := e.svc.FootageAllowed(e.ctx, a.ID, rev.ID, near, t0.Add(-90*time.Minute), t0.Add(-80*time.Minute)); !errors.Is(err, request.ErrFootageDenied) {
+		if err := e.svc.FootageAllowed(e.ctx, a.ID, rev.ID, near, t0.Add(-90*time.Minute), t0.Add(-80*time.Minute)); !errors.Is(err, lostperson.ErrFootageDenied) {
 			t.Fatalf("FootageAllowed before acceptance = %v; want ErrFootageDenied", err)
 		}
-		if _, err := e.svc.SearchCandidates(e.as(rev), a.ID); !errors.Is(err, request.ErrState) {
+		if _, err := e.svc.SearchCandidates(e.as(rev), a.ID); !errors.Is(err, lostperson.ErrState) {
 			t.Fatalf("SearchCandidates before acceptance = %v; want ErrState", err)
 		}
 		if _, err := e.svc.Decide(e.as(rev), a.ID, true, "urgent, documents in order"); err != nil {
@@ -205,18 +205,18 @@ func TestFootageAllowed(t *testing.T) {
 				if tc.allowed && err != nil {
 					t.Fatalf("FootageAllowed = %v; want nil", err)
 				}
-				if !tc.allowed && !errors.Is(err, request.ErrFootageDenied) {
+				if !tc.allowed && !errors.Is(err, lostperson.ErrFootageDenied) {
 					t.Fatalf("FootageAllowed = %v; want ErrFootageDenied", err)
 				}
 			})
 		}
-		if err := e.svc.FootageAllowed(e.ctx, registry.NewID(), rev.ID, near, wantFrom, t0); !errors.Is(err, request.ErrFootageDenied) {
+		if err := e.svc.FootageAllowed(e.ctx, registry.NewID(), rev.ID, near, wantFrom, t0); !errors.Is(err, lostperson.ErrFootageDenied) {
 			t.Errorf("FootageAllowed(unknown application) = %v; want ErrFootageDenied", err)
 		}
-		if _, err := e.svc.WriteResult(e.as(rev), a.ID, request.OutcomeSighted, "Seen on Renmin Road at 14:10."); err != nil {
+		if _, err := e.svc.WriteResult(e.as(rev), a.ID, lostperson.OutcomeSighted, "Seen on Renmin Road at 14:10."); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.svc.FootageAllowed(e.ctx, a.ID, rev.ID, near, wantFrom, t0); !errors.Is(err, request.ErrFootageDenied) {
+		if err := e.svc.FootageAllowed(e.ctx, a.ID, rev.ID, near, wantFrom, t0); !errors.Is(err, lostperson.ErrFootageDenied) {
 			t.Errorf("FootageAllowed after the result = %v; want ErrFootageDenied (access ends with the application)", err)
 		}
 	})
@@ -225,7 +225,7 @@ func TestFootageAllowed(t *testing.T) {
 // TestCandidateRanking: nearer and better-covered cameras first, ranges merged and clipped.
 func TestCandidateRanking(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db, request.Config{SearchRadiusM: 2000})
+		e := newEnv(t, db, lostperson.Config{SearchRadiusM: 2000})
 		applicant := e.user("citizen", auth.RoleApplicant)
 		rev := e.user("officer", auth.RoleReviewer)
 		// 0.009° of latitude is about 1 km.
@@ -265,38 +265,38 @@ func TestCandidateRanking(t *testing.T) {
 
 func TestDecisionsAndStates(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db, request.Config{})
+		e := newEnv(t, db, lostperson.Config{})
 		applicant := e.user("citizen", auth.RoleApplicant)
 		rev := e.user("officer", auth.RoleReviewer)
 		a := e.submit(applicant, "intellectual_disability", 27.83, 113.15)
-		if _, err := e.svc.WriteResult(e.as(rev), a.ID, request.OutcomeFound, "x"); !errors.Is(err, request.ErrState) {
+		if _, err := e.svc.WriteResult(e.as(rev), a.ID, lostperson.OutcomeFound, "x"); !errors.Is(err, lostperson.ErrState) {
 			t.Errorf("WriteResult before acceptance = %v; want ErrState", err)
 		}
-		if _, err := e.svc.AddFinding(e.as(rev), a.ID, "x"); !errors.Is(err, request.ErrState) {
+		if _, err := e.svc.AddFinding(e.as(rev), a.ID, "x"); !errors.Is(err, lostperson.ErrState) {
 			t.Errorf("AddFinding before acceptance = %v; want ErrState", err)
 		}
 		if _, err := e.svc.Decide(e.as(rev), a.ID, false, "The relationship document is illegible; apply again with a clear copy."); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.Decide(e.as(rev), a.ID, true, "changed my mind"); !errors.Is(err, request.ErrState) {
+		if _, err := e.svc.Decide(e.as(rev), a.ID, true, "changed my mind"); !errors.Is(err, lostperson.ErrState) {
 			t.Errorf("second Decide = %v; want ErrState", err)
 		}
 		v, err := e.svc.ForApplicant(e.ctx, applicant.ID, a.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v.Status != request.StatusRejected || !strings.Contains(v.RejectionReason, "illegible") {
+		if v.Status != lostperson.StatusRejected || !strings.Contains(v.RejectionReason, "illegible") {
 			t.Errorf("applicant view = %+v; want rejected with the reason", v)
 		}
-		if _, err := e.svc.ForApplicant(e.ctx, e.user("stranger", auth.RoleApplicant).ID, a.ID); !errors.Is(err, request.ErrNotFound) {
+		if _, err := e.svc.ForApplicant(e.ctx, e.user("stranger", auth.RoleApplicant).ID, a.ID); !errors.Is(err, lostperson.ErrNotFound) {
 			t.Errorf("ForApplicant(someone else's) = %v; want ErrNotFound", err)
 		}
 		e.trail.fail = true
-		b := &request.ApplicationInput{Relationship: "guardian", SubjectCategory: "child", LastSeenAt: t0, Lat: ptr(27.8), Lon: ptr(113.1), Description: "d"}
+		b := &lostperson.ApplicationInput{Relationship: "guardian", SubjectCategory: "child", LastSeenAt: t0, Lat: ptr(27.8), Lon: ptr(113.1), Description: "d"}
 		if _, err := e.svc.Submit(e.as(applicant), applicant.ID, b); !errors.Is(err, registry.ErrTrail) {
 			t.Errorf("Submit with the trail down = %v; want ErrTrail", err)
 		}
-		if as, _ := db.Applications(e.ctx, request.Filter{ApplicantID: applicant.ID}); len(as) != 1 {
+		if as, _ := db.Applications(e.ctx, lostperson.Filter{ApplicantID: applicant.ID}); len(as) != 1 {
 			t.Errorf("applications after a failed trail = %d; want 1 (nothing stored untraced)", len(as))
 		}
 	})
@@ -306,14 +306,14 @@ func TestDecisionsAndStates(t *testing.T) {
 // limit is overdue, flagged and counted in the queue, and first in it.
 func TestDeadlines(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db, request.Config{})
+		e := newEnv(t, db, lostperson.Config{})
 		pack, _ := policy.Default()
 		apps := pack.Applications()
 		applicant := e.user("citizen", auth.RoleApplicant)
 		rev := e.user("officer", auth.RoleReviewer)
 		urgent := e.submit(applicant, "child", 27.83, 113.15)
-		triage, _ := apps.Step(request.StepTriage)
-		review, _ := apps.Step(request.StepFootageReview)
+		triage, _ := apps.Step(lostperson.StepTriage)
+		review, _ := apps.Step(lostperson.StepFootageReview)
 		if got := urgent.TriageDue.Sub(urgent.SubmittedAt); got != triage.Deadline(true) {
 			t.Fatalf("urgent triage limit = %v; want %v", got, triage.Deadline(true))
 		}
@@ -346,13 +346,13 @@ func TestDeadlines(t *testing.T) {
 // TestStatistics: per month received, refused by reason, accepted and the median time to result.
 func TestStatistics(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db, request.Config{})
+		e := newEnv(t, db, lostperson.Config{})
 		applicant := e.user("citizen", auth.RoleApplicant)
 		rev := e.user("officer", auth.RoleReviewer)
 		e.clock.t = time.Date(2026, 10, 10, 9, 0, 0, 0, time.UTC)
 		refuse := func(rel, subj string) {
-			_, err := e.svc.Submit(e.as(applicant), applicant.ID, &request.ApplicationInput{Relationship: rel, SubjectCategory: subj})
-			var ie *request.IneligibleError
+			_, err := e.svc.Submit(e.as(applicant), applicant.ID, &lostperson.ApplicationInput{Relationship: rel, SubjectCategory: subj})
+			var ie *lostperson.IneligibleError
 			if !errors.As(err, &ie) {
 				t.Fatalf("Submit(%s,%s) = %v; want refused", rel, subj, err)
 			}
@@ -363,7 +363,7 @@ func TestStatistics(t *testing.T) {
 				t.Fatal(err)
 			}
 			e.clock.Add(after)
-			if _, err := e.svc.WriteResult(e.as(rev), a.ID, request.OutcomeNoRelevantFootage, "Nothing relevant was recorded."); err != nil {
+			if _, err := e.svc.WriteResult(e.as(rev), a.ID, lostperson.OutcomeNoRelevantFootage, "Nothing relevant was recorded."); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -402,8 +402,8 @@ func TestStatistics(t *testing.T) {
 // wrong codes are limited.
 func TestRegisterVerify(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db, request.Config{CodeAttempts: 3, CodeTTL: 10 * time.Minute})
-		code := func(p *request.Pending) string {
+		e := newEnv(t, db, lostperson.Config{CodeAttempts: 3, CodeTTL: 10 * time.Minute})
+		code := func(p *lostperson.Pending) string {
 			var body string
 			err := db.SQL().QueryRowContext(e.ctx, `SELECT body FROM outbox WHERE reference = $1`, p.RegistrationID).Scan(&body)
 			if err != nil {
@@ -435,7 +435,7 @@ func TestRegisterVerify(t *testing.T) {
 			wrong = "111111"
 		}
 		for i := range 2 {
-			if _, err := e.svc.Verify(e.ctx, p.RegistrationID, wrong); !errors.Is(err, request.ErrCode) {
+			if _, err := e.svc.Verify(e.ctx, p.RegistrationID, wrong); !errors.Is(err, lostperson.ErrCode) {
 				t.Fatalf("Verify(wrong #%d) = %v; want ErrCode", i, err)
 			}
 		}
@@ -449,7 +449,7 @@ func TestRegisterVerify(t *testing.T) {
 		if r := e.trail.last(); r.Action != "user_create" {
 			t.Errorf("traced %+v; want user_create", r)
 		}
-		if _, err := e.svc.Verify(e.ctx, p.RegistrationID, c); !errors.Is(err, request.ErrCode) {
+		if _, err := e.svc.Verify(e.ctx, p.RegistrationID, c); !errors.Is(err, lostperson.ErrCode) {
 			t.Errorf("Verify(used) = %v; want ErrCode", err)
 		}
 		if ct, err := db.ApplicantContact(e.ctx, u.ID); err != nil || ct.Address != "+8613800001234" {
@@ -468,7 +468,7 @@ func TestRegisterVerify(t *testing.T) {
 		for range 3 {
 			e.svc.Verify(e.ctx, p2.RegistrationID, wrong)
 		}
-		if _, err := e.svc.Verify(e.ctx, p2.RegistrationID, c2); !errors.Is(err, request.ErrCode) {
+		if _, err := e.svc.Verify(e.ctx, p2.RegistrationID, c2); !errors.Is(err, lostperson.ErrCode) {
 			t.Errorf("Verify(right, after 3 wrong) = %v; want ErrCode", err)
 		}
 		p3, err := e.svc.Register(e.ctx, "father2", "a long enough password", "father@example.cn")
@@ -476,13 +476,13 @@ func TestRegisterVerify(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.clock.Add(10 * time.Minute)
-		if _, err := e.svc.Verify(e.ctx, p3.RegistrationID, code(p3)); !errors.Is(err, request.ErrCode) {
+		if _, err := e.svc.Verify(e.ctx, p3.RegistrationID, code(p3)); !errors.Is(err, lostperson.ErrCode) {
 			t.Errorf("Verify(expired) = %v; want ErrCode", err)
 		}
 		if _, err := e.svc.Register(e.ctx, "father3", "a long enough password", "FATHER@example.cn"); err != nil {
 			t.Fatalf("third code to one contact within the hour = %v; want sent", err)
 		}
-		if _, err := e.svc.Register(e.ctx, "father4", "a long enough password", "father@EXAMPLE.cn"); !errors.Is(err, request.ErrTooMany) {
+		if _, err := e.svc.Register(e.ctx, "father4", "a long enough password", "father@EXAMPLE.cn"); !errors.Is(err, lostperson.ErrTooMany) {
 			t.Errorf("fourth code to one contact within the hour = %v; want ErrTooMany", err)
 		}
 		for _, bad := range []struct{ user, pass, contact, field string }{
@@ -524,18 +524,18 @@ func TestOutboxRetry(t *testing.T) {
 		}))
 		defer hook.Close()
 		clk := &clock{t: t0}
-		ob, err := request.NewOutbox(request.OutboxConfig{WebhookURL: hook.URL, BaseBackoff: time.Minute, MaxAttempts: 4},
-			request.OutboxDeps{Repo: db, Now: clk.Now})
+		ob, err := lostperson.NewOutbox(lostperson.OutboxConfig{WebhookURL: hook.URL, BaseBackoff: time.Minute, MaxAttempts: 4},
+			lostperson.OutboxDeps{Repo: db, Now: clk.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctx := context.Background()
-		m := &request.Message{ID: registry.NewID(), Kind: "result", Contact: request.Contact{Kind: "email", Address: "a@b.cn"},
-			Subject: "s", Body: "your result", Status: request.MessagePending, NextAt: t0, CreatedAt: t0}
+		m := &lostperson.Message{ID: registry.NewID(), Kind: "result", Contact: lostperson.Contact{Kind: "email", Address: "a@b.cn"},
+			Subject: "s", Body: "your result", Status: lostperson.MessagePending, NextAt: t0, CreatedAt: t0}
 		if err := db.EnqueueMessage(ctx, m); err != nil {
 			t.Fatal(err)
 		}
-		pass := func(wantDelivered int) *request.Message {
+		pass := func(wantDelivered int) *lostperson.Message {
 			t.Helper()
 			n, err := ob.DeliverDue(ctx)
 			if err != nil || n != wantDelivered {
@@ -548,7 +548,7 @@ func TestOutboxRetry(t *testing.T) {
 			return s
 		}
 		s := pass(0)
-		if s.Status != request.MessagePending || s.Attempts != 1 || !s.NextAt.Equal(t0.Add(time.Minute)) || !strings.Contains(s.LastError, "503") {
+		if s.Status != lostperson.MessagePending || s.Attempts != 1 || !s.NextAt.Equal(t0.Add(time.Minute)) || !strings.Contains(s.LastError, "503") {
 			t.Fatalf("after 1 failure: %+v; want pending, 1 attempt, next in 1 min", s)
 		}
 		clk.Add(59 * time.Second)
@@ -562,7 +562,7 @@ func TestOutboxRetry(t *testing.T) {
 		}
 		clk.Add(2 * time.Minute)
 		s = pass(1)
-		if s.Status != request.MessageDelivered || s.Attempts != 3 || s.DeliveredAt.IsZero() {
+		if s.Status != lostperson.MessageDelivered || s.Attempts != 3 || s.DeliveredAt.IsZero() {
 			t.Fatalf("after success: %+v; want delivered on attempt 3", s)
 		}
 		if len(got) != 1 || got[0]["text"] != "your result" || got[0]["to"].(map[string]any)["address"] != "a@b.cn" {
@@ -575,8 +575,8 @@ func TestOutboxRetry(t *testing.T) {
 		mu.Lock()
 		failures = 100
 		mu.Unlock()
-		m2 := &request.Message{ID: registry.NewID(), Kind: "result", Contact: request.Contact{Kind: "phone", Address: "+861"},
-			Subject: "s", Body: "b", Status: request.MessagePending, NextAt: clk.Now(), CreatedAt: clk.Now()}
+		m2 := &lostperson.Message{ID: registry.NewID(), Kind: "result", Contact: lostperson.Contact{Kind: "phone", Address: "+861"},
+			Subject: "s", Body: "b", Status: lostperson.MessagePending, NextAt: clk.Now(), CreatedAt: clk.Now()}
 		if err := db.EnqueueMessage(ctx, m2); err != nil {
 			t.Fatal(err)
 		}
@@ -585,7 +585,7 @@ func TestOutboxRetry(t *testing.T) {
 			clk.Add(time.Hour)
 		}
 		s2, _ := db.Message(ctx, m2.ID)
-		if s2.Status != request.MessageFailed || s2.Attempts != 4 {
+		if s2.Status != lostperson.MessageFailed || s2.Attempts != 4 {
 			t.Fatalf("after 4 failures: %+v; want failed", s2)
 		}
 	})
@@ -600,13 +600,13 @@ func TestOutboxRun(t *testing.T) {
 		got <- string(b)
 	}))
 	defer hook.Close()
-	ob, err := request.NewOutbox(request.OutboxConfig{WebhookURL: hook.URL, Interval: 10 * time.Millisecond}, request.OutboxDeps{Repo: db})
+	ob, err := lostperson.NewOutbox(lostperson.OutboxConfig{WebhookURL: hook.URL, Interval: 10 * time.Millisecond}, lostperson.OutboxDeps{Repo: db})
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	if err := db.EnqueueMessage(context.Background(), &request.Message{ID: registry.NewID(), Kind: "k", Contact: request.Contact{Kind: "email", Address: "x@y.cn"},
-		Subject: "s", Body: "hello", Status: request.MessagePending, NextAt: now, CreatedAt: now}); err != nil {
+	if err := db.EnqueueMessage(context.Background(), &lostperson.Message{ID: registry.NewID(), Kind: "k", Contact: lostperson.Contact{Kind: "email", Address: "x@y.cn"},
+		Subject: "s", Body: "hello", Status: lostperson.MessagePending, NextAt: now, CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -623,14 +623,14 @@ func TestOutboxRun(t *testing.T) {
 
 func TestProcedures(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db, request.Config{})
+		e := newEnv(t, db, lostperson.Config{})
 		admin := e.user("admin", auth.RoleAdmin)
 		cur, all, err := e.svc.Procedures(e.ctx)
 		if err != nil || cur.Version != 0 || len(all) != 0 || len(cur.Steps) != 3 {
 			t.Fatalf("Procedures() before publishing = v%d, %d versions, %d steps, %v; want the default v0 with the pack's 3 steps", cur.Version, len(all), len(cur.Steps), err)
 		}
-		in := &request.ProcedureInput{TitleZH: "条件和程序", TitleEN: "Conditions", BodyZH: "正文", BodyEN: "Body",
-			Documents: []request.RequiredDoc{{ZH: "身份证", EN: "Identity card"}}}
+		in := &lostperson.ProcedureInput{TitleZH: "条件和程序", TitleEN: "Conditions", BodyZH: "正文", BodyEN: "Body",
+			Documents: []lostperson.RequiredDoc{{ZH: "身份证", EN: "Identity card"}}}
 		p1, err := e.svc.PublishProcedure(e.as(admin), in)
 		if err != nil {
 			t.Fatal(err)
@@ -657,7 +657,7 @@ func TestProcedures(t *testing.T) {
 		if cur.Steps[0].UrgentHours == 0 || cur.PolicyVersion == "" || len(cur.Subjects) == 0 {
 			t.Errorf("current = %+v; want the pack's steps, subjects and version", cur)
 		}
-		if _, err := e.svc.PublishProcedure(e.as(admin), &request.ProcedureInput{TitleZH: "x", TitleEN: "x", BodyZH: "x", BodyEN: "x"}); err == nil {
+		if _, err := e.svc.PublishProcedure(e.as(admin), &lostperson.ProcedureInput{TitleZH: "x", TitleEN: "x", BodyZH: "x", BodyEN: "x"}); err == nil {
 			t.Error("PublishProcedure(no documents) = nil; want invalid")
 		}
 	})
@@ -673,16 +673,16 @@ func TestNoticePDF(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			v := &request.ApplicantView{ID: "app-1", Status: request.StatusCompleted, ResultOutcome: request.OutcomeSighted,
+			v := &lostperson.ApplicantView{ID: "app-1", Status: lostperson.StatusCompleted, ResultOutcome: lostperson.OutcomeSighted,
 				ResultNotice: tc.notice, SubmittedAt: t0, ResultAt: t0.Add(3 * time.Hour)}
-			if err := request.RenderNoticePDF(&buf, v, nil); err != nil {
+			if err := lostperson.RenderNoticePDF(&buf, v, nil); err != nil {
 				t.Fatal(err)
 			}
 			b := buf.Bytes()
 			if !bytes.HasPrefix(b, []byte("%PDF-")) {
 				t.Fatalf("output starts %q; want a PDF", b[:min(8, len(b))])
 			}
-			text := requesttest.PDFText(b)
+			text := lostpersontest.PDFText(b)
 			for _, w := range tc.want {
 				if !strings.Contains(text, w) {
 					t.Errorf("PDF text lacks %q", w)
@@ -709,8 +709,8 @@ func TestNoticeFont(t *testing.T) {
 			t.Logf("%s not installed; skipped", tc.path)
 			continue
 		}
-		e := newEnv(t, storetest.SQLite(t), request.Config{})
-		_, err := request.New(request.Config{NoticeFont: tc.path}, request.Deps{Repo: e.db, Pack: e.reg.Pack(), Tracer: e.trail})
+		e := newEnv(t, storetest.SQLite(t), lostperson.Config{})
+		_, err := lostperson.New(lostperson.Config{NoticeFont: tc.path}, lostperson.Deps{Repo: e.db, Pack: e.reg.Pack(), Tracer: e.trail})
 		if (err == nil) != tc.ok {
 			t.Errorf("New(NoticeFont: %s) = %v; want ok %v", tc.path, err, tc.ok)
 		}
@@ -719,14 +719,14 @@ func TestNoticeFont(t *testing.T) {
 
 // TestMetrics: received by eligibility, and the open and overdue gauges read at scrape time.
 func TestMetrics(t *testing.T) {
-	e := newEnv(t, storetest.SQLite(t), request.Config{})
+	e := newEnv(t, storetest.SQLite(t), lostperson.Config{})
 	reg := prometheus.NewRegistry()
-	svc, err := request.New(request.Config{DataDir: t.TempDir()}, request.Deps{Repo: e.db, Pack: e.reg.Pack(), Tracer: e.trail, Metrics: reg, Now: e.clock.Now})
+	svc, err := lostperson.New(lostperson.Config{DataDir: t.TempDir()}, lostperson.Deps{Repo: e.db, Pack: e.reg.Pack(), Tracer: e.trail, Metrics: reg, Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	applicant := e.user("citizen", auth.RoleApplicant)
-	in := &request.ApplicationInput{Relationship: "guardian", SubjectCategory: "child", LastSeenAt: t0.Add(-time.Hour), Lat: ptr(27.8), Lon: ptr(113.1), Description: "d"}
+	in := &lostperson.ApplicationInput{Relationship: "guardian", SubjectCategory: "child", LastSeenAt: t0.Add(-time.Hour), Lat: ptr(27.8), Lon: ptr(113.1), Description: "d"}
 	if _, err := svc.Submit(e.as(applicant), applicant.ID, in); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package request
+package lostperson
 
 import (
 	"context"
@@ -43,8 +43,8 @@ type Repo interface {
 	Findings(ctx context.Context, applicationID string) ([]*Finding, error)
 	// PutGrants stores grants, replacing the window of an existing (application, reviewer,
 	// camera) grant.
-	PutGrants(ctx context.Context, gs []Grant) error
-	Grant(ctx context.Context, applicationID, reviewerID, cameraID string) (*Grant, error)
+	PutGrants(ctx context.Context, gs []FootageGrant) error
+	Grant(ctx context.Context, applicationID, reviewerID, cameraID string) (*FootageGrant, error)
 
 	OutboxRepo
 }

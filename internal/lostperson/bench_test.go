@@ -1,4 +1,4 @@
-package request_test
+package lostperson_test
 
 import (
 	"context"
@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"civicam/internal/auth"
+	"civicam/internal/lostperson"
 	"civicam/internal/policy"
 	"civicam/internal/registry"
-	"civicam/internal/request"
 	"civicam/internal/spatial"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
@@ -35,15 +35,15 @@ const (
 // RecordingRanges, one query per camera over its segments.
 type perCamera struct{ db *store.DB }
 
-func (p perCamera) RecordedRanges(ctx context.Context, ids []string, from, to time.Time) (map[string][]request.Range, error) {
-	out := map[string][]request.Range{}
+func (p perCamera) RecordedRanges(ctx context.Context, ids []string, from, to time.Time) (map[string][]lostperson.Range, error) {
+	out := map[string][]lostperson.Range{}
 	for _, id := range ids {
 		cov, err := p.db.RecordingRanges(ctx, id, from, to)
 		if err != nil {
 			return nil, err
 		}
 		for _, r := range cov.Ranges {
-			out[id] = append(out[id], request.Range{Start: r.Start, End: r.End})
+			out[id] = append(out[id], lostperson.Range{Start: r.Start, End: r.End})
 		}
 	}
 	return out, nil
@@ -167,11 +167,11 @@ func BenchmarkCandidateSearch(b *testing.B) {
 			reg, now, nearCount := benchFixture(b, db)
 			pack := reg.Pack()
 			clk := func() time.Time { return now }
-			batched, err := request.New(request.Config{DataDir: b.TempDir()}, request.Deps{Repo: db, Recordings: db, Cameras: reg, Pack: pack, Tracer: noTrail{}, Now: clk})
+			batched, err := lostperson.New(lostperson.Config{DataDir: b.TempDir()}, lostperson.Deps{Repo: db, Recordings: db, Cameras: reg, Pack: pack, Tracer: noTrail{}, Now: clk})
 			if err != nil {
 				b.Fatal(err)
 			}
-			single, err := request.New(request.Config{DataDir: b.TempDir()}, request.Deps{Repo: db, Recordings: perCamera{db}, Cameras: reg, Pack: pack, Tracer: noTrail{}, Now: clk})
+			single, err := lostperson.New(lostperson.Config{DataDir: b.TempDir()}, lostperson.Deps{Repo: db, Recordings: perCamera{db}, Cameras: reg, Pack: pack, Tracer: noTrail{}, Now: clk})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -179,7 +179,7 @@ func BenchmarkCandidateSearch(b *testing.B) {
 			ctx := context.Background()
 			for _, v := range []struct {
 				name   string
-				svc    *request.Service
+				svc    *lostperson.Service
 				radius float64
 				want   int
 			}{
@@ -214,7 +214,7 @@ func BenchmarkCandidateSearch(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				a, err := batched.Submit(ctx, appl.ID, &request.ApplicationInput{Relationship: "guardian", SubjectCategory: "elderly",
+				a, err := batched.Submit(ctx, appl.ID, &lostperson.ApplicationInput{Relationship: "guardian", SubjectCategory: "elderly",
 					LastSeenAt: now.Add(-6 * time.Hour), Lat: ptr(benchLat), Lon: ptr(benchLon), Description: "bench"})
 				if err != nil {
 					b.Fatal(err)

@@ -1,5 +1,5 @@
-// Package requesttest helps tests of lost-person applications read what the platform sends.
-package requesttest
+// Package lostpersontest helps tests of lost-person applications read what the platform sends.
+package lostpersontest
 
 import (
 	"bytes"

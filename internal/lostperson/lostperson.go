@@ -1,4 +1,4 @@
-// Package request handles lost-person applications (REG-6): the published conditions and
+// Package lostperson handles lost-person applications (REG-6): the published conditions and
 // procedure, applicant accounts with a verified contact, applications checked against the policy
 // pack, police triage with deadlines from the pack, candidate cameras near the last-seen place,
 // footage access bound to one application, the result notice (JSON and PDF), a notification
@@ -7,7 +7,7 @@
 // The applicant learns the status and the result notice, in words. Camera ids, footage, reviewer
 // notes and reviewer identity stay on the police side: ApplicantView is the only shape that
 // leaves this package for an applicant.
-package request
+package lostperson
 
 import (
 	"context"
@@ -111,8 +111,8 @@ type Finding struct {
 	CreatedAt     time.Time `json:"created_at"`
 }
 
-// Grant lets one reviewer see one camera's footage within a window, for one application.
-type Grant struct {
+// FootageGrant lets one reviewer see one camera's footage within a window, for one application.
+type FootageGrant struct {
 	ApplicationID string
 	ReviewerID    string
 	CameraID      string

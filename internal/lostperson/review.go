@@ -1,4 +1,4 @@
-package request
+package lostperson
 
 import (
 	"context"
@@ -397,9 +397,9 @@ func (s *Service) SearchCandidates(ctx context.Context, id string) (*Candidates,
 		Reason: fmt.Sprintf("candidate cameras within %.0f m of the last-seen place: %d", s.cfg.SearchRadiusM, len(ids))}); err != nil {
 		return nil, err
 	}
-	grants := make([]Grant, len(ids))
+	grants := make([]FootageGrant, len(ids))
 	for i, cid := range ids {
-		grants[i] = Grant{ApplicationID: a.ID, ReviewerID: reviewer, CameraID: cid, From: from, To: to, CreatedAt: now}
+		grants[i] = FootageGrant{ApplicationID: a.ID, ReviewerID: reviewer, CameraID: cid, From: from, To: to, CreatedAt: now}
 	}
 	if err := s.repo.PutGrants(ctx, grants); err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package request_test
+package lostperson_test
 
 import (
 	"context"
@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"civicam/internal/auth"
+	"civicam/internal/lostperson"
 	"civicam/internal/policy"
 	"civicam/internal/registry"
-	"civicam/internal/request"
 	"civicam/internal/segment"
 	"civicam/internal/store"
 )
@@ -60,7 +60,7 @@ type env struct {
 	t     testing.TB
 	db    *store.DB
 	reg   *registry.Service
-	svc   *request.Service
+	svc   *lostperson.Service
 	trail *trail
 	clock *clock
 	org   string
@@ -69,7 +69,7 @@ type env struct {
 
 var t0 = time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
 
-func newEnv(t testing.TB, db *store.DB, cfg request.Config) *env {
+func newEnv(t testing.TB, db *store.DB, cfg lostperson.Config) *env {
 	t.Helper()
 	pack, err := policy.Default()
 	if err != nil {
@@ -84,7 +84,7 @@ func newEnv(t testing.TB, db *store.DB, cfg request.Config) *env {
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
 	}
-	svc, err := request.New(cfg, request.Deps{Repo: db, Recordings: db, Cameras: reg, Pack: pack, Tracer: tr, Now: clk.Now})
+	svc, err := lostperson.New(cfg, lostperson.Deps{Repo: db, Recordings: db, Cameras: reg, Pack: pack, Tracer: tr, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,9 +143,9 @@ func (e *env) record(cameraID string, from, to time.Time) {
 func ptr[T any](v T) *T { return &v }
 
 // submit files an eligible application at a place, last seen an hour ago.
-func (e *env) submit(applicant *auth.User, subject string, lat, lon float64) *request.Application {
+func (e *env) submit(applicant *auth.User, subject string, lat, lon float64) *lostperson.Application {
 	e.t.Helper()
-	a, err := e.svc.Submit(e.as(applicant), applicant.ID, &request.ApplicationInput{Relationship: "guardian",
+	a, err := e.svc.Submit(e.as(applicant), applicant.ID, &lostperson.ApplicationInput{Relationship: "guardian",
 		SubjectCategory: subject, LastSeenAt: e.clock.Now().Add(-time.Hour), Lat: ptr(lat), Lon: ptr(lon),
 		Description: "grey coat, walking stick"})
 	if err != nil {
