@@ -12,6 +12,7 @@ import (
 
 	"civicam/internal/registry"
 	"civicam/internal/store"
+	"civicam/internal/trace"
 )
 
 // apiError is an error with its HTTP status and client-safe code, message and field.
@@ -42,9 +43,6 @@ func badRequest(field, format string, args ...any) *apiError {
 	return &apiError{Status: http.StatusBadRequest, Code: "invalid", Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
-// traceFailed marks a failure to write the trail, which refuses the request (fail closed).
-func traceFailed(err error) error { return fmt.Errorf("%w: %w", registry.ErrTrail, err) }
-
 // ErrorInfo classifies an error as the API answers it: the HTTP status, the code, the field at
 // fault and the client-safe message. The web UI uses it to speak of refusals in the same terms.
 func ErrorInfo(err error) (status int, code, field, message string) {
@@ -63,7 +61,7 @@ func classify(err error) *apiError {
 	switch {
 	case errors.As(err, &ae):
 		return ae
-	case errors.Is(err, registry.ErrTrail):
+	case errors.Is(err, trace.ErrUnavailable):
 		return errTraceDown
 	case errors.As(err, &inv):
 		return &apiError{Status: http.StatusBadRequest, Code: "invalid", Field: inv.Field, Message: inv.Message}

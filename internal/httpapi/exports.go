@@ -91,9 +91,9 @@ func (s *Server) makeExport(r *http.Request, start, end time.Time, purpose, case
 	if fr.applicationID != "" {
 		reason += " under application " + fr.applicationID
 	}
-	if err := s.tracer.Record(ctx, registry.TraceRecord{Action: string(trace.ActionExport), CameraIDs: []string{fr.cam.ID},
-		From: fr.start, To: fr.end, Reference: caseRef, Purpose: fr.purpose, Outcome: "allowed", Reason: fr.traceReason(reason)}); err != nil {
-		return nil, traceFailed(err)
+	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionExport, CameraIDs: []string{fr.cam.ID},
+		From: fr.start, To: fr.end, Reference: caseRef, Purpose: fr.purpose, Outcome: trace.Allowed, Reason: fr.traceReason(reason)}); err != nil {
+		return nil, err
 	}
 	seq := s.traceSeqOf(ctx, fr.cam.ID, reason)
 	m, err := s.footage.exports.Create(ctx, plan, export.Manifest{ID: id, CameraID: fr.cam.ID, Camera: fr.cam.Name,
@@ -142,8 +142,8 @@ func (s *Server) downloadExport(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer f.Close()
 	u := UserFrom(r.Context())
-	rec := registry.TraceRecord{Action: string(trace.ActionExport), CameraIDs: []string{meta.CameraID},
-		Reference: id, Purpose: "download of export " + id, Outcome: "allowed", Reason: "download of export " + id}
+	rec := trace.Record{Action: trace.ActionExport, CameraIDs: []string{meta.CameraID},
+		Reference: id, Purpose: "download of export " + id, Outcome: trace.Allowed, Reason: "download of export " + id}
 	if u.Role != auth.RoleAdmin && u.ID != meta.Exporter.UserID {
 		rec.Outcome, rec.Reason = "denied", "download of export "+id+" by someone other than its exporter"
 		if err := s.tracer.Record(r.Context(), rec); err != nil {
@@ -152,7 +152,7 @@ func (s *Server) downloadExport(w http.ResponseWriter, r *http.Request) error {
 		return errFootageHidden
 	}
 	if err := s.tracer.Record(r.Context(), rec); err != nil {
-		return traceFailed(err)
+		return err
 	}
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="civicam-export-`+id+`.zip"`)

@@ -10,6 +10,7 @@ import (
 	"civicam/internal/live"
 	"civicam/internal/registry"
 	"civicam/internal/sharing"
+	"civicam/internal/trace"
 )
 
 // The sharing routes (issue 7): grants between organisations, camera groups, the terms owners
@@ -65,13 +66,13 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return sharingError(err)
 	}
-	if err := s.tracer.Record(r.Context(), registry.TraceRecord{Action: "grant_create", CameraIDs: g.CameraIDs,
-		From: g.StartsAt, To: g.EndsAt, Reference: g.ID, Purpose: g.Purpose, Outcome: "allowed", Reason: grantSummary(g)}); err != nil {
+	if err := s.tracer.Record(r.Context(), trace.Record{Action: trace.ActionGrantCreate, CameraIDs: g.CameraIDs,
+		From: g.StartsAt, To: g.EndsAt, Reference: g.ID, Purpose: g.Purpose, Outcome: trace.Allowed, Reason: grantSummary(g)}); err != nil {
 		// An untraced grant must not stand.
 		if _, rerr := s.sharing.RevokeGrant(r.Context(), u, g.ID); rerr != nil {
 			s.log.Error("withdraw untraced grant", "grant", g.ID, "err", rerr)
 		}
-		return traceFailed(err)
+		return err
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"id": g.ID, "grant": g})
 	return nil
@@ -144,11 +145,11 @@ func (s *Server) revokeGrant(w http.ResponseWriter, r *http.Request) error {
 			return s.mayStillWatch(ctx, viewer, ss.CameraID) != nil
 		}, "sharing grant "+g.ID+" revoked")
 	}
-	if err := s.tracer.Record(r.Context(), registry.TraceRecord{Action: "grant_revoke", CameraIDs: g.CameraIDs,
-		Reference: g.ID, Purpose: g.Purpose, Outcome: "allowed",
+	if err := s.tracer.Record(r.Context(), trace.Record{Action: trace.ActionGrantRevoke, CameraIDs: g.CameraIDs,
+		Reference: g.ID, Purpose: g.Purpose, Outcome: trace.Allowed,
 		Reason: fmt.Sprintf("%s; revoked, %d live view(s) ended", grantSummary(g), ended)}); err != nil {
 		// The revocation stands (the safe direction); the caller learns the trail missed it.
-		return traceFailed(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, g)
 	return nil
@@ -173,9 +174,9 @@ func (s *Server) grantAccesses(w http.ResponseWriter, r *http.Request) error {
 	if !registry.ValidID(org) {
 		return badRequest("organisation_id", "name the organisation whose cameras to show")
 	}
-	if err := s.tracer.Record(r.Context(), registry.TraceRecord{Action: "trace_read", Outcome: "allowed",
+	if err := s.tracer.Record(r.Context(), trace.Record{Action: trace.ActionTraceRead, Outcome: trace.Allowed,
 		Reason: "accesses to organisation " + org + "'s cameras by other organisations"}); err != nil {
-		return traceFailed(err)
+		return err
 	}
 	as, err := s.sharing.Accesses(r.Context(), u, s.trail, org)
 	if err != nil {

@@ -87,10 +87,10 @@ func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	if err := s.tracer.Record(ctx, registry.TraceRecord{Action: string(trace.ActionLiveView), CameraIDs: []string{cam.ID},
-		From: now, Purpose: purpose, Reference: sess.ID, Outcome: "allowed", Reason: fr.traceReason(caseReason(caseRef))}); err != nil {
+	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionLiveView, CameraIDs: []string{cam.ID},
+		From: now, Purpose: purpose, Reference: sess.ID, Outcome: trace.Allowed, Reason: fr.traceReason(caseReason(caseRef))}); err != nil {
 		sess.Close("the access could not be traced")
-		return traceFailed(err)
+		return err
 	}
 	sess.Start()
 	w.Header().Set("Content-Type", "application/sdp")

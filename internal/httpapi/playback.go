@@ -168,8 +168,8 @@ func (s *Server) lookupFootage(r *http.Request, action trace.Action, scope acces
 		return nil
 	}
 	reason := err.Error()
-	if terr := s.tracer.Record(r.Context(), registry.TraceRecord{Action: string(action), CameraIDs: []string{cam.ID},
-		From: fr.start, To: fr.end, Reference: fr.reference(), Purpose: fr.purpose, Outcome: "denied", Reason: reason}); terr != nil {
+	if terr := s.tracer.Record(r.Context(), trace.Record{Action: action, CameraIDs: []string{cam.ID},
+		From: fr.start, To: fr.end, Reference: fr.reference(), Purpose: fr.purpose, Outcome: trace.Denied, Reason: reason}); terr != nil {
 		s.log.Error("trace footage denial", "camera", cam.ID, "err", terr)
 	}
 	var d *access.Denial
@@ -285,9 +285,9 @@ func (s *Server) playback(w http.ResponseWriter, r *http.Request) error {
 		if status == http.StatusPartialContent {
 			reason += fmt.Sprintf("; bytes %d-%d of %d", off, off+n-1, plan.Size)
 		}
-		if err := s.tracer.Record(r.Context(), registry.TraceRecord{Action: string(trace.ActionPlayback), CameraIDs: []string{fr.cam.ID},
-			From: fr.start, To: fr.end, Reference: fr.reference(), Purpose: fr.purpose, Outcome: "allowed", Reason: fr.traceReason(reason)}); err != nil {
-			return traceFailed(err)
+		if err := s.tracer.Record(r.Context(), trace.Record{Action: trace.ActionPlayback, CameraIDs: []string{fr.cam.ID},
+			From: fr.start, To: fr.end, Reference: fr.reference(), Purpose: fr.purpose, Outcome: trace.Allowed, Reason: fr.traceReason(reason)}); err != nil {
+			return err
 		}
 	}
 	h := w.Header()
@@ -320,8 +320,8 @@ func (s *Server) playback(w http.ResponseWriter, r *http.Request) error {
 	if err := streamRange(rawWriter(w), plan, off, n, recheck); err != nil {
 		var d *access.Denial
 		if errors.As(err, &d) {
-			if terr := s.tracer.Record(r.Context(), registry.TraceRecord{Action: string(trace.ActionPlayback), CameraIDs: []string{fr.cam.ID},
-				From: fr.start, To: fr.end, Reference: fr.applicationID, Purpose: fr.purpose, Outcome: "denied",
+			if terr := s.tracer.Record(r.Context(), trace.Record{Action: trace.ActionPlayback, CameraIDs: []string{fr.cam.ID},
+				From: fr.start, To: fr.end, Reference: fr.applicationID, Purpose: fr.purpose, Outcome: trace.Denied,
 				Reason: "access ended during playback: " + d.Reason}); terr != nil {
 				s.log.Error("trace playback cut", "err", terr)
 			}

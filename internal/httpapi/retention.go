@@ -13,6 +13,7 @@ import (
 	"civicam/internal/registry"
 	"civicam/internal/retention"
 	"civicam/internal/store"
+	"civicam/internal/trace"
 )
 
 // holdRoles may place and release legal holds: the platform team, the police, and the camera's
@@ -124,10 +125,10 @@ func (s *Server) createHold(w http.ResponseWriter, r *http.Request) error {
 	u := UserFrom(ctx)
 	h := &store.Hold{ID: registry.NewID(), CameraIDs: ids, Start: in.Start.UTC(), End: in.End.UTC(),
 		Reference: in.Reference, Reason: in.Reason, CreatedBy: u.ID, CreatedByName: u.Username, CreatedAt: s.now().UTC()}
-	rec := registry.TraceRecord{Action: "hold_create", CameraIDs: ids, From: h.Start, To: h.End, Reference: h.Reference,
-		Outcome: "allowed", Reason: "legal hold " + h.ID + ": " + h.Reason}
+	rec := trace.Record{Action: trace.ActionHoldCreate, CameraIDs: ids, From: h.Start, To: h.End, Reference: h.Reference,
+		Outcome: trace.Allowed, Reason: "legal hold " + h.ID + ": " + h.Reason}
 	if err := s.tracer.Record(ctx, rec); err != nil {
-		return traceFailed(err)
+		return err
 	}
 	if err := s.db.CreateHold(ctx, h); err != nil {
 		rec.Outcome, rec.Reason = "denied", "not stored: "+err.Error()
@@ -241,8 +242,8 @@ func (s *Server) releaseHold(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u := UserFrom(ctx)
-	rec := registry.TraceRecord{Action: "hold_release", CameraIDs: h.CameraIDs, From: h.Start, To: h.End,
-		Reference: h.Reference, Outcome: "allowed", Reason: "legal hold " + h.ID + " released: " + reason}
+	rec := trace.Record{Action: trace.ActionHoldRelease, CameraIDs: h.CameraIDs, From: h.Start, To: h.End,
+		Reference: h.Reference, Outcome: trace.Allowed, Reason: "legal hold " + h.ID + " released: " + reason}
 	if u.Role != auth.RoleAdmin && u.Role != auth.RoleReviewer {
 		if err := s.camerasInScope(ctx, h.CameraIDs); err != nil {
 			return err
@@ -250,7 +251,7 @@ func (s *Server) releaseHold(w http.ResponseWriter, r *http.Request) error {
 		if h.CreatedBy != u.ID {
 			rec.Outcome, rec.Reason = "denied", "legal hold "+h.ID+": placed by another user"
 			if err := s.tracer.Record(ctx, rec); err != nil {
-				return traceFailed(err)
+				return err
 			}
 			return errHoldNotYours
 		}
@@ -259,7 +260,7 @@ func (s *Server) releaseHold(w http.ResponseWriter, r *http.Request) error {
 		return &apiError{Status: http.StatusConflict, Code: "conflict", Message: "the hold is already released"}
 	}
 	if err := s.tracer.Record(ctx, rec); err != nil {
-		return traceFailed(err)
+		return err
 	}
 	now := s.now().UTC()
 	if err := s.db.ReleaseHold(ctx, id, u.ID, u.Username, now, reason); err != nil {

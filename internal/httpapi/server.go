@@ -26,11 +26,6 @@ import (
 	"civicam/internal/trace"
 )
 
-// Tracer records an access or change in the trail; an error refuses the request.
-type Tracer interface {
-	Record(ctx context.Context, r registry.TraceRecord) error
-}
-
 // Config is what the API needs to know of the server's configuration.
 type Config struct {
 	SessionTTL time.Duration
@@ -40,7 +35,7 @@ type Config struct {
 type Deps struct {
 	Store    *store.DB
 	Registry *registry.Service
-	Tracer   Tracer
+	Tracer   trace.Tracer
 	Trail    *trace.Log
 	Throttle *auth.Throttle
 	Requests *lostperson.Service
@@ -59,7 +54,7 @@ type Server struct {
 	cfg      Config
 	db       *store.DB
 	reg      *registry.Service
-	tracer   Tracer
+	tracer   trace.Tracer
 	trail    *trace.Log
 	throttle *auth.Throttle
 	recorder RecordingStatus
@@ -268,7 +263,7 @@ func safeMethod(m string) bool {
 // deny traces a refused request. A refusal is already the safe answer, so a trail failure here
 // is logged, not turned into a different error.
 func (s *Server) deny(ctx context.Context, route, reason string) {
-	if err := s.tracer.Record(ctx, registry.TraceRecord{Action: "access_denied", Outcome: "denied", Reason: route + ": " + reason}); err != nil {
+	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionAccessDenied, Outcome: trace.Denied, Reason: route + ": " + reason}); err != nil {
 		s.log.Error("trace denial", "route", route, "err", err)
 	}
 }

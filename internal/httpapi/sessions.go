@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"civicam/internal/auth"
-	"civicam/internal/registry"
 	"civicam/internal/store"
+	"civicam/internal/trace"
 )
 
 type loginRequest struct {
@@ -52,7 +52,7 @@ func (s *Server) Login(ctx context.Context, username, password, addr string) (*L
 	}
 	ctx = auth.WithActor(ctx, auth.Actor{Username: username, ClientAddr: addr})
 	if ok, wait := s.throttle.Allow(username, addr); !ok {
-		if err := s.traceLogin(ctx, "login_failed", "denied", "throttled after repeated failures"); err != nil {
+		if err := s.traceLogin(ctx, trace.ActionLoginFailed, trace.Denied, "throttled after repeated failures"); err != nil {
 			return nil, err
 		}
 		secs := int(math.Ceil(wait.Seconds()))
@@ -88,7 +88,7 @@ func (s *Server) Login(ctx context.Context, username, password, addr string) (*L
 		case u.Disabled && ok:
 			reason = "account disabled"
 		}
-		if err := s.traceLogin(ctx, "login_failed", "denied", reason); err != nil {
+		if err := s.traceLogin(ctx, trace.ActionLoginFailed, trace.Denied, reason); err != nil {
 			return nil, err
 		}
 		return nil, errBadCredentials
@@ -104,7 +104,7 @@ func (s *Server) Login(ctx context.Context, username, password, addr string) (*L
 		}
 	}
 	ctx = auth.WithActor(ctx, auth.ActorOf(u, addr))
-	if err := s.traceLogin(ctx, "login", "allowed", ""); err != nil {
+	if err := s.traceLogin(ctx, trace.ActionLogin, trace.Allowed, ""); err != nil {
 		return nil, err
 	}
 	token, hashed := auth.NewToken()
@@ -118,15 +118,15 @@ func (s *Server) Login(ctx context.Context, username, password, addr string) (*L
 
 // Logout ends the session of a token, tracing it as the context's actor.
 func (s *Server) Logout(ctx context.Context, token string) error {
-	if err := s.traceLogin(ctx, "logout", "allowed", ""); err != nil {
+	if err := s.traceLogin(ctx, trace.ActionLogout, trace.Allowed, ""); err != nil {
 		return err
 	}
 	return s.db.DeleteSession(ctx, auth.HashToken(token))
 }
 
-func (s *Server) traceLogin(ctx context.Context, action, outcome, reason string) error {
-	if err := s.tracer.Record(ctx, registry.TraceRecord{Action: action, Outcome: outcome, Reason: reason}); err != nil {
-		return traceFailed(err)
+func (s *Server) traceLogin(ctx context.Context, action trace.Action, outcome trace.Outcome, reason string) error {
+	if err := s.tracer.Record(ctx, trace.Record{Action: action, Outcome: outcome, Reason: reason}); err != nil {
+		return err
 	}
 	return nil
 }

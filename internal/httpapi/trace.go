@@ -150,9 +150,9 @@ func (s *Server) traceQuery(w http.ResponseWriter, r *http.Request) error {
 	if f.CameraID != "" {
 		ids = []string{f.CameraID}
 	}
-	if err := s.tracer.Record(r.Context(), registry.TraceRecord{Action: "trace_read", CameraIDs: ids, Outcome: "allowed",
+	if err := s.tracer.Record(r.Context(), trace.Record{Action: trace.ActionTraceRead, CameraIDs: ids, Outcome: trace.Allowed,
 		From: f.Since, To: f.Until, Reason: "query " + r.URL.RawQuery}); err != nil {
-		return traceFailed(err)
+		return err
 	}
 	entries, next, err := s.trail.Query(r.Context(), f)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"civicam/internal/auth"
 	"civicam/internal/registry"
+	"civicam/internal/trace"
 )
 
 type userRequest struct {
@@ -20,7 +21,7 @@ type userRequest struct {
 // CreateUser validates and stores a new account: the one path for the API and the CLI.
 func CreateUser(ctx context.Context, reg *registry.Service, db interface {
 	CreateUser(context.Context, *auth.User) error
-}, tracer Tracer, username, password, role, orgID string, now func() time.Time) (*auth.User, error) {
+}, tracer trace.Tracer, username, password, role, orgID string, now func() time.Time) (*auth.User, error) {
 	username = strings.TrimSpace(username)
 	if !validUsername(username) {
 		return nil, badRequest("username", "must be 3-64 letters, digits, '.', '-' or '_'")
@@ -52,9 +53,9 @@ func CreateUser(ctx context.Context, reg *registry.Service, db interface {
 	}
 	t := now().UTC()
 	u := &auth.User{ID: registry.NewID(), Username: username, PasswordHash: hash, Role: rl, OrganisationID: orgID, CreatedAt: t, UpdatedAt: t}
-	if err := tracer.Record(ctx, registry.TraceRecord{Action: "user_create", Outcome: "allowed",
+	if err := tracer.Record(ctx, trace.Record{Action: trace.ActionUserCreate, Outcome: trace.Allowed,
 		Reason: "user " + u.ID + " " + username + " as " + string(rl)}); err != nil {
-		return nil, traceFailed(err)
+		return nil, err
 	}
 	if err := db.CreateUser(ctx, u); err != nil {
 		return nil, err
@@ -118,7 +119,7 @@ type UserStore interface {
 // UpdateUser changes an account: the one path for the API and the web UI. The change is traced
 // before it is made, and any change of role, organisation, password or status ends the user's
 // sessions, so a right taken away is gone at once. No change at all returns the user untouched.
-func UpdateUser(ctx context.Context, reg *registry.Service, db UserStore, tracer Tracer, id string, p UserPatch, now func() time.Time) (*auth.User, error) {
+func UpdateUser(ctx context.Context, reg *registry.Service, db UserStore, tracer trace.Tracer, id string, p UserPatch, now func() time.Time) (*auth.User, error) {
 	if !registry.ValidID(id) {
 		return nil, errNotFound
 	}
@@ -167,9 +168,9 @@ func UpdateUser(ctx context.Context, reg *registry.Service, db UserStore, tracer
 		return u, nil
 	}
 	u.UpdatedAt = now().UTC()
-	if err := tracer.Record(ctx, registry.TraceRecord{Action: "user_update", Outcome: "allowed",
+	if err := tracer.Record(ctx, trace.Record{Action: trace.ActionUserUpdate, Outcome: trace.Allowed,
 		Reason: "user " + u.ID + " " + u.Username + ": " + strings.Join(changed, ", ")}); err != nil {
-		return nil, traceFailed(err)
+		return nil, err
 	}
 	if err := db.UpdateUser(ctx, u); err != nil {
 		return nil, err

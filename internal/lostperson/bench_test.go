@@ -17,6 +17,7 @@ import (
 	"civicam/internal/spatial"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
+	"civicam/internal/trace"
 )
 
 // The benchmark's city: 100,000 cameras spread evenly over a box around the search point, and
@@ -63,7 +64,7 @@ SELECT camera_id, MIN(start_at), MAX(end_at) FROM (
 
 type noTrail struct{}
 
-func (noTrail) Record(context.Context, registry.TraceRecord) error { return nil }
+func (noTrail) Record(context.Context, trace.Record) error { return nil }
 
 // benchFixture fills db with the benchmark's city and returns the registry and the end of the
 // recorded month ("now").

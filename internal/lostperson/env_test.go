@@ -2,7 +2,6 @@ package lostperson_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -14,31 +13,32 @@ import (
 	"civicam/internal/registry"
 	"civicam/internal/segment"
 	"civicam/internal/store"
+	"civicam/internal/trace"
 )
 
 // trail keeps the records the service traced, and can be made to fail (the real trail is
 // exercised by the API tests; here the records themselves are what is checked).
 type trail struct {
 	mu   sync.Mutex
-	recs []registry.TraceRecord
+	recs []trace.Record
 	fail bool
 }
 
-func (t *trail) Record(ctx context.Context, r registry.TraceRecord) error {
+func (t *trail) Record(ctx context.Context, r trace.Record) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.fail {
-		return errors.New("trail down (test)")
+		return fmt.Errorf("%w: trail down (test)", trace.ErrUnavailable)
 	}
 	t.recs = append(t.recs, r)
 	return nil
 }
 
-func (t *trail) last() registry.TraceRecord {
+func (t *trail) last() trace.Record {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.recs) == 0 {
-		return registry.TraceRecord{}
+		return trace.Record{}
 	}
 	return t.recs[len(t.recs)-1]
 }

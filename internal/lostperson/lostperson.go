@@ -24,6 +24,7 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/policy"
 	"civicam/internal/registry"
+	"civicam/internal/trace"
 )
 
 // Status is where an application stands.
@@ -164,11 +165,6 @@ func (e *IneligibleError) Error() string {
 	return fmt.Sprintf("%s (rule %s, policy %s): %s", d.Code, d.Rule, d.PolicyVersion, d.Reason)
 }
 
-// Tracer records an access or change in the trail before it happens; an error refuses it.
-type Tracer interface {
-	Record(ctx context.Context, r registry.TraceRecord) error
-}
-
 // Cameras finds cameras near a point; *registry.Service is one.
 type Cameras interface {
 	Near(ctx context.Context, scope registry.Scope, lat, lon, radiusM float64, limit int) ([]*registry.Camera, []float64, error)
@@ -246,7 +242,7 @@ type Deps struct {
 	Recordings Recordings
 	Cameras    Cameras
 	Pack       *policy.Pack
-	Tracer     Tracer
+	Tracer     trace.Tracer
 	Metrics    prometheus.Registerer // optional
 	Logger     *slog.Logger
 	Now        func() time.Time
@@ -259,7 +255,7 @@ type Service struct {
 	recs    Recordings
 	cams    Cameras
 	pack    *policy.Pack
-	tracer  Tracer
+	tracer  trace.Tracer
 	log     *slog.Logger
 	now     func() time.Time
 	metrics *metrics
@@ -302,12 +298,10 @@ func New(cfg Config, d Deps) (*Service, error) {
 // UploadDir is where uploaded documents are kept: under the data directory, never the web root.
 func (s *Service) UploadDir() string { return filepath.Join(s.cfg.DataDir, "uploads") }
 
-// record writes a trail entry, marking a failure with registry.ErrTrail (fail closed).
-func (s *Service) record(ctx context.Context, r registry.TraceRecord) error {
-	if err := s.tracer.Record(ctx, r); err != nil {
-		return fmt.Errorf("%w: %w", registry.ErrTrail, err)
-	}
-	return nil
+// record writes a trail entry before what it records; an error (wrapping trace.ErrUnavailable)
+// refuses it (fail closed).
+func (s *Service) record(ctx context.Context, r trace.Record) error {
+	return s.tracer.Record(ctx, r)
 }
 
 func invalid(field, format string, args ...any) error {

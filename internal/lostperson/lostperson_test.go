@@ -24,6 +24,7 @@ import (
 	"civicam/internal/registry"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
+	"civicam/internal/trace"
 )
 
 // TestEligibility submits every subject category against every relationship of the pack (and
@@ -293,7 +294,7 @@ func TestDecisionsAndStates(t *testing.T) {
 		}
 		e.trail.fail = true
 		b := &lostperson.ApplicationInput{Relationship: "guardian", SubjectCategory: "child", LastSeenAt: t0, Lat: ptr(27.8), Lon: ptr(113.1), Description: "d"}
-		if _, err := e.svc.Submit(e.as(applicant), applicant.ID, b); !errors.Is(err, registry.ErrTrail) {
+		if _, err := e.svc.Submit(e.as(applicant), applicant.ID, b); !errors.Is(err, trace.ErrUnavailable) {
 			t.Errorf("Submit with the trail down = %v; want ErrTrail", err)
 		}
 		if as, _ := db.Applications(e.ctx, lostperson.Filter{ApplicantID: applicant.ID}); len(as) != 1 {

@@ -1,14 +1,13 @@
 package lostperson
 
 import (
+	"civicam/internal/trace"
 	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"civicam/internal/registry"
 )
 
 // Procedure is one published version of the conditions and procedure for applying. The text
@@ -112,7 +111,7 @@ func (s *Service) PublishProcedure(ctx context.Context, in *ProcedureInput) (*Pr
 	}
 	s.fromPack(p)
 	p.PublishedAt, p.PublishedBy = s.now().UTC(), actorID(ctx)
-	if err := s.record(ctx, registry.TraceRecord{Action: "policy_change", Outcome: "allowed",
+	if err := s.record(ctx, trace.Record{Action: trace.ActionPolicyChange, Outcome: trace.Allowed,
 		Reason: "lost-person procedure published: " + p.TitleEN}); err != nil {
 		return nil, err
 	}

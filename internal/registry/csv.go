@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"civicam/internal/trace"
 )
 
 // RowError is one problem in one cell of an import file. Row counts from 1 at the header, as a
@@ -213,7 +215,7 @@ func (s *Service) ImportCSV(ctx context.Context, scope Scope, r io.Reader, progr
 }
 
 func (s *Service) traceImportRefusal(ctx context.Context, err error) {
-	if terr := s.record(ctx, TraceRecord{Action: "camera_import", Outcome: "denied", Reason: err.Error()}); terr != nil {
+	if terr := s.record(ctx, trace.Record{Action: trace.ActionCameraImport, Outcome: trace.Denied, Reason: err.Error()}); terr != nil {
 		s.log.Error("trace import refusal", "err", terr)
 	}
 }
@@ -265,11 +267,11 @@ func (s *Service) importRows(ctx context.Context, scope Scope, rows []*CameraInp
 		return nil, ie
 	}
 	reason := fmt.Sprintf("%d cameras imported", len(cams))
-	if err := s.record(ctx, TraceRecord{Action: "camera_import", CameraIDs: importTraceIDs(cams), Outcome: "allowed", Reason: reason}); err != nil {
+	if err := s.record(ctx, trace.Record{Action: trace.ActionCameraImport, CameraIDs: importTraceIDs(cams), Outcome: trace.Allowed, Reason: reason}); err != nil {
 		return nil, err
 	}
 	if err := s.repo.CreateCameras(ctx, cams); err != nil {
-		s.recordNotStored(ctx, "camera_import", nil, err)
+		s.recordNotStored(ctx, trace.ActionCameraImport, nil, err)
 		return nil, err
 	}
 	for _, c := range cams {

@@ -13,17 +13,18 @@ import (
 	"civicam/internal/registry"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
+	"civicam/internal/trace"
 )
 
 // countingTracer records what the registry asks to trace.
-type countingTracer struct{ records []registry.TraceRecord }
+type countingTracer struct{ records []trace.Record }
 
-func (c *countingTracer) Record(_ context.Context, r registry.TraceRecord) error {
+func (c *countingTracer) Record(_ context.Context, r trace.Record) error {
 	c.records = append(c.records, r)
 	return nil
 }
 
-func newService(t testing.TB, db *store.DB, tr registry.Tracer) *registry.Service {
+func newService(t testing.TB, db *store.DB, tr trace.Tracer) *registry.Service {
 	pack, err := policy.Default()
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"civicam/internal/policy"
 	"civicam/internal/spatial"
+	"civicam/internal/trace"
 )
 
 // Repo is the storage the registry needs. Lookups take the caller's scope so that the database
@@ -27,33 +28,10 @@ type Repo interface {
 	CamerasUpdatedSince(ctx context.Context, t time.Time) ([]*Camera, error)
 }
 
-// Tracer records a change in the access trail. It is called before the change is made, and an
-// error refuses the change: nothing is changed untraced.
-type Tracer interface {
-	Record(ctx context.Context, r TraceRecord) error
-}
-
-// ErrTrail marks a failure to write the access trail; the change it would have recorded is
-// refused (fail closed).
-var ErrTrail = errors.New("access trail unavailable")
-
-// record writes a trail entry, marking a failure with ErrTrail.
-func (s *Service) record(ctx context.Context, r TraceRecord) error {
-	if err := s.tracer.Record(ctx, r); err != nil {
-		return fmt.Errorf("%w: %w", ErrTrail, err)
-	}
-	return nil
-}
-
-// TraceRecord is what the registry knows of a change; the tracer adds who asked.
-type TraceRecord struct {
-	Action    string
-	CameraIDs []string
-	From, To  time.Time // the footage asked for, when any
-	Reference string    // the application or case
-	Purpose   string    // as the user stated it
-	Outcome   string    // "allowed" or "denied"
-	Reason    string
+// record writes a trail entry before the change it records; an error (wrapping
+// trace.ErrUnavailable) refuses the change: nothing is changed untraced.
+func (s *Service) record(ctx context.Context, r trace.Record) error {
+	return s.tracer.Record(ctx, r)
 }
 
 // PolicyError is a refusal by the policy pack, carrying its decisions (HTTP 422).
@@ -75,7 +53,7 @@ type Service struct {
 	repo   Repo
 	pack   *policy.Pack
 	index  *spatial.Index
-	tracer Tracer
+	tracer trace.Tracer
 	now    func() time.Time
 	log    *slog.Logger
 
@@ -87,7 +65,7 @@ type Service struct {
 type Deps struct {
 	Repo   Repo
 	Pack   *policy.Pack
-	Tracer Tracer
+	Tracer trace.Tracer
 	Now    func() time.Time // defaults to time.Now
 	Logger *slog.Logger
 }
@@ -179,7 +157,7 @@ func (s *Service) CreateOrganisation(ctx context.Context, o *Organisation) error
 	}
 	now := s.now().UTC()
 	o.ID, o.CreatedAt, o.UpdatedAt = NewID(), now, now
-	if err := s.record(ctx, TraceRecord{Action: "organisation_create", Outcome: "allowed", Reason: "organisation " + o.ID + " " + o.Name}); err != nil {
+	if err := s.record(ctx, trace.Record{Action: trace.ActionOrganisationCreate, Outcome: trace.Allowed, Reason: "organisation " + o.ID + " " + o.Name}); err != nil {
 		return err
 	}
 	return s.repo.CreateOrganisation(ctx, o)
@@ -252,14 +230,14 @@ func (s *Service) checkPolicy(c *Camera) error {
 func (s *Service) CreateCamera(ctx context.Context, scope Scope, in *CameraInput) (*Camera, error) {
 	c, err := s.newCamera(ctx, scope, in)
 	if err != nil {
-		s.traceRefusal(ctx, "camera_create", nil, err)
+		s.traceRefusal(ctx, trace.ActionCameraCreate, nil, err)
 		return nil, err
 	}
-	if err := s.record(ctx, TraceRecord{Action: "camera_create", CameraIDs: []string{c.ID}, Outcome: "allowed"}); err != nil {
+	if err := s.record(ctx, trace.Record{Action: trace.ActionCameraCreate, CameraIDs: []string{c.ID}, Outcome: trace.Allowed}); err != nil {
 		return nil, err
 	}
 	if err := s.repo.CreateCameras(ctx, []*Camera{c}); err != nil {
-		s.recordNotStored(ctx, "camera_create", []string{c.ID}, err)
+		s.recordNotStored(ctx, trace.ActionCameraCreate, []string{c.ID}, err)
 		return nil, err
 	}
 	s.indexCamera(c)
@@ -271,21 +249,21 @@ var errOtherOrganisation = &InvalidError{Field: "organisation_id", Message: "you
 
 // traceRefusal records a refusal by the policy or by the organisation wall; merely malformed
 // input is not an access and is not traced.
-func (s *Service) traceRefusal(ctx context.Context, action string, ids []string, err error) {
+func (s *Service) traceRefusal(ctx context.Context, action trace.Action, ids []string, err error) {
 	var pe *PolicyError
 	var inv *InvalidError
 	if !errors.As(err, &pe) && !(errors.As(err, &inv) && inv.OutOfScope) {
 		return
 	}
-	if terr := s.record(ctx, TraceRecord{Action: action, CameraIDs: ids, Outcome: "denied", Reason: err.Error()}); terr != nil {
+	if terr := s.record(ctx, trace.Record{Action: action, CameraIDs: ids, Outcome: trace.Denied, Reason: err.Error()}); terr != nil {
 		s.log.Error("trace policy refusal", "action", action, "err", terr)
 	}
 }
 
 // recordNotStored follows an allowed entry whose change the store then refused (a duplicate
 // device id, say), so that the trail never claims a change that did not happen.
-func (s *Service) recordNotStored(ctx context.Context, action string, ids []string, err error) {
-	if terr := s.record(ctx, TraceRecord{Action: action, CameraIDs: ids, Outcome: "denied", Reason: "not stored: " + err.Error()}); terr != nil {
+func (s *Service) recordNotStored(ctx context.Context, action trace.Action, ids []string, err error) {
+	if terr := s.record(ctx, trace.Record{Action: action, CameraIDs: ids, Outcome: trace.Denied, Reason: "not stored: " + err.Error()}); terr != nil {
 		s.log.Error("trace store refusal", "action", action, "err", terr)
 	}
 }
@@ -314,7 +292,7 @@ func (s *Service) UpdateCamera(ctx context.Context, scope Scope, id string, in *
 	in.apply(&c)
 	if c.OrganisationID != old.OrganisationID && !scope.All {
 		err := &InvalidError{Field: "organisation_id", Message: "only an admin may move a camera to another organisation", OutOfScope: true}
-		s.traceRefusal(ctx, "camera_update", []string{id}, err)
+		s.traceRefusal(ctx, trace.ActionCameraUpdate, []string{id}, err)
 		return nil, err
 	}
 	if err := ValidateCamera(&c); err != nil {
@@ -328,16 +306,16 @@ func (s *Service) UpdateCamera(ctx context.Context, scope Scope, id string, in *
 			return nil, err
 		}
 	}
-	action := "camera_update"
+	action := trace.ActionCameraUpdate
 	if c.Status == StatusDecommissioned && old.Status != StatusDecommissioned {
-		action = "camera_decommission"
+		action = trace.ActionCameraDecommission
 	}
 	if err := s.checkPolicy(&c); err != nil {
 		s.traceRefusal(ctx, action, []string{id}, err)
 		return nil, err
 	}
 	c.UpdatedAt = s.now().UTC()
-	if err := s.record(ctx, TraceRecord{Action: action, CameraIDs: []string{id}, Outcome: "allowed", Reason: changedFields(old, &c)}); err != nil {
+	if err := s.record(ctx, trace.Record{Action: action, CameraIDs: []string{id}, Outcome: trace.Allowed, Reason: changedFields(old, &c)}); err != nil {
 		return nil, err
 	}
 	if err := s.repo.UpdateCamera(ctx, &c); err != nil {

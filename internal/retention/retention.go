@@ -11,6 +11,7 @@
 package retention
 
 import (
+	"civicam/internal/trace"
 	"context"
 	"errors"
 	"fmt"
@@ -58,11 +59,6 @@ type Registry interface {
 	Pack() *policy.Pack
 }
 
-// Tracer records an entry in the access trail; trace.Recorder implements it.
-type Tracer interface {
-	Record(ctx context.Context, r registry.TraceRecord) error
-}
-
 // Config tunes the Cleaner.
 type Config struct {
 	// Interval between runs; default 1 h.
@@ -87,7 +83,7 @@ type Deps struct {
 	Index    Index
 	Files    Files
 	Registry Registry
-	Tracer   Tracer
+	Tracer   trace.Tracer
 	Metrics  prometheus.Registerer // optional
 	Logger   *slog.Logger
 	Now      func() time.Time
@@ -326,8 +322,8 @@ func (c *Cleaner) deleteRound(ctx context.Context, round []segment.Record, rep *
 	tctx := auth.WithActor(ctx, Actor)
 	reason := fmt.Sprintf("retention: deleting %d segment(s), %d bytes, of %d camera(s) past their retention (floor %d days)",
 		len(round), bytes, len(camIDs), c.deps.Registry.Pack().RetentionFloorDays())
-	if err := c.deps.Tracer.Record(tctx, registry.TraceRecord{Action: "retention_delete", CameraIDs: camIDs,
-		From: from, To: to, Outcome: "allowed", Reason: reason}); err != nil {
+	if err := c.deps.Tracer.Record(tctx, trace.Record{Action: trace.ActionRetentionDelete, CameraIDs: camIDs,
+		From: from, To: to, Outcome: trace.Allowed, Reason: reason}); err != nil {
 		return fmt.Errorf("retention: trace deletion (nothing deleted): %w", err)
 	}
 	rep.Rounds++
@@ -387,8 +383,8 @@ func (c *Cleaner) deleteRound(ctx context.Context, round []segment.Record, rep *
 		// that did not happen.
 		msg := fmt.Sprintf("retention: %d segment(s) of this round not deleted, retried at the next run: %s",
 			len(failed), strings.Join(failed[:min(len(failed), 20)], ", "))
-		if err := c.deps.Tracer.Record(tctx, registry.TraceRecord{Action: "retention_delete", CameraIDs: camIDs,
-			From: from, To: to, Outcome: "denied", Reason: msg}); err != nil {
+		if err := c.deps.Tracer.Record(tctx, trace.Record{Action: trace.ActionRetentionDelete, CameraIDs: camIDs,
+			From: from, To: to, Outcome: trace.Denied, Reason: msg}); err != nil {
 			c.log.Error("retention: trace failed deletions", "err", err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"civicam/internal/sharing"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
+	"civicam/internal/trace"
 )
 
 // TestAccesses: the owner's view lists exactly the trail's entries on its cameras by other
@@ -25,7 +26,7 @@ func TestAccesses(t *testing.T) {
 		g := w.grant(t, sharing.GrantInput{CameraIDs: []string{w.camPrivate.ID}, GranteeOrganisationID: w.hotel,
 			Scopes: []string{"playback"}, StartsAt: time.Now().Add(-time.Hour), Purpose: "lobby incident"})
 		admin := &auth.User{ID: "admin-1", Username: "admin1", Role: auth.RoleAdmin}
-		record := func(u *auth.User, action, outcome string, cams ...*registry.Camera) int64 {
+		record := func(u *auth.User, action trace.Action, outcome trace.Outcome, cams ...*registry.Camera) int64 {
 			t.Helper()
 			n := w.st.Size(t)
 			var ids []string
@@ -33,19 +34,19 @@ func TestAccesses(t *testing.T) {
 				ids = append(ids, c.ID)
 			}
 			uctx := auth.WithActor(ctx, auth.ActorOf(u, "127.0.0.1"))
-			if err := w.st.Tracer.Record(uctx, registry.TraceRecord{Action: action, CameraIDs: ids, From: time.Now().Add(-time.Hour), To: time.Now(),
-				Purpose: "p-" + action, Outcome: outcome}); err != nil {
+			if err := w.st.Tracer.Record(uctx, trace.Record{Action: action, CameraIDs: ids, From: time.Now().Add(-time.Hour), To: time.Now(),
+				Purpose: "p-" + string(action), Outcome: outcome}); err != nil {
 				t.Fatal(err)
 			}
 			return n
 		}
 		hotel, psb, transport := w.user(w.hotel), w.user(w.psb), w.user(w.transport)
-		hotelPlayback := record(hotel, "playback", "allowed", w.camPrivate)
-		record(w.ownerUser, "playback", "allowed", w.camPrivate) // the owner's own look
-		psbLive := record(psb, "live_view", "allowed", w.camGov) // another owner's camera
-		adminExport := record(admin, "export", "allowed", w.camPrivate)
-		transportDenied := record(transport, "playback", "denied", w.camPrivate2)
-		hotelBoth := record(hotel, "playback", "allowed", w.camGov, w.camPrivate)
+		hotelPlayback := record(hotel, trace.ActionPlayback, trace.Allowed, w.camPrivate)
+		record(w.ownerUser, trace.ActionPlayback, trace.Allowed, w.camPrivate) // the owner's own look
+		psbLive := record(psb, trace.ActionLiveView, trace.Allowed, w.camGov)  // another owner's camera
+		adminExport := record(admin, trace.ActionExport, trace.Allowed, w.camPrivate)
+		transportDenied := record(transport, trace.ActionPlayback, trace.Denied, w.camPrivate2)
+		hotelBoth := record(hotel, trace.ActionPlayback, trace.Allowed, w.camGov, w.camPrivate)
 
 		as, err := w.svc.Accesses(ctx, w.ownerUser, w.st.Trail, w.owner)
 		if err != nil {

@@ -2,30 +2,57 @@ package trace
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
 	"civicam/internal/auth"
-	"civicam/internal/registry"
 )
 
-// Recorder records accesses and changes in the log as the context's actor: it is the Tracer the
-// registry, the API and the web UI are given. Append returns once the entry is durable, and an
-// error refuses the access being recorded.
+// Record is what a caller knows of an access or change; the Recorder adds who made it (the
+// context's actor) and when.
+type Record struct {
+	Action    Action
+	CameraIDs []string
+	From, To  time.Time // the footage asked for, when any
+	Reference string    // the application, grant, hold or case
+	Purpose   string    // as the user stated it
+	Outcome   Outcome
+	Reason    string
+}
+
+// Tracer records an access or change in the trail before it happens. An error refuses what was
+// being traced (fail closed); it always wraps ErrUnavailable. Every service takes one; Recorder
+// is the real one.
+type Tracer interface {
+	Record(ctx context.Context, r Record) error
+}
+
+// ErrUnavailable marks a failure to write the trail: the access or change it would have
+// recorded is refused, so nothing happens untraced.
+var ErrUnavailable = errors.New("access trail unavailable")
+
+// Recorder records accesses and changes in the log as the context's actor. Record returns once
+// the entry is durable.
 type Recorder struct{ Log *Log }
 
 // Record appends one entry for the actor attached to ctx (auth.WithActor).
-func (r Recorder) Record(ctx context.Context, rec registry.TraceRecord) error {
+func (r Recorder) Record(ctx context.Context, rec Record) error {
 	a, _ := auth.ActorFrom(ctx)
 	_, err := r.Log.Append(ctx, Entry{
 		Actor: Actor{UserID: a.UserID, Username: a.Username, Role: string(a.Role),
 			OrganisationID: a.OrganisationID, ClientAddr: a.ClientAddr},
-		Action:    Action(rec.Action),
+		Action:    rec.Action,
 		CameraIDs: rec.CameraIDs,
 		From:      rec.From,
 		To:        rec.To,
 		Reference: rec.Reference,
 		Purpose:   rec.Purpose,
-		Outcome:   Outcome(rec.Outcome),
+		Outcome:   rec.Outcome,
 		Reason:    rec.Reason,
 	})
-	return err
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"civicam/internal/httpapi"
 	"civicam/internal/registry"
 	"civicam/internal/store"
+	"civicam/internal/trace"
 )
 
 type userRow struct {
@@ -133,7 +134,7 @@ func (u *UI) formError(r *http.Request, err error) (int, string, error) {
 	m := u.messages(r)
 	var inv *registry.InvalidError
 	switch code, field, msg := apiErrorOf(err); {
-	case errors.Is(err, registry.ErrTrail):
+	case errors.Is(err, trace.ErrUnavailable):
 		return 0, "", errTrail
 	case code == "invalid":
 		return http.StatusBadRequest, field + ": " + msg, nil

@@ -12,6 +12,7 @@ import (
 	"civicam/internal/httpapi"
 	"civicam/internal/policy"
 	"civicam/internal/registry"
+	"civicam/internal/trace"
 )
 
 // publicStats are the landing page's figures: counts only, never a camera's id or position.
@@ -196,7 +197,7 @@ func (u *UI) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		status, key := http.StatusInternalServerError, "error.internal"
 		switch code, _, _ := apiErrorOf(err); {
-		case errors.Is(err, registry.ErrTrail):
+		case errors.Is(err, trace.ErrUnavailable):
 			status, key = http.StatusServiceUnavailable, "error.trail"
 		case code == "throttled":
 			status, key = http.StatusTooManyRequests, "login.throttled"

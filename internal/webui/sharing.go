@@ -17,6 +17,7 @@ import (
 	"civicam/internal/httpapi"
 	"civicam/internal/registry"
 	"civicam/internal/sharing"
+	"civicam/internal/trace"
 )
 
 // The sharing pages (issue 7): grants between organisations, camera groups, and the owner's view
@@ -108,7 +109,7 @@ func (u *UI) callAPI(r *http.Request, route, id string, q url.Values, body, out 
 // becomes an error page (the latter traced as a denial by wrap); a bad request becomes a message
 // on the form; anything else is an internal error.
 func sharingFormError(err error) (int, string, error) {
-	if errors.Is(err, registry.ErrTrail) {
+	if errors.Is(err, trace.ErrUnavailable) {
 		return 0, "", errTrail
 	}
 	status, code, field, msg := httpapi.ErrorInfo(err)

@@ -425,18 +425,18 @@ func TestAccessView(t *testing.T) {
 	as := func(name string) context.Context {
 		return auth.WithActor(context.Background(), auth.ActorOf(w.users[name], "127.0.0.1"))
 	}
-	rec := func(ctx context.Context, action, cam, purpose string) {
+	rec := func(ctx context.Context, action trace.Action, cam, purpose string) {
 		t.Helper()
-		if err := s.tracer.Record(ctx, registry.TraceRecord{Action: action, CameraIDs: []string{cam}, Outcome: "allowed", Purpose: purpose}); err != nil {
+		if err := s.tracer.Record(ctx, trace.Record{Action: action, CameraIDs: []string{cam}, Outcome: trace.Allowed, Purpose: purpose}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	before := s.size()
-	rec(as("op1"), string(trace.ActionLiveView), w.camB, "A watches B")          // listed: another organisation on B's camera
-	rec(as("owner1"), string(trace.ActionLiveView), w.camB, "B watches its own") // not: B itself
-	rec(as("op1"), string(trace.ActionLiveView), w.camA, "A watches its own")    // not: not B's camera
-	rec(as("opC"), string(trace.ActionPlayback), w.camA, "C looks at A")         // not: not B's camera
-	rec(as("opC"), string(trace.ActionPlayback), w.camB, "C looks at B")         // listed
+	rec(as("op1"), trace.ActionLiveView, w.camB, "A watches B")          // listed: another organisation on B's camera
+	rec(as("owner1"), trace.ActionLiveView, w.camB, "B watches its own") // not: B itself
+	rec(as("op1"), trace.ActionLiveView, w.camA, "A watches its own")    // not: not B's camera
+	rec(as("opC"), trace.ActionPlayback, w.camA, "C looks at A")         // not: not B's camera
+	rec(as("opC"), trace.ActionPlayback, w.camB, "C looks at B")         // listed
 	// Exactly the trail's entries on B's camera by anyone not of B: the two looks above, and the
 	// console's registration of the camera.
 	var wantSeqs []string

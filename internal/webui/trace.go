@@ -86,7 +86,7 @@ func (u *UI) traceViewer(w http.ResponseWriter, r *http.Request) error {
 	if f.CameraID != "" {
 		ids = []string{f.CameraID}
 	}
-	if err := u.tracer.Record(ctx, registry.TraceRecord{Action: string(trace.ActionTraceRead), CameraIDs: ids, Outcome: string(trace.Allowed),
+	if err := u.tracer.Record(ctx, trace.Record{Action: trace.ActionTraceRead, CameraIDs: ids, Outcome: trace.Allowed,
 		From: f.Since, To: f.Until, Reason: "ui query " + r.URL.RawQuery}); err != nil {
 		return errTrail
 	}

@@ -60,11 +60,6 @@ type Config struct {
 	CameraPageSize int
 }
 
-// Tracer records an access in the trail; an error refuses the access (fail closed).
-type Tracer interface {
-	Record(ctx context.Context, r registry.TraceRecord) error
-}
-
 // Trail is what the UI reads of the access trail.
 type Trail interface {
 	Latest(ctx context.Context) ([]byte, error)
@@ -87,7 +82,7 @@ type Deps struct {
 	Registry *registry.Service
 	Trail    Trail
 	Users    UserStore
-	Tracer   Tracer
+	Tracer   trace.Tracer
 	Logger   *slog.Logger
 	Now      func() time.Time
 	// Requests is the lost-person application desk; nil leaves out the portal and its pages.
@@ -107,7 +102,7 @@ type UI struct {
 	storage Storage
 	trail   Trail
 	users   UserStore
-	tracer  Tracer
+	tracer  trace.Tracer
 	req     *lostperson.Service
 	sharing *sharing.Service
 	log     *slog.Logger
@@ -328,7 +323,7 @@ func (u *UI) wrap(p *page) http.Handler {
 					// Another organisation's camera looks absent, but the look is a denied access.
 					u.deny(ctx, r, "no such object in the caller's scope: "+r.URL.Path)
 				}
-			case errors.Is(err, registry.ErrTrail):
+			case errors.Is(err, trace.ErrUnavailable):
 				u.log.Error("trail write failed; page refused", "path", r.URL.Path, "err", err)
 				ep = errTrail
 			default:
@@ -344,7 +339,7 @@ func (u *UI) wrap(p *page) http.Handler {
 // safe answer, so a trail failure is logged, not turned into another error.
 func (u *UI) deny(ctx context.Context, r *http.Request, reason string) {
 	route := "ui " + r.Method + " " + r.URL.Path
-	if err := u.tracer.Record(ctx, registry.TraceRecord{Action: string(trace.ActionAccessDenied), Outcome: string(trace.Denied), Reason: route + ": " + reason}); err != nil {
+	if err := u.tracer.Record(ctx, trace.Record{Action: trace.ActionAccessDenied, Outcome: trace.Denied, Reason: route + ": " + reason}); err != nil {
 		u.log.Error("trace denial", "route", route, "err", err)
 	}
 }

@@ -4,7 +4,7 @@ package apitest
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -31,9 +31,9 @@ type Tracer struct {
 }
 
 // Record appends the entry, or fails when Fail is set.
-func (t *Tracer) Record(ctx context.Context, r registry.TraceRecord) error {
+func (t *Tracer) Record(ctx context.Context, r trace.Record) error {
 	if t.Fail.Load() {
-		return errors.New("trail down (test)")
+		return fmt.Errorf("%w: trail down (test)", trace.ErrUnavailable)
 	}
 	return t.Recorder.Record(ctx, r)
 }
