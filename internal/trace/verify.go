@@ -2,6 +2,7 @@ package trace
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -10,7 +11,6 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"sort"
 	"sync"
 
 	"github.com/transparency-dev/merkle/compact"
@@ -68,8 +68,6 @@ func (r *Report) fail(first, until int64, format string, args ...any) {
 	r.Problem = fmt.Sprintf(format, args...)
 }
 
-var errStop = errors.New("stop")
-
 // VerifyGCPercent is the garbage collector setting for a process that only verifies (`civicam
 // trace verify`). Reading a trail through database/sql leaves a few hundred bytes of garbage per
 // entry (the driver's copy of each column) beside a small live heap, so at the default of 100
@@ -85,204 +83,281 @@ const VerifyGCPercent = 400
 // rewrite of the newest entries. The error is for
 // failures to read; a damaged trail gives a Report with Intact false.
 func Verify(ctx context.Context, src Source, verifierKey string, external []byte) (Report, error) {
-	rep := Report{FirstBad: -1, BadUntil: -1}
+	v := &verifier{rep: Report{FirstBad: -1, BadUntil: -1}, rng: rangeFactory.NewEmptyRange(0), roots: newRootJobs()}
 	stored, err := src.TraceCheckpoints(ctx)
 	if err != nil {
-		return rep, fmt.Errorf("verify: read checkpoints: %w", err)
+		return v.rep, fmt.Errorf("verify: read checkpoints: %w", err)
 	}
+	if ok, err := v.claimCheckpoints(stored, external, verifierKey); !ok {
+		if err != nil {
+			err = fmt.Errorf("verify: %w", err)
+		}
+		return v.rep, err
+	}
+	headSize, headRoot, err := src.TraceHead(ctx)
+	if err != nil {
+		return v.rep, fmt.Errorf("verify: read head: %w", err)
+	}
+	defer v.roots.wait()
+	scanned, err := v.checkEntries(ctx, src, headSize)
+	v.rep.Entries = v.size
+	if err != nil {
+		return v.rep, fmt.Errorf("verify: scan entries: %w", err)
+	}
+	// The roots are checked even when the scan stopped at a fault, which a wrong root before it
+	// overrides.
+	if !v.checkLegacyRoots() || !scanned {
+		return v.rep, nil
+	}
+	root := rootOf(v.rng)
+	if v.checkCovered() && v.checkOrphans() && v.checkHead(headSize, headRoot, root) {
+		v.rep.Intact, v.rep.Root, v.rep.Unsigned = true, root, v.size-v.lastGood
+	}
+	return v.rep, nil
+}
+
+// verifier is the state of one Verify: the tree recomputed so far and the checkpoints it is held
+// against. Each check method checks one thing; one that finds a fault records it in rep and
+// returns false, so that Verify stops at the first.
+type verifier struct {
+	rep Report
+	// claims are the checkpoints to hold against the tree, by size; next is the first the tree
+	// has not reached yet.
+	claims []claim
+	next   int
+	rng    *compact.Range // the tree of the entries checked so far
+	size   int64          // how many entries were checked: the sequence number of the next
+	// lastGood is the size up to which a signed checkpoint vouches for the trail.
+	lastGood int64
+	// prevChain is the stored chain value of the entry before the next (nil before entry 0).
+	prevChain []byte
+	// orphan is the first camera index row found naming no stored entry; the scan workers match
+	// the others to their entries.
+	orphan *camRow
+	// roots check the stored roots of migrated layout-1 entries, which take folding the tree
+	// after each: that is done in parallel, for each chunk from a copy of the tree at its start.
+	roots *rootJobs
+}
+
+// claim is a checkpoint to hold against the recomputed tree.
+type claim struct {
+	cp       Checkpoint
+	external bool
+}
+
+func (c *claim) what() string {
+	if c.external {
+		return "the external checkpoint"
+	}
+	return "a stored signed checkpoint"
+}
+
+// claimCheckpoints opens the stored checkpoints and the external one, if given, to hold against
+// the tree. It returns false when a stored one is forged (a fault in the trail) and, with an
+// error, when the external one does not open (a fault in what the caller gave).
+func (v *verifier) claimCheckpoints(stored []StoredCheckpoint, external []byte, verifierKey string) (bool, error) {
 	var ext *Checkpoint
 	if len(external) > 0 {
 		c, err := OpenCheckpoint(external, verifierKey)
 		if err != nil {
-			return rep, fmt.Errorf("verify: external checkpoint: %w", err)
+			return false, fmt.Errorf("external checkpoint: %w", err)
 		}
 		ext = &c
-		rep.External = ext
+		v.rep.External = ext
 	}
-	// Every checkpoint to hold against the recomputed tree, by size.
-	type claim struct {
-		cp       Checkpoint
-		external bool
-	}
-	var claims []claim
 	for _, s := range stored {
-		c, err := OpenCheckpoint(s.Note, verifierKey)
-		if err != nil {
-			rep.fail(-1, -1, "stored checkpoint at size %d does not verify: %v", s.Size, err)
-			return rep, nil
+		if !v.claimStored(s, verifierKey) {
+			return false, nil
 		}
-		if c.Size != s.Size || !equalHash(c.Root, s.Root) {
-			rep.fail(-1, -1, "stored checkpoint at size %d: its columns (size %d) differ from its signed note", c.Size, s.Size)
-			return rep, nil
-		}
-		claims = append(claims, claim{cp: c})
 	}
+	// Claimed last and sorted stably, the external checkpoint is held against the tree after a
+	// stored one of the same size, which then names the fault.
 	if ext != nil {
-		claims = append(claims, claim{cp: *ext, external: true})
+		v.claims = append(v.claims, claim{cp: *ext, external: true})
 	}
-	sort.SliceStable(claims, func(i, j int) bool { return claims[i].cp.Size < claims[j].cp.Size })
+	slices.SortStableFunc(v.claims, func(a, b claim) int { return cmp.Compare(a.cp.Size, b.cp.Size) })
+	return true, nil
+}
 
-	headSize, headRoot, err := src.TraceHead(ctx)
+// claimStored checks a stored checkpoint's signature, and that its columns, which the log goes
+// by rather than the note, say what the note does.
+func (v *verifier) claimStored(s StoredCheckpoint, verifierKey string) bool {
+	c, err := OpenCheckpoint(s.Note, verifierKey)
 	if err != nil {
-		return rep, fmt.Errorf("verify: read head: %w", err)
+		v.rep.fail(-1, -1, "stored checkpoint at size %d does not verify: %v", s.Size, err)
+		return false
 	}
+	if c.Size != s.Size || !equalHash(c.Root, s.Root) {
+		v.rep.fail(-1, -1, "stored checkpoint at size %d: its columns (size %d) differ from its signed note", c.Size, s.Size)
+		return false
+	}
+	v.claims = append(v.claims, claim{cp: c})
+	return true
+}
 
-	// Camera index rows that name no stored entry (the scan workers match the others).
-	var orphan *camRow
-
-	rng := rangeFactory.NewEmptyRange(0)
-	var (
-		expected int64
-		lastGood int64 // size up to which a signed checkpoint vouches for the trail
-		next     int   // next claim to check
-		root     = hasher.EmptyRoot()
-		// prevChain is the stored chain value of the entry before expected (nil before entry 0).
-		prevChain []byte
-	)
-	checkClaims := func() bool {
-		for ; next < len(claims) && claims[next].cp.Size == expected; next++ {
-			c := claims[next]
-			root = rootOf(rng)
-			if !equalHash(c.cp.Root, root) {
-				what := "a stored signed checkpoint"
-				if c.external {
-					what = "the external checkpoint"
-				}
-				rep.fail(lastGood, expected, "the recomputed root at size %d differs from %s: entries in [%d, %d) were rewritten together with their hashes",
-					expected, what, lastGood, expected)
-				return false
-			}
-			lastGood = expected
-			if !c.external {
-				rep.Checkpoints++
-			}
-		}
-		return true
+// checkEntries has the trail scanned in parallel chunks, up to the head's size and whatever is
+// stored beyond, and takes the chunks in sequence order for what must be sequential: the tree,
+// the chain across chunks and the checkpoints along the way. It returns false at a fault, and an
+// error when the trail cannot be read.
+func (v *verifier) checkEntries(ctx context.Context, src Source, headSize int64) (bool, error) {
+	if !v.checkCheckpoints() {
+		return false, nil
 	}
-	if !checkClaims() {
-		return rep, nil
-	}
-	// Workers read and hash ranges of entries in parallel; this goroutine takes their results in
-	// sequence order for what must be sequential: the running root and the index merge.
-	chunks, stopScan := scanParallel(ctx, src, headSize)
-	defer stopScan()
-	check := func(r *checkedRow) (bool, error) {
-		if r.seq != expected {
-			if r.seq > expected {
-				rep.fail(expected, expected+1, "entry %d is missing (the next stored entry is %d): deleted", expected, r.seq)
-			} else {
-				rep.fail(r.seq, r.seq+1, "entry %d is stored out of order after entry %d", r.seq, expected-1)
-			}
-			return false, nil
-		}
-		if r.problem != "" {
-			rep.fail(r.seq, r.seq+1, "entry %d %s", r.seq, r.problem)
-			return false, nil
-		}
-		// The workers check each chain value against the entry before it in their chunk; the
-		// first entry of a chunk is checked here. (A migrated layout-1 entry holds the tree root
-		// instead, which a root job checks.)
-		if !r.legacy && !r.linked {
-			if h := chainHash(prevChain, r.leaf); !equalHash(h[:], r.chain) {
-				rep.fail(r.seq, r.seq+1, "entry %d %s", r.seq, badChain)
-				return false, nil
-			}
-		}
-		prevChain = r.chain
-		if err := rng.Append(r.leaf, nil); err != nil {
-			return false, err
-		}
-		expected++
-		return checkClaims(), nil
-	}
-	// Migrated layout-1 entries hold the tree root after them, which takes folding the compact
-	// range: root jobs do it for one chunk each, in parallel, from a copy of the range at the
-	// chunk's start.
-	roots := newRootJobs()
-	defer roots.wait()
-	process := func(res chunkResult) (bool, error) {
-		if res.legacy {
-			roots.start(rng, res.rows)
-		}
-		for i := range res.rows {
-			if ok, err := check(&res.rows[i]); !ok {
-				return false, err
-			}
-		}
-		if orphan == nil && len(res.orphans) > 0 {
-			orphan = &res.orphans[0]
-		}
-		return true, nil
-	}
+	chunks, stop := scanParallel(ctx, src, headSize)
+	defer stop()
 	for c := range chunks {
 		<-c.done
-		ok := c.err == nil
-		if ok {
-			ok, err = process(c.chunkResult)
-		} else {
-			err = c.err
+		if c.err != nil {
+			return false, c.err
 		}
-		if ok && c.span > 0 && int64(len(c.rows)) < c.span {
+		if ok, err := v.checkChunk(c.chunkResult); !ok {
+			return false, err
+		}
+		if c.span > 0 && int64(len(c.rows)) < c.span {
 			// Fewer entries than the head promised: whatever is stored after them is read
 			// in one scan rather than chunk by chunk up to a head that may be made up.
-			stopScan()
-			var res chunkResult
-			if res, err = checkRows(ctx, src, expected, math.MaxInt64); err == nil {
-				ok, err = process(res)
-			} else {
-				ok = false
+			stop()
+			res, err := checkRows(ctx, src, v.size, math.MaxInt64)
+			if err != nil {
+				return false, err
 			}
-		}
-		if !ok {
-			if err == nil {
-				err = errStop
-			}
-			break
+			return v.checkChunk(res)
 		}
 	}
-	rep.Entries = expected
-	if err != nil && !errors.Is(err, errStop) {
-		return rep, fmt.Errorf("verify: scan entries: %w", err)
+	return true, nil
+}
+
+// checkChunk checks a chunk's entries in turn, and keeps its first orphan row of the camera
+// index for after the scan: a fault in an entry comes first, wherever it is.
+func (v *verifier) checkChunk(res chunkResult) (bool, error) {
+	if res.legacy {
+		v.roots.start(v.rng, res.rows)
 	}
-	// A wrong stored root of a layout-1 entry names an exact entry: it wins over a later fault,
-	// and over a range that a checkpoint could only bound.
-	if seq := roots.wait(); seq >= 0 && (rep.Problem == "" || seq < rep.BadUntil) {
-		rep.fail(seq, seq+1, "entry %d: the stored tree root after it is not the recomputed one: its hashes were changed", seq)
-		return rep, nil
-	}
-	if errors.Is(err, errStop) {
-		return rep, nil
-	}
-	root = rootOf(rng)
-	size := expected
-	if next < len(claims) {
-		c := claims[next]
-		what := "a stored signed checkpoint"
-		if c.external {
-			what = "the external checkpoint"
+	for i := range res.rows {
+		if ok, err := v.checkEntry(&res.rows[i]); !ok {
+			return false, err
 		}
-		rep.fail(size, c.cp.Size, "the trail ends after %d entries but %s covers %d: entries from %d were removed", size, what, c.cp.Size, size)
-		return rep, nil
 	}
-	if orphan != nil {
-		rep.fail(orphan.seq, orphan.seq+1, "the camera index lists camera %q for entry %d, which is not stored", orphan.camera, orphan.seq)
-		return rep, nil
+	if v.orphan == nil && len(res.orphans) > 0 {
+		v.orphan = &res.orphans[0]
 	}
+	return true, nil
+}
+
+// checkEntry adds the next entry to the tree if it is sound, and holds the checkpoints of the
+// new size against the tree.
+func (v *verifier) checkEntry(r *checkedRow) (bool, error) {
+	if !v.checkSeq(r.seq) || !v.checkScanned(r) || !v.checkLink(r) {
+		return false, nil
+	}
+	v.prevChain = r.chain
+	if err := v.rng.Append(r.leaf, nil); err != nil {
+		return false, err
+	}
+	v.size++
+	return v.checkCheckpoints(), nil
+}
+
+// checkSeq checks that seq is the next entry: that none before it is missing and that it is not
+// one already checked.
+func (v *verifier) checkSeq(seq int64) bool {
 	switch {
-	case headSize > size:
-		rep.fail(size, headSize, "the head records %d entries but only %d are stored: entries from %d were removed", headSize, size, size)
-		return rep, nil
-	case headSize < size:
-		rep.fail(headSize, size, "%d entries are stored beyond the head's %d: entries from %d were inserted", size-headSize, headSize, headSize)
-		return rep, nil
-	case size > 0 && !equalHash(headRoot, root):
-		rep.fail(-1, -1, "the head's root differs from the recomputed root at size %d: the head was edited", size)
-		return rep, nil
+	case seq > v.size:
+		v.rep.fail(v.size, v.size+1, "entry %d is missing (the next stored entry is %d): deleted", v.size, seq)
+	case seq < v.size:
+		v.rep.fail(seq, seq+1, "entry %d is stored out of order after entry %d", seq, v.size-1)
+	default:
+		return true
 	}
-	rep.Intact = true
-	rep.Root = root
-	rep.Unsigned = size - lastGood
-	return rep, nil
+	return false
+}
+
+// checkScanned reports what the scan worker found wrong with the entry: its leaf hash, its
+// encoding, its rows of the camera index, or its chain value within the chunk.
+func (v *verifier) checkScanned(r *checkedRow) bool {
+	if r.problem == "" {
+		return true
+	}
+	v.rep.fail(r.seq, r.seq+1, "entry %d %s", r.seq, r.problem)
+	return false
+}
+
+// checkLink checks the chain value of the first entry of a chunk, whose worker did not have the
+// entry before it. A migrated layout-1 entry holds the tree root instead, which a root job checks.
+func (v *verifier) checkLink(r *checkedRow) bool {
+	if r.legacy || r.linked {
+		return true
+	}
+	if h := chainHash(v.prevChain, r.leaf); equalHash(h[:], r.chain) {
+		return true
+	}
+	v.rep.fail(r.seq, r.seq+1, "entry %d %s", r.seq, badChain)
+	return false
+}
+
+// checkCheckpoints holds the checkpoints of the tree's size against its root. A mismatch means
+// the entries since the last good checkpoint were rewritten together with their hashes, which
+// only the signature tells, and it cannot tell which.
+func (v *verifier) checkCheckpoints() bool {
+	for ; v.next < len(v.claims) && v.claims[v.next].cp.Size == v.size; v.next++ {
+		c := &v.claims[v.next]
+		if !equalHash(c.cp.Root, rootOf(v.rng)) {
+			v.rep.fail(v.lastGood, v.size, "the recomputed root at size %d differs from %s: entries in [%d, %d) were rewritten together with their hashes",
+				v.size, c.what(), v.lastGood, v.size)
+			return false
+		}
+		v.lastGood = v.size
+		if !c.external {
+			v.rep.Checkpoints++
+		}
+	}
+	return true
+}
+
+// checkLegacyRoots waits for the root jobs and checks that no migrated layout-1 entry has a wrong
+// stored root. Such a root names an exact entry: it wins over a fault found after it, and over a
+// range that a checkpoint could only bound.
+func (v *verifier) checkLegacyRoots() bool {
+	seq := v.roots.wait()
+	if seq < 0 || (v.rep.Problem != "" && seq >= v.rep.BadUntil) {
+		return true
+	}
+	v.rep.fail(seq, seq+1, "entry %d: the stored tree root after it is not the recomputed one: its hashes were changed", seq)
+	return false
+}
+
+// checkCovered checks that the trail reaches the size of every checkpoint.
+func (v *verifier) checkCovered() bool {
+	if v.next == len(v.claims) {
+		return true
+	}
+	c := &v.claims[v.next]
+	v.rep.fail(v.size, c.cp.Size, "the trail ends after %d entries but %s covers %d: entries from %d were removed", v.size, c.what(), c.cp.Size, v.size)
+	return false
+}
+
+// checkOrphans checks that every row of the camera index names a stored entry.
+func (v *verifier) checkOrphans() bool {
+	if v.orphan == nil {
+		return true
+	}
+	v.rep.fail(v.orphan.seq, v.orphan.seq+1, "the camera index lists camera %q for entry %d, which is not stored", v.orphan.camera, v.orphan.seq)
+	return false
+}
+
+// checkHead checks the head row, size and root, against the trail as stored and recomputed.
+func (v *verifier) checkHead(size int64, root, recomputed []byte) bool {
+	switch {
+	case size > v.size:
+		v.rep.fail(v.size, size, "the head records %d entries but only %d are stored: entries from %d were removed", size, v.size, v.size)
+	case size < v.size:
+		v.rep.fail(size, v.size, "%d entries are stored beyond the head's %d: entries from %d were inserted", v.size-size, size, size)
+	case v.size > 0 && !equalHash(root, recomputed):
+		v.rep.fail(-1, -1, "the head's root differs from the recomputed root at size %d: the head was edited", v.size)
+	default:
+		return true
+	}
+	return false
 }
 
 // rootJobs check the stored running roots, one goroutine per chunk, at most GOMAXPROCS at once.
