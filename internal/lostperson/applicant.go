@@ -191,7 +191,7 @@ func (s *Service) Verify(ctx context.Context, registrationID, code string) (*aut
 	}
 	u := &auth.User{ID: registry.NewID(), Username: r.Username, PasswordHash: r.PasswordHash,
 		Role: auth.RoleApplicant, CreatedAt: now, UpdatedAt: now}
-	if err := s.record(ctx, trace.Record{Action: trace.ActionUserCreate, Outcome: trace.Allowed,
+	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionUserCreate, Outcome: trace.Allowed,
 		Reason: "user " + u.ID + " " + u.Username + " as applicant (self-registered, " + r.Contact.Kind + " verified)"}); err != nil {
 		return nil, err
 	}

@@ -52,7 +52,7 @@ func (s *Service) Submit(ctx context.Context, applicantID string, in *Applicatio
 			SubmittedAt: now, UpdatedAt: now}
 		ie := &IneligibleError{ApplicationID: a.ID, Decisions: ds, ReferTo: s.cfg.ReferTo, ReferToZH: s.cfg.ReferToZH,
 			ReasonZH: s.reasonZH(ds[0].Field, in)}
-		if err := s.record(ctx, trace.Record{Action: trace.ActionApplicationDecision, Reference: a.ID, Outcome: trace.Denied,
+		if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionApplicationDecision, Reference: a.ID, Outcome: trace.Denied,
 			Reason: "application refused: " + ie.Error()}); err != nil {
 			return nil, err
 		}
@@ -74,7 +74,7 @@ func (s *Service) Submit(ctx context.Context, applicantID string, in *Applicatio
 	a.TriageDue = s.due(now, StepTriage, a.Urgent)
 	a.ReviewDue = s.due(a.TriageDue, StepFootageReview, a.Urgent)
 	a.ResultDue = s.due(a.ReviewDue, StepResultNotice, a.Urgent)
-	if err := s.record(ctx, trace.Record{Action: trace.ActionApplicationDecision, Reference: a.ID, Outcome: trace.Allowed,
+	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionApplicationDecision, Reference: a.ID, Outcome: trace.Allowed,
 		Reason: fmt.Sprintf("application submitted: %s, %s, eligible under policy %s", a.SubjectCategory, a.Relationship, a.PolicyVersion)}); err != nil {
 		return nil, err
 	}

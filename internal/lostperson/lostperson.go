@@ -298,12 +298,6 @@ func New(cfg Config, d Deps) (*Service, error) {
 // UploadDir is where uploaded documents are kept: under the data directory, never the web root.
 func (s *Service) UploadDir() string { return filepath.Join(s.cfg.DataDir, "uploads") }
 
-// record writes a trail entry before what it records; an error (wrapping trace.ErrUnavailable)
-// refuses it (fail closed).
-func (s *Service) record(ctx context.Context, r trace.Record) error {
-	return s.tracer.Record(ctx, r)
-}
-
 func invalid(field, format string, args ...any) error {
 	return &registry.InvalidError{Field: field, Message: fmt.Sprintf(format, args...)}
 }

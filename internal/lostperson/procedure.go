@@ -111,7 +111,7 @@ func (s *Service) PublishProcedure(ctx context.Context, in *ProcedureInput) (*Pr
 	}
 	s.fromPack(p)
 	p.PublishedAt, p.PublishedBy = s.now().UTC(), actorID(ctx)
-	if err := s.record(ctx, trace.Record{Action: trace.ActionPolicyChange, Outcome: trace.Allowed,
+	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionPolicyChange, Outcome: trace.Allowed,
 		Reason: "lost-person procedure published: " + p.TitleEN}); err != nil {
 		return nil, err
 	}

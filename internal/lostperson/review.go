@@ -189,7 +189,7 @@ func (s *Service) Decide(ctx context.Context, id string, accept bool, reason str
 	} else {
 		a.Status = StatusRejected
 	}
-	if err := s.record(ctx, trace.Record{Action: trace.ActionApplicationDecision, Reference: a.ID, Outcome: trace.Allowed,
+	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionApplicationDecision, Reference: a.ID, Outcome: trace.Allowed,
 		Reason: "application " + verdict + ": " + reason}); err != nil {
 		return nil, err
 	}
@@ -216,7 +216,7 @@ func (s *Service) AddFinding(ctx context.Context, id, body string) (*Finding, er
 	}
 	now := s.now().UTC()
 	f := &Finding{ID: registry.NewID(), ApplicationID: a.ID, AuthorID: actorID(ctx), Body: body, CreatedAt: now}
-	if err := s.record(ctx, trace.Record{Action: trace.ActionApplicationDecision, Reference: a.ID, Outcome: trace.Allowed,
+	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionApplicationDecision, Reference: a.ID, Outcome: trace.Allowed,
 		Reason: "finding recorded " + f.ID}); err != nil {
 		return nil, err
 	}
@@ -266,7 +266,7 @@ func (s *Service) WriteResult(ctx context.Context, id string, outcome Outcome, n
 	if a.ReviewedAt.IsZero() {
 		a.ReviewedAt = now
 	}
-	if err := s.record(ctx, trace.Record{Action: trace.ActionApplicationDecision, Reference: a.ID, Outcome: trace.Allowed,
+	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionApplicationDecision, Reference: a.ID, Outcome: trace.Allowed,
 		Reason: "result written: " + string(outcome)}); err != nil {
 		return nil, err
 	}
@@ -375,7 +375,7 @@ func (s *Service) SearchCandidates(ctx context.Context, id string) (*Candidates,
 	}
 	if a.Status != StatusAccepted {
 		err := fmt.Errorf("search cameras for a %s application: %w", a.Status, ErrState)
-		if terr := s.record(ctx, trace.Record{Action: trace.ActionSearch, Reference: a.ID, Outcome: trace.Denied, Reason: err.Error()}); terr != nil {
+		if terr := s.tracer.Record(ctx, trace.Record{Action: trace.ActionSearch, Reference: a.ID, Outcome: trace.Denied, Reason: err.Error()}); terr != nil {
 			return nil, terr
 		}
 		return nil, err
@@ -393,7 +393,7 @@ func (s *Service) SearchCandidates(ctx context.Context, id string) (*Candidates,
 		ids[i] = c.CameraID
 	}
 	reviewer := actorID(ctx)
-	if err := s.record(ctx, trace.Record{Action: trace.ActionSearch, CameraIDs: ids, From: from, To: to, Reference: a.ID,
+	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionSearch, CameraIDs: ids, From: from, To: to, Reference: a.ID,
 		Purpose: "lost-person application", Outcome: trace.Allowed,
 		Reason: fmt.Sprintf("candidate cameras within %.0f m of the last-seen place: %d", s.cfg.SearchRadiusM, len(ids))}); err != nil {
 		return nil, err

@@ -215,7 +215,7 @@ func (s *Service) ImportCSV(ctx context.Context, scope Scope, r io.Reader, progr
 }
 
 func (s *Service) traceImportRefusal(ctx context.Context, err error) {
-	if terr := s.record(ctx, trace.Record{Action: trace.ActionCameraImport, Outcome: trace.Denied, Reason: err.Error()}); terr != nil {
+	if terr := s.tracer.Record(ctx, trace.Record{Action: trace.ActionCameraImport, Outcome: trace.Denied, Reason: err.Error()}); terr != nil {
 		s.log.Error("trace import refusal", "err", terr)
 	}
 }
@@ -267,7 +267,7 @@ func (s *Service) importRows(ctx context.Context, scope Scope, rows []*CameraInp
 		return nil, ie
 	}
 	reason := fmt.Sprintf("%d cameras imported", len(cams))
-	if err := s.record(ctx, trace.Record{Action: trace.ActionCameraImport, CameraIDs: importTraceIDs(cams), Outcome: trace.Allowed, Reason: reason}); err != nil {
+	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionCameraImport, CameraIDs: importTraceIDs(cams), Outcome: trace.Allowed, Reason: reason}); err != nil {
 		return nil, err
 	}
 	if err := s.repo.CreateCameras(ctx, cams); err != nil {

@@ -28,12 +28,6 @@ type Repo interface {
 	CamerasUpdatedSince(ctx context.Context, t time.Time) ([]*Camera, error)
 }
 
-// record writes a trail entry before the change it records; an error (wrapping
-// trace.ErrUnavailable) refuses the change: nothing is changed untraced.
-func (s *Service) record(ctx context.Context, r trace.Record) error {
-	return s.tracer.Record(ctx, r)
-}
-
 // PolicyError is a refusal by the policy pack, carrying its decisions (HTTP 422).
 type PolicyError struct {
 	Decisions []policy.Decision
@@ -53,7 +47,7 @@ type Service struct {
 	repo   Repo
 	pack   *policy.Pack
 	index  *spatial.Index
-	tracer trace.Tracer
+	tracer trace.Tracer // called before each change; an error refuses it, so nothing changes untraced
 	now    func() time.Time
 	log    *slog.Logger
 
@@ -157,7 +151,7 @@ func (s *Service) CreateOrganisation(ctx context.Context, o *Organisation) error
 	}
 	now := s.now().UTC()
 	o.ID, o.CreatedAt, o.UpdatedAt = NewID(), now, now
-	if err := s.record(ctx, trace.Record{Action: trace.ActionOrganisationCreate, Outcome: trace.Allowed, Reason: "organisation " + o.ID + " " + o.Name}); err != nil {
+	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionOrganisationCreate, Outcome: trace.Allowed, Reason: "organisation " + o.ID + " " + o.Name}); err != nil {
 		return err
 	}
 	return s.repo.CreateOrganisation(ctx, o)
@@ -233,7 +227,7 @@ func (s *Service) CreateCamera(ctx context.Context, scope Scope, in *CameraInput
 		s.traceRefusal(ctx, trace.ActionCameraCreate, nil, err)
 		return nil, err
 	}
-	if err := s.record(ctx, trace.Record{Action: trace.ActionCameraCreate, CameraIDs: []string{c.ID}, Outcome: trace.Allowed}); err != nil {
+	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionCameraCreate, CameraIDs: []string{c.ID}, Outcome: trace.Allowed}); err != nil {
 		return nil, err
 	}
 	if err := s.repo.CreateCameras(ctx, []*Camera{c}); err != nil {
@@ -255,7 +249,7 @@ func (s *Service) traceRefusal(ctx context.Context, action trace.Action, ids []s
 	if !errors.As(err, &pe) && !(errors.As(err, &inv) && inv.OutOfScope) {
 		return
 	}
-	if terr := s.record(ctx, trace.Record{Action: action, CameraIDs: ids, Outcome: trace.Denied, Reason: err.Error()}); terr != nil {
+	if terr := s.tracer.Record(ctx, trace.Record{Action: action, CameraIDs: ids, Outcome: trace.Denied, Reason: err.Error()}); terr != nil {
 		s.log.Error("trace policy refusal", "action", action, "err", terr)
 	}
 }
@@ -263,7 +257,7 @@ func (s *Service) traceRefusal(ctx context.Context, action trace.Action, ids []s
 // recordNotStored follows an allowed entry whose change the store then refused (a duplicate
 // device id, say), so that the trail never claims a change that did not happen.
 func (s *Service) recordNotStored(ctx context.Context, action trace.Action, ids []string, err error) {
-	if terr := s.record(ctx, trace.Record{Action: action, CameraIDs: ids, Outcome: trace.Denied, Reason: "not stored: " + err.Error()}); terr != nil {
+	if terr := s.tracer.Record(ctx, trace.Record{Action: action, CameraIDs: ids, Outcome: trace.Denied, Reason: "not stored: " + err.Error()}); terr != nil {
 		s.log.Error("trace store refusal", "action", action, "err", terr)
 	}
 }
@@ -315,7 +309,7 @@ func (s *Service) UpdateCamera(ctx context.Context, scope Scope, id string, in *
 		return nil, err
 	}
 	c.UpdatedAt = s.now().UTC()
-	if err := s.record(ctx, trace.Record{Action: action, CameraIDs: []string{id}, Outcome: trace.Allowed, Reason: changedFields(old, &c)}); err != nil {
+	if err := s.tracer.Record(ctx, trace.Record{Action: action, CameraIDs: []string{id}, Outcome: trace.Allowed, Reason: changedFields(old, &c)}); err != nil {
 		return nil, err
 	}
 	if err := s.repo.UpdateCamera(ctx, &c); err != nil {
