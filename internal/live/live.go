@@ -35,8 +35,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"civicam/internal/auth"
+	"civicam/internal/fault"
 	"civicam/internal/recorder"
-	"civicam/internal/store"
 )
 
 // Source feeds live frames of a camera; *recorder.Recorder is the one.
@@ -46,7 +46,7 @@ type Source interface {
 
 // Logins finds the session behind a token hash; *store.DB is the one. A session that is gone
 // (logout, expiry, a role change or disabling, which delete the user's sessions) gives an error
-// wrapping store.ErrNotFound.
+// wrapping fault.ErrNotFound (which store.ErrNotFound is).
 type Logins interface {
 	SessionUser(ctx context.Context, tokenHash []byte, now time.Time) (*auth.Session, *auth.User, error)
 }
@@ -506,7 +506,7 @@ const maxCheckFailures = 3
 
 func (s *Service) ended(ctx context.Context, ss *Session, u *auth.User, err error) string {
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, fault.ErrNotFound):
 		return "the viewer's login ended"
 	case err != nil:
 		ss.failures++

@@ -21,13 +21,17 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"civicam/internal/fault"
 )
 
-// ErrNotFound is returned when the row asked for does not exist.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is returned when the row asked for does not exist. It is fault.ErrNotFound, so
+// that the domains, which do not import the store, recognise it.
+var ErrNotFound = fault.ErrNotFound
 
 // ErrConflict is returned when a write would break a uniqueness rule (a duplicate name, say).
-var ErrConflict = errors.New("conflict")
+// It is fault.ErrConflict.
+var ErrConflict = fault.ErrConflict
 
 // Dialect names the SQL database behind a DB.
 type Dialect string
