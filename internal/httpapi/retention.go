@@ -54,7 +54,7 @@ type holdJSON struct {
 }
 
 // holdView shows a hold with only the cameras in view (nil: all).
-func holdView(h *store.Hold, inView func(string) bool) holdJSON {
+func holdView(h *retention.Hold, inView func(string) bool) holdJSON {
 	ids := []string{}
 	for _, c := range h.CameraIDs {
 		if inView == nil || inView(c) {
@@ -123,7 +123,7 @@ func (s *Server) createHold(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u := UserFrom(ctx)
-	h := &store.Hold{ID: registry.NewID(), CameraIDs: ids, Start: in.Start.UTC(), End: in.End.UTC(),
+	h := &retention.Hold{ID: registry.NewID(), CameraIDs: ids, Start: in.Start.UTC(), End: in.End.UTC(),
 		Reference: in.Reference, Reason: in.Reason, CreatedBy: u.ID, CreatedByName: u.Username, CreatedAt: s.now().UTC()}
 	rec := trace.Record{Action: trace.ActionHoldCreate, CameraIDs: ids, From: h.Start, To: h.End, Reference: h.Reference,
 		Outcome: trace.Allowed, Reason: "legal hold " + h.ID + ": " + h.Reason}
@@ -175,7 +175,7 @@ func (s *Server) scopeFilter(ctx context.Context) (func(string) bool, error) {
 func (s *Server) listHolds(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	q := r.URL.Query()
-	var f store.HoldFilter
+	var f retention.HoldFilter
 	switch q.Get("active") {
 	case "", "false":
 	case "true":

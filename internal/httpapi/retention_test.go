@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"civicam/internal/auth"
+	"civicam/internal/retention"
 	"civicam/internal/segment"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
@@ -115,7 +116,7 @@ func TestHolds(t *testing.T) {
 		if r := s.do("DELETE", "/api/v1/holds/"+revHold+"?reason=found", rev, "", ""); r.status != http.StatusOK {
 			t.Errorf("reviewer release = %d %s; want 200", r.status, r.body)
 		}
-		if hs, _ := db.Holds(context.Background(), store.HoldFilter{ActiveOnly: true}); len(hs) != 0 {
+		if hs, _ := db.Holds(context.Background(), retention.HoldFilter{ActiveOnly: true}); len(hs) != 0 {
 			t.Errorf("active holds in the store = %d; want 0", len(hs))
 		}
 
@@ -125,7 +126,7 @@ func TestHolds(t *testing.T) {
 			t.Errorf("hold with the trail down = %d %s; want 503", r.status, r.body)
 		}
 		s.Tracer.Fail.Store(false)
-		if hs, _ := db.Holds(context.Background(), store.HoldFilter{}); len(hs) != 2 {
+		if hs, _ := db.Holds(context.Background(), retention.HoldFilter{}); len(hs) != 2 {
 			t.Errorf("holds stored = %d; want 2 (none while the trail was down)", len(hs))
 		}
 	})

@@ -4,12 +4,74 @@ import (
 	"bytes"
 	"context"
 	"runtime"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"civicam/internal/segment"
-	"civicam/internal/store/storetest"
 )
+
+// memIndex is a recordings index in memory. This test lives inside the package (it drives the
+// assembler and writer directly), and an in-package test cannot open the real store: the store
+// imports the domain types of retention, which imports this package.
+type memIndex struct {
+	mu   sync.Mutex
+	segs []segment.Record
+}
+
+func (x *memIndex) SegmentStarted(_ context.Context, cameraID, path string, start time.Time) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.segs = append(x.segs, segment.Record{CameraID: cameraID, Path: path, Start: start, End: start})
+	return nil
+}
+
+func (x *memIndex) SegmentSealed(_ context.Context, rec segment.Record) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	rec.Sealed = true
+	for i, r := range x.segs {
+		if r.Path == rec.Path {
+			x.segs[i] = rec
+			return nil
+		}
+	}
+	x.segs = append(x.segs, rec)
+	return nil
+}
+
+func (x *memIndex) UnsealedSegments(_ context.Context, cameraID string) ([]segment.Record, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var out []segment.Record
+	for _, r := range x.segs {
+		if !r.Sealed && (cameraID == "" || r.CameraID == cameraID) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (x *memIndex) DeleteSegment(_ context.Context, path string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.segs = slices.DeleteFunc(x.segs, func(r segment.Record) bool { return r.Path == path })
+	return nil
+}
+
+// RecordingSegments lists a camera's sealed segments overlapping [start, end), as the store does.
+func (x *memIndex) RecordingSegments(_ context.Context, cameraID string, start, end time.Time) ([]segment.Record, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var out []segment.Record
+	for _, r := range x.segs {
+		if r.CameraID == cameraID && r.Sealed && r.Start.Before(end) && r.End.After(start) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
 
 // TestPartNotHeldInMemory runs the assembler and the segment writer as a session does, with a
 // part length of an hour, on 320 s of video (about 22 MB) whose every access unit is a fresh copy
@@ -19,7 +81,7 @@ import (
 func TestPartNotHeldInMemory(t *testing.T) {
 	aus := clipAUs(t)
 	d := segment.NewDisk(t.TempDir())
-	db := storetest.SQLite(t)
+	db := &memIndex{}
 	r := New(Config{PartLength: time.Hour, SegmentLength: time.Hour}, Deps{Store: d, Index: db})
 	s := newSupervisor(r, Camera{ID: "cam1"})
 	a := newTestAssembler(t, &fakeClock{t: time.Now()})

@@ -11,7 +11,6 @@
 package retention
 
 import (
-	"civicam/internal/trace"
 	"context"
 	"errors"
 	"fmt"
@@ -26,7 +25,7 @@ import (
 	"civicam/internal/policy"
 	"civicam/internal/registry"
 	"civicam/internal/segment"
-	"civicam/internal/store"
+	"civicam/internal/trace"
 )
 
 // Day is the unit retention is counted in: 24 hours, whatever the calendar says.
@@ -42,8 +41,20 @@ type Index interface {
 	SegmentsEndedBefore(ctx context.Context, cameraID string, t time.Time, limit int) ([]segment.Record, error)
 	// DeleteSegments removes the entries at paths; entries already gone are not an error.
 	DeleteSegments(ctx context.Context, paths []string) error
-	ActiveHoldRanges(ctx context.Context, cameraID string) ([]store.TimeRange, error)
-	RecordingSummaries(ctx context.Context, since time.Time) ([]store.RecordingSummary, error)
+	// ActiveHoldRanges lists the time ranges of a camera's active legal holds, in start order.
+	ActiveHoldRanges(ctx context.Context, cameraID string) ([]segment.TimeRange, error)
+	RecordingSummaries(ctx context.Context, since time.Time) ([]RecordingSummary, error)
+}
+
+// RecordingSummary is what the index holds of one camera's sealed recordings.
+type RecordingSummary struct {
+	CameraID string
+	Segments int64
+	Bytes    int64
+	Oldest   time.Time // start of the oldest segment
+	Newest   time.Time // end of the newest segment
+	// Recorded is the sum of the segments' durations.
+	Recorded time.Duration
 }
 
 // Files removes segment files by key; *segment.Disk implements it. Removing a file that is
@@ -288,7 +299,7 @@ func (c *Cleaner) expired(ctx context.Context, cam string, cutoff time.Time, wan
 }
 
 // covered reports whether a segment [start, end) overlaps any of the hold ranges.
-func covered(holds []store.TimeRange, start, end time.Time) bool {
+func covered(holds []segment.TimeRange, start, end time.Time) bool {
 	for _, h := range holds {
 		if start.Before(h.End) && h.Start.Before(end) {
 			return true
@@ -327,7 +338,7 @@ func (c *Cleaner) deleteRound(ctx context.Context, round []segment.Record, rep *
 		return fmt.Errorf("retention: trace deletion (nothing deleted): %w", err)
 	}
 	rep.Rounds++
-	holds := map[string][]store.TimeRange{}
+	holds := map[string][]segment.TimeRange{}
 	for _, cam := range camIDs {
 		h, err := c.deps.Index.ActiveHoldRanges(ctx, cam)
 		if err != nil {

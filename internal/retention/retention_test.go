@@ -132,7 +132,7 @@ func TestRetentionSimulated(t *testing.T) {
 		})
 
 		// A hold on two cameras over days 3–5, placed on day 10 and released on day 50.
-		hold := &store.Hold{ID: registry.NewID(), CameraIDs: []string{camFloor, unknown},
+		hold := &retention.Hold{ID: registry.NewID(), CameraIDs: []string{camFloor, unknown},
 			Start: day0.Add(3 * retention.Day), End: day0.Add(5 * retention.Day), Reference: "case 2026-117",
 			CreatedByName: "test", CreatedAt: day0}
 		heldAt := func(cam string, r segment.Record, now time.Time) bool {

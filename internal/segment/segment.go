@@ -35,6 +35,20 @@ type Record struct {
 	Sealed   bool
 }
 
+// TimeRange is a half-open interval [Start, End) of recording time.
+type TimeRange struct {
+	Start time.Time
+	End   time.Time
+}
+
+// Coverage is what the index holds of a camera's recordings within a window, and what it lacks.
+// It lives beside Record so that the index's readers (retention, playback) need not import the
+// store that computes it.
+type Coverage struct {
+	Ranges []TimeRange
+	Gaps   []TimeRange
+}
+
 // ErrBadCameraID is returned by Key for an ID that cannot be a directory name.
 var ErrBadCameraID = errors.New("camera id unusable as a directory name")
 

@@ -13,17 +13,12 @@ import (
 // reconnect that takes longer than this is a gap worth showing.
 const RecordingMergeGap = 1500 * time.Millisecond
 
-// TimeRange is a half-open interval [Start, End).
-type TimeRange struct {
-	Start time.Time
-	End   time.Time
-}
+// TimeRange is a half-open interval [Start, End); the type is segment's, so that the index's
+// readers need not import the store.
+type TimeRange = segment.TimeRange
 
-// Coverage is what was recorded of a camera within a window, and what was not.
-type Coverage struct {
-	Ranges []TimeRange
-	Gaps   []TimeRange
-}
+// Coverage is what was recorded of a camera within a window, and what was not (segment's type).
+type Coverage = segment.Coverage
 
 const recordingCols = `id, camera_id, path, start_at, end_at, bytes, sha256, sealed`
 

@@ -7,39 +7,12 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"civicam/internal/retention"
 )
 
-// Hold is a legal hold: while it is active (not released), no segment of its cameras that
-// overlaps [Start, End) may be deleted.
-type Hold struct {
-	ID        string
-	CameraIDs []string // sorted
-	Start     time.Time
-	End       time.Time
-	Reference string // the case or application the footage is kept for
-	Reason    string
-	// CreatedBy is the user id of whoever placed the hold, CreatedByName their username.
-	CreatedBy     string
-	CreatedByName string
-	CreatedAt     time.Time
-	// ReleasedAt is zero while the hold is active.
-	ReleasedAt     time.Time
-	ReleasedBy     string
-	ReleasedByName string
-	ReleaseReason  string
-}
-
-// Active reports whether the hold still blocks deletion.
-func (h *Hold) Active() bool { return h.ReleasedAt.IsZero() }
-
-// HoldFilter narrows Holds.
-type HoldFilter struct {
-	ActiveOnly bool
-	CameraID   string // only holds covering this camera
-}
-
 // CreateHold stores a new hold with its cameras. A duplicate id is ErrConflict.
-func (db *DB) CreateHold(ctx context.Context, h *Hold) error {
+func (db *DB) CreateHold(ctx context.Context, h *retention.Hold) error {
 	if len(h.CameraIDs) == 0 {
 		return fmt.Errorf("create hold %s: no cameras", h.ID)
 	}
@@ -72,7 +45,7 @@ const holdCols = `h.id, h.start_at, h.end_at, h.reference, h.reason, h.created_b
 	h.released_at, h.released_by, h.released_by_name, h.release_reason`
 
 // Hold returns one hold, or ErrNotFound.
-func (db *DB) Hold(ctx context.Context, id string) (*Hold, error) {
+func (db *DB) Hold(ctx context.Context, id string) (*retention.Hold, error) {
 	hs, err := db.queryHolds(ctx, `SELECT `+holdCols+` FROM legal_holds h WHERE h.id = $1`, id)
 	if err != nil {
 		return nil, err
@@ -84,7 +57,7 @@ func (db *DB) Hold(ctx context.Context, id string) (*Hold, error) {
 }
 
 // Holds lists holds, newest first.
-func (db *DB) Holds(ctx context.Context, f HoldFilter) ([]*Hold, error) {
+func (db *DB) Holds(ctx context.Context, f retention.HoldFilter) ([]*retention.Hold, error) {
 	var where []string
 	var args []any
 	if f.ActiveOnly {
@@ -101,15 +74,15 @@ func (db *DB) Holds(ctx context.Context, f HoldFilter) ([]*Hold, error) {
 	return db.queryHolds(ctx, q+` ORDER BY h.created_at DESC, h.id`, args...)
 }
 
-func (db *DB) queryHolds(ctx context.Context, q string, args ...any) ([]*Hold, error) {
+func (db *DB) queryHolds(ctx context.Context, q string, args ...any) ([]*retention.Hold, error) {
 	rows, err := db.sql.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query holds: %w", err)
 	}
-	var out []*Hold
-	byID := map[string]*Hold{}
+	var out []*retention.Hold
+	byID := map[string]*retention.Hold{}
 	for rows.Next() {
-		var h Hold
+		var h retention.Hold
 		var start, end, created int64
 		var released sql.NullInt64
 		if err := rows.Scan(&h.ID, &start, &end, &h.Reference, &h.Reason, &h.CreatedBy, &h.CreatedByName, &created,
@@ -212,20 +185,9 @@ func (db *DB) ActiveHoldRanges(ctx context.Context, cameraID string) ([]TimeRang
 	return out, nil
 }
 
-// RecordingSummary is what the index holds of one camera's sealed recordings.
-type RecordingSummary struct {
-	CameraID string
-	Segments int64
-	Bytes    int64
-	Oldest   time.Time // start of the oldest segment
-	Newest   time.Time // end of the newest segment
-	// Recorded is the sum of the segments' durations.
-	Recorded time.Duration
-}
-
 // RecordingSummaries sums, per camera, the sealed segments that ended at or after since (all of
 // them when since is zero), by camera id.
-func (db *DB) RecordingSummaries(ctx context.Context, since time.Time) ([]RecordingSummary, error) {
+func (db *DB) RecordingSummaries(ctx context.Context, since time.Time) ([]retention.RecordingSummary, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT camera_id, count(*), CAST(COALESCE(sum(bytes), 0) AS BIGINT), min(start_at), max(end_at),
 		CAST(COALESCE(sum(end_at - start_at), 0) AS BIGINT)
 		FROM recordings WHERE sealed AND end_at >= $1 GROUP BY camera_id ORDER BY camera_id`, Micros(since))
@@ -233,9 +195,9 @@ func (db *DB) RecordingSummaries(ctx context.Context, since time.Time) ([]Record
 		return nil, fmt.Errorf("summarise recordings: %w", err)
 	}
 	defer rows.Close()
-	var out []RecordingSummary
+	var out []retention.RecordingSummary
 	for rows.Next() {
-		var s RecordingSummary
+		var s retention.RecordingSummary
 		var oldest, newest, rec int64
 		if err := rows.Scan(&s.CameraID, &s.Segments, &s.Bytes, &oldest, &newest, &rec); err != nil {
 			return nil, fmt.Errorf("scan recording summary: %w", err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"civicam/internal/retention"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
 )
@@ -14,11 +15,11 @@ import (
 func TestHolds(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		h1 := &store.Hold{ID: "11111111-1111-4111-8111-111111111111", CameraIDs: []string{"camB", "camA", "camA"},
+		h1 := &retention.Hold{ID: "11111111-1111-4111-8111-111111111111", CameraIDs: []string{"camB", "camA", "camA"},
 			Start: at(0), End: at(3600), Reference: "case 1", Reason: "missing child", CreatedBy: "u1", CreatedByName: "alice", CreatedAt: at(10)}
-		h2 := &store.Hold{ID: "22222222-2222-4222-8222-222222222222", CameraIDs: []string{"camB"},
+		h2 := &retention.Hold{ID: "22222222-2222-4222-8222-222222222222", CameraIDs: []string{"camB"},
 			Start: at(7200), End: at(9000), Reference: "app 9", CreatedAt: at(20)}
-		for _, h := range []*store.Hold{h1, h2} {
+		for _, h := range []*retention.Hold{h1, h2} {
 			if err := db.CreateHold(ctx, h); err != nil {
 				t.Fatalf("CreateHold(%s) = %v", h.ID, err)
 			}
@@ -26,7 +27,7 @@ func TestHolds(t *testing.T) {
 		if err := db.CreateHold(ctx, h1); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("CreateHold(duplicate) = %v; want ErrConflict", err)
 		}
-		bad := &store.Hold{ID: "33333333-3333-4333-8333-333333333333", CameraIDs: []string{"camA"}, Start: at(10), End: at(5), CreatedAt: at(30)}
+		bad := &retention.Hold{ID: "33333333-3333-4333-8333-333333333333", CameraIDs: []string{"camA"}, Start: at(10), End: at(5), CreatedAt: at(30)}
 		if err := db.CreateHold(ctx, bad); err == nil {
 			t.Errorf("CreateHold(end before start) = nil; want an error")
 		}
@@ -63,13 +64,13 @@ func TestHolds(t *testing.T) {
 			t.Errorf("ActiveHoldRanges(camA) after release = %+v; want none", rs)
 		}
 		for _, tc := range []struct {
-			f    store.HoldFilter
+			f    retention.HoldFilter
 			want []string
 		}{
-			{store.HoldFilter{}, []string{h2.ID, h1.ID}},
-			{store.HoldFilter{ActiveOnly: true}, []string{h2.ID}},
-			{store.HoldFilter{CameraID: "camA"}, []string{h1.ID}},
-			{store.HoldFilter{CameraID: "camA", ActiveOnly: true}, nil},
+			{retention.HoldFilter{}, []string{h2.ID, h1.ID}},
+			{retention.HoldFilter{ActiveOnly: true}, []string{h2.ID}},
+			{retention.HoldFilter{CameraID: "camA"}, []string{h1.ID}},
+			{retention.HoldFilter{CameraID: "camA", ActiveOnly: true}, nil},
 		} {
 			hs, err := db.Holds(ctx, tc.f)
 			if err != nil {
@@ -99,11 +100,11 @@ func TestRecordingSummaries(t *testing.T) {
 		if err != nil {
 			t.Fatalf("RecordingSummaries = %v", err)
 		}
-		want := []store.RecordingSummary{
+		want := []retention.RecordingSummary{
 			{CameraID: "cam1", Segments: 2, Bytes: 2000, Oldest: at(0), Newest: at(120), Recorded: 120 * time.Second},
 			{CameraID: "cam2", Segments: 1, Bytes: 1000, Oldest: at(500), Newest: at(530), Recorded: 30 * time.Second},
 		}
-		if !slices.EqualFunc(got, want, func(a, b store.RecordingSummary) bool {
+		if !slices.EqualFunc(got, want, func(a, b retention.RecordingSummary) bool {
 			return a.CameraID == b.CameraID && a.Segments == b.Segments && a.Bytes == b.Bytes && a.Oldest.Equal(b.Oldest) &&
 				a.Newest.Equal(b.Newest) && a.Recorded == b.Recorded
 		}) {
