@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"civicam/internal/fault"
 	"civicam/internal/registry"
 	"civicam/internal/store"
 	"civicam/internal/trace"
@@ -54,6 +56,7 @@ func ErrorInfo(err error) (status int, code, field, message string) {
 func classify(err error) *apiError {
 	var (
 		ae  *apiError
+		fe  *fault.Error
 		inv *registry.InvalidError
 		pe  *registry.PolicyError
 		ie  *registry.ImportError
@@ -61,6 +64,8 @@ func classify(err error) *apiError {
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.As(err, &fe):
+		return faultError(fe)
 	case errors.Is(err, trace.ErrUnavailable):
 		return errTraceDown
 	case errors.As(err, &inv):
@@ -82,6 +87,34 @@ func classify(err error) *apiError {
 		return &apiError{Status: http.StatusConflict, Code: "conflict", Message: conflictMessage(err)}
 	}
 	return errInternal
+}
+
+// kindStatus is the HTTP status of each kind of failure the domains report.
+var kindStatus = map[fault.Kind]int{
+	fault.Invalid:     http.StatusBadRequest,
+	fault.NotFound:    http.StatusNotFound,
+	fault.Conflict:    http.StatusConflict,
+	fault.Forbidden:   http.StatusForbidden,
+	fault.TooLarge:    http.StatusRequestEntityTooLarge,
+	fault.Unsupported: http.StatusUnsupportedMediaType,
+	fault.Throttled:   http.StatusTooManyRequests,
+	fault.Unavailable: http.StatusServiceUnavailable,
+}
+
+// faultError is the API's answer to a domain's typed failure.
+func faultError(fe *fault.Error) *apiError {
+	status, ok := kindStatus[fe.Kind]
+	if !ok {
+		return errInternal
+	}
+	ae := &apiError{Status: status, Code: fe.CodeOrKind(), Field: fe.Field, Message: fe.Message}
+	if fe.Kind == fault.NotFound && ae.Message == "" {
+		ae.Message = errNotFound.Message
+	}
+	if fe.RetryAfter > 0 {
+		ae.Extra = map[string]any{"retry_after_s": int(math.Ceil(fe.RetryAfter.Seconds()))}
+	}
+	return ae
 }
 
 var errInternal = &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; it has been logged"}
