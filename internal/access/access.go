@@ -105,3 +105,24 @@ func (c *Checker) Check(ctx context.Context, u *auth.User, cam *registry.Camera,
 	}
 	return &Denial{NotVisible: true, Reason: "role " + string(u.Role) + " never sees footage"}
 }
+
+// ScopeOf is what a user may see of the registry: admins, auditors and reviewers the whole
+// city; operators and owners their own organisation.
+func ScopeOf(u *auth.User) registry.Scope {
+	switch u.Role {
+	case auth.RoleAdmin, auth.RoleAuditor, auth.RoleReviewer:
+		return registry.Scope{All: true}
+	}
+	return registry.Scope{OrganisationID: u.OrganisationID}
+}
+
+// WriteScope is what a user may change: only admins reach across organisations.
+func WriteScope(u *auth.User) registry.Scope {
+	if u.Role == auth.RoleAdmin {
+		return registry.Scope{All: true}
+	}
+	if u.Role == auth.RoleOperator || u.Role == auth.RoleOwner {
+		return registry.Scope{OrganisationID: u.OrganisationID}
+	}
+	return registry.Scope{}
+}

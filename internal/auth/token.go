@@ -92,3 +92,7 @@ func isFormPost(r *http.Request) bool {
 	ct := r.Header.Get("Content-Type")
 	return strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "multipart/form-data")
 }
+
+// SessionCookie is the name of the web UI's session cookie; the API accepts it too (with a CSRF
+// token on unsafe methods).
+const SessionCookie = "civicam_session"

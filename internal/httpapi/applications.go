@@ -151,7 +151,7 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) error
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	a, err := s.Requests.Submit(r.Context(), UserFrom(r.Context()).ID, &in)
+	a, err := s.Requests.Submit(r.Context(), auth.UserFrom(r.Context()).ID, &in)
 	if err != nil {
 		return requestError(err)
 	}
@@ -162,7 +162,7 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) error
 // listApplications is an applicant's own applications, or the reviewers' queue
 // (?status=submitted,accepted by default; &limit=).
 func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) error {
-	u := UserFrom(r.Context())
+	u := auth.UserFrom(r.Context())
 	if u.Role == auth.RoleApplicant {
 		as, err := s.Requests.MyApplications(r.Context(), u.ID)
 		if err != nil {
@@ -189,7 +189,7 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) error {
-	u := UserFrom(r.Context())
+	u := auth.UserFrom(r.Context())
 	var v any
 	var err error
 	if u.Role == auth.RoleApplicant {
@@ -239,7 +239,7 @@ func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request) error {
 			if kind == "" {
 				return badRequest("kind", "send the kind field before the file (identity or relationship)")
 			}
-			d, err := s.Requests.AddDocument(r.Context(), UserFrom(r.Context()).ID, r.PathValue("id"), kind, part)
+			d, err := s.Requests.AddDocument(r.Context(), auth.UserFrom(r.Context()).ID, r.PathValue("id"), kind, part)
 			if err != nil {
 				return requestError(err)
 			}
@@ -268,7 +268,7 @@ func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) noticePDF(w http.ResponseWriter, r *http.Request) error {
 	var buf bytes.Buffer
-	if err := s.Requests.NoticePDF(r.Context(), UserFrom(r.Context()).ID, r.PathValue("id"), &buf); err != nil {
+	if err := s.Requests.NoticePDF(r.Context(), auth.UserFrom(r.Context()).ID, r.PathValue("id"), &buf); err != nil {
 		return requestError(err)
 	}
 	w.Header().Set("Content-Type", "application/pdf")

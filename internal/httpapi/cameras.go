@@ -30,7 +30,7 @@ func (s *Server) createCamera(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	c, err := s.reg.CreateCamera(r.Context(), WriteScope(UserFrom(r.Context())), &in)
+	c, err := s.reg.CreateCamera(r.Context(), access.WriteScope(auth.UserFrom(r.Context())), &in)
 	if err != nil {
 		return err
 	}
@@ -43,8 +43,8 @@ func (s *Server) getCamera(w http.ResponseWriter, r *http.Request) error {
 	if !registry.ValidID(id) {
 		return errNotFound
 	}
-	u := UserFrom(r.Context())
-	c, err := s.reg.Camera(r.Context(), ScopeOf(u), id)
+	u := auth.UserFrom(r.Context())
+	c, err := s.reg.Camera(r.Context(), access.ScopeOf(u), id)
 	if errors.Is(err, store.ErrNotFound) {
 		c, err = s.SharedCamera(r.Context(), u, id)
 	}
@@ -85,7 +85,7 @@ func (s *Server) updateCamera(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	c, err := s.reg.UpdateCamera(r.Context(), WriteScope(UserFrom(r.Context())), id, &in)
+	c, err := s.reg.UpdateCamera(r.Context(), access.WriteScope(auth.UserFrom(r.Context())), id, &in)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func (s *Server) deleteCamera(w http.ResponseWriter, r *http.Request) error {
 	if !registry.ValidID(id) {
 		return errNotFound
 	}
-	c, err := s.reg.DecommissionCamera(r.Context(), WriteScope(UserFrom(r.Context())), id)
+	c, err := s.reg.DecommissionCamera(r.Context(), access.WriteScope(auth.UserFrom(r.Context())), id)
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (s *Server) deleteCamera(w http.ResponseWriter, r *http.Request) error {
 // (?near=LAT,LON&radius_m=R) or those in a box (?bbox=MINLAT,MINLON,MAXLAT,MAXLON).
 func (s *Server) listCameras(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	scope := ScopeOf(UserFrom(r.Context()))
+	scope := access.ScopeOf(auth.UserFrom(r.Context()))
 	limit, err := intParam(q.Get("limit"), "limit", 1000, 1, 10000)
 	if err != nil {
 		return err
@@ -182,7 +182,7 @@ func (s *Server) importCameras(w http.ResponseWriter, r *http.Request) error {
 		return &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send text/csv"}
 	}
 	body := http.MaxBytesReader(w, r.Body, maxImport)
-	cams, err := s.reg.ImportCSV(r.Context(), WriteScope(UserFrom(r.Context())), body, nil)
+	cams, err := s.reg.ImportCSV(r.Context(), access.WriteScope(auth.UserFrom(r.Context())), body, nil)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

@@ -3,13 +3,15 @@ package httpapi
 import (
 	"net/http"
 
+	"civicam/internal/access"
+	"civicam/internal/auth"
 	"civicam/internal/registry"
 )
 
 // compliance reports policy findings for the caller's scope, as JSON or (?format=csv) CSV.
 func (s *Server) compliance(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	scope := ScopeOf(UserFrom(r.Context()))
+	scope := access.ScopeOf(auth.UserFrom(r.Context()))
 	findings, err := s.reg.Compliance(r.Context(), scope, q.Get("organisation_id"), q.Get("camera_id"))
 	if err != nil {
 		return err

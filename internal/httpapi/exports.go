@@ -85,7 +85,7 @@ func (s *Server) makeExport(r *http.Request, start, end time.Time, purpose, case
 		return nil, errNoExportKey
 	}
 	ctx := r.Context()
-	u := UserFrom(ctx)
+	u := auth.UserFrom(ctx)
 	id := registry.NewID()
 	reason := "export " + id
 	if fr.applicationID != "" {
@@ -141,7 +141,7 @@ func (s *Server) downloadExport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer f.Close()
-	u := UserFrom(r.Context())
+	u := auth.UserFrom(r.Context())
 	rec := trace.Record{Action: trace.ActionExport, CameraIDs: []string{meta.CameraID},
 		Reference: id, Purpose: "download of export " + id, Outcome: trace.Allowed, Reason: "download of export " + id}
 	if u.Role != auth.RoleAdmin && u.ID != meta.Exporter.UserID {

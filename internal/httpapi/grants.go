@@ -61,7 +61,7 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	u := UserFrom(r.Context())
+	u := auth.UserFrom(r.Context())
 	g, err := s.sharing.CreateGrant(r.Context(), u, in)
 	if err != nil {
 		return sharingError(err)
@@ -93,7 +93,7 @@ func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) error {
 	if s.sharing == nil {
 		return errSharingOff
 	}
-	gs, err := s.sharing.Grants(r.Context(), UserFrom(r.Context()))
+	gs, err := s.sharing.Grants(r.Context(), auth.UserFrom(r.Context()))
 	if err != nil {
 		return sharingError(err)
 	}
@@ -111,7 +111,7 @@ func (s *Server) getGrant(w http.ResponseWriter, r *http.Request) error {
 	if !registry.ValidID(r.PathValue("id")) {
 		return errNotFound
 	}
-	g, err := s.sharing.Grant(r.Context(), UserFrom(r.Context()), r.PathValue("id"))
+	g, err := s.sharing.Grant(r.Context(), auth.UserFrom(r.Context()), r.PathValue("id"))
 	if err != nil {
 		return sharingError(err)
 	}
@@ -129,7 +129,7 @@ func (s *Server) revokeGrant(w http.ResponseWriter, r *http.Request) error {
 	if !registry.ValidID(r.PathValue("id")) {
 		return errNotFound
 	}
-	u := UserFrom(r.Context())
+	u := auth.UserFrom(r.Context())
 	g, err := s.sharing.RevokeGrant(r.Context(), u, r.PathValue("id"))
 	if err != nil {
 		return sharingError(err)
@@ -166,7 +166,7 @@ func (s *Server) grantAccesses(w http.ResponseWriter, r *http.Request) error {
 	if format != "" && format != "json" && format != "csv" {
 		return badRequest("format", "must be json or csv")
 	}
-	u := UserFrom(r.Context())
+	u := auth.UserFrom(r.Context())
 	org := u.OrganisationID
 	if u.Role == auth.RoleAdmin {
 		org = q.Get("organisation_id")
@@ -203,7 +203,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	g, err := s.sharing.CreateGroup(r.Context(), UserFrom(r.Context()), in)
+	g, err := s.sharing.CreateGroup(r.Context(), auth.UserFrom(r.Context()), in)
 	if err != nil {
 		return sharingError(err)
 	}
@@ -215,7 +215,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) error {
 	if s.sharing == nil {
 		return errSharingOff
 	}
-	gs, err := s.sharing.Groups(r.Context(), UserFrom(r.Context()))
+	gs, err := s.sharing.Groups(r.Context(), auth.UserFrom(r.Context()))
 	if err != nil {
 		return sharingError(err)
 	}
@@ -233,7 +233,7 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) error {
 	if !registry.ValidID(r.PathValue("id")) {
 		return errNotFound
 	}
-	g, err := s.sharing.Group(r.Context(), UserFrom(r.Context()), r.PathValue("id"))
+	g, err := s.sharing.Group(r.Context(), auth.UserFrom(r.Context()), r.PathValue("id"))
 	if err != nil {
 		return sharingError(err)
 	}
@@ -247,7 +247,7 @@ func (s *Server) sharedCameras(w http.ResponseWriter, r *http.Request) error {
 	if s.sharing == nil {
 		return errSharingOff
 	}
-	cs, err := s.sharing.SharedCameras(r.Context(), UserFrom(r.Context()))
+	cs, err := s.sharing.SharedCameras(r.Context(), auth.UserFrom(r.Context()))
 	if err != nil {
 		return err
 	}
@@ -275,7 +275,7 @@ func (s *Server) sharingNotifications(w http.ResponseWriter, r *http.Request) er
 	if s.sharing == nil {
 		return errSharingOff
 	}
-	u := UserFrom(r.Context())
+	u := auth.UserFrom(r.Context())
 	org := u.OrganisationID
 	if u.Role == auth.RoleAdmin {
 		org = r.URL.Query().Get("organisation_id")

@@ -44,7 +44,7 @@ func (s *Server) liveRoutes() []Route {
 // and only then is the answer returned and media let through.
 func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	u := UserFrom(ctx)
+	u := auth.UserFrom(ctx)
 	purpose := strings.TrimSpace(r.URL.Query().Get("purpose"))
 	if purpose == "" {
 		purpose = strings.TrimSpace(r.Header.Get(LivePurposeHeader))
@@ -149,7 +149,7 @@ func (s *Server) whepDelete(w http.ResponseWriter, r *http.Request) error {
 		return errLiveNoSession
 	}
 	sess, ok := s.live.Session(r.PathValue("session"))
-	if !ok || sess.CameraID != r.PathValue("id") || sess.UserID != UserFrom(r.Context()).ID {
+	if !ok || sess.CameraID != r.PathValue("id") || sess.UserID != auth.UserFrom(r.Context()).ID {
 		return errLiveNoSession
 	}
 	sess.Close("the viewer ended it")
@@ -163,7 +163,7 @@ func requestTokenHash(r *http.Request) []byte {
 		t, _ := strings.CutPrefix(h, "Bearer ")
 		return auth.HashToken(t)
 	}
-	if c, err := r.Cookie(SessionCookie); err == nil {
+	if c, err := r.Cookie(auth.SessionCookie); err == nil {
 		return auth.HashToken(c.Value)
 	}
 	return nil

@@ -160,7 +160,7 @@ func (s *Server) lookupFootage(r *http.Request, action trace.Action, scope acces
 		return err
 	}
 	fr.cam = cam
-	u := UserFrom(r.Context())
+	u := auth.UserFrom(r.Context())
 	ctx := fr.ctx(r.Context())
 	err = s.footage.access.Check(ctx, u, cam, scope, fr.start, fr.end, fr.applicationID)
 	if err == nil {

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"time"
 
+	"civicam/internal/access"
+	"civicam/internal/auth"
 	"civicam/internal/recorder"
 	"civicam/internal/registry"
 	"civicam/internal/store"
@@ -169,5 +171,5 @@ func (s *Server) cameraInScope(r *http.Request) (*registry.Camera, error) {
 	if !registry.ValidID(id) {
 		return nil, errNotFound
 	}
-	return s.reg.Camera(r.Context(), ScopeOf(UserFrom(r.Context())), id)
+	return s.reg.Camera(r.Context(), access.ScopeOf(auth.UserFrom(r.Context())), id)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"civicam/internal/access"
 	"civicam/internal/auth"
 	"civicam/internal/registry"
 	"civicam/internal/retention"
@@ -69,7 +70,7 @@ func holdView(h *retention.Hold, inView func(string) bool) holdJSON {
 // camerasInScope checks that every id names a camera the caller's scope reaches; another
 // organisation's camera is not found, as everywhere.
 func (s *Server) camerasInScope(ctx context.Context, ids []string) error {
-	scope := ScopeOf(UserFrom(ctx))
+	scope := access.ScopeOf(auth.UserFrom(ctx))
 	cams, err := s.reg.Cameras(ctx, scope, registry.CameraFilter{IDs: ids})
 	if err != nil {
 		return err
@@ -122,7 +123,7 @@ func (s *Server) createHold(w http.ResponseWriter, r *http.Request) error {
 	if err := s.camerasInScope(ctx, ids); err != nil {
 		return err
 	}
-	u := UserFrom(ctx)
+	u := auth.UserFrom(ctx)
 	h := &retention.Hold{ID: registry.NewID(), CameraIDs: ids, Start: in.Start.UTC(), End: in.End.UTC(),
 		Reference: in.Reference, Reason: in.Reason, CreatedBy: u.ID, CreatedByName: u.Username, CreatedAt: s.now().UTC()}
 	rec := trace.Record{Action: trace.ActionHoldCreate, CameraIDs: ids, From: h.Start, To: h.End, Reference: h.Reference,
@@ -155,7 +156,7 @@ func checkText(field, v string, maxLen int, required bool) error {
 
 // scopeFilter reports which cameras the caller's scope reaches (nil: all of them).
 func (s *Server) scopeFilter(ctx context.Context) (func(string) bool, error) {
-	scope := ScopeOf(UserFrom(ctx))
+	scope := access.ScopeOf(auth.UserFrom(ctx))
 	if scope.All {
 		return nil, nil
 	}
@@ -241,7 +242,7 @@ func (s *Server) releaseHold(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u := UserFrom(ctx)
+	u := auth.UserFrom(ctx)
 	rec := trace.Record{Action: trace.ActionHoldRelease, CameraIDs: h.CameraIDs, From: h.Start, To: h.End,
 		Reference: h.Reference, Outcome: trace.Allowed, Reason: "legal hold " + h.ID + " released: " + reason}
 	if u.Role != auth.RoleAdmin && u.Role != auth.RoleReviewer {
@@ -301,7 +302,7 @@ func (s *Server) planner() *retention.Planner {
 // Operators and owners see the locations' totals but only their own cameras in them.
 func (s *Server) storageReport(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	scope := ScopeOf(UserFrom(ctx))
+	scope := access.ScopeOf(auth.UserFrom(ctx))
 	cams, err := s.reg.Cameras(ctx, scope, registry.CameraFilter{})
 	if err != nil {
 		return err

@@ -233,7 +233,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 				return
 			}
 			ctx = auth.WithActor(r.Context(), auth.ActorOf(u, addr))
-			ctx = WithUser(ctx, u)
+			ctx = auth.WithUser(ctx, u)
 			if viaCookie && !safeMethod(r.Method) && !auth.CheckCSRF(r) {
 				s.deny(ctx, name, "missing or wrong CSRF token")
 				s.writeError(sw, r, &apiError{Status: http.StatusForbidden, Code: "csrf", Message: "missing or wrong CSRF token"})
@@ -268,9 +268,6 @@ func (s *Server) deny(ctx context.Context, route, reason string) {
 	}
 }
 
-// SessionCookie is the web UI's session cookie.
-const SessionCookie = "civicam_session"
-
 // Authenticate finds the user behind a request's bearer token or session cookie, and says
 // whether it came by cookie (which then needs a CSRF token on unsafe methods).
 func (s *Server) Authenticate(r *http.Request) (*auth.User, bool, error) {
@@ -281,7 +278,7 @@ func (s *Server) Authenticate(r *http.Request) (*auth.User, bool, error) {
 			return nil, false, errors.New("malformed Authorization header")
 		}
 		token = t
-	} else if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+	} else if c, err := r.Cookie(auth.SessionCookie); err == nil && c.Value != "" {
 		token, viaCookie = c.Value, true
 	} else {
 		return nil, false, errors.New("no credentials")
@@ -297,40 +294,6 @@ func (s *Server) Authenticate(r *http.Request) (*auth.User, bool, error) {
 		return nil, false, errors.New("account disabled")
 	}
 	return u, viaCookie, nil
-}
-
-type userKey struct{}
-
-// WithUser attaches the authenticated user to a request's context (see UserFrom).
-func WithUser(ctx context.Context, u *auth.User) context.Context {
-	return context.WithValue(ctx, userKey{}, u)
-}
-
-// UserFrom returns the authenticated user of a request handled behind the route table.
-func UserFrom(ctx context.Context) *auth.User {
-	u, _ := ctx.Value(userKey{}).(*auth.User)
-	return u
-}
-
-// ScopeOf is what a user may see of the registry: admins, auditors and reviewers the whole
-// city; operators and owners their own organisation.
-func ScopeOf(u *auth.User) registry.Scope {
-	switch u.Role {
-	case auth.RoleAdmin, auth.RoleAuditor, auth.RoleReviewer:
-		return registry.Scope{All: true}
-	}
-	return registry.Scope{OrganisationID: u.OrganisationID}
-}
-
-// WriteScope is what a user may change: only admins reach across organisations.
-func WriteScope(u *auth.User) registry.Scope {
-	if u.Role == auth.RoleAdmin {
-		return registry.Scope{All: true}
-	}
-	if u.Role == auth.RoleOperator || u.Role == auth.RoleOwner {
-		return registry.Scope{OrganisationID: u.OrganisationID}
-	}
-	return registry.Scope{}
 }
 
 // clientAddr is the peer's IP. Forwarded headers are not trusted: behind a proxy, configure

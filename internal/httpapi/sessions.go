@@ -135,7 +135,7 @@ func (s *Server) traceLogin(ctx context.Context, action trace.Action, outcome tr
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if token == "" {
-		if c, err := r.Cookie(SessionCookie); err == nil {
+		if c, err := r.Cookie(auth.SessionCookie); err == nil {
 			token = c.Value
 		}
 	}
@@ -147,6 +147,6 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, UserFrom(r.Context()))
+	writeJSON(w, http.StatusOK, auth.UserFrom(r.Context()))
 	return nil
 }

@@ -12,7 +12,6 @@ import (
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
-	"civicam/internal/httpapi"
 	"civicam/internal/registry"
 	"civicam/internal/store"
 )
@@ -43,7 +42,7 @@ func (u *UI) cameraList(w http.ResponseWriter, r *http.Request) error {
 	m := u.messages(r)
 	ctx := r.Context()
 	usr := userOf(r)
-	scope := httpapi.ScopeOf(usr)
+	scope := access.ScopeOf(usr)
 	q := r.URL.Query()
 	f := registry.CameraFilter{OrganisationID: q.Get("organisation_id"), Status: q.Get("status"),
 		PlaceCategory: q.Get("place_category"), After: q.Get("after"), Limit: u.cfg.CameraPageSize + 1}
@@ -130,7 +129,7 @@ func (u *UI) cameraPage(w http.ResponseWriter, r *http.Request) error {
 	m := u.messages(r)
 	ctx := r.Context()
 	usr := userOf(r)
-	scope := httpapi.ScopeOf(usr)
+	scope := access.ScopeOf(usr)
 	id := r.PathValue("id")
 	if !registry.ValidID(id) {
 		return errNotFound

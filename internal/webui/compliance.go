@@ -6,7 +6,7 @@ import (
 	"math"
 	"net/http"
 
-	"civicam/internal/httpapi"
+	"civicam/internal/access"
 	"civicam/internal/registry"
 	"civicam/internal/retention"
 )
@@ -53,7 +53,7 @@ type complianceRow struct {
 func (u *UI) complianceDashboard(w http.ResponseWriter, r *http.Request) error {
 	m := u.messages(r)
 	ctx := r.Context()
-	scope := httpapi.ScopeOf(userOf(r))
+	scope := access.ScopeOf(userOf(r))
 	org := r.URL.Query().Get("organisation_id")
 	if org != "" && !registry.ValidID(org) {
 		return &errPage{http.StatusBadRequest, "error.bad_filter"}

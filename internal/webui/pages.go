@@ -212,7 +212,7 @@ func (u *UI) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	secure := r.TLS != nil
-	http.SetCookie(w, &http.Cookie{Name: httpapi.SessionCookie, Value: res.Token, Path: "/", Expires: res.ExpiresAt,
+	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: res.Token, Path: "/", Expires: res.ExpiresAt,
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 	// A new token at login: one planted before it (login CSRF, fixation) is worth nothing after.
 	http.SetCookie(w, auth.NewCSRFCookie(auth.NewCSRFToken(), secure))
@@ -228,14 +228,14 @@ func (u *UI) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 
 // logout ends the session (traced by the API's Logout) and clears the cookies.
 func (u *UI) logout(w http.ResponseWriter, r *http.Request) error {
-	c, err := r.Cookie(httpapi.SessionCookie)
+	c, err := r.Cookie(auth.SessionCookie)
 	if err == nil && c.Value != "" {
 		if err := u.api.Logout(r.Context(), c.Value); err != nil {
 			return err
 		}
 	}
 	secure := r.TLS != nil
-	http.SetCookie(w, &http.Cookie{Name: httpapi.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 	http.SetCookie(w, &http.Cookie{Name: auth.CSRFCookie, Value: "", Path: "/", MaxAge: -1, Secure: secure, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 	return nil

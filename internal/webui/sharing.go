@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"civicam/internal/access"
 	"civicam/internal/auth"
 	"civicam/internal/httpapi"
 	"civicam/internal/registry"
@@ -199,7 +200,7 @@ func (u *UI) renderGrants(w http.ResponseWriter, r *http.Request, status int, er
 		return err
 	}
 	// Cameras the user may grant over: its organisation's (an admin's: all, one owner per grant).
-	cams, err := u.reg.Cameras(ctx, httpapi.WriteScope(usr), registry.CameraFilter{Limit: 1000})
+	cams, err := u.reg.Cameras(ctx, access.WriteScope(usr), registry.CameraFilter{Limit: 1000})
 	if err != nil {
 		return err
 	}
@@ -398,7 +399,7 @@ func (u *UI) renderGroups(w http.ResponseWriter, r *http.Request, status int, er
 	if err != nil {
 		return err
 	}
-	cams, err := u.reg.Cameras(ctx, httpapi.WriteScope(usr), registry.CameraFilter{Limit: 10000})
+	cams, err := u.reg.Cameras(ctx, access.WriteScope(usr), registry.CameraFilter{Limit: 10000})
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,7 @@
 // (the public portal, the applicant's pages and the reviewers'), in Chinese and English.
 //
 // The UI has no authorization rules of its own: each page names the API route whose roles it
-// shares, and reads the registry with the same scopes as the API (httpapi.ScopeOf, WriteScope),
+// shares, and reads the registry with the same scopes as the API (access.ScopeOf, WriteScope),
 // so a page never shows what the API would refuse. Refusals and trail reads are traced as the
 // API traces them.
 package webui
@@ -296,7 +296,7 @@ func (u *UI) wrap(p *page) http.Handler {
 		}
 		usr, _, err := u.api.Authenticate(r)
 		if err == nil {
-			ctx = httpapi.WithUser(auth.WithActor(r.Context(), auth.ActorOf(usr, addr)), usr)
+			ctx = auth.WithUser(auth.WithActor(r.Context(), auth.ActorOf(usr, addr)), usr)
 		}
 		if !p.Public {
 			if err != nil {
@@ -354,7 +354,7 @@ func clientAddr(r *http.Request) string {
 }
 
 // userOf is the logged-in user of a request, or nil.
-func userOf(r *http.Request) *auth.User { return httpapi.UserFrom(r.Context()) }
+func userOf(r *http.Request) *auth.User { return auth.UserFrom(r.Context()) }
 
 // allowed reports whether the user may open the page of the API route key, for navigation links.
 func (u *UI) allowed(usr *auth.User, apiRoute string) bool {

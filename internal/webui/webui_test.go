@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"civicam/internal/auth"
-	"civicam/internal/httpapi"
 	"civicam/internal/registry"
 	"civicam/internal/trace"
 )
@@ -33,7 +32,7 @@ func TestLoginSetsCookies(t *testing.T) {
 			var session, csrf *http.Cookie
 			for _, c := range p.res.Cookies() {
 				switch c.Name {
-				case httpapi.SessionCookie:
+				case auth.SessionCookie:
 					session = c
 				case auth.CSRFCookie:
 					csrf = c
@@ -105,7 +104,7 @@ func TestLoginFailuresRevealNothing(t *testing.T) {
 			t.Errorf("%s: status %d; want 401", name, p.status)
 		}
 		mustContain(t, name, p.body, "用户名或密码错误")
-		if b.cookie(httpapi.SessionCookie) != "" {
+		if b.cookie(auth.SessionCookie) != "" {
 			t.Errorf("%s: a session cookie was set", name)
 		}
 	}
