@@ -182,6 +182,8 @@ func NewServer(core *Core) (*Server, error) {
 	api, err := httpapi.New(httpapi.Config{SessionTTL: cfg.SessionTTL.D()}, httpapi.Deps{
 		Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
 		Throttle: throttle, Recorder: rec, Live: liveSvc, Storage: planner, Requests: requests, Metrics: reg,
+		Holds: retention.NewHolds(retention.HoldsDeps{Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail},
+			Logger: core.Log.With("component", "holds"), Now: core.Now}),
 		Footage: httpapi.Footage{Recordings: disk, ExportDir: filepath.Join(cfg.Data, "exports"), Key: core.Key}, Logger: core.Log.With("component", "api"),
 	})
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -39,13 +38,7 @@ func withRequests(t *testing.T, st *apitest.Stack) *lostperson.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
-		Store: st.DB, Registry: st.Registry, Tracer: st.Tracer, Trail: st.Trail, Requests: svc, Logger: slog.New(slog.DiscardHandler),
-		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := st.NewAPI(t, func(d *httpapi.Deps) { d.Requests = svc })
 	st.API = api
 	return svc
 }

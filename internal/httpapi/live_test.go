@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -54,14 +53,7 @@ func newLiveStack(t *testing.T) *liveStack {
 	wg.Add(1)
 	go func() { defer wg.Done(); svc.Run(ctx) }()
 
-	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
-		Store: db, Registry: st.Registry, Tracer: st.Tracer, Trail: st.Trail, Logger: slog.New(slog.DiscardHandler),
-		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
-		Recorder: rec, Live: svc,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := st.NewAPI(t, func(d *httpapi.Deps) { d.Recorder = rec; d.Live = svc })
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	s := &liveStack{stack: &stack{Stack: st, t: t, db: db, reg: st.Registry, trail: st.Trail, api: api, srv: srv}, svc: svc}

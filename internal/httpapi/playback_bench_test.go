@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -38,14 +37,9 @@ func BenchmarkPlaybackHour(b *testing.B) {
 	}
 	dir := b.TempDir()
 	disk := segment.NewDisk(filepath.Join(dir, "recordings"))
-	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
-		Store: db, Registry: st.Registry, Tracer: st.Tracer, Trail: st.Trail, Logger: slog.New(slog.DiscardHandler),
-		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
-		Footage:  httpapi.Footage{Recordings: disk, ExportDir: filepath.Join(dir, "exports"), Key: key},
+	api := st.NewAPI(b, func(d *httpapi.Deps) {
+		d.Footage = httpapi.Footage{Recordings: disk, ExportDir: filepath.Join(dir, "exports"), Key: key}
 	})
-	if err != nil {
-		b.Fatal(err)
-	}
 	srv := httptest.NewServer(api.Handler())
 	defer srv.Close()
 	st.AddUser(b, "admin1", auth.RoleAdmin, "")

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -53,14 +52,10 @@ func newFootageStack(t *testing.T) *footageStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
-		Store: db, Registry: s.reg, Tracer: s.Tracer, Trail: s.trail, Logger: slog.New(slog.DiscardHandler), Requests: svc,
-		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
-		Footage:  httpapi.Footage{Recordings: disk, ExportDir: exportDir, Key: key},
+	api := s.NewAPI(t, func(d *httpapi.Deps) {
+		d.Requests = svc
+		d.Footage = httpapi.Footage{Recordings: disk, ExportDir: exportDir, Key: key}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	s.api, s.API, s.srv = api, api, srv

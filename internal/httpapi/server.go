@@ -43,6 +43,7 @@ type Deps struct {
 	Footage  Footage            // recordings, exports and the key that signs them (playback.go)
 	Live     *live.Service      // live view (live.go); nil when this process serves none
 	Storage  *retention.Planner // storage forecast per location and per camera (retention.go); nil: from the index alone
+	Holds    *retention.Holds   // legal holds (retention.go)
 	Sharing  *sharing.Service   // grants, groups, owners' access view (grants.go); nil: built on Store and Registry
 	Metrics  prometheus.Registerer
 	Logger   *slog.Logger
@@ -61,6 +62,7 @@ type Server struct {
 	footage  *footage
 	live     *live.Service
 	storage  *retention.Planner
+	holds    *retention.Holds
 	sharing  *sharing.Service
 	log      *slog.Logger
 	now      func() time.Time
@@ -96,6 +98,9 @@ var (
 // New builds the API. Extra routes (from features built beside it) join the same table, the same
 // authorization and the same error mapping.
 func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
+	if d.Holds == nil {
+		return nil, errors.New("httpapi: no legal holds service")
+	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -118,6 +123,7 @@ func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
 	}
 	s.footage = newFootage(d)
 	s.storage = d.Storage
+	s.holds = d.Holds
 	s.live = d.Live
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "civicam_http_requests_total", Help: "API requests by route and status code.",

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -138,14 +137,7 @@ func randomPhase() { time.Sleep(time.Duration(rand.Int64N(int64(time.Second)))) 
 func (e *env) httpAPI(b *testing.B) (string, string) {
 	b.Helper()
 	st := apitest.New(b, e.db)
-	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
-		Store: e.db, Registry: st.Registry, Tracer: st.Tracer, Trail: st.Trail, Logger: slog.New(slog.DiscardHandler),
-		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
-		Recorder: e.rec, Live: e.svc,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	api := st.NewAPI(b, func(d *httpapi.Deps) { d.Recorder = e.rec; d.Live = e.svc })
 	srv := httptest.NewServer(api.Handler())
 	b.Cleanup(srv.Close)
 	org := &registry.Organisation{Name: "PSB", Kind: registry.KindDepartment, DepartmentType: "public_security"}

@@ -43,14 +43,9 @@ func newFootageStack(t *testing.T) *footageStack {
 		t.Fatal(err)
 	}
 	disk := segment.NewDisk(filepath.Join(t.TempDir(), "recordings"))
-	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
-		Store: db, Registry: st.Registry, Tracer: st.Tracer, Trail: st.Trail, Logger: slog.New(slog.DiscardHandler),
-		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
-		Footage:  httpapi.Footage{Recordings: disk, ExportDir: filepath.Join(t.TempDir(), "exports"), Key: key},
+	api := st.NewAPI(t, func(d *httpapi.Deps) {
+		d.Footage = httpapi.Footage{Recordings: disk, ExportDir: filepath.Join(t.TempDir(), "exports"), Key: key}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ui, err := New(Config{}, Deps{API: api, Registry: st.Registry, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

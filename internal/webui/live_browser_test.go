@@ -55,14 +55,7 @@ func newLiveStack(t *testing.T) (*stack, string) {
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); svc.Run(ctx) }()
-	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
-		Store: db, Registry: st.Registry, Tracer: st.Tracer, Trail: st.Trail, Logger: slog.New(slog.DiscardHandler),
-		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
-		Recorder: rec, Live: svc,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := st.NewAPI(t, func(d *httpapi.Deps) { d.Recorder = rec; d.Live = svc })
 	ui, err := New(Config{}, Deps{API: api, Registry: st.Registry, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"civicam/internal/httpapi"
 	"civicam/internal/policy"
 	"civicam/internal/registry"
+	"civicam/internal/retention"
 	"civicam/internal/store"
 	"civicam/internal/trace"
 )
@@ -45,6 +46,8 @@ type Stack struct {
 	Registry *registry.Service
 	Trail    *trace.Log
 	Tracer   *Tracer
+	Throttle *auth.Throttle
+	Holds    *retention.Holds
 	API      *httpapi.Server
 }
 
@@ -70,14 +73,30 @@ func New(t testing.TB, db *store.DB) *Stack {
 	if err := reg.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
-		Store: db, Registry: reg, Tracer: tracer, Trail: trail, Logger: slog.New(slog.DiscardHandler),
+	s := &Stack{DB: db, Registry: reg, Trail: trail, Tracer: tracer,
 		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
-	})
+		Holds:    retention.NewHolds(retention.HoldsDeps{Store: db, Registry: reg, Tracer: tracer}),
+	}
+	s.API = s.NewAPI(t, nil)
+	return s
+}
+
+// NewAPI builds an API over the stack's services, as app does; with, if not nil, adds or
+// replaces components first (a recorder, live view, the footage of a test).
+func (s *Stack) NewAPI(t testing.TB, with func(*httpapi.Deps)) *httpapi.Server {
+	t.Helper()
+	d := httpapi.Deps{
+		Store: s.DB, Registry: s.Registry, Tracer: s.Tracer, Trail: s.Trail, Throttle: s.Throttle,
+		Holds: s.Holds, Logger: slog.New(slog.DiscardHandler),
+	}
+	if with != nil {
+		with(&d)
+	}
+	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Stack{DB: db, Registry: reg, Trail: trail, Tracer: tracer, API: api}
+	return api
 }
 
 // SetupCtx acts as an admin at the console, for fixtures.
