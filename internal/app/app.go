@@ -20,8 +20,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"civicam/internal/access"
 	"civicam/internal/auth"
 	"civicam/internal/config"
+	"civicam/internal/footage"
 	"civicam/internal/httpapi"
 	"civicam/internal/live"
 	"civicam/internal/lostperson"
@@ -31,6 +33,7 @@ import (
 	"civicam/internal/registry"
 	"civicam/internal/retention"
 	"civicam/internal/segment"
+	"civicam/internal/sharing"
 	"civicam/internal/store"
 	"civicam/internal/trace"
 	"civicam/internal/webui"
@@ -178,19 +181,28 @@ func NewServer(core *Core) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	tracer := trace.Recorder{Log: core.Trail}
+	shares := sharing.New(sharing.Config{}, sharing.Deps{Store: core.DB, Policy: sharing.CurrentPack(core.Registry.Pack),
+		Cameras: core.Registry, Logger: core.Log.With("component", "sharing"), Now: core.Now})
+	looks := footage.New(footage.Config{ExportDir: filepath.Join(cfg.Data, "exports")}, footage.Deps{
+		Access:  &access.Checker{Applications: requests, Grants: shares},
+		Cameras: core.Registry, Sharing: shares, Index: core.DB, Files: disk, Key: core.Key,
+		Recorder: rec, Live: liveSvc, Tracer: tracer, Trail: core.Trail,
+		Logger: core.Log.With("component", "footage"), Now: core.Now,
+	})
 	throttle := auth.NewThrottle(auth.ThrottleConfig{UserFailures: cfg.LoginMaxFailures, IPFailures: 4 * cfg.LoginMaxFailures, Window: cfg.LoginWindow.D()}, time.Now)
 	api, err := httpapi.New(httpapi.Config{SessionTTL: cfg.SessionTTL.D()}, httpapi.Deps{
 		Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
 		Throttle: throttle, Recorder: rec, Live: liveSvc, Storage: planner, Requests: requests, Metrics: reg,
 		Holds: retention.NewHolds(retention.HoldsDeps{Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail},
 			Logger: core.Log.With("component", "holds"), Now: core.Now}),
-		Footage: httpapi.Footage{Recordings: disk, ExportDir: filepath.Join(cfg.Data, "exports"), Key: core.Key}, Logger: core.Log.With("component", "api"),
+		Footage: looks, Sharing: shares, Logger: core.Log.With("component", "api"),
 	})
 	if err != nil {
 		return nil, err
 	}
 	ui, err := webui.New(webui.Config{Language: cfg.UI.Language, TileURL: cfg.UI.TileURL}, webui.Deps{
-		API: api, Registry: core.Registry, Trail: core.Trail, Users: core.DB, Requests: requests, Storage: planner, Sharing: api.Sharing(),
+		API: api, Registry: core.Registry, Footage: looks, Trail: core.Trail, Users: core.DB, Requests: requests, Storage: planner, Sharing: shares,
 		Tracer: trace.Recorder{Log: core.Trail}, Logger: core.Log.With("component", "webui"), Now: core.Now,
 	})
 	if err != nil {

@@ -37,11 +37,12 @@ const (
 	Unsupported                 // the input is of a type not accepted
 	Throttled                   // too many attempts: wait RetryAfter
 	Unavailable                 // a dependency is down; nothing was done
+	Refused                     // understood, but a rule of the platform refuses it
 )
 
 var kindNames = map[Kind]string{Invalid: "invalid", NotFound: "not_found", Conflict: "conflict",
 	Forbidden: "forbidden", TooLarge: "too_large", Unsupported: "unsupported_media_type",
-	Throttled: "too_many_requests", Unavailable: "unavailable"}
+	Throttled: "too_many_requests", Unavailable: "unavailable", Refused: "refused"}
 
 func (k Kind) String() string {
 	if s, ok := kindNames[k]; ok {
@@ -65,6 +66,10 @@ type Error struct {
 	RetryAfter time.Duration
 	// Err is the cause, for the log; never shown.
 	Err error
+	// Traced says the domain has already put in the trail what it must hold of this failure
+	// (a refused look at footage, traced under the look's own action), so a face does not
+	// trace it again as a generic denial.
+	Traced bool
 }
 
 func (e *Error) Error() string {

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"civicam/internal/auth"
-	"civicam/internal/httpapi"
 	"civicam/internal/httpapi/apitest"
 	"civicam/internal/lostperson"
 	"civicam/internal/lostperson/lostpersontest"
@@ -38,7 +37,7 @@ func withRequests(t *testing.T, st *apitest.Stack) *lostperson.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := st.NewAPI(t, func(d *httpapi.Deps) { d.Requests = svc })
+	api := st.NewAPI(t, apitest.Parts{Requests: svc})
 	st.API = api
 	return svc
 }

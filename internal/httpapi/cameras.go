@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -46,34 +44,13 @@ func (s *Server) getCamera(w http.ResponseWriter, r *http.Request) error {
 	u := auth.UserFrom(r.Context())
 	c, err := s.reg.Camera(r.Context(), access.ScopeOf(u), id)
 	if errors.Is(err, store.ErrNotFound) {
-		c, err = s.SharedCamera(r.Context(), u, id)
+		c, err = s.footage.SharedCamera(r.Context(), u, id)
 	}
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, c.Public())
 	return nil
-}
-
-// SharedCamera is another organisation's camera that is shared with the user's organisation
-// (by a grant or the pack's default) for some scope now; otherwise it is not found, as any
-// camera outside the user's reach. The web UI's camera page uses it too.
-func (s *Server) SharedCamera(ctx context.Context, u *auth.User, id string) (*registry.Camera, error) {
-	notFound := fmt.Errorf("camera %s: %w", id, store.ErrNotFound)
-	if s.footage == nil || u == nil || !u.Role.OrgScoped() {
-		return nil, notFound
-	}
-	c, err := s.reg.Camera(ctx, registry.Scope{All: true}, id)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	for _, scope := range []access.Use{access.Live, access.Playback, access.Export} {
-		if s.footage.access.Check(ctx, u, c, scope, now, now, "") == nil {
-			return c, nil
-		}
-	}
-	return nil, notFound
 }
 
 func (s *Server) updateCamera(w http.ResponseWriter, r *http.Request) error {

@@ -99,6 +99,7 @@ var kindStatus = map[fault.Kind]int{
 	fault.Unsupported: http.StatusUnsupportedMediaType,
 	fault.Throttled:   http.StatusTooManyRequests,
 	fault.Unavailable: http.StatusServiceUnavailable,
+	fault.Refused:     http.StatusUnprocessableEntity,
 }
 
 // faultError is the API's answer to a domain's typed failure.

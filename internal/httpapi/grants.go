@@ -142,7 +142,7 @@ func (s *Server) revokeGrant(w http.ResponseWriter, r *http.Request) error {
 				return false
 			}
 			viewer := &auth.User{ID: ss.UserID, Username: ss.Username, Role: ss.Role, OrganisationID: ss.OrganisationID}
-			return s.mayStillWatch(ctx, viewer, ss.CameraID) != nil
+			return s.footage.MayStillWatch(ctx, viewer, ss.CameraID) != nil
 		}, "sharing grant "+g.ID+" revoked")
 	}
 	if err := s.tracer.Record(r.Context(), trace.Record{Action: trace.ActionGrantRevoke, CameraIDs: g.CameraIDs,

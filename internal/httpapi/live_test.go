@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"civicam/internal/auth"
-	"civicam/internal/httpapi"
 	"civicam/internal/httpapi/apitest"
 	"civicam/internal/live"
 	"civicam/internal/live/livetest"
@@ -53,7 +52,7 @@ func newLiveStack(t *testing.T) *liveStack {
 	wg.Add(1)
 	go func() { defer wg.Done(); svc.Run(ctx) }()
 
-	api := st.NewAPI(t, func(d *httpapi.Deps) { d.Recorder = rec; d.Live = svc })
+	api := st.NewAPI(t, apitest.Parts{Recorder: rec, Live: svc})
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	s := &liveStack{stack: &stack{Stack: st, t: t, db: db, reg: st.Registry, trail: st.Trail, api: api, srv: srv}, svc: svc}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"civicam/internal/auth"
-	"civicam/internal/httpapi"
 	"civicam/internal/httpapi/apitest"
 	"civicam/internal/playback/playbacktest"
 	"civicam/internal/segment"
@@ -37,9 +36,7 @@ func BenchmarkPlaybackHour(b *testing.B) {
 	}
 	dir := b.TempDir()
 	disk := segment.NewDisk(filepath.Join(dir, "recordings"))
-	api := st.NewAPI(b, func(d *httpapi.Deps) {
-		d.Footage = httpapi.Footage{Recordings: disk, ExportDir: filepath.Join(dir, "exports"), Key: key}
-	})
+	api := st.NewAPI(b, apitest.Parts{Recordings: disk, ExportDir: filepath.Join(dir, "exports"), Key: key})
 	srv := httptest.NewServer(api.Handler())
 	defer srv.Close()
 	st.AddUser(b, "admin1", auth.RoleAdmin, "")

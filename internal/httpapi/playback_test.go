@@ -16,7 +16,7 @@ import (
 
 	"civicam/internal/auth"
 	"civicam/internal/export"
-	"civicam/internal/httpapi"
+	"civicam/internal/httpapi/apitest"
 	"civicam/internal/lostperson"
 	"civicam/internal/playback"
 	"civicam/internal/playback/playbacktest"
@@ -52,10 +52,7 @@ func newFootageStack(t *testing.T) *footageStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := s.NewAPI(t, func(d *httpapi.Deps) {
-		d.Requests = svc
-		d.Footage = httpapi.Footage{Recordings: disk, ExportDir: exportDir, Key: key}
-	})
+	api := s.NewAPI(t, apitest.Parts{Requests: svc, Recordings: disk, ExportDir: exportDir, Key: key})
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	s.api, s.API, s.srv = api, api, srv

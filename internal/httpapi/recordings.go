@@ -6,9 +6,9 @@ import (
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
+	"civicam/internal/footage"
 	"civicam/internal/recorder"
 	"civicam/internal/registry"
-	"civicam/internal/store"
 )
 
 // RecordingStatus is what the API asks of the recorder running in this process.
@@ -53,14 +53,9 @@ func (s *Server) cameraRecordings(w http.ResponseWriter, r *http.Request) error 
 	if end.Sub(start) > maxRangeWindow {
 		return badRequest("start", "the window may be at most 32 days")
 	}
-	cov, err := s.db.RecordingRanges(r.Context(), cam.ID, start, end)
+	cov, err := s.footage.Recorded(r.Context(), cam.ID, start, end)
 	if err != nil {
 		return err
-	}
-	if s.recorder != nil {
-		if st, ok := s.recorder.Status(cam.ID); ok && !st.SegmentStart.IsZero() && st.LastPart.After(st.SegmentStart) {
-			cov = withOpenSegment(cov, start, end, st.SegmentStart, st.LastPart)
-		}
 	}
 	out := map[string][]timeRange{"ranges": {}, "gaps": {}}
 	for _, rg := range cov.Ranges {
@@ -73,64 +68,6 @@ func (s *Server) cameraRecordings(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// withOpenSegment adds the recording in progress, [from, to), to a coverage of [start, end).
-func withOpenSegment(cov store.Coverage, start, end, from, to time.Time) store.Coverage {
-	if from.Before(start) {
-		from = start
-	}
-	if to.After(end) {
-		to = end
-	}
-	if !to.After(from) {
-		return cov
-	}
-	var ranges []store.TimeRange
-	merged := store.TimeRange{Start: from, End: to}
-	for _, rg := range cov.Ranges {
-		if rg.End.Add(store.RecordingMergeGap).Before(merged.Start) || merged.End.Add(store.RecordingMergeGap).Before(rg.Start) {
-			ranges = append(ranges, rg)
-			continue
-		}
-		merged.Start, merged.End = minTime(merged.Start, rg.Start), maxTime(merged.End, rg.End)
-	}
-	ranges = append(ranges, merged)
-	sortRanges(ranges)
-	out := store.Coverage{Ranges: ranges}
-	cursor := start
-	for _, rg := range ranges {
-		if rg.Start.After(cursor) {
-			out.Gaps = append(out.Gaps, store.TimeRange{Start: cursor, End: rg.Start})
-		}
-		cursor = maxTime(cursor, rg.End)
-	}
-	if end.After(cursor) {
-		out.Gaps = append(out.Gaps, store.TimeRange{Start: cursor, End: end})
-	}
-	return out
-}
-
-func sortRanges(rs []store.TimeRange) {
-	for i := 1; i < len(rs); i++ {
-		for j := i; j > 0 && rs[j].Start.Before(rs[j-1].Start); j-- {
-			rs[j], rs[j-1] = rs[j-1], rs[j]
-		}
-	}
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
 // cameraRecording reports the recorder's state for a camera: recording, connecting, offline or
 // error with the reason, and what it measured of the stream.
 func (s *Server) cameraRecording(w http.ResponseWriter, r *http.Request) error {
@@ -139,7 +76,7 @@ func (s *Server) cameraRecording(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	body := map[string]any{"camera_id": cam.ID, "state": "not_recording",
-		"reason": notRecordingReason(cam)}
+		"reason": footage.NotRecordingReason(cam)}
 	if s.recorder != nil {
 		if st, ok := s.recorder.Status(cam.ID); ok {
 			body = map[string]any{"camera_id": cam.ID, "state": st.State, "reason": st.Reason, "since": st.Since,
@@ -150,19 +87,6 @@ func (s *Server) cameraRecording(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, body)
 	return nil
-}
-
-// notRecordingReason says why the recorder does not pull a camera.
-func notRecordingReason(c *registry.Camera) string {
-	switch {
-	case c.Status != registry.StatusActive:
-		return "camera is " + c.Status
-	case !c.Networked:
-		return "camera is not networked to the platform"
-	case c.SourceURL == "":
-		return "camera has no stream source"
-	}
-	return "not assigned to this node's recorder"
 }
 
 // cameraInScope is the camera named in the path, if the caller's scope reaches it.

@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"civicam/internal/auth"
+	"civicam/internal/fault"
+	"civicam/internal/footage"
 	"civicam/internal/live"
 	"civicam/internal/lostperson"
 	"civicam/internal/registry"
@@ -40,7 +42,7 @@ type Deps struct {
 	Throttle *auth.Throttle
 	Requests *lostperson.Service
 	Recorder RecordingStatus    // nil when this process records nothing
-	Footage  Footage            // recordings, exports and the key that signs them (playback.go)
+	Footage  *footage.Service   // playback, exports, live views and what was recorded
 	Live     *live.Service      // live view (live.go); nil when this process serves none
 	Storage  *retention.Planner // storage forecast per location and per camera (retention.go); nil: from the index alone
 	Holds    *retention.Holds   // legal holds (retention.go)
@@ -59,7 +61,7 @@ type Server struct {
 	trail    *trace.Log
 	throttle *auth.Throttle
 	recorder RecordingStatus
-	footage  *footage
+	footage  *footage.Service
 	live     *live.Service
 	storage  *retention.Planner
 	holds    *retention.Holds
@@ -98,8 +100,8 @@ var (
 // New builds the API. Extra routes (from features built beside it) join the same table, the same
 // authorization and the same error mapping.
 func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
-	if d.Holds == nil {
-		return nil, errors.New("httpapi: no legal holds service")
+	if d.Holds == nil || d.Footage == nil {
+		return nil, errors.New("httpapi: a service is missing")
 	}
 	if d.Now == nil {
 		d.Now = time.Now
@@ -118,10 +120,7 @@ func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
 	if s.sharing == nil && d.Store != nil && d.Registry != nil {
 		s.sharing = sharing.New(sharing.Config{}, sharing.Deps{Store: d.Store, Policy: sharing.CurrentPack(d.Registry.Pack), Cameras: d.Registry, Logger: d.Logger, Now: d.Now})
 	}
-	if d.Footage.Grants == nil && s.sharing != nil {
-		d.Footage.Grants = s.sharing // the access check consults sharing grants and the pack's defaults
-	}
-	s.footage = newFootage(d)
+	s.footage = d.Footage
 	s.storage = d.Storage
 	s.holds = d.Holds
 	s.live = d.Live
@@ -254,12 +253,18 @@ func (s *Server) wrap(rt Route) http.Handler {
 		if err := rt.Handler(sw, r.WithContext(ctx)); err != nil {
 			// A request for something outside the caller's organisation is answered as if it did
 			// not exist, but it is a denied access all the same, and the trail says so.
-			if !rt.Public() && (errors.Is(err, store.ErrNotFound) || errors.Is(err, errNotFound)) {
+			if !rt.Public() && (errors.Is(err, fault.ErrNotFound) || errors.Is(err, errNotFound)) && !traced(err) {
 				s.deny(ctx, name, "no such object in the caller's scope: "+r.URL.Path)
 			}
 			s.writeError(sw, r.WithContext(ctx), err)
 		}
 	})
+}
+
+// traced reports whether the domain already traced the failure (fault.Error.Traced).
+func traced(err error) bool {
+	fe, ok := fault.As(err)
+	return ok && fe.Traced
 }
 
 func safeMethod(m string) bool {

@@ -21,7 +21,6 @@ import (
 	"github.com/pion/rtp"
 
 	"civicam/internal/auth"
-	"civicam/internal/httpapi"
 	"civicam/internal/httpapi/apitest"
 	"civicam/internal/live"
 	"civicam/internal/live/livetest"
@@ -137,7 +136,7 @@ func randomPhase() { time.Sleep(time.Duration(rand.Int64N(int64(time.Second)))) 
 func (e *env) httpAPI(b *testing.B) (string, string) {
 	b.Helper()
 	st := apitest.New(b, e.db)
-	api := st.NewAPI(b, func(d *httpapi.Deps) { d.Recorder = e.rec; d.Live = e.svc })
+	api := st.NewAPI(b, apitest.Parts{Recorder: e.rec, Live: e.svc})
 	srv := httptest.NewServer(api.Handler())
 	b.Cleanup(srv.Close)
 	org := &registry.Organisation{Name: "PSB", Kind: registry.KindDepartment, DepartmentType: "public_security"}

@@ -41,6 +41,11 @@ type TimeRange struct {
 	End   time.Time
 }
 
+// MergeGap is the largest hole between two segments still taken as continuous recording: the
+// boundary between segments of one connection is exact, and a reconnect that takes longer than
+// this is a gap worth showing.
+const MergeGap = 1500 * time.Millisecond
+
 // Coverage is what the index holds of a camera's recordings within a window, and what it lacks.
 // It lives beside Record so that the index's readers (retention, playback) need not import the
 // store that computes it.

@@ -9,9 +9,8 @@ import (
 )
 
 // RecordingMergeGap is the largest hole between two segments that RecordingRanges still treats
-// as continuous recording: the boundary between segments of one connection is exact, and a
-// reconnect that takes longer than this is a gap worth showing.
-const RecordingMergeGap = 1500 * time.Millisecond
+// as continuous recording (segment.MergeGap).
+const RecordingMergeGap = segment.MergeGap
 
 // TimeRange is a half-open interval [Start, End); the type is segment's, so that the index's
 // readers need not import the store.

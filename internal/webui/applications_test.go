@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"civicam/internal/auth"
-	"civicam/internal/httpapi"
 	"civicam/internal/httpapi/apitest"
 	"civicam/internal/lostperson"
 	"civicam/internal/playback/playbacktest"
@@ -61,11 +60,8 @@ func newAppStack(t *testing.T, record bool) *appStack {
 		t.Fatal(err)
 	}
 	disk := segment.NewDisk(filepath.Join(t.TempDir(), "recordings"))
-	api := st.NewAPI(t, func(d *httpapi.Deps) {
-		d.Requests = svc
-		d.Footage = httpapi.Footage{Recordings: disk, ExportDir: filepath.Join(t.TempDir(), "exports"), Key: key}
-	})
-	ui, err := New(Config{}, Deps{API: api, Registry: st.Registry, Trail: st.Trail, Users: db, Tracer: st.Tracer,
+	api := st.NewAPI(t, apitest.Parts{Requests: svc, Recordings: disk, ExportDir: filepath.Join(t.TempDir(), "exports"), Key: key})
+	ui, err := New(Config{}, Deps{API: api, Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer,
 		Requests: svc, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

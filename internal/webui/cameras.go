@@ -1,7 +1,6 @@
 package webui
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -138,7 +137,7 @@ func (u *UI) cameraPage(w http.ResponseWriter, r *http.Request) error {
 	shared := false
 	if errors.Is(err, store.ErrNotFound) {
 		// Another organisation's camera shared with the user's: its video, not its compliance.
-		c, err = u.api.SharedCamera(ctx, usr, id)
+		c, err = u.footage.SharedCamera(ctx, usr, id)
 		shared = err == nil
 	}
 	if errors.Is(err, store.ErrNotFound) {
@@ -186,7 +185,7 @@ func (u *UI) cameraPage(w http.ResponseWriter, r *http.Request) error {
 		d.Findings = append(d.Findings, findingRow{Code: f.Code, Label: m.Label("code", f.Code), Rule: f.Rule, Message: f.Message})
 	}
 	if d.Footage {
-		d.Video = u.footage(r, m, usr, c)
+		d.Video = u.footagePanel(r, m, usr, c)
 	}
 	u.render(w, r, http.StatusOK, "camera", "camera.title", d)
 	return nil
@@ -250,13 +249,7 @@ var timelineWindows = []struct {
 	d   time.Duration
 }{{"24h", 24 * time.Hour}, {"1h", time.Hour}, {"6h", 6 * time.Hour}, {"7d", 7 * 24 * time.Hour}}
 
-// Coverage is what the camera page needs of the API: the recorded ranges of a camera, behind the
-// same access check as playback. *httpapi.Server has it.
-type coverageSource interface {
-	FootageCoverage(ctx context.Context, u *auth.User, cameraID string, start, end time.Time) (store.Coverage, error)
-}
-
-func (u *UI) footage(r *http.Request, m Messages, usr *auth.User, c *registry.Camera) *footageView {
+func (u *UI) footagePanel(r *http.Request, m Messages, usr *auth.User, c *registry.Camera) *footageView {
 	q := r.URL.Query()
 	v := &footageView{CameraID: c.ID, Reviewer: usr.Role == auth.RoleReviewer}
 	now := u.now().UTC()
@@ -270,9 +263,8 @@ func (u *UI) footage(r *http.Request, m Messages, usr *auth.User, c *registry.Ca
 	for _, w := range timelineWindows {
 		v.Windows = append(v.Windows, windowLink{Label: w.key, Href: query("/cameras/"+c.ID, "window", w.key) + "#timeline", Current: w.key == win.key})
 	}
-	var src coverageSource = u.api
 	start := now.Add(-win.d)
-	cov, err := src.FootageCoverage(r.Context(), usr, c.ID, start, now)
+	cov, err := u.footage.Coverage(r.Context(), usr, c.ID, start, now)
 	var denial *access.Denial
 	switch {
 	case errors.As(err, &denial):
@@ -317,7 +309,7 @@ func (u *UI) footage(r *http.Request, m Messages, usr *auth.User, c *registry.Ca
 		pq.Set("application_id", f.ApplicationID)
 	}
 	v.Video = "/api/v1/cameras/" + c.ID + "/playback.mp4?" + pq.Encode()
-	if pc, err := src.FootageCoverage(r.Context(), usr, c.ID, ps, pe); err == nil {
+	if pc, err := u.footage.Coverage(r.Context(), usr, c.ID, ps, pe); err == nil {
 		for _, g := range pc.Gaps {
 			v.PlayGaps = append(v.PlayGaps, m.T("camera.timeline_caption", m.Time(g.Start), m.Time(g.End)))
 		}

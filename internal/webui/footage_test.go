@@ -17,7 +17,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"civicam/internal/auth"
-	"civicam/internal/httpapi"
 	"civicam/internal/httpapi/apitest"
 	"civicam/internal/playback/playbacktest"
 	"civicam/internal/registry"
@@ -43,10 +42,8 @@ func newFootageStack(t *testing.T) *footageStack {
 		t.Fatal(err)
 	}
 	disk := segment.NewDisk(filepath.Join(t.TempDir(), "recordings"))
-	api := st.NewAPI(t, func(d *httpapi.Deps) {
-		d.Footage = httpapi.Footage{Recordings: disk, ExportDir: filepath.Join(t.TempDir(), "exports"), Key: key}
-	})
-	ui, err := New(Config{}, Deps{API: api, Registry: st.Registry, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
+	api := st.NewAPI(t, apitest.Parts{Recordings: disk, ExportDir: filepath.Join(t.TempDir(), "exports"), Key: key})
+	ui, err := New(Config{}, Deps{API: api, Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

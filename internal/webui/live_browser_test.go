@@ -18,7 +18,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"civicam/internal/auth"
-	"civicam/internal/httpapi"
 	"civicam/internal/httpapi/apitest"
 	"civicam/internal/live"
 	"civicam/internal/recorder"
@@ -55,8 +54,8 @@ func newLiveStack(t *testing.T) (*stack, string) {
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); svc.Run(ctx) }()
-	api := st.NewAPI(t, func(d *httpapi.Deps) { d.Recorder = rec; d.Live = svc })
-	ui, err := New(Config{}, Deps{API: api, Registry: st.Registry, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
+	api := st.NewAPI(t, apitest.Parts{Recorder: rec, Live: svc})
+	ui, err := New(Config{}, Deps{API: api, Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"civicam/internal/auth"
+	"civicam/internal/footage"
 	"civicam/internal/httpapi"
 	"civicam/internal/httpapi/apitest"
 	"civicam/internal/registry"
@@ -30,6 +31,7 @@ type stack struct {
 	trail  *trace.Log
 	tracer *apitest.Tracer
 	api    *httpapi.Server
+	looks  *footage.Service
 	ui     *UI
 	srv    *httptest.Server
 }
@@ -51,7 +53,7 @@ func newStack(t *testing.T, opts ...stackOpt) *stack {
 	}
 	db := storetest.SQLite(t)
 	st := apitest.New(t, db)
-	ui, err := New(o.cfg, Deps{API: st.API, Registry: st.Registry, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
+	ui, err := New(o.cfg, Deps{API: st.API, Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +67,7 @@ func newStack(t *testing.T, opts ...stackOpt) *stack {
 		srv = httptest.NewServer(mux)
 	}
 	t.Cleanup(srv.Close)
-	return &stack{t: t, db: db, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: st.API, ui: ui, srv: srv}
+	return &stack{t: t, db: db, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: st.API, looks: st.Footage, ui: ui, srv: srv}
 }
 
 func (s *stack) addUser(username string, role auth.Role, org string) string {

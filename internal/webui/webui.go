@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"civicam/internal/auth"
+	"civicam/internal/footage"
 	"civicam/internal/httpapi"
 	"civicam/internal/lostperson"
 	"civicam/internal/registry"
@@ -80,6 +81,7 @@ type UserStore interface {
 type Deps struct {
 	API      *httpapi.Server // log in and out, authentication, the route table's roles
 	Registry *registry.Service
+	Footage  *footage.Service // camera pages: what was recorded, shared cameras
 	Trail    Trail
 	Users    UserStore
 	Tracer   trace.Tracer
@@ -99,6 +101,7 @@ type UI struct {
 	cfg     Config
 	api     *httpapi.Server
 	reg     *registry.Service
+	footage *footage.Service
 	storage Storage
 	trail   Trail
 	users   UserStore
@@ -136,8 +139,8 @@ const maxFormBody = 1 << 20
 // New builds the UI. It fails if a template does not parse, a catalogue is incomplete, or a page
 // names an API route the API does not have.
 func New(cfg Config, d Deps) (*UI, error) {
-	if d.API == nil || d.Registry == nil || d.Trail == nil || d.Users == nil || d.Tracer == nil {
-		return nil, errors.New("webui: API, Registry, Trail, Users and Tracer are required")
+	if d.API == nil || d.Registry == nil || d.Footage == nil || d.Trail == nil || d.Users == nil || d.Tracer == nil {
+		return nil, errors.New("webui: API, Registry, Footage, Trail, Users and Tracer are required")
 	}
 	if d.Now == nil {
 		d.Now = time.Now
@@ -168,7 +171,7 @@ func New(cfg Config, d Deps) (*UI, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := &UI{cfg: cfg, api: d.API, reg: d.Registry, trail: d.Trail, users: d.Users, tracer: d.Tracer,
+	u := &UI{cfg: cfg, api: d.API, reg: d.Registry, footage: d.Footage, trail: d.Trail, users: d.Users, tracer: d.Tracer,
 		req: d.Requests, storage: d.Storage, log: d.Logger, now: d.Now, pages: pages, cat: cat, mux: http.NewServeMux()}
 	u.sharing = d.Sharing
 	// Inline SVG markup is allowed; inline scripts and style attributes are not.

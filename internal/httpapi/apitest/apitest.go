@@ -12,11 +12,18 @@ import (
 	"testing"
 	"time"
 
+	"civicam/internal/access"
 	"civicam/internal/auth"
+	"civicam/internal/footage"
 	"civicam/internal/httpapi"
+	"civicam/internal/live"
+	"civicam/internal/lostperson"
 	"civicam/internal/policy"
+	"civicam/internal/recorder"
 	"civicam/internal/registry"
 	"civicam/internal/retention"
+	"civicam/internal/segment"
+	"civicam/internal/sharing"
 	"civicam/internal/store"
 	"civicam/internal/trace"
 )
@@ -48,7 +55,10 @@ type Stack struct {
 	Tracer   *Tracer
 	Throttle *auth.Throttle
 	Holds    *retention.Holds
-	API      *httpapi.Server
+	Sharing  *sharing.Service
+	// Footage is the footage service of the API NewAPI built last, for a web UI beside it.
+	Footage *footage.Service
+	API     *httpapi.Server
 }
 
 // New assembles a stack on db. The trail runs until the test ends.
@@ -76,22 +86,47 @@ func New(t testing.TB, db *store.DB) *Stack {
 	s := &Stack{DB: db, Registry: reg, Trail: trail, Tracer: tracer,
 		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
 		Holds:    retention.NewHolds(retention.HoldsDeps{Store: db, Registry: reg, Tracer: tracer}),
+		Sharing:  sharing.New(sharing.Config{}, sharing.Deps{Store: db, Policy: sharing.CurrentPack(reg.Pack), Cameras: reg}),
 	}
-	s.API = s.NewAPI(t, nil)
+	s.API = s.NewAPI(t, Parts{})
 	return s
 }
 
-// NewAPI builds an API over the stack's services, as app does; with, if not nil, adds or
-// replaces components first (a recorder, live view, the footage of a test).
-func (s *Stack) NewAPI(t testing.TB, with func(*httpapi.Deps)) *httpapi.Server {
+// Parts are what a test adds to the stack's API; zero fields leave out what they serve.
+type Parts struct {
+	Requests   *lostperson.Service // lost-person applications
+	Recorder   *recorder.Recorder  // the recorder running beside the API
+	Live       *live.Service       // live view
+	Recordings *segment.Disk       // the recorded segments' files
+	ExportDir  string              // where exports are written
+	Key        *trace.Key          // signs export manifests; nil refuses exports
+	Storage    *retention.Planner  // the storage forecast
+}
+
+// NewAPI builds an API over the stack's services and the parts, as app does.
+func (s *Stack) NewAPI(t testing.TB, p Parts) *httpapi.Server {
 	t.Helper()
 	d := httpapi.Deps{
 		Store: s.DB, Registry: s.Registry, Tracer: s.Tracer, Trail: s.Trail, Throttle: s.Throttle,
-		Holds: s.Holds, Logger: slog.New(slog.DiscardHandler),
+		Holds: s.Holds, Sharing: s.Sharing, Storage: p.Storage, Logger: slog.New(slog.DiscardHandler),
 	}
-	if with != nil {
-		with(&d)
+	fd := footage.Deps{Cameras: s.Registry, Sharing: s.Sharing, Index: s.DB, Key: p.Key, Tracer: s.Tracer, Trail: s.Trail}
+	chk := &access.Checker{Grants: s.Sharing}
+	if p.Requests != nil {
+		d.Requests, chk.Applications = p.Requests, p.Requests
 	}
+	if p.Recorder != nil {
+		d.Recorder, fd.Recorder = p.Recorder, p.Recorder
+	}
+	if p.Live != nil {
+		d.Live, fd.Live = p.Live, p.Live
+	}
+	if p.Recordings != nil {
+		fd.Files = p.Recordings
+	}
+	fd.Access = chk
+	d.Footage = footage.New(footage.Config{ExportDir: p.ExportDir}, fd)
+	s.Footage = d.Footage
 	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, d)
 	if err != nil {
 		t.Fatal(err)

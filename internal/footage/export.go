@@ -1,0 +1,104 @@
+package footage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"civicam/internal/access"
+	"civicam/internal/auth"
+	"civicam/internal/export"
+	"civicam/internal/fault"
+	"civicam/internal/registry"
+	"civicam/internal/trace"
+)
+
+// Export is a made export: its manifest and the trail entry that recorded it.
+type Export struct {
+	ID       string
+	TraceSeq int64
+	Manifest *export.Manifest
+}
+
+// Export makes an export of a camera's recordings (see package export) for u: the look is
+// decided, traced before anything is written, and the trail entry's sequence number goes into
+// the signed manifest.
+func (s *Service) Export(ctx context.Context, u *auth.User, req Request) (*Export, error) {
+	l, err := s.Decide(ctx, u, access.Export, req)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := s.Plan(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	defer plan.Close()
+	if !s.signing {
+		return nil, ErrNoExportKey
+	}
+	id := registry.NewID()
+	reason := "export " + id
+	if l.ApplicationID != "" {
+		reason += " under application " + l.ApplicationID
+	}
+	if err := s.d.Tracer.Record(ctx, trace.Record{Action: trace.ActionExport, CameraIDs: []string{l.Camera.ID},
+		From: l.Start, To: l.End, Reference: l.CaseRef, Purpose: l.Purpose, Outcome: trace.Allowed, Reason: l.traceReason(reason)}); err != nil {
+		return nil, err
+	}
+	seq := s.traceSeqOf(ctx, l.Camera.ID, reason)
+	m, err := s.exports.Create(ctx, plan, export.Manifest{ID: id, CameraID: l.Camera.ID, Camera: l.Camera.Name,
+		Exporter: export.Exporter{UserID: u.ID, Username: u.Username, Role: string(u.Role), OrganisationID: u.OrganisationID},
+		Purpose:  l.Purpose, CaseRef: l.CaseRef, ApplicationID: l.ApplicationID, CreatedAt: s.d.Now().UTC(), TraceSeq: seq})
+	if err != nil {
+		return nil, err
+	}
+	return &Export{ID: id, TraceSeq: seq, Manifest: m}, nil
+}
+
+// traceSeqOf finds the sequence number of the export entry just recorded, by its reason (which
+// names the new export's id, so no other entry matches). -1 when the trail cannot be read.
+func (s *Service) traceSeqOf(ctx context.Context, cameraID, reason string) int64 {
+	if s.d.Trail == nil {
+		return -1
+	}
+	es, _, err := s.d.Trail.Query(ctx, trace.Filter{CameraID: cameraID, Action: trace.ActionExport, Limit: 50})
+	if err != nil {
+		s.d.Logger.Error("find export trail entry", "err", err)
+		return -1
+	}
+	for _, e := range es {
+		if e.Reason == reason {
+			return e.Seq
+		}
+	}
+	return -1
+}
+
+// OpenExport opens an export's zip for u to download, traced as a download. Only its exporter
+// and admins may; anyone else is answered as if there were no such export. The caller closes
+// the file.
+func (s *Service) OpenExport(ctx context.Context, u *auth.User, id string) (*export.Meta, *os.File, error) {
+	meta, f, err := s.exports.Open(id)
+	if errors.Is(err, export.ErrNotFound) {
+		return nil, nil, fmt.Errorf("export %q: %w", id, fault.ErrNotFound)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	rec := trace.Record{Action: trace.ActionExport, CameraIDs: []string{meta.CameraID},
+		Reference: id, Purpose: "download of export " + id, Outcome: trace.Allowed, Reason: "download of export " + id}
+	if u.Role != auth.RoleAdmin && u.ID != meta.Exporter.UserID {
+		f.Close()
+		rec.Outcome, rec.Reason = trace.Denied, "download of export "+id+" by someone other than its exporter"
+		if err := s.d.Tracer.Record(ctx, rec); err != nil {
+			s.d.Logger.Error("trace export download denial", "err", err)
+		}
+		return nil, nil, ErrHidden
+	}
+	if err := s.d.Tracer.Record(ctx, rec); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return meta, f, nil
+}

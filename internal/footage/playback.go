@@ -1,0 +1,48 @@
+package footage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"civicam/internal/access"
+	"civicam/internal/fault"
+	"civicam/internal/playback"
+	"civicam/internal/trace"
+)
+
+// Plan plans the MP4 of a look's range (see package playback). The caller closes it.
+func (s *Service) Plan(ctx context.Context, l *Look) (*playback.Plan, error) {
+	p, err := s.builder.Plan(ctx, l.Camera.ID, l.Start, l.End)
+	switch {
+	case errors.Is(err, playback.ErrBadRange):
+		return nil, &fault.Error{Kind: fault.Invalid, Code: "invalid", Field: "end",
+			Message: strings.TrimPrefix(err.Error(), playback.ErrBadRange.Error()+": "), Err: err}
+	case errors.Is(err, playback.ErrNoFootage):
+		return nil, ErrNoFootage
+	}
+	return p, err
+}
+
+// Played traces a playback before any byte of it is sent: what the plan holds and, for a byte
+// range, which bytes. A trail that cannot be written refuses the playback.
+func (s *Service) Played(ctx context.Context, l *Look, plan *playback.Plan, off, n int64, partial bool) error {
+	reason := fmt.Sprintf("%s recorded in %d stretch(es), %d gap(s)", plan.Duration.Round(time.Millisecond), len(plan.Spans), len(plan.Gaps))
+	if partial {
+		reason += fmt.Sprintf("; bytes %d-%d of %d", off, off+n-1, plan.Size)
+	}
+	return s.d.Tracer.Record(ctx, trace.Record{Action: trace.ActionPlayback, CameraIDs: []string{l.Camera.ID},
+		From: l.Start, To: l.End, Reference: l.reference(), Purpose: l.Purpose, Outcome: trace.Allowed, Reason: l.traceReason(reason)})
+}
+
+// CutShort traces a playback stopped because the right to look ended while it streamed. The
+// stream is already cut, so a trail failure is only logged.
+func (s *Service) CutShort(ctx context.Context, l *Look, d *access.Denial) {
+	if err := s.d.Tracer.Record(ctx, trace.Record{Action: trace.ActionPlayback, CameraIDs: []string{l.Camera.ID},
+		From: l.Start, To: l.End, Reference: l.ApplicationID, Purpose: l.Purpose, Outcome: trace.Denied,
+		Reason: "access ended during playback: " + d.Reason}); err != nil {
+		s.d.Logger.Error("trace playback cut", "err", err)
+	}
+}
