@@ -44,44 +44,6 @@ func (s *Server) applicationRoutes() []Route {
 	}
 }
 
-// requestError turns the application desk's errors into API errors; others pass through to
-// writeError's mapping (InvalidError 400, ErrTrail 503).
-func requestError(err error) error {
-	var ie *lostperson.IneligibleError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ie):
-		d := ie.Decisions[0]
-		return &apiError{Status: http.StatusUnprocessableEntity, Code: d.Code, Field: d.Field, Message: d.Reason,
-			Extra: map[string]any{"rule": d.Rule, "policy_version": d.PolicyVersion, "decisions": ie.Decisions,
-				"reason_zh": ie.ReasonZH, "refer_to": ie.ReferTo, "refer_to_zh": ie.ReferToZH}}
-	case errors.Is(err, lostperson.ErrNotFound):
-		return errNotFound
-	case errors.Is(err, lostperson.ErrState):
-		return &apiError{Status: http.StatusConflict, Code: "invalid_state", Message: "not allowed in the application's current status"}
-	case errors.Is(err, lostperson.ErrCode):
-		return &apiError{Status: http.StatusBadRequest, Code: "invalid_code", Field: "code", Message: codeMessage(err)}
-	case errors.Is(err, lostperson.ErrTooMany):
-		return &apiError{Status: http.StatusTooManyRequests, Code: "too_many_requests", Message: "too many codes sent to this contact; try again in an hour",
-			Extra: map[string]any{"retry_after_s": 3600}}
-	case errors.Is(err, lostperson.ErrTooLarge):
-		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Field: "file", Message: "a document may be at most 5 MiB"}
-	case errors.Is(err, lostperson.ErrFileType):
-		return &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Field: "file", Message: "upload a PDF, JPEG or PNG file"}
-	}
-	return err
-}
-
-// codeMessage keeps the part of a code refusal meant for the user ("wrong code; 3 attempts left").
-func codeMessage(err error) string {
-	msg := err.Error()
-	if i := bytes.LastIndex([]byte(msg), []byte(lostperson.ErrCode.Error()+": ")); i >= 0 {
-		return msg[i+len(lostperson.ErrCode.Error())+2:]
-	}
-	return "the code is wrong or expired"
-}
-
 func (s *Server) portal(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.Requests.Portal(r.Context())
 	if err != nil {
@@ -107,7 +69,7 @@ func (s *Server) publishProcedure(w http.ResponseWriter, r *http.Request) error 
 	}
 	p, err := s.Requests.PublishProcedure(r.Context(), &in)
 	if err != nil {
-		return requestError(err)
+		return err
 	}
 	writeJSON(w, http.StatusCreated, p)
 	return nil
@@ -124,7 +86,7 @@ func (s *Server) registerApplicant(w http.ResponseWriter, r *http.Request) error
 	}
 	p, err := s.Requests.Register(r.Context(), in.Username, in.Password, in.Contact)
 	if err != nil {
-		return requestError(err)
+		return err
 	}
 	writeJSON(w, http.StatusAccepted, p)
 	return nil
@@ -140,7 +102,7 @@ func (s *Server) verifyApplicant(w http.ResponseWriter, r *http.Request) error {
 	}
 	u, err := s.Requests.Verify(r.Context(), in.RegistrationID, in.Code)
 	if err != nil {
-		return requestError(err)
+		return err
 	}
 	writeJSON(w, http.StatusCreated, u)
 	return nil
@@ -153,7 +115,7 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) error
 	}
 	a, err := s.Requests.Submit(r.Context(), auth.UserFrom(r.Context()).ID, &in)
 	if err != nil {
-		return requestError(err)
+		return err
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"id": a.ID, "status": a.Status})
 	return nil
@@ -166,7 +128,7 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) error 
 	if u.Role == auth.RoleApplicant {
 		as, err := s.Requests.MyApplications(r.Context(), u.ID)
 		if err != nil {
-			return requestError(err)
+			return err
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"applications": as})
 		return nil
@@ -182,7 +144,7 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) error 
 	}
 	queue, err := s.Requests.ReviewQueue(r.Context(), sts, limit)
 	if err != nil {
-		return requestError(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, queue)
 	return nil
@@ -198,7 +160,7 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) error {
 		v, err = s.Requests.ForReviewer(r.Context(), r.PathValue("id"))
 	}
 	if err != nil {
-		return requestError(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
@@ -224,7 +186,7 @@ func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				return requestError(lostperson.ErrTooLarge)
+				return lostperson.TooLarge(s.Requests.MaxUpload())
 			}
 			return badRequest("", "malformed multipart body: %v", err)
 		}
@@ -241,7 +203,7 @@ func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request) error {
 			}
 			d, err := s.Requests.AddDocument(r.Context(), auth.UserFrom(r.Context()).ID, r.PathValue("id"), kind, part)
 			if err != nil {
-				return requestError(err)
+				return err
 			}
 			writeJSON(w, http.StatusCreated, map[string]any{"id": d.ID, "kind": d.Kind, "content_type": d.ContentType, "bytes": d.Bytes})
 			return nil
@@ -253,7 +215,7 @@ func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) error {
 	d, f, err := s.Requests.OpenDocument(r.Context(), r.PathValue("id"), r.PathValue("doc"))
 	if err != nil {
-		return requestError(err)
+		return err
 	}
 	defer f.Close()
 	w.Header().Set("Content-Type", d.ContentType)
@@ -269,7 +231,7 @@ func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) noticePDF(w http.ResponseWriter, r *http.Request) error {
 	var buf bytes.Buffer
 	if err := s.Requests.NoticePDF(r.Context(), auth.UserFrom(r.Context()).ID, r.PathValue("id"), &buf); err != nil {
-		return requestError(err)
+		return err
 	}
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Disposition", `inline; filename="result-notice.pdf"`)
@@ -292,7 +254,7 @@ func (s *Server) decideApplication(w http.ResponseWriter, r *http.Request) error
 	}
 	v, err := s.Requests.Decide(r.Context(), r.PathValue("id"), *in.Accept, in.Reason)
 	if err != nil {
-		return requestError(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
@@ -307,7 +269,7 @@ type candidate struct {
 func (s *Server) applicationCandidates(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.Requests.SearchCandidates(r.Context(), r.PathValue("id"))
 	if err != nil {
-		return requestError(err)
+		return err
 	}
 	out := make([]candidate, len(c.Cameras))
 	for i, cam := range c.Cameras {
@@ -329,7 +291,7 @@ func (s *Server) addFinding(w http.ResponseWriter, r *http.Request) error {
 	}
 	f, err := s.Requests.AddFinding(r.Context(), r.PathValue("id"), in.Body)
 	if err != nil {
-		return requestError(err)
+		return err
 	}
 	writeJSON(w, http.StatusCreated, f)
 	return nil
@@ -345,7 +307,7 @@ func (s *Server) writeResult(w http.ResponseWriter, r *http.Request) error {
 	}
 	v, err := s.Requests.WriteResult(r.Context(), r.PathValue("id"), lostperson.Outcome(in.Outcome), in.Notice)
 	if err != nil {
-		return requestError(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"civicam/internal/fault"
+	"civicam/internal/lostperson"
 	"civicam/internal/registry"
-	"civicam/internal/store"
 	"civicam/internal/trace"
 )
 
@@ -60,6 +60,7 @@ func classify(err error) *apiError {
 		inv *registry.InvalidError
 		pe  *registry.PolicyError
 		ie  *registry.ImportError
+		ne  *lostperson.IneligibleError
 	)
 	switch {
 	case errors.As(err, &ae):
@@ -74,6 +75,11 @@ func classify(err error) *apiError {
 		d := pe.Decisions[0]
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: d.Code, Field: d.Field, Message: d.Reason,
 			Extra: map[string]any{"rule": d.Rule, "policy_version": d.PolicyVersion, "decisions": pe.Decisions}}
+	case errors.As(err, &ne):
+		d := ne.Decisions[0]
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: d.Code, Field: d.Field, Message: d.Reason,
+			Extra: map[string]any{"rule": d.Rule, "policy_version": d.PolicyVersion, "decisions": ne.Decisions,
+				"reason_zh": ne.ReasonZH, "refer_to": ne.ReferTo, "refer_to_zh": ne.ReferToZH}}
 	case errors.As(err, &ie):
 		ae = &apiError{Status: http.StatusBadRequest, Code: "invalid_import", Message: ie.Error(),
 			Extra: map[string]any{"rows": ie.Rows, "truncated": ie.Truncated}}
@@ -81,10 +87,10 @@ func classify(err error) *apiError {
 			ae.Field = ie.Rows[0].Column
 		}
 		return ae
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, fault.ErrNotFound):
 		return errNotFound
-	case errors.Is(err, store.ErrConflict):
-		return &apiError{Status: http.StatusConflict, Code: "conflict", Message: conflictMessage(err)}
+	case errors.Is(err, fault.ErrConflict):
+		return &apiError{Status: http.StatusConflict, Code: "conflict", Message: "the change conflicts with the object's current state"}
 	}
 	return errInternal
 }
@@ -143,19 +149,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	}
 	writeJSON(w, ae.Status, map[string]any{"error": body})
-}
-
-// conflictMessage keeps the part of a conflict error meant for the user (the store's wording
-// names the duplicate value, not internals).
-func conflictMessage(err error) string {
-	msg := err.Error()
-	if i := strings.LastIndex(msg, ": conflict"); i > 0 {
-		msg = msg[:i]
-	}
-	if j := strings.LastIndex(msg, ": "); j >= 0 && strings.Count(msg, ": ") > 1 {
-		msg = msg[j+2:]
-	}
-	return "already exists: " + msg
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"civicam/internal/auth"
+	"civicam/internal/fault"
 	"civicam/internal/registry"
 	"civicam/internal/trace"
 )
@@ -140,7 +141,9 @@ func (s *Service) Register(ctx context.Context, username, password, contact stri
 		return nil, err
 	}
 	if n >= s.cfg.CodesPerHour {
-		return nil, fmt.Errorf("%w: %d codes were sent to this contact in the last hour", ErrTooMany, n)
+		return nil, &fault.Error{Kind: fault.Throttled, Code: "too_many_requests", RetryAfter: time.Hour,
+			Message: "too many codes sent to this contact; try again in an hour",
+			Err:     fmt.Errorf("%w: %d codes were sent to this contact in the last hour", ErrTooMany, n)}
 	}
 	hash, err := auth.HashPassword(password)
 	if err != nil {
@@ -176,18 +179,18 @@ func (s *Service) Verify(ctx context.Context, registrationID, code string) (*aut
 	now := s.now().UTC()
 	switch {
 	case !r.UsedAt.IsZero():
-		return nil, fmt.Errorf("%w: already used", ErrCode)
+		return nil, codeRefused("already used")
 	case !now.Before(r.ExpiresAt):
-		return nil, fmt.Errorf("%w: expired; register again", ErrCode)
+		return nil, codeRefused("expired; register again")
 	case r.Attempts >= s.cfg.CodeAttempts:
-		return nil, fmt.Errorf("%w: too many wrong codes; register again", ErrCode)
+		return nil, codeRefused("too many wrong codes; register again")
 	}
 	if subtle.ConstantTimeCompare(codeHash(r.ID, strings.TrimSpace(code)), r.CodeHash) != 1 {
 		n, err := s.repo.RegistrationFailed(ctx, r.ID)
 		if err != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%w: wrong code; %d attempts left", ErrCode, max(0, s.cfg.CodeAttempts-n))
+		return nil, codeRefused(fmt.Sprintf("wrong code; %d attempts left", max(0, s.cfg.CodeAttempts-n)))
 	}
 	u := &auth.User{ID: registry.NewID(), Username: r.Username, PasswordHash: r.PasswordHash,
 		Role: auth.RoleApplicant, CreatedAt: now, UpdatedAt: now}

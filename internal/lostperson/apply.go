@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"civicam/internal/fault"
 	"civicam/internal/registry"
 	"civicam/internal/trace"
 )
@@ -282,11 +283,21 @@ const (
 	DocRelationship = "relationship"
 )
 
-// ErrTooLarge refuses an upload over Config.MaxUpload.
+// ErrTooLarge is the cause of refusing an upload over Config.MaxUpload.
 var ErrTooLarge = errors.New("upload too large")
 
-// ErrFileType refuses an upload whose content is not PDF, JPEG or PNG.
+// ErrFileType is the cause of refusing an upload whose content is not PDF, JPEG or PNG.
 var ErrFileType = errors.New("upload is not a PDF, JPEG or PNG file")
+
+// TooLarge refuses an upload over max bytes, for a face that meets the bound before the desk.
+func TooLarge(max int64) error {
+	limit := fmt.Sprintf("%d bytes", max)
+	if max%(1<<20) == 0 {
+		limit = fmt.Sprintf("%d MiB", max>>20)
+	}
+	return &fault.Error{Kind: fault.TooLarge, Code: "too_large", Field: "file", Message: "a document may be at most " + limit,
+		Err: fmt.Errorf("%w: over %d bytes", ErrTooLarge, max)}
+}
 
 var uploadTypes = map[string]string{"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 
@@ -317,7 +328,8 @@ func (s *Service) AddDocument(ctx context.Context, applicantID, id, kind string,
 	ctype := http.DetectContentType(head)
 	ext, ok := uploadTypes[ctype]
 	if !ok || n == 0 {
-		return nil, fmt.Errorf("%w (content looks like %s)", ErrFileType, ctype)
+		return nil, &fault.Error{Kind: fault.Unsupported, Code: "unsupported_media_type", Field: "file",
+			Message: "upload a PDF, JPEG or PNG file", Err: fmt.Errorf("%w (content looks like %s)", ErrFileType, ctype)}
 	}
 	d := &Document{ID: registry.NewID(), ApplicationID: a.ID, Kind: kind, ContentType: ctype, CreatedAt: s.now().UTC()}
 	d.StoredName = d.ID + ext
@@ -340,12 +352,12 @@ func (s *Service) AddDocument(ctx context.Context, applicantID, id, kind string,
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, s.cfg.MaxUpload)
+			return nil, TooLarge(s.cfg.MaxUpload)
 		}
 		return nil, fmt.Errorf("write upload: %w", err)
 	}
 	if written > s.cfg.MaxUpload {
-		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, s.cfg.MaxUpload)
+		return nil, TooLarge(s.cfg.MaxUpload)
 	}
 	d.Bytes, d.SHA256 = written, hex.EncodeToString(h.Sum(nil))
 	if err := os.Rename(tmp, filepath.Join(dir, d.StoredName)); err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"civicam/internal/auth"
+	"civicam/internal/fault"
 	"civicam/internal/policy"
 	"civicam/internal/registry"
 	"civicam/internal/trace"
@@ -135,20 +136,26 @@ type Filter struct {
 }
 
 // ErrNotFound marks an application (or registration) that does not exist or that the caller
-// may not see; the store's not-found errors match it too.
-var ErrNotFound = errors.New("not found")
+// may not see; it is fault.ErrNotFound, which the store's not-found errors are.
+var ErrNotFound = fault.ErrNotFound
 
 // ErrState refuses a step the application's status does not allow (deciding twice, writing a
 // result before acceptance).
-var ErrState = errors.New("not allowed in the application's current status")
+var ErrState error = &fault.Error{Kind: fault.Conflict, Code: "invalid_state", Message: "not allowed in the application's current status"}
 
 // ErrFootageDenied refuses footage outside what an application's grant covers.
 var ErrFootageDenied = errors.New("footage not covered by the application")
 
-// ErrCode refuses a wrong, expired or exhausted verification code.
+// ErrCode is the cause of every refusal of a verification code (wrong, expired, exhausted).
 var ErrCode = errors.New("verification code rejected")
 
-// ErrTooMany refuses a registration when a contact has asked for too many codes lately.
+// codeRefused refuses a code, saying why in words the applicant may read.
+func codeRefused(msg string) error {
+	return &fault.Error{Kind: fault.Invalid, Code: "invalid_code", Field: "code", Message: msg, Err: ErrCode}
+}
+
+// ErrTooMany is the cause of refusing a registration when a contact has asked for too many
+// codes lately.
 var ErrTooMany = errors.New("too many requests")
 
 // IneligibleError is a refusal by the policy pack, with where else the applicant can turn.

@@ -10,12 +10,9 @@ import (
 	"time"
 
 	"civicam/internal/auth"
+	"civicam/internal/fault"
 	"civicam/internal/lostperson"
 )
-
-// errReqNotFound matches both this package's ErrNotFound (the API answers 404) and the request
-// package's, which its service tests for.
-var errReqNotFound = fmt.Errorf("%w (%w)", ErrNotFound, lostperson.ErrNotFound)
 
 // UsernameTaken reports whether an account has the username.
 func (db *DB) UsernameTaken(ctx context.Context, username string) (bool, error) {
@@ -49,7 +46,7 @@ func (db *DB) Registration(ctx context.Context, id string) (*lostperson.Registra
 		&r.ID, &r.Username, &r.PasswordHash, &r.Contact.Kind, &r.Contact.Address, &r.CodeHash, &r.Attempts,
 		&expires, &created, &used)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("registration %s: %w", id, errReqNotFound)
+		return nil, fmt.Errorf("registration %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("select registration: %w", err)
@@ -94,13 +91,13 @@ func (db *DB) ActivateApplicant(ctx context.Context, registrationID string, u *a
 			return fmt.Errorf("use registration: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("registration %s: %w", registrationID, errReqNotFound)
+			return fmt.Errorf("registration %s: %w", registrationID, ErrNotFound)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			u.ID, u.Username, u.PasswordHash, string(u.Role), nullString(u.OrganisationID), u.Disabled,
 			Micros(u.CreatedAt), Micros(u.UpdatedAt))
 		if isUniqueViolation(err) {
-			return fmt.Errorf("user %q: %w", u.Username, ErrConflict)
+			return fault.Duplicate(fmt.Sprintf("user %q", u.Username))
 		}
 		if err != nil {
 			return fmt.Errorf("insert user: %w", err)
@@ -118,7 +115,7 @@ func (db *DB) ApplicantContact(ctx context.Context, userID string) (lostperson.C
 	var c lostperson.Contact
 	err := db.sql.QueryRowContext(ctx, `SELECT contact_kind, contact FROM applicant_contacts WHERE user_id = $1`, userID).Scan(&c.Kind, &c.Address)
 	if errors.Is(err, sql.ErrNoRows) {
-		return c, fmt.Errorf("contact of %s: %w", userID, errReqNotFound)
+		return c, fmt.Errorf("contact of %s: %w", userID, ErrNotFound)
 	}
 	if err != nil {
 		return c, fmt.Errorf("select contact: %w", err)
@@ -257,7 +254,7 @@ func (db *DB) CreateApplication(ctx context.Context, a *lostperson.Application) 
 
 // Application returns one application.
 func (db *DB) Application(ctx context.Context, id string) (*lostperson.Application, error) {
-	return queryOne(ctx, db.sql, "application "+id, errReqNotFound, scanApplication, `SELECT `+applicationColumns+` FROM applications WHERE id = $1`, id)
+	return queryOne(ctx, db.sql, "application "+id, ErrNotFound, scanApplication, `SELECT `+applicationColumns+` FROM applications WHERE id = $1`, id)
 }
 
 // Applications lists applications, newest first.
@@ -416,7 +413,7 @@ func (db *DB) Grant(ctx context.Context, applicationID, reviewerID, cameraID str
 	err := db.sql.QueryRowContext(ctx, `SELECT from_at, to_at, created_at FROM application_grants
 		WHERE application_id = $1 AND reviewer_id = $2 AND camera_id = $3`, applicationID, reviewerID, cameraID).Scan(&from, &to, &created)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("grant: %w", errReqNotFound)
+		return nil, fmt.Errorf("grant: %w", ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("select grant: %w", err)
@@ -487,7 +484,7 @@ func (db *DB) UpdateMessage(ctx context.Context, m *lostperson.Message) error {
 
 // Message returns one outbox message.
 func (db *DB) Message(ctx context.Context, id string) (*lostperson.Message, error) {
-	return queryOne(ctx, db.sql, "message "+id, errReqNotFound, scanMessage, `SELECT `+messageColumns+` FROM outbox WHERE id = $1`, id)
+	return queryOne(ctx, db.sql, "message "+id, ErrNotFound, scanMessage, `SELECT `+messageColumns+` FROM outbox WHERE id = $1`, id)
 }
 
 // spanGapMicros is RecordingMergeGap as the recording_spans triggers of migration 0004 write it;

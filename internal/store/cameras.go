@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"civicam/internal/fault"
 	"civicam/internal/registry"
 )
 
@@ -60,7 +61,7 @@ func (db *DB) CreateCameras(ctx context.Context, cams []*registry.Camera) error 
 			err = insertCamerasOneByOne(ctx, tx, cams)
 		}
 		if isUniqueViolation(err) {
-			return fmt.Errorf("a gb_device_id is already registered: %w", ErrConflict)
+			return fmt.Errorf("import cameras: %w", fault.Duplicate("a camera with one of these gb_device_id values"))
 		}
 		return err
 	})
@@ -117,7 +118,7 @@ func (db *DB) UpdateCamera(ctx context.Context, c *registry.Camera) error {
 		maintenance_interval_days=$18, last_maintenance_at=$19, status=$20, legal_basis=$21, gb_device_id=$22,
 		created_at=$23, updated_at=$24 WHERE id=$1`, args...)
 	if isUniqueViolation(err) {
-		return fmt.Errorf("camera %s: gb_device_id %s is already registered: %w", c.ID, c.GBDeviceID, ErrConflict)
+		return fmt.Errorf("camera %s: %w", c.ID, fault.Duplicate("gb_device_id "+c.GBDeviceID))
 	}
 	if err != nil {
 		return fmt.Errorf("update camera %s: %w", c.ID, err)

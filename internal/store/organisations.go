@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"civicam/internal/fault"
 	"civicam/internal/registry"
 )
 
@@ -15,7 +16,7 @@ func (db *DB) CreateOrganisation(ctx context.Context, o *registry.Organisation) 
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		o.ID, o.Name, o.Kind, o.DepartmentType, o.EstablishmentType, Micros(o.CreatedAt), Micros(o.UpdatedAt))
 	if isUniqueViolation(err) {
-		return fmt.Errorf("organisation %q: %w", o.Name, ErrConflict)
+		return fault.Duplicate(fmt.Sprintf("organisation %q", o.Name))
 	}
 	if err != nil {
 		return fmt.Errorf("insert organisation: %w", err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"civicam/internal/fault"
 	"civicam/internal/retention"
 )
 
@@ -22,7 +23,7 @@ func (db *DB) CreateHold(ctx context.Context, h *retention.Hold) error {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			h.ID, Micros(h.Start), Micros(h.End), h.Reference, h.Reason, h.CreatedBy, h.CreatedByName, Micros(h.CreatedAt))
 		if isUniqueViolation(err) {
-			return fmt.Errorf("hold %s: %w", h.ID, ErrConflict)
+			return fault.Duplicate("hold " + h.ID)
 		}
 		if err != nil {
 			return fmt.Errorf("create hold %s: %w", h.ID, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"civicam/internal/auth"
+	"civicam/internal/fault"
 )
 
 const userColumns = `id, username, password_hash, role, organisation_id, disabled, created_at, updated_at`
@@ -31,7 +32,7 @@ func (db *DB) CreateUser(ctx context.Context, u *auth.User) error {
 		u.ID, u.Username, u.PasswordHash, string(u.Role), nullString(u.OrganisationID), u.Disabled,
 		Micros(u.CreatedAt), Micros(u.UpdatedAt))
 	if isUniqueViolation(err) {
-		return fmt.Errorf("user %q: %w", u.Username, ErrConflict)
+		return fault.Duplicate(fmt.Sprintf("user %q", u.Username))
 	}
 	if err != nil {
 		return fmt.Errorf("insert user: %w", err)
