@@ -16,14 +16,12 @@ func (s *Server) compliance(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if s.storage != nil {
-		// Storage that cannot hold the retention floor is a finding on every camera it records.
-		more, err := s.storage.ComplianceFindings(r.Context(), scope, q.Get("organisation_id"), q.Get("camera_id"))
-		if err != nil {
-			return err
-		}
-		findings = append(findings, more...)
+	// Storage that cannot hold the retention floor is a finding on every camera it records.
+	more, err := s.storage.ComplianceFindings(r.Context(), scope, q.Get("organisation_id"), q.Get("camera_id"))
+	if err != nil {
+		return err
 	}
+	findings = append(findings, more...)
 	switch q.Get("format") {
 	case "", "json":
 		writeJSON(w, http.StatusOK, map[string]any{"findings": findings, "policy_version": s.reg.Pack().Version()})

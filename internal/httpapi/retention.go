@@ -120,15 +120,6 @@ type storageCamera struct {
 	GapsTruncated bool        `json:"gaps_truncated"`
 }
 
-// planner is the storage planner the server was given, or one over the index alone (no live
-// bitrates, the local disk unknown) when it records nothing.
-func (s *Server) planner() *retention.Planner {
-	if s.storage != nil {
-		return s.storage
-	}
-	return retention.NewPlanner(retention.PlannerConfig{}, retention.PlannerDeps{Index: s.db, Registry: s.reg, Now: s.now})
-}
-
 // storageReport shows, per camera in the caller's scope, what is kept (bytes, oldest and newest
 // recording, days kept, gaps) and how it records, and the forecast of every storage location.
 // Operators and owners see the locations' totals but only their own cameras in them.
@@ -139,7 +130,7 @@ func (s *Server) storageReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := s.planner()
+	p := s.storage
 	st, err := p.Cameras(ctx, cams)
 	if err != nil {
 		return err

@@ -44,7 +44,7 @@ type Deps struct {
 	Recorder RecordingStatus    // nil when this process records nothing
 	Footage  *footage.Service   // playback, exports, live views and what was recorded
 	Live     *live.Service      // live view (live.go); nil when this process serves none
-	Storage  *retention.Planner // storage forecast per location and per camera (retention.go); nil: from the index alone
+	Storage  *retention.Planner // storage forecast per location and per camera (retention.go)
 	Holds    *retention.Holds   // legal holds (retention.go)
 	Sharing  *sharing.Service   // grants, groups, owners' access view (grants.go); nil: built on Store and Registry
 	Metrics  prometheus.Registerer
@@ -100,7 +100,7 @@ var (
 // New builds the API. Extra routes (from features built beside it) join the same table, the same
 // authorization and the same error mapping.
 func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
-	if d.Holds == nil || d.Footage == nil {
+	if d.Holds == nil || d.Footage == nil || d.Storage == nil {
 		return nil, errors.New("httpapi: a service is missing")
 	}
 	if d.Now == nil {

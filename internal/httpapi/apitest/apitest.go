@@ -110,6 +110,9 @@ func (s *Stack) NewAPI(t testing.TB, p Parts) *httpapi.Server {
 		Store: s.DB, Registry: s.Registry, Tracer: s.Tracer, Trail: s.Trail, Throttle: s.Throttle,
 		Holds: s.Holds, Sharing: s.Sharing, Storage: p.Storage, Logger: slog.New(slog.DiscardHandler),
 	}
+	if d.Storage == nil {
+		d.Storage = retention.NewPlanner(retention.PlannerConfig{}, retention.PlannerDeps{Index: s.DB, Registry: s.Registry})
+	}
 	fd := footage.Deps{Cameras: s.Registry, Sharing: s.Sharing, Index: s.DB, Key: p.Key, Tracer: s.Tracer, Trail: s.Trail}
 	chk := &access.Checker{Grants: s.Sharing}
 	if p.Requests != nil {
