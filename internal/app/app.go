@@ -202,7 +202,7 @@ func NewServer(core *Core) (*Server, error) {
 		return nil, err
 	}
 	ui, err := webui.New(webui.Config{Language: cfg.UI.Language, TileURL: cfg.UI.TileURL}, webui.Deps{
-		API: api, Registry: core.Registry, Footage: looks, Trail: core.Trail, Users: core.DB, Requests: requests, Storage: planner, Sharing: shares,
+		API: api, APIRoles: api.Roles(), Registry: core.Registry, Footage: looks, Trail: core.Trail, Users: core.DB, Requests: requests, Storage: planner, Sharing: shares,
 		Tracer: trace.Recorder{Log: core.Trail}, Logger: core.Log.With("component", "webui"), Now: core.Now,
 	})
 	if err != nil {

@@ -185,6 +185,16 @@ func (s *Server) Routes() []Route {
 	return append(rs, s.extra...)
 }
 
+// Roles are the roles of every route, by "METHOD pattern"; nil for a public route, empty for
+// any logged-in user. The web UI's pages take theirs from it.
+func (s *Server) Roles() map[string][]auth.Role {
+	out := map[string][]auth.Role{}
+	for _, rt := range s.Routes() {
+		out[rt.Method+" "+rt.Pattern] = rt.Roles
+	}
+	return out
+}
+
 // Handler returns the API's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.mux }
 

@@ -61,7 +61,7 @@ func newAppStack(t *testing.T, record bool) *appStack {
 	}
 	disk := segment.NewDisk(filepath.Join(t.TempDir(), "recordings"))
 	api := st.NewAPI(t, apitest.Parts{Requests: svc, Recordings: disk, ExportDir: filepath.Join(t.TempDir(), "exports"), Key: key})
-	ui, err := New(Config{}, Deps{API: api, Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer,
+	ui, err := New(Config{}, Deps{API: api, APIRoles: api.Roles(), Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer,
 		Requests: svc, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

@@ -43,7 +43,7 @@ func newFootageStack(t *testing.T) *footageStack {
 	}
 	disk := segment.NewDisk(filepath.Join(t.TempDir(), "recordings"))
 	api := st.NewAPI(t, apitest.Parts{Recordings: disk, ExportDir: filepath.Join(t.TempDir(), "exports"), Key: key})
-	ui, err := New(Config{}, Deps{API: api, Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
+	ui, err := New(Config{}, Deps{API: api, APIRoles: api.Roles(), Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func newLiveStack(t *testing.T) (*stack, string) {
 	wg.Add(1)
 	go func() { defer wg.Done(); svc.Run(ctx) }()
 	api := st.NewAPI(t, apitest.Parts{Recorder: rec, Live: svc})
-	ui, err := New(Config{}, Deps{API: api, Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
+	ui, err := New(Config{}, Deps{API: api, APIRoles: api.Roles(), Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func newSharingStack(t *testing.T) *stack {
 	if st.API.Sharing() == nil {
 		t.Fatal("the API built no sharing service")
 	}
-	ui, err := New(Config{}, Deps{API: st.API, Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer,
+	ui, err := New(Config{}, Deps{API: st.API, APIRoles: st.API.Roles(), Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer,
 		Logger: slog.New(slog.DiscardHandler), Sharing: st.API.Sharing()})
 	if err != nil {
 		t.Fatal(err)

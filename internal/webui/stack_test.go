@@ -53,7 +53,7 @@ func newStack(t *testing.T, opts ...stackOpt) *stack {
 	}
 	db := storetest.SQLite(t)
 	st := apitest.New(t, db)
-	ui, err := New(o.cfg, Deps{API: st.API, Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
+	ui, err := New(o.cfg, Deps{API: st.API, APIRoles: st.API.Roles(), Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

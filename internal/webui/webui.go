@@ -79,7 +79,10 @@ type UserStore interface {
 
 // Deps are the components the UI shows.
 type Deps struct {
-	API      *httpapi.Server // log in and out, authentication, the route table's roles
+	API *httpapi.Server // log in and out, authentication, the route table's roles
+	// APIRoles are the roles of each API route ("METHOD pattern"; nil for a public one): each
+	// page lets in the roles of the API route it mirrors.
+	APIRoles map[string][]auth.Role
 	Registry *registry.Service
 	Footage  *footage.Service // camera pages: what was recorded, shared cameras
 	Trail    Trail
@@ -139,7 +142,7 @@ const maxFormBody = 1 << 20
 // New builds the UI. It fails if a template does not parse, a catalogue is incomplete, or a page
 // names an API route the API does not have.
 func New(cfg Config, d Deps) (*UI, error) {
-	if d.API == nil || d.Registry == nil || d.Footage == nil || d.Trail == nil || d.Users == nil || d.Tracer == nil {
+	if d.API == nil || d.APIRoles == nil || d.Registry == nil || d.Footage == nil || d.Trail == nil || d.Users == nil || d.Tracer == nil {
 		return nil, errors.New("webui: API, Registry, Footage, Trail, Users and Tracer are required")
 	}
 	if d.Now == nil {
@@ -178,10 +181,7 @@ func New(cfg Config, d Deps) (*UI, error) {
 	u.csp = "default-src 'self'; img-src 'self' data:" + tileOrigin + "; style-src 'self'; script-src 'self'; " +
 		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-	u.apiRoles = map[string][]auth.Role{}
-	for _, rt := range d.API.Routes() {
-		u.apiRoles[rt.Method+" "+rt.Pattern] = rt.Roles
-	}
+	u.apiRoles = d.APIRoles
 	for _, p := range u.routes() {
 		if p.APIRoute != "" {
 			roles, ok := u.apiRoles[p.APIRoute]
