@@ -132,6 +132,9 @@ func (s *Server) traceQuery(w http.ResponseWriter, r *http.Request) error {
 	if f.Until, err = timeParam(q.Get("until"), "until"); err != nil {
 		return err
 	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && f.Until.Before(f.Since) {
+		return badRequest("until", "must not be before since")
+	}
 	if f.Limit, err = intParam(q.Get("limit"), "limit", 100, 1, trace.MaxLimit); err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -110,16 +111,20 @@ type Entry struct {
 	Detail map[string]string `json:"detail,omitempty"`
 }
 
-// Validate reports what makes e unfit to append.
+// ErrInvalid marks an entry unfit to append: a mistake of the caller, not an outage of the
+// trail, so it is not ErrUnavailable (what it traced is refused all the same).
+var ErrInvalid = errors.New("invalid trace entry")
+
+// Validate reports what makes e unfit to append; the error wraps ErrInvalid.
 func (e Entry) Validate() error {
 	if e.Action == "" {
-		return fmt.Errorf("trace entry: no action")
+		return fmt.Errorf("%w: no action", ErrInvalid)
 	}
 	if e.Outcome != Allowed && e.Outcome != Denied {
-		return fmt.Errorf("trace entry: outcome %q is neither %q nor %q", e.Outcome, Allowed, Denied)
+		return fmt.Errorf("%w: outcome %q is neither %q nor %q", ErrInvalid, e.Outcome, Allowed, Denied)
 	}
 	if !e.From.IsZero() && !e.To.IsZero() && e.To.Before(e.From) {
-		return fmt.Errorf("trace entry: time range ends (%s) before it starts (%s)", e.To, e.From)
+		return fmt.Errorf("%w: time range ends (%s) before it starts (%s)", ErrInvalid, e.To, e.From)
 	}
 	return nil
 }

@@ -22,8 +22,9 @@ type Record struct {
 }
 
 // Tracer records an access or change in the trail before it happens. An error refuses what was
-// being traced (fail closed); it always wraps ErrUnavailable. Every service takes one; Recorder
-// is the real one.
+// being traced (fail closed); it wraps ErrUnavailable, or ErrInvalid for a record the trail
+// cannot take (a caller's mistake, not an outage). Every service takes one; Recorder is the
+// real one.
 type Tracer interface {
 	Record(ctx context.Context, r Record) error
 }
@@ -51,7 +52,10 @@ func (r Recorder) Record(ctx context.Context, rec Record) error {
 		Outcome:   rec.Outcome,
 		Reason:    rec.Reason,
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrInvalid):
+		return err
+	case err != nil:
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return nil

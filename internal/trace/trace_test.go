@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -179,6 +180,9 @@ func TestEntryValidate(t *testing.T) {
 			err := tt.e(ok).Validate()
 			if (err == nil) != tt.valid {
 				t.Errorf("Validate() = %v; want valid %v", err, tt.valid)
+			}
+			if err != nil && !errors.Is(err, ErrInvalid) {
+				t.Errorf("Validate() = %v; want it to wrap ErrInvalid", err)
 			}
 		})
 	}
