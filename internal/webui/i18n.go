@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // The message catalogues, one JSON object per language: key → text (fmt verbs allowed).
@@ -158,8 +160,20 @@ func (u *UI) switchLanguage(w http.ResponseWriter, r *http.Request) error {
 }
 
 // localPath returns p if it is a path on this site, else def: redirects never leave the site.
+// Browsers drop tabs and newlines from a URL and read a backslash as a slash before they resolve
+// it, so "/\t/evil.example" would take them to another origin: any control character, space or
+// backslash refuses p, and so does whatever still parses with a scheme or a host.
 func localPath(p, def string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return def
+	}
+	for _, c := range p {
+		if c <= ' ' || c == 0x7f || c == '\\' || unicode.IsSpace(c) || unicode.IsControl(c) {
+			return def
+		}
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return def
 	}
 	return p

@@ -95,6 +95,13 @@ func TestLocalPath(t *testing.T) {
 		"https://evil.example": "/",
 		"cameras":              "/",
 		"/ok\r\nSet-Cookie:x":  "/",
+		"/\t/evil.example":     "/",
+		"/\n/evil.example":     "/",
+		"/ /evil.example":      "/",
+		"/x\\..\\\\evil":       "/",
+		"/\u3000/evil.example": "/",
+		"/%09/evil.example":    "/%09/evil.example", // stays a path: browsers do not decode it
+		"/cameras#timeline":    "/cameras#timeline",
 	} {
 		if got := localPath(p, "/"); got != want {
 			t.Errorf("localPath(%q) = %q; want %q", p, got, want)
