@@ -6,6 +6,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"civicam/internal/auth"
@@ -29,4 +30,16 @@ func TestAttackReversedTraceRangeIsNoOutage(t *testing.T) {
 			t.Errorf("GET /api/v1/trace with until before since = %d %s; want 400 on until", res.status, res.body)
 		}
 	})
+}
+
+// TestAttackOversizedImportIs413: a CSV import past the size bound was answered 400
+// invalid_import, as if the file were malformed; it is too large, and says so.
+func TestAttackOversizedImportIs413(t *testing.T) {
+	s := newStack(t, storetest.SQLite(t))
+	_, tok := s.addUser("admin1", auth.RoleAdmin, "")
+	body := "name\n\"" + strings.Repeat("x", 65<<20) + "\"\n"
+	res := s.do("POST", "/api/v1/cameras/import", tok, "text/csv", body)
+	if res.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("POST /api/v1/cameras/import of 65 MiB = %d %.200s; want 413", res.status, res.body)
+	}
 }

@@ -126,6 +126,10 @@ func ParseCSV(r io.Reader) ([]*CameraInput, error) {
 	if err == io.EOF {
 		return nil, &ImportError{Rows: []RowError{{Row: 1, Code: "empty_file", Message: "the file is empty; the first row must name the columns"}}}
 	}
+	var pe *csv.ParseError
+	if err != nil && !errors.As(err, &pe) {
+		return nil, fmt.Errorf("read import file: %w", err) // the reader failed (too large, cut off), not the CSV
+	}
 	if err != nil {
 		return nil, &ImportError{Rows: []RowError{{Row: 1, Code: "malformed_csv", Message: err.Error()}}}
 	}
@@ -154,13 +158,11 @@ func ParseCSV(r io.Reader) ([]*CameraInput, error) {
 		if err == io.EOF {
 			break
 		}
+		if err != nil && !errors.As(err, &pe) {
+			return nil, fmt.Errorf("read import file at row %d: %w", row, err)
+		}
 		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				ie.add(RowError{Row: pe.StartLine, Code: "malformed_csv", Message: pe.Err.Error()})
-			} else {
-				ie.add(RowError{Row: row, Code: "malformed_csv", Message: err.Error()})
-			}
+			ie.add(RowError{Row: pe.StartLine, Code: "malformed_csv", Message: pe.Err.Error()})
 			// csv.Reader cannot resynchronise reliably after a quoting error.
 			break
 		}
