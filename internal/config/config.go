@@ -1,6 +1,10 @@
 // Package config holds civicam's configuration: the defaults, the optional YAML file, the
 // CIVICAM_* environment overrides, and validation. Precedence, lowest first: defaults, file,
 // environment, command-line flags (applied by the caller).
+//
+// A key is named once, by its yaml tag in the structs below: its environment variable is derived
+// from that name (env.go), civicam.example.yaml documents it (a test holds the two in step), and
+// Validate is the one place for the rules its value must meet.
 package config
 
 import (
@@ -11,14 +15,14 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 )
 
-// Config is the whole configuration. Every key is documented in civicam.example.yaml.
+// Config is the whole configuration. Every key is documented in civicam.example.yaml and can be
+// set by the environment variable envName derives from its path.
 type Config struct {
 	// Data is the directory holding the SQLite database, keys and recordings.
 	Data string `yaml:"data"`
@@ -141,55 +145,6 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	return c, nil
-}
-
-func (c *Config) applyEnv(getenv func(string) string) error {
-	str := map[string]*string{
-		"CIVICAM_DATA":                     &c.Data,
-		"CIVICAM_LISTEN":                   &c.Listen,
-		"CIVICAM_POSTGRES_DSN":             &c.PostgresDSN,
-		"CIVICAM_POLICY":                   &c.Policy,
-		"CIVICAM_LOG_LEVEL":                &c.LogLevel,
-		"CIVICAM_LOG_FORMAT":               &c.LogFormat,
-		"CIVICAM_TRACE_ORIGIN":             &c.Trace.Origin,
-		"CIVICAM_UI_LANGUAGE":              &c.UI.Language,
-		"CIVICAM_UI_TILE_URL":              &c.UI.TileURL,
-		"CIVICAM_APPLICATIONS_WEBHOOK_URL": &c.Applications.WebhookURL,
-		"CIVICAM_APPLICATIONS_NOTICE_FONT": &c.Applications.NoticeFont,
-	}
-	for k, p := range str {
-		if v := getenv(k); v != "" {
-			*p = v
-		}
-	}
-	durs := map[string]*Duration{
-		"CIVICAM_SESSION_TTL":               &c.SessionTTL,
-		"CIVICAM_TRACE_CHECKPOINT_INTERVAL": &c.Trace.CheckpointInterval,
-		"CIVICAM_LOGIN_WINDOW":              &c.LoginWindow,
-	}
-	for k, p := range durs {
-		if v := getenv(k); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				return fmt.Errorf("%s=%q: not a duration", k, v)
-			}
-			*p = Duration(d)
-		}
-	}
-	ints := map[string]*int{
-		"CIVICAM_TRACE_CHECKPOINT_EVERY": &c.Trace.CheckpointEvery,
-		"CIVICAM_LOGIN_MAX_FAILURES":     &c.LoginMaxFailures,
-	}
-	for k, p := range ints {
-		if v := getenv(k); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return fmt.Errorf("%s=%q: not a whole number", k, v)
-			}
-			*p = n
-		}
-	}
-	return nil
 }
 
 // Validate checks the values, naming the key at fault.
