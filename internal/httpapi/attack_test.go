@@ -43,3 +43,36 @@ func TestAttackOversizedImportIs413(t *testing.T) {
 		t.Errorf("POST /api/v1/cameras/import of 65 MiB = %d %.200s; want 413", res.status, res.body)
 	}
 }
+
+// TestAttackOtherOrganisationsAreNameCards: an operator read every organisation's full record;
+// outside its own it needs only what a grant form names (id, name, kind).
+func TestAttackOtherOrganisationsAreNameCards(t *testing.T) {
+	s := newStack(t, storetest.SQLite(t))
+	_, admin := s.addUser("admin1", auth.RoleAdmin, "")
+	psb := mustCreate(t, s.do("POST", "/api/v1/organisations", admin, "", `{"name":"PSB","kind":"department","department_type":"public_security"}`))
+	hotel := mustCreate(t, s.do("POST", "/api/v1/organisations", admin, "", `{"name":"Hotel","kind":"establishment","establishment_type":"hotel"}`))
+	_, op := s.addUser("op1", auth.RoleOperator, psb)
+	var list struct{ Organisations []map[string]any }
+	if res := s.do("GET", "/api/v1/organisations", op, "", ""); res.status != http.StatusOK || json.Unmarshal(res.body, &list) != nil {
+		t.Fatalf("GET /api/v1/organisations = %d %s", res.status, res.body)
+	}
+	for _, o := range list.Organisations {
+		switch o["id"] {
+		case psb:
+			if o["department_type"] != "public_security" {
+				t.Errorf("operator's own organisation = %v; want its full record", o)
+			}
+		case hotel:
+			if len(o) != 3 || o["name"] != "Hotel" || o["kind"] != "establishment" {
+				t.Errorf("another organisation as an operator sees it = %v; want only id, name and kind", o)
+			}
+		}
+	}
+	var one map[string]any
+	if res := s.do("GET", "/api/v1/organisations/"+hotel, op, "", ""); json.Unmarshal(res.body, &one) != nil || len(one) != 3 {
+		t.Errorf("GET /api/v1/organisations/{hotel} as an operator = %s; want only id, name and kind", res.body)
+	}
+	if res := s.do("GET", "/api/v1/organisations/"+hotel, admin, "", ""); json.Unmarshal(res.body, &one) != nil || one["establishment_type"] != "hotel" {
+		t.Errorf("GET /api/v1/organisations/{hotel} as an admin = %s; want the full record", res.body)
+	}
+}

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"net/http"
 
+	"civicam/internal/access"
+	"civicam/internal/auth"
 	"civicam/internal/registry"
 )
 
@@ -27,7 +29,7 @@ func (s *Server) createOrganisation(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *Server) listOrganisations(w http.ResponseWriter, r *http.Request) error {
-	orgs, err := s.reg.Organisations(r.Context())
+	orgs, err := s.reg.OrganisationsSeen(r.Context(), access.ScopeOf(auth.UserFrom(r.Context())))
 	if err != nil {
 		return err
 	}
@@ -43,7 +45,7 @@ func (s *Server) getOrganisation(w http.ResponseWriter, r *http.Request) error {
 	if !registry.ValidID(id) {
 		return errNotFound
 	}
-	o, err := s.reg.Organisation(r.Context(), id)
+	o, err := s.reg.OrganisationSeen(r.Context(), access.ScopeOf(auth.UserFrom(r.Context())), id)
 	if err != nil {
 		return err
 	}

@@ -49,8 +49,8 @@ type Organisation struct {
 	Kind              string    `json:"kind"`
 	DepartmentType    string    `json:"department_type,omitempty"`
 	EstablishmentType string    `json:"establishment_type,omitempty"`
-	CreatedAt         time.Time `json:"created_at"`
-	UpdatedAt         time.Time `json:"updated_at"`
+	CreatedAt         time.Time `json:"created_at,omitzero"`
+	UpdatedAt         time.Time `json:"updated_at,omitzero"`
 }
 
 // Camera is one registered camera. SourceURL may hold credentials; it leaves the server only

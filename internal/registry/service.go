@@ -167,6 +167,36 @@ func (s *Service) Organisations(ctx context.Context) ([]*Organisation, error) {
 	return s.repo.Organisations(ctx)
 }
 
+// OrganisationsSeen lists the organisations as a caller with scope sees them: a caller whose
+// scope is one organisation sees the others only as a grant form names them (id, name, kind).
+func (s *Service) OrganisationsSeen(ctx context.Context, scope Scope) ([]*Organisation, error) {
+	os, err := s.repo.Organisations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i, o := range os {
+		os[i] = o.seenFrom(scope)
+	}
+	return os, nil
+}
+
+// OrganisationSeen is one organisation as a caller with scope sees it (see OrganisationsSeen).
+func (s *Service) OrganisationSeen(ctx context.Context, scope Scope, id string) (*Organisation, error) {
+	o, err := s.repo.Organisation(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return o.seenFrom(scope), nil
+}
+
+// seenFrom is o, or for a caller outside it who does not see the whole city, its name card.
+func (o *Organisation) seenFrom(scope Scope) *Organisation {
+	if scope.All || scope.OrganisationID == o.ID {
+		return o
+	}
+	return &Organisation{ID: o.ID, Name: o.Name, Kind: o.Kind}
+}
+
 // newCamera builds a camera from input with the defaults a new camera takes, checked against
 // the shape rules and the policy pack, but not yet stored or traced.
 func (s *Service) newCamera(ctx context.Context, scope Scope, in *CameraInput) (*Camera, error) {
