@@ -76,3 +76,21 @@ func TestAttackOtherOrganisationsAreNameCards(t *testing.T) {
 		t.Errorf("GET /api/v1/organisations/{hotel} as an admin = %s; want the full record", res.body)
 	}
 }
+
+// TestAttackStreamSecretsNeverLeave: a source URL's query (…/cam/2?password=…) was returned to
+// every reader of the camera; only user:pass@ was stripped.
+func TestAttackStreamSecretsNeverLeave(t *testing.T) {
+	s := newStack(t, storetest.SQLite(t))
+	_, admin := s.addUser("admin1", auth.RoleAdmin, "")
+	org := mustCreate(t, s.do("POST", "/api/v1/organisations", admin, "", `{"name":"PSB","kind":"department","department_type":"public_security"}`))
+	_, op := s.addUser("op1", auth.RoleOperator, org)
+	cam := mustCreate(t, s.do("POST", "/api/v1/cameras", op, "", `{"name":"gate","organisation_id":"`+org+`","investment":"government",
+		"lat":27.83,"lon":113.15,"place_category":"public_square","networked":true,"sign_installed":true,
+		"source_url":"rtsp://admin:hunter2@10.0.0.1/cam/2?user=admin&password=hunter3"}`))
+	for _, path := range []string{"/api/v1/cameras/" + cam, "/api/v1/cameras"} {
+		res := s.do("GET", path, op, "", "")
+		if res.status != http.StatusOK || strings.Contains(string(res.body), "hunter") || !strings.Contains(string(res.body), "password=***") {
+			t.Errorf("GET %s = %d %s; want the source with its secrets masked", path, res.status, res.body)
+		}
+	}
+}

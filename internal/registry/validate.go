@@ -205,8 +205,8 @@ func ValidateSourceURL(s string) error {
 	return nil
 }
 
-// RedactURL removes credentials from a URL; an unparsable value is withheld entirely rather
-// than risk echoing a password.
+// RedactURL removes credentials from a URL — its user info, and every query value; an
+// unparsable value is withheld entirely rather than risk echoing a password.
 func RedactURL(s string) string {
 	if s == "" {
 		return ""
@@ -216,6 +216,18 @@ func RedactURL(s string) string {
 		return ""
 	}
 	u.User = nil
+	u.Fragment, u.RawFragment = "", ""
+	// Cameras take credentials in the query too (…?user=admin&password=…): every value is
+	// masked, the names kept, so a reader sees what the source asks for but not its secrets.
+	if u.RawQuery != "" {
+		parts := strings.Split(u.RawQuery, "&")
+		for i, p := range parts {
+			if k, _, ok := strings.Cut(p, "="); ok {
+				parts[i] = k + "=***"
+			}
+		}
+		u.RawQuery = strings.Join(parts, "&")
+	}
 	return u.String()
 }
 

@@ -88,6 +88,8 @@ func TestRedactURL(t *testing.T) {
 		{"rtsp://10.0.0.1/x", "rtsp://10.0.0.1/x"},
 		{"", ""},
 		{"rtsp://a b@%zz", ""}, // unparsable: withheld, never echoed
+		{"rtsp://10.0.0.1/cam/2?user=admin&password=hunter2", "rtsp://10.0.0.1/cam/2?user=***&password=***"},
+		{"rtsp://u:p@10.0.0.1/x?token=abc&channel#frag=secret", "rtsp://10.0.0.1/x?token=***&channel"},
 	}
 	for _, tt := range tests {
 		if got := RedactURL(tt.in); got != tt.want {
