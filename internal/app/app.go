@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -72,8 +71,8 @@ func OpenCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*Core, 
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+	if err := secureDataDir(cfg.Data, log); err != nil {
+		return nil, err
 	}
 	pack, err := loadPack(cfg.Policy)
 	if err != nil {
@@ -87,6 +86,11 @@ func OpenCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*Core, 
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("trace key: %w", err)
+	}
+	// The database file is created by the driver with the process's umask.
+	if err := secureDataDir(cfg.Data, log); err != nil {
+		db.Close()
+		return nil, err
 	}
 	c := &Core{Config: cfg, Log: log, DB: db, Pack: pack, Key: key, Now: time.Now}
 	c.Trail = trace.New(trace.Config{
