@@ -965,3 +965,37 @@ func cpuTime(b *testing.B) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// TestTraceAnonymousDenialsAreCounted: one address's unauthenticated denials past the limit are
+// counted in one summary entry, written at the latest when the log stops; none is lost.
+func TestTraceAnonymousDenialsAreCounted(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		l := trace.New(trace.Config{AnonymousDenials: 10}, trace.Deps{Store: db, Key: newKey(t), Now: (&fixedClock{t: traceT0}).Now})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- l.Run(ctx) }()
+		for range 50 {
+			if _, err := l.Append(context.Background(), trace.Entry{Actor: trace.Actor{Username: strings.Repeat("u", 1<<20), ClientAddr: "10.0.0.9"},
+				Action: trace.ActionLoginFailed, Outcome: trace.Denied, Reason: "wrong password"}); err != nil {
+				t.Fatalf("Append() = %v", err)
+			}
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Run() = %v", err)
+		}
+		l2 := runLog(t, db, trace.Config{}, newKey(t))
+		es, _, err := l2.Query(context.Background(), trace.Filter{OldestFirst: true, Limit: trace.MaxLimit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es) != 11 || es[10].Detail["dropped"] != "40" {
+			t.Fatalf("trail after 50 anonymous denials = %d entries (last %+v); want 10 and a summary of 40", len(es), es[len(es)-1])
+		}
+		for _, e := range es[:10] {
+			if len(e.Actor.Username) > 64 {
+				t.Errorf("a 1 MiB username went into the trail as %d bytes; want it cut to 64", len(e.Actor.Username))
+			}
+		}
+	})
+}

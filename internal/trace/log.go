@@ -65,6 +65,10 @@ type Config struct {
 	QueueSize int
 	// WriteTimeout bounds one batch's transaction (30s); its appends then fail.
 	WriteTimeout time.Duration
+	// AnonymousDenials bounds the denials of unauthenticated requests one client address puts
+	// in the trail per minute (60); the rest are counted in one summary entry per address and
+	// minute, so that nobody outside can flood the trail and nothing is silently lost.
+	AnonymousDenials int
 }
 
 func (c Config) withDefaults() Config {
@@ -82,6 +86,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 30 * time.Second
+	}
+	if c.AnonymousDenials <= 0 {
+		c.AnonymousDenials = 60
 	}
 	c.MemoryLevel = min(max(c.MemoryLevel, 0), 20) // a proof must not read more than a million leaves
 	return c
@@ -116,6 +123,7 @@ type Log struct {
 	now   func() time.Time
 
 	queue chan *request
+	anon  *anonLimiter
 	ready chan struct{} // closed once the tree is loaded
 	done  chan struct{} // closed when Run has returned
 	tree  *tree
@@ -130,6 +138,7 @@ func New(cfg Config, deps Deps) *Log {
 	l := &Log{
 		cfg: cfg, store: deps.Store, key: deps.Key, log: deps.Logger, now: deps.Now,
 		queue: make(chan *request, cfg.QueueSize),
+		anon:  &anonLimiter{perMinute: cfg.AnonymousDenials, addrs: map[string]*anonWindow{}},
 		ready: make(chan struct{}),
 		done:  make(chan struct{}),
 	}
@@ -180,6 +189,9 @@ func (l *Log) Run(ctx context.Context) error {
 				}
 				commit(batch)
 			}
+			if sums := l.summaries(true); len(sums) > 0 {
+				commit(sums)
+			}
 			c, cancel := context.WithTimeout(writeCtx, l.cfg.WriteTimeout)
 			defer cancel()
 			if err := l.maybeCheckpoint(c, true); err != nil {
@@ -189,11 +201,26 @@ func (l *Log) Run(ctx context.Context) error {
 		case req := <-l.queue:
 			commit(l.collect(batch[:0], req))
 		case <-ticker.C:
+			if sums := l.summaries(false); len(sums) > 0 {
+				commit(sums)
+			}
 			if err := l.maybeCheckpoint(ctx, true); err != nil {
 				l.log.Error("trace: checkpoint", "err", err)
 			}
 		}
 	}
+}
+
+// summaries are the requests to append the anonymous-denial summaries now due (all of them at
+// stop); nobody waits for their results.
+func (l *Log) summaries(all bool) []*request {
+	var out []*request
+	for _, e := range l.anon.due(l.now(), all) {
+		e.bound()
+		e.Time = fromMicros(micros(e.Time))
+		out = append(out, &request{entry: e, done: make(chan result, 1)})
+	}
+	return out
 }
 
 // collect takes first (if any) and whatever else is already queued, up to MaxBatch.
@@ -254,12 +281,19 @@ func (l *Log) load(ctx context.Context) error {
 // Append writes e to the trail and returns its sequence number once the entry is durable. An
 // error means the entry may not be in the trail: the caller must refuse what it was tracing.
 // (When ctx ends first the entry may still be written later; the error still means "refuse".)
+// Text past its bounds is kept cut (see MaxEntryText). A denial of an unauthenticated request
+// past the address's limit for the minute is only counted, for its summary entry, and Append
+// returns -1.
 func (l *Log) Append(ctx context.Context, e Entry) (int64, error) {
+	e.bound()
 	if err := e.Validate(); err != nil {
 		return 0, err
 	}
 	if e.Time.IsZero() {
 		e.Time = l.now()
+	}
+	if e.Outcome == Denied && e.Actor.UserID == "" && !l.anon.allow(e.Actor.ClientAddr, e.Action, e.Time) {
+		return -1, nil // counted in the address's summary entry
 	}
 	e.Time = fromMicros(micros(e.Time)) // the stored precision, and no monotonic reading
 	req := &request{entry: e, done: make(chan result, 1)}
