@@ -133,14 +133,9 @@ func caseReason(caseRef string) string {
 }
 
 // mayStillWatch is the live session's periodic re-check: the same rule, with the viewer and
-// the camera as they are now.
+// the camera as they are now. Revoking a grant asks the same (app's adapter for sharing).
 func (s *Server) mayStillWatch(ctx context.Context, u *auth.User, cameraID string) error {
-	cam, err := s.reg.Camera(ctx, registry.Scope{All: true}, cameraID)
-	if err != nil {
-		return err
-	}
-	now := s.now()
-	return s.footage.access.Check(ctx, u, cam, access.Live, now, now, "")
+	return s.footage.access.Recheck(ctx, s.reg, u, cameraID, s.now())
 }
 
 // whepDelete ends the caller's own live session.
