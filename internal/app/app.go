@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"civicam/internal/access"
 	"civicam/internal/auth"
 	"civicam/internal/config"
 	"civicam/internal/httpapi"
@@ -31,6 +32,7 @@ import (
 	"civicam/internal/registry"
 	"civicam/internal/retention"
 	"civicam/internal/segment"
+	"civicam/internal/sharing"
 	"civicam/internal/store"
 	"civicam/internal/trace"
 	"civicam/internal/webui"
@@ -178,17 +180,22 @@ func NewServer(core *Core) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	views := &liveViews{live: liveSvc, cameras: core.Registry, now: core.Now}
+	shares := sharing.New(sharing.Config{}, sharing.Deps{Store: core.DB, Policy: sharing.CurrentPack(core.Registry.Pack),
+		Cameras: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail, Views: views,
+		Logger: core.Log.With("component", "sharing"), Now: core.Now})
+	views.access = &access.Checker{Grants: shares, Applications: requests}
 	throttle := auth.NewThrottle(auth.ThrottleConfig{UserFailures: cfg.LoginMaxFailures, IPFailures: 4 * cfg.LoginMaxFailures, Window: cfg.LoginWindow.D()}, time.Now)
 	api, err := httpapi.New(httpapi.Config{SessionTTL: cfg.SessionTTL.D()}, httpapi.Deps{
 		Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
-		Throttle: throttle, Recorder: rec, Live: liveSvc, Storage: planner, Requests: requests, Metrics: reg,
-		Footage: httpapi.Footage{Recordings: disk, ExportDir: filepath.Join(cfg.Data, "exports"), Key: core.Key}, Logger: core.Log.With("component", "api"),
+		Throttle: throttle, Recorder: rec, Live: liveSvc, Storage: planner, Requests: requests, Sharing: shares, Metrics: reg,
+		Footage: httpapi.Footage{Recordings: disk, ExportDir: filepath.Join(cfg.Data, "exports"), Key: core.Key, Grants: shares}, Logger: core.Log.With("component", "api"),
 	})
 	if err != nil {
 		return nil, err
 	}
 	ui, err := webui.New(webui.Config{Language: cfg.UI.Language, TileURL: cfg.UI.TileURL}, webui.Deps{
-		API: api, Registry: core.Registry, Trail: core.Trail, Users: core.DB, Requests: requests, Storage: planner, Sharing: api.Sharing(),
+		API: api, Registry: core.Registry, Trail: core.Trail, Users: core.DB, Requests: requests, Storage: planner, Sharing: shares,
 		Tracer: trace.Recorder{Log: core.Trail}, Logger: core.Log.With("component", "webui"), Now: core.Now,
 	})
 	if err != nil {

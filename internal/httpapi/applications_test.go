@@ -42,6 +42,7 @@ func withRequests(t *testing.T, st *apitest.Stack) *lostperson.Service {
 	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
 		Store: st.DB, Registry: st.Registry, Tracer: st.Tracer, Trail: st.Trail, Requests: svc, Logger: slog.New(slog.DiscardHandler),
 		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
+		Sharing:  st.Sharing, Footage: httpapi.Footage{Grants: st.Sharing},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"civicam/internal/access"
 	"civicam/internal/auth"
 	"civicam/internal/httpapi"
 	"civicam/internal/httpapi/apitest"
@@ -54,10 +55,13 @@ func newLiveStack(t *testing.T) *liveStack {
 	wg.Add(1)
 	go func() { defer wg.Done(); svc.Run(ctx) }()
 
+	views := &liveViews{svc: svc, cams: st.Registry}
+	shares := apitest.NewSharing(db, st.Registry, st.Tracer, st.Trail, views)
+	views.access = &access.Checker{Grants: shares}
 	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
 		Store: db, Registry: st.Registry, Tracer: st.Tracer, Trail: st.Trail, Logger: slog.New(slog.DiscardHandler),
 		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
-		Recorder: rec, Live: svc,
+		Recorder: rec, Live: svc, Sharing: shares, Footage: httpapi.Footage{Grants: shares},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +82,29 @@ func newLiveStack(t *testing.T) *liveStack {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return s
+}
+
+// liveViews is the app's adapter of the live service to sharing.ViewEnder: the grantee's
+// viewers whom the access rule, asked again, refuses.
+type liveViews struct {
+	svc    *live.Service
+	access *access.Checker
+	cams   access.Cameras
+}
+
+func (v *liveViews) Refused(ctx context.Context, org string) []string {
+	var ids []string
+	for _, ss := range v.svc.Sessions() {
+		viewer := &auth.User{ID: ss.UserID, Username: ss.Username, Role: ss.Role, OrganisationID: ss.OrganisationID}
+		if ss.OrganisationID == org && v.access.Recheck(ctx, v.cams, viewer, ss.CameraID, time.Now()) != nil {
+			ids = append(ids, ss.ID)
+		}
+	}
+	return ids
+}
+
+func (v *liveViews) EndViews(ids []string, reason string) int {
+	return v.svc.Revoke(func(ss *live.Session) bool { return slices.Contains(ids, ss.ID) }, reason)
 }
 
 type whepResult struct {

@@ -186,7 +186,7 @@ func (s *Server) lookupFootage(r *http.Request, action trace.Action, scope acces
 // (naming it), the policy pack's default sharing, or emergency use under a grant for a case.
 // Nothing is said of one's own organisation's cameras.
 func (s *Server) basisOf(ctx context.Context, u *auth.User, cam *registry.Camera, scope access.Use, caseRef string) string {
-	if s.sharing == nil || u == nil || u.OrganisationID == "" || u.OrganisationID == cam.OrganisationID {
+	if u == nil || u.OrganisationID == "" || u.OrganisationID == cam.OrganisationID {
 		return ""
 	}
 	b, err := s.sharing.Basis(ctx, u, cam, scope)

@@ -41,7 +41,8 @@ func BenchmarkPlaybackHour(b *testing.B) {
 	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
 		Store: db, Registry: st.Registry, Tracer: st.Tracer, Trail: st.Trail, Logger: slog.New(slog.DiscardHandler),
 		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
-		Footage:  httpapi.Footage{Recordings: disk, ExportDir: filepath.Join(dir, "exports"), Key: key},
+		Footage:  httpapi.Footage{Recordings: disk, ExportDir: filepath.Join(dir, "exports"), Key: key, Grants: st.Sharing},
+		Sharing:  st.Sharing,
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -56,7 +56,8 @@ func newFootageStack(t *testing.T) *footageStack {
 	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
 		Store: db, Registry: s.reg, Tracer: s.Tracer, Trail: s.trail, Logger: slog.New(slog.DiscardHandler), Requests: svc,
 		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
-		Footage:  httpapi.Footage{Recordings: disk, ExportDir: exportDir, Key: key},
+		Footage:  httpapi.Footage{Recordings: disk, ExportDir: exportDir, Key: key, Grants: s.Sharing},
+		Sharing:  s.Sharing,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -43,7 +43,7 @@ type Deps struct {
 	Footage  Footage            // recordings, exports and the key that signs them (playback.go)
 	Live     *live.Service      // live view (live.go); nil when this process serves none
 	Storage  *retention.Planner // storage forecast per location and per camera (retention.go); nil: from the index alone
-	Sharing  *sharing.Service   // grants, groups, owners' access view (grants.go); nil: built on Store and Registry
+	Sharing  *sharing.Service   // grants, groups, owners' access view (grants.go); required
 	Metrics  prometheus.Registerer
 	Logger   *slog.Logger
 	Now      func() time.Time
@@ -102,6 +102,9 @@ func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
+	if d.Sharing == nil {
+		return nil, errors.New("httpapi: Sharing is required")
+	}
 	dummy, err := auth.HashPassword("civicam-dummy-password-for-timing")
 	if err != nil {
 		return nil, err
@@ -110,12 +113,6 @@ func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
 		log: d.Logger, now: d.Now, mux: http.NewServeMux(), dummy: dummy, extra: extra,
 		hashing: make(chan struct{}, 4), Requests: d.Requests}
 	s.sharing = d.Sharing
-	if s.sharing == nil && d.Store != nil && d.Registry != nil {
-		s.sharing = sharing.New(sharing.Config{}, sharing.Deps{Store: d.Store, Policy: sharing.CurrentPack(d.Registry.Pack), Cameras: d.Registry, Logger: d.Logger, Now: d.Now})
-	}
-	if d.Footage.Grants == nil && s.sharing != nil {
-		d.Footage.Grants = s.sharing // the access check consults sharing grants and the pack's defaults
-	}
 	s.footage = newFootage(d)
 	s.storage = d.Storage
 	s.live = d.Live

@@ -142,6 +142,7 @@ func (e *env) httpAPI(b *testing.B) (string, string) {
 		Store: e.db, Registry: st.Registry, Tracer: st.Tracer, Trail: st.Trail, Logger: slog.New(slog.DiscardHandler),
 		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
 		Recorder: e.rec, Live: e.svc,
+		Sharing: st.Sharing, Footage: httpapi.Footage{Grants: st.Sharing},
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -64,7 +64,8 @@ func newAppStack(t *testing.T, record bool) *appStack {
 	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
 		Store: db, Registry: st.Registry, Tracer: st.Tracer, Trail: st.Trail, Requests: svc, Logger: slog.New(slog.DiscardHandler),
 		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
-		Footage:  httpapi.Footage{Recordings: disk, ExportDir: filepath.Join(t.TempDir(), "exports"), Key: key},
+		Footage:  httpapi.Footage{Recordings: disk, ExportDir: filepath.Join(t.TempDir(), "exports"), Key: key, Grants: st.Sharing},
+		Sharing:  st.Sharing,
 	})
 	if err != nil {
 		t.Fatal(err)

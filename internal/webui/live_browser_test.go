@@ -59,6 +59,7 @@ func newLiveStack(t *testing.T) (*stack, string) {
 		Store: db, Registry: st.Registry, Tracer: st.Tracer, Trail: st.Trail, Logger: slog.New(slog.DiscardHandler),
 		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
 		Recorder: rec, Live: svc,
+		Sharing: st.Sharing, Footage: httpapi.Footage{Grants: st.Sharing},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"civicam/internal/httpapi"
 	"civicam/internal/httpapi/apitest"
 	"civicam/internal/registry"
+	"civicam/internal/sharing"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
 	"civicam/internal/trace"
@@ -31,7 +32,9 @@ type stack struct {
 	tracer *apitest.Tracer
 	api    *httpapi.Server
 	ui     *UI
-	srv    *httptest.Server
+	// sharing is the sharing service the API and the UI share (newSharingStack); nil elsewhere.
+	sharing *sharing.Service
+	srv     *httptest.Server
 }
 
 const password = apitest.Password

@@ -1,5 +1,6 @@
 // Package apitest assembles, for tests, the server's components the way the app does: a real
-// database, the embedded policy pack, a running trail, the registry and the API.
+// database, the embedded policy pack, a running trail, the registry, the sharing service and the
+// API.
 package apitest
 
 import (
@@ -16,6 +17,7 @@ import (
 	"civicam/internal/httpapi"
 	"civicam/internal/policy"
 	"civicam/internal/registry"
+	"civicam/internal/sharing"
 	"civicam/internal/store"
 	"civicam/internal/trace"
 )
@@ -45,6 +47,7 @@ type Stack struct {
 	Registry *registry.Service
 	Trail    *trace.Log
 	Tracer   *Tracer
+	Sharing  *sharing.Service // without live views: the stack serves none
 	API      *httpapi.Server
 }
 
@@ -70,14 +73,22 @@ func New(t testing.TB, db *store.DB) *Stack {
 	if err := reg.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
+	shares := NewSharing(db, reg, tracer, trail, nil)
 	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
 		Store: db, Registry: reg, Tracer: tracer, Trail: trail, Logger: slog.New(slog.DiscardHandler),
 		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
+		Sharing:  shares, Footage: httpapi.Footage{Grants: shares},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Stack{DB: db, Registry: reg, Trail: trail, Tracer: tracer, API: api}
+	return &Stack{DB: db, Registry: reg, Trail: trail, Tracer: tracer, Sharing: shares, API: api}
+}
+
+// NewSharing builds the sharing service as the app does; views nil means no live views.
+func NewSharing(db *store.DB, reg *registry.Service, tracer trace.Tracer, trail *trace.Log, views sharing.ViewEnder) *sharing.Service {
+	return sharing.New(sharing.Config{}, sharing.Deps{Store: db, Policy: sharing.CurrentPack(reg.Pack), Cameras: reg,
+		Tracer: tracer, Trail: trail, Views: views})
 }
 
 // SetupCtx acts as an admin at the console, for fixtures.
