@@ -106,6 +106,21 @@ func (c *Checker) Check(ctx context.Context, u *auth.User, cam *registry.Camera,
 	return &Denial{NotVisible: true, Reason: "role " + string(u.Role) + " never sees footage"}
 }
 
+// Cameras finds a camera in the registry (*registry.Service implements it).
+type Cameras interface {
+	Camera(ctx context.Context, scope registry.Scope, id string) (*registry.Camera, error)
+}
+
+// Recheck is the re-check of a running live view: the rule asked again at now, for the viewer
+// as it is now and the camera as the registry has it now (it may have changed hands or gone).
+func (c *Checker) Recheck(ctx context.Context, cams Cameras, u *auth.User, cameraID string, now time.Time) error {
+	cam, err := cams.Camera(ctx, registry.Scope{All: true}, cameraID)
+	if err != nil {
+		return err
+	}
+	return c.Check(ctx, u, cam, Live, now, now, "")
+}
+
 // ScopeOf is what a user may see of the registry: admins, auditors and reviewers the whole
 // city; operators and owners their own organisation.
 func ScopeOf(u *auth.User) registry.Scope {

@@ -3,11 +3,13 @@ package access_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
+	"civicam/internal/fault"
 	"civicam/internal/registry"
 )
 
@@ -89,4 +91,44 @@ func TestCheck(t *testing.T) {
 	if err := (&access.Checker{}).Check(context.Background(), user(auth.RoleAdmin, ""), cam, "peek", t0, t0, ""); err == nil {
 		t.Errorf("Check(unknown scope) = nil; want an error")
 	}
+}
+
+// cameras is a registry of cameras by id.
+type cameras map[string]*registry.Camera
+
+func (c cameras) Camera(_ context.Context, _ registry.Scope, id string) (*registry.Camera, error) {
+	if cam, ok := c[id]; ok {
+		return cam, nil
+	}
+	return nil, fmt.Errorf("camera %s: %w", id, fault.ErrNotFound)
+}
+
+// TestRecheck: a running live view is re-checked against the camera as the registry has it now.
+func TestRecheck(t *testing.T) {
+	cams := cameras{"c1": {ID: "c1", OrganisationID: "A"}, "c2": {ID: "c2", OrganisationID: "B"}}
+	chk := &access.Checker{Grants: grants{}}
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		u      *auth.User
+		camera string
+		want   func(error) bool
+	}{
+		{"own camera", &auth.User{ID: "a", Role: auth.RoleOperator, OrganisationID: "A"}, "c1", func(err error) bool { return err == nil }},
+		{"camera moved away", &auth.User{ID: "a", Role: auth.RoleOperator, OrganisationID: "A"}, "c2", isDenial},
+		{"grant covers playback, not live", &auth.User{ID: "b", Role: auth.RoleOperator, OrganisationID: "B"}, "c1", isDenial},
+		{"camera gone", &auth.User{ID: "a", Role: auth.RoleOperator, OrganisationID: "A"}, "c9", func(err error) bool { return errors.Is(err, fault.ErrNotFound) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := chk.Recheck(context.Background(), cams, tt.u, tt.camera, now); !tt.want(err) {
+				t.Errorf("Recheck(%s, %s) = %v; want otherwise", tt.u.OrganisationID, tt.camera, err)
+			}
+		})
+	}
+}
+
+func isDenial(err error) bool {
+	var d *access.Denial
+	return errors.As(err, &d)
 }

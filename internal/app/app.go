@@ -186,14 +186,17 @@ func NewServer(core *Core) (*Server, error) {
 		return nil, err
 	}
 	tracer := trace.Recorder{Log: core.Trail}
+	views := &sharing.LateViews{}
 	shares := sharing.New(sharing.Config{}, sharing.Deps{Store: core.DB, Policy: sharing.CurrentPack(core.Registry.Pack),
-		Cameras: core.Registry, Logger: core.Log.With("component", "sharing"), Now: core.Now})
+		Cameras: core.Registry, Tracer: tracer, Trail: core.Trail, Views: views,
+		Logger: core.Log.With("component", "sharing"), Now: core.Now})
 	looks := footage.New(footage.Config{ExportDir: filepath.Join(cfg.Data, "exports")}, footage.Deps{
 		Access:  &access.Checker{Applications: requests, Grants: shares},
 		Cameras: core.Registry, Sharing: shares, Index: core.DB, Files: disk, Key: core.Key,
 		Recorder: rec, Live: liveSvc, Tracer: tracer, Trail: core.Trail,
 		Logger: core.Log.With("component", "footage"), Now: core.Now,
 	})
+	views.To = looks
 	throttle := auth.NewThrottle(auth.ThrottleConfig{UserFailures: cfg.LoginMaxFailures, IPFailures: 4 * cfg.LoginMaxFailures, Window: cfg.LoginWindow.D()}, time.Now)
 	api, err := httpapi.New(httpapi.Config{SessionTTL: cfg.SessionTTL.D()}, httpapi.Deps{
 		Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,

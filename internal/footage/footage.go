@@ -312,12 +312,7 @@ func (s *Service) Recheck(ctx context.Context, l *Look, u *auth.User) error {
 // MayStillWatch is a live view's periodic re-check: the same rule, with the viewer and the
 // camera as they are now.
 func (s *Service) MayStillWatch(ctx context.Context, u *auth.User, cameraID string) error {
-	cam, err := s.d.Cameras.Camera(ctx, registry.Scope{All: true}, cameraID)
-	if err != nil {
-		return err
-	}
-	now := s.d.Now()
-	return s.d.Access.Check(ctx, u, cam, access.Live, now, now, "")
+	return s.d.Access.Recheck(ctx, s.d.Cameras, u, cameraID, s.d.Now())
 }
 
 // SharedCamera is another organisation's camera that is shared with the user's organisation

@@ -3,6 +3,7 @@ package footage
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
@@ -10,12 +11,16 @@ import (
 	"civicam/internal/live"
 	"civicam/internal/recorder"
 	"civicam/internal/registry"
+	"civicam/internal/sharing"
 	"civicam/internal/trace"
 )
 
-// Live opens live sessions; *live.Service implements it. Nil when this process serves none.
+// Live opens and ends live sessions; *live.Service implements it. Nil when this process serves
+// none.
 type Live interface {
 	Offer(ctx context.Context, req live.Request) (*live.Session, string, error)
+	Sessions() []*live.Session
+	Revoke(match func(*live.Session) bool, reason string) int
 }
 
 var (
@@ -104,3 +109,32 @@ func caseReason(caseRef string) string {
 	}
 	return "for case " + caseRef
 }
+
+// Refused lists the live views of organisation org's users that the access rule, asked again
+// in ctx, refuses now: a revocation asks it (see sharing.ViewEnder) before it is written.
+func (s *Service) Refused(ctx context.Context, org string) []string {
+	if s.d.Live == nil {
+		return nil
+	}
+	var ids []string
+	for _, ss := range s.d.Live.Sessions() {
+		if ss.OrganisationID != org {
+			continue
+		}
+		viewer := &auth.User{ID: ss.UserID, Username: ss.Username, Role: ss.Role, OrganisationID: ss.OrganisationID}
+		if s.MayStillWatch(ctx, viewer, ss.CameraID) != nil {
+			ids = append(ids, ss.ID)
+		}
+	}
+	return ids
+}
+
+// EndViews closes the live views with these ids at once and says how many.
+func (s *Service) EndViews(ids []string, reason string) int {
+	if s.d.Live == nil {
+		return 0
+	}
+	return s.d.Live.Revoke(func(ss *live.Session) bool { return slices.Contains(ids, ss.ID) }, reason)
+}
+
+var _ sharing.ViewEnder = (*Service)(nil)

@@ -46,7 +46,7 @@ type Deps struct {
 	Live     *live.Service      // live view (live.go); nil when this process serves none
 	Storage  *retention.Planner // storage forecast per location and per camera (retention.go)
 	Holds    *retention.Holds   // legal holds (retention.go)
-	Sharing  *sharing.Service   // grants, groups, owners' access view (grants.go); nil: built on Store and Registry
+	Sharing  *sharing.Service   // grants, groups, owners' access view (grants.go)
 	Metrics  prometheus.Registerer
 	Logger   *slog.Logger
 	Now      func() time.Time
@@ -100,7 +100,7 @@ var (
 // New builds the API. Extra routes (from features built beside it) join the same table, the same
 // authorization and the same error mapping.
 func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
-	if d.Holds == nil || d.Footage == nil || d.Storage == nil {
+	if d.Holds == nil || d.Footage == nil || d.Storage == nil || d.Sharing == nil {
 		return nil, errors.New("httpapi: a service is missing")
 	}
 	if d.Now == nil {
@@ -117,9 +117,6 @@ func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
 		log: d.Logger, now: d.Now, mux: http.NewServeMux(), dummy: dummy, extra: extra,
 		hashing: make(chan struct{}, 4), Requests: d.Requests}
 	s.sharing = d.Sharing
-	if s.sharing == nil && d.Store != nil && d.Registry != nil {
-		s.sharing = sharing.New(sharing.Config{}, sharing.Deps{Store: d.Store, Policy: sharing.CurrentPack(d.Registry.Pack), Cameras: d.Registry, Logger: d.Logger, Now: d.Now})
-	}
 	s.footage = d.Footage
 	s.storage = d.Storage
 	s.holds = d.Holds

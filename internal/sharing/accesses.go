@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"civicam/internal/auth"
+	"civicam/internal/fault"
 	"civicam/internal/registry"
 	"civicam/internal/trace"
 )
@@ -45,9 +46,17 @@ var scopeOfAction = map[trace.Action]string{trace.ActionLiveView: ScopeLive, tra
 
 // Accesses lists, oldest first, every trail entry on organisation org's cameras made by anyone
 // not of org, with the grant it was made under. Only org's owners and operators, and admins, ask.
-func (s *Service) Accesses(ctx context.Context, u *auth.User, trail Trail, org string) ([]Access, error) {
+// Reading the trail is itself traced first; when the trail cannot take that, nothing is read.
+func (s *Service) Accesses(ctx context.Context, u *auth.User, org string) ([]Access, error) {
+	if !registry.ValidID(org) {
+		return nil, invalid("organisation_id", "name the organisation whose cameras to show")
+	}
 	if !mayManage(u, org) {
-		return nil, fmt.Errorf("organisation %s: %w", org, errNotFound)
+		return nil, fmt.Errorf("organisation %s: %w", org, fault.ErrNotFound)
+	}
+	if err := s.d.Tracer.Record(ctx, trace.Record{Action: trace.ActionTraceRead, Outcome: trace.Allowed,
+		Reason: "accesses to organisation " + org + "'s cameras by other organisations"}); err != nil {
+		return nil, err
 	}
 	cams, err := s.d.Cameras.Cameras(ctx, registry.Scope{OrganisationID: org}, registry.CameraFilter{})
 	if err != nil {
@@ -62,7 +71,7 @@ func (s *Service) Accesses(ctx context.Context, u *auth.User, trail Trail, org s
 	for _, cam := range cams {
 		f := trace.Filter{CameraID: cam.ID, OldestFirst: true, Limit: trace.MaxLimit}
 		for {
-			es, next, err := trail.Query(ctx, f)
+			es, next, err := s.d.Trail.Query(ctx, f)
 			if err != nil {
 				return nil, fmt.Errorf("trail of camera %s: %w", cam.ID, err)
 			}

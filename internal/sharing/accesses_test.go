@@ -48,7 +48,7 @@ func TestAccesses(t *testing.T) {
 		transportDenied := record(transport, trace.ActionPlayback, trace.Denied, w.camPrivate2)
 		hotelBoth := record(hotel, trace.ActionPlayback, trace.Allowed, w.camGov, w.camPrivate)
 
-		as, err := w.svc.Accesses(ctx, w.ownerUser, w.st.Trail, w.owner)
+		as, err := w.svc.Accesses(ctx, w.ownerUser, w.owner)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +86,7 @@ func TestAccesses(t *testing.T) {
 		}
 
 		urban := &auth.User{ID: "urban-1", Role: auth.RoleOwner, OrganisationID: w.urban}
-		as, err = w.svc.Accesses(ctx, urban, w.st.Trail, w.urban)
+		as, err = w.svc.Accesses(ctx, urban, w.urban)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +99,7 @@ func TestAccesses(t *testing.T) {
 			t.Errorf("Accesses(urban) =\n%+v\nwant\n%+v", got, want)
 		}
 
-		if _, err := w.svc.Accesses(ctx, hotel, w.st.Trail, w.owner); err == nil {
+		if _, err := w.svc.Accesses(ctx, hotel, w.owner); err == nil {
 			t.Errorf("Accesses(owner's cameras, asked by the grantee) = nil error; want a refusal")
 		}
 

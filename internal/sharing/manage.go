@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"civicam/internal/auth"
+	"civicam/internal/fault"
 	"civicam/internal/registry"
+	"civicam/internal/trace"
 )
 
 // GrantInput is a grant as asked for. TermsVersion 0 means the current terms, as shown.
@@ -37,7 +39,8 @@ func mayManage(u *auth.User, org string) bool {
 
 // CreateGrant records u's grant. The owner organisation is the cameras' (or the group's); every
 // camera must be u's organisation's unless u is an admin. A camera or group outside u's reach
-// is reported as not found.
+// is reported as not found. The grant is traced before it is written: when the trail cannot
+// take it, nothing is granted and the error wraps trace.ErrUnavailable.
 func (s *Service) CreateGrant(ctx context.Context, u *auth.User, in GrantInput) (*Grant, error) {
 	g := &Grant{ID: registry.NewID(), GranteeOrganisationID: in.GranteeOrganisationID,
 		Purpose: strings.TrimSpace(in.Purpose), StartsAt: in.StartsAt.UTC(), GrantedBy: u.ID, GrantedAt: s.d.Now().UTC()}
@@ -115,10 +118,25 @@ func (s *Service) CreateGrant(ctx context.Context, u *auth.User, in GrantInput) 
 		return nil, ErrTermsChanged
 	}
 	g.TermsVersion = terms.Version
+	if err := s.d.Tracer.Record(ctx, trace.Record{Action: trace.ActionGrantCreate, CameraIDs: g.CameraIDs,
+		From: g.StartsAt, To: g.EndsAt, Reference: g.ID, Purpose: g.Purpose, Outcome: trace.Allowed, Reason: grantSummary(g)}); err != nil {
+		return nil, err
+	}
 	if err := s.d.Store.CreateSharingGrant(ctx, g); err != nil {
 		return nil, err
 	}
 	return g, nil
+}
+
+// grantSummary is the trail's account of a grant: to whom, what, under which group and terms.
+func grantSummary(g *Grant) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "grant %s: organisation %s shares with %s scopes %s", g.ID, g.OwnerOrganisationID, g.GranteeOrganisationID, strings.Join(g.Scopes, ","))
+	if g.GroupID != "" {
+		fmt.Fprintf(&b, " over group %s", g.GroupID)
+	}
+	fmt.Fprintf(&b, "; consent under terms version %d", g.TermsVersion)
+	return b.String()
 }
 
 func scopeOf(u *auth.User) registry.Scope {
@@ -135,7 +153,7 @@ func (s *Service) Grant(ctx context.Context, u *auth.User, id string) (*Grant, e
 		return nil, err
 	}
 	if u.Role != auth.RoleAdmin && u.OrganisationID != g.OwnerOrganisationID && u.OrganisationID != g.GranteeOrganisationID {
-		return nil, fmt.Errorf("grant %s: %w", id, errNotFound)
+		return nil, fmt.Errorf("grant %s: %w", id, fault.ErrNotFound)
 	}
 	return g, nil
 }
@@ -157,22 +175,43 @@ func (s *Service) Grants(ctx context.Context, u *auth.User) ([]*Grant, error) {
 }
 
 // RevokeGrant ends a grant at once. Only the owner organisation (or an admin) revokes; revoking a
-// revoked grant is a no-op. Running looks end at their next re-check of access; the API also
-// ends the grantee's live views at once.
+// revoked grant writes nothing but is traced again. The grantee's live views of cameras that
+// nothing else covers now are closed at once; playback streams end at their next re-check of
+// access (about a second); exports already made stay, as the trail recorded them.
+//
+// The revocation is traced first, with the number of live views it ends. If the trail cannot
+// take the entry, the revocation still goes ahead and the error (wrapping trace.ErrUnavailable)
+// tells the caller the trail missed it: withdrawing access is the safe direction, and refusing
+// it for want of a trail would leave the access standing.
 func (s *Service) RevokeGrant(ctx context.Context, u *auth.User, id string) (*Grant, error) {
 	g, err := s.Grant(ctx, u, id)
 	if err != nil {
 		return nil, err
 	}
 	if !mayManage(u, g.OwnerOrganisationID) {
-		return nil, fmt.Errorf("grant %s: %w", id, errNotFound)
+		return nil, fmt.Errorf("grant %s: %w", id, fault.ErrNotFound)
 	}
-	if !g.RevokedAt.IsZero() {
-		return g, nil
+	// A view opened between this question and the write below is closed by its own periodic
+	// re-check, moments later.
+	var views []string
+	if s.d.Views != nil {
+		views = s.d.Views.Refused(revoking(ctx, g.ID), g.GranteeOrganisationID)
 	}
-	g.RevokedAt, g.RevokedBy = s.d.Now().UTC(), u.ID
-	if err := s.d.Store.RevokeSharingGrant(ctx, id, u.ID, g.RevokedAt); err != nil {
-		return nil, err
+	traceErr := s.d.Tracer.Record(ctx, trace.Record{Action: trace.ActionGrantRevoke, CameraIDs: g.CameraIDs,
+		Reference: g.ID, Purpose: g.Purpose, Outcome: trace.Allowed,
+		Reason: fmt.Sprintf("%s; revoked, %d live view(s) ended", grantSummary(g), len(views))})
+	if g.RevokedAt.IsZero() {
+		at := s.d.Now().UTC()
+		if err := s.d.Store.RevokeSharingGrant(ctx, id, u.ID, at); err != nil {
+			return nil, err
+		}
+		g.RevokedAt, g.RevokedBy = at, u.ID
+	}
+	if len(views) > 0 {
+		s.d.Views.EndViews(views, "sharing grant "+g.ID+" revoked")
+	}
+	if traceErr != nil {
+		return nil, traceErr
 	}
 	return g, nil
 }
@@ -239,7 +278,7 @@ func (s *Service) Group(ctx context.Context, u *auth.User, id string) (*Group, e
 		return nil, err
 	}
 	if u.Role != auth.RoleAdmin && g.OrganisationID != u.OrganisationID {
-		return nil, fmt.Errorf("group %s: %w", id, errNotFound)
+		return nil, fmt.Errorf("group %s: %w", id, fault.ErrNotFound)
 	}
 	return g, nil
 }
@@ -250,6 +289,18 @@ func (s *Service) Groups(ctx context.Context, u *auth.User) ([]*Group, error) {
 		return s.d.Store.Groups(ctx, "")
 	}
 	return s.d.Store.Groups(ctx, u.OrganisationID)
+}
+
+// Notifications lists the emergency uses of organisation org's cameras, newest first. Only
+// org's owners and operators, and admins, read them.
+func (s *Service) Notifications(ctx context.Context, u *auth.User, org string) ([]*Notification, error) {
+	if !registry.ValidID(org) {
+		return nil, invalid("organisation_id", "name the organisation")
+	}
+	if !mayManage(u, org) {
+		return nil, fmt.Errorf("organisation %s: %w", org, fault.ErrNotFound)
+	}
+	return s.d.Store.Notifications(ctx, org)
 }
 
 // Terms returns the current terms of sharing.

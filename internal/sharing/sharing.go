@@ -8,7 +8,6 @@ package sharing
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -17,8 +16,10 @@ import (
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
+	"civicam/internal/fault"
 	"civicam/internal/policy"
 	"civicam/internal/registry"
+	"civicam/internal/trace"
 )
 
 // Scopes a grant may carry. Emergency is pre-approved use by public security: it covers live,
@@ -112,6 +113,8 @@ type Store interface {
 	CurrentTerms(ctx context.Context) (*Terms, error)
 	// AddNotification stores n unless one for the same grant, camera, user and case exists.
 	AddNotification(ctx context.Context, n *Notification) error
+	// Notifications lists an organisation's emergency-use notifications, newest first.
+	Notifications(ctx context.Context, organisationID string) ([]*Notification, error)
 	Organisation(ctx context.Context, id string) (*registry.Organisation, error)
 }
 
@@ -129,18 +132,47 @@ type Cameras interface {
 	Cameras(ctx context.Context, scope registry.Scope, f registry.CameraFilter) ([]*registry.Camera, error)
 }
 
-// ErrNotFound is a grant or group that does not exist or lies outside the caller's reach; the
-// store's own not-found errors also match it.
-var ErrNotFound = errors.New("not found")
+// ViewEnder ends the live views a revocation takes away; the footage service, which owns live
+// views and their re-check, is the one, so that sharing stays clear of the media half.
+type ViewEnder interface {
+	// Refused lists the ids of the live views of organisation org's users that the access rule,
+	// asked again in ctx, refuses now. ctx carries the revocation being made, so the rule (which
+	// asks Granted) already counts that grant as revoked though the revocation is not yet written.
+	Refused(ctx context.Context, org string) []string
+	// EndViews closes the views with these ids at once, giving reason, and returns how many.
+	EndViews(ids []string, reason string) int
+}
 
-var errNotFound = ErrNotFound
+// LateViews is a ViewEnder pointed at the real one once that is built: the footage service ends
+// views and consults this service's grants, so one of the two must be built first. Until To is
+// set, no views are ended.
+type LateViews struct{ To ViewEnder }
 
-// Deps are the service's collaborators. Ending live views on revocation is the API's part: it
-// holds the live service (which this package cannot import, as live imports the store).
+// Refused implements ViewEnder.
+func (v *LateViews) Refused(ctx context.Context, org string) []string {
+	if v.To == nil {
+		return nil
+	}
+	return v.To.Refused(ctx, org)
+}
+
+// EndViews implements ViewEnder.
+func (v *LateViews) EndViews(ids []string, reason string) int {
+	if v.To == nil {
+		return 0
+	}
+	return v.To.EndViews(ids, reason)
+}
+
+// Deps are the service's collaborators. Tracer is required: every grant made or revoked is
+// traced before it is written.
 type Deps struct {
 	Store   Store
 	Policy  Policy
 	Cameras Cameras
+	Tracer  trace.Tracer
+	Trail   Trail     // read for the owners' view of their cameras' use (Accesses)
+	Views   ViewEnder // nil: this process serves no live views
 	Logger  *slog.Logger
 	Now     func() time.Time
 }
@@ -166,18 +198,15 @@ func New(_ Config, d Deps) *Service {
 
 var _ access.Grants = (*Service)(nil)
 
-// InvalidError is a request that cannot be granted as asked; the API answers 400.
-type InvalidError struct{ Field, Message string }
-
-func (e *InvalidError) Error() string { return e.Field + ": " + e.Message }
-
 func invalid(field, format string, args ...any) error {
-	return &InvalidError{Field: field, Message: fmt.Sprintf(format, args...)}
+	return fault.InvalidField(field, format, args...)
 }
 
 // ErrTermsChanged is returned when the grantor agreed to a version of the terms that is no
-// longer current.
-var ErrTermsChanged = errors.New("the sharing terms have changed: read and agree to the current version")
+// longer current: a conflict on terms_version, which the grantor resolves by reading the current
+// text and agreeing again.
+var ErrTermsChanged = &fault.Error{Kind: fault.Conflict, Code: "terms_changed", Field: "terms_version",
+	Message: "the sharing terms have changed: read and agree to the current version"}
 
 type caseRefKey struct{}
 
@@ -188,6 +217,20 @@ func WithCaseRef(ctx context.Context, caseRef string) context.Context {
 
 func caseRefOf(ctx context.Context) string {
 	s, _ := ctx.Value(caseRefKey{}).(string)
+	return s
+}
+
+type revokingKey struct{}
+
+// revoking marks ctx as asking about the moment grant id is revoked: Basis no longer counts it.
+// RevokeGrant asks which live views the revocation ends before it writes the revocation (the
+// trail entry, written first, says how many).
+func revoking(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, revokingKey{}, id)
+}
+
+func revokingOf(ctx context.Context) string {
+	s, _ := ctx.Value(revokingKey{}).(string)
 	return s
 }
 
@@ -227,8 +270,9 @@ func (s *Service) Basis(ctx context.Context, u *auth.User, cam *registry.Camera,
 		return Basis{}, fmt.Errorf("sharing: grants: %w", err)
 	}
 	var emergency *Grant
+	gone := revokingOf(ctx)
 	for _, g := range grants {
-		if !g.ActiveAt(now) {
+		if g.ID == gone || !g.ActiveAt(now) {
 			continue
 		}
 		in, err := s.covers(ctx, g, cam)

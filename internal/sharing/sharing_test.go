@@ -12,6 +12,7 @@ import (
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
+	"civicam/internal/fault"
 	"civicam/internal/httpapi/apitest"
 	"civicam/internal/registry"
 	"civicam/internal/sharing"
@@ -38,6 +39,8 @@ type world struct {
 	db                                               *store.DB
 	st                                               *apitest.Stack
 	clock                                            *clock
+	tracer                                           *tracer // the service's: kept apart from the stack's trail
+	views                                            *views
 	owner, urban, psb, emerg, transport, hotel       string
 	camPrivate, camPrivate2, camGov, camGovForbidden *registry.Camera
 	ownerUser                                        *auth.User
@@ -78,7 +81,11 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	w.camPrivate2 = cam(w.owner, "Mall back", registry.InvestmentPrivate, "other", "")
 	w.camGov = cam(w.urban, "Square", registry.InvestmentGovernment, "public_square", "")
 	w.camGovForbidden = cam(w.urban, "Depot", registry.InvestmentGovernment, "public_square", "State Secrets Law art. 26")
-	w.svc = sharing.New(sharing.Config{}, sharing.Deps{Store: db, Policy: sharing.CurrentPack(st.Registry.Pack), Cameras: st.Registry, Now: w.clock.Now})
+	w.tracer = &tracer{}
+	w.views = &views{}
+	w.svc = sharing.New(sharing.Config{}, sharing.Deps{Store: db, Policy: sharing.CurrentPack(st.Registry.Pack), Cameras: st.Registry,
+		Tracer: w.tracer, Trail: st.Trail, Views: w.views, Now: w.clock.Now})
+	w.views.svc, w.views.now = w.svc, w.clock.Now
 	w.ownerUser = &auth.User{ID: "owner-user", Role: auth.RoleOwner, OrganisationID: w.owner}
 	return w
 }
@@ -252,9 +259,8 @@ func TestEmergency(t *testing.T) {
 		for _, org := range []string{w.hotel, w.transport} {
 			_, err := w.svc.CreateGrant(ctx, w.ownerUser, sharing.GrantInput{CameraIDs: []string{w.camPrivate.ID}, GranteeOrganisationID: org,
 				Scopes: []string{"emergency"}, Purpose: "x", StartsAt: t0})
-			var inv *sharing.InvalidError
-			if !errors.As(err, &inv) {
-				t.Errorf("CreateGrant(emergency to %s) = %v; want an InvalidError", org, err)
+			if fe, ok := fault.As(err); !ok || fe.Kind != fault.Invalid || fe.Field != "scopes" {
+				t.Errorf("CreateGrant(emergency to %s) = %v; want a fault.Invalid on scopes", org, err)
 			}
 		}
 		g := w.grant(t, sharing.GrantInput{CameraIDs: []string{w.camPrivate.ID}, GranteeOrganisationID: w.psb, Scopes: []string{"emergency"}})
@@ -333,7 +339,7 @@ func TestGroups(t *testing.T) {
 				t.Fatal(err)
 			}
 			if _, err := w.svc.CreateGrant(ctx, w.ownerUser, sharing.GrantInput{GroupID: urbanGrp.ID, GranteeOrganisationID: w.hotel,
-				Scopes: []string{"live"}, Purpose: "x", StartsAt: t0}); !errors.Is(err, sharing.ErrNotFound) {
+				Scopes: []string{"live"}, Purpose: "x", StartsAt: t0}); !errors.Is(err, fault.ErrNotFound) {
 				t.Errorf("CreateGrant(another organisation's group) = %v; want not found", err)
 			}
 		})
@@ -372,7 +378,7 @@ func TestConsent(t *testing.T) {
 		if err == nil {
 			t.Errorf("CreateGrant(by a grantee) = nil; want a refusal")
 		}
-		if _, err := w.svc.RevokeGrant(ctx, w.user(w.hotel), g.ID); !errors.Is(err, sharing.ErrNotFound) {
+		if _, err := w.svc.RevokeGrant(ctx, w.user(w.hotel), g.ID); !errors.Is(err, fault.ErrNotFound) {
 			t.Errorf("RevokeGrant(by the grantee) = %v; want not found", err)
 		}
 	})

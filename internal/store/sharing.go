@@ -12,9 +12,6 @@ import (
 	"civicam/internal/sharing"
 )
 
-// errShareNotFound matches both this package's ErrNotFound (the API answers 404) and sharing's.
-var errShareNotFound = fmt.Errorf("%w (%w)", ErrNotFound, sharing.ErrNotFound)
-
 var _ sharing.Store = (*DB)(nil)
 
 func jsonIDs(ids []string) string {
@@ -68,7 +65,7 @@ func scanGrant(row scanner) (*sharing.Grant, error) {
 
 // SharingGrant returns one sharing grant, revoked or not.
 func (db *DB) SharingGrant(ctx context.Context, id string) (*sharing.Grant, error) {
-	return queryOne(ctx, db.sql, "grant "+id, errShareNotFound, scanGrant, `SELECT `+grantColumns+` FROM sharing_grants WHERE id = $1`, id)
+	return queryOne(ctx, db.sql, "grant "+id, ErrNotFound, scanGrant, `SELECT `+grantColumns+` FROM sharing_grants WHERE id = $1`, id)
 }
 
 // GrantsBetween lists the grants from owner to grantee, oldest first; an empty side matches any.
@@ -125,7 +122,7 @@ func scanGroup(row scanner) (*sharing.Group, error) {
 
 // Group returns one camera group.
 func (db *DB) Group(ctx context.Context, id string) (*sharing.Group, error) {
-	return queryOne(ctx, db.sql, "group "+id, errShareNotFound, scanGroup, `SELECT `+groupColumns+` FROM camera_groups WHERE id = $1`, id)
+	return queryOne(ctx, db.sql, "group "+id, ErrNotFound, scanGroup, `SELECT `+groupColumns+` FROM camera_groups WHERE id = $1`, id)
 }
 
 // Groups lists an organisation's groups (every group when organisationID is empty), oldest first.
@@ -141,7 +138,7 @@ func (db *DB) CurrentTerms(ctx context.Context) (*sharing.Terms, error) {
 	err := db.sql.QueryRowContext(ctx, `SELECT version, body, published_at FROM sharing_terms ORDER BY version DESC LIMIT 1`).
 		Scan(&t.Version, &t.Body, &at)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("sharing terms: %w", errShareNotFound)
+		return nil, fmt.Errorf("sharing terms: %w", ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("select sharing terms: %w", err)

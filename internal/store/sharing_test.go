@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"civicam/internal/fault"
 	"civicam/internal/registry"
 	"civicam/internal/sharing"
 	"civicam/internal/store"
@@ -84,8 +85,8 @@ func TestSharingStore(t *testing.T) {
 		if got, _ := db.SharingGrant(ctx, g1.ID); !got.RevokedAt.Equal(end) || got.RevokedBy != "u2" {
 			t.Errorf("revoked grant = %+v; want the first revocation kept", got)
 		}
-		if err := db.RevokeSharingGrant(ctx, registry.NewID(), "u2", end); !errors.Is(err, store.ErrNotFound) || !errors.Is(err, sharing.ErrNotFound) {
-			t.Errorf("RevokeSharingGrant(missing) = %v; want both packages' ErrNotFound", err)
+		if err := db.RevokeSharingGrant(ctx, registry.NewID(), "u2", end); !errors.Is(err, store.ErrNotFound) || !errors.Is(err, fault.ErrNotFound) {
+			t.Errorf("RevokeSharingGrant(missing) = %v; want store.ErrNotFound, which is fault.ErrNotFound", err)
 		}
 		n := &sharing.Notification{OrganisationID: orgs[0], GrantID: g2.ID, CameraID: "c1", UserID: "u9", CaseRef: "K-1", CreatedAt: t0}
 		for i := range 2 {

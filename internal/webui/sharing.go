@@ -1,30 +1,26 @@
 package webui
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
-	"civicam/internal/httpapi"
+	"civicam/internal/fault"
 	"civicam/internal/registry"
 	"civicam/internal/sharing"
 	"civicam/internal/trace"
 )
 
 // The sharing pages (issue 7): grants between organisations, camera groups, and the owner's view
-// of who used its cameras. Changes and the traced read go through the API routes' own handlers
-// (callAPI), so a grant made in a form is validated, traced and — when revoked — ends the
-// grantee's live views exactly as one made through the API.
+// of who used its cameras. Changes and the traced read are the sharing service's workflows, the
+// same the API calls, so a grant made in a form is validated, traced and — when revoked — ends
+// the grantee's live views exactly as one made through the API.
 
 // sharingRoutes are present when the UI is given the sharing service.
 func (u *UI) sharingRoutes() []*page {
@@ -41,87 +37,34 @@ func (u *UI) sharingRoutes() []*page {
 	}
 }
 
-// apiRecorder collects an API handler's answer to a call the UI makes in-process.
-type apiRecorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
+// sharingStatus is the page's status for each kind of refusal shown on a form.
+var sharingStatus = map[fault.Kind]int{
+	fault.Invalid:     http.StatusBadRequest,
+	fault.Conflict:    http.StatusConflict,
+	fault.Forbidden:   http.StatusForbidden,
+	fault.TooLarge:    http.StatusRequestEntityTooLarge,
+	fault.Unsupported: http.StatusUnsupportedMediaType,
+	fault.Throttled:   http.StatusTooManyRequests,
 }
 
-func (a *apiRecorder) Header() http.Header         { return a.header }
-func (a *apiRecorder) Write(b []byte) (int, error) { return a.body.Write(b) }
-func (a *apiRecorder) WriteHeader(status int)      { a.status = status }
-
-// callAPI runs the handler of the API route ("METHOD pattern") as the page's user, with body as
-// its JSON request and out (if not nil) decoded from its JSON answer. The page's own wrap has
-// already checked the route's roles; the handler's refusals come back as its errors
-// (httpapi.ErrorInfo classifies them).
-func (u *UI) callAPI(r *http.Request, route, id string, q url.Values, body, out any) error {
-	var h func(http.ResponseWriter, *http.Request) error
-	for _, rt := range u.api.Routes() {
-		if rt.Method+" "+rt.Pattern == route {
-			h = rt.Handler
-			break
-		}
-	}
-	if h == nil {
-		return fmt.Errorf("webui: the API has no route %s", route)
-	}
-	method, pattern, _ := strings.Cut(route, " ")
-	var rd io.Reader = http.NoBody
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return fmt.Errorf("webui: encode %s: %w", route, err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	target := strings.Replace(pattern, "{id}", url.PathEscape(id), 1)
-	if len(q) > 0 {
-		target += "?" + q.Encode()
-	}
-	req, err := http.NewRequestWithContext(r.Context(), method, target, rd)
-	if err != nil {
-		return fmt.Errorf("webui: call %s: %w", route, err)
-	}
-	req.RemoteAddr = r.RemoteAddr
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if id != "" {
-		req.SetPathValue("id", id)
-	}
-	rec := &apiRecorder{header: http.Header{}, status: http.StatusOK}
-	if err := h(rec, req); err != nil {
-		return err
-	}
-	if rec.status >= 400 {
-		return fmt.Errorf("webui: %s answered %d", route, rec.status)
-	}
-	if out != nil {
-		if err := json.Unmarshal(rec.body.Bytes(), out); err != nil {
-			return fmt.Errorf("webui: decode %s: %w", route, err)
-		}
-	}
-	return nil
-}
-
-// sharingFormError sorts an API refusal: a trail failure or an object outside the caller's reach
-// becomes an error page (the latter traced as a denial by wrap); a bad request becomes a message
-// on the form; anything else is an internal error.
+// sharingFormError sorts a refusal of the sharing service: a trail failure or an object outside
+// the caller's reach becomes an error page (the latter traced as a denial by wrap); a refusal the
+// person can act on becomes a message on the form; anything else is an internal error.
 func sharingFormError(err error) (int, string, error) {
-	if errors.Is(err, trace.ErrUnavailable) {
-		return 0, "", errTrail
-	}
-	status, code, field, msg := httpapi.ErrorInfo(err)
 	switch {
-	case code == "not_found" || status == http.StatusNotFound:
+	case errors.Is(err, trace.ErrUnavailable):
+		return 0, "", errTrail
+	case errors.Is(err, fault.ErrNotFound):
 		return 0, "", errNotFound
-	case status >= 400 && status < 500:
-		if field != "" {
-			msg = field + ": " + msg
+	}
+	if fe, ok := fault.As(err); ok {
+		if status, ok := sharingStatus[fe.Kind]; ok {
+			msg := fe.Message
+			if fe.Field != "" {
+				msg = fe.Field + ": " + msg
+			}
+			return status, msg, nil
 		}
-		return status, msg, nil
 	}
 	return 0, "", err
 }
@@ -307,7 +250,7 @@ func (u *UI) renderGrants(w http.ResponseWriter, r *http.Request, status int, er
 	return nil
 }
 
-// grantCreate makes a grant through the API's POST /api/v1/grants. The form shows the current
+// grantCreate makes a grant, as the API's POST /api/v1/grants does. The form shows the current
 // terms and sends their version: submitting it is the grantor's consent to that text, and a
 // change of the terms in between is refused rather than agreed to unseen.
 func (u *UI) grantCreate(w http.ResponseWriter, r *http.Request) error {
@@ -333,8 +276,8 @@ func (u *UI) grantCreate(w http.ResponseWriter, r *http.Request) error {
 	if !ends.IsZero() {
 		in.EndsAt = &ends
 	}
-	if err := u.callAPI(r, "POST /api/v1/grants", "", nil, in, nil); err != nil {
-		if _, code, _, _ := httpapi.ErrorInfo(err); code == "terms_changed" {
+	if _, err := u.sharing.CreateGrant(r.Context(), userOf(r), in); err != nil {
+		if errors.Is(err, sharing.ErrTermsChanged) {
 			return fail(http.StatusConflict, m.T("sharing.terms_changed"))
 		}
 		status, msg, perr := sharingFormError(err)
@@ -347,14 +290,14 @@ func (u *UI) grantCreate(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// grantRevoke revokes through the API's DELETE /api/v1/grants/{id}, which also ends the
+// grantRevoke revokes, as the API's DELETE /api/v1/grants/{id} does; the service also ends the
 // grantee's live views that nothing else covers.
 func (u *UI) grantRevoke(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	if !registry.ValidID(id) {
 		return errNotFound
 	}
-	if err := u.callAPI(r, "DELETE /api/v1/grants/{id}", id, nil, nil, nil); err != nil {
+	if _, err := u.sharing.RevokeGrant(r.Context(), userOf(r), id); err != nil {
 		status, msg, perr := sharingFormError(err)
 		if perr != nil {
 			return perr
@@ -458,7 +401,7 @@ func (u *UI) renderGroups(w http.ResponseWriter, r *http.Request, status int, er
 	return nil
 }
 
-// groupCreate makes a group through the API's POST /api/v1/groups.
+// groupCreate makes a group, as the API's POST /api/v1/groups does.
 func (u *UI) groupCreate(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
 	in := sharing.GroupInput{OrganisationID: f.Get("organisation_id"), Name: f.Get("name"), Kind: f.Get("kind")}
@@ -469,7 +412,7 @@ func (u *UI) groupCreate(w http.ResponseWriter, r *http.Request) error {
 	case sharing.GroupPicked:
 		in.CameraIDs = f["camera_id"]
 	}
-	if err := u.callAPI(r, "POST /api/v1/groups", "", nil, in, nil); err != nil {
+	if _, err := u.sharing.CreateGroup(r.Context(), userOf(r), in); err != nil {
 		status, msg, perr := sharingFormError(err)
 		if perr != nil {
 			return perr
@@ -497,9 +440,9 @@ type accessesData struct {
 	Error        string
 }
 
-// accessesPage is the owner's view of every access to its cameras by other organisations. It is
-// read through the API's GET /api/v1/grants/accesses, so the read is traced as the API traces it
-// (and refused if the trail cannot take it). Admins pick the owner.
+// accessesPage is the owner's view of every access to its cameras by other organisations. The
+// sharing service traces the read as it does for the API's GET /api/v1/grants/accesses (and
+// refuses it if the trail cannot take it). Admins pick the owner.
 func (u *UI) accessesPage(w http.ResponseWriter, r *http.Request) error {
 	m := u.messages(r)
 	ctx := r.Context()
@@ -525,14 +468,8 @@ func (u *UI) accessesPage(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
-	q := url.Values{}
-	if usr.Role == auth.RoleAdmin {
-		q.Set("organisation_id", org)
-	}
-	var out struct {
-		Accesses []sharing.Access `json:"accesses"`
-	}
-	if err := u.callAPI(r, "GET /api/v1/grants/accesses", "", q, nil, &out); err != nil {
+	as, err := u.sharing.Accesses(ctx, usr, org)
+	if err != nil {
 		status, msg, perr := sharingFormError(err)
 		if perr != nil {
 			return perr
@@ -542,7 +479,10 @@ func (u *UI) accessesPage(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	d.Organisation = orgName[org]
-	q.Set("format", "csv")
+	q := url.Values{"format": {"csv"}}
+	if usr.Role == auth.RoleAdmin {
+		q.Set("organisation_id", org)
+	}
 	d.CSV = "/api/v1/grants/accesses?" + q.Encode()
 	cams, err := u.reg.Cameras(ctx, registry.Scope{OrganisationID: org}, registry.CameraFilter{})
 	if err != nil {
@@ -552,7 +492,7 @@ func (u *UI) accessesPage(w http.ResponseWriter, r *http.Request) error {
 	for _, c := range cams {
 		camName[c.ID] = c.Name
 	}
-	for _, a := range out.Accesses {
+	for _, a := range as {
 		row := accessRow{Seq: a.Seq, Time: m.Time(a.Time), Action: m.Label("action", a.Action), Outcome: m.Label("outcome", a.Outcome),
 			OutcomeClass: a.Outcome, Camera: a.CameraID, Username: a.Username, Org: orgName[a.ActorOrganisationID],
 			Purpose: a.Purpose, Reference: a.Reference, Grant: a.GrantID, Policy: a.GrantID == "policy"}

@@ -22,17 +22,17 @@ import (
 	"civicam/internal/trace"
 )
 
-// newSharingStack is newStack with the sharing pages: the UI takes the API's sharing service,
-// as the app wires it.
+// newSharingStack is newStack with the sharing pages: the UI takes the sharing service the API
+// serves, as the app wires it.
 func newSharingStack(t *testing.T) *stack {
 	t.Helper()
 	db := storetest.SQLite(t)
 	st := apitest.New(t, db)
-	if st.API.Sharing() == nil {
-		t.Fatal("the API built no sharing service")
+	if st.Sharing == nil {
+		t.Fatal("the stack built no sharing service")
 	}
 	ui, err := New(Config{}, Deps{API: st.API, APIRoles: st.API.Roles(), Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer,
-		Logger: slog.New(slog.DiscardHandler), Sharing: st.API.Sharing()})
+		Logger: slog.New(slog.DiscardHandler), Sharing: st.Sharing})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func newSharingStack(t *testing.T) *stack {
 	mux.Handle("/", ui.Handler())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &stack{t: t, db: db, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: st.API, ui: ui, srv: srv}
+	return &stack{t: t, db: db, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: st.API, sharing: st.Sharing, ui: ui, srv: srv}
 }
 
 // sharingWorld is three organisations: A (public security, operator op1, camera camA), B (a
@@ -80,7 +80,7 @@ func newSharingWorld(t *testing.T) *sharingWorld {
 // grant makes a grant directly through the service, as user by.
 func (w *sharingWorld) grant(by string, cams []string, grantee string, scopes ...string) *sharing.Grant {
 	w.s.t.Helper()
-	g, err := w.s.api.Sharing().CreateGrant(setupCtx, w.users[by], sharing.GrantInput{CameraIDs: cams,
+	g, err := w.s.sharing.CreateGrant(setupCtx, w.users[by], sharing.GrantInput{CameraIDs: cams,
 		GranteeOrganisationID: grantee, Scopes: scopes, Purpose: "fixture", StartsAt: time.Now().Add(-time.Hour)})
 	if err != nil {
 		w.s.t.Fatalf("CreateGrant by %s = %v", by, err)
@@ -255,7 +255,7 @@ func TestSharingPostsNeedCSRF(t *testing.T) {
 	if len(gs) != 1 || !gs[0].RevokedAt.IsZero() {
 		t.Errorf("after refused posts the API shows %+v; want the one unrevoked grant", gs)
 	}
-	groups, err := s.api.Sharing().Groups(context.Background(), w.users["op1"])
+	groups, err := s.sharing.Groups(context.Background(), w.users["op1"])
 	if err != nil || len(groups) != 0 {
 		t.Errorf("Groups after refused posts = %v, %v; want none", groups, err)
 	}
@@ -268,7 +268,7 @@ func TestGrantFormsReachTheAPI(t *testing.T) {
 	op := s.loggedIn("op1")
 
 	page := op.get("/sharing/grants")
-	terms, err := s.api.Sharing().Terms(context.Background())
+	terms, err := s.sharing.Terms(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -408,7 +408,7 @@ func TestOtherOrganisationSeesNoGrants(t *testing.T) {
 	if got := actions(s.entriesSince(n)); !slices.Equal(got, []string{"access_denied:denied"}) {
 		t.Errorf("C's revoke left %v; want [access_denied:denied]", got)
 	}
-	got, err := s.api.Sharing().Grant(context.Background(), w.users["op1"], g.ID)
+	got, err := s.sharing.Grant(context.Background(), w.users["op1"], g.ID)
 	if err != nil || !got.RevokedAt.IsZero() {
 		t.Errorf("grant after C's attempt = %+v, %v; want unrevoked", got, err)
 	}
@@ -561,7 +561,7 @@ func TestSharedCameraPage(t *testing.T) {
 	}
 	mustContain(t, "shared camera page", p.body, "Lobby B", `id="footage"`, `id="live-form"`)
 	mustNotContain(t, "shared camera page", p.body, "no_sign")
-	if _, err := w.s.api.Sharing().RevokeGrant(setupCtx, w.users["owner1"], g.ID); err != nil {
+	if _, err := w.s.sharing.RevokeGrant(setupCtx, w.users["owner1"], g.ID); err != nil {
 		t.Fatal(err)
 	}
 	if p := opC.get("/cameras/" + w.camB); p.status != http.StatusNotFound {

@@ -17,6 +17,7 @@ import (
 	"civicam/internal/httpapi"
 	"civicam/internal/httpapi/apitest"
 	"civicam/internal/registry"
+	"civicam/internal/sharing"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
 	"civicam/internal/trace"
@@ -33,7 +34,9 @@ type stack struct {
 	api    *httpapi.Server
 	looks  *footage.Service
 	ui     *UI
-	srv    *httptest.Server
+	// sharing is the sharing service the API and the UI share (newSharingStack); nil elsewhere.
+	sharing *sharing.Service
+	srv     *httptest.Server
 }
 
 const password = apitest.Password

@@ -95,7 +95,7 @@ type Deps struct {
 	// Storage is the storage planner: its findings join the compliance dashboard's and its
 	// forecast is charted there; nil leaves the forecast out.
 	Storage Storage
-	// Sharing is the sharing service (httpapi.Server.Sharing); nil leaves out the sharing pages.
+	// Sharing is the sharing service, the one the API serves; nil leaves out the sharing pages.
 	Sharing *sharing.Service
 }
 

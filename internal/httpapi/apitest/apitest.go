@@ -1,5 +1,6 @@
 // Package apitest assembles, for tests, the server's components the way the app does: a real
-// database, the embedded policy pack, a running trail, the registry and the API.
+// database, the embedded policy pack, a running trail, the registry, the sharing service and the
+// API.
 package apitest
 
 import (
@@ -59,6 +60,7 @@ type Stack struct {
 	// Footage is the footage service of the API NewAPI built last, for a web UI beside it.
 	Footage *footage.Service
 	API     *httpapi.Server
+	views   *sharing.LateViews // the sharing service's: the footage service of the last API
 }
 
 // New assembles a stack on db. The trail runs until the test ends.
@@ -86,8 +88,10 @@ func New(t testing.TB, db *store.DB) *Stack {
 	s := &Stack{DB: db, Registry: reg, Trail: trail, Tracer: tracer,
 		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
 		Holds:    retention.NewHolds(retention.HoldsDeps{Store: db, Registry: reg, Tracer: tracer}),
-		Sharing:  sharing.New(sharing.Config{}, sharing.Deps{Store: db, Policy: sharing.CurrentPack(reg.Pack), Cameras: reg}),
+		views:    &sharing.LateViews{},
 	}
+	s.Sharing = sharing.New(sharing.Config{}, sharing.Deps{Store: db, Policy: sharing.CurrentPack(reg.Pack), Cameras: reg,
+		Tracer: tracer, Trail: trail, Views: s.views})
 	s.API = s.NewAPI(t, Parts{})
 	return s
 }
@@ -130,6 +134,7 @@ func (s *Stack) NewAPI(t testing.TB, p Parts) *httpapi.Server {
 	fd.Access = chk
 	d.Footage = footage.New(footage.Config{ExportDir: p.ExportDir}, fd)
 	s.Footage = d.Footage
+	s.views.To = d.Footage
 	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, d)
 	if err != nil {
 		t.Fatal(err)
