@@ -243,12 +243,7 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // Run serves until ctx ends, then shuts down gracefully: in-flight requests get a few seconds
 // to finish.
 func (s *Server) Run(ctx context.Context) error {
-	srv := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.core.Log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(s.handler, s.core.Log)
 	recCtx, stopRecording := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for _, run := range []func(context.Context) error{
@@ -266,7 +261,7 @@ func (s *Server) Run(ctx context.Context) error {
 	defer func() { stopRecording(); wg.Wait() }()
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(s.ln) }()
+	go func() { errc <- srv.Serve(limitPerClient(s.ln, maxConnsPerClient, s.core.Log)) }()
 	s.core.Log.Info("serving", "addr", "http://"+s.Addr())
 	select {
 	case err := <-errc:

@@ -172,6 +172,7 @@ func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request) error {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "multipart/form-data" {
 		return &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send multipart/form-data"}
 	}
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadTime))
 	r.Body = http.MaxBytesReader(w, r.Body, s.Requests.MaxUpload()+64<<10)
 	mr, err := r.MultipartReader()
 	if err != nil {

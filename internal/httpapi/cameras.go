@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
@@ -14,6 +15,9 @@ import (
 
 // maxImport bounds an import upload: 100,000 cameras are about 25 MB of CSV.
 const maxImport = 64 << 20
+
+// uploadTime is how long reading an upload (an import, a document) may take.
+const uploadTime = 10 * time.Minute
 
 func publicCameras(cams []*registry.Camera) []registry.Camera {
 	out := make([]registry.Camera, len(cams))
@@ -158,6 +162,8 @@ func (s *Server) importCameras(w http.ResponseWriter, r *http.Request) error {
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
 		return &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send text/csv"}
 	}
+	// The server's read deadline bounds an ordinary request; a file of up to 64 MiB gets longer.
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadTime))
 	body := http.MaxBytesReader(w, r.Body, maxImport)
 	cams, err := s.reg.ImportCSV(r.Context(), access.WriteScope(auth.UserFrom(r.Context())), body, nil)
 	if err != nil {

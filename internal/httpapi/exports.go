@@ -64,6 +64,8 @@ func (s *Server) downloadExport(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="civicam-export-`+id+`.zip"`)
 	w.Header().Set("Cache-Control", "no-store")
+	// An export may be gigabytes: the deadline allows for a reader of 64 KiB/s.
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(streamStall + time.Duration(meta.Size>>16)*time.Second))
 	http.ServeContent(w, r, "", meta.CreatedAt, f)
 	return nil
 }

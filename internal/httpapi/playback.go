@@ -105,7 +105,12 @@ func (s *Server) playback(w http.ResponseWriter, r *http.Request) error {
 		}
 		return s.footage.Recheck(ctx, look, u)
 	}
-	if err := streamRange(rawWriter(w), plan, off, n, recheck); err != nil {
+	// The server's write deadline bounds an ordinary answer; a stream moves it on as it flows, so
+	// a long range is served however long it takes a reader that keeps reading.
+	rc := http.NewResponseController(w)
+	extend := func() { rc.SetWriteDeadline(time.Now().Add(streamStall)) }
+	extend()
+	if err := streamRange(rawWriter(w), plan, off, n, recheck, extend); err != nil {
 		var d *access.Denial
 		if errors.As(err, &d) {
 			s.footage.CutShort(ctx, look, d)
@@ -116,6 +121,9 @@ func (s *Server) playback(w http.ResponseWriter, r *http.Request) error {
 	}
 	return nil
 }
+
+// streamStall is how long a stream may wait on a reader that does not read before it is cut.
+const streamStall = time.Minute
 
 // maxListed bounds the gaps and spans listed in response headers.
 const maxListed = 100
@@ -191,8 +199,8 @@ func formatSpans(ss []playback.Span) string {
 // syscall (or sendfile) costs more than copying them into megabyte writes. The first bytes are
 // flushed at once, so the time to first byte is not the time to fill the buffer. Between
 // chunks, at most once a second, recheck is asked whether the viewer may still look; its error
-// ends the stream.
-func streamRange(w io.Writer, plan *playback.Plan, off, n int64, recheck func() error) error {
+// ends the stream. progress is called after each chunk written.
+func streamRange(w io.Writer, plan *playback.Plan, off, n int64, recheck func() error, progress func()) error {
 	out := bufio.NewWriterSize(writerOnly{w}, 1<<20)
 	const chunk = 1 << 20
 	step := min(n, 64<<10)
@@ -206,6 +214,9 @@ func streamRange(w io.Writer, plan *playback.Plan, off, n int64, recheck func() 
 		}
 		off, n = off+step, n-step
 		step = min(n, chunk)
+		if progress != nil {
+			progress()
+		}
 		if n > 0 && recheck != nil && time.Since(checked) >= time.Second {
 			if err := recheck(); err != nil {
 				return err
