@@ -91,14 +91,15 @@ func classify(err error) *apiError {
 
 // kindStatus is the HTTP status of each kind of failure the domains report.
 var kindStatus = map[fault.Kind]int{
-	fault.Invalid:     http.StatusBadRequest,
-	fault.NotFound:    http.StatusNotFound,
-	fault.Conflict:    http.StatusConflict,
-	fault.Forbidden:   http.StatusForbidden,
-	fault.TooLarge:    http.StatusRequestEntityTooLarge,
-	fault.Unsupported: http.StatusUnsupportedMediaType,
-	fault.Throttled:   http.StatusTooManyRequests,
-	fault.Unavailable: http.StatusServiceUnavailable,
+	fault.Invalid:         http.StatusBadRequest,
+	fault.NotFound:        http.StatusNotFound,
+	fault.Conflict:        http.StatusConflict,
+	fault.Forbidden:       http.StatusForbidden,
+	fault.TooLarge:        http.StatusRequestEntityTooLarge,
+	fault.Unsupported:     http.StatusUnsupportedMediaType,
+	fault.Throttled:       http.StatusTooManyRequests,
+	fault.Unavailable:     http.StatusServiceUnavailable,
+	fault.Unauthenticated: http.StatusUnauthorized,
 }
 
 // faultError is the API's answer to a domain's typed failure.
