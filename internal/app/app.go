@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"civicam/internal/accounts"
 	"civicam/internal/auth"
 	"civicam/internal/config"
 	"civicam/internal/httpapi"
@@ -37,7 +38,7 @@ import (
 )
 
 // Core is what every civicam process needs, the server and the administrative commands alike:
-// the store, the policy pack, the trail and the registry.
+// the store, the policy pack, the trail, the registry and the accounts.
 type Core struct {
 	Config   config.Config
 	Log      *slog.Logger
@@ -45,6 +46,7 @@ type Core struct {
 	Pack     *policy.Pack
 	Trail    *trace.Log
 	Registry *registry.Service
+	Accounts *accounts.Service
 	Key      *trace.Key // signs the trail's checkpoints and the exports' manifests
 	Now      func() time.Time
 
@@ -110,6 +112,13 @@ func OpenCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*Core, 
 		defer c.wg.Done()
 		c.Registry.Run(runCtx, 2*time.Second)
 	}()
+	throttle := auth.NewThrottle(auth.ThrottleConfig{UserFailures: cfg.LoginMaxFailures, IPFailures: 4 * cfg.LoginMaxFailures, Window: cfg.LoginWindow.D()}, time.Now)
+	c.Accounts, err = accounts.New(accounts.Config{SessionTTL: cfg.SessionTTL.D()}, accounts.Deps{Store: db, Organisations: c.Registry,
+		Tracer: trace.Recorder{Log: c.Trail}, Throttle: throttle, Logger: log.With("component", "accounts"), Now: c.Now})
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -178,17 +187,16 @@ func NewServer(core *Core) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	throttle := auth.NewThrottle(auth.ThrottleConfig{UserFailures: cfg.LoginMaxFailures, IPFailures: 4 * cfg.LoginMaxFailures, Window: cfg.LoginWindow.D()}, time.Now)
-	api, err := httpapi.New(httpapi.Config{SessionTTL: cfg.SessionTTL.D()}, httpapi.Deps{
+	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
-		Throttle: throttle, Recorder: rec, Live: liveSvc, Storage: planner, Requests: requests, Metrics: reg,
+		Accounts: core.Accounts, Recorder: rec, Live: liveSvc, Storage: planner, Requests: requests, Metrics: reg,
 		Footage: httpapi.Footage{Recordings: disk, ExportDir: filepath.Join(cfg.Data, "exports"), Key: core.Key}, Logger: core.Log.With("component", "api"),
 	})
 	if err != nil {
 		return nil, err
 	}
 	ui, err := webui.New(webui.Config{Language: cfg.UI.Language, TileURL: cfg.UI.TileURL}, webui.Deps{
-		API: api, Registry: core.Registry, Trail: core.Trail, Users: core.DB, Requests: requests, Storage: planner, Sharing: api.Sharing(),
+		API: api, Accounts: core.Accounts, Registry: core.Registry, Trail: core.Trail, Users: core.DB, Requests: requests, Storage: planner, Sharing: api.Sharing(),
 		Tracer: trace.Recorder{Log: core.Trail}, Logger: core.Log.With("component", "webui"), Now: core.Now,
 	})
 	if err != nil {

@@ -39,9 +39,9 @@ func withRequests(t *testing.T, st *apitest.Stack) *lostperson.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
+	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Store: st.DB, Registry: st.Registry, Tracer: st.Tracer, Trail: st.Trail, Requests: svc, Logger: slog.New(slog.DiscardHandler),
-		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
+		Accounts: st.Accounts,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -54,9 +54,9 @@ func newLiveStack(t *testing.T) *liveStack {
 	wg.Add(1)
 	go func() { defer wg.Done(); svc.Run(ctx) }()
 
-	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
+	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Store: db, Registry: st.Registry, Tracer: st.Tracer, Trail: st.Trail, Logger: slog.New(slog.DiscardHandler),
-		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
+		Accounts: st.Accounts,
 		Recorder: rec, Live: svc,
 	})
 	if err != nil {

@@ -38,9 +38,9 @@ func BenchmarkPlaybackHour(b *testing.B) {
 	}
 	dir := b.TempDir()
 	disk := segment.NewDisk(filepath.Join(dir, "recordings"))
-	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
+	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Store: db, Registry: st.Registry, Tracer: st.Tracer, Trail: st.Trail, Logger: slog.New(slog.DiscardHandler),
-		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
+		Accounts: st.Accounts,
 		Footage:  httpapi.Footage{Recordings: disk, ExportDir: filepath.Join(dir, "exports"), Key: key},
 	})
 	if err != nil {

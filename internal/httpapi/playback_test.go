@@ -53,9 +53,9 @@ func newFootageStack(t *testing.T) *footageStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
+	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Store: db, Registry: s.reg, Tracer: s.Tracer, Trail: s.trail, Logger: slog.New(slog.DiscardHandler), Requests: svc,
-		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
+		Accounts: s.Accounts,
 		Footage:  httpapi.Footage{Recordings: disk, ExportDir: exportDir, Key: key},
 	})
 	if err != nil {

@@ -138,9 +138,9 @@ func randomPhase() { time.Sleep(time.Duration(rand.Int64N(int64(time.Second)))) 
 func (e *env) httpAPI(b *testing.B) (string, string) {
 	b.Helper()
 	st := apitest.New(b, e.db)
-	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
+	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Store: e.db, Registry: st.Registry, Tracer: st.Tracer, Trail: st.Trail, Logger: slog.New(slog.DiscardHandler),
-		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
+		Accounts: st.Accounts,
 		Recorder: e.rec, Live: e.svc,
 	})
 	if err != nil {

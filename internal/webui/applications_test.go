@@ -61,15 +61,15 @@ func newAppStack(t *testing.T, record bool) *appStack {
 		t.Fatal(err)
 	}
 	disk := segment.NewDisk(filepath.Join(t.TempDir(), "recordings"))
-	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
+	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Store: db, Registry: st.Registry, Tracer: st.Tracer, Trail: st.Trail, Requests: svc, Logger: slog.New(slog.DiscardHandler),
-		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
+		Accounts: st.Accounts,
 		Footage:  httpapi.Footage{Recordings: disk, ExportDir: filepath.Join(t.TempDir(), "exports"), Key: key},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ui, err := New(Config{}, Deps{API: api, Registry: st.Registry, Trail: st.Trail, Users: db, Tracer: st.Tracer,
+	ui, err := New(Config{}, Deps{API: api, Accounts: st.Accounts, Registry: st.Registry, Trail: st.Trail, Users: db, Tracer: st.Tracer,
 		Requests: svc, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func newAppStack(t *testing.T, record bool) *appStack {
 	mux.Handle("/", ui.Handler())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	s := &appStack{stack: &stack{t: t, db: db, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: api, ui: ui, srv: srv}, req: svc, skew: skew}
+	s := &appStack{stack: &stack{t: t, db: db, accounts: st.Accounts, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: api, ui: ui, srv: srv}, req: svc, skew: skew}
 	org := s.addOrg("株洲市公安局", registry.KindDepartment, "public_security")
 	s.addUser("op1", auth.RoleOperator, org)
 	s.addUser("aud1", auth.RoleAuditor, "")

@@ -43,15 +43,15 @@ func newFootageStack(t *testing.T) *footageStack {
 		t.Fatal(err)
 	}
 	disk := segment.NewDisk(filepath.Join(t.TempDir(), "recordings"))
-	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
+	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Store: db, Registry: st.Registry, Tracer: st.Tracer, Trail: st.Trail, Logger: slog.New(slog.DiscardHandler),
-		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
+		Accounts: st.Accounts,
 		Footage:  httpapi.Footage{Recordings: disk, ExportDir: filepath.Join(t.TempDir(), "exports"), Key: key},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ui, err := New(Config{}, Deps{API: api, Registry: st.Registry, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
+	ui, err := New(Config{}, Deps{API: api, Accounts: st.Accounts, Registry: st.Registry, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func newFootageStack(t *testing.T) *footageStack {
 	mux.Handle("/", ui.Handler())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	s := &stack{t: t, db: db, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: api, ui: ui, srv: srv}
+	s := &stack{t: t, db: db, accounts: st.Accounts, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: api, ui: ui, srv: srv}
 	orgA := s.addOrg("株洲市公安局", registry.KindDepartment, "public_security")
 	orgB := s.addOrg("Hotel", registry.KindEstablishment, "hotel")
 	s.addUser("op1", auth.RoleOperator, orgA)

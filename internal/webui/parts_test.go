@@ -226,7 +226,7 @@ func TestBarChart(t *testing.T) {
 
 func TestNewRefusesBadConfig(t *testing.T) {
 	s := newStack(t)
-	d := Deps{API: s.api, Registry: s.reg, Trail: s.trail, Users: s.db, Tracer: s.tracer}
+	d := Deps{API: s.api, Accounts: s.accounts, Registry: s.reg, Trail: s.trail, Users: s.db, Tracer: s.tracer}
 	for _, cfg := range []Config{{Language: "fr"}, {TileURL: "ftp://x/{z}/{x}/{y}"}} {
 		if _, err := New(cfg, d); err == nil {
 			t.Errorf("New(%+v) = nil error; want a refusal", cfg)

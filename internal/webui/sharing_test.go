@@ -31,7 +31,7 @@ func newSharingStack(t *testing.T) *stack {
 	if st.API.Sharing() == nil {
 		t.Fatal("the API built no sharing service")
 	}
-	ui, err := New(Config{}, Deps{API: st.API, Registry: st.Registry, Trail: st.Trail, Users: db, Tracer: st.Tracer,
+	ui, err := New(Config{}, Deps{API: st.API, Accounts: st.Accounts, Registry: st.Registry, Trail: st.Trail, Users: db, Tracer: st.Tracer,
 		Logger: slog.New(slog.DiscardHandler), Sharing: st.API.Sharing()})
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +41,7 @@ func newSharingStack(t *testing.T) *stack {
 	mux.Handle("/", ui.Handler())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &stack{t: t, db: db, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: st.API, ui: ui, srv: srv}
+	return &stack{t: t, db: db, accounts: st.Accounts, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: st.API, ui: ui, srv: srv}
 }
 
 // sharingWorld is three organisations: A (public security, operator op1, camera camA), B (a

@@ -10,8 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
+	"civicam/internal/accounts"
 	"civicam/internal/auth"
 	"civicam/internal/httpapi"
 	"civicam/internal/httpapi/apitest"
@@ -24,14 +24,15 @@ import (
 // stack is the whole server as the app wires it: the API under /api/, the UI at /, over a real
 // database and a running trail.
 type stack struct {
-	t      *testing.T
-	db     *store.DB
-	reg    *registry.Service
-	trail  *trace.Log
-	tracer *apitest.Tracer
-	api    *httpapi.Server
-	ui     *UI
-	srv    *httptest.Server
+	t        *testing.T
+	db       *store.DB
+	reg      *registry.Service
+	trail    *trace.Log
+	tracer   *apitest.Tracer
+	accounts *accounts.Service
+	api      *httpapi.Server
+	ui       *UI
+	srv      *httptest.Server
 }
 
 const password = apitest.Password
@@ -51,7 +52,7 @@ func newStack(t *testing.T, opts ...stackOpt) *stack {
 	}
 	db := storetest.SQLite(t)
 	st := apitest.New(t, db)
-	ui, err := New(o.cfg, Deps{API: st.API, Registry: st.Registry, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
+	ui, err := New(o.cfg, Deps{API: st.API, Accounts: st.Accounts, Registry: st.Registry, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,12 +66,12 @@ func newStack(t *testing.T, opts ...stackOpt) *stack {
 		srv = httptest.NewServer(mux)
 	}
 	t.Cleanup(srv.Close)
-	return &stack{t: t, db: db, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: st.API, ui: ui, srv: srv}
+	return &stack{t: t, db: db, accounts: st.Accounts, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: st.API, ui: ui, srv: srv}
 }
 
 func (s *stack) addUser(username string, role auth.Role, org string) string {
 	s.t.Helper()
-	u, err := httpapi.CreateUser(setupCtx, s.reg, s.db, s.tracer, username, password, string(role), org, time.Now)
+	u, err := s.accounts.CreateUser(setupCtx, accounts.NewUser{Username: username, Password: password, Role: string(role), OrganisationID: org})
 	if err != nil {
 		s.t.Fatalf("CreateUser(%s) = %v", username, err)
 	}

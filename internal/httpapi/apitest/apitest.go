@@ -1,5 +1,6 @@
 // Package apitest assembles, for tests, the server's components the way the app does: a real
-// database, the embedded policy pack, a running trail, the registry and the API.
+// database, the embedded policy pack, a running trail, the registry, the accounts service and
+// the API.
 package apitest
 
 import (
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"civicam/internal/accounts"
 	"civicam/internal/auth"
 	"civicam/internal/httpapi"
 	"civicam/internal/policy"
@@ -45,6 +47,7 @@ type Stack struct {
 	Registry *registry.Service
 	Trail    *trace.Log
 	Tracer   *Tracer
+	Accounts *accounts.Service // its login throttle allows 3 failures per user a minute
 	API      *httpapi.Server
 }
 
@@ -70,23 +73,27 @@ func New(t testing.TB, db *store.DB) *Stack {
 	if err := reg.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, httpapi.Deps{
-		Store: db, Registry: reg, Tracer: tracer, Trail: trail, Logger: slog.New(slog.DiscardHandler),
-		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
+	acc, err := accounts.New(accounts.Config{SessionTTL: time.Hour}, accounts.Deps{Store: db, Organisations: reg, Tracer: tracer,
+		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
+		Store: db, Registry: reg, Tracer: tracer, Trail: trail, Logger: slog.New(slog.DiscardHandler), Accounts: acc,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Stack{DB: db, Registry: reg, Trail: trail, Tracer: tracer, API: api}
+	return &Stack{DB: db, Registry: reg, Trail: trail, Tracer: tracer, Accounts: acc, API: api}
 }
 
 // SetupCtx acts as an admin at the console, for fixtures.
 var SetupCtx = auth.WithActor(context.Background(), auth.Actor{Username: "test-setup", Role: auth.RoleAdmin})
 
-// AddUser creates a user with Password through the shared code path and returns its id.
+// AddUser creates a user with Password through the accounts service and returns its id.
 func (s *Stack) AddUser(t testing.TB, username string, role auth.Role, org string) string {
 	t.Helper()
-	u, err := httpapi.CreateUser(SetupCtx, s.Registry, s.DB, s.Tracer, username, Password, string(role), org, time.Now)
+	u, err := s.Accounts.CreateUser(SetupCtx, accounts.NewUser{Username: username, Password: Password, Role: string(role), OrganisationID: org})
 	if err != nil {
 		t.Fatalf("CreateUser(%s) = %v", username, err)
 	}
