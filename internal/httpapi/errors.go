@@ -35,7 +35,6 @@ func (e *apiError) Error() string {
 
 var (
 	errUnauthenticated = &apiError{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "log in first"}
-	errBadCredentials  = &apiError{Status: http.StatusUnauthorized, Code: "bad_credentials", Message: "wrong username or password"}
 	errForbidden       = &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: "your role may not do this"}
 	errNotFound        = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such object"}
 	errTraceDown       = &apiError{Status: http.StatusServiceUnavailable, Code: "trace_unavailable", Message: "the access trail cannot be written, so the request is refused"}
