@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"civicam/internal/access"
+	"civicam/internal/accounts"
 	"civicam/internal/auth"
 	"civicam/internal/config"
 	"civicam/internal/footage"
@@ -39,7 +40,7 @@ import (
 )
 
 // Core is what every civicam process needs, the server and the administrative commands alike:
-// the store, the policy pack, the trail and the registry.
+// the store, the policy pack, the trail, the registry and the accounts.
 type Core struct {
 	Config   config.Config
 	Log      *slog.Logger
@@ -47,6 +48,7 @@ type Core struct {
 	Pack     *policy.Pack
 	Trail    *trace.Log
 	Registry *registry.Service
+	Accounts *accounts.Service
 	Key      *trace.Key // signs the trail's checkpoints and the exports' manifests
 	Now      func() time.Time
 
@@ -117,6 +119,13 @@ func OpenCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*Core, 
 		defer c.wg.Done()
 		c.Registry.Run(runCtx, 2*time.Second)
 	}()
+	throttle := auth.NewThrottle(auth.ThrottleConfig{UserFailures: cfg.LoginMaxFailures, IPFailures: 4 * cfg.LoginMaxFailures, Window: cfg.LoginWindow.D()}, time.Now)
+	c.Accounts, err = accounts.New(accounts.Config{SessionTTL: cfg.SessionTTL.D()}, accounts.Deps{Store: db, Organisations: c.Registry,
+		Tracer: trace.Recorder{Log: c.Trail}, Throttle: throttle, Logger: log.With("component", "accounts"), Now: c.Now})
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -197,10 +206,9 @@ func NewServer(core *Core) (*Server, error) {
 		Logger: core.Log.With("component", "footage"), Now: core.Now,
 	})
 	views.To = looks
-	throttle := auth.NewThrottle(auth.ThrottleConfig{UserFailures: cfg.LoginMaxFailures, IPFailures: 4 * cfg.LoginMaxFailures, Window: cfg.LoginWindow.D()}, time.Now)
-	api, err := httpapi.New(httpapi.Config{SessionTTL: cfg.SessionTTL.D()}, httpapi.Deps{
+	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
-		Throttle: throttle, Recorder: rec, Live: liveSvc, Storage: planner, Requests: requests, Metrics: reg,
+		Accounts: core.Accounts, Recorder: rec, Live: liveSvc, Storage: planner, Requests: requests, Metrics: reg,
 		Holds: retention.NewHolds(retention.HoldsDeps{Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail},
 			Logger: core.Log.With("component", "holds"), Now: core.Now}),
 		Footage: looks, Sharing: shares, Logger: core.Log.With("component", "api"),
@@ -209,7 +217,7 @@ func NewServer(core *Core) (*Server, error) {
 		return nil, err
 	}
 	ui, err := webui.New(webui.Config{Language: cfg.UI.Language, TileURL: cfg.UI.TileURL}, webui.Deps{
-		API: api, APIRoles: api.Roles(), Registry: core.Registry, Footage: looks, Trail: core.Trail, Users: core.DB, Requests: requests, Storage: planner, Sharing: shares,
+		APIRoles: api.Roles(), Accounts: core.Accounts, Registry: core.Registry, Footage: looks, Trail: core.Trail, Users: core.DB, Requests: requests, Storage: planner, Sharing: shares,
 		Tracer: trace.Recorder{Log: core.Trail}, Logger: core.Log.With("component", "webui"), Now: core.Now,
 	})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strings"
 )
@@ -96,3 +97,26 @@ func isFormPost(r *http.Request) bool {
 // SessionCookie is the name of the web UI's session cookie; the API accepts it too (with a CSRF
 // token on unsafe methods).
 const SessionCookie = "civicam_session"
+
+// Why a request carries no usable session token; the faces trace the reason with the refusal.
+var (
+	ErrNoCredentials       = errors.New("no credentials")
+	ErrMalformedAuthHeader = errors.New("malformed Authorization header")
+)
+
+// RequestToken is the session token a request carries: a bearer token in the Authorization
+// header or, without one, the session cookie. viaCookie says it came by cookie, which the
+// browser sends by itself, so unsafe methods then need a CSRF token as well.
+func RequestToken(r *http.Request) (token string, viaCookie bool, err error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		t, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || t == "" {
+			return "", false, ErrMalformedAuthHeader
+		}
+		return t, false, nil
+	}
+	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+		return c.Value, true, nil
+	}
+	return "", false, ErrNoCredentials
+}

@@ -126,3 +126,36 @@ func TestNewCSRFCookie(t *testing.T) {
 		t.Errorf("NewCSRFCookie(t, true).Valid() = %v", err)
 	}
 }
+
+func TestRequestToken(t *testing.T) {
+	tests := []struct {
+		name       string
+		header     string
+		cookie     string
+		wantToken  string
+		wantCookie bool
+		wantErr    error
+	}{
+		{"bearer", "Bearer abc", "", "abc", false, nil},
+		{"bearer wins over cookie", "Bearer abc", "def", "abc", false, nil},
+		{"cookie", "", "def", "def", true, nil},
+		{"other scheme", "Basic abc", "def", "", false, ErrMalformedAuthHeader},
+		{"empty bearer", "Bearer ", "", "", false, ErrMalformedAuthHeader},
+		{"nothing", "", "", "", false, ErrNoCredentials},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			if tt.header != "" {
+				r.Header.Set("Authorization", tt.header)
+			}
+			if tt.cookie != "" {
+				r.AddCookie(&http.Cookie{Name: SessionCookie, Value: tt.cookie})
+			}
+			tok, viaCookie, err := RequestToken(r)
+			if tok != tt.wantToken || viaCookie != tt.wantCookie || err != tt.wantErr {
+				t.Errorf("RequestToken() = %q, %v, %v; want %q, %v, %v", tok, viaCookie, err, tt.wantToken, tt.wantCookie, tt.wantErr)
+			}
+		})
+	}
+}

@@ -9,11 +9,10 @@ import (
 	"strings"
 	"sync"
 
+	"civicam/internal/accounts"
 	"civicam/internal/app"
-	"civicam/internal/httpapi"
 	"civicam/internal/registry"
 	"civicam/internal/simcam"
-	"civicam/internal/trace"
 )
 
 // demo runs civicam on its embedded default with simulated cameras: a new user sees a working
@@ -109,7 +108,7 @@ func seedDemo(ctx context.Context, core *app.Core, sim *simcam.Server, count int
 		b := make([]byte, 10)
 		rand.Read(b)
 		password = strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
-		if _, err := httpapi.CreateUser(ctx, core.Registry, core.DB, trace.Recorder{Log: core.Trail}, "admin", password, "admin", "", core.Now); err != nil {
+		if _, err := core.Accounts.CreateUser(ctx, accounts.NewUser{Username: "admin", Password: password, Role: "admin"}); err != nil {
 			return "", fmt.Errorf("demo admin: %w", err)
 		}
 	}

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"strings"
 
-	"civicam/internal/httpapi"
+	"civicam/internal/accounts"
+	"civicam/internal/fault"
 	"civicam/internal/registry"
-	"civicam/internal/trace"
 )
 
 func userAdd(ctx context.Context, e env, args []string) error {
@@ -43,7 +43,7 @@ func userAdd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer core.Close()
-	u, err := httpapi.CreateUser(actx, core.Registry, core.DB, trace.Recorder{Log: core.Trail}, *username, password, *role, *org, core.Now)
+	u, err := core.Accounts.CreateUser(actx, accounts.NewUser{Username: *username, Password: password, Role: *role, OrganisationID: *org})
 	if err != nil {
 		return friendly(err)
 	}
@@ -83,6 +83,9 @@ func orgAdd(ctx context.Context, e env, args []string) error {
 func friendly(err error) error {
 	var inv *registry.InvalidError
 	var pe *registry.PolicyError
+	if fe, ok := fault.As(err); ok && fe.Kind == fault.Invalid {
+		return fmt.Errorf("%s: %w", fe.CodeOrKind(), err)
+	}
 	switch {
 	case errors.As(err, &inv):
 		return fmt.Errorf("invalid %s", inv.Error())

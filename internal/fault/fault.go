@@ -1,7 +1,7 @@
 // Package fault names the kinds of failure every domain reports — not found, conflict, invalid
-// input, forbidden, too large, unsupported, throttled, unavailable — so that each face turns
-// them into its own answer (an HTTP status, a form message, an exit code) in one place, with
-// errors.Is and errors.As, never by reading an error's text.
+// input, forbidden, too large, unsupported, throttled, unavailable, unauthenticated — so that
+// each face turns them into its own answer (an HTTP status, a form message, an exit code) in
+// one place, with errors.Is and errors.As, never by reading an error's text.
 //
 // A domain returns ErrNotFound (or wraps it) for a missing object, and an *Error when the person
 // who caused the failure should be told something: its Message is safe to show and its Code is
@@ -29,20 +29,22 @@ var (
 type Kind int
 
 const (
-	Invalid     Kind = iota + 1 // the input is wrong: fix the field and try again
-	NotFound                    // no such object in the caller's reach
-	Conflict                    // the object's state or a duplicate refuses the change
-	Forbidden                   // the caller may not do this
-	TooLarge                    // the input is larger than allowed
-	Unsupported                 // the input is of a type not accepted
-	Throttled                   // too many attempts: wait RetryAfter
-	Unavailable                 // a dependency is down; nothing was done
-	Refused                     // understood, but a rule of the platform refuses it
+	Invalid         Kind = iota + 1 // the input is wrong: fix the field and try again
+	NotFound                        // no such object in the caller's reach
+	Conflict                        // the object's state or a duplicate refuses the change
+	Forbidden                       // the caller may not do this
+	TooLarge                        // the input is larger than allowed
+	Unsupported                     // the input is of a type not accepted
+	Throttled                       // too many attempts: wait RetryAfter
+	Unavailable                     // a dependency is down; nothing was done
+	Unauthenticated                 // the caller is not who they claim: wrong credentials, no session
+	Refused                         // understood, but a rule of the platform refuses it
 )
 
 var kindNames = map[Kind]string{Invalid: "invalid", NotFound: "not_found", Conflict: "conflict",
 	Forbidden: "forbidden", TooLarge: "too_large", Unsupported: "unsupported_media_type",
-	Throttled: "too_many_requests", Unavailable: "unavailable", Refused: "refused"}
+	Throttled: "too_many_requests", Unavailable: "unavailable", Unauthenticated: "unauthenticated",
+	Refused: "refused"}
 
 func (k Kind) String() string {
 	if s, ok := kindNames[k]; ok {

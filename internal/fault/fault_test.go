@@ -58,4 +58,7 @@ func TestErrorText(t *testing.T) {
 	if got := (&fault.Error{Kind: fault.Throttled}).CodeOrKind(); got != "too_many_requests" {
 		t.Errorf("CodeOrKind() = %q; want too_many_requests", got)
 	}
+	if got := (&fault.Error{Kind: fault.Unauthenticated}).CodeOrKind(); got != "unauthenticated" {
+		t.Errorf("CodeOrKind() = %q; want unauthenticated", got)
+	}
 }

@@ -35,7 +35,6 @@ func (e *apiError) Error() string {
 
 var (
 	errUnauthenticated = &apiError{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "log in first"}
-	errBadCredentials  = &apiError{Status: http.StatusUnauthorized, Code: "bad_credentials", Message: "wrong username or password"}
 	errForbidden       = &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: "your role may not do this"}
 	errNotFound        = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such object"}
 	errTraceDown       = &apiError{Status: http.StatusServiceUnavailable, Code: "trace_unavailable", Message: "the access trail cannot be written, so the request is refused"}
@@ -97,15 +96,16 @@ func classify(err error) *apiError {
 
 // kindStatus is the HTTP status of each kind of failure the domains report.
 var kindStatus = map[fault.Kind]int{
-	fault.Invalid:     http.StatusBadRequest,
-	fault.NotFound:    http.StatusNotFound,
-	fault.Conflict:    http.StatusConflict,
-	fault.Forbidden:   http.StatusForbidden,
-	fault.TooLarge:    http.StatusRequestEntityTooLarge,
-	fault.Unsupported: http.StatusUnsupportedMediaType,
-	fault.Throttled:   http.StatusTooManyRequests,
-	fault.Unavailable: http.StatusServiceUnavailable,
-	fault.Refused:     http.StatusUnprocessableEntity,
+	fault.Invalid:         http.StatusBadRequest,
+	fault.NotFound:        http.StatusNotFound,
+	fault.Conflict:        http.StatusConflict,
+	fault.Forbidden:       http.StatusForbidden,
+	fault.TooLarge:        http.StatusRequestEntityTooLarge,
+	fault.Unsupported:     http.StatusUnsupportedMediaType,
+	fault.Throttled:       http.StatusTooManyRequests,
+	fault.Unavailable:     http.StatusServiceUnavailable,
+	fault.Unauthenticated: http.StatusUnauthorized,
+	fault.Refused:         http.StatusUnprocessableEntity,
 }
 
 // faultError is the API's answer to a domain's typed failure.

@@ -27,6 +27,7 @@ func TestClassify(t *testing.T) {
 		{"unsupported", &fault.Error{Kind: fault.Unsupported, Message: "send a PDF"}, http.StatusUnsupportedMediaType, "unsupported_media_type", "", 0},
 		{"too large", &fault.Error{Kind: fault.TooLarge, Field: "file", Message: "at most 5 MiB"}, http.StatusRequestEntityTooLarge, "too_large", "file", 0},
 		{"forbidden", &fault.Error{Kind: fault.Forbidden, Message: "not yours"}, http.StatusForbidden, "forbidden", "", 0},
+		{"bad credentials", &fault.Error{Kind: fault.Unauthenticated, Code: "bad_credentials", Message: "wrong username or password"}, http.StatusUnauthorized, "bad_credentials", "", 0},
 		{"trail down", fmt.Errorf("grant: %w", trace.ErrUnavailable), http.StatusServiceUnavailable, "trace_unavailable", "", 0},
 		{"unknown", fmt.Errorf("disk on fire"), http.StatusInternalServerError, "internal", "", 0},
 	}

@@ -99,7 +99,7 @@ func (s *Server) playback(w http.ResponseWriter, r *http.Request) error {
 	// The right to look is checked again while the video streams, so a right that ends (a
 	// sharing grant revoked, an account disabled elsewhere) stops the stream within a second.
 	recheck := func() error {
-		u, _, err := s.Authenticate(r)
+		u, _, err := s.authenticate(r)
 		if err != nil {
 			return &access.Denial{Reason: "the session ended: " + err.Error()}
 		}

@@ -11,11 +11,11 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"civicam/internal/accounts"
 	"civicam/internal/auth"
 	"civicam/internal/fault"
 	"civicam/internal/footage"
@@ -28,10 +28,9 @@ import (
 	"civicam/internal/trace"
 )
 
-// Config is what the API needs to know of the server's configuration.
-type Config struct {
-	SessionTTL time.Duration
-}
+// Config is what the API needs to know of the server's configuration: nothing of its own yet
+// (sessions last as long as the accounts service says).
+type Config struct{}
 
 // Deps are the components the API serves.
 type Deps struct {
@@ -39,7 +38,7 @@ type Deps struct {
 	Registry *registry.Service
 	Tracer   trace.Tracer
 	Trail    *trace.Log
-	Throttle *auth.Throttle
+	Accounts *accounts.Service // login, logout, authentication, user accounts (sessions.go, users.go)
 	Requests *lostperson.Service
 	Recorder RecordingStatus    // nil when this process records nothing
 	Footage  *footage.Service   // playback, exports, live views and what was recorded
@@ -54,12 +53,11 @@ type Deps struct {
 
 // Server serves the API.
 type Server struct {
-	cfg      Config
 	db       *store.DB
 	reg      *registry.Service
 	tracer   trace.Tracer
 	trail    *trace.Log
-	throttle *auth.Throttle
+	accounts *accounts.Service
 	recorder RecordingStatus
 	footage  *footage.Service
 	live     *live.Service
@@ -71,8 +69,6 @@ type Server struct {
 	mux      *http.ServeMux
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
-	dummy    string        // a password hash to verify against when the user does not exist
-	hashing  chan struct{} // bounds concurrent password verifications
 	extra    []Route
 	Requests *lostperson.Service
 }
@@ -100,7 +96,7 @@ var (
 // New builds the API. Extra routes (from features built beside it) join the same table, the same
 // authorization and the same error mapping.
 func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
-	if d.Holds == nil || d.Footage == nil || d.Storage == nil || d.Sharing == nil {
+	if d.Accounts == nil || d.Holds == nil || d.Footage == nil || d.Storage == nil || d.Sharing == nil {
 		return nil, errors.New("httpapi: a service is missing")
 	}
 	if d.Now == nil {
@@ -109,13 +105,8 @@ func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	dummy, err := auth.HashPassword("civicam-dummy-password-for-timing")
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{cfg: cfg, db: d.Store, reg: d.Registry, tracer: d.Tracer, trail: d.Trail, throttle: d.Throttle, recorder: d.Recorder,
-		log: d.Logger, now: d.Now, mux: http.NewServeMux(), dummy: dummy, extra: extra,
-		hashing: make(chan struct{}, 4), Requests: d.Requests}
+	s := &Server{db: d.Store, reg: d.Registry, tracer: d.Tracer, trail: d.Trail, accounts: d.Accounts, recorder: d.Recorder,
+		log: d.Logger, now: d.Now, mux: http.NewServeMux(), extra: extra, Requests: d.Requests}
 	s.sharing = d.Sharing
 	s.footage = d.Footage
 	s.storage = d.Storage
@@ -238,7 +229,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 		addr := clientAddr(r)
 		ctx := auth.WithActor(r.Context(), auth.Actor{ClientAddr: addr})
 		if !rt.Public() {
-			u, viaCookie, err := s.Authenticate(r)
+			u, viaCookie, err := s.authenticate(r)
 			if err != nil {
 				s.deny(ctx, name, "not logged in: "+err.Error())
 				s.writeError(sw, r, errUnauthenticated)
@@ -286,30 +277,16 @@ func (s *Server) deny(ctx context.Context, route, reason string) {
 	}
 }
 
-// Authenticate finds the user behind a request's bearer token or session cookie, and says
+// authenticate finds the user behind a request's bearer token or session cookie, and says
 // whether it came by cookie (which then needs a CSRF token on unsafe methods).
-func (s *Server) Authenticate(r *http.Request) (*auth.User, bool, error) {
-	token, viaCookie := "", false
-	if h := r.Header.Get("Authorization"); h != "" {
-		t, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || t == "" {
-			return nil, false, errors.New("malformed Authorization header")
-		}
-		token = t
-	} else if c, err := r.Cookie(auth.SessionCookie); err == nil && c.Value != "" {
-		token, viaCookie = c.Value, true
-	} else {
-		return nil, false, errors.New("no credentials")
-	}
-	_, u, err := s.db.SessionUser(r.Context(), auth.HashToken(token), s.now())
+func (s *Server) authenticate(r *http.Request) (*auth.User, bool, error) {
+	token, viaCookie, err := auth.RequestToken(r)
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, false, errors.New("unknown or expired token")
-		}
 		return nil, false, err
 	}
-	if u.Disabled {
-		return nil, false, errors.New("account disabled")
+	u, err := s.accounts.Authenticate(r.Context(), token)
+	if err != nil {
+		return nil, false, err
 	}
 	return u, viaCookie, nil
 }

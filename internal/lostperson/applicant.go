@@ -90,19 +90,6 @@ func (c Contact) masked() string {
 	return strings.Repeat("*", len(a)-4) + a[len(a)-4:]
 }
 
-// ValidUsername is the rule usernames follow everywhere (the same as the API's user creation).
-func ValidUsername(s string) bool {
-	if len(s) < 3 || len(s) > 64 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 func codeHash(registrationID, code string) []byte {
 	h := sha256.Sum256([]byte("civicam-applicant-code\x00" + registrationID + "\x00" + code))
 	return h[:]
@@ -120,8 +107,8 @@ func newCode() string {
 // a 6-digit code to the contact through the outbox.
 func (s *Service) Register(ctx context.Context, username, password, contact string) (*Pending, error) {
 	username = strings.TrimSpace(username)
-	if !ValidUsername(username) {
-		return nil, invalid("username", "must be 3-64 letters, digits, '.', '-' or '_'")
+	if err := auth.CheckUsername(username); err != nil {
+		return nil, invalid("username", "%v", err)
 	}
 	if err := auth.CheckPassword(password); err != nil {
 		return nil, invalid("password", "%v", err)

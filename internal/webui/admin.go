@@ -4,10 +4,10 @@ import (
 	"errors"
 	"net/http"
 
+	"civicam/internal/accounts"
 	"civicam/internal/auth"
-	"civicam/internal/httpapi"
+	"civicam/internal/fault"
 	"civicam/internal/registry"
-	"civicam/internal/store"
 	"civicam/internal/trace"
 )
 
@@ -36,7 +36,7 @@ func (u *UI) adminUsers(w http.ResponseWriter, r *http.Request) error {
 func (u *UI) renderUsers(w http.ResponseWriter, r *http.Request, status int, errMsg string, form map[string]string) error {
 	m := u.messages(r)
 	ctx := r.Context()
-	users, err := u.users.Users(ctx, "")
+	users, err := u.accounts.Users(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -82,11 +82,12 @@ func (u *UI) renderUsers(w http.ResponseWriter, r *http.Request, status int, err
 	return nil
 }
 
-// adminCreateUser creates an account through the API's own CreateUser (validation, trail).
+// adminCreateUser creates an account through the accounts service (validation, trail), as the
+// API and the command line do.
 func (u *UI) adminCreateUser(w http.ResponseWriter, r *http.Request) error {
 	form := map[string]string{"username": r.PostFormValue("username"), "role": r.PostFormValue("role"), "organisation_id": r.PostFormValue("organisation_id")}
-	_, err := httpapi.CreateUser(r.Context(), u.reg, u.users, u.tracer, form["username"], r.PostFormValue("password"),
-		form["role"], form["organisation_id"], u.now)
+	_, err := u.accounts.CreateUser(r.Context(), accounts.NewUser{Username: form["username"], Password: r.PostFormValue("password"),
+		Role: form["role"], OrganisationID: form["organisation_id"]})
 	if err != nil {
 		status, msg, perr := u.formError(r, err)
 		if perr != nil {
@@ -99,10 +100,10 @@ func (u *UI) adminCreateUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 // adminUpdateUser changes an account's role, organisation, status or password through the
-// API's own httpapi.UpdateUser, so the rules, the trace and the end of the account's sessions are
-// the same whichever face made the change.
+// accounts service, so the rules, the trace and the end of the account's sessions are the same
+// whichever face made the change.
 func (u *UI) adminUpdateUser(w http.ResponseWriter, r *http.Request) error {
-	var p httpapi.UserPatch
+	var p accounts.Patch
 	if v := r.PostFormValue("role"); v != "" {
 		p.Role = &v
 	}
@@ -114,8 +115,8 @@ func (u *UI) adminUpdateUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	disabled := r.PostFormValue("disabled") == "on"
 	p.Disabled = &disabled
-	if _, err := httpapi.UpdateUser(r.Context(), u.reg, u.users, u.tracer, r.PathValue("id"), p, u.now); err != nil {
-		if status, code, _, _ := httpapi.ErrorInfo(err); code == "not_found" || status == http.StatusNotFound {
+	if _, err := u.accounts.UpdateUser(r.Context(), r.PathValue("id"), p); err != nil {
+		if errors.Is(err, fault.ErrNotFound) {
 			return errNotFound
 		}
 		status, msg, ferr := u.formError(r, err)
@@ -133,14 +134,15 @@ func (u *UI) adminUpdateUser(w http.ResponseWriter, r *http.Request) error {
 func (u *UI) formError(r *http.Request, err error) (int, string, error) {
 	m := u.messages(r)
 	var inv *registry.InvalidError
-	switch code, field, msg := apiErrorOf(err); {
+	fe, _ := fault.As(err)
+	switch {
 	case errors.Is(err, trace.ErrUnavailable):
 		return 0, "", errTrail
-	case code == "invalid":
-		return http.StatusBadRequest, field + ": " + msg, nil
+	case fe != nil && fe.Kind == fault.Invalid:
+		return http.StatusBadRequest, fe.Field + ": " + fe.Message, nil
 	case errors.As(err, &inv):
-		return http.StatusBadRequest, inv.Error(), nil
-	case errors.Is(err, store.ErrConflict):
+		return http.StatusBadRequest, inv.Field + ": " + inv.Message, nil
+	case errors.Is(err, fault.ErrConflict):
 		return http.StatusConflict, m.T("admin.conflict"), nil
 	}
 	return 0, "", err

@@ -61,7 +61,7 @@ func newAppStack(t *testing.T, record bool) *appStack {
 	}
 	disk := segment.NewDisk(filepath.Join(t.TempDir(), "recordings"))
 	api := st.NewAPI(t, apitest.Parts{Requests: svc, Recordings: disk, ExportDir: filepath.Join(t.TempDir(), "exports"), Key: key})
-	ui, err := New(Config{}, Deps{API: api, APIRoles: api.Roles(), Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer,
+	ui, err := New(Config{}, Deps{APIRoles: api.Roles(), Accounts: st.Accounts, Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer,
 		Requests: svc, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +71,7 @@ func newAppStack(t *testing.T, record bool) *appStack {
 	mux.Handle("/", ui.Handler())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	s := &appStack{stack: &stack{t: t, db: db, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: api, ui: ui, srv: srv}, req: svc, skew: skew}
+	s := &appStack{stack: &stack{t: t, db: db, accounts: st.Accounts, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: api, ui: ui, srv: srv}, req: svc, skew: skew}
 	org := s.addOrg("株洲市公安局", registry.KindDepartment, "public_security")
 	s.addUser("op1", auth.RoleOperator, org)
 	s.addUser("aud1", auth.RoleAuditor, "")

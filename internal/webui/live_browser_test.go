@@ -55,7 +55,7 @@ func newLiveStack(t *testing.T) (*stack, string) {
 	wg.Add(1)
 	go func() { defer wg.Done(); svc.Run(ctx) }()
 	api := st.NewAPI(t, apitest.Parts{Recorder: rec, Live: svc})
-	ui, err := New(Config{}, Deps{API: api, APIRoles: api.Roles(), Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
+	ui, err := New(Config{}, Deps{APIRoles: api.Roles(), Accounts: st.Accounts, Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func newLiveStack(t *testing.T) (*stack, string) {
 	mux.Handle("/", ui.Handler())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	s := &stack{t: t, db: db, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: api, ui: ui, srv: srv}
+	s := &stack{t: t, db: db, accounts: st.Accounts, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: api, ui: ui, srv: srv}
 
 	org := s.addOrg("株洲市公安局", registry.KindDepartment, "public_security")
 	active := registry.StatusActive

@@ -8,8 +8,9 @@ import (
 	"slices"
 	"time"
 
+	"civicam/internal/accounts"
 	"civicam/internal/auth"
-	"civicam/internal/httpapi"
+	"civicam/internal/fault"
 	"civicam/internal/policy"
 	"civicam/internal/registry"
 	"civicam/internal/trace"
@@ -187,23 +188,25 @@ func (u *UI) loginForm(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// loginSubmit opens a session through the API's one login path (throttle, timing, trail) and
-// hands its token to the browser as an HttpOnly cookie, with a fresh CSRF token.
+// loginSubmit opens a session through the accounts service, the one login path (throttle,
+// timing, trail), and hands its token to the browser as an HttpOnly cookie, with a fresh CSRF
+// token.
 func (u *UI) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	m := u.messages(r)
 	username, password := r.PostFormValue("username"), r.PostFormValue("password")
 	next := localPath(r.PostFormValue("next"), "")
-	res, err := u.api.Login(r.Context(), username, password, clientAddr(r))
+	res, err := u.accounts.Login(r.Context(), username, password, clientAddr(r))
 	if err != nil {
 		status, key := http.StatusInternalServerError, "error.internal"
-		switch code, _, _ := apiErrorOf(err); {
+		fe, _ := fault.As(err)
+		switch {
 		case errors.Is(err, trace.ErrUnavailable):
 			status, key = http.StatusServiceUnavailable, "error.trail"
-		case code == "throttled":
+		case fe != nil && fe.Kind == fault.Throttled:
 			status, key = http.StatusTooManyRequests, "login.throttled"
-		case code == "bad_credentials":
+		case errors.Is(err, accounts.ErrBadCredentials):
 			status, key = http.StatusUnauthorized, "login.bad_credentials"
-		case code == "invalid":
+		case fe != nil && fe.Kind == fault.Invalid:
 			status, key = http.StatusBadRequest, "login.missing"
 		default:
 			u.log.Error("login failed", "err", err)
@@ -226,11 +229,11 @@ func (u *UI) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// logout ends the session (traced by the API's Logout) and clears the cookies.
+// logout ends the session (traced by the accounts service) and clears the cookies.
 func (u *UI) logout(w http.ResponseWriter, r *http.Request) error {
 	c, err := r.Cookie(auth.SessionCookie)
 	if err == nil && c.Value != "" {
-		if err := u.api.Logout(r.Context(), c.Value); err != nil {
+		if err := u.accounts.Logout(r.Context(), c.Value); err != nil {
 			return err
 		}
 	}
@@ -257,10 +260,4 @@ func (u *UI) me(w http.ResponseWriter, r *http.Request) error {
 	}
 	u.render(w, r, http.StatusOK, "me", "me.title", d)
 	return nil
-}
-
-// apiErrorOf is the API's own classification of an error (code, field, client-safe message).
-func apiErrorOf(err error) (code, field, message string) {
-	_, code, field, message = httpapi.ErrorInfo(err)
-	return code, field, message
 }

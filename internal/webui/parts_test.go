@@ -233,13 +233,13 @@ func TestBarChart(t *testing.T) {
 
 func TestNewRefusesBadConfig(t *testing.T) {
 	s := newStack(t)
-	d := Deps{API: s.api, APIRoles: s.api.Roles(), Registry: s.reg, Footage: s.looks, Trail: s.trail, Users: s.db, Tracer: s.tracer}
+	d := Deps{APIRoles: s.api.Roles(), Accounts: s.accounts, Registry: s.reg, Footage: s.looks, Trail: s.trail, Users: s.db, Tracer: s.tracer}
 	for _, cfg := range []Config{{Language: "fr"}, {TileURL: "ftp://x/{z}/{x}/{y}"}} {
 		if _, err := New(cfg, d); err == nil {
 			t.Errorf("New(%+v) = nil error; want a refusal", cfg)
 		}
 	}
-	if _, err := New(Config{}, Deps{API: s.api}); err == nil {
+	if _, err := New(Config{}, Deps{APIRoles: s.api.Roles()}); err == nil {
 		t.Error("New without its dependencies = nil error; want a refusal")
 	}
 }

@@ -31,7 +31,7 @@ func newSharingStack(t *testing.T) *stack {
 	if st.Sharing == nil {
 		t.Fatal("the stack built no sharing service")
 	}
-	ui, err := New(Config{}, Deps{API: st.API, APIRoles: st.API.Roles(), Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer,
+	ui, err := New(Config{}, Deps{APIRoles: st.API.Roles(), Accounts: st.Accounts, Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer,
 		Logger: slog.New(slog.DiscardHandler), Sharing: st.Sharing})
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +41,7 @@ func newSharingStack(t *testing.T) *stack {
 	mux.Handle("/", ui.Handler())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &stack{t: t, db: db, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: st.API, sharing: st.Sharing, ui: ui, srv: srv}
+	return &stack{t: t, db: db, accounts: st.Accounts, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: st.API, sharing: st.Sharing, ui: ui, srv: srv}
 }
 
 // sharingWorld is three organisations: A (public security, operator op1, camera camA), B (a

@@ -10,8 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
+	"civicam/internal/accounts"
 	"civicam/internal/auth"
 	"civicam/internal/footage"
 	"civicam/internal/httpapi"
@@ -32,8 +32,10 @@ type stack struct {
 	trail  *trace.Log
 	tracer *apitest.Tracer
 	api    *httpapi.Server
-	looks  *footage.Service
-	ui     *UI
+	// accounts is the accounts service the API and the UI share.
+	accounts *accounts.Service
+	looks    *footage.Service
+	ui       *UI
 	// sharing is the sharing service the API and the UI share (newSharingStack); nil elsewhere.
 	sharing *sharing.Service
 	srv     *httptest.Server
@@ -56,7 +58,7 @@ func newStack(t *testing.T, opts ...stackOpt) *stack {
 	}
 	db := storetest.SQLite(t)
 	st := apitest.New(t, db)
-	ui, err := New(o.cfg, Deps{API: st.API, APIRoles: st.API.Roles(), Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
+	ui, err := New(o.cfg, Deps{APIRoles: st.API.Roles(), Accounts: st.Accounts, Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,12 +72,12 @@ func newStack(t *testing.T, opts ...stackOpt) *stack {
 		srv = httptest.NewServer(mux)
 	}
 	t.Cleanup(srv.Close)
-	return &stack{t: t, db: db, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: st.API, looks: st.Footage, ui: ui, srv: srv}
+	return &stack{t: t, db: db, accounts: st.Accounts, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: st.API, looks: st.Footage, ui: ui, srv: srv}
 }
 
 func (s *stack) addUser(username string, role auth.Role, org string) string {
 	s.t.Helper()
-	u, err := httpapi.CreateUser(setupCtx, s.reg, s.db, s.tracer, username, password, string(role), org, time.Now)
+	u, err := s.accounts.CreateUser(setupCtx, accounts.NewUser{Username: username, Password: password, Role: string(role), OrganisationID: org})
 	if err != nil {
 		s.t.Fatalf("CreateUser(%s) = %v", username, err)
 	}

@@ -41,7 +41,7 @@ func TestComplianceStorageForecast(t *testing.T) {
 	planner := retention.NewPlanner(retention.PlannerConfig{Locations: []retention.Location{{Name: "local", Root: t.TempDir()}}},
 		retention.PlannerDeps{Index: s.db, Registry: s.reg, Recorder: fakeRecorder{ids: []string{cam}},
 			Free: func(string) (int64, int64, error) { return 100 << 30, 200 << 30, nil }, Now: time.Now})
-	ui, err := New(Config{Language: "en"}, Deps{API: s.api, APIRoles: s.api.Roles(), Registry: s.reg, Footage: s.looks, Trail: s.trail, Users: s.db, Tracer: s.tracer,
+	ui, err := New(Config{Language: "en"}, Deps{APIRoles: s.api.Roles(), Accounts: s.accounts, Registry: s.reg, Footage: s.looks, Trail: s.trail, Users: s.db, Tracer: s.tracer,
 		Logger: slog.New(slog.DiscardHandler), Storage: planner})
 	if err != nil {
 		t.Fatal(err)

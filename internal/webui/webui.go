@@ -27,9 +27,9 @@ import (
 	"sync"
 	"time"
 
+	"civicam/internal/accounts"
 	"civicam/internal/auth"
 	"civicam/internal/footage"
-	"civicam/internal/httpapi"
 	"civicam/internal/lostperson"
 	"civicam/internal/registry"
 	"civicam/internal/sharing"
@@ -68,21 +68,18 @@ type Trail interface {
 	Query(ctx context.Context, f trace.Filter) ([]trace.Entry, *int64, error)
 }
 
-// UserStore is what the admin pages need of the accounts store (*store.DB has it).
+// UserStore finds an account by id, to name the people beside grants and applications
+// (*store.DB has it).
 type UserStore interface {
-	Users(ctx context.Context, organisationID string) ([]*auth.User, error)
 	User(ctx context.Context, id string) (*auth.User, error)
-	CreateUser(ctx context.Context, u *auth.User) error
-	UpdateUser(ctx context.Context, u *auth.User) error
-	DeleteUserSessions(ctx context.Context, userID string) error
 }
 
 // Deps are the components the UI shows.
 type Deps struct {
-	API *httpapi.Server // log in and out, authentication, the route table's roles
 	// APIRoles are the roles of each API route ("METHOD pattern"; nil for a public one): each
 	// page lets in the roles of the API route it mirrors.
 	APIRoles map[string][]auth.Role
+	Accounts *accounts.Service // log in and out, authentication, the admin's user pages
 	Registry *registry.Service
 	Footage  *footage.Service // camera pages: what was recorded, shared cameras
 	Trail    Trail
@@ -101,24 +98,24 @@ type Deps struct {
 
 // UI serves the web pages.
 type UI struct {
-	cfg     Config
-	api     *httpapi.Server
-	reg     *registry.Service
-	footage *footage.Service
-	storage Storage
-	trail   Trail
-	users   UserStore
-	tracer  trace.Tracer
-	req     *lostperson.Service
-	sharing *sharing.Service
-	log     *slog.Logger
-	now     func() time.Time
-	pages   map[string]*template.Template
-	cat     catalogue
-	mux     *http.ServeMux
-	csp     string
-	statsMu sync.Mutex
-	stats   *publicStats
+	cfg      Config
+	accounts *accounts.Service
+	reg      *registry.Service
+	footage  *footage.Service
+	storage  Storage
+	trail    Trail
+	users    UserStore
+	tracer   trace.Tracer
+	req      *lostperson.Service
+	sharing  *sharing.Service
+	log      *slog.Logger
+	now      func() time.Time
+	pages    map[string]*template.Template
+	cat      catalogue
+	mux      *http.ServeMux
+	csp      string
+	statsMu  sync.Mutex
+	stats    *publicStats
 	// apiRoles are the roles of each API route ("METHOD pattern"), nil for a public one.
 	apiRoles map[string][]auth.Role
 }
@@ -142,8 +139,8 @@ const maxFormBody = 1 << 20
 // New builds the UI. It fails if a template does not parse, a catalogue is incomplete, or a page
 // names an API route the API does not have.
 func New(cfg Config, d Deps) (*UI, error) {
-	if d.API == nil || d.APIRoles == nil || d.Registry == nil || d.Footage == nil || d.Trail == nil || d.Users == nil || d.Tracer == nil {
-		return nil, errors.New("webui: API, Registry, Footage, Trail, Users and Tracer are required")
+	if d.APIRoles == nil || d.Accounts == nil || d.Registry == nil || d.Footage == nil || d.Trail == nil || d.Users == nil || d.Tracer == nil {
+		return nil, errors.New("webui: APIRoles, Accounts, Registry, Footage, Trail, Users and Tracer are required")
 	}
 	if d.Now == nil {
 		d.Now = time.Now
@@ -174,7 +171,7 @@ func New(cfg Config, d Deps) (*UI, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := &UI{cfg: cfg, api: d.API, reg: d.Registry, footage: d.Footage, trail: d.Trail, users: d.Users, tracer: d.Tracer,
+	u := &UI{cfg: cfg, accounts: d.Accounts, reg: d.Registry, footage: d.Footage, trail: d.Trail, users: d.Users, tracer: d.Tracer,
 		req: d.Requests, storage: d.Storage, log: d.Logger, now: d.Now, pages: pages, cat: cat, mux: http.NewServeMux()}
 	u.sharing = d.Sharing
 	// Inline SVG markup is allowed; inline scripts and style attributes are not.
@@ -297,7 +294,7 @@ func (u *UI) wrap(p *page) http.Handler {
 			u.renderError(w, r.WithContext(ctx), http.StatusForbidden, "error.csrf")
 			return
 		}
-		usr, _, err := u.api.Authenticate(r)
+		usr, err := u.authenticate(r)
 		if err == nil {
 			ctx = auth.WithUser(auth.WithActor(r.Context(), auth.ActorOf(usr, addr)), usr)
 		}
@@ -336,6 +333,16 @@ func (u *UI) wrap(p *page) http.Handler {
 			u.renderError(w, r, ep.status, ep.key)
 		}
 	})
+}
+
+// authenticate finds the user behind the request's session cookie (or bearer token, as the API
+// accepts).
+func (u *UI) authenticate(r *http.Request) (*auth.User, error) {
+	token, _, err := auth.RequestToken(r)
+	if err != nil {
+		return nil, err
+	}
+	return u.accounts.Authenticate(r.Context(), token)
 }
 
 // deny traces a refused page request, as the API traces its refusals. The refusal is already the

@@ -50,7 +50,7 @@ func TestLoginSetsCookies(t *testing.T) {
 			} else if csrf.HttpOnly || csrf.Secure != tls {
 				t.Errorf("CSRF cookie HttpOnly=%v Secure=%v; want false, %v", csrf.HttpOnly, csrf.Secure, tls)
 			}
-			// The cookie works for the API too: the same session, read by the API's Authenticate.
+			// The cookie works for the API too: the same session, read by the same accounts service.
 			if r := b.get("/api/v1/me"); r.status != http.StatusOK || !strings.Contains(r.body, `"admin1"`) {
 				t.Errorf("GET /api/v1/me with the cookie = %d %s; want 200 with the user", r.status, r.body)
 			}

@@ -1,6 +1,5 @@
 // Package apitest assembles, for tests, the server's components the way the app does: a real
-// database, the embedded policy pack, a running trail, the registry, the sharing service and the
-// API.
+// database, the embedded policy pack, a running trail, the registry, the services and the API.
 package apitest
 
 import (
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"civicam/internal/access"
+	"civicam/internal/accounts"
 	"civicam/internal/auth"
 	"civicam/internal/footage"
 	"civicam/internal/httpapi"
@@ -54,13 +54,14 @@ type Stack struct {
 	Registry *registry.Service
 	Trail    *trace.Log
 	Tracer   *Tracer
-	Throttle *auth.Throttle
 	Holds    *retention.Holds
 	Sharing  *sharing.Service
 	// Footage is the footage service of the API NewAPI built last, for a web UI beside it.
 	Footage *footage.Service
 	API     *httpapi.Server
 	views   *sharing.LateViews // the sharing service's: the footage service of the last API
+	// Accounts is the accounts service; its login throttle allows 3 failures per user a minute.
+	Accounts *accounts.Service
 }
 
 // New assembles a stack on db. The trail runs until the test ends.
@@ -85,10 +86,14 @@ func New(t testing.TB, db *store.DB) *Stack {
 	if err := reg.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s := &Stack{DB: db, Registry: reg, Trail: trail, Tracer: tracer,
-		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now),
-		Holds:    retention.NewHolds(retention.HoldsDeps{Store: db, Registry: reg, Tracer: tracer}),
-		views:    &sharing.LateViews{},
+	acc, err := accounts.New(accounts.Config{SessionTTL: time.Hour}, accounts.Deps{Store: db, Organisations: reg, Tracer: tracer,
+		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Stack{DB: db, Registry: reg, Trail: trail, Tracer: tracer, Accounts: acc,
+		Holds: retention.NewHolds(retention.HoldsDeps{Store: db, Registry: reg, Tracer: tracer}),
+		views: &sharing.LateViews{},
 	}
 	s.Sharing = sharing.New(sharing.Config{}, sharing.Deps{Store: db, Policy: sharing.CurrentPack(reg.Pack), Cameras: reg,
 		Tracer: tracer, Trail: trail, Views: s.views})
@@ -111,7 +116,7 @@ type Parts struct {
 func (s *Stack) NewAPI(t testing.TB, p Parts) *httpapi.Server {
 	t.Helper()
 	d := httpapi.Deps{
-		Store: s.DB, Registry: s.Registry, Tracer: s.Tracer, Trail: s.Trail, Throttle: s.Throttle,
+		Store: s.DB, Registry: s.Registry, Tracer: s.Tracer, Trail: s.Trail, Accounts: s.Accounts,
 		Holds: s.Holds, Sharing: s.Sharing, Storage: p.Storage, Logger: slog.New(slog.DiscardHandler),
 	}
 	if d.Storage == nil {
@@ -135,7 +140,7 @@ func (s *Stack) NewAPI(t testing.TB, p Parts) *httpapi.Server {
 	d.Footage = footage.New(footage.Config{ExportDir: p.ExportDir}, fd)
 	s.Footage = d.Footage
 	s.views.To = d.Footage
-	api, err := httpapi.New(httpapi.Config{SessionTTL: time.Hour}, d)
+	api, err := httpapi.New(httpapi.Config{}, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,10 +150,10 @@ func (s *Stack) NewAPI(t testing.TB, p Parts) *httpapi.Server {
 // SetupCtx acts as an admin at the console, for fixtures.
 var SetupCtx = auth.WithActor(context.Background(), auth.Actor{Username: "test-setup", Role: auth.RoleAdmin})
 
-// AddUser creates a user with Password through the shared code path and returns its id.
+// AddUser creates a user with Password through the accounts service and returns its id.
 func (s *Stack) AddUser(t testing.TB, username string, role auth.Role, org string) string {
 	t.Helper()
-	u, err := httpapi.CreateUser(SetupCtx, s.Registry, s.DB, s.Tracer, username, Password, string(role), org, time.Now)
+	u, err := s.Accounts.CreateUser(SetupCtx, accounts.NewUser{Username: username, Password: Password, Role: string(role), OrganisationID: org})
 	if err != nil {
 		t.Fatalf("CreateUser(%s) = %v", username, err)
 	}
