@@ -207,7 +207,7 @@ func NewServer(core *Core) (*Server, error) {
 	})
 	views.To = looks
 	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
-		Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
+		Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
 		Accounts: core.Accounts, Recorder: rec, Live: liveSvc, Storage: planner, Requests: requests, Metrics: reg,
 		Holds: retention.NewHolds(retention.HoldsDeps{Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail},
 			Logger: core.Log.With("component", "holds"), Now: core.Now}),

@@ -9,8 +9,8 @@ import (
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
+	"civicam/internal/fault"
 	"civicam/internal/registry"
-	"civicam/internal/store"
 )
 
 // maxImport bounds an import upload: 100,000 cameras are about 25 MB of CSV.
@@ -47,7 +47,7 @@ func (s *Server) getCamera(w http.ResponseWriter, r *http.Request) error {
 	}
 	u := auth.UserFrom(r.Context())
 	c, err := s.reg.Camera(r.Context(), access.ScopeOf(u), id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		c, err = s.footage.SharedCamera(r.Context(), u, id)
 	}
 	if err != nil {

@@ -24,7 +24,6 @@ import (
 	"civicam/internal/registry"
 	"civicam/internal/retention"
 	"civicam/internal/sharing"
-	"civicam/internal/store"
 	"civicam/internal/trace"
 )
 
@@ -34,7 +33,6 @@ type Config struct{}
 
 // Deps are the components the API serves.
 type Deps struct {
-	Store    *store.DB
 	Registry *registry.Service
 	Tracer   trace.Tracer
 	Trail    *trace.Log
@@ -53,7 +51,6 @@ type Deps struct {
 
 // Server serves the API.
 type Server struct {
-	db       *store.DB
 	reg      *registry.Service
 	tracer   trace.Tracer
 	trail    *trace.Log
@@ -105,7 +102,7 @@ func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{db: d.Store, reg: d.Registry, tracer: d.Tracer, trail: d.Trail, accounts: d.Accounts, recorder: d.Recorder,
+	s := &Server{reg: d.Registry, tracer: d.Tracer, trail: d.Trail, accounts: d.Accounts, recorder: d.Recorder,
 		log: d.Logger, now: d.Now, mux: http.NewServeMux(), extra: extra, Requests: d.Requests}
 	s.sharing = d.Sharing
 	s.footage = d.Footage

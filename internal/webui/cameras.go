@@ -11,8 +11,9 @@ import (
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
+	"civicam/internal/fault"
 	"civicam/internal/registry"
-	"civicam/internal/store"
+	"civicam/internal/segment"
 )
 
 type option struct {
@@ -135,12 +136,12 @@ func (u *UI) cameraPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := u.reg.Camera(ctx, scope, id)
 	shared := false
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		// Another organisation's camera shared with the user's: its video, not its compliance.
 		c, err = u.footage.SharedCamera(ctx, usr, id)
 		shared = err == nil
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		return errNotFound
 	}
 	if err != nil {
@@ -323,7 +324,7 @@ func playHref(camID, window string, start, end time.Time) string {
 }
 
 // drawTimeline lays out the window [start, end) on a 1000-unit-wide band.
-func drawTimeline(cov store.Coverage, start, end time.Time, camID, window string, m Messages) timeline {
+func drawTimeline(cov segment.Coverage, start, end time.Time, camID, window string, m Messages) timeline {
 	const w, h = 1000.0, 56.0
 	tl := timeline{W: int(w), H: int(h), Caption: m.T("camera.timeline_caption", m.Time(start), m.Time(end)), Empty: len(cov.Ranges) == 0}
 	span := end.Sub(start).Seconds()

@@ -116,7 +116,7 @@ type Parts struct {
 func (s *Stack) NewAPI(t testing.TB, p Parts) *httpapi.Server {
 	t.Helper()
 	d := httpapi.Deps{
-		Store: s.DB, Registry: s.Registry, Tracer: s.Tracer, Trail: s.Trail, Accounts: s.Accounts,
+		Registry: s.Registry, Tracer: s.Tracer, Trail: s.Trail, Accounts: s.Accounts,
 		Holds: s.Holds, Sharing: s.Sharing, Storage: p.Storage, Logger: slog.New(slog.DiscardHandler),
 	}
 	if d.Storage == nil {
