@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"html"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -61,8 +60,7 @@ func newAppStack(t *testing.T, record bool) *appStack {
 	}
 	disk := segment.NewDisk(filepath.Join(t.TempDir(), "recordings"))
 	api := st.NewAPI(t, apitest.Parts{Requests: svc, Recordings: disk, ExportDir: filepath.Join(t.TempDir(), "exports"), Key: key})
-	ui, err := New(Config{}, Deps{APIRoles: api.Roles(), Accounts: st.Accounts, Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer,
-		Requests: svc, Logger: slog.New(slog.DiscardHandler)})
+	ui, err := New(Config{}, stackDeps(st, api, func(d *Deps) { d.Requests = svc }))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package webui
 import (
 	"fmt"
 	"html"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -43,7 +42,7 @@ func newFootageStack(t *testing.T) *footageStack {
 	}
 	disk := segment.NewDisk(filepath.Join(t.TempDir(), "recordings"))
 	api := st.NewAPI(t, apitest.Parts{Recordings: disk, ExportDir: filepath.Join(t.TempDir(), "exports"), Key: key})
-	ui, err := New(Config{}, Deps{APIRoles: api.Roles(), Accounts: st.Accounts, Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
+	ui, err := New(Config{}, stackDeps(st, api, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

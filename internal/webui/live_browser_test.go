@@ -2,7 +2,6 @@ package webui
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -55,7 +54,7 @@ func newLiveStack(t *testing.T) (*stack, string) {
 	wg.Add(1)
 	go func() { defer wg.Done(); svc.Run(ctx) }()
 	api := st.NewAPI(t, apitest.Parts{Recorder: rec, Live: svc})
-	ui, err := New(Config{}, Deps{APIRoles: api.Roles(), Accounts: st.Accounts, Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
+	ui, err := New(Config{}, stackDeps(st, api, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -31,8 +30,7 @@ func newSharingStack(t *testing.T) *stack {
 	if st.Sharing == nil {
 		t.Fatal("the stack built no sharing service")
 	}
-	ui, err := New(Config{}, Deps{APIRoles: st.API.Roles(), Accounts: st.Accounts, Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer,
-		Logger: slog.New(slog.DiscardHandler), Sharing: st.Sharing})
+	ui, err := New(Config{}, stackDeps(st, st.API, func(d *Deps) { d.Sharing = st.Sharing }))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func newStack(t *testing.T, opts ...stackOpt) *stack {
 	}
 	db := storetest.SQLite(t)
 	st := apitest.New(t, db)
-	ui, err := New(o.cfg, Deps{APIRoles: st.API.Roles(), Accounts: st.Accounts, Registry: st.Registry, Footage: st.Footage, Trail: st.Trail, Users: db, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)})
+	ui, err := New(o.cfg, stackDeps(st, st.API, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,4 +252,15 @@ func mustNotContain(t *testing.T, what, body string, subs ...string) {
 			t.Errorf("%s contains %q; it must not", what, s)
 		}
 	}
+}
+
+// stackDeps are the web UI's dependencies over a test stack and its API, as app wires them;
+// with, if not nil, adds the parts a test serves too.
+func stackDeps(st *apitest.Stack, api *httpapi.Server, with func(*Deps)) Deps {
+	d := Deps{APIRoles: api.Roles(), Accounts: st.Accounts, Registry: st.Registry, Footage: st.Footage, Trail: st.Trail,
+		Users: st.DB, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler)}
+	if with != nil {
+		with(&d)
+	}
+	return d
 }
