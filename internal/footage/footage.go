@@ -247,6 +247,7 @@ func (s *Service) Decide(ctx context.Context, u *auth.User, use access.Use, req 
 	req.Purpose, req.CaseRef = strings.TrimSpace(req.Purpose), strings.TrimSpace(req.CaseRef)
 	if use != access.Live {
 		if err := checkRequest(use, &req); err != nil {
+			s.Malformed(ctx, use, req, err)
 			return nil, err
 		}
 	}
@@ -278,10 +279,29 @@ func (s *Service) Decide(ctx context.Context, u *auth.User, use access.Use, req 
 	l.basis = s.basisOf(lctx, u, cam, use, req.CaseRef)
 	if use == access.Live {
 		if err := checkRequest(use, &l.Request); err != nil {
+			s.Malformed(ctx, use, l.Request, err)
 			return nil, err
 		}
 	}
 	return l, nil
+}
+
+// Malformed traces a look refused because the request was malformed — here, or in a face that
+// could not read it: a probe of the footage routes leaves a trace like any other refusal. The
+// refusal is the answer, so a trail failure is only logged.
+func (s *Service) Malformed(ctx context.Context, use access.Use, req Request, err error) {
+	var cams []string
+	if registry.ValidID(req.CameraID) {
+		cams = []string{req.CameraID}
+	}
+	from, to := req.Start, req.End
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		from, to = time.Time{}, time.Time{} // the range is what was wrong; the reason says so
+	}
+	if terr := s.d.Tracer.Record(ctx, trace.Record{Action: actions[use], CameraIDs: cams, From: from, To: to,
+		Purpose: req.Purpose, Outcome: trace.Denied, Reason: "malformed request: " + err.Error()}); terr != nil {
+		s.d.Logger.Error("trace malformed footage request", "err", terr)
+	}
 }
 
 // basisOf says, for the trail, under what a user sees another organisation's camera: a grant

@@ -27,10 +27,13 @@ func (s *Service) Plan(ctx context.Context, l *Look) (*playback.Plan, error) {
 }
 
 // Played traces a playback before any byte of it is sent: what the plan holds and, for a byte
-// range, which bytes. A trail that cannot be written refuses the playback.
-func (s *Service) Played(ctx context.Context, l *Look, plan *playback.Plan, off, n int64, partial bool) error {
+// range, which bytes. A request for the headers alone is traced too: they tell when the camera
+// recorded and when not. A trail that cannot be written refuses the playback.
+func (s *Service) Played(ctx context.Context, l *Look, plan *playback.Plan, off, n int64, partial, headersOnly bool) error {
 	reason := fmt.Sprintf("%s recorded in %d stretch(es), %d gap(s)", plan.Duration.Round(time.Millisecond), len(plan.Spans), len(plan.Gaps))
-	if partial {
+	if headersOnly {
+		reason = "headers only (recorded stretches and gaps): " + reason
+	} else if partial {
 		reason += fmt.Sprintf("; bytes %d-%d of %d", off, off+n-1, plan.Size)
 	}
 	return s.d.Tracer.Record(ctx, trace.Record{Action: trace.ActionPlayback, CameraIDs: []string{l.Camera.ID},

@@ -262,11 +262,11 @@ func TestRoutesByRole(t *testing.T) {
 				allowOnly(map[string]want{"applicant": ok(201, "application_decision")})},
 			{"GET", "/api/v1/applications", nil, nil, "", allowOnly(map[string]want{"applicant": ok(200), "reviewer": ok(200)})},
 			{"GET", "/api/v1/applications/{id}", appPath(apps.submitted, ""), nil, "",
-				allowOnly(map[string]want{"applicant": ok(200), "reviewer": ok(200)})},
+				allowOnly(map[string]want{"applicant": ok(200), "reviewer": ok(200, "application_read")})},
 			{"POST", "/api/v1/applications/{id}/documents", appPath(apps.submitted, "/documents"), func(string) string { return upload }, uploadType,
-				allowOnly(map[string]want{"applicant": ok(201)})},
+				allowOnly(map[string]want{"applicant": ok(201, "document_upload")})},
 			{"GET", "/api/v1/applications/{id}/documents/{doc}", appPath(apps.submitted, "/documents/"+apps.doc), nil, "",
-				allowOnly(map[string]want{"reviewer": ok(200)})},
+				allowOnly(map[string]want{"reviewer": ok(200, "document_read")})},
 			{"GET", "/api/v1/applications/{id}/notice.pdf", appPath(apps.done, "/notice.pdf"), nil, "",
 				allowOnly(map[string]want{"applicant": ok(200)})},
 			{"POST", "/api/v1/applications/{id}/decision", func(string) string { return "/api/v1/applications/" + apps.newSubmitted() + "/decision" },
@@ -337,7 +337,7 @@ func TestRoutesByRole(t *testing.T) {
 				return "/api/v1/grants/" + mustCreate(t, s.do("POST", "/api/v1/grants", adminTok, "", grantJSON(camA, orgB)))
 			}, nil, "", allowOnly(map[string]want{"admin": ok(200, "grant_revoke"), "operator": ok(200, "grant_revoke"), "owner": wall})},
 			{"POST", "/api/v1/groups", nil, func(string) string { return `{"organisation_id":"` + orgA + `","name":"all","kind":"organisation"}` }, "",
-				allowOnly(map[string]want{"admin": ok(201), "operator": ok(201), "owner": ok(201)})},
+				allowOnly(map[string]want{"admin": ok(201, "group_create"), "operator": ok(201, "group_create"), "owner": ok(201, "group_create")})},
 			{"GET", "/api/v1/groups", nil, nil, "", allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200)})},
 			{"GET", "/api/v1/groups/{id}", func(string) string {
 				return "/api/v1/groups/" + mustCreate(t, s.do("POST", "/api/v1/groups", adminTok, "", `{"organisation_id":"`+orgA+`","name":"key","kind":"key_area"}`))

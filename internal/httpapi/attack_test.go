@@ -6,6 +6,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -92,5 +93,42 @@ func TestAttackStreamSecretsNeverLeave(t *testing.T) {
 		if res.status != http.StatusOK || strings.Contains(string(res.body), "hunter") || !strings.Contains(string(res.body), "password=***") {
 			t.Errorf("GET %s = %d %s; want the source with its secrets masked", path, res.status, res.body)
 		}
+	}
+}
+
+// TestAttackEveryLookLeavesATrace: a HEAD of playback.mp4 (whose headers reveal when the camera
+// recorded and when not) and footage requests refused as malformed left no trace, so a probe of
+// the footage routes went unseen.
+func TestAttackEveryLookLeavesATrace(t *testing.T) {
+	fs := newFootageStack(t)
+	first := fs.segs[0]
+	url := fs.playbackURL(first.Start, first.End, "incident 7")
+	tests := []struct {
+		name, method, path string
+		status             int
+		actions            []string
+	}{
+		{"HEAD of a playback", "HEAD", url, 200, []string{"playback"}},
+		{"no purpose", "GET", fs.playbackURL(first.Start, first.End, ""), 400, []string{"playback:denied"}},
+		{"an unreadable start", "GET", strings.Replace(url, "start=", "start=yesterday&x=", 1), 400, []string{"playback:denied"}},
+		{"a reversed range", "GET", fs.playbackURL(first.End, first.Start, "x"), 400, []string{"playback:denied"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := fs.size()
+			req, _ := http.NewRequest(tt.method, fs.srv.URL+tt.path, nil)
+			req.Header.Set("Authorization", "Bearer "+fs.tokens["operator"])
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != tt.status {
+				t.Fatalf("%s %s = %d; want %d", tt.method, tt.path, res.StatusCode, tt.status)
+			}
+			if got := actions(fs.entriesSince(n)); !slices.Equal(got, tt.actions) {
+				t.Errorf("%s %s left %v in the trail; want %v", tt.method, tt.path, got, tt.actions)
+			}
+		})
 	}
 }

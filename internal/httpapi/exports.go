@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"civicam/internal/access"
 	"civicam/internal/auth"
 	"civicam/internal/export"
 	"civicam/internal/footage"
@@ -32,11 +33,12 @@ type exportResult struct {
 // createExport makes an export (see package footage): POST {"start","end","purpose","case_ref"}
 // → 201 {"id","download"}.
 func (s *Server) createExport(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
 	var in exportInput
 	if err := decodeJSON(w, r, &in); err != nil {
+		s.footage.Malformed(ctx, access.Export, footage.Request{CameraID: r.PathValue("id")}, err)
 		return err
 	}
-	ctx := r.Context()
 	e, err := s.footage.Export(ctx, auth.UserFrom(ctx), footage.Request{CameraID: r.PathValue("id"), Start: in.Start, End: in.End,
 		Purpose: in.Purpose, CaseRef: in.CaseRef, ApplicationID: in.ApplicationID})
 	if err != nil {

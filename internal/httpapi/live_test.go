@@ -149,7 +149,7 @@ func TestWHEPByRole(t *testing.T) {
 		{"auditor", audTok, "?purpose=patrol", "application/sdp", 403, []string{"live_view:denied"}},
 		{"applicant", appTok, "?purpose=patrol", "application/sdp", 403, []string{"access_denied:denied"}},
 		{"anonymous", "", "?purpose=patrol", "application/sdp", 401, []string{"access_denied:denied"}},
-		{"no purpose", s.adminTok, "", "application/sdp", 400, nil},
+		{"no purpose", s.adminTok, "", "application/sdp", 400, []string{"live_view:denied"}},
 		{"not sdp", s.adminTok, "?purpose=patrol", "application/json", 415, nil},
 	}
 	for _, tc := range tests {

@@ -54,11 +54,12 @@ func parseFootageQuery(r *http.Request) (footage.Request, error) {
 // The look is traced before any byte is sent; if the trail cannot be written the answer is 503
 // with no video. Single byte ranges are served (206), so browsers can seek.
 func (s *Server) playback(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
 	req, err := parseFootageQuery(r)
 	if err != nil {
+		s.footage.Malformed(ctx, access.Playback, req, err)
 		return err
 	}
-	ctx := r.Context()
 	look, err := s.footage.Decide(ctx, auth.UserFrom(ctx), access.Playback, req)
 	if err != nil {
 		return err
@@ -73,10 +74,8 @@ func (s *Server) playback(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(plan.Size, 10))
 		return err
 	}
-	if r.Method != http.MethodHead {
-		if err := s.footage.Played(ctx, look, plan, off, n, status == http.StatusPartialContent); err != nil {
-			return err
-		}
+	if err := s.footage.Played(ctx, look, plan, off, n, status == http.StatusPartialContent, r.Method == http.MethodHead); err != nil {
+		return err
 	}
 	h := w.Header()
 	h.Set("Content-Type", "video/mp4")

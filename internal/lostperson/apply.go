@@ -360,6 +360,10 @@ func (s *Service) AddDocument(ctx context.Context, applicantID, id, kind string,
 		return nil, TooLarge(s.cfg.MaxUpload)
 	}
 	d.Bytes, d.SHA256 = written, hex.EncodeToString(h.Sum(nil))
+	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionDocumentUpload, Reference: a.ID, Outcome: trace.Allowed,
+		Reason: fmt.Sprintf("%s document %s to application %s: %s, %d bytes, sha256 %s", kind, d.ID, a.ID, ctype, written, d.SHA256)}); err != nil {
+		return nil, err
+	}
 	if err := os.Rename(tmp, filepath.Join(dir, d.StoredName)); err != nil {
 		return nil, fmt.Errorf("store upload: %w", err)
 	}
@@ -386,6 +390,10 @@ func (s *Service) OpenDocument(ctx context.Context, applicationID, documentID st
 	for _, d := range docs {
 		if d.ID == documentID {
 			// The stored name is the server's own (id + extension), so it cannot leave the directory.
+			if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionDocumentRead, Reference: a.ID, Outcome: trace.Allowed,
+				Reason: d.Kind + " document " + d.ID + " of application " + a.ID}); err != nil {
+				return nil, nil, err
+			}
 			f, err := os.Open(filepath.Join(s.UploadDir(), filepath.Base(d.StoredName)))
 			if err != nil {
 				return nil, nil, fmt.Errorf("open document %s: %w", d.ID, err)

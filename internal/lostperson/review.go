@@ -119,10 +119,15 @@ func nextDue(v *ReviewerView) time.Time {
 	return time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 }
 
-// ForReviewer returns an application with its documents and findings.
+// ForReviewer returns an application with its documents and findings. It holds an applicant's
+// personal data, so each reading is traced before it is served.
 func (s *Service) ForReviewer(ctx context.Context, id string) (*ReviewerView, error) {
 	a, err := s.application(ctx, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionApplicationRead, Reference: a.ID, Outcome: trace.Allowed,
+		Reason: "application " + a.ID + " (" + string(a.Status) + ")"}); err != nil {
 		return nil, err
 	}
 	v := s.reviewerView(a, s.now())

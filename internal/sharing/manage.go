@@ -265,6 +265,10 @@ func (s *Service) CreateGroup(ctx context.Context, u *auth.User, in GroupInput) 
 	default:
 		return nil, invalid("kind", "unknown kind %q (want organisation, place_category, key_area or picked)", g.Kind)
 	}
+	if err := s.d.Tracer.Record(ctx, trace.Record{Action: trace.ActionGroupCreate, CameraIDs: g.CameraIDs, Reference: g.ID,
+		Outcome: trace.Allowed, Reason: fmt.Sprintf("group %s %q of organisation %s: %s", g.ID, g.Name, g.OrganisationID, g.Kind)}); err != nil {
+		return nil, err
+	}
 	if err := s.d.Store.CreateGroup(ctx, g); err != nil {
 		return nil, err
 	}

@@ -58,6 +58,10 @@ const (
 	ActionRetentionDelete Action = "retention_delete"
 	ActionHoldCreate      Action = "hold_create"
 	ActionHoldRelease     Action = "hold_release"
+	ActionGroupCreate     Action = "group_create"
+	ActionDocumentUpload  Action = "document_upload"
+	ActionApplicationRead Action = "application_read" // a reviewer opened an application
+	ActionDocumentRead    Action = "document_read"    // a reviewer opened an applicant's document
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -67,7 +71,8 @@ var Actions = []Action{
 	ActionCameraDecommission, ActionCameraImport, ActionPolicyChange, ActionTraceRead,
 	ActionLiveView, ActionPlayback, ActionExport, ActionSearch, ActionGrantCreate,
 	ActionGrantRevoke, ActionApplicationDecision, ActionAccessDenied,
-	ActionRetentionDelete, ActionHoldCreate, ActionHoldRelease,
+	ActionRetentionDelete, ActionHoldCreate, ActionHoldRelease, ActionGroupCreate,
+	ActionDocumentUpload, ActionApplicationRead, ActionDocumentRead,
 }
 
 // Outcome is whether the traced request was served.

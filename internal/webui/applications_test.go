@@ -449,8 +449,8 @@ func TestApplicationPath(t *testing.T) {
 	r = rev.post("/applications/"+id+"/candidates", nil)
 	mustContain(t, "candidates", r.body, `id="candidate-table"`, `data-camera="`+s.near+`"`, "application_id="+id, `id="candidate-0-range-0"`)
 	mustNotContain(t, "candidates", r.body, s.far)
-	if got := actions(s.entriesSince(n)); fmt.Sprint(got) != "[search]" {
-		t.Errorf("trail after the search = %v; want [search]", got)
+	if got := actions(s.entriesSince(n)); fmt.Sprint(got) != "[search application_read]" {
+		t.Errorf("trail after the search = %v; want [search application_read]", got)
 	}
 	// The candidate link opens the camera page with the window and the application filled in.
 	link := regexp.MustCompile(`href="([^"]+)" class="candidate-range" id="candidate-0-range-0"`).FindStringSubmatch(r.body)

@@ -170,7 +170,7 @@ func TestSharingPagesByRole(t *testing.T) {
 				f.Set("organisation_id", w.orgA)
 			}
 			return f
-		}, managers(false, want{http.StatusSeeOther, nil})},
+		}, managers(false, want{http.StatusSeeOther, []string{"group_create"}})},
 		// Admins name the owner; opening the page traces the read as the API does.
 		{"GET", "/sharing/accesses", func(role string) string {
 			if role == "admin" {
