@@ -210,21 +210,3 @@ func (db *DB) RecordingSummaries(ctx context.Context, since time.Time) ([]retent
 	}
 	return out, nil
 }
-
-// DeleteSegments removes the entries at paths in one transaction (per 500 paths), for retention:
-// one commit instead of one per segment. Paths already gone are not an error.
-func (db *DB) DeleteSegments(ctx context.Context, paths []string) error {
-	for start := 0; start < len(paths); start += 500 {
-		chunk := paths[start:min(start+500, len(paths))]
-		ph := make([]string, len(chunk))
-		args := make([]any, len(chunk))
-		for i, p := range chunk {
-			ph[i] = fmt.Sprintf("$%d", i+1)
-			args[i] = p
-		}
-		if _, err := db.sql.ExecContext(ctx, `DELETE FROM recordings WHERE path IN (`+strings.Join(ph, ",")+`)`, args...); err != nil {
-			return fmt.Errorf("delete %d segments: %w", len(chunk), err)
-		}
-	}
-	return nil
-}
