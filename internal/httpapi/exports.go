@@ -10,8 +10,8 @@ import (
 	"civicam/internal/access"
 	"civicam/internal/auth"
 	"civicam/internal/export"
-	"civicam/internal/playback"
 	"civicam/internal/registry"
+	"civicam/internal/timespan"
 	"civicam/internal/trace"
 )
 
@@ -29,7 +29,7 @@ type exportResult struct {
 	Download string              `json:"download"`
 	TraceSeq int64               `json:"trace_seq"`
 	Size     int64               `json:"size"`
-	Covered  playback.TimeRange  `json:"covered"`
+	Covered  timespan.Range      `json:"covered"`
 	Gaps     []map[string]string `json:"gaps"`
 	Manifest *export.Manifest    `json:"-"`
 }

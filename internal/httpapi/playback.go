@@ -22,6 +22,7 @@ import (
 	"civicam/internal/segment"
 	"civicam/internal/sharing"
 	"civicam/internal/store"
+	"civicam/internal/timespan"
 	"civicam/internal/trace"
 )
 
@@ -385,7 +386,7 @@ func byteRange(h string, size int64) (off, n int64, status int, err error) {
 	}
 }
 
-func formatRanges(rs []playback.TimeRange) string {
+func formatRanges(rs []timespan.Range) string {
 	parts := make([]string, len(rs))
 	for i, g := range rs {
 		parts[i] = g.Start.UTC().Format(time.RFC3339Nano) + "/" + g.End.UTC().Format(time.RFC3339Nano)
@@ -405,20 +406,20 @@ func formatSpans(ss []playback.Span) string {
 // FootageCoverage is what was recorded of a camera in [start, end), for a user who may play it
 // back: the recordings API's ranges and gaps, behind the footage access check (without tracing:
 // it shows when, not what). The web UI draws its timeline from it.
-func (s *Server) FootageCoverage(ctx context.Context, u *auth.User, cameraID string, start, end time.Time) (store.Coverage, error) {
+func (s *Server) FootageCoverage(ctx context.Context, u *auth.User, cameraID string, start, end time.Time) (timespan.Coverage, error) {
 	if !registry.ValidID(cameraID) {
-		return store.Coverage{}, store.ErrNotFound
+		return timespan.Coverage{}, store.ErrNotFound
 	}
 	cam, err := s.reg.Camera(ctx, registry.Scope{All: true}, cameraID)
 	if err != nil {
-		return store.Coverage{}, err
+		return timespan.Coverage{}, err
 	}
 	if err := s.footage.access.Check(ctx, u, cam, access.Playback, start, end, ""); err != nil {
-		return store.Coverage{}, err
+		return timespan.Coverage{}, err
 	}
 	cov, err := s.db.RecordingRanges(ctx, cameraID, start, end)
 	if err != nil {
-		return store.Coverage{}, err
+		return timespan.Coverage{}, err
 	}
 	if s.recorder != nil {
 		if st, ok := s.recorder.Status(cameraID); ok && !st.SegmentStart.IsZero() && st.LastPart.After(st.SegmentStart) {

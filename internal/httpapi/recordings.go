@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"civicam/internal/access"
@@ -9,6 +10,7 @@ import (
 	"civicam/internal/recorder"
 	"civicam/internal/registry"
 	"civicam/internal/store"
+	"civicam/internal/timespan"
 )
 
 // RecordingStatus is what the API asks of the recorder running in this process.
@@ -18,11 +20,6 @@ type RecordingStatus interface {
 
 // maxRangeWindow bounds one recordings query: a month and a little, the retention floor's span.
 const maxRangeWindow = 32 * 24 * time.Hour
-
-type timeRange struct {
-	Start time.Time `json:"start"`
-	End   time.Time `json:"end"`
-}
 
 // cameraRecordings answers what was recorded of a camera in [start, end) (default: the last 24
 // hours), as ranges and gaps. The segment being written is not yet in the index; the recorder's
@@ -62,73 +59,26 @@ func (s *Server) cameraRecordings(w http.ResponseWriter, r *http.Request) error 
 			cov = withOpenSegment(cov, start, end, st.SegmentStart, st.LastPart)
 		}
 	}
-	out := map[string][]timeRange{"ranges": {}, "gaps": {}}
+	out := map[string][]timespan.Range{"ranges": {}, "gaps": {}}
 	for _, rg := range cov.Ranges {
-		out["ranges"] = append(out["ranges"], timeRange{rg.Start.UTC(), rg.End.UTC()})
+		out["ranges"] = append(out["ranges"], timespan.Range{Start: rg.Start.UTC(), End: rg.End.UTC()})
 	}
 	for _, g := range cov.Gaps {
-		out["gaps"] = append(out["gaps"], timeRange{g.Start.UTC(), g.End.UTC()})
+		out["gaps"] = append(out["gaps"], timespan.Range{Start: g.Start.UTC(), End: g.End.UTC()})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
-// withOpenSegment adds the recording in progress, [from, to), to a coverage of [start, end).
-func withOpenSegment(cov store.Coverage, start, end, from, to time.Time) store.Coverage {
-	if from.Before(start) {
-		from = start
-	}
-	if to.After(end) {
-		to = end
-	}
-	if !to.After(from) {
+// withOpenSegment adds the recording in progress, [from, to), to a coverage of [start, end),
+// merged with the recorded ranges by the index's rule.
+func withOpenSegment(cov timespan.Coverage, start, end, from, to time.Time) timespan.Coverage {
+	w := timespan.Range{Start: start, End: end}
+	open, ok := timespan.Range{Start: from, End: to}.Clip(w)
+	if !ok {
 		return cov
 	}
-	var ranges []store.TimeRange
-	merged := store.TimeRange{Start: from, End: to}
-	for _, rg := range cov.Ranges {
-		if rg.End.Add(store.RecordingMergeGap).Before(merged.Start) || merged.End.Add(store.RecordingMergeGap).Before(rg.Start) {
-			ranges = append(ranges, rg)
-			continue
-		}
-		merged.Start, merged.End = minTime(merged.Start, rg.Start), maxTime(merged.End, rg.End)
-	}
-	ranges = append(ranges, merged)
-	sortRanges(ranges)
-	out := store.Coverage{Ranges: ranges}
-	cursor := start
-	for _, rg := range ranges {
-		if rg.Start.After(cursor) {
-			out.Gaps = append(out.Gaps, store.TimeRange{Start: cursor, End: rg.Start})
-		}
-		cursor = maxTime(cursor, rg.End)
-	}
-	if end.After(cursor) {
-		out.Gaps = append(out.Gaps, store.TimeRange{Start: cursor, End: end})
-	}
-	return out
-}
-
-func sortRanges(rs []store.TimeRange) {
-	for i := 1; i < len(rs); i++ {
-		for j := i; j > 0 && rs[j].Start.Before(rs[j-1].Start); j-- {
-			rs[j], rs[j-1] = rs[j-1], rs[j]
-		}
-	}
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
+	return timespan.Cover(append(slices.Clone(cov.Ranges), open), store.RecordingMergeGap, w)
 }
 
 // cameraRecording reports the recorder's state for a camera: recording, connecting, offline or

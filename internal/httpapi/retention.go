@@ -14,6 +14,7 @@ import (
 	"civicam/internal/registry"
 	"civicam/internal/retention"
 	"civicam/internal/store"
+	"civicam/internal/timespan"
 	"civicam/internal/trace"
 )
 
@@ -284,8 +285,8 @@ const maxGapsShown = 100
 
 type storageCamera struct {
 	retention.CameraStorage
-	Gaps          []timeRange `json:"gaps"`
-	GapsTruncated bool        `json:"gaps_truncated"`
+	Gaps          []timespan.Range `json:"gaps"`
+	GapsTruncated bool             `json:"gaps_truncated"`
 }
 
 // planner is the storage planner the server was given, or one over the index alone (no live
@@ -334,13 +335,13 @@ func (s *Server) storageReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	outCams := make([]storageCamera, 0, len(st))
 	for _, c := range st {
-		sc := storageCamera{CameraStorage: c, Gaps: []timeRange{}}
+		sc := storageCamera{CameraStorage: c, Gaps: []timespan.Range{}}
 		gaps := c.Gaps
 		if len(gaps) > maxGapsShown {
 			gaps, sc.GapsTruncated = gaps[len(gaps)-maxGapsShown:], true
 		}
 		for _, g := range gaps {
-			sc.Gaps = append(sc.Gaps, timeRange{g.Start.UTC(), g.End.UTC()})
+			sc.Gaps = append(sc.Gaps, timespan.Range{Start: g.Start.UTC(), End: g.End.UTC()})
 		}
 		outCams = append(outCams, sc)
 	}

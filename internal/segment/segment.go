@@ -12,6 +12,7 @@
 package segment
 
 import (
+	"civicam/internal/timespan"
 	"errors"
 	"fmt"
 	"strings"
@@ -35,19 +36,9 @@ type Record struct {
 	Sealed   bool
 }
 
-// TimeRange is a half-open interval [Start, End) of recording time.
-type TimeRange struct {
-	Start time.Time
-	End   time.Time
-}
-
-// Coverage is what the index holds of a camera's recordings within a window, and what it lacks.
-// It lives beside Record so that the index's readers (retention, playback) need not import the
-// store that computes it.
-type Coverage struct {
-	Ranges []TimeRange
-	Gaps   []TimeRange
-}
+// TimeRange is timespan.Range under the name the legal holds' code still uses; new code says
+// timespan.Range.
+type TimeRange = timespan.Range
 
 // ErrBadCameraID is returned by Key for an ID that cannot be a directory name.
 var ErrBadCameraID = errors.New("camera id unusable as a directory name")

@@ -74,4 +74,3 @@ func TestApplicationStore(t *testing.T) {
 		}
 	})
 }
-

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"time"
 
-	"civicam/internal/lostperson"
 	"civicam/internal/segment"
 	"civicam/internal/timespan"
 )
@@ -18,13 +17,6 @@ import (
 // as continuous recording: the boundary between segments of one connection is exact, and a
 // reconnect that takes longer than this is a gap worth showing.
 const RecordingMergeGap = 1500 * time.Millisecond
-
-// TimeRange is a half-open interval [Start, End); the type is segment's, so that the index's
-// readers need not import the store.
-type TimeRange = segment.TimeRange
-
-// Coverage is what was recorded of a camera within a window, and what was not (segment's type).
-type Coverage = segment.Coverage
 
 const recordingCols = `id, camera_id, path, start_at, end_at, bytes, sha256, sealed`
 
@@ -251,57 +243,20 @@ func (db *DB) queryRecordings(ctx context.Context, q string, args ...any) ([]seg
 // RecordingRanges reports, within [start, end), the stretches of a camera's sealed recordings and
 // the gaps between them. Segments less than RecordingMergeGap apart count as one stretch; ranges
 // are clipped to the window, and gaps cover the rest of it.
-func (db *DB) RecordingRanges(ctx context.Context, cameraID string, start, end time.Time) (Coverage, error) {
-	if !end.After(start) {
-		return Coverage{}, nil
+func (db *DB) RecordingRanges(ctx context.Context, cameraID string, start, end time.Time) (timespan.Coverage, error) {
+	w := timespan.Range{Start: start, End: end}
+	if w.Empty() {
+		return timespan.Coverage{}, nil
 	}
 	segs, err := db.RecordingSegments(ctx, cameraID, start, end)
 	if err != nil {
-		return Coverage{}, err
+		return timespan.Coverage{}, err
 	}
-	return coverage(segs, start, end), nil
-}
-
-func coverage(segs []segment.Record, start, end time.Time) Coverage {
-	var cov Coverage
-	for _, s := range segs {
-		if !s.End.After(s.Start) {
-			continue
-		}
-		n := len(cov.Ranges)
-		if n > 0 && s.Start.Sub(cov.Ranges[n-1].End) < RecordingMergeGap {
-			if s.End.After(cov.Ranges[n-1].End) {
-				cov.Ranges[n-1].End = s.End
-			}
-			continue
-		}
-		cov.Ranges = append(cov.Ranges, TimeRange{Start: s.Start, End: s.End})
+	rs := make([]timespan.Range, len(segs))
+	for i, s := range segs {
+		rs[i] = timespan.Range{Start: s.Start, End: s.End}
 	}
-	// Clip to the window: a range may straddle either edge.
-	out := cov.Ranges[:0]
-	for _, r := range cov.Ranges {
-		if r.Start.Before(start) {
-			r.Start = start
-		}
-		if r.End.After(end) {
-			r.End = end
-		}
-		if r.End.After(r.Start) {
-			out = append(out, r)
-		}
-	}
-	cov.Ranges = out
-	at := start
-	for _, r := range cov.Ranges {
-		if r.Start.After(at) {
-			cov.Gaps = append(cov.Gaps, TimeRange{Start: at, End: r.Start})
-		}
-		at = r.End
-	}
-	if end.After(at) {
-		cov.Gaps = append(cov.Gaps, TimeRange{Start: at, End: end})
-	}
-	return cov
+	return timespan.Cover(rs, RecordingMergeGap, w), nil
 }
 
 // recording_spans holds, per camera, its sealed segments merged by RecordingMergeGap: the
@@ -470,8 +425,8 @@ const rangesBatch = 500
 // RecordedRanges reports, for each of the cameras that recorded anything in [from, to), its
 // recorded stretches clipped to the window, as RecordingRanges reports them. It reads
 // recording_spans, a few rows per camera, in one query per 500 cameras.
-func (db *DB) RecordedRanges(ctx context.Context, cameraIDs []string, from, to time.Time) (map[string][]lostperson.Range, error) {
-	out := map[string][]lostperson.Range{}
+func (db *DB) RecordedRanges(ctx context.Context, cameraIDs []string, from, to time.Time) (map[string][]timespan.Range, error) {
+	out := map[string][]timespan.Range{}
 	w := timespan.Range{Start: from, End: to}
 	if w.Empty() {
 		return out, nil
@@ -501,7 +456,7 @@ func (db *DB) RecordedRanges(ctx context.Context, cameraIDs []string, from, to t
 		}
 		for _, c := range spans {
 			if r, ok := c.r.Clip(w); ok {
-				out[c.cam] = append(out[c.cam], lostperson.Range{Start: r.Start, End: r.End})
+				out[c.cam] = append(out[c.cam], r)
 			}
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"civicam/internal/lostperson"
 	"civicam/internal/segment"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
@@ -35,7 +34,7 @@ func TestRecordedRanges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string][]lostperson.Range{
+		want := map[string][]timespan.Range{
 			"cam1": {{Start: at(0), End: at(120)}, {Start: at(300), End: at(330)}},
 			"cam2": {{Start: at(0), End: at(30)}},
 		}
@@ -43,7 +42,7 @@ func TestRecordedRanges(t *testing.T) {
 			t.Fatalf("RecordedRanges = %v; want %v", got, want)
 		}
 		for cam, w := range want {
-			if !slices.EqualFunc(got[cam], w, func(a, b lostperson.Range) bool { return a.Start.Equal(b.Start) && a.End.Equal(b.End) }) {
+			if !slices.EqualFunc(got[cam], w, func(a, b timespan.Range) bool { return a.Start.Equal(b.Start) && a.End.Equal(b.End) }) {
 				t.Errorf("RecordedRanges[%s] = %v; want %v", cam, got[cam], w)
 			}
 		}
@@ -99,11 +98,11 @@ func TestRecordingSpans(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					want := make([]lostperson.Range, len(cov.Ranges))
+					want := make([]timespan.Range, len(cov.Ranges))
 					for i, r := range cov.Ranges {
-						want[i] = lostperson.Range{Start: r.Start, End: r.End}
+						want[i] = timespan.Range{Start: r.Start, End: r.End}
 					}
-					if !slices.EqualFunc(got[cam], want, func(a, b lostperson.Range) bool { return a.Start.Equal(b.Start) && a.End.Equal(b.End) }) {
+					if !slices.EqualFunc(got[cam], want, func(a, b timespan.Range) bool { return a.Start.Equal(b.Start) && a.End.Equal(b.End) }) {
 						t.Fatalf("after %s: RecordedRanges[%s] in %s..%s = %v; want %v", step, cam, w[0], w[1], got[cam], want)
 					}
 				}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"civicam/internal/retention"
+	"civicam/internal/timespan"
 )
 
 // CreateHold stores a new hold with its cameras. A duplicate id is ErrConflict.
@@ -163,7 +164,7 @@ func (db *DB) ReleaseHold(ctx context.Context, id, byUserID, byUsername string, 
 }
 
 // ActiveHoldRanges lists the time ranges of a camera's active holds, in start order.
-func (db *DB) ActiveHoldRanges(ctx context.Context, cameraID string) ([]TimeRange, error) {
+func (db *DB) ActiveHoldRanges(ctx context.Context, cameraID string) ([]timespan.Range, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT h.start_at, h.end_at FROM legal_holds h
 		JOIN legal_hold_cameras c ON c.hold_id = h.id
 		WHERE c.camera_id = $1 AND h.released_at IS NULL ORDER BY h.start_at, h.end_at`, cameraID)
@@ -171,13 +172,13 @@ func (db *DB) ActiveHoldRanges(ctx context.Context, cameraID string) ([]TimeRang
 		return nil, fmt.Errorf("active holds of %s: %w", cameraID, err)
 	}
 	defer rows.Close()
-	var out []TimeRange
+	var out []timespan.Range
 	for rows.Next() {
 		var s, e int64
 		if err := rows.Scan(&s, &e); err != nil {
 			return nil, fmt.Errorf("scan hold range: %w", err)
 		}
-		out = append(out, TimeRange{Start: FromMicros(s), End: FromMicros(e)})
+		out = append(out, timespan.Range{Start: FromMicros(s), End: FromMicros(e)})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("active holds of %s: %w", cameraID, err)

@@ -14,6 +14,7 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/registry"
 	"civicam/internal/store"
+	"civicam/internal/timespan"
 )
 
 type option struct {
@@ -253,7 +254,7 @@ var timelineWindows = []struct {
 // Coverage is what the camera page needs of the API: the recorded ranges of a camera, behind the
 // same access check as playback. *httpapi.Server has it.
 type coverageSource interface {
-	FootageCoverage(ctx context.Context, u *auth.User, cameraID string, start, end time.Time) (store.Coverage, error)
+	FootageCoverage(ctx context.Context, u *auth.User, cameraID string, start, end time.Time) (timespan.Coverage, error)
 }
 
 func (u *UI) footage(r *http.Request, m Messages, usr *auth.User, c *registry.Camera) *footageView {
@@ -331,7 +332,7 @@ func playHref(camID, window string, start, end time.Time) string {
 }
 
 // drawTimeline lays out the window [start, end) on a 1000-unit-wide band.
-func drawTimeline(cov store.Coverage, start, end time.Time, camID, window string, m Messages) timeline {
+func drawTimeline(cov timespan.Coverage, start, end time.Time, camID, window string, m Messages) timeline {
 	const w, h = 1000.0, 56.0
 	tl := timeline{W: int(w), H: int(h), Caption: m.T("camera.timeline_caption", m.Time(start), m.Time(end)), Empty: len(cov.Ranges) == 0}
 	span := end.Sub(start).Seconds()
