@@ -18,6 +18,7 @@ import (
 	"civicam/internal/export"
 	"civicam/internal/lostperson"
 	"civicam/internal/playback"
+	"civicam/internal/recorder"
 	"civicam/internal/registry"
 	"civicam/internal/segment"
 	"civicam/internal/sharing"
@@ -417,16 +418,7 @@ func (s *Server) FootageCoverage(ctx context.Context, u *auth.User, cameraID str
 	if err := s.footage.access.Check(ctx, u, cam, access.Playback, start, end, ""); err != nil {
 		return timespan.Coverage{}, err
 	}
-	cov, err := s.db.RecordingRanges(ctx, cameraID, start, end)
-	if err != nil {
-		return timespan.Coverage{}, err
-	}
-	if s.recorder != nil {
-		if st, ok := s.recorder.Status(cameraID); ok && !st.SegmentStart.IsZero() && st.LastPart.After(st.SegmentStart) {
-			cov = withOpenSegment(cov, start, end, st.SegmentStart, st.LastPart)
-		}
-	}
-	return cov, nil
+	return recorder.Coverage(ctx, s.db, s.recorder, cameraID, timespan.Range{Start: start, End: end})
 }
 
 // streamRange writes bytes [off, off+n) of the plan's MP4 through a large buffer: a part is a

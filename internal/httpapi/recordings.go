@@ -2,14 +2,12 @@ package httpapi
 
 import (
 	"net/http"
-	"slices"
 	"time"
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
 	"civicam/internal/recorder"
 	"civicam/internal/registry"
-	"civicam/internal/store"
 	"civicam/internal/timespan"
 )
 
@@ -50,14 +48,9 @@ func (s *Server) cameraRecordings(w http.ResponseWriter, r *http.Request) error 
 	if end.Sub(start) > maxRangeWindow {
 		return badRequest("start", "the window may be at most 32 days")
 	}
-	cov, err := s.db.RecordingRanges(r.Context(), cam.ID, start, end)
+	cov, err := recorder.Coverage(r.Context(), s.db, s.recorder, cam.ID, timespan.Range{Start: start, End: end})
 	if err != nil {
 		return err
-	}
-	if s.recorder != nil {
-		if st, ok := s.recorder.Status(cam.ID); ok && !st.SegmentStart.IsZero() && st.LastPart.After(st.SegmentStart) {
-			cov = withOpenSegment(cov, start, end, st.SegmentStart, st.LastPart)
-		}
 	}
 	out := map[string][]timespan.Range{"ranges": {}, "gaps": {}}
 	for _, rg := range cov.Ranges {
@@ -68,17 +61,6 @@ func (s *Server) cameraRecordings(w http.ResponseWriter, r *http.Request) error 
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-// withOpenSegment adds the recording in progress, [from, to), to a coverage of [start, end),
-// merged with the recorded ranges by the index's rule.
-func withOpenSegment(cov timespan.Coverage, start, end, from, to time.Time) timespan.Coverage {
-	w := timespan.Range{Start: start, End: end}
-	open, ok := timespan.Range{Start: from, End: to}.Clip(w)
-	if !ok {
-		return cov
-	}
-	return timespan.Cover(append(slices.Clone(cov.Ranges), open), store.RecordingMergeGap, w)
 }
 
 // cameraRecording reports the recorder's state for a camera: recording, connecting, offline or

@@ -36,6 +36,12 @@ type Record struct {
 	Sealed   bool
 }
 
+// MergeGap is the largest hole between two segments still counted as continuous recording: the
+// boundary between segments of one connection is exact, and a reconnect that takes longer than
+// this is a gap worth showing. Coverage, the recorded spans and the candidate search all merge
+// by it.
+const MergeGap = 1500 * time.Millisecond
+
 // TimeRange is timespan.Range under the name the legal holds' code still uses; new code says
 // timespan.Range.
 type TimeRange = timespan.Range

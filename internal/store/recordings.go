@@ -13,10 +13,9 @@ import (
 	"civicam/internal/timespan"
 )
 
-// RecordingMergeGap is the largest hole between two segments that RecordingRanges still treats
-// as continuous recording: the boundary between segments of one connection is exact, and a
-// reconnect that takes longer than this is a gap worth showing.
-const RecordingMergeGap = 1500 * time.Millisecond
+// RecordingMergeGap is the largest hole between two segments that RecordingRanges and
+// recording_spans still treat as continuous recording (segment.MergeGap).
+const RecordingMergeGap = segment.MergeGap
 
 const recordingCols = `id, camera_id, path, start_at, end_at, bytes, sha256, sealed`
 
