@@ -52,12 +52,11 @@ func (db *DB) SegmentSealed(ctx context.Context, rec segment.Record) error {
 			return err
 		}
 		// The usual case: the recorder seals the entry it started, which no span holds yet.
-		var id int64
 		var cam string
 		var start int64
 		err := tx.QueryRowContext(ctx, `UPDATE recordings SET end_at = $2, bytes = $3, sha256 = $4, sealed = TRUE
-			WHERE path = $1 AND NOT sealed RETURNING id, camera_id, start_at`,
-			rec.Path, Micros(rec.End), rec.Bytes, rec.SHA256).Scan(&id, &cam, &start)
+			WHERE path = $1 AND NOT sealed RETURNING camera_id, start_at`,
+			rec.Path, Micros(rec.End), rec.Bytes, rec.SHA256).Scan(&cam, &start)
 		if err == nil {
 			if cam != rec.CameraID {
 				// An entry filed under another camera keeps it, as the upsert below keeps it;
@@ -95,8 +94,8 @@ func (db *DB) SegmentSealed(ctx context.Context, rec segment.Record) error {
 			VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7)
 			ON CONFLICT (path) DO UPDATE SET end_at = excluded.end_at, bytes = excluded.bytes,
 				sha256 = excluded.sha256, sealed = TRUE
-			RETURNING id, camera_id, start_at`,
-			rec.CameraID, rec.Path, Micros(rec.Start), Micros(rec.End), rec.Bytes, rec.SHA256, Micros(time.Now())).Scan(&id, &cam, &start); err != nil {
+			RETURNING camera_id, start_at`,
+			rec.CameraID, rec.Path, Micros(rec.Start), Micros(rec.End), rec.Bytes, rec.SHA256, Micros(time.Now())).Scan(&cam, &start); err != nil {
 			return fmt.Errorf("upsert: %w", err)
 		}
 		if found && old.sealed {
