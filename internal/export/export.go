@@ -27,6 +27,7 @@ import (
 
 	"civicam/internal/playback"
 	"civicam/internal/registry"
+	"civicam/internal/timespan"
 )
 
 // Names of the zip's entries.
@@ -38,17 +39,17 @@ const (
 
 // Manifest is what an export states about itself.
 type Manifest struct {
-	Version   int                  `json:"version"`
-	ID        string               `json:"id"`
-	CameraID  string               `json:"camera_id"`
-	Camera    string               `json:"camera_name"`
-	Requested playback.TimeRange   `json:"requested"`
-	Covered   playback.TimeRange   `json:"covered"`
-	Spans     []playback.Span      `json:"spans"`
-	Gaps      []playback.TimeRange `json:"gaps"`
-	Exporter  Exporter             `json:"exporter"`
-	Purpose   string               `json:"purpose"`
-	CaseRef   string               `json:"case_ref"`
+	Version   int              `json:"version"`
+	ID        string           `json:"id"`
+	CameraID  string           `json:"camera_id"`
+	Camera    string           `json:"camera_name"`
+	Requested timespan.Range   `json:"requested"`
+	Covered   timespan.Range   `json:"covered"`
+	Spans     []playback.Span  `json:"spans"`
+	Gaps      []timespan.Range `json:"gaps"`
+	Exporter  Exporter         `json:"exporter"`
+	Purpose   string           `json:"purpose"`
+	CaseRef   string           `json:"case_ref"`
 	// ApplicationID is the lost-person application a reviewer exported under, if any.
 	ApplicationID string    `json:"application_id,omitempty"`
 	CreatedAt     time.Time `json:"created_at"`
@@ -157,7 +158,7 @@ func (s *Service) Create(ctx context.Context, plan *playback.Plan, m Manifest) (
 	m.Requested, m.Covered, m.Spans, m.Gaps = plan.Requested, plan.Covered, plan.Spans, plan.Gaps
 	m.Signer = s.deps.Key.Signer.Name()
 	if m.Gaps == nil {
-		m.Gaps = []playback.TimeRange{}
+		m.Gaps = []timespan.Range{}
 	}
 	for _, src := range plan.Sources {
 		if err := ctx.Err(); err != nil {

@@ -24,6 +24,7 @@ import (
 	"civicam/internal/registry"
 	"civicam/internal/segment"
 	"civicam/internal/sharing"
+	"civicam/internal/timespan"
 	"civicam/internal/trace"
 )
 
@@ -42,14 +43,12 @@ type Sharing interface {
 // Index is the recordings index; *store.DB implements it.
 type Index interface {
 	playback.Index
-	RecordingRanges(ctx context.Context, cameraID string, start, end time.Time) (segment.Coverage, error)
+	RecordingRanges(ctx context.Context, cameraID string, start, end time.Time) (timespan.Coverage, error)
 }
 
 // Recorder reports the segment a camera is being recorded into; *recorder.Recorder implements
 // it. Nil when this process records nothing.
-type Recorder interface {
-	Status(cameraID string) (recorder.Status, bool)
-}
+type Recorder = recorder.StatusReader
 
 // Trail finds entries just written; *trace.Log implements it.
 type Trail interface {
@@ -136,8 +135,8 @@ func (noRecordings) RecordingSegments(context.Context, string, time.Time, time.T
 	return nil, nil
 }
 
-func (noRecordings) RecordingRanges(_ context.Context, _ string, start, end time.Time) (segment.Coverage, error) {
-	return segment.Coverage{Gaps: []segment.TimeRange{{Start: start, End: end}}}, nil
+func (noRecordings) RecordingRanges(_ context.Context, _ string, start, end time.Time) (timespan.Coverage, error) {
+	return timespan.Coverage{Gaps: []timespan.Range{{Start: start, End: end}}}, nil
 }
 
 type noFiles struct{}

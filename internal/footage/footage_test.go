@@ -7,7 +7,6 @@ import (
 
 	"civicam/internal/access"
 	"civicam/internal/fault"
-	"civicam/internal/segment"
 )
 
 var t0 = time.Date(2026, 9, 1, 8, 0, 0, 0, time.UTC)
@@ -51,44 +50,4 @@ func TestCheckRequest(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestWithOpenSegment(t *testing.T) {
-	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
-	rg := func(a, b int) segment.TimeRange { return segment.TimeRange{Start: at(a), End: at(b)} }
-	tests := []struct {
-		name        string
-		cov         segment.Coverage
-		from, to    int
-		ranges, gap []segment.TimeRange
-	}{
-		{"nothing sealed", segment.Coverage{Gaps: []segment.TimeRange{rg(0, 100)}}, 60, 90,
-			[]segment.TimeRange{rg(60, 90)}, []segment.TimeRange{rg(0, 60), rg(90, 100)}},
-		{"continues the last sealed segment", segment.Coverage{Ranges: []segment.TimeRange{rg(0, 60)}, Gaps: []segment.TimeRange{rg(60, 100)}}, 61, 90,
-			[]segment.TimeRange{rg(0, 90)}, []segment.TimeRange{rg(90, 100)}},
-		{"after a gap", segment.Coverage{Ranges: []segment.TimeRange{rg(0, 30)}, Gaps: []segment.TimeRange{rg(30, 100)}}, 50, 120,
-			[]segment.TimeRange{rg(0, 30), rg(50, 100)}, []segment.TimeRange{rg(30, 50)}},
-		{"outside the window", segment.Coverage{Ranges: []segment.TimeRange{rg(0, 100)}}, 100, 120,
-			[]segment.TimeRange{rg(0, 100)}, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := withOpenSegment(tt.cov, at(0), at(100), at(tt.from), at(tt.to))
-			if !equalRanges(got.Ranges, tt.ranges) || !equalRanges(got.Gaps, tt.gap) {
-				t.Errorf("withOpenSegment(%s) = %v / %v; want %v / %v", tt.name, got.Ranges, got.Gaps, tt.ranges, tt.gap)
-			}
-		})
-	}
-}
-
-func equalRanges(a, b []segment.TimeRange) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !a[i].Start.Equal(b[i].Start) || !a[i].End.Equal(b[i].End) {
-			return false
-		}
-	}
-	return true
 }

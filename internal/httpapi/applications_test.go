@@ -26,6 +26,7 @@ import (
 	"civicam/internal/segment"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
+	"civicam/internal/timespan"
 	"civicam/internal/trace"
 )
 
@@ -266,7 +267,7 @@ func TestApplicationPath(t *testing.T) {
 			From, To time.Time
 			Cameras  []struct {
 				CameraID string `json:"camera_id"`
-				Ranges   []lostperson.Range
+				Ranges   []timespan.Range
 				Playback string
 			}
 		}

@@ -8,7 +8,7 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/export"
 	"civicam/internal/footage"
-	"civicam/internal/playback"
+	"civicam/internal/timespan"
 )
 
 type exportInput struct {
@@ -25,7 +25,7 @@ type exportResult struct {
 	Download string              `json:"download"`
 	TraceSeq int64               `json:"trace_seq"`
 	Size     int64               `json:"size"`
-	Covered  playback.TimeRange  `json:"covered"`
+	Covered  timespan.Range      `json:"covered"`
 	Gaps     []map[string]string `json:"gaps"`
 	Manifest *export.Manifest    `json:"-"`
 }

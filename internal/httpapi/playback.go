@@ -14,6 +14,7 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/footage"
 	"civicam/internal/playback"
+	"civicam/internal/timespan"
 )
 
 // footageRoute are the roles the footage routes let through to the access check, which decides
@@ -176,7 +177,7 @@ func byteRange(h string, size int64) (off, n int64, status int, err error) {
 	}
 }
 
-func formatRanges(rs []playback.TimeRange) string {
+func formatRanges(rs []timespan.Range) string {
 	parts := make([]string, len(rs))
 	for i, g := range rs {
 		parts[i] = g.Start.UTC().Format(time.RFC3339Nano) + "/" + g.End.UTC().Format(time.RFC3339Nano)

@@ -9,6 +9,7 @@ import (
 	"civicam/internal/footage"
 	"civicam/internal/recorder"
 	"civicam/internal/registry"
+	"civicam/internal/timespan"
 )
 
 // RecordingStatus is what the API asks of the recorder running in this process.
@@ -18,11 +19,6 @@ type RecordingStatus interface {
 
 // maxRangeWindow bounds one recordings query: a month and a little, the retention floor's span.
 const maxRangeWindow = 32 * 24 * time.Hour
-
-type timeRange struct {
-	Start time.Time `json:"start"`
-	End   time.Time `json:"end"`
-}
 
 // cameraRecordings answers what was recorded of a camera in [start, end) (default: the last 24
 // hours), as ranges and gaps. The segment being written is not yet in the index; the recorder's
@@ -57,12 +53,12 @@ func (s *Server) cameraRecordings(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	out := map[string][]timeRange{"ranges": {}, "gaps": {}}
+	out := map[string][]timespan.Range{"ranges": {}, "gaps": {}}
 	for _, rg := range cov.Ranges {
-		out["ranges"] = append(out["ranges"], timeRange{rg.Start.UTC(), rg.End.UTC()})
+		out["ranges"] = append(out["ranges"], timespan.Range{Start: rg.Start.UTC(), End: rg.End.UTC()})
 	}
 	for _, g := range cov.Gaps {
-		out["gaps"] = append(out["gaps"], timeRange{g.Start.UTC(), g.End.UTC()})
+		out["gaps"] = append(out["gaps"], timespan.Range{Start: g.Start.UTC(), End: g.End.UTC()})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

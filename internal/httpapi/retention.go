@@ -8,6 +8,7 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/registry"
 	"civicam/internal/retention"
+	"civicam/internal/timespan"
 )
 
 // holdRoles may place and release legal holds: the platform team, the police, and the camera's
@@ -116,8 +117,8 @@ const maxGapsShown = 100
 
 type storageCamera struct {
 	retention.CameraStorage
-	Gaps          []timeRange `json:"gaps"`
-	GapsTruncated bool        `json:"gaps_truncated"`
+	Gaps          []timespan.Range `json:"gaps"`
+	GapsTruncated bool             `json:"gaps_truncated"`
 }
 
 // storageReport shows, per camera in the caller's scope, what is kept (bytes, oldest and newest
@@ -157,13 +158,13 @@ func (s *Server) storageReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	outCams := make([]storageCamera, 0, len(st))
 	for _, c := range st {
-		sc := storageCamera{CameraStorage: c, Gaps: []timeRange{}}
+		sc := storageCamera{CameraStorage: c, Gaps: []timespan.Range{}}
 		gaps := c.Gaps
 		if len(gaps) > maxGapsShown {
 			gaps, sc.GapsTruncated = gaps[len(gaps)-maxGapsShown:], true
 		}
 		for _, g := range gaps {
-			sc.Gaps = append(sc.Gaps, timeRange{g.Start.UTC(), g.End.UTC()})
+			sc.Gaps = append(sc.Gaps, timespan.Range{Start: g.Start.UTC(), End: g.End.UTC()})
 		}
 		outCams = append(outCams, sc)
 	}

@@ -17,6 +17,7 @@ import (
 	"civicam/internal/spatial"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
+	"civicam/internal/timespan"
 	"civicam/internal/trace"
 )
 
@@ -36,15 +37,15 @@ const (
 // RecordingRanges, one query per camera over its segments.
 type perCamera struct{ db *store.DB }
 
-func (p perCamera) RecordedRanges(ctx context.Context, ids []string, from, to time.Time) (map[string][]lostperson.Range, error) {
-	out := map[string][]lostperson.Range{}
+func (p perCamera) RecordedRanges(ctx context.Context, ids []string, from, to time.Time) (map[string][]timespan.Range, error) {
+	out := map[string][]timespan.Range{}
 	for _, id := range ids {
 		cov, err := p.db.RecordingRanges(ctx, id, from, to)
 		if err != nil {
 			return nil, err
 		}
 		for _, r := range cov.Ranges {
-			out[id] = append(out[id], lostperson.Range{Start: r.Start, End: r.End})
+			out[id] = append(out[id], r)
 		}
 	}
 	return out, nil

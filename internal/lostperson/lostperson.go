@@ -25,6 +25,7 @@ import (
 	"civicam/internal/fault"
 	"civicam/internal/policy"
 	"civicam/internal/registry"
+	"civicam/internal/timespan"
 	"civicam/internal/trace"
 )
 
@@ -122,12 +123,6 @@ type FootageGrant struct {
 	CreatedAt     time.Time
 }
 
-// Range is a recorded stretch [Start, End).
-type Range struct {
-	Start time.Time `json:"start"`
-	End   time.Time `json:"end"`
-}
-
 // Filter narrows a list of applications.
 type Filter struct {
 	ApplicantID string   // only this applicant's
@@ -180,7 +175,7 @@ type Cameras interface {
 // Recordings reports the recorded stretches of cameras within [from, to): for each camera with
 // any, its ranges in time order, clipped to the window. *store.DB is one.
 type Recordings interface {
-	RecordedRanges(ctx context.Context, cameraIDs []string, from, to time.Time) (map[string][]Range, error)
+	RecordedRanges(ctx context.Context, cameraIDs []string, from, to time.Time) (map[string][]timespan.Range, error)
 }
 
 // Config tunes the service; zero values take the defaults.

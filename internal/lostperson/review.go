@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"civicam/internal/registry"
+	"civicam/internal/timespan"
 	"civicam/internal/trace"
 )
 
@@ -285,16 +286,16 @@ func (s *Service) WriteResult(ctx context.Context, id string, outcome Outcome, n
 
 // Candidate is a camera proposed for an application's footage review.
 type Candidate struct {
-	CameraID        string  `json:"camera_id"`
-	Name            string  `json:"name"`
-	Address         string  `json:"address,omitempty"`
-	Lat             float64 `json:"lat"`
-	Lon             float64 `json:"lon"`
-	DistanceM       float64 `json:"distance_m"`
-	Coverage        float64 `json:"coverage"` // the share of the window recorded, 0..1
-	RecordedSeconds float64 `json:"recorded_seconds"`
-	Score           float64 `json:"score"`
-	Ranges          []Range `json:"ranges"`
+	CameraID        string           `json:"camera_id"`
+	Name            string           `json:"name"`
+	Address         string           `json:"address,omitempty"`
+	Lat             float64          `json:"lat"`
+	Lon             float64          `json:"lon"`
+	DistanceM       float64          `json:"distance_m"`
+	Coverage        float64          `json:"coverage"` // the share of the window recorded, 0..1
+	RecordedSeconds float64          `json:"recorded_seconds"`
+	Score           float64          `json:"score"`
+	Ranges          []timespan.Range `json:"ranges"`
 }
 
 // Candidates is a candidate search's answer: the window searched and the cameras, best first.

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"civicam/internal/segment"
+	"civicam/internal/timespan"
 )
 
 // Index lists a camera's sealed segments overlapping [start, end), in time order; *store.DB
@@ -97,12 +98,6 @@ var (
 	errTooManyFrg = errors.New("too many parts for one playback")
 )
 
-// TimeRange is a half-open wall-clock interval [Start, End).
-type TimeRange struct {
-	Start time.Time `json:"start"`
-	End   time.Time `json:"end"`
-}
-
 // Span is one stretch of continuous recording in the MP4: it begins at media time Offset and
 // shows the wall-clock interval [Start, End).
 type Span struct {
@@ -132,12 +127,12 @@ type Out struct {
 // when done: it holds the segment files open, so retention cannot pull them away mid-stream.
 type Plan struct {
 	CameraID  string
-	Requested TimeRange
-	Covered   TimeRange // wall clock from the first part's start to the last part's end
+	Requested timespan.Range
+	Covered   timespan.Range // wall clock from the first part's start to the last part's end
 	Duration  time.Duration
 	Size      int64
 	Spans     []Span
-	Gaps      []TimeRange
+	Gaps      []timespan.Range
 	Sources   []Source
 	Fragments []Out
 
@@ -198,7 +193,7 @@ func (b *Builder) Plan(ctx context.Context, cameraID string, start, end time.Tim
 		}
 		slices.SortStableFunc(recs, func(a, b segment.Record) int { return a.Start.Compare(b.Start) })
 	}
-	p := &Plan{CameraID: cameraID, Requested: TimeRange{start.UTC(), end.UTC()}}
+	p := &Plan{CameraID: cameraID, Requested: timespan.Range{Start: start.UTC(), End: end.UTC()}}
 	defer func() {
 		if err != nil {
 			p.Close()
@@ -371,7 +366,7 @@ func (p *Plan) layout(init []byte, cands []candidate, tolerance time.Duration) e
 	}
 	p.Sources = srcs
 	p.Duration = segment.Ticks(base)
-	p.Covered = TimeRange{cands[0].start.UTC(), cands[len(cands)-1].end.UTC()}
+	p.Covered = timespan.Range{Start: cands[0].start.UTC(), End: cands[len(cands)-1].end.UTC()}
 	p.header = append(append([]byte(nil), init...), sidx(p.Fragments)...)
 	off := int64(len(p.header))
 	for i := range p.Fragments {
@@ -383,14 +378,14 @@ func (p *Plan) layout(init []byte, cands []candidate, tolerance time.Duration) e
 	at := p.Requested.Start
 	for _, s := range p.Spans {
 		if s.Start.After(at) && at.Before(p.Requested.End) {
-			p.Gaps = append(p.Gaps, TimeRange{at, minTime(s.Start, p.Requested.End)})
+			p.Gaps = append(p.Gaps, timespan.Range{Start: at, End: minTime(s.Start, p.Requested.End)})
 		}
 		if s.End.After(at) {
 			at = s.End
 		}
 	}
 	if p.Requested.End.After(at) {
-		p.Gaps = append(p.Gaps, TimeRange{at, p.Requested.End})
+		p.Gaps = append(p.Gaps, timespan.Range{Start: at, End: p.Requested.End})
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"civicam/internal/segment"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
+	"civicam/internal/timespan"
 )
 
 const cam = "0f8e2a54-1b7c-4d3e-9a6f-2c5d8e1f3a7b"
@@ -191,10 +192,10 @@ func mustPath(t *testing.T, d *segment.Disk, key string) string {
 func TestGapReported(t *testing.T) {
 	f := recorded(t)
 	first, last := f.segs[0], f.segs[len(f.segs)-1]
-	var hole playback.TimeRange
+	var hole timespan.Range
 	for i := 1; i < len(f.segs); i++ {
 		if d := f.segs[i].Start.Sub(f.segs[i-1].End); d > 500*time.Millisecond {
-			hole = playback.TimeRange{Start: f.segs[i-1].End.UTC(), End: f.segs[i].Start.UTC()}
+			hole = timespan.Range{Start: f.segs[i-1].End.UTC(), End: f.segs[i].Start.UTC()}
 		}
 	}
 	if hole.Start.IsZero() {

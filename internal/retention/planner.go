@@ -18,7 +18,7 @@ import (
 	"civicam/internal/policy"
 	"civicam/internal/recorder"
 	"civicam/internal/registry"
-	"civicam/internal/segment"
+	"civicam/internal/timespan"
 )
 
 // Location is a place recordings are kept: for now the one local disk, DATA/recordings.
@@ -74,7 +74,7 @@ type StatusSource interface {
 // PlanIndex is what the Planner reads of the recordings index; *store.DB implements it.
 type PlanIndex interface {
 	RecordingSummaries(ctx context.Context, since time.Time) ([]RecordingSummary, error)
-	RecordingRanges(ctx context.Context, cameraID string, start, end time.Time) (segment.Coverage, error)
+	RecordingRanges(ctx context.Context, cameraID string, start, end time.Time) (timespan.Coverage, error)
 }
 
 // FreeSpace reports the bytes free (to an unprivileged writer) and the total size of the file
@@ -575,24 +575,24 @@ func storageFindings(fs []Forecast, cams []*registry.Camera, pack *policy.Pack, 
 
 // CameraStorage is what a camera keeps and how it records, for the API and the CLI.
 type CameraStorage struct {
-	CameraID        string              `json:"camera_id"`
-	Name            string              `json:"name"`
-	OrganisationID  string              `json:"organisation_id"`
-	Status          string              `json:"status"` // the camera's registry status
-	Location        string              `json:"location"`
-	RecordingState  string              `json:"recording_state"` // recorder state, or "not_recording"
-	RecordingReason string              `json:"recording_reason,omitempty"`
-	StorageFull     bool                `json:"storage_full"`
-	BitrateBps      int64               `json:"bitrate_bps"`
-	RetentionDays   int                 `json:"retention_days"` // effective: never below the floor
-	Segments        int64               `json:"segments"`
-	BytesKept       int64               `json:"bytes_kept"`
-	Oldest          time.Time           `json:"oldest,omitzero"`
-	Newest          time.Time           `json:"newest,omitzero"`
-	DaysKept        float64             `json:"days_kept"`
-	Gaps            []segment.TimeRange `json:"-"`
-	GapCount        int                 `json:"gap_count"`
-	GapSeconds      float64             `json:"gap_seconds"`
+	CameraID        string           `json:"camera_id"`
+	Name            string           `json:"name"`
+	OrganisationID  string           `json:"organisation_id"`
+	Status          string           `json:"status"` // the camera's registry status
+	Location        string           `json:"location"`
+	RecordingState  string           `json:"recording_state"` // recorder state, or "not_recording"
+	RecordingReason string           `json:"recording_reason,omitempty"`
+	StorageFull     bool             `json:"storage_full"`
+	BitrateBps      int64            `json:"bitrate_bps"`
+	RetentionDays   int              `json:"retention_days"` // effective: never below the floor
+	Segments        int64            `json:"segments"`
+	BytesKept       int64            `json:"bytes_kept"`
+	Oldest          time.Time        `json:"oldest,omitzero"`
+	Newest          time.Time        `json:"newest,omitzero"`
+	DaysKept        float64          `json:"days_kept"`
+	Gaps            []timespan.Range `json:"-"`
+	GapCount        int              `json:"gap_count"`
+	GapSeconds      float64          `json:"gap_seconds"`
 }
 
 // Cameras reports what each of cams keeps: bytes, oldest and newest recording, days kept and the

@@ -25,6 +25,7 @@ import (
 	"civicam/internal/policy"
 	"civicam/internal/registry"
 	"civicam/internal/segment"
+	"civicam/internal/timespan"
 	"civicam/internal/trace"
 )
 
@@ -42,7 +43,7 @@ type Index interface {
 	// DeleteSegments removes the entries at paths; entries already gone are not an error.
 	DeleteSegments(ctx context.Context, paths []string) error
 	// ActiveHoldRanges lists the time ranges of a camera's active legal holds, in start order.
-	ActiveHoldRanges(ctx context.Context, cameraID string) ([]segment.TimeRange, error)
+	ActiveHoldRanges(ctx context.Context, cameraID string) ([]timespan.Range, error)
 	RecordingSummaries(ctx context.Context, since time.Time) ([]RecordingSummary, error)
 }
 
@@ -299,7 +300,7 @@ func (c *Cleaner) expired(ctx context.Context, cam string, cutoff time.Time, wan
 }
 
 // covered reports whether a segment [start, end) overlaps any of the hold ranges.
-func covered(holds []segment.TimeRange, start, end time.Time) bool {
+func covered(holds []timespan.Range, start, end time.Time) bool {
 	for _, h := range holds {
 		if start.Before(h.End) && h.Start.Before(end) {
 			return true
@@ -338,7 +339,7 @@ func (c *Cleaner) deleteRound(ctx context.Context, round []segment.Record, rep *
 		return fmt.Errorf("retention: trace deletion (nothing deleted): %w", err)
 	}
 	rep.Rounds++
-	holds := map[string][]segment.TimeRange{}
+	holds := map[string][]timespan.Range{}
 	for _, cam := range camIDs {
 		h, err := c.deps.Index.ActiveHoldRanges(ctx, cam)
 		if err != nil {

@@ -35,24 +35,11 @@ type Record struct {
 	Sealed   bool
 }
 
-// TimeRange is a half-open interval [Start, End) of recording time.
-type TimeRange struct {
-	Start time.Time
-	End   time.Time
-}
-
-// MergeGap is the largest hole between two segments still taken as continuous recording: the
+// MergeGap is the largest hole between two segments still counted as continuous recording: the
 // boundary between segments of one connection is exact, and a reconnect that takes longer than
-// this is a gap worth showing.
+// this is a gap worth showing. Coverage, the recorded spans and the candidate search all merge
+// by it.
 const MergeGap = 1500 * time.Millisecond
-
-// Coverage is what the index holds of a camera's recordings within a window, and what it lacks.
-// It lives beside Record so that the index's readers (retention, playback) need not import the
-// store that computes it.
-type Coverage struct {
-	Ranges []TimeRange
-	Gaps   []TimeRange
-}
 
 // ErrBadCameraID is returned by Key for an ID that cannot be a directory name.
 var ErrBadCameraID = errors.New("camera id unusable as a directory name")

@@ -232,17 +232,6 @@ func scanApplication(s scanner) (*lostperson.Application, error) {
 	return &a, nil
 }
 
-func placeholders(from, n int) string {
-	var b strings.Builder
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "$%d", from+i)
-	}
-	return b.String()
-}
-
 // CreateApplication stores a new application.
 func (db *DB) CreateApplication(ctx context.Context, a *lostperson.Application) error {
 	if _, err := db.sql.ExecContext(ctx, `INSERT INTO applications (`+applicationColumns+`) VALUES (`+placeholders(1, 28)+`)`,
@@ -485,62 +474,6 @@ func (db *DB) UpdateMessage(ctx context.Context, m *lostperson.Message) error {
 // Message returns one outbox message.
 func (db *DB) Message(ctx context.Context, id string) (*lostperson.Message, error) {
 	return queryOne(ctx, db.sql, "message "+id, ErrNotFound, scanMessage, `SELECT `+messageColumns+` FROM outbox WHERE id = $1`, id)
-}
-
-// spanGapMicros is RecordingMergeGap as the recording_spans triggers of migration 0004 write it;
-// the array below fails to compile if the two part.
-const spanGapMicros = 1_500_000
-
-var _ = [1]struct{}{}[RecordingMergeGap/time.Microsecond-spanGapMicros]
-
-// rangesBatch bounds the camera ids bound in one query.
-const rangesBatch = 500
-
-// RecordedRanges reports, for each of the cameras that recorded anything in [from, to), its
-// recorded stretches clipped to the window, as RecordingRanges reports them. It reads the
-// recording_spans that migration 0004's triggers keep, a few rows per camera, in one query per
-// 500 cameras.
-func (db *DB) RecordedRanges(ctx context.Context, cameraIDs []string, from, to time.Time) (map[string][]lostperson.Range, error) {
-	out := map[string][]lostperson.Range{}
-	if !to.After(from) {
-		return out, nil
-	}
-	for start := 0; start < len(cameraIDs); start += rangesBatch {
-		batch := cameraIDs[start:min(start+rangesBatch, len(cameraIDs))]
-		args := make([]any, 0, len(batch)+2)
-		args = append(args, Micros(from), Micros(to))
-		for _, id := range batch {
-			args = append(args, id)
-		}
-		rows, err := db.sql.QueryContext(ctx, `SELECT camera_id, start_at, end_at FROM recording_spans
-			WHERE camera_id IN (`+placeholders(3, len(batch))+`) AND end_at > $1 AND start_at < $2
-			ORDER BY camera_id, start_at`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("select recorded spans: %w", err)
-		}
-		for rows.Next() {
-			var id string
-			var s, e int64
-			if err := rows.Scan(&id, &s, &e); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("scan recorded span: %w", err)
-			}
-			r := lostperson.Range{Start: FromMicros(s), End: FromMicros(e)}
-			if r.Start.Before(from) {
-				r.Start = from
-			}
-			if r.End.After(to) {
-				r.End = to
-			}
-			out[id] = append(out[id], r)
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("select recorded spans: %w", err)
-		}
-	}
-	return out, nil
 }
 
 // The request package's storage, checked at compile time.

@@ -9,6 +9,7 @@ import (
 	"civicam/internal/segment"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
+	"civicam/internal/timespan"
 )
 
 var t0 = time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
@@ -108,17 +109,17 @@ func TestRecordingRanges(t *testing.T) {
 		if err := db.SegmentStarted(ctx, "cam1", "cam1/5.mp4", at(260)); err != nil { // still recording
 			t.Fatalf("SegmentStarted = %v", err)
 		}
-		tr := func(a, b float64) store.TimeRange { return store.TimeRange{Start: at(a), End: at(b)} }
+		tr := func(a, b float64) timespan.Range { return timespan.Range{Start: at(a), End: at(b)} }
 		tests := []struct {
 			name        string
 			start, end  float64
-			ranges, gap []store.TimeRange
+			ranges, gap []timespan.Range
 		}{
-			{"all", -10, 300, []store.TimeRange{tr(0, 180), tr(200, 260)}, []store.TimeRange{tr(-10, 0), tr(180, 200), tr(260, 300)}},
-			{"inside one range", 30, 90, []store.TimeRange{tr(30, 90)}, nil},
-			{"straddling the gap", 170, 210, []store.TimeRange{tr(170, 180), tr(200, 210)}, []store.TimeRange{tr(180, 200)}},
-			{"only the gap", 185, 195, nil, []store.TimeRange{tr(185, 195)}},
-			{"before anything", -100, -50, nil, []store.TimeRange{tr(-100, -50)}},
+			{"all", -10, 300, []timespan.Range{tr(0, 180), tr(200, 260)}, []timespan.Range{tr(-10, 0), tr(180, 200), tr(260, 300)}},
+			{"inside one range", 30, 90, []timespan.Range{tr(30, 90)}, nil},
+			{"straddling the gap", 170, 210, []timespan.Range{tr(170, 180), tr(200, 210)}, []timespan.Range{tr(180, 200)}},
+			{"only the gap", 185, 195, nil, []timespan.Range{tr(185, 195)}},
+			{"before anything", -100, -50, nil, []timespan.Range{tr(-100, -50)}},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -135,7 +136,7 @@ func TestRecordingRanges(t *testing.T) {
 	})
 }
 
-func sameRanges(a, b []store.TimeRange) bool {
+func sameRanges(a, b []timespan.Range) bool {
 	if len(a) != len(b) {
 		return false
 	}

@@ -10,6 +10,7 @@ import (
 
 	"civicam/internal/fault"
 	"civicam/internal/retention"
+	"civicam/internal/timespan"
 )
 
 // CreateHold stores a new hold with its cameras. A duplicate id is ErrConflict.
@@ -164,7 +165,7 @@ func (db *DB) ReleaseHold(ctx context.Context, id, byUserID, byUsername string, 
 }
 
 // ActiveHoldRanges lists the time ranges of a camera's active holds, in start order.
-func (db *DB) ActiveHoldRanges(ctx context.Context, cameraID string) ([]TimeRange, error) {
+func (db *DB) ActiveHoldRanges(ctx context.Context, cameraID string) ([]timespan.Range, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT h.start_at, h.end_at FROM legal_holds h
 		JOIN legal_hold_cameras c ON c.hold_id = h.id
 		WHERE c.camera_id = $1 AND h.released_at IS NULL ORDER BY h.start_at, h.end_at`, cameraID)
@@ -172,13 +173,13 @@ func (db *DB) ActiveHoldRanges(ctx context.Context, cameraID string) ([]TimeRang
 		return nil, fmt.Errorf("active holds of %s: %w", cameraID, err)
 	}
 	defer rows.Close()
-	var out []TimeRange
+	var out []timespan.Range
 	for rows.Next() {
 		var s, e int64
 		if err := rows.Scan(&s, &e); err != nil {
 			return nil, fmt.Errorf("scan hold range: %w", err)
 		}
-		out = append(out, TimeRange{Start: FromMicros(s), End: FromMicros(e)})
+		out = append(out, timespan.Range{Start: FromMicros(s), End: FromMicros(e)})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("active holds of %s: %w", cameraID, err)
@@ -210,22 +211,4 @@ func (db *DB) RecordingSummaries(ctx context.Context, since time.Time) ([]retent
 		return nil, fmt.Errorf("summarise recordings: %w", err)
 	}
 	return out, nil
-}
-
-// DeleteSegments removes the entries at paths in one transaction (per 500 paths), for retention:
-// one commit instead of one per segment. Paths already gone are not an error.
-func (db *DB) DeleteSegments(ctx context.Context, paths []string) error {
-	for start := 0; start < len(paths); start += 500 {
-		chunk := paths[start:min(start+500, len(paths))]
-		ph := make([]string, len(chunk))
-		args := make([]any, len(chunk))
-		for i, p := range chunk {
-			ph[i] = fmt.Sprintf("$%d", i+1)
-			args[i] = p
-		}
-		if _, err := db.sql.ExecContext(ctx, `DELETE FROM recordings WHERE path IN (`+strings.Join(ph, ",")+`)`, args...); err != nil {
-			return fmt.Errorf("delete %d segments: %w", len(chunk), err)
-		}
-	}
-	return nil
 }

@@ -256,6 +256,18 @@ func queryOne[T any](ctx context.Context, db *sql.DB, what string, notFound erro
 	return v, nil
 }
 
+// placeholders is "$from, $from+1, …", n of them, for an IN list.
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", from+i)
+	}
+	return b.String()
+}
+
 // inTx runs fn in a transaction, committing when it returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.sql.BeginTx(ctx, nil)

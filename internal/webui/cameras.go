@@ -13,7 +13,7 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/fault"
 	"civicam/internal/registry"
-	"civicam/internal/segment"
+	"civicam/internal/timespan"
 )
 
 type option struct {
@@ -324,7 +324,7 @@ func playHref(camID, window string, start, end time.Time) string {
 }
 
 // drawTimeline lays out the window [start, end) on a 1000-unit-wide band.
-func drawTimeline(cov segment.Coverage, start, end time.Time, camID, window string, m Messages) timeline {
+func drawTimeline(cov timespan.Coverage, start, end time.Time, camID, window string, m Messages) timeline {
 	const w, h = 1000.0, 56.0
 	tl := timeline{W: int(w), H: int(h), Caption: m.T("camera.timeline_caption", m.Time(start), m.Time(end)), Empty: len(cov.Ranges) == 0}
 	span := end.Sub(start).Seconds()
