@@ -131,12 +131,20 @@ func (s *Service) Login(ctx context.Context, username, password, clientAddr stri
 		return nil, fmt.Errorf("accounts: dummy hash: %w", err)
 	}
 	ctx = auth.WithActor(ctx, auth.Actor{Username: username, ClientAddr: clientAddr})
-	if ok, wait := s.throttle.Allow(username, clientAddr); !ok {
+	// The attempt is counted before the password is checked, so that a burst of logins gets no
+	// more checks than the limit; every path below reports its outcome exactly once.
+	if ok, wait := s.throttle.Attempt(username, clientAddr); !ok {
 		if err := s.trace(ctx, trace.ActionLoginFailed, trace.Denied, "throttled after repeated failures"); err != nil {
 			return nil, err
 		}
 		return nil, &fault.Error{Kind: fault.Throttled, Code: "throttled", Message: "too many failed logins; try again later", RetryAfter: wait}
 	}
+	reported := false
+	defer func() {
+		if !reported {
+			s.throttle.Failure(username, clientAddr)
+		}
+	}()
 	u, err := s.store.UserByUsername(ctx, username)
 	if err != nil && !errors.Is(err, fault.ErrNotFound) {
 		return nil, err
@@ -150,7 +158,6 @@ func (s *Service) Login(ctx context.Context, username, password, clientAddr stri
 		return nil, err
 	}
 	if u == nil || !ok || u.Disabled {
-		s.throttle.Failure(username, clientAddr)
 		reason := "wrong password"
 		switch {
 		case u == nil:
@@ -164,6 +171,7 @@ func (s *Service) Login(ctx context.Context, username, password, clientAddr stri
 		return nil, ErrBadCredentials
 	}
 	s.throttle.Success(username, clientAddr)
+	reported = true
 	if auth.NeedsRehash(u.PasswordHash) {
 		s.rehash(ctx, u, password)
 	}

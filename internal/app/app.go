@@ -119,7 +119,8 @@ func OpenCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*Core, 
 		defer c.wg.Done()
 		c.Registry.Run(runCtx, 2*time.Second)
 	}()
-	throttle := auth.NewThrottle(auth.ThrottleConfig{UserFailures: cfg.LoginMaxFailures, IPFailures: 4 * cfg.LoginMaxFailures, Window: cfg.LoginWindow.D()}, time.Now)
+	throttle := auth.NewThrottle(auth.ThrottleConfig{ClientFailures: cfg.LoginMaxFailures, UserFailures: 2 * cfg.LoginMaxFailures,
+		IPFailures: 4 * cfg.LoginMaxFailures, Window: cfg.LoginWindow.D()}, time.Now)
 	c.Accounts, err = accounts.New(accounts.Config{SessionTTL: cfg.SessionTTL.D()}, accounts.Deps{Store: db, Organisations: c.Registry,
 		Tracer: trace.Recorder{Log: c.Trail}, Throttle: throttle, Logger: log.With("component", "accounts"), Now: c.Now})
 	if err != nil {

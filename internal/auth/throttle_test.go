@@ -53,11 +53,16 @@ func runTimeline(t *testing.T, cfg ThrottleConfig, steps []step) *Throttle {
 	th := NewThrottle(cfg, clock.Now)
 	for i, s := range steps {
 		clock.Advance(s.advance)
+		// A login takes an attempt first; a refused one reports nothing, as the service does.
 		switch s.act {
 		case "fail":
-			th.Failure(s.user, s.ip)
+			if ok, _ := th.Attempt(s.user, s.ip); ok {
+				th.Failure(s.user, s.ip)
+			}
 		case "ok":
-			th.Success(s.user, s.ip)
+			if ok, _ := th.Attempt(s.user, s.ip); ok {
+				th.Success(s.user, s.ip)
+			}
 		case "":
 		default:
 			t.Fatalf("step %d: unknown act %q", i, s.act)
@@ -213,8 +218,12 @@ func TestThrottleDefaults(t *testing.T) {
 		t.Errorf("NewThrottle(zero config).cfg = %+v; want %+v", th.cfg, DefaultThrottleConfig())
 	}
 	cfg := ThrottleConfig{BaseBackoff: 2 * time.Hour, MaxBackoff: time.Minute}.withDefaults()
-	if cfg.MaxBackoff != 2*time.Hour {
-		t.Errorf("withDefaults: MaxBackoff %v below BaseBackoff 2h; want it raised to 2h", cfg.MaxBackoff)
+	if cfg.BaseBackoff != 15*time.Minute || cfg.MaxBackoff != 15*time.Minute {
+		t.Errorf("withDefaults(2h, 1m) backoffs = %v, %v; want both capped at 15m", cfg.BaseBackoff, cfg.MaxBackoff)
+	}
+	cfg = ThrottleConfig{BaseBackoff: 2 * time.Minute, MaxBackoff: time.Minute}.withDefaults()
+	if cfg.MaxBackoff != 2*time.Minute {
+		t.Errorf("withDefaults: MaxBackoff %v below BaseBackoff 2m; want it raised to 2m", cfg.MaxBackoff)
 	}
 }
 
@@ -248,5 +257,75 @@ func TestThrottleConcurrent(t *testing.T) {
 	}
 	if th.lru.Len() != len(th.keys) {
 		t.Errorf("LRU list holds %d entries, map %d; want equal", th.lru.Len(), len(th.keys))
+	}
+}
+
+// TestThrottleOwnerNotLockedOut: guesses from other addresses lock the username for clients that
+// never logged in as it, never for the owner's own client (OWASP), and no lock outlasts 15 min.
+func TestThrottleOwnerNotLockedOut(t *testing.T) {
+	clock := newFakeClock()
+	th := NewThrottle(ThrottleConfig{UserFailures: 5, ClientFailures: 3, IPFailures: 20, Window: time.Hour,
+		BaseBackoff: time.Minute, MaxBackoff: time.Hour}, clock.Now)
+	const home = "198.51.100.1"
+	if ok, _ := th.Attempt("alice", home); !ok {
+		t.Fatal("first attempt refused")
+	}
+	th.Success("alice", home)
+	for i := range 30 { // a burst from many addresses, then one guess a minute
+		ip := fmt.Sprintf("203.0.113.%d", i)
+		if ok, _ := th.Attempt("alice", ip); ok {
+			th.Failure("alice", ip)
+		}
+		clock.Advance(time.Minute)
+	}
+	if ok, wait := th.Attempt("alice", home); !ok {
+		t.Errorf("the owner's client after 30 guesses elsewhere: refused for %v; want let through", wait)
+	} else {
+		th.Success("alice", home)
+	}
+	for i := range 5 { // the owner's login reset the count: five more guesses, from five places
+		ip := fmt.Sprintf("192.0.2.%d", i+1)
+		if ok, _ := th.Attempt("alice", ip); ok {
+			th.Failure("alice", ip)
+		}
+	}
+	if ok, wait := th.Attempt("alice", "192.0.2.9"); ok || wait > 15*time.Minute {
+		t.Errorf("an unknown client after guesses = %v, %v; want refused for at most 15m", ok, wait)
+	}
+	for range 40 {
+		if ok, _ := th.Attempt("bob", "192.0.2.7"); ok {
+			th.Failure("bob", "192.0.2.7")
+		}
+		if _, wait := th.Allow("bob", "192.0.2.7"); wait > 15*time.Minute {
+			t.Fatalf("a lock of %v; want none over 15 minutes", wait)
+		}
+		clock.Advance(20 * time.Minute)
+	}
+}
+
+// TestThrottleCountsAttemptsBeforeVerifying: 200 logins at once for one username, limit 3, let
+// at most 3 through to the password check, whatever their outcome.
+func TestThrottleCountsAttemptsBeforeVerifying(t *testing.T) {
+	th := NewThrottle(ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, newFakeClock().Now)
+	var mu sync.Mutex
+	taken := 0
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range 200 {
+		wg.Go(func() {
+			<-start
+			if ok, _ := th.Attempt("alice", "203.0.113.5"); ok {
+				mu.Lock()
+				taken++
+				mu.Unlock()
+				time.Sleep(5 * time.Millisecond) // the password check
+				th.Failure("alice", "203.0.113.5")
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if taken > 3 {
+		t.Errorf("attempts let through = %d; want at most 3", taken)
 	}
 }

@@ -45,7 +45,8 @@ type Config struct {
 	Applications ApplicationsConfig `yaml:"applications"`
 	// Recording configures the recorder's process.
 	Recording RecordingConfig `yaml:"recording"`
-	// Login throttling of repeated failures.
+	// Login throttling of repeated failures: the limit for one username from one client
+	// address; guesses from unknown clients get twice it, an address four times (auth.Throttle).
 	LoginMaxFailures int      `yaml:"login_max_failures"`
 	LoginWindow      Duration `yaml:"login_window"`
 }

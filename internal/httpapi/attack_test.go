@@ -5,12 +5,16 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"civicam/internal/auth"
+	"civicam/internal/httpapi/apitest"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
 )
@@ -130,5 +134,69 @@ func TestAttackEveryLookLeavesATrace(t *testing.T) {
 				t.Errorf("%s %s left %v in the trail; want %v", tt.method, tt.path, got, tt.actions)
 			}
 		})
+	}
+}
+
+// TestAttackLoginThrottleHolds: 200 logins at once for one user (one with the right password)
+// got 199 verifications, because the throttle was checked before waiting for a hashing slot.
+// An attempt is counted before its password is checked: at most the limit are verified.
+func TestAttackLoginThrottleHolds(t *testing.T) {
+	s := newStack(t, storetest.SQLite(t))
+	_, admin := s.addUser("admin1", auth.RoleAdmin, "")
+	s.AddUser(t, "victim", auth.RoleOperator, mustCreate(t, s.do("POST", "/api/v1/organisations", admin, "",
+		`{"name":"PSB","kind":"department","department_type":"public_security"}`)))
+	var mu sync.Mutex
+	codes := map[int]int{}
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() {
+			pw := "wrong password " + strconv.Itoa(i)
+			if i == 100 {
+				pw = apitest.Password
+			}
+			r := s.do("POST", "/api/v1/sessions", "", "", `{"username":"victim","password":"`+pw+`"}`)
+			mu.Lock()
+			codes[r.status]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if checked := codes[http.StatusCreated] + codes[http.StatusUnauthorized]; checked > 3 {
+		t.Errorf("200 concurrent logins: %v; want at most 3 passwords checked (the limit), the rest 429", codes)
+	}
+}
+
+// TestAttackNoLockoutOfTheOwner: wrong guesses from elsewhere locked the owner out (5 from
+// anywhere, a burst for an hour). Guesses from other addresses must not lock out the client the
+// owner logs in from, and no lock may exceed 15 minutes.
+func TestAttackNoLockoutOfTheOwner(t *testing.T) {
+	s := newStack(t, storetest.SQLite(t))
+	_, admin := s.addUser("admin1", auth.RoleAdmin, "")
+	s.AddUser(t, "owner1", auth.RoleOperator, mustCreate(t, s.do("POST", "/api/v1/organisations", admin, "",
+		`{"name":"PSB","kind":"department","department_type":"public_security"}`)))
+	from := func(ip string) *http.Client {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+		return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}}
+	}
+	login := func(c *http.Client, pw string) *http.Response {
+		res, err := c.Post(s.srv.URL+"/api/v1/sessions", "application/json", strings.NewReader(`{"username":"owner1","password":"`+pw+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	owner := from("127.0.0.1")
+	if res := login(owner, apitest.Password); res.StatusCode != http.StatusCreated {
+		t.Fatalf("the owner's first login = %d", res.StatusCode)
+	}
+	for i := range 30 {
+		res := login(from("127.0.0."+strconv.Itoa(10+i%5)), "guess")
+		if ra, _ := strconv.Atoi(res.Header.Get("Retry-After")); ra > 900 {
+			t.Errorf("a lock of %d s; want at most 900", ra)
+		}
+	}
+	if res := login(owner, apitest.Password); res.StatusCode != http.StatusCreated {
+		t.Errorf("the owner's login after 30 guesses from elsewhere = %d; want 201", res.StatusCode)
 	}
 }
