@@ -7,15 +7,9 @@ import (
 	"civicam/internal/access"
 	"civicam/internal/auth"
 	"civicam/internal/footage"
-	"civicam/internal/recorder"
 	"civicam/internal/registry"
 	"civicam/internal/timespan"
 )
-
-// RecordingStatus is what the API asks of the recorder running in this process.
-type RecordingStatus interface {
-	Status(cameraID string) (recorder.Status, bool)
-}
 
 // maxRangeWindow bounds one recordings query: a month and a little, the retention floor's span.
 const maxRangeWindow = 32 * 24 * time.Hour

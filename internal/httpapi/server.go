@@ -21,6 +21,7 @@ import (
 	"civicam/internal/footage"
 	"civicam/internal/live"
 	"civicam/internal/lostperson"
+	"civicam/internal/recorder"
 	"civicam/internal/registry"
 	"civicam/internal/retention"
 	"civicam/internal/sharing"
@@ -38,12 +39,12 @@ type Deps struct {
 	Trail    *trace.Log
 	Accounts *accounts.Service // login, logout, authentication, user accounts (sessions.go, users.go)
 	Requests *lostperson.Service
-	Recorder RecordingStatus    // nil when this process records nothing
-	Footage  *footage.Service   // playback, exports, live views and what was recorded
-	Live     *live.Service      // live view (live.go); nil when this process serves none
-	Storage  *retention.Planner // storage forecast per location and per camera (retention.go)
-	Holds    *retention.Holds   // legal holds (retention.go)
-	Sharing  *sharing.Service   // grants, groups, owners' access view (grants.go)
+	Recorder recorder.StatusReader // nil when this process records nothing
+	Footage  *footage.Service      // playback, exports, live views and what was recorded
+	Live     *live.Service         // live view (live.go); nil when this process serves none
+	Storage  *retention.Planner    // storage forecast per location and per camera (retention.go)
+	Holds    *retention.Holds      // legal holds (retention.go)
+	Sharing  *sharing.Service      // grants, groups, owners' access view (grants.go)
 	Metrics  prometheus.Registerer
 	Logger   *slog.Logger
 	Now      func() time.Time
@@ -55,7 +56,7 @@ type Server struct {
 	tracer   trace.Tracer
 	trail    *trace.Log
 	accounts *accounts.Service
-	recorder RecordingStatus
+	recorder recorder.StatusReader
 	footage  *footage.Service
 	live     *live.Service
 	storage  *retention.Planner
