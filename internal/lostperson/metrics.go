@@ -36,6 +36,9 @@ func (c *openCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.overdue, prometheus.GaugeValue, float64(q.Overdue))
 }
 
+// hour in seconds, for histogram buckets.
+const hour = 60 * 60
+
 func newMetrics(reg prometheus.Registerer, s *Service) (*metrics, error) {
 	m := &metrics{
 		received: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -49,8 +52,9 @@ func newMetrics(reg prometheus.Registerer, s *Service) (*metrics, error) {
 			Name: "civicam_application_results_total", Help: "Result notices written, by outcome.",
 		}, []string{"outcome"}),
 		timeToResult: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "civicam_application_time_to_result_hours", Help: "Hours from submission to the result notice.",
-			Buckets: []float64{1, 2, 4, 8, 12, 24, 48, 72, 120, 240},
+			Name: "civicam_application_time_to_result_seconds", Help: "Seconds from submission to the result notice.",
+			// 1 h … 10 days: the pack's deadlines are hours to days apart.
+			Buckets: []float64{1 * hour, 2 * hour, 4 * hour, 8 * hour, 12 * hour, 24 * hour, 48 * hour, 72 * hour, 120 * hour, 240 * hour},
 		}),
 		searchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "civicam_candidate_search_seconds", Help: "Time to find the candidate cameras of an application.",

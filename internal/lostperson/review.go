@@ -280,7 +280,7 @@ func (s *Service) WriteResult(ctx context.Context, id string, outcome Outcome, n
 		return nil, err
 	}
 	s.metrics.results.WithLabelValues(string(outcome)).Inc()
-	s.metrics.timeToResult.Observe(a.ResultAt.Sub(a.SubmittedAt).Hours())
+	s.metrics.timeToResult.Observe(a.ResultAt.Sub(a.SubmittedAt).Seconds())
 	return s.reviewerView(a, now), nil
 }
 

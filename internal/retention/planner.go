@@ -118,8 +118,8 @@ type Planner struct {
 	deps PlannerDeps
 	log  *slog.Logger
 
-	daysForecast  *prometheus.GaugeVec
-	daysUntilFull *prometheus.GaugeVec
+	forecastSeconds  *prometheus.GaugeVec
+	untilFullSeconds *prometheus.GaugeVec
 	neededBytes   *prometheus.GaugeVec
 	floorBytes    *prometheus.GaugeVec
 	freeBytes     *prometheus.GaugeVec
@@ -154,8 +154,10 @@ func NewPlanner(cfg PlannerConfig, deps PlannerDeps) *Planner {
 	gauge := func(name, help string) *prometheus.GaugeVec {
 		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{"location"})
 	}
-	p.daysForecast = gauge("civicam_storage_forecast_days", "Days of recording the location holds at the current intake (kept plus free space over the daily intake).")
-	p.daysUntilFull = gauge("civicam_storage_days_until_full", "Days until the location's free space is used up at the current intake, if nothing were deleted.")
+	// Prometheus wants base units (seconds), whatever the API's JSON says in days; a location with
+	// no intake has no forecast and so no series, rather than a sentinel value a graph would plot.
+	p.forecastSeconds = gauge("civicam_storage_forecast_seconds", "Seconds of recording the location holds at the current intake (kept plus free space over the intake).")
+	p.untilFullSeconds = gauge("civicam_storage_until_full_seconds", "Seconds until the location's free space is used up at the current intake, if nothing were deleted.")
 	p.neededBytes = gauge("civicam_storage_needed_bytes", "Bytes the location needs to keep every camera's retention at the current intake.")
 	p.floorBytes = gauge("civicam_storage_floor_needed_bytes", "Bytes the location needs to keep the policy's retention floor for every camera at the current intake.")
 	p.freeBytes = gauge("civicam_storage_free_bytes", "Free bytes on the location's file system.")
@@ -166,7 +168,7 @@ func NewPlanner(cfg PlannerConfig, deps PlannerDeps) *Planner {
 	p.fullEvents = prometheus.NewCounter(prometheus.CounterOpts{Name: "civicam_recording_storage_full_total",
 		Help: "Times a camera's recording stopped because its storage was full."})
 	if deps.Metrics != nil {
-		for _, m := range []prometheus.Collector{p.daysForecast, p.daysUntilFull, p.neededBytes, p.floorBytes,
+		for _, m := range []prometheus.Collector{p.forecastSeconds, p.untilFullSeconds, p.neededBytes, p.floorBytes,
 			p.freeBytes, p.keptBytes, p.belowFloor, p.fullCameras, p.fullEvents} {
 			if err := deps.Metrics.Register(m); err != nil {
 				p.log.Warn("retention: register metric", "err", err)
@@ -211,16 +213,8 @@ func (p *Planner) refresh(ctx context.Context) {
 	p.last, p.lastAt = fs, p.deps.Now()
 	p.lastMu.Unlock()
 	for _, f := range fs {
-		days := -1.0 // no intake: no limit to forecast
-		if f.DaysForecast != nil {
-			days = *f.DaysForecast
-		}
-		until := -1.0
-		if f.DaysUntilFull != nil {
-			until = *f.DaysUntilFull
-		}
-		p.daysForecast.WithLabelValues(f.Location).Set(days)
-		p.daysUntilFull.WithLabelValues(f.Location).Set(until)
+		setSeconds(p.forecastSeconds, f.Location, f.DaysForecast)
+		setSeconds(p.untilFullSeconds, f.Location, f.DaysUntilFull)
 		p.neededBytes.WithLabelValues(f.Location).Set(float64(f.NeededBytes))
 		p.floorBytes.WithLabelValues(f.Location).Set(float64(f.FloorNeededBytes))
 		p.freeBytes.WithLabelValues(f.Location).Set(float64(f.FreeBytes))
@@ -228,6 +222,10 @@ func (p *Planner) refresh(ctx context.Context) {
 		below := 0.0
 		if f.BelowFloor {
 			below = 1
+			days := -1.0 // no intake, so no forecast
+			if f.DaysForecast != nil {
+				days = *f.DaysForecast
+			}
 			p.log.Error("retention: storage location cannot hold the retention floor", "location", f.Location,
 				"days_forecast", days, "floor_days", f.FloorDays, "capacity_bytes", f.CapacityBytes, "floor_needed_bytes", f.FloorNeededBytes)
 		}
@@ -641,4 +639,13 @@ func (p *Planner) Cameras(ctx context.Context, cams []*registry.Camera) ([]Camer
 		out = append(out, cs)
 	}
 	return out, nil
+}
+
+// setSeconds sets the location's series to days in seconds, or removes it when there is no figure.
+func setSeconds(g *prometheus.GaugeVec, location string, days *float64) {
+	if days == nil {
+		g.DeleteLabelValues(location)
+		return
+	}
+	g.WithLabelValues(location).Set(*days * 24 * 60 * 60)
 }
