@@ -191,7 +191,7 @@ func NewServer(core *Core) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	liveSvc, err := live.New(live.Config{}, live.Deps{Source: rec, Logins: core.DB, Metrics: reg, Logger: core.Log.With("component", "live")})
+	liveSvc, err := live.New(live.Config{ICEListen: cfg.Live.ICEListen, PublicIPs: cfg.Live.PublicIPList()}, live.Deps{Source: rec, Logins: core.DB, Metrics: reg, Logger: core.Log.With("component", "live")})
 	if err != nil {
 		return nil, err
 	}

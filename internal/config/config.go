@@ -45,6 +45,8 @@ type Config struct {
 	Applications ApplicationsConfig `yaml:"applications"`
 	// Recording configures the recorder's process.
 	Recording RecordingConfig `yaml:"recording"`
+	// Live configures live view's WebRTC transport.
+	Live LiveConfig `yaml:"live"`
 	// Login throttling of repeated failures: the limit for one username from one client
 	// address; guesses from unknown clients get twice it, an address four times (auth.Throttle).
 	LoginMaxFailures int      `yaml:"login_max_failures"`
@@ -90,6 +92,26 @@ type RecordingConfig struct {
 	MemoryPerStreamMiB float64 `yaml:"memory_per_stream_mib"`
 }
 
+// LiveConfig configures live view (WHEP): where its media goes through.
+type LiveConfig struct {
+	// ICEListen is the one UDP address every live session's media goes through.
+	ICEListen string `yaml:"ice_listen"`
+	// PublicIPs, comma-separated, replace the listening address in the candidates offered to
+	// browsers, for a server behind NAT mapped one to one.
+	PublicIPs string `yaml:"public_ips"`
+}
+
+// PublicIPList is PublicIPs split at commas.
+func (l LiveConfig) PublicIPList() []string {
+	var out []string
+	for _, ip := range strings.Split(l.PublicIPs, ",") {
+		if ip = strings.TrimSpace(ip); ip != "" {
+			out = append(out, ip)
+		}
+	}
+	return out
+}
+
 // Duration is a time.Duration written as "90s" or "24h" in YAML.
 type Duration time.Duration
 
@@ -119,6 +141,7 @@ func Default() Config {
 		LoginWindow:      Duration(15 * time.Minute),
 		Applications:     ApplicationsConfig{SearchRadiusM: 2000, MaxWindow: Duration(72 * time.Hour)},
 		Recording:        RecordingConfig{MemoryPerStreamMiB: 1},
+		Live:             LiveConfig{ICEListen: "127.0.0.1:0"},
 		Trace: TraceConfig{
 			Origin:             "civicam.local/trace",
 			CheckpointEvery:    1000,
@@ -177,6 +200,14 @@ func (c *Config) Validate() error {
 	}
 	if strings.TrimSpace(c.Trace.Origin) == "" || strings.ContainsAny(c.Trace.Origin, "\n") {
 		return errors.New("trace.origin: must be one non-empty line")
+	}
+	if host, _, err := net.SplitHostPort(c.Live.ICEListen); err != nil || host != "" && net.ParseIP(host) == nil {
+		return fmt.Errorf("live.ice_listen: %q is not ip:port", c.Live.ICEListen)
+	}
+	for _, ip := range c.Live.PublicIPList() {
+		if net.ParseIP(ip) == nil {
+			return fmt.Errorf("live.public_ips: %q is not an IP address", ip)
+		}
 	}
 	switch c.UI.Language {
 	case "", "zh", "en":

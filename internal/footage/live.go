@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
@@ -29,7 +30,7 @@ var (
 )
 
 // DecideLive checks a live view of a camera now: the footage rule for live use, a stated
-// purpose, and a camera this node records in H.264.
+// purpose, and a camera this node records in H.264 or H.265.
 func (s *Service) DecideLive(ctx context.Context, u *auth.User, req Request) (*Look, error) {
 	now := s.d.Now()
 	req.Start, req.End = now, now
@@ -58,8 +59,8 @@ func (s *Service) cameraLive(cam *registry.Camera) error {
 		return &fault.Error{Kind: fault.Unavailable, Code: "camera_not_live", Message: "the camera is not recorded on this server: " + NotRecordingReason(cam)}
 	case st.State != recorder.StateRecording:
 		return &fault.Error{Kind: fault.Unavailable, Code: "camera_not_live", Message: "the camera is " + string(st.State) + ": " + st.Reason}
-	case st.Codec != "H264":
-		return &fault.Error{Kind: fault.Refused, Code: "codec_unsupported", Message: "live view carries H.264; the camera sends " + st.Codec}
+	case st.Codec != "H264" && st.Codec != "H265":
+		return &fault.Error{Kind: fault.Refused, Code: "codec_unsupported", Message: "live view carries H.264 and H.265; the camera sends " + st.Codec}
 	}
 	return nil
 }
@@ -82,13 +83,20 @@ func NotRecordingReason(c *registry.Camera) string {
 // session re-checks the viewer's right while it lasts (MayStillWatch). tokenHash is the login
 // the session lives as long as.
 func (s *Service) Watch(ctx context.Context, l *Look, u *auth.User, offer string, tokenHash []byte) (*live.Session, string, error) {
+	var st recorder.Status
+	if s.d.Recorder != nil {
+		st, _ = s.d.Recorder.Status(l.Camera.ID)
+	}
 	sess, answer, err := s.d.Live.Offer(ctx, live.Request{
 		CameraID: l.Camera.ID, Purpose: l.Purpose, User: u, TokenHash: tokenHash, Offer: offer,
+		Codec: st.Codec, Profile: st.Profile,
 		Recheck: func(ctx context.Context, cur *auth.User) error { return s.MayStillWatch(l.ctx(ctx), cur, l.Camera.ID) },
 	})
 	switch {
 	case errors.Is(err, live.ErrBadOffer):
 		return nil, "", &fault.Error{Kind: fault.Invalid, Code: "invalid", Field: "body", Message: err.Error()}
+	case errors.Is(err, live.ErrIncompatible):
+		return nil, "", &fault.Error{Kind: fault.Refused, Code: "codec_unsupported", Message: strings.TrimPrefix(err.Error(), "live: "), Err: err}
 	case errors.Is(err, live.ErrUnavailable):
 		return nil, "", errLiveBusy
 	case err != nil:

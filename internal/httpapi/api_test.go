@@ -304,6 +304,13 @@ func TestRoutesByRole(t *testing.T) {
 					"reviewer": ok(403, "live_view:denied"), "auditor": ok(403, "live_view:denied")})},
 			{"DELETE", "/api/v1/cameras/{id}/whep/{session}", func(string) string { return "/api/v1/cameras/" + camA + "/whep/0123abcd" }, nil, "",
 				allowOnly(map[string]want{"admin": ok(404), "operator": ok(404), "owner": ok(404), "reviewer": ok(404), "auditor": ok(404)})},
+			// WHEP's OPTIONS reads nothing (a CORS preflight carries no login); PATCH only adds the
+			// viewer's network candidates to its own session, whose look was traced when it began.
+			{"OPTIONS", "/api/v1/cameras/{id}/whep", func(string) string { return "/api/v1/cameras/" + camA + "/whep" }, nil, "", public(ok(204))},
+			{"OPTIONS", "/api/v1/cameras/{id}/whep/{session}", func(string) string { return "/api/v1/cameras/" + camA + "/whep/0123abcd" }, nil, "", public(ok(204))},
+			{"PATCH", "/api/v1/cameras/{id}/whep/{session}", func(string) string { return "/api/v1/cameras/" + camA + "/whep/0123abcd" },
+				func(string) string { return "a=end-of-candidates\r\n" }, "application/trickle-ice-sdpfrag",
+				allowOnly(map[string]want{"admin": ok(404), "operator": ok(404), "owner": ok(404), "reviewer": ok(404), "auditor": ok(404)})},
 			// Legal holds and storage (retention.go). A hold is released by an admin or reviewer, or
 			// by the operator who placed it; each role releases a hold of its own making (admin's
 			// for the others).

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -8,10 +9,13 @@ import (
 
 	"civicam/internal/auth"
 	"civicam/internal/footage"
+	"civicam/internal/live"
 )
 
-// Live view by WHEP (RFC 9725): POST an SDP offer, get the answer and the session's URL;
-// DELETE that URL to stop. The offer must be complete (no trickle ICE).
+// Live view by WHEP (draft-ietf-wish-whep; WHIP, its publishing sibling, is RFC 9725): POST an
+// SDP offer, get the answer and the session's URL; PATCH that URL with the viewer's trickled
+// candidates; DELETE it to stop. OPTIONS answers what the endpoint takes, without a login, as a
+// browser's CORS preflight asks it.
 
 // LivePurposeHeader carries the purpose of a live view when the query has none.
 const LivePurposeHeader = "X-Civicam-Purpose"
@@ -22,17 +26,23 @@ const maxOfferBytes = 64 << 10
 var (
 	errLiveNotSDP    = &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send the offer as application/sdp"}
 	errLiveNoSession = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such live session"}
+	errLiveNotFrag   = &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send candidates as application/trickle-ice-sdpfrag"}
+	errLiveETag      = &apiError{Status: http.StatusPreconditionFailed, Code: "precondition_failed", Message: "the session's ICE session has changed (If-Match)"}
+	errLiveRestart   = &apiError{Status: http.StatusUnprocessableEntity, Code: "ice_restart_unsupported", Message: "ICE restarts are not supported; start a new session"}
 )
 
 func (s *Server) liveRoutes() []Route {
 	return []Route{
+		{"OPTIONS", "/api/v1/cameras/{id}/whep", nil, whepOptions("OPTIONS, POST")},
 		{"POST", "/api/v1/cameras/{id}/whep", footageRoute, s.whepOffer},
+		{"OPTIONS", "/api/v1/cameras/{id}/whep/{session}", nil, whepOptions("OPTIONS, PATCH, DELETE")},
+		{"PATCH", "/api/v1/cameras/{id}/whep/{session}", footageRoute, s.whepPatch},
 		{"DELETE", "/api/v1/cameras/{id}/whep/{session}", footageRoute, s.whepDelete},
 	}
 }
 
 // whepOffer starts a live session: access check (the footage rule, scope live), a stated
-// purpose, a camera this node records in H.264; then the answer is prepared, the look traced,
+// purpose, a camera this node records in H.264 or H.265; then the answer is prepared, the look traced,
 // and only then is the answer returned and media let through.
 func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
@@ -62,6 +72,7 @@ func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", "application/sdp")
 	w.Header().Set("Location", "/api/v1/cameras/"+look.Camera.ID+"/whep/"+sess.ID)
+	w.Header().Set("ETag", sess.ETag())
 	w.WriteHeader(http.StatusCreated)
 	if _, err := io.WriteString(w, answer); err != nil {
 		s.log.Debug("write whep answer", "camera", look.Camera.ID, "err", err)
@@ -73,14 +84,67 @@ func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
 // an emergency grant covers a look only under one.
 const LiveCaseRefHeader = "X-Civicam-Case-Ref"
 
-// whepDelete ends the caller's own live session.
-func (s *Server) whepDelete(w http.ResponseWriter, r *http.Request) error {
+// whepOptions answers what a WHEP URL takes. It reads nothing and names no camera or session,
+// so it needs no login (a CORS preflight carries none) and leaves no trace.
+func whepOptions(allow string) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Allow", allow)
+		if strings.Contains(allow, "POST") {
+			w.Header().Set("Accept-Post", "application/sdp")
+		} else {
+			w.Header().Set("Accept-Patch", "application/trickle-ice-sdpfrag")
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
+
+// ownSession finds the caller's own live session of the request's URL.
+func (s *Server) ownSession(r *http.Request) (*live.Session, error) {
 	if s.live == nil {
-		return errLiveNoSession
+		return nil, errLiveNoSession
 	}
 	sess, ok := s.live.Session(r.PathValue("session"))
 	if !ok || sess.CameraID != r.PathValue("id") || sess.UserID != auth.UserFrom(r.Context()).ID {
-		return errLiveNoSession
+		return nil, errLiveNoSession
+	}
+	return sess, nil
+}
+
+// whepPatch takes the viewer's trickled ICE candidates for its own session. It adds no look to
+// the one traced when the session began: the candidates are network addresses, not footage.
+func (s *Server) whepPatch(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.ownSession(r)
+	if err != nil {
+		return err
+	}
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/trickle-ice-sdpfrag" {
+		return errLiveNotFrag
+	}
+	if m := r.Header.Get("If-Match"); m != "" && m != "*" && m != sess.ETag() {
+		return errLiveETag
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxOfferBytes))
+	if err != nil {
+		return badRequest("body", "the candidates must be at most %d bytes", maxOfferBytes)
+	}
+	switch err := sess.AddCandidates(string(body)); {
+	case errors.Is(err, live.ErrICERestart):
+		return errLiveRestart
+	case errors.Is(err, live.ErrBadOffer):
+		return badRequest("body", "%s", strings.TrimPrefix(err.Error(), "live: "))
+	case err != nil:
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// whepDelete ends the caller's own live session.
+func (s *Server) whepDelete(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.ownSession(r)
+	if err != nil {
+		return err
 	}
 	sess.Close("the viewer ended it")
 	w.WriteHeader(http.StatusNoContent)

@@ -9,9 +9,12 @@
 // closes the sessions a predicate picks at once (a sharing grant revoked). Every session starts
 // pending: no media is sent until the caller, having traced the access, calls Start.
 //
-// ICE uses host candidates only, on the configured addresses (loopback by default); there are no
-// STUN or TURN servers, and remote mDNS candidates are ignored (a browser hiding its address is
-// still reached through the peer-reflexive candidate of its own checks).
+// WHEP is draft-ietf-wish-whep (WHIP, its sibling for publishing, is RFC 9725). Every session's
+// media goes through one UDP port (an ICE UDP mux) on the configured address, so a firewall
+// opens one port; a server behind NAT names its public addresses, which replace the local one in
+// the candidates. There are no STUN or TURN servers, and remote mDNS candidates are ignored (a
+// browser hiding its address is still reached through the peer-reflexive candidate of its own
+// checks). A viewer may send its candidates after the offer (trickle ICE, AddCandidates).
 package live
 
 import (
@@ -29,8 +32,10 @@ import (
 	"time"
 
 	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph264"
+	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph265"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -53,9 +58,14 @@ type Logins interface {
 
 // Config tunes the service.
 type Config struct {
-	// ICEAddresses are the local IP addresses offered as host candidates; empty means 127.0.0.1.
-	// A server reached over a network lists the address browsers reach it at.
-	ICEAddresses []string
+	// ICEListen is the UDP address every session's media goes through; empty means
+	// 127.0.0.1:0 (loopback, a port chosen at start). A server reached over a network names the
+	// address and a fixed port its firewall opens; an unspecified IP (0.0.0.0:8189) offers every
+	// interface's address.
+	ICEListen string
+	// PublicIPs replace the listening address in the candidates offered, for a server behind
+	// NAT whose public address maps to it one to one.
+	PublicIPs []string
 	// CheckInterval is how often every viewer's right is re-checked; zero means 500 ms.
 	CheckInterval time.Duration
 	// ConnectTimeout closes a session whose viewer has not connected by then; zero means 15 s.
@@ -68,8 +78,8 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
-	if len(c.ICEAddresses) == 0 {
-		c.ICEAddresses = []string{"127.0.0.1"}
+	if c.ICEListen == "" {
+		c.ICEListen = "127.0.0.1:0"
 	}
 	if c.CheckInterval <= 0 {
 		c.CheckInterval = 500 * time.Millisecond
@@ -92,23 +102,31 @@ type Deps struct {
 	Now     func() time.Time
 }
 
-// Errors of Offer.
+// Errors of Offer and AddCandidates.
 var (
-	// ErrBadOffer is an offer that is not SDP, or offers no H.264 video to receive.
+	// ErrBadOffer is an offer that is not SDP, or offers to receive neither H.264 nor H.265; or
+	// a candidate fragment that is not one.
 	ErrBadOffer = errors.New("live: bad offer")
+	// ErrICERestart is a candidate fragment with new ICE credentials: an ICE restart, which
+	// sessions do not support (the viewer starts a new session instead).
+	ErrICERestart = errors.New("live: ICE restart is not supported; start a new session")
 	// ErrUnavailable is a service that is not running (starting up or shutting down) or full.
 	ErrUnavailable = errors.New("live: unavailable")
 )
 
 // Service holds the live sessions.
 type Service struct {
-	cfg  Config
-	deps Deps
-	log  *slog.Logger
-	api  *webrtc.API
+	cfg       Config
+	deps      Deps
+	log       *slog.Logger
+	network   webrtc.NetworkType
+	listenIP  net.IP
+	publicIPs []string
 
 	mu       sync.Mutex
 	running  bool
+	settings webrtc.SettingEngine // while running: bound to the ICE mux
+	iceAddr  net.Addr
 	sessions map[string]*Session
 	wg       sync.WaitGroup
 
@@ -128,21 +146,25 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	var ips []net.IP
-	v6 := false
-	for _, a := range cfg.ICEAddresses {
-		ip := net.ParseIP(a)
-		if ip == nil {
-			return nil, fmt.Errorf("live: ICE address %q is not an IP address", a)
-		}
-		v6 = v6 || ip.To4() == nil
-		ips = append(ips, ip)
-	}
-	api, err := newAPI(ips, v6)
+	host, _, err := net.SplitHostPort(cfg.ICEListen)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("live: ICE listen address %q: %w", cfg.ICEListen, err)
 	}
-	s := &Service{cfg: cfg, deps: deps, log: deps.Logger, api: api, sessions: map[string]*Session{}}
+	s := &Service{cfg: cfg, deps: deps, log: deps.Logger, network: webrtc.NetworkTypeUDP4, sessions: map[string]*Session{}}
+	if host != "" {
+		if s.listenIP = net.ParseIP(host); s.listenIP == nil {
+			return nil, fmt.Errorf("live: ICE listen address %q: %q is not an IP address", cfg.ICEListen, host)
+		}
+		if s.listenIP.To4() == nil {
+			s.network = webrtc.NetworkTypeUDP6
+		}
+	}
+	for _, a := range cfg.PublicIPs {
+		if net.ParseIP(a) == nil {
+			return nil, fmt.Errorf("live: public address %q is not an IP address", a)
+		}
+		s.publicIPs = append(s.publicIPs, a)
+	}
 	s.firstFrame = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "civicam_live_first_frame_seconds", Help: "Time from a WHEP offer to the first keyframe sent to the viewer.",
 		Buckets: prometheus.ExponentialBuckets(0.01, 2, 10),
@@ -162,45 +184,63 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	return s, nil
 }
 
-// h264Profiles are the profile-level-ids browsers offer; the answer keeps those the browser
-// offered. The decoder reads the real profile from the SPS, so any of them carries the stream.
-var h264Profiles = []string{"42e01f", "42001f", "4d001f", "640c1f", "64001f"}
-
-func newAPI(ips []net.IP, v6 bool) (*webrtc.API, error) {
-	m := &webrtc.MediaEngine{}
-	fb := []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}
-	for i, p := range h264Profiles {
-		if err := m.RegisterCodec(webrtc.RTPCodecParameters{
-			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
-				SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=" + p, RTCPFeedback: fb},
-			PayloadType: webrtc.PayloadType(102 + i),
-		}, webrtc.RTPCodecTypeVideo); err != nil {
-			return nil, fmt.Errorf("live: register h264: %w", err)
+// settingEngine is what every session shares: the one ICE port, the addresses offered, timeouts.
+func (s *Service) settingEngine(mux ice.UDPMux) (webrtc.SettingEngine, error) {
+	se := webrtc.SettingEngine{}
+	se.SetNetworkTypes([]webrtc.NetworkType{s.network})
+	se.SetICEUDPMux(mux)
+	if s.listenIP != nil {
+		se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(s.listenIP) })
+	}
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	if len(s.publicIPs) > 0 {
+		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{External: s.publicIPs,
+			AsCandidateType: webrtc.ICECandidateTypeHost, Mode: webrtc.ICEAddressRewriteReplace}); err != nil {
+			return se, fmt.Errorf("live: public addresses: %w", err)
 		}
+	}
+	// A viewer that goes away without a word is noticed in seconds, not the default half minute.
+	se.SetICETimeouts(3*time.Second, 6*time.Second, time.Second)
+	return se, nil
+}
+
+// newAPI is one session's WebRTC stack: its media engine registers only the format chosen for
+// the viewer, so the answer names exactly it.
+func (s *Service) newAPI(se webrtc.SettingEngine, f videoFormat) (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterCodec(f.codecParameters(), webrtc.RTPCodecTypeVideo); err != nil {
+		return nil, fmt.Errorf("live: register %s: %w", f.codec, err)
 	}
 	ir := &interceptor.Registry{}
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
 		return nil, fmt.Errorf("live: interceptors: %w", err)
 	}
-	se := webrtc.SettingEngine{}
-	nets := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
-	if v6 {
-		nets = append(nets, webrtc.NetworkTypeUDP6)
-	}
-	se.SetNetworkTypes(nets)
-	se.SetIPFilter(func(ip net.IP) bool { return slices.ContainsFunc(ips, ip.Equal) })
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	// A viewer that goes away without a word is noticed in seconds, not the default half minute.
-	se.SetICETimeouts(3*time.Second, 6*time.Second, time.Second)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
 
-// Run accepts sessions and re-checks their viewers' rights until ctx is done; then it closes
-// every session and returns once their goroutines have ended.
-func (s *Service) Run(ctx context.Context) error {
+// ICEAddr is the UDP address sessions' media goes through, once Run has bound it; nil before.
+func (s *Service) ICEAddr() net.Addr {
 	s.mu.Lock()
-	s.running = true
+	defer s.mu.Unlock()
+	return s.iceAddr
+}
+
+// Run binds the ICE port, accepts sessions and re-checks their viewers' rights until ctx is
+// done; then it closes every session and returns once their goroutines have ended.
+func (s *Service) Run(ctx context.Context) error {
+	conn, err := net.ListenPacket("udp", s.cfg.ICEListen)
+	if err != nil {
+		return fmt.Errorf("live: ICE port: %w", err)
+	}
+	mux := webrtc.NewICEUDPMux(nil, conn)
+	defer mux.Close()
+	se, err := s.settingEngine(mux)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.running, s.settings, s.iceAddr = true, se, conn.LocalAddr()
 	s.mu.Unlock()
 	t := time.NewTicker(s.cfg.CheckInterval)
 	defer t.Stop()
@@ -228,6 +268,11 @@ type Request struct {
 	// session lives as long as that login does.
 	TokenHash []byte
 	Offer     string // SDP
+	// Codec is the camera's video codec ("H264" or "H265"; empty means H.264) and Profile its
+	// H.264 profile-level-id (recorder.Status): the answer names the offered format that
+	// decodes them, or the offer is refused with ErrIncompatible.
+	Codec   string
+	Profile string
 	// Recheck, when set, is the access rule applied again at every check, with the viewer as
 	// the store has it now: an error closes the session (a sharing grant that ended, a camera
 	// moved to another organisation).
@@ -250,6 +295,9 @@ type Session struct {
 	recheck   func(ctx context.Context, u *auth.User) error
 	pc        *webrtc.PeerConnection
 	track     *webrtc.TrackLocalStaticRTP
+	format    videoFormat
+	remoteICE iceCredentials // the viewer's, from its offer
+	etag      string
 	connected chan struct{}
 	connOnce  sync.Once
 	start     chan struct{}
@@ -294,11 +342,26 @@ func (ss *Session) Close(reason string) {
 	})
 }
 
-// Offer answers a viewer's SDP offer with a pending session and the answer SDP (all ICE
-// candidates included: there is no trickle). The caller traces the access, then calls Start, or
-// Close if it cannot.
+// Offer answers a viewer's SDP offer with a pending session and the answer SDP (all of the
+// server's ICE candidates included; the viewer's may follow by AddCandidates). The caller traces
+// the access, then calls Start, or Close if it cannot.
 func (s *Service) Offer(ctx context.Context, req Request) (*Session, string, error) {
 	if err := checkOffer(req.Offer); err != nil {
+		return nil, "", err
+	}
+	formats, err := videoFormats(req.Offer)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(formats) == 0 {
+		return nil, "", fmt.Errorf("%w: the viewer can receive neither H.264 nor H.265", ErrBadOffer)
+	}
+	codec := req.Codec
+	if codec == "" {
+		codec = "H264"
+	}
+	format, err := chooseFormat(formats, codec, req.Profile)
+	if err != nil {
 		return nil, "", err
 	}
 	s.mu.Lock()
@@ -306,9 +369,14 @@ func (s *Service) Offer(ctx context.Context, req Request) (*Session, string, err
 		s.mu.Unlock()
 		return nil, "", ErrUnavailable
 	}
+	se := s.settings
 	s.mu.Unlock()
 
-	pc, err := s.api.NewPeerConnection(webrtc.Configuration{})
+	api, err := s.newAPI(se, format)
+	if err != nil {
+		return nil, "", err
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, "", fmt.Errorf("live: new peer connection: %w", err)
 	}
@@ -316,6 +384,7 @@ func (s *Service) Offer(ctx context.Context, req Request) (*Session, string, err
 		ID: newID(), CameraID: req.CameraID, UserID: req.User.ID, Username: req.User.Username, Role: req.User.Role,
 		OrganisationID: req.User.OrganisationID, Purpose: req.Purpose, Created: s.deps.Now(),
 		svc: s, tokenHash: slices.Clone(req.TokenHash), recheck: req.Recheck, pc: pc, offered: time.Now(),
+		format: format, remoteICE: offerCredentials(req.Offer),
 		connected: make(chan struct{}), start: make(chan struct{}), done: make(chan struct{}),
 	}
 	answer, err := s.negotiate(ctx, ss, req.Offer)
@@ -350,16 +419,12 @@ func checkOffer(sdp string) error {
 	if !strings.Contains(sdp, "m=video") {
 		return fmt.Errorf("%w: no video section", ErrBadOffer)
 	}
-	if !strings.Contains(strings.ToUpper(sdp), "H264/90000") {
-		return fmt.Errorf("%w: the viewer cannot receive H.264", ErrBadOffer)
-	}
 	return nil
 }
 
 func (s *Service) negotiate(ctx context.Context, ss *Session, offer string) (string, error) {
 	pc := ss.pc
-	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
-		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"}, "video", "civicam-"+ss.CameraID)
+	track, err := webrtc.NewTrackLocalStaticRTP(ss.format.codecParameters().RTPCodecCapability, "video", "civicam-"+ss.CameraID)
 	if err != nil {
 		return "", fmt.Errorf("live: track: %w", err)
 	}
@@ -406,9 +471,10 @@ func (s *Service) negotiate(ctx context.Context, ss *Session, offer string) (str
 	if !strings.Contains(local.SDP, "a=candidate") {
 		return "", errors.New("live: no ICE candidate on the configured addresses")
 	}
-	if !strings.Contains(strings.ToUpper(local.SDP), "H264/90000") {
-		return "", fmt.Errorf("%w: no H.264 profile in common", ErrBadOffer)
+	if !strings.Contains(local.SDP, fmt.Sprintf("a=rtpmap:%d ", ss.format.pt)) {
+		return "", fmt.Errorf("%w: the answer lost the chosen format %d", ErrBadOffer, ss.format.pt)
 	}
+	ss.etag = `"` + offerCredentials(local.SDP).ufrag + `"`
 	return local.SDP, nil
 }
 
@@ -435,8 +501,8 @@ func (ss *Session) forward() {
 		sub.Close()
 		ss.svc.dropped.Add(float64(sub.Dropped()))
 	}()
-	enc := &rtph264.Encoder{PayloadType: 96, PacketizationMode: 1, PayloadMaxSize: rtpPayloadMax}
-	if err := enc.Init(); err != nil {
+	enc, err := newPacketizer(ss.format)
+	if err != nil {
 		ss.Close("rtp encoder: " + err.Error())
 		return
 	}
@@ -448,11 +514,11 @@ func (ss *Session) forward() {
 		case <-ss.done:
 			return
 		case fr := <-sub.C:
-			if fr.Codec != "H264" {
-				ss.Close("the camera sends " + fr.Codec + ", which live view does not carry")
+			if fr.Codec != ss.format.codec {
+				ss.Close("the camera now sends " + fr.Codec + " instead of " + ss.format.codec)
 				return
 			}
-			pkts, err := enc.Encode(fr.NALUs)
+			pkts, err := enc(fr.NALUs)
 			if err != nil {
 				ss.svc.log.Debug("live: packetise", "session", ss.ID, "err", err)
 				continue
@@ -567,4 +633,85 @@ func newID() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// newPacketizer returns the RTP packetiser of the session's format.
+func newPacketizer(f videoFormat) (func([][]byte) ([]*rtp.Packet, error), error) {
+	if f.codec == "H265" {
+		enc := &rtph265.Encoder{PayloadType: f.pt, PayloadMaxSize: rtpPayloadMax}
+		if err := enc.Init(); err != nil {
+			return nil, err
+		}
+		return enc.Encode, nil
+	}
+	enc := &rtph264.Encoder{PayloadType: f.pt, PacketizationMode: 1, PayloadMaxSize: rtpPayloadMax}
+	if err := enc.Init(); err != nil {
+		return nil, err
+	}
+	return enc.Encode, nil
+}
+
+// iceCredentials are one side's ICE username fragment and password.
+type iceCredentials struct{ ufrag, pwd string }
+
+// offerCredentials reads the first ICE credentials of an SDP or a candidate fragment (WHEP
+// sessions bundle everything on one transport, so there is one pair).
+func offerCredentials(sdp string) iceCredentials {
+	var c iceCredentials
+	for line := range strings.Lines(sdp) {
+		line = strings.TrimRight(line, "\r\n")
+		if v, ok := strings.CutPrefix(line, "a=ice-ufrag:"); ok && c.ufrag == "" {
+			c.ufrag = v
+		}
+		if v, ok := strings.CutPrefix(line, "a=ice-pwd:"); ok && c.pwd == "" {
+			c.pwd = v
+		}
+	}
+	return c
+}
+
+// ETag names the session's ICE session, as WHEP's 201 answer gives it: a PATCH may ask for it
+// with If-Match.
+func (ss *Session) ETag() string { return ss.etag }
+
+// maxFragmentBytes bounds a trickle ICE fragment; a browser's candidates are a few hundred bytes.
+const maxFragmentBytes = 16 << 10
+
+// AddCandidates takes the viewer's trickled candidates: a trickle ICE SDP fragment
+// (application/trickle-ice-sdpfrag, RFC 8840) as a WHEP PATCH carries it. New ICE credentials
+// in it ask for an ICE restart and get ErrICERestart; a fragment that is not one gets
+// ErrBadOffer.
+func (ss *Session) AddCandidates(frag string) error {
+	if len(frag) > maxFragmentBytes {
+		return fmt.Errorf("%w: candidate fragment larger than %d bytes", ErrBadOffer, maxFragmentBytes)
+	}
+	if c := offerCredentials(frag); c.ufrag != "" && c.ufrag != ss.remoteICE.ufrag || c.pwd != "" && c.pwd != ss.remoteICE.pwd {
+		return ErrICERestart
+	}
+	mid := ""
+	var cands []webrtc.ICECandidateInit
+	for line := range strings.Lines(frag) {
+		line = strings.TrimRight(line, "\r\n")
+		switch {
+		case strings.HasPrefix(line, "a=mid:"):
+			mid = strings.TrimPrefix(line, "a=mid:")
+		case strings.HasPrefix(line, "a=candidate:"):
+			c := webrtc.ICECandidateInit{Candidate: strings.TrimPrefix(line, "a=")}
+			if mid != "" {
+				m := mid
+				c.SDPMid = &m
+			}
+			cands = append(cands, c)
+		case line == "", line == "a=end-of-candidates", strings.HasPrefix(line, "m="), strings.HasPrefix(line, "a=ice-"),
+			strings.HasPrefix(line, "a=group:"):
+		default:
+			return fmt.Errorf("%w: unexpected line %.40q in a candidate fragment", ErrBadOffer, line)
+		}
+	}
+	for _, c := range cands {
+		if err := ss.pc.AddICECandidate(c); err != nil {
+			return fmt.Errorf("%w: candidate %.80q: %w", ErrBadOffer, c.Candidate, err)
+		}
+	}
+	return nil
 }

@@ -44,11 +44,17 @@ const camID = "cam-1"
 
 func newEnv(t testing.TB, cfg live.Config, recheck func(context.Context, *auth.User) error) *env {
 	t.Helper()
+	return newEnvCodec(t, cfg, recheck, simcam.H264)
+}
+
+// newEnvCodec is newEnv with a camera sending codec.
+func newEnvCodec(t testing.TB, cfg live.Config, recheck func(context.Context, *auth.User) error, codec simcam.Codec) *env {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); wg.Wait() })
 
-	cam := simcam.New(simcam.Config{Listen: "127.0.0.1:0", Count: 1, Codec: simcam.H264, Bitrate: 1_000_000}, nil)
+	cam := simcam.New(simcam.Config{Listen: "127.0.0.1:0", Count: 1, Codec: codec, Bitrate: 1_000_000}, nil)
 	wg.Add(1)
 	go func() { defer wg.Done(); cam.Run(ctx) }()
 	<-cam.Ready()
@@ -102,6 +108,13 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
+// request asks to watch the camera with offer, naming the codec and profile the recorder sees.
+func (e *env) request(offer string) live.Request {
+	st, _ := e.rec.Status(camID)
+	return live.Request{CameraID: camID, Purpose: "patrol", User: e.user, TokenHash: e.token, Offer: offer, Recheck: e.recheck,
+		Codec: st.Codec, Profile: st.Profile}
+}
+
 // watch connects a viewer through Offer and Start.
 func (e *env) watch(ctx context.Context) (*livetest.Viewer, *live.Session) {
 	e.t.Helper()
@@ -110,7 +123,7 @@ func (e *env) watch(ctx context.Context) (*livetest.Viewer, *live.Session) {
 		e.t.Fatalf("NewViewer = %v", err)
 	}
 	e.t.Cleanup(func() { v.Close() })
-	ss, answer, err := e.svc.Offer(ctx, live.Request{CameraID: camID, Purpose: "patrol", User: e.user, TokenHash: e.token, Offer: v.Offer, Recheck: e.recheck})
+	ss, answer, err := e.svc.Offer(ctx, e.request(v.Offer))
 	if err != nil {
 		e.t.Fatalf("Offer = %v", err)
 	}

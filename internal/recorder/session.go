@@ -196,11 +196,12 @@ const sendBatch = 64 << 10
 
 // segInfo describes a segment as it starts: the current one, if any, is sealed first.
 type segInfo struct {
-	init   *fmp4.Init
-	start  time.Time
-	codec  string
-	width  int
-	height int
+	init    *fmp4.Init
+	start   time.Time
+	codec   string
+	profile string
+	width   int
+	height  int
 }
 
 // writeQueue is the writer's inbox, in messages: at 4 Mbit/s about four seconds of video, so that
@@ -500,6 +501,11 @@ func (a *assembler) describe(p *segInfo) {
 		return
 	}
 	p.codec = "H264"
+	// RFC 6184's profile-level-id is the three bytes after the SPS's NAL header: what a WebRTC
+	// answer must name for the browser to decode the stream as sent.
+	if len(a.cur.sps) >= 4 {
+		p.profile = fmt.Sprintf("%x", a.cur.sps[1:4])
+	}
 	var sps h264.SPS
 	if sps.Unmarshal(a.cur.sps) == nil {
 		p.width, p.height = sps.Width(), sps.Height()

@@ -31,8 +31,11 @@ type Status struct {
 	Reason   string    // why the camera is offline or in error
 	Since    time.Time // when State was entered
 	Codec    string    // "H264" or "H265", once known
-	Width    int
-	Height   int
+	// Profile is an H.264 stream's profile-level-id (RFC 6184: six hex digits, e.g. 640028 for
+	// High at level 4.0), once known; empty for H.265.
+	Profile string
+	Width   int
+	Height  int
 	// Bitrate is the video bitrate in bits per second, measured over the last parts written.
 	Bitrate      int64
 	BytesWritten int64 // since the supervisor started

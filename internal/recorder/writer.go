@@ -174,7 +174,7 @@ func (w *segWriter) open(p *segInfo) error {
 	w.cur = &openSegment{rec: rec, w: sw}
 	w.partBytes, w.partDur = 0, 0
 	w.report(func(x *Status) {
-		x.Codec, x.Width, x.Height = p.codec, p.width, p.height
+		x.Codec, x.Profile, x.Width, x.Height = p.codec, p.profile, p.width, p.height
 		x.SegmentStart = p.start
 	})
 	return nil

@@ -120,13 +120,13 @@ type Planner struct {
 
 	forecastSeconds  *prometheus.GaugeVec
 	untilFullSeconds *prometheus.GaugeVec
-	neededBytes   *prometheus.GaugeVec
-	floorBytes    *prometheus.GaugeVec
-	freeBytes     *prometheus.GaugeVec
-	keptBytes     *prometheus.GaugeVec
-	belowFloor    *prometheus.GaugeVec
-	fullCameras   prometheus.Gauge
-	fullEvents    prometheus.Counter
+	neededBytes      *prometheus.GaugeVec
+	floorBytes       *prometheus.GaugeVec
+	freeBytes        *prometheus.GaugeVec
+	keptBytes        *prometheus.GaugeVec
+	belowFloor       *prometheus.GaugeVec
+	fullCameras      prometheus.Gauge
+	fullEvents       prometheus.Counter
 
 	mu       sync.Mutex
 	full     map[string]string // camera id → reason, for cameras stopped by a full storage

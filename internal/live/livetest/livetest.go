@@ -1,6 +1,7 @@
 // Package livetest is a WHEP viewer for tests and benchmarks: a pion PeerConnection on loopback
-// that offers to receive H.264, and turns the RTP it receives back into access units, as a
-// browser's depacketiser would, so tests can check what a viewer could decode.
+// that offers to receive H.264 (in the profiles Chrome offers, or those a test names) and, if
+// asked, H.265, and turns the RTP it receives back into access units, as a browser's
+// depacketiser would, so tests can check what a viewer could decode.
 package livetest
 
 import (
@@ -12,14 +13,18 @@ import (
 	"time"
 
 	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph264"
+	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph265"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
 // AccessUnit is one received frame.
 type AccessUnit struct {
+	Codec    string // "H264" or "H265"
 	NALUs    [][]byte
 	RTPTime  uint32
 	Received time.Time
@@ -28,6 +33,9 @@ type AccessUnit struct {
 // Key reports whether the unit is an IDR that carries its SPS and PPS, so decoding can start
 // there.
 func (au AccessUnit) Key() bool {
+	if au.Codec == "H265" {
+		return h265.IsRandomAccess(au.NALUs)
+	}
 	var sps, pps bool
 	for _, n := range au.NALUs {
 		if len(n) == 0 {
@@ -45,23 +53,63 @@ func (au AccessUnit) Key() bool {
 
 // Viewer is a receive-only WebRTC peer.
 type Viewer struct {
-	PC     *webrtc.PeerConnection
-	Offer  string
+	PC    *webrtc.PeerConnection
+	Offer string
+	// Candidates, with Options.Trickle, delivers the viewer's own candidates as
+	// trickle-ice-sdpfrag lines ("a=candidate:…"), then "a=end-of-candidates"; nil otherwise.
+	Candidates <-chan string
+	// Codec is the codec of the track received, once it has started ("H264" or "H265").
+	Codec  chan string
 	aus    chan AccessUnit
 	closed chan struct{}
 	once   sync.Once
 }
 
-// NewViewer builds a viewer and its complete offer (all candidates gathered, on 127.0.0.1).
-func NewViewer(ctx context.Context) (*Viewer, error) {
+// ChromeH264 are the H.264 profile-level-ids Chrome offers, in its order: Constrained Baseline
+// and Baseline, Main, Constrained High and High.
+var ChromeH264 = []string{"42001f", "42e01f", "4d001f", "640c1f", "64001f"}
+
+// Options shape a viewer's offer.
+type Options struct {
+	// H264 are the profile-level-ids offered; nil means ChromeH264.
+	H264 []string
+	// H265 also offers H.265 (as Safari and recent Chrome do), first.
+	H265 bool
+	// Trickle returns the offer at once, without candidates, which follow on Candidates.
+	Trickle bool
+}
+
+// NewViewer builds a viewer as Chrome would, with its complete offer (all candidates gathered,
+// on 127.0.0.1).
+func NewViewer(ctx context.Context) (*Viewer, error) { return NewViewerWith(ctx, Options{}) }
+
+// NewViewerWith builds a viewer offering what o says.
+func NewViewerWith(ctx context.Context, o Options) (*Viewer, error) {
+	if o.H264 == nil {
+		o.H264 = ChromeH264
+	}
 	m := &webrtc.MediaEngine{}
-	if err := m.RegisterCodec(webrtc.RTPCodecParameters{
-		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
-			SDPFmtpLine:  "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
-			RTCPFeedback: []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}}},
-		PayloadType: 102,
-	}, webrtc.RTPCodecTypeVideo); err != nil {
-		return nil, err
+	fb := []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}}
+	pt := webrtc.PayloadType(100)
+	if o.H265 {
+		if err := m.RegisterCodec(webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH265, ClockRate: 90000,
+				SDPFmtpLine: "level-id=93;profile-id=1;tier-flag=0;tx-mode=SRST", RTCPFeedback: fb},
+			PayloadType: pt,
+		}, webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, err
+		}
+		pt++
+	}
+	for _, p := range o.H264 {
+		if err := m.RegisterCodec(webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+				SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=" + p, RTCPFeedback: fb},
+			PayloadType: pt,
+		}, webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, err
+		}
+		pt++
 	}
 	ir := &interceptor.Registry{}
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
@@ -77,7 +125,7 @@ func NewViewer(ctx context.Context) (*Viewer, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Viewer{PC: pc, aus: make(chan AccessUnit, 1024), closed: make(chan struct{})}
+	v := &Viewer{PC: pc, Codec: make(chan string, 1), aus: make(chan AccessUnit, 1024), closed: make(chan struct{})}
 	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 		pc.Close()
 		return nil, err
@@ -89,10 +137,11 @@ func NewViewer(ctx context.Context) (*Viewer, error) {
 		}
 	})
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		dec := &rtph264.Decoder{PacketizationMode: 1}
-		if err := dec.Init(); err != nil {
+		codec, decode, err := depacketizer(tr.Codec().MimeType)
+		if err != nil {
 			return
 		}
+		v.Codec <- codec
 		for {
 			pkt, _, err := tr.ReadRTP()
 			if err != nil {
@@ -100,12 +149,12 @@ func NewViewer(ctx context.Context) (*Viewer, error) {
 				v.once.Do(func() { close(v.closed) })
 				return
 			}
-			au, err := dec.Decode(pkt)
+			au, err := decode(pkt)
 			if err != nil {
 				continue
 			}
 			select {
-			case v.aus <- AccessUnit{NALUs: au, RTPTime: pkt.Timestamp, Received: time.Now()}:
+			case v.aus <- AccessUnit{Codec: codec, NALUs: au, RTPTime: pkt.Timestamp, Received: time.Now()}:
 			default: // the test stopped reading; keep draining the track
 			}
 		}
@@ -114,6 +163,23 @@ func NewViewer(ctx context.Context) (*Viewer, error) {
 	if err != nil {
 		pc.Close()
 		return nil, err
+	}
+	if o.Trickle {
+		cands := make(chan string, 64)
+		v.Candidates = cands
+		pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+			if c == nil {
+				cands <- "a=end-of-candidates"
+				return
+			}
+			cands <- "a=" + c.ToJSON().Candidate
+		})
+		if err := pc.SetLocalDescription(offer); err != nil {
+			pc.Close()
+			return nil, err
+		}
+		v.Offer = offer.SDP
+		return v, nil
 	}
 	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(offer); err != nil {
@@ -161,3 +227,21 @@ func (v *Viewer) Closed() <-chan struct{} { return v.closed }
 
 // Close ends the viewer; its track reader ends with the connection.
 func (v *Viewer) Close() error { return v.PC.Close() }
+
+// depacketizer returns the codec name and RTP depacketiser for a track's MIME type.
+func depacketizer(mime string) (string, func(*rtp.Packet) ([][]byte, error), error) {
+	switch mime {
+	case webrtc.MimeTypeH265:
+		dec := &rtph265.Decoder{}
+		if err := dec.Init(); err != nil {
+			return "", nil, err
+		}
+		return "H265", dec.Decode, nil
+	default:
+		dec := &rtph264.Decoder{PacketizationMode: 1}
+		if err := dec.Init(); err != nil {
+			return "", nil, err
+		}
+		return "H264", dec.Decode, nil
+	}
+}
