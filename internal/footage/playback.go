@@ -30,7 +30,10 @@ func (s *Service) Plan(ctx context.Context, l *Look) (*playback.Plan, error) {
 // range, which bytes. A request for the headers alone is traced too: they tell when the camera
 // recorded and when not. A trail that cannot be written refuses the playback.
 func (s *Service) Played(ctx context.Context, l *Look, plan *playback.Plan, off, n int64, partial, headersOnly bool) error {
-	reason := fmt.Sprintf("%s recorded in %d stretch(es), %d gap(s)", plan.Duration.Round(time.Millisecond), len(plan.Spans), len(plan.Gaps))
+	// The trail's From and To are the range asked for; what was served starts at the keyframe
+	// before it, and the reason says so, so that an audit sees every second that was shown.
+	reason := fmt.Sprintf("%s recorded in %d stretch(es), %d gap(s); served %s to %s", plan.Duration.Round(time.Millisecond),
+		len(plan.Spans), len(plan.Gaps), plan.Covered.Start.UTC().Format(time.RFC3339Nano), plan.Covered.End.UTC().Format(time.RFC3339Nano))
 	if headersOnly {
 		reason = "headers only (recorded stretches and gaps): " + reason
 	} else if partial {

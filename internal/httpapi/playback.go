@@ -51,6 +51,9 @@ func parseFootageQuery(r *http.Request) (footage.Request, error) {
 //	X-Civicam-Gaps:  unrecorded intervals of the requested range, "start/end" (RFC 3339), comma-separated
 //	X-Civicam-Spans: recorded stretches, "offset_seconds=start/end", comma-separated
 //	X-Civicam-Gap-Count, X-Civicam-Span-Count: how many there are (the lists stop at 100)
+//	X-Civicam-Requested: the range asked for, "start/end"
+//	X-Civicam-Served:    the range the MP4 holds, "start/end": from the last keyframe at or
+//	                     before the requested start, so a little earlier than asked
 //
 // The look is traced before any byte is sent; if the trail cannot be written the answer is 503
 // with no video. Single byte ranges are served (206), so browsers can seek.
@@ -88,6 +91,8 @@ func (s *Server) playback(w http.ResponseWriter, r *http.Request) error {
 	h.Set("X-Civicam-Gap-Count", strconv.Itoa(len(plan.Gaps)))
 	h.Set("X-Civicam-Spans", formatSpans(plan.Spans[:min(len(plan.Spans), maxListed)]))
 	h.Set("X-Civicam-Span-Count", strconv.Itoa(len(plan.Spans)))
+	h.Set("X-Civicam-Requested", formatRanges([]timespan.Range{plan.Requested}))
+	h.Set("X-Civicam-Served", formatRanges([]timespan.Range{plan.Covered}))
 	h.Set("Content-Length", strconv.FormatInt(n, 10))
 	if status == http.StatusPartialContent {
 		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", off, off+n-1, plan.Size))

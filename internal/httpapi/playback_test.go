@@ -215,6 +215,16 @@ func TestPlaybackAndExport(t *testing.T) {
 			e.Purpose != "incident 7" || !e.From.Equal(first.Start.Add(500*time.Millisecond).Truncate(time.Microsecond)) || e.Actor.UserID != fs.ids["operator"] {
 			t.Errorf("entry = %+v; want playback of %s by operator for incident 7 from %v", e, fs.cam, first.Start.Add(500*time.Millisecond))
 		}
+		// Asked from half a second into the segment, served from its keyframe at the start: the
+		// answer and the trail say both.
+		asked, served := res.Header.Get("X-Civicam-Requested"), res.Header.Get("X-Civicam-Served")
+		wantStart := first.Start.UTC().Format(time.RFC3339Nano)
+		if !strings.HasPrefix(asked, first.Start.Add(500*time.Millisecond).UTC().Format(time.RFC3339Nano)+"/") || !strings.HasPrefix(served, wantStart+"/") {
+			t.Errorf("X-Civicam-Requested = %q, X-Civicam-Served = %q; want from %v, served from %s", asked, served, first.Start.Add(500*time.Millisecond), wantStart)
+		}
+		if !strings.Contains(e.Reason, "served "+wantStart+" to ") {
+			t.Errorf("entry reason = %q; want the served range from %s", e.Reason, wantStart)
+		}
 	})
 
 	t.Run("gap reported", func(t *testing.T) {

@@ -343,7 +343,14 @@ func (a *assembler) accessUnit(au [][]byte, pts int64) {
 		seg := &segInfo{init: a.init(), start: a.clock.at(dts)}
 		a.describe(seg)
 		a.send(writeMsg{kind: msgSegment, seg: seg})
-	case dts-a.partStart >= a.partLen:
+	case key && dts-a.partStart >= a.partLen-a.partLen/4, dts-a.partStart >= maxPartLengths*a.partLen:
+		// Parts begin on keyframes, so that playback can start at any part: cut at the first
+		// keyframe once the part is nearly long enough (a camera's keyframe interval rarely
+		// divides the part length exactly, and its timestamps jitter). Cutting by decode time
+		// alone put most cuts a frame or two off the keyframes of a stream with B-frames, whose
+		// decode times run behind its presentation times, and playback then had to start a whole
+		// segment early. Only a keyframe interval longer than maxPartLengths parts is cut
+		// between keyframes; playback starts such a range at the part of its last keyframe.
 		a.emit()
 		a.partStart = dts
 	}
@@ -352,6 +359,10 @@ func (a *assembler) accessUnit(au [][]byte, pts int64) {
 	a.pending = &segment.Sample{PTSOffset: int32(pts - dts), NonSync: !key, NALUs: au}
 	a.pendingDTS = dts
 }
+
+// maxPartLengths bounds a part, in part lengths, for cameras whose keyframes are further apart:
+// a part is what a crash can lose, and what live playback of the open segment waits for.
+const maxPartLengths = 4
 
 // maxFrameGap is the longest interval between two frames taken as the stream going on; a longer
 // one is a broken timeline and starts a new segment.

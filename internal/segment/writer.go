@@ -47,8 +47,10 @@ func (s *Sample) size() int {
 const (
 	// firstPartSamples is the sample table reserved for a segment's first part, and
 	// minPartSamples the least reserved for any other; later parts reserve twice what the
-	// previous part took, so a steady stream's parts are never cut by their table.
-	firstPartSamples = 64
+	// previous part took, so a steady stream's parts are never cut by their table. The first
+	// holds the recorder's longest part (four seconds between keyframes) at 60 fps: a part cut by
+	// its table begins off a keyframe. It costs 4 KiB of table once per segment.
+	firstPartSamples = 256
 	minPartSamples   = 16
 	maxPartSamples   = 4096
 	// maxPartPayload ends a part early, well below the box size Scan accepts.
