@@ -32,6 +32,7 @@ import (
 	"civicam/internal/recorder"
 	"civicam/internal/registry"
 	"civicam/internal/retention"
+	"civicam/internal/secret"
 	"civicam/internal/segment"
 	"civicam/internal/sharing"
 	"civicam/internal/store"
@@ -80,7 +81,16 @@ func OpenCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*Core, 
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(ctx, store.Config{SQLitePath: cfg.SQLitePath(), PostgresDSN: cfg.PostgresDSN})
+	// The stream credentials' key: only the store, which seals and opens them, holds it.
+	secrets, err := secret.LoadOrCreateKey(cfg.SecretKeyPath())
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, store.Config{SQLitePath: cfg.SQLitePath(), PostgresDSN: cfg.PostgresDSN, Secrets: secrets})
+	if errors.Is(err, secret.ErrWrongKey) {
+		return nil, fmt.Errorf("%w; the secret key %s (id %s, config secret_key_file) is not the one this database's stream credentials were sealed with",
+			err, cfg.SecretKeyPath(), secrets.ID())
+	}
 	if err != nil {
 		return nil, err
 	}
