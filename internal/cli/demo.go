@@ -72,7 +72,7 @@ func demo(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "\ncivicam demo is running: open http://%s/\n", srv.Addr())
+	fmt.Fprintf(e.stdout, "\ncivicam demo is running: open %s/\n", srv.URL())
 	if password != "" {
 		fmt.Fprintf(e.stdout, "  log in as  admin / %s   (shown once; stored only as a hash)\n", password)
 	} else {

@@ -186,7 +186,7 @@ func (c *Config) Validate() error {
 		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
 			return fmt.Errorf("metrics_listen: %q is not host:port", c.MetricsListen)
 		}
-		if c.MetricsListen == c.Listen {
+		if c.MetricsListen == c.Listen && !strings.HasSuffix(c.Listen, ":0") {
 			return errors.New("metrics_listen: must differ from listen")
 		}
 	}
