@@ -65,20 +65,27 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 }
 
 // startServer runs the whole server on cfg (in a fresh data directory, on a free loopback port)
-// with one operator account, until the test ends.
+// with an auditor li.wei and an admin chief, until the test ends.
 func startServer(t *testing.T, edit func(c *config.Config)) *Server {
+	return startServerLogging(t, slog.New(slog.DiscardHandler), edit)
+}
+
+func startServerLogging(t *testing.T, log *slog.Logger, edit func(c *config.Config)) *Server {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Data = filepath.Join(t.TempDir(), "data")
 	cfg.Listen = "127.0.0.1:0"
 	edit(&cfg)
-	core, err := OpenCore(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	core, err := OpenCore(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { core.Close() })
-	if _, err := core.Accounts.CreateUser(setupCtx, accounts.NewUser{Username: "li.wei", Password: userPassword, Role: string(auth.RoleAuditor)}); err != nil {
-		t.Fatal(err)
+	for _, u := range []accounts.NewUser{{Username: "li.wei", Role: string(auth.RoleAuditor)}, {Username: "chief", Role: string(auth.RoleAdmin)}} {
+		u.Password = userPassword
+		if _, err := core.Accounts.CreateUser(setupCtx, u); err != nil {
+			t.Fatal(err)
+		}
 	}
 	srv, err := NewServer(core)
 	if err != nil {
@@ -148,6 +155,10 @@ func checkMetricsToken(t *testing.T, c *http.Client, base string) {
 // login signs in through the web UI's form, as a browser does, and returns the cookies the
 // server set on the way (the CSRF cookie from the form page, the session cookie at login).
 func login(t *testing.T, c *http.Client, base string) map[string]*http.Cookie {
+	return loginAs(t, c, base, "li.wei")
+}
+
+func loginAs(t *testing.T, c *http.Client, base, username string) map[string]*http.Cookie {
 	t.Helper()
 	set := map[string]*http.Cookie{}
 	own := *c // cookies by hand, so each login starts afresh and sees every cookie set
@@ -162,7 +173,7 @@ func login(t *testing.T, c *http.Client, base string) map[string]*http.Cookie {
 	if csrf == nil {
 		t.Fatalf("GET /login set no %s cookie", auth.CSRFCookie)
 	}
-	form := url.Values{"username": {"li.wei"}, "password": {userPassword}, auth.CSRFFormField: {csrf.Value}}
+	form := url.Values{"username": {username}, "password": {userPassword}, auth.CSRFFormField: {csrf.Value}}
 	req, _ := http.NewRequest("POST", base+"/login", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.AddCookie(csrf)
