@@ -58,8 +58,8 @@ func NewKey(raw []byte) (*Key, error) {
 // ID names the key in sealed values and messages; it reveals nothing of the key.
 func (k *Key) ID() string { return k.id }
 
-// Sealed reports whether stored is a sealed value rather than legacy plain text.
-func (k *Key) Sealed(stored string) bool { return strings.HasPrefix(stored, Prefix) }
+// IsSealed reports whether stored is a sealed value rather than legacy plain text.
+func IsSealed(stored string) bool { return strings.HasPrefix(stored, Prefix) }
 
 // Seal encrypts plain, bound to context (the row and column it is stored in, say), so that a
 // sealed value copied to another row does not open there. The empty string stays empty: there

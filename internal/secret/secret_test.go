@@ -25,7 +25,7 @@ func TestSealOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(sealed, Prefix+k.ID()+":") || strings.Contains(sealed, "hunter") || !k.Sealed(sealed) {
+	if !strings.HasPrefix(sealed, Prefix+k.ID()+":") || strings.Contains(sealed, "hunter") || !IsSealed(sealed) || IsSealed(url) {
 		t.Errorf("Seal(%q) = %q; want %s%s:… without the secret", url, sealed, Prefix, k.ID())
 	}
 	again, _ := k.Seal(url, "cameras/1")

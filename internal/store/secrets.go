@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"civicam/internal/secret"
 )
@@ -41,7 +40,7 @@ func (db *DB) sealSource(cameraID, url string) (string, error) {
 // openSource is the source URL a source_url column holds.
 func (db *DB) openSource(cameraID, stored string) (string, error) {
 	if db.secrets == nil {
-		if isSealed(stored) {
+		if secret.IsSealed(stored) {
 			return "", fmt.Errorf("camera %s: %w", cameraID, errNoSealer)
 		}
 		return stored, nil
@@ -52,9 +51,6 @@ func (db *DB) openSource(cameraID, stored string) (string, error) {
 	}
 	return url, nil
 }
-
-// isSealed tells a sealed value from legacy plain text.
-func isSealed(stored string) bool { return strings.HasPrefix(stored, secret.Prefix) }
 
 // sealSources runs at open: it seals the source URLs stored before sealing existed (or by a
 // node without a key), and opens every sealed one, so that a wrong key stops the start naming
@@ -74,7 +70,7 @@ func (db *DB) sealSources(ctx context.Context) error {
 			rows.Close()
 			return fmt.Errorf("read stream sources: %w", err)
 		}
-		if !isSealed(r.stored) {
+		if !secret.IsSealed(r.stored) {
 			legacy = append(legacy, r)
 			continue
 		}
