@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +33,7 @@ import (
 	"civicam/internal/recorder"
 	"civicam/internal/registry"
 	"civicam/internal/retention"
+	"civicam/internal/secret"
 	"civicam/internal/segment"
 	"civicam/internal/sharing"
 	"civicam/internal/store"
@@ -80,7 +82,16 @@ func OpenCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*Core, 
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(ctx, store.Config{SQLitePath: cfg.SQLitePath(), PostgresDSN: cfg.PostgresDSN})
+	// The stream credentials' key: only the store, which seals and opens them, holds it.
+	secrets, err := secret.LoadOrCreateKey(cfg.SecretKeyPath())
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, store.Config{SQLitePath: cfg.SQLitePath(), PostgresDSN: cfg.PostgresDSN, Secrets: secrets})
+	if errors.Is(err, secret.ErrWrongKey) {
+		return nil, fmt.Errorf("%w; the secret key %s (id %s, config secret_key_file) is not the one this database's stream credentials were sealed with",
+			err, cfg.SecretKeyPath(), secrets.ID())
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +175,10 @@ type Server struct {
 	budget   *membudget.Budget
 	handler  http.Handler
 	ln       net.Listener
+	tls      *tls.Config // nil: plain HTTP
+
+	metrics   http.Handler // /metrics alone, for metricsLn
+	metricsLn net.Listener // nil: /metrics is on ln
 }
 
 // NewServer builds the server on an opened core and binds its listener, so that the caller
@@ -217,7 +232,7 @@ func NewServer(core *Core) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ui, err := webui.New(webui.Config{Language: cfg.UI.Language, TileURL: cfg.UI.TileURL}, webui.Deps{
+	ui, err := webui.New(webui.Config{Language: cfg.UI.Language, TileURL: cfg.UI.TileURL, SecureCookies: cfg.SecureCookies()}, webui.Deps{
 		APIRoles: api.Roles(), Accounts: core.Accounts, Registry: core.Registry, Footage: looks, Trail: core.Trail, Users: core.DB, Requests: requests, Storage: planner, Sharing: shares,
 		Tracer: trace.Recorder{Log: core.Trail}, Logger: core.Log.With("component", "webui"), Now: core.Now,
 	})
@@ -227,7 +242,11 @@ func NewServer(core *Core) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/", ui.Handler())
 	mux.Handle("/api/", api.Handler())
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	metrics := http.NewServeMux()
+	metrics.Handle("GET /metrics", requireBearer(cfg.MetricsToken, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	if cfg.MetricsListen == "" {
+		mux.Handle("GET /metrics", metrics)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := core.DB.SQL().PingContext(r.Context()); err != nil {
 			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
@@ -236,18 +255,47 @@ func NewServer(core *Core) (*Server, error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
+	tlsConfig, err := loadTLS(cfg)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	}
+	var metricsLn net.Listener
+	if cfg.MetricsListen != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("metrics_listen %s: %w", cfg.MetricsListen, err)
+		}
+	}
 	budget := membudget.New(membudget.Config{PerStream: int64(cfg.Recording.MemoryPerStreamMiB * (1 << 20))},
 		core.Log.With("component", "membudget"))
 	return &Server{core: core, api: api, recorder: rec, cleaner: cleaner, planner: planner, live: liveSvc, outbox: outbox,
-		budget: budget, handler: securityHeaders(mux), ln: ln}, nil
+		budget: budget, handler: securityHeaders(mux), ln: ln, tls: tlsConfig,
+		metrics: securityHeaders(metrics), metricsLn: metricsLn}, nil
 }
 
 // Addr is the address the server listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// MetricsAddr is the address of the metrics listener (metrics_listen), "" when /metrics is
+// served on Addr.
+func (s *Server) MetricsAddr() string {
+	if s.metricsLn == nil {
+		return ""
+	}
+	return s.metricsLn.Addr().String()
+}
+
+// URL is the server's base URL on its listener: https when it serves TLS itself.
+func (s *Server) URL() string {
+	if s.tls != nil {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
+}
 
 // Run serves until ctx ends, then shuts down gracefully: in-flight requests get a few seconds
 // to finish.
@@ -269,18 +317,47 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	defer func() { stopRecording(); wg.Wait() }()
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(limitPerClient(s.ln, maxConnsPerClient, s.core.Log)) }()
-	s.core.Log.Info("serving", "addr", "http://"+s.Addr())
+	servers := []*http.Server{srv}
+	listeners := []net.Listener{s.ln}
+	if s.metricsLn != nil {
+		servers = append(servers, newHTTPServer(s.metrics, s.core.Log))
+		listeners = append(listeners, s.metricsLn)
+	}
+	errc := make(chan error, len(servers))
+	for i, hs := range servers {
+		ln := limitPerClient(listeners[i], maxConnsPerClient, s.core.Log)
+		go func() {
+			if s.tls == nil {
+				errc <- hs.Serve(ln)
+				return
+			}
+			// The certificate is in TLSConfig, loaded (and checked) by NewServer.
+			hs.TLSConfig = s.tls.Clone()
+			errc <- hs.ServeTLS(ln, "", "")
+		}()
+	}
+	s.core.Log.Info("serving", "addr", s.URL())
+	if s.metricsLn != nil {
+		s.core.Log.Info("serving metrics", "addr", s.MetricsAddr(), "tls", s.tls != nil)
+	}
+	var err error
+	received := 0
 	select {
-	case err := <-errc:
-		return fmt.Errorf("http server: %w", err)
+	case err = <-errc:
+		received++
+		err = fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := srv.Shutdown(shutdownCtx)
-	<-errc
+	for _, hs := range servers {
+		if e := hs.Shutdown(shutdownCtx); err == nil {
+			err = e
+		}
+	}
+	for ; received < len(servers); received++ {
+		<-errc // http.ErrServerClosed, once Shutdown has closed its listener
+	}
 	return err
 }
 
@@ -325,6 +402,11 @@ func Recordable(cams []*registry.Camera) []recorder.Camera {
 
 func securityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS != nil {
+			// A browser that has met the server over TLS does not try plain HTTP again, where a
+			// network attacker could take the session cookie's first request.
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "same-origin")
 		w.Header().Set("X-Frame-Options", "DENY")

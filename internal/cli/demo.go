@@ -72,14 +72,14 @@ func demo(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "\ncivicam demo is running: open http://%s/\n", srv.Addr())
+	fmt.Fprintf(e.stdout, "\ncivicam demo is running: open %s/\n", srv.URL())
 	if password != "" {
 		fmt.Fprintf(e.stdout, "  log in as  admin / %s   (shown once; stored only as a hash)\n", password)
 	} else {
 		fmt.Fprintf(e.stdout, "  log in as the admin created on the first run (data in %s)\n", cfg.Data)
 	}
 	fmt.Fprintf(e.stdout, "  %d simulated cameras at %s … %s\n", *count, sim.URL(1), sim.URL(*count))
-	fmt.Fprintf(e.stdout, "  API: http://%s/api/v1/openapi.json   trail checkpoint: http://%s/api/v1/trace/checkpoint\n", srv.Addr(), srv.Addr())
+	fmt.Fprintf(e.stdout, "  API: %s/api/v1/openapi.json   trail checkpoint: %s/api/v1/trace/checkpoint\n", srv.URL(), srv.URL())
 	fmt.Fprintln(e.stdout, "  Ctrl-C stops it.")
 	return srv.Run(ctx)
 }

@@ -39,7 +39,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "civicam is running: open http://%s/  (data: %s, store: %s)\n", srv.Addr(), cfg.Data, core.DB.Dialect())
+	fmt.Fprintf(e.stdout, "civicam is running: open %s/  (data: %s, store: %s)\n", srv.URL(), cfg.Data, core.DB.Dialect())
 	if n == 0 {
 		fmt.Fprintf(e.stdout, "no users yet; create the first admin with:\n  civicam user add --data %s --username admin --role admin --password-stdin\n", cfg.Data)
 	}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +29,20 @@ type Config struct {
 	Data string `yaml:"data"`
 	// Listen is the HTTP address.
 	Listen string `yaml:"listen"`
+	// PublicURL is the address users reach the server at, when a proxy in front of it differs
+	// from Listen; https there makes the cookies Secure even if the proxy speaks plain HTTP to us.
+	PublicURL string `yaml:"public_url"`
+	// TLSCertFile and TLSKeyFile, both set, serve HTTPS on Listen with this PEM certificate
+	// (chain) and key.
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string `yaml:"metrics_token"`
+	// MetricsListen, when set, serves /metrics on this address alone, not on Listen.
+	MetricsListen string `yaml:"metrics_listen"`
+	// SecretKeyFile is the key sealing stream credentials in the database; empty means
+	// DATA/secret.key. Nodes sharing one database must share this key.
+	SecretKeyFile string `yaml:"secret_key_file"`
 	// PostgresDSN chooses PostgreSQL instead of the embedded SQLite database.
 	PostgresDSN string `yaml:"postgres_dsn"`
 	// Policy is a policy pack file; empty means the embedded Zhuzhou pack.
@@ -179,6 +194,25 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return fmt.Errorf("listen: %q is not host:port", c.Listen)
 	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("public_url: %q is not an http(s) URL", c.PublicURL)
+		}
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return errors.New("tls_cert_file: tls_cert_file and tls_key_file are set together or not at all")
+	}
+	if c.MetricsToken != "" && (len(c.MetricsToken) < 16 || strings.ContainsAny(c.MetricsToken, " \t\r\n")) {
+		return errors.New("metrics_token: must be at least 16 characters, without spaces")
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			return fmt.Errorf("metrics_listen: %q is not host:port", c.MetricsListen)
+		}
+		if c.MetricsListen == c.Listen && !strings.HasSuffix(c.Listen, ":0") {
+			return errors.New("metrics_listen: must differ from listen")
+		}
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -241,3 +275,20 @@ func (c *Config) Validate() error {
 
 // SQLitePath is where the embedded database lives.
 func (c *Config) SQLitePath() string { return filepath.Join(c.Data, "civicam.db") }
+
+// SecretKeyPath is the file of the key sealing stream credentials.
+func (c *Config) SecretKeyPath() string {
+	if c.SecretKeyFile != "" {
+		return c.SecretKeyFile
+	}
+	return filepath.Join(c.Data, "secret.key")
+}
+
+// TLS reports whether the server serves HTTPS itself.
+func (c *Config) TLS() bool { return c.TLSCertFile != "" }
+
+// SecureCookies reports whether the cookies must be Secure on every request: users reach the
+// server over HTTPS, whether it or a proxy in front of it speaks TLS.
+func (c *Config) SecureCookies() bool {
+	return c.TLS() || strings.HasPrefix(strings.ToLower(c.PublicURL), "https://")
+}

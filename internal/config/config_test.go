@@ -76,6 +76,12 @@ func TestValidate(t *testing.T) {
 		{"data", func(c *Config) { c.Data = " " }, "data"},
 		{"language", func(c *Config) { c.UI.Language = "fr" }, "ui.language"},
 		{"tile url", func(c *Config) { c.UI.TileURL = "https://t/{z}/{x}.png" }, "ui.tile_url"},
+		{"public url", func(c *Config) { c.PublicURL = "ftp://cams.example" }, "public_url"},
+		{"certificate without key", func(c *Config) { c.TLSCertFile = "cert.pem" }, "tls_cert_file"},
+		{"key without certificate", func(c *Config) { c.TLSKeyFile = "key.pem" }, "tls_cert_file"},
+		{"short metrics token", func(c *Config) { c.MetricsToken = "secret" }, "metrics_token"},
+		{"metrics listen", func(c *Config) { c.MetricsListen = "9090" }, "metrics_listen"},
+		{"metrics on the main listener", func(c *Config) { c.MetricsListen = c.Listen }, "metrics_listen"},
 	}
 	for _, tt := range tests {
 		c := Default()
@@ -102,5 +108,27 @@ func TestExampleFileIsComplete(t *testing.T) {
 		if !strings.Contains(string(b), key) {
 			t.Errorf("civicam.example.yaml does not document %s", key)
 		}
+	}
+}
+
+func TestSecureCookies(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(c *Config)
+		want bool
+	}{
+		{"plain http", func(c *Config) {}, false},
+		{"http public url", func(c *Config) { c.PublicURL = "http://cams.example" }, false},
+		{"https public url", func(c *Config) { c.PublicURL = "HTTPS://cams.example" }, true},
+		{"tls", func(c *Config) { c.TLSCertFile, c.TLSKeyFile = "c.pem", "k.pem" }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.edit(&c)
+			if got := c.SecureCookies(); got != tt.want {
+				t.Errorf("SecureCookies() with %s = %v; want %v", tt.name, got, tt.want)
+			}
+		})
 	}
 }

@@ -2,7 +2,9 @@ package recorder_test
 
 import (
 	"context"
+	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -77,3 +79,35 @@ func TestDiskFullAndBack(t *testing.T) {
 		t.Errorf("indexed %d segments; want the one cut short by the full disk and the one after", len(segs))
 	}
 }
+
+// TestBadSourceURLKeepsItsCredentials: a source URL the RTSP client cannot parse was quoted
+// whole, password included, in the camera's status (which the API serves) and the log.
+func TestBadSourceURLKeepsItsCredentials(t *testing.T) {
+	t.Parallel()
+	var logs strings.Builder
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return logs.Write(b) }), nil))
+	rec := recorder.New(recorder.Config{BackoffMin: 50 * time.Millisecond, BackoffMax: 100 * time.Millisecond},
+		recorder.Deps{Store: segment.NewDisk(t.TempDir()), Index: storetest.SQLite(t), Logger: log})
+	rec.Sync([]recorder.Camera{{ID: "cam1", SourceURL: "rtsp://admin:hunter2@10.0.0.1:port/cam/1", Transport: recorder.TransportTCP}})
+	r := &running{rec: rec, done: make(chan error, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go func() { r.done <- rec.Run(ctx) }()
+	status := func() recorder.Status { st, _ := rec.Status("cam1"); return st }
+	waitFor(t, "the error state", func() bool { return status().State == recorder.StateError })
+	st := status()
+	r.stop(t)
+	if strings.Contains(st.Reason, "hunter2") || !strings.Contains(st.Reason, "source url") {
+		t.Errorf("Status.Reason = %q; want the source URL's fault without its password", st.Reason)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Contains(logs.String(), "hunter2") {
+		t.Errorf("the log holds the stream password: %s", logs.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }

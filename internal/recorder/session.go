@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/bluenviron/gortsplib/v5"
@@ -26,6 +27,11 @@ import (
 func (s *supervisor) session(ctx context.Context) (recorded bool, err error) {
 	u, err := base.ParseURL(s.cam.SourceURL)
 	if err != nil {
+		// A *url.Error quotes the whole URL, credentials and all, and the reason goes to the
+		// camera's status and the log: only its cause may.
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err
+		}
 		return false, asError(fmt.Errorf("source url: %w", err))
 	}
 	c := &gortsplib.Client{

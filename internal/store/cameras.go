@@ -16,18 +16,24 @@ const cameraColumns = `id, name, organisation_id, investment, lat, lon, address,
 	sign_checked_at, retention_days, maintenance_interval_days, last_maintenance_at, status,
 	legal_basis, gb_device_id, created_at, updated_at`
 
-func cameraArgs(c *registry.Camera) []any {
+// cameraArgs are the values of cameraColumns for c, the source URL sealed.
+func (db *DB) cameraArgs(c *registry.Camera) ([]any, error) {
 	var gb sql.NullString
 	if c.GBDeviceID != "" {
 		gb = sql.NullString{String: c.GBDeviceID, Valid: true}
 	}
+	source, err := db.sealSource(c.ID, c.SourceURL)
+	if err != nil {
+		return nil, err
+	}
 	return []any{c.ID, c.Name, c.OrganisationID, c.Investment, c.Lat, c.Lon, c.Address, c.PlaceCategory,
-		c.Bearing, c.FOVAngle, c.RangeM, c.SourceURL, c.Networked, c.InterfaceReserved, c.SignInstalled,
+		c.Bearing, c.FOVAngle, c.RangeM, source, c.Networked, c.InterfaceReserved, c.SignInstalled,
 		nullMicros(c.SignCheckedAt), c.RetentionDays, c.MaintenanceIntervalDays, nullMicros(c.LastMaintenanceAt),
-		c.Status, c.LegalBasis, gb, Micros(c.CreatedAt), Micros(c.UpdatedAt)}
+		c.Status, c.LegalBasis, gb, Micros(c.CreatedAt), Micros(c.UpdatedAt)}, nil
 }
 
-func scanCamera(s scanner) (*registry.Camera, error) {
+// scanCamera reads a row of cameraColumns, opening the sealed source URL.
+func (db *DB) scanCamera(s scanner) (*registry.Camera, error) {
 	var c registry.Camera
 	var signChecked, lastMaint sql.NullInt64
 	var gb sql.NullString
@@ -42,6 +48,9 @@ func scanCamera(s scanner) (*registry.Camera, error) {
 	c.SignCheckedAt, c.LastMaintenanceAt = fromNullMicros(signChecked), fromNullMicros(lastMaint)
 	c.GBDeviceID = gb.String
 	c.CreatedAt, c.UpdatedAt = FromMicros(created), FromMicros(updated)
+	if c.SourceURL, err = db.openSource(c.ID, c.SourceURL); err != nil {
+		return nil, err
+	}
 	return &c, nil
 }
 
@@ -56,9 +65,9 @@ func (db *DB) CreateCameras(ctx context.Context, cams []*registry.Camera) error 
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if db.dialect == Postgres {
-			err = insertCameraBatches(ctx, tx, cams)
+			err = db.insertCameraBatches(ctx, tx, cams)
 		} else {
-			err = insertCamerasOneByOne(ctx, tx, cams)
+			err = db.insertCamerasOneByOne(ctx, tx, cams)
 		}
 		if isUniqueViolation(err) {
 			return fmt.Errorf("import cameras: %w", fault.Duplicate("a camera with one of these gb_device_id values"))
@@ -67,7 +76,7 @@ func (db *DB) CreateCameras(ctx context.Context, cams []*registry.Camera) error 
 	})
 }
 
-func insertCamerasOneByOne(ctx context.Context, tx *sql.Tx, cams []*registry.Camera) error {
+func (db *DB) insertCamerasOneByOne(ctx context.Context, tx *sql.Tx, cams []*registry.Camera) error {
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO cameras (`+cameraColumns+`) VALUES
 		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`)
 	if err != nil {
@@ -75,14 +84,18 @@ func insertCamerasOneByOne(ctx context.Context, tx *sql.Tx, cams []*registry.Cam
 	}
 	defer stmt.Close()
 	for _, c := range cams {
-		if _, err := stmt.ExecContext(ctx, cameraArgs(c)...); err != nil {
+		args, err := db.cameraArgs(c)
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("insert camera %q: %w", c.Name, err)
 		}
 	}
 	return nil
 }
 
-func insertCameraBatches(ctx context.Context, tx *sql.Tx, cams []*registry.Camera) error {
+func (db *DB) insertCameraBatches(ctx context.Context, tx *sql.Tx, cams []*registry.Camera) error {
 	for start := 0; start < len(cams); start += cameraBatch {
 		batch := cams[start:min(start+cameraBatch, len(cams))]
 		var q strings.Builder
@@ -100,7 +113,11 @@ func insertCameraBatches(ctx context.Context, tx *sql.Tx, cams []*registry.Camer
 				fmt.Fprintf(&q, "$%d", len(args)+j+1)
 			}
 			q.WriteByte(')')
-			args = append(args, cameraArgs(c)...)
+			row, err := db.cameraArgs(c)
+			if err != nil {
+				return err
+			}
+			args = append(args, row...)
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return fmt.Errorf("insert cameras: %w", err)
@@ -111,7 +128,10 @@ func insertCameraBatches(ctx context.Context, tx *sql.Tx, cams []*registry.Camer
 
 // UpdateCamera writes every field of a camera.
 func (db *DB) UpdateCamera(ctx context.Context, c *registry.Camera) error {
-	args := cameraArgs(c)
+	args, err := db.cameraArgs(c)
+	if err != nil {
+		return err
+	}
 	res, err := db.sql.ExecContext(ctx, `UPDATE cameras SET name=$2, organisation_id=$3, investment=$4, lat=$5, lon=$6,
 		address=$7, place_category=$8, bearing=$9, fov_angle=$10, range_m=$11, source_url=$12, networked=$13,
 		interface_reserved=$14, sign_installed=$15, sign_checked_at=$16, retention_days=$17,
@@ -131,7 +151,7 @@ func (db *DB) UpdateCamera(ctx context.Context, c *registry.Camera) error {
 
 // Camera returns one camera in the scope; a camera outside it is ErrNotFound, like a missing one.
 func (db *DB) Camera(ctx context.Context, scope registry.Scope, id string) (*registry.Camera, error) {
-	return queryOne(ctx, db.sql, "camera "+id, ErrNotFound, scanCamera, `SELECT `+cameraColumns+` FROM cameras WHERE id = $1 AND ($2 OR organisation_id = $3)`,
+	return queryOne(ctx, db.sql, "camera "+id, ErrNotFound, db.scanCamera, `SELECT `+cameraColumns+` FROM cameras WHERE id = $1 AND ($2 OR organisation_id = $3)`,
 		id, scope.All, scope.OrganisationID)
 }
 
@@ -199,7 +219,7 @@ func (db *DB) camerasWhere(ctx context.Context, where []string, args []any, ids 
 	if limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", limit)
 	}
-	return queryAll(ctx, db.sql, "cameras", scanCamera, q, args...)
+	return queryAll(ctx, db.sql, "cameras", db.scanCamera, q, args...)
 }
 
 // CamerasUpdatedSince returns every camera changed at or after t, for nodes that keep an

@@ -45,12 +45,16 @@ const (
 type Config struct {
 	SQLitePath  string
 	PostgresDSN string
+	// Secrets seals the stream credentials at rest. Without it they are stored as given, which
+	// suits only tools and tests that hold none; a store opened so cannot read sealed ones.
+	Secrets Sealer
 }
 
 // DB is the handle every other package stores through.
 type DB struct {
 	sql     *sql.DB
 	dialect Dialect
+	secrets Sealer
 }
 
 //go:embed migrations
@@ -70,7 +74,7 @@ func open(ctx context.Context, cfg Config, until string) (*DB, error) {
 		}
 		s.SetMaxOpenConns(32)
 		s.SetMaxIdleConns(32)
-		db = &DB{sql: s, dialect: Postgres}
+		db = &DB{sql: s, dialect: Postgres, secrets: cfg.Secrets}
 	} else {
 		if cfg.SQLitePath == "" {
 			return nil, errors.New("open sqlite: no path")
@@ -88,7 +92,7 @@ func open(ctx context.Context, cfg Config, until string) (*DB, error) {
 			return nil, fmt.Errorf("open sqlite %s: %w", cfg.SQLitePath, err)
 		}
 		s.SetMaxOpenConns(8)
-		db = &DB{sql: s, dialect: SQLite}
+		db = &DB{sql: s, dialect: SQLite, secrets: cfg.Secrets}
 	}
 	if err := db.sql.PingContext(ctx); err != nil {
 		db.sql.Close()
@@ -97,6 +101,12 @@ func open(ctx context.Context, cfg Config, until string) (*DB, error) {
 	if err := db.migrate(ctx, until); err != nil {
 		db.sql.Close()
 		return nil, err
+	}
+	if db.secrets != nil && until == "" {
+		if err := db.sealSources(ctx); err != nil {
+			db.sql.Close()
+			return nil, err
+		}
 	}
 	return db, nil
 }

@@ -214,7 +214,7 @@ func (u *UI) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 		u.render(w, r, status, "login", "login.title", loginData{Username: username, Next: next, Error: m.T(key)})
 		return nil
 	}
-	secure := r.TLS != nil
+	secure := u.secureCookies(r)
 	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: res.Token, Path: "/", Expires: res.ExpiresAt,
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 	// A new token at login: one planted before it (login CSRF, fixation) is worth nothing after.
@@ -237,7 +237,7 @@ func (u *UI) logout(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	secure := r.TLS != nil
+	secure := u.secureCookies(r)
 	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 	http.SetCookie(w, &http.Cookie{Name: auth.CSRFCookie, Value: "", Path: "/", MaxAge: -1, Secure: secure, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/", http.StatusSeeOther)

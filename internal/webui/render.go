@@ -75,14 +75,19 @@ type navLink struct {
 
 // csrfToken returns the visitor's CSRF token, setting the double-submit cookie when there is
 // none yet, so that every page's forms (the login form too) carry one.
-func csrfToken(w http.ResponseWriter, r *http.Request) string {
+func (u *UI) csrfToken(w http.ResponseWriter, r *http.Request) string {
 	if c, err := r.Cookie(auth.CSRFCookie); err == nil && c.Value != "" {
 		return c.Value
 	}
 	t := auth.NewCSRFToken()
-	http.SetCookie(w, auth.NewCSRFCookie(t, r.TLS != nil))
+	http.SetCookie(w, auth.NewCSRFCookie(t, u.secureCookies(r)))
 	return t
 }
+
+// secureCookies decides, for every cookie the UI sets, whether it is Secure: when the request
+// came over TLS, or users reach the server over HTTPS through a proxy (Config.SecureCookies),
+// where the request we see is plain HTTP although the browser's was not.
+func (u *UI) secureCookies(r *http.Request) bool { return u.cfg.SecureCookies || r.TLS != nil }
 
 // nav is the menu for the user: only the pages its role may open.
 func (u *UI) nav(r *http.Request, m Messages) []navLink {
@@ -139,7 +144,7 @@ func (u *UI) nav(r *http.Request, m Messages) []navLink {
 // rather than half a page.
 func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name, titleKey string, data any) {
 	m := u.messages(r)
-	v := view{L: m, User: userOf(r), CSRF: csrfToken(w, r), Path: r.URL.RequestURI(), Nav: u.nav(r, m), Title: m.T(titleKey), Data: data}
+	v := view{L: m, User: userOf(r), CSRF: u.csrfToken(w, r), Path: r.URL.RequestURI(), Nav: u.nav(r, m), Title: m.T(titleKey), Data: data}
 	t, ok := u.pages[name]
 	var buf bytes.Buffer
 	if !ok {

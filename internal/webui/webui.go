@@ -59,6 +59,10 @@ type Config struct {
 	PublicStatsTTL time.Duration
 	// CameraPageSize bounds one page of the camera list; zero means 200.
 	CameraPageSize int
+	// SecureCookies makes every cookie Secure, also on requests that reach the UI as plain HTTP:
+	// users reach it over HTTPS (a TLS-terminating proxy, public_url https://). Cookies of
+	// requests that came over TLS are Secure regardless.
+	SecureCookies bool
 }
 
 // Trail is what the UI reads of the access trail.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"civicam/internal/secret"
 	"civicam/internal/store"
 )
 
@@ -28,10 +29,22 @@ func ForEach(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
 
-// SQLite opens a migrated SQLite database in a temporary directory.
+// NewKey returns a fresh key for sealing stream credentials, as the server keeps in its data
+// directory.
+func NewKey(t testing.TB) *secret.Key {
+	t.Helper()
+	k, err := secret.LoadOrCreateKey(filepath.Join(t.TempDir(), "secret.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// SQLite opens a migrated SQLite database in a temporary directory, sealing stream credentials
+// with a key of its own as the server does.
 func SQLite(t testing.TB) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), store.Config{SQLitePath: filepath.Join(t.TempDir(), "civicam.db")})
+	db, err := store.Open(context.Background(), store.Config{SQLitePath: filepath.Join(t.TempDir(), "civicam.db"), Secrets: NewKey(t)})
 	if err != nil {
 		t.Fatalf("store.Open(sqlite) = %v", err)
 	}
@@ -44,7 +57,7 @@ func SQLite(t testing.TB) *store.DB {
 func Postgres(t testing.TB) *store.DB {
 	t.Helper()
 	dsn := PostgresDSN(t)
-	db, err := store.Open(context.Background(), store.Config{PostgresDSN: dsn})
+	db, err := store.Open(context.Background(), store.Config{PostgresDSN: dsn, Secrets: NewKey(t)})
 	if err != nil {
 		t.Fatalf("store.Open(postgres) = %v", err)
 	}
