@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"civicam/internal/auth"
 	"civicam/internal/httpapi/apitest"
@@ -199,4 +200,97 @@ func TestAttackNoLockoutOfTheOwner(t *testing.T) {
 	if res := login(owner, apitest.Password); res.StatusCode != http.StatusCreated {
 		t.Errorf("the owner's login after 30 guesses from elsewhere = %d; want 201", res.StatusCode)
 	}
+}
+
+// TestAttackExportsFollowCurrentRights: downloading an export asked only "admin or its
+// exporter", so a user demoted to auditor still downloaded the zip, one moved to another
+// organisation still got 206 on the old organisation's export, and a grantee kept downloading
+// after its grant was revoked or had ended. The footage decision is asked again at each
+// download: who may no longer see that footage gets 404, and the attempt is traced as denied.
+func TestAttackExportsFollowCurrentRights(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		fs := newFootageStackOn(t, db)
+		seg := fs.segs[0]
+		admin := fs.tokens["admin"]
+		// grant shares the camera with the hotel for export, until ends ("" for open-ended).
+		grant := func(t *testing.T, ends string) string {
+			body := `{"camera_ids":["` + fs.cam + `"],"grantee_organisation_id":"` + fs.orgB +
+				`","scopes":["export"],"purpose":"joint inquiry","starts_at":"2026-01-01T00:00:00Z"`
+			if ends != "" {
+				body += `,"ends_at":"` + ends + `"`
+			}
+			return mustCreate(t, fs.do("POST", "/api/v1/grants", fs.tokens["operator"], "", body+"}"))
+		}
+		tests := []struct {
+			name string
+			org  string // the exporter's organisation
+			rng  string // a Range header for the downloads, if any
+			// takeAway ends the exporter's right to the footage; it returns true when the
+			// exporter must log in again (an account change ends its sessions).
+			takeAway func(t *testing.T, user string, grant string) bool
+		}{
+			{name: "demoted to auditor", org: fs.orgA, takeAway: func(t *testing.T, user, _ string) bool {
+				if r := fs.do("PATCH", "/api/v1/users/"+user, admin, "", `{"role":"auditor"}`); r.status != http.StatusOK {
+					t.Fatalf("PATCH user role = %d %s", r.status, r.body)
+				}
+				return true
+			}},
+			{name: "moved to another organisation, ranged", org: fs.orgA, rng: "bytes=0-99", takeAway: func(t *testing.T, user, _ string) bool {
+				if r := fs.do("PATCH", "/api/v1/users/"+user, admin, "", `{"organisation_id":"`+fs.orgB+`"}`); r.status != http.StatusOK {
+					t.Fatalf("PATCH user organisation = %d %s", r.status, r.body)
+				}
+				return true
+			}},
+			{name: "grant revoked", org: fs.orgB, takeAway: func(t *testing.T, _, g string) bool {
+				if r := fs.do("DELETE", "/api/v1/grants/"+g, fs.tokens["operator"], "", ""); r.status != http.StatusOK {
+					t.Fatalf("DELETE grant = %d %s", r.status, r.body)
+				}
+				return false
+			}},
+			{name: "grant expired", org: fs.orgB, takeAway: func(t *testing.T, _, _ string) bool {
+				fs.Clock.Advance(2 * time.Hour) // past the grant's end, an hour from now
+				return false
+			}},
+		}
+		for i, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				username := "exporter" + strconv.Itoa(i)
+				user, tok := fs.addUser(username, auth.RoleOperator, tt.org)
+				var g string
+				if tt.org == fs.orgB {
+					g = grant(t, fs.Clock.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+				}
+				r := fs.do("POST", "/api/v1/cameras/"+fs.cam+"/exports", tok, "", exportJSON(seg.Start, seg.End, "missing child", "CASE-12"))
+				if r.status != http.StatusCreated {
+					t.Fatalf("POST export = %d %s; want 201", r.status, r.body)
+				}
+				id := r.json(t)["id"].(string)
+				path := "/api/v1/exports/" + id
+				want := http.StatusOK
+				var hdr []string
+				if tt.rng != "" {
+					want, hdr = http.StatusPartialContent, []string{"Range", tt.rng}
+				}
+				if res, _ := fs.get(path, tok, hdr...); res.StatusCode != want {
+					t.Fatalf("GET %s while allowed = %d; want %d", path, res.StatusCode, want)
+				}
+				if tt.takeAway(t, user, g) {
+					tok = fs.login(username, apitest.Password)
+				}
+				n := fs.size()
+				res, body := fs.get(path, tok, hdr...)
+				if res.StatusCode != http.StatusNotFound {
+					t.Errorf("GET %s after the right ended = %d (%d bytes); want 404", path, res.StatusCode, len(body))
+				}
+				es := fs.entriesSince(n)
+				if got := actions(es); !slices.Equal(got, []string{"export:denied"}) {
+					t.Fatalf("GET %s after the right ended left %v in the trail; want [export:denied]", path, got)
+				}
+				if e := es[0]; !slices.Equal(e.CameraIDs, []string{fs.cam}) || !strings.Contains(e.Purpose, id) || e.Actor.Username != username {
+					t.Errorf("denied download entry = cameras %v, purpose %q, actor %q; want %s, the export %s, %s",
+						e.CameraIDs, e.Purpose, e.Actor.Username, fs.cam, id, username)
+				}
+			})
+		}
+	})
 }
