@@ -20,16 +20,20 @@ import (
 type Live interface {
 	Offer(ctx context.Context, req live.Request) (*live.Session, string, error)
 	Sessions() []*live.Session
+	Session(id string) (*live.Session, bool)
 	Revoke(match func(*live.Session) bool, reason string) int
 }
 
 var (
 	errLiveOff  = &fault.Error{Kind: fault.Unavailable, Code: "live_unavailable", Message: "live view is not enabled on this server"}
 	errLiveBusy = &fault.Error{Kind: fault.Unavailable, Code: "live_unavailable", Message: "live view cannot take a session now; try again"}
+	// errNoSession is a live session the caller does not hold; the attempt is traced.
+	errNoSession = &fault.Error{Kind: fault.NotFound, Code: "not_found", Message: "no such live session", Traced: true}
 )
 
 // DecideLive checks a live view of a camera now: the footage rule for live use, a stated
-// purpose, and a camera this node records in H.264.
+// purpose, and a camera this node records in H.264. A look the rule allows but this node cannot
+// serve is traced as refused, with why: the attempt is a look like any other.
 func (s *Service) DecideLive(ctx context.Context, u *auth.User, req Request) (*Look, error) {
 	now := s.d.Now()
 	req.Start, req.End = now, now
@@ -38,12 +42,53 @@ func (s *Service) DecideLive(ctx context.Context, u *auth.User, req Request) (*L
 		return nil, err
 	}
 	if s.d.Live == nil {
-		return nil, errLiveOff
+		return nil, s.liveRefused(ctx, l, errLiveOff)
 	}
 	if err := s.cameraLive(l.Camera); err != nil {
-		return nil, err
+		return nil, s.liveRefused(ctx, l, err)
 	}
 	return l, nil
+}
+
+// liveRefused traces a decided live look this node could not serve and returns err. The refusal
+// is the answer, so a trail failure is only logged.
+func (s *Service) liveRefused(ctx context.Context, l *Look, err error) error {
+	reason := err.Error()
+	if fe, ok := fault.As(err); ok {
+		reason = fe.Message
+	}
+	if terr := s.d.Tracer.Record(ctx, trace.Record{Action: trace.ActionLiveView, CameraIDs: []string{l.Camera.ID},
+		From: l.Start, Reference: l.reference(), Purpose: l.Purpose, Outcome: trace.Denied, Reason: reason}); terr != nil {
+		s.d.Logger.Error("trace refused live view", "camera", l.Camera.ID, "err", terr)
+	}
+	return err
+}
+
+// EndView ends u's own live session id of camera cameraID. The end of a look belongs to its
+// record, and an attempt on a session the caller does not hold is a refusal like any other:
+// both are traced. Ending takes access away, so it is not held back when the trail is down.
+func (s *Service) EndView(ctx context.Context, u *auth.User, cameraID, id string) error {
+	rec := trace.Record{Action: trace.ActionLiveView, Reference: id, Outcome: trace.Allowed, Reason: "ended by the viewer"}
+	if registry.ValidID(cameraID) {
+		rec.CameraIDs = []string{cameraID}
+	}
+	var sess *live.Session
+	if s.d.Live != nil {
+		sess, _ = s.d.Live.Session(id)
+	}
+	if sess == nil || sess.CameraID != cameraID || u == nil || sess.UserID != u.ID {
+		rec.Outcome, rec.Reason = trace.Denied, "end of a live session the caller does not hold"
+		if err := s.d.Tracer.Record(ctx, rec); err != nil {
+			s.d.Logger.Error("trace refused end of live view", "err", err)
+		}
+		return errNoSession
+	}
+	rec.Purpose = sess.Purpose
+	if err := s.d.Tracer.Record(ctx, rec); err != nil {
+		s.d.Logger.Error("trace end of live view", "session", id, "err", err)
+	}
+	sess.Close("the viewer ended it")
+	return nil
 }
 
 // cameraLive refuses a camera whose video this node cannot pass on.
@@ -88,9 +133,11 @@ func (s *Service) Watch(ctx context.Context, l *Look, u *auth.User, offer string
 	})
 	switch {
 	case errors.Is(err, live.ErrBadOffer):
-		return nil, "", &fault.Error{Kind: fault.Invalid, Code: "invalid", Field: "body", Message: err.Error()}
+		bad := &fault.Error{Kind: fault.Invalid, Code: "invalid", Field: "body", Message: err.Error()}
+		s.Malformed(ctx, access.Live, l.Request, bad)
+		return nil, "", bad
 	case errors.Is(err, live.ErrUnavailable):
-		return nil, "", errLiveBusy
+		return nil, "", s.liveRefused(ctx, l, errLiveBusy)
 	case err != nil:
 		return nil, "", err
 	}

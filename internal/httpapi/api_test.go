@@ -232,7 +232,8 @@ func TestRoutesByRole(t *testing.T) {
 			}, nil, "",
 				allowOnly(map[string]want{"admin": ok(200, "camera_decommission"), "operator": ok(200, "camera_decommission"), "owner": wall})},
 			{"GET", "/api/v1/cameras/{id}/recordings", func(string) string { return "/api/v1/cameras/" + camA + "/recordings" }, nil, "",
-				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": wall, "reviewer": ok(200), "auditor": ok(200)})},
+				allowOnly(map[string]want{"admin": ok(200, "recordings_read"), "operator": ok(200, "recordings_read"), "owner": wall,
+					"reviewer": ok(200, "recordings_read"), "auditor": ok(200, "recordings_read")})},
 			{"GET", "/api/v1/cameras/{id}/recording", func(string) string { return "/api/v1/cameras/" + camA + "/recording" }, nil, "",
 				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": wall, "reviewer": ok(200), "auditor": ok(200)})},
 			{"GET", "/api/v1/compliance", nil, nil, "",
@@ -260,7 +261,7 @@ func TestRoutesByRole(t *testing.T) {
 				}, "", public(ok(400))},
 			{"POST", "/api/v1/applications", nil, func(string) string { return applicationJSON("child") }, "",
 				allowOnly(map[string]want{"applicant": ok(201, "application_decision")})},
-			{"GET", "/api/v1/applications", nil, nil, "", allowOnly(map[string]want{"applicant": ok(200), "reviewer": ok(200)})},
+			{"GET", "/api/v1/applications", nil, nil, "", allowOnly(map[string]want{"applicant": ok(200), "reviewer": ok(200, "application_read")})},
 			{"GET", "/api/v1/applications/{id}", appPath(apps.submitted, ""), nil, "",
 				allowOnly(map[string]want{"applicant": ok(200), "reviewer": ok(200, "application_read")})},
 			{"POST", "/api/v1/applications/{id}/documents", appPath(apps.submitted, "/documents"), func(string) string { return upload }, uploadType,
@@ -281,29 +282,32 @@ func TestRoutesByRole(t *testing.T) {
 					return `{"outcome":"no_relevant_footage","notice":"No relevant footage was found."}`
 				}, "",
 				allowOnly(map[string]want{"reviewer": ok(200, "application_decision")})},
-			// Footage: this stack records nothing, so those allowed find nothing (404 no_footage, no
-			// trace: no byte was served); refusals are traced under the attempted action.
+			// Footage: this stack records nothing, so those allowed find nothing (404 no_footage,
+			// traced: that nothing was recorded then is itself footage metadata); refusals are
+			// traced under the attempted action.
 			{"GET", "/api/v1/cameras/{id}/playback.mp4", func(string) string {
 				return "/api/v1/cameras/" + camA + "/playback.mp4?start=2026-01-01T00:00:00Z&end=2026-01-01T00:01:00Z&purpose=test"
 			}, nil, "",
-				allowOnly(map[string]want{"admin": ok(404), "operator": ok(404), "owner": ok(404, "playback:denied"),
+				allowOnly(map[string]want{"admin": ok(404, "playback"), "operator": ok(404, "playback"), "owner": ok(404, "playback:denied"),
 					"reviewer": ok(403, "playback:denied"), "auditor": ok(403, "playback:denied")})},
 			{"POST", "/api/v1/cameras/{id}/exports", func(string) string { return "/api/v1/cameras/" + camA + "/exports" },
 				func(string) string {
 					return `{"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:01:00Z","purpose":"test","case_ref":"C-1"}`
 				}, "",
-				allowOnly(map[string]want{"admin": ok(404), "operator": ok(404), "owner": ok(404, "export:denied"),
+				allowOnly(map[string]want{"admin": ok(404, "export"), "operator": ok(404, "export"), "owner": ok(404, "export:denied"),
 					"reviewer": ok(403, "export:denied"), "auditor": ok(403, "export:denied")})},
 			{"GET", "/api/v1/exports/{id}", func(string) string { return "/api/v1/exports/" + registry.NewID() }, nil, "",
 				allowOnly(map[string]want{"admin": wall, "operator": wall, "owner": wall, "reviewer": wall, "auditor": wall})},
 			// Live view: this stack runs no live service, so those allowed are told it is off (503,
-			// no trace: nothing was served); refusals are traced as live_view denials.
+			// traced as a refused live view); refusals are traced as live_view denials, and so is
+			// ending a session the caller does not hold.
 			{"POST", "/api/v1/cameras/{id}/whep", func(string) string { return "/api/v1/cameras/" + camA + "/whep?purpose=test" },
 				func(string) string { return "v=0\r\n" }, "application/sdp",
-				allowOnly(map[string]want{"admin": ok(503), "operator": ok(503), "owner": ok(404, "live_view:denied"),
+				allowOnly(map[string]want{"admin": ok(503, "live_view:denied"), "operator": ok(503, "live_view:denied"), "owner": ok(404, "live_view:denied"),
 					"reviewer": ok(403, "live_view:denied"), "auditor": ok(403, "live_view:denied")})},
 			{"DELETE", "/api/v1/cameras/{id}/whep/{session}", func(string) string { return "/api/v1/cameras/" + camA + "/whep/0123abcd" }, nil, "",
-				allowOnly(map[string]want{"admin": ok(404), "operator": ok(404), "owner": ok(404), "reviewer": ok(404), "auditor": ok(404)})},
+				allowOnly(map[string]want{"admin": ok(404, "live_view:denied"), "operator": ok(404, "live_view:denied"), "owner": ok(404, "live_view:denied"),
+					"reviewer": ok(404, "live_view:denied"), "auditor": ok(404, "live_view:denied")})},
 			// Legal holds and storage (retention.go). A hold is released by an admin or reviewer, or
 			// by the operator who placed it; each role releases a hold of its own making (admin's
 			// for the others).
@@ -345,7 +349,7 @@ func TestRoutesByRole(t *testing.T) {
 			{"GET", "/api/v1/sharing/terms", nil, nil, "", allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200)})},
 			{"GET", "/api/v1/sharing/cameras", nil, nil, "", allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200)})},
 			{"GET", "/api/v1/sharing/notifications", func(string) string { return "/api/v1/sharing/notifications?organisation_id=" + orgA }, nil, "",
-				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200)})},
+				allowOnly(map[string]want{"admin": ok(200, "trace_read"), "operator": ok(200, "trace_read"), "owner": ok(200, "trace_read")})},
 			// Logging out last: it ends the session, so each role logs in afresh for it.
 			{"DELETE", "/api/v1/sessions/current", nil, nil, "", anyLoggedIn(ok(204, "logout"))},
 		}
@@ -359,7 +363,6 @@ func TestRoutesByRole(t *testing.T) {
 				t.Errorf("route %s %s is missing from the authorization table", rt.Method, rt.Pattern)
 			}
 		}
-
 		for _, row := range rows {
 			for _, role := range everyone {
 				t.Run(row.method+" "+row.pattern+" as "+role, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"civicam/internal/access"
 	"civicam/internal/auth"
 	"civicam/internal/footage"
 )
@@ -20,8 +21,7 @@ const LivePurposeHeader = "X-Civicam-Purpose"
 const maxOfferBytes = 64 << 10
 
 var (
-	errLiveNotSDP    = &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send the offer as application/sdp"}
-	errLiveNoSession = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such live session"}
+	errLiveNotSDP = &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send the offer as application/sdp"}
 )
 
 func (s *Server) liveRoutes() []Route {
@@ -50,11 +50,14 @@ func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/sdp" {
+		s.footage.Malformed(ctx, access.Live, look.Request, errLiveNotSDP)
 		return errLiveNotSDP
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxOfferBytes))
 	if err != nil {
-		return badRequest("body", "the offer must be at most %d bytes", maxOfferBytes)
+		err := badRequest("body", "the offer must be at most %d bytes", maxOfferBytes)
+		s.footage.Malformed(ctx, access.Live, look.Request, err)
+		return err
 	}
 	sess, answer, err := s.footage.Watch(ctx, look, u, string(body), requestTokenHash(r))
 	if err != nil {
@@ -73,16 +76,11 @@ func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
 // an emergency grant covers a look only under one.
 const LiveCaseRefHeader = "X-Civicam-Case-Ref"
 
-// whepDelete ends the caller's own live session.
+// whepDelete ends the caller's own live session (see footage.Service.EndView).
 func (s *Server) whepDelete(w http.ResponseWriter, r *http.Request) error {
-	if s.live == nil {
-		return errLiveNoSession
+	if err := s.footage.EndView(r.Context(), auth.UserFrom(r.Context()), r.PathValue("id"), r.PathValue("session")); err != nil {
+		return err
 	}
-	sess, ok := s.live.Session(r.PathValue("session"))
-	if !ok || sess.CameraID != r.PathValue("id") || sess.UserID != auth.UserFrom(r.Context()).ID {
-		return errLiveNoSession
-	}
-	sess.Close("the viewer ended it")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -143,7 +143,7 @@ func (s *Stack) NewAPI(t testing.TB, p Parts) *httpapi.Server {
 		d.Recorder, fd.Recorder = p.Recorder, p.Recorder
 	}
 	if p.Live != nil {
-		d.Live, fd.Live = p.Live, p.Live
+		fd.Live = p.Live
 	}
 	if p.Recordings != nil {
 		fd.Files = p.Recordings
