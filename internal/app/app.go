@@ -224,7 +224,7 @@ func NewServer(core *Core) (*Server, error) {
 	views.To = looks
 	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
-		Accounts: core.Accounts, Recorder: rec, Live: liveSvc, Storage: planner, Requests: requests, Metrics: reg,
+		Accounts: core.Accounts, Recorder: rec, Storage: planner, Requests: requests, Metrics: reg,
 		Holds: retention.NewHolds(retention.HoldsDeps{Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail},
 			Logger: core.Log.With("component", "holds"), Now: core.Now}),
 		Footage: looks, Sharing: shares, Logger: core.Log.With("component", "api"),

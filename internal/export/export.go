@@ -128,14 +128,21 @@ type Service struct {
 // New returns a Service.
 func New(cfg Config, deps Deps) *Service { return &Service{cfg: cfg, deps: deps} }
 
-// Meta is what the server keeps beside an export to decide who may download it.
+// Meta is what the server keeps beside an export to decide who may download it: the exporter,
+// and what the footage decision is asked again at each download (the camera, the range, the
+// case and the application it was exported under).
 type Meta struct {
-	ID        string    `json:"id"`
-	CameraID  string    `json:"camera_id"`
-	Exporter  Exporter  `json:"exporter"`
-	CreatedAt time.Time `json:"created_at"`
-	Size      int64     `json:"size"`
-	TraceSeq  int64     `json:"trace_seq"`
+	ID        string         `json:"id"`
+	CameraID  string         `json:"camera_id"`
+	Requested timespan.Range `json:"requested"`
+	Exporter  Exporter       `json:"exporter"`
+	// CaseRef and ApplicationID are what the export was made under: an emergency grant covers a
+	// look only under a case, a reviewer's only under an application.
+	CaseRef       string    `json:"case_ref"`
+	ApplicationID string    `json:"application_id,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	Size          int64     `json:"size"`
+	TraceSeq      int64     `json:"trace_seq"`
 }
 
 // ErrNotFound is an unknown export id.
@@ -196,7 +203,8 @@ func (s *Service) Create(ctx context.Context, plan *playback.Plan, m Manifest) (
 	if err != nil {
 		return nil, fmt.Errorf("write export: %w", err)
 	}
-	meta := Meta{ID: m.ID, CameraID: m.CameraID, Exporter: m.Exporter, CreatedAt: m.CreatedAt, Size: st.Size(), TraceSeq: m.TraceSeq}
+	meta := Meta{ID: m.ID, CameraID: m.CameraID, Requested: m.Requested, Exporter: m.Exporter, CaseRef: m.CaseRef,
+		ApplicationID: m.ApplicationID, CreatedAt: m.CreatedAt, Size: st.Size(), TraceSeq: m.TraceSeq}
 	mb, _ := json.Marshal(meta)
 	if err := os.WriteFile(s.metaPath(m.ID), mb, 0o640); err != nil {
 		return nil, fmt.Errorf("write export meta: %w", err)
@@ -296,7 +304,8 @@ func signedText(id string, manifest []byte) string {
 
 func sum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
 
-// Open returns an export's meta and its zip, opened for reading.
+// Open returns an export's meta and its zip, opened for reading. The meta of an export written
+// before it kept the range, case and application is completed from the zip's manifest.
 func (s *Service) Open(id string) (*Meta, *os.File, error) {
 	if !registry.ValidID(id) {
 		return nil, nil, ErrNotFound
@@ -318,6 +327,14 @@ func (s *Service) Open(id string) (*Meta, *os.File, error) {
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("open export: %w", err)
+	}
+	if meta.Requested.Start.IsZero() {
+		m, err := ReadManifest(f, meta.Size)
+		if err != nil {
+			f.Close()
+			return nil, nil, fmt.Errorf("read manifest of export %s: %w", id, err)
+		}
+		meta.Requested, meta.CaseRef, meta.ApplicationID = m.Requested, m.CaseRef, m.ApplicationID
 	}
 	return &meta, f, nil
 }

@@ -4,9 +4,11 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"civicam/internal/registry"
 	"civicam/internal/segment"
 	"civicam/internal/store/storetest"
+	"civicam/internal/timespan"
 	"civicam/internal/trace"
 )
 
@@ -53,10 +56,25 @@ func makeExport(t *testing.T) (zipBytes []byte, key *trace.Key, m *export.Manife
 		t.Fatalf("Open(%s) = %v", id, err)
 	}
 	defer f.Close()
-	if meta.Exporter.UserID != "u1" || meta.TraceSeq != 42 {
-		t.Errorf("Open meta = %+v; want exporter u1, trace seq 42", meta)
+	if meta.Exporter.UserID != "u1" || meta.TraceSeq != 42 || !sameRange(meta.Requested, m.Requested) || meta.CaseRef != "CASE-1" {
+		t.Errorf("Open meta = %+v; want exporter u1, trace seq 42, range %v, case CASE-1", meta, m.Requested)
 	}
 	zipBytes, _ = io.ReadAll(f)
+	// An export kept before the meta held its range and case: they are read from its manifest,
+	// for the download's decision needs them.
+	old, _ := json.Marshal(map[string]any{"id": id, "camera_id": cam, "exporter": m.Exporter, "created_at": m.CreatedAt,
+		"size": len(zipBytes), "trace_seq": 42})
+	if err := os.WriteFile(filepath.Join(dir, id+".json"), old, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if meta, f, err := svc.Open(id); err != nil {
+		t.Errorf("Open(export with an old meta) = %v", err)
+	} else {
+		f.Close()
+		if !sameRange(meta.Requested, m.Requested) || meta.CaseRef != "CASE-1" {
+			t.Errorf("Open(export with an old meta) = range %v, case %q; want %v, CASE-1 from the manifest", meta.Requested, meta.CaseRef, m.Requested)
+		}
+	}
 	if _, _, err := svc.Open(registry.NewID()); !errors.Is(err, export.ErrNotFound) {
 		t.Errorf("Open(unknown) = %v; want ErrNotFound", err)
 	}
@@ -65,6 +83,8 @@ func makeExport(t *testing.T) (zipBytes []byte, key *trace.Key, m *export.Manife
 	}
 	return zipBytes, key, m, segs
 }
+
+func sameRange(a, b timespan.Range) bool { return a.Start.Equal(b.Start) && a.End.Equal(b.End) }
 
 // rezip rebuilds a zip with one entry's content changed, as a forger would.
 func rezip(t *testing.T, z []byte, name string, change func([]byte) []byte) []byte {

@@ -76,8 +76,10 @@ func (s *Service) traceSeqOf(ctx context.Context, cameraID, reason string) int64
 }
 
 // OpenExport opens an export's zip for u to download, traced as a download. Only its exporter
-// and admins may; anyone else is answered as if there were no such export. The caller closes
-// the file.
+// and admins may, and only while they may still see that footage: the footage decision is
+// asked again for u as the login is now (role, organisation, grants in force, the application
+// it was exported under) over the export's camera and range. Anyone else is answered as if
+// there were no such export, and the refusal is traced. The caller closes the file.
 func (s *Service) OpenExport(ctx context.Context, u *auth.User, id string) (*export.Meta, *os.File, error) {
 	meta, f, err := s.exports.Open(id)
 	if errors.Is(err, export.ErrNotFound) {
@@ -86,19 +88,46 @@ func (s *Service) OpenExport(ctx context.Context, u *auth.User, id string) (*exp
 	if err != nil {
 		return nil, nil, err
 	}
-	rec := trace.Record{Action: trace.ActionExport, CameraIDs: []string{meta.CameraID},
-		Reference: id, Purpose: "download of export " + id, Outcome: trace.Allowed, Reason: "download of export " + id}
+	what := "download of export " + id
+	rec := trace.Record{Action: trace.ActionExport, CameraIDs: []string{meta.CameraID}, From: meta.Requested.Start,
+		To: meta.Requested.End, Reference: id, Purpose: what, Outcome: trace.Allowed, Reason: what}
 	if u.Role != auth.RoleAdmin && u.ID != meta.Exporter.UserID {
 		f.Close()
-		rec.Outcome, rec.Reason = trace.Denied, "download of export "+id+" by someone other than its exporter"
+		rec.Outcome, rec.Reason = trace.Denied, what+" by someone other than its exporter"
 		if err := s.d.Tracer.Record(ctx, rec); err != nil {
 			s.d.Logger.Error("trace export download denial", "err", err)
 		}
 		return nil, nil, ErrHidden
 	}
+	l, err := s.Decide(ctx, u, access.Export, Request{CameraID: meta.CameraID, Start: meta.Requested.Start,
+		End: meta.Requested.End, Purpose: what, CaseRef: meta.CaseRef, ApplicationID: meta.ApplicationID})
+	if err != nil {
+		f.Close()
+		return nil, nil, s.downloadRefused(ctx, rec, err)
+	}
+	rec.Reason = l.traceReason(what)
 	if err := s.d.Tracer.Record(ctx, rec); err != nil {
 		f.Close()
 		return nil, nil, err
 	}
 	return meta, f, nil
+}
+
+// downloadRefused answers a download the footage decision refused: whatever it says (another
+// organisation's camera, a role that never sees footage, a grant gone), the export is hidden,
+// for naming why would tell the caller of footage they may no longer know of. The decision has
+// traced its own refusals; a camera gone from the registry is traced here.
+func (s *Service) downloadRefused(ctx context.Context, rec trace.Record, err error) error {
+	fe, ok := fault.As(err)
+	switch {
+	case ok && fe.Traced && (fe.Kind == fault.Forbidden || fe.Kind == fault.NotFound):
+		return ErrHidden
+	case errors.Is(err, fault.ErrNotFound):
+		rec.Outcome, rec.Reason = trace.Denied, rec.Reason+": the camera is no longer in the registry"
+		if terr := s.d.Tracer.Record(ctx, rec); terr != nil {
+			s.d.Logger.Error("trace export download denial", "err", terr)
+		}
+		return ErrHidden
+	}
+	return err
 }

@@ -21,16 +21,20 @@ import (
 type Live interface {
 	Offer(ctx context.Context, req live.Request) (*live.Session, string, error)
 	Sessions() []*live.Session
+	Session(id string) (*live.Session, bool)
 	Revoke(match func(*live.Session) bool, reason string) int
 }
 
 var (
 	errLiveOff  = &fault.Error{Kind: fault.Unavailable, Code: "live_unavailable", Message: "live view is not enabled on this server"}
 	errLiveBusy = &fault.Error{Kind: fault.Unavailable, Code: "live_unavailable", Message: "live view cannot take a session now; try again"}
+	// errNoSession is a live session the caller does not hold; the attempt is traced.
+	errNoSession = &fault.Error{Kind: fault.NotFound, Code: "not_found", Message: "no such live session", Traced: true}
 )
 
 // DecideLive checks a live view of a camera now: the footage rule for live use, a stated
-// purpose, and a camera this node records in H.264 or H.265.
+// purpose, and a camera this node records in H.264 or H.265. A look the rule allows but this
+// node cannot serve is traced as refused, with why: the attempt is a look like any other.
 func (s *Service) DecideLive(ctx context.Context, u *auth.User, req Request) (*Look, error) {
 	now := s.d.Now()
 	req.Start, req.End = now, now
@@ -39,12 +43,68 @@ func (s *Service) DecideLive(ctx context.Context, u *auth.User, req Request) (*L
 		return nil, err
 	}
 	if s.d.Live == nil {
-		return nil, errLiveOff
+		return nil, s.liveRefused(ctx, l, errLiveOff)
 	}
 	if err := s.cameraLive(l.Camera); err != nil {
-		return nil, err
+		return nil, s.liveRefused(ctx, l, err)
 	}
 	return l, nil
+}
+
+// liveRefused traces a decided live look this node could not serve and returns err. The refusal
+// is the answer, so a trail failure is only logged.
+func (s *Service) liveRefused(ctx context.Context, l *Look, err error) error {
+	reason := err.Error()
+	if fe, ok := fault.As(err); ok {
+		reason = fe.Message
+	}
+	if terr := s.d.Tracer.Record(ctx, trace.Record{Action: trace.ActionLiveView, CameraIDs: []string{l.Camera.ID},
+		From: l.Start, Reference: l.reference(), Purpose: l.Purpose, Outcome: trace.Denied, Reason: reason}); terr != nil {
+		s.d.Logger.Error("trace refused live view", "camera", l.Camera.ID, "err", terr)
+	}
+	return err
+}
+
+// EndView ends u's own live session id of camera cameraID. The end of a look belongs to its
+// record, and an attempt on a session the caller does not hold is a refusal like any other:
+// both are traced. Ending takes access away, so it is not held back when the trail is down.
+func (s *Service) EndView(ctx context.Context, u *auth.User, cameraID, id string) error {
+	sess, err := s.ownView(ctx, u, cameraID, id, "end of")
+	if err != nil {
+		return err
+	}
+	rec := trace.Record{Action: trace.ActionLiveView, CameraIDs: []string{cameraID}, Reference: id, Outcome: trace.Allowed,
+		Reason: "ended by the viewer", Purpose: sess.Purpose}
+	if err := s.d.Tracer.Record(ctx, rec); err != nil {
+		s.d.Logger.Error("trace end of live view", "session", id, "err", err)
+	}
+	sess.Close("the viewer ended it")
+	return nil
+}
+
+// OwnView returns u's own live session id of camera cameraID, for a change to it (trickled ICE
+// candidates); an attempt on a session the caller does not hold is traced as refused.
+func (s *Service) OwnView(ctx context.Context, u *auth.User, cameraID, id string) (*live.Session, error) {
+	return s.ownView(ctx, u, cameraID, id, "change to")
+}
+
+func (s *Service) ownView(ctx context.Context, u *auth.User, cameraID, id, what string) (*live.Session, error) {
+	var sess *live.Session
+	if s.d.Live != nil {
+		sess, _ = s.d.Live.Session(id)
+	}
+	if sess != nil && sess.CameraID == cameraID && u != nil && sess.UserID == u.ID {
+		return sess, nil
+	}
+	rec := trace.Record{Action: trace.ActionLiveView, Reference: id, Outcome: trace.Denied,
+		Reason: what + " a live session the caller does not hold"}
+	if registry.ValidID(cameraID) {
+		rec.CameraIDs = []string{cameraID}
+	}
+	if err := s.d.Tracer.Record(ctx, rec); err != nil {
+		s.d.Logger.Error("trace refused "+what+" live view", "err", err)
+	}
+	return nil, errNoSession
 }
 
 // cameraLive refuses a camera whose video this node cannot pass on.
@@ -94,11 +154,13 @@ func (s *Service) Watch(ctx context.Context, l *Look, u *auth.User, offer string
 	})
 	switch {
 	case errors.Is(err, live.ErrBadOffer):
-		return nil, "", &fault.Error{Kind: fault.Invalid, Code: "invalid", Field: "body", Message: err.Error()}
+		bad := &fault.Error{Kind: fault.Invalid, Code: "invalid", Field: "body", Message: err.Error()}
+		s.Malformed(ctx, access.Live, l.Request, bad)
+		return nil, "", bad
 	case errors.Is(err, live.ErrIncompatible):
-		return nil, "", &fault.Error{Kind: fault.Refused, Code: "codec_unsupported", Message: strings.TrimPrefix(err.Error(), "live: "), Err: err}
+		return nil, "", s.liveRefused(ctx, l, &fault.Error{Kind: fault.Refused, Code: "codec_unsupported", Message: strings.TrimPrefix(err.Error(), "live: "), Err: err})
 	case errors.Is(err, live.ErrUnavailable):
-		return nil, "", errLiveBusy
+		return nil, "", s.liveRefused(ctx, l, errLiveBusy)
 	case err != nil:
 		return nil, "", err
 	}

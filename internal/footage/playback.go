@@ -13,14 +13,24 @@ import (
 	"civicam/internal/trace"
 )
 
-// Plan plans the MP4 of a look's range (see package playback). The caller closes it.
+// Plan plans the MP4 of a look's range (see package playback). The caller closes it. A range
+// the planner refuses is traced as a malformed look; a range with nothing recorded is traced
+// as the look it was, before it is answered, for "nothing was recorded then" is itself what
+// was recorded when.
 func (s *Service) Plan(ctx context.Context, l *Look) (*playback.Plan, error) {
 	p, err := s.builder.Plan(ctx, l.Camera.ID, l.Start, l.End)
 	switch {
 	case errors.Is(err, playback.ErrBadRange):
-		return nil, &fault.Error{Kind: fault.Invalid, Code: "invalid", Field: "end",
+		bad := &fault.Error{Kind: fault.Invalid, Code: "invalid", Field: "end",
 			Message: strings.TrimPrefix(err.Error(), playback.ErrBadRange.Error()+": "), Err: err}
+		s.Malformed(ctx, l.use, l.Request, bad)
+		return nil, bad
 	case errors.Is(err, playback.ErrNoFootage):
+		if err := s.d.Tracer.Record(ctx, trace.Record{Action: actions[l.use], CameraIDs: []string{l.Camera.ID},
+			From: l.Start, To: l.End, Reference: l.reference(), Purpose: l.Purpose, Outcome: trace.Allowed,
+			Reason: l.traceReason("nothing was recorded in the range")}); err != nil {
+			return nil, err
+		}
 		return nil, ErrNoFootage
 	}
 	return p, err

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"civicam/internal/auth"
 	"civicam/internal/httpapi/apitest"
@@ -101,8 +102,9 @@ func TestAttackStreamSecretsNeverLeave(t *testing.T) {
 }
 
 // TestAttackEveryLookLeavesATrace: a HEAD of playback.mp4 (whose headers reveal when the camera
-// recorded and when not) and footage requests refused as malformed left no trace, so a probe of
-// the footage routes went unseen.
+// recorded and when not), a playback of a range with nothing recorded, the camera's recorded
+// stretches and footage requests refused as malformed left no trace, so a probe of the footage
+// routes went unseen.
 func TestAttackEveryLookLeavesATrace(t *testing.T) {
 	fs := newFootageStack(t)
 	first := fs.segs[0]
@@ -116,6 +118,9 @@ func TestAttackEveryLookLeavesATrace(t *testing.T) {
 		{"no purpose", "GET", fs.playbackURL(first.Start, first.End, ""), 400, []string{"playback:denied"}},
 		{"an unreadable start", "GET", strings.Replace(url, "start=", "start=yesterday&x=", 1), 400, []string{"playback:denied"}},
 		{"a reversed range", "GET", fs.playbackURL(first.End, first.Start, "x"), 400, []string{"playback:denied"}},
+		// "Nothing was recorded then" and the recorded stretches are what a HEAD tells: traced.
+		{"a range with nothing recorded", "GET", fs.playbackURL(first.Start.Add(-2*time.Hour), first.Start.Add(-time.Hour), "x"), 404, []string{"playback"}},
+		{"the recorded stretches", "GET", "/api/v1/cameras/" + fs.cam + "/recordings", 200, []string{"recordings_read"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,4 +204,122 @@ func TestAttackNoLockoutOfTheOwner(t *testing.T) {
 	if res := login(owner, apitest.Password); res.StatusCode != http.StatusCreated {
 		t.Errorf("the owner's login after 30 guesses from elsewhere = %d; want 201", res.StatusCode)
 	}
+}
+
+// TestAttackExportsFollowCurrentRights: downloading an export asked only "admin or its
+// exporter", so a user demoted to auditor still downloaded the zip, one moved to another
+// organisation still got 206 on the old organisation's export, and a grantee kept downloading
+// after its grant was revoked or had ended (and a reviewer, after its application closed). The
+// footage decision is asked again at each download: who may no longer see that footage gets
+// 404, and the attempt is traced as denied.
+func TestAttackExportsFollowCurrentRights(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		fs := newFootageStackOn(t, db)
+		seg := fs.segs[0]
+		admin := fs.tokens["admin"]
+		// grant shares the camera with the hotel for export, until ends ("" for open-ended).
+		grant := func(t *testing.T, ends string) string {
+			body := `{"camera_ids":["` + fs.cam + `"],"grantee_organisation_id":"` + fs.orgB +
+				`","scopes":["export"],"purpose":"joint inquiry","starts_at":"2026-01-01T00:00:00Z"`
+			if ends != "" {
+				body += `,"ends_at":"` + ends + `"`
+			}
+			return mustCreate(t, fs.do("POST", "/api/v1/grants", fs.tokens["operator"], "", body+"}"))
+		}
+		tests := []struct {
+			name     string
+			org      string // the exporter's organisation
+			reviewer bool   // the exporter is a reviewer, exporting under an application
+			rng      string // a Range header for the downloads, if any
+			// takeAway ends the exporter's right to the footage, given by the grant or the
+			// application named; it returns true when the exporter must log in again (an
+			// account change ends its sessions).
+			takeAway func(t *testing.T, user, tok, right string) bool
+		}{
+			{name: "demoted to auditor", org: fs.orgA, takeAway: func(t *testing.T, user, _, _ string) bool {
+				if r := fs.do("PATCH", "/api/v1/users/"+user, admin, "", `{"role":"auditor"}`); r.status != http.StatusOK {
+					t.Fatalf("PATCH user role = %d %s", r.status, r.body)
+				}
+				return true
+			}},
+			{name: "moved to another organisation, ranged", org: fs.orgA, rng: "bytes=0-99", takeAway: func(t *testing.T, user, _, _ string) bool {
+				if r := fs.do("PATCH", "/api/v1/users/"+user, admin, "", `{"organisation_id":"`+fs.orgB+`"}`); r.status != http.StatusOK {
+					t.Fatalf("PATCH user organisation = %d %s", r.status, r.body)
+				}
+				return true
+			}},
+			{name: "grant revoked", org: fs.orgB, takeAway: func(t *testing.T, _, _, g string) bool {
+				if r := fs.do("DELETE", "/api/v1/grants/"+g, fs.tokens["operator"], "", ""); r.status != http.StatusOK {
+					t.Fatalf("DELETE grant = %d %s", r.status, r.body)
+				}
+				return false
+			}},
+			{name: "grant expired", org: fs.orgB, takeAway: func(t *testing.T, _, _, _ string) bool {
+				fs.Clock.Advance(2 * time.Hour) // past the grant's end, an hour from now
+				return false
+			}},
+			{name: "reviewer's application closed", reviewer: true, takeAway: func(t *testing.T, _, tok, app string) bool {
+				r := fs.do("POST", "/api/v1/applications/"+app+"/result", tok, "", `{"outcome":"no_relevant_footage","notice":"No relevant footage was found."}`)
+				if r.status != http.StatusOK {
+					t.Fatalf("POST result = %d %s", r.status, r.body)
+				}
+				return false
+			}},
+		}
+		for i, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				username := "exporter" + strconv.Itoa(i)
+				role := auth.RoleOperator
+				if tt.reviewer {
+					role = auth.RoleReviewer
+				}
+				user, tok := fs.addUser(username, role, tt.org)
+				body := exportJSON(seg.Start, seg.End, "missing child", "CASE-12")
+				var right string
+				switch {
+				case tt.org == fs.orgB:
+					right = grant(t, fs.Clock.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+				case tt.reviewer:
+					right = mustCreate(t, fs.do("POST", "/api/v1/applications", fs.tokens["applicant"], "", applicationJSON("elderly")))
+					if r := fs.do("POST", "/api/v1/applications/"+right+"/decision", tok, "", `{"accept":true,"reason":"documents in order"}`); r.status != http.StatusOK {
+						t.Fatalf("accept = %d %s", r.status, r.body)
+					}
+					if r := fs.do("GET", "/api/v1/applications/"+right+"/candidates", tok, "", ""); r.status != http.StatusOK {
+						t.Fatalf("candidates = %d %s", r.status, r.body)
+					}
+					body = strings.Replace(body, "{", `{"application_id":"`+right+`",`, 1)
+				}
+				r := fs.do("POST", "/api/v1/cameras/"+fs.cam+"/exports", tok, "", body)
+				if r.status != http.StatusCreated {
+					t.Fatalf("POST export = %d %s; want 201", r.status, r.body)
+				}
+				id := r.json(t)["id"].(string)
+				path := "/api/v1/exports/" + id
+				want := http.StatusOK
+				var hdr []string
+				if tt.rng != "" {
+					want, hdr = http.StatusPartialContent, []string{"Range", tt.rng}
+				}
+				if res, _ := fs.get(path, tok, hdr...); res.StatusCode != want {
+					t.Fatalf("GET %s while allowed = %d; want %d", path, res.StatusCode, want)
+				}
+				if tt.takeAway(t, user, tok, right) {
+					tok = fs.login(username, apitest.Password)
+				}
+				n := fs.size()
+				res, zip := fs.get(path, tok, hdr...)
+				if res.StatusCode != http.StatusNotFound {
+					t.Errorf("GET %s after the right ended = %d (%d bytes); want 404", path, res.StatusCode, len(zip))
+				}
+				es := fs.entriesSince(n)
+				if got := actions(es); !slices.Equal(got, []string{"export:denied"}) {
+					t.Fatalf("GET %s after the right ended left %v in the trail; want [export:denied]", path, got)
+				}
+				if e := es[0]; !slices.Equal(e.CameraIDs, []string{fs.cam}) || !strings.Contains(e.Purpose, id) || e.Actor.Username != username {
+					t.Errorf("denied download entry = cameras %v, purpose %q, actor %q; want %s, the export %s, %s",
+						e.CameraIDs, e.Purpose, e.Actor.Username, fs.cam, id, username)
+				}
+			})
+		}
+	})
 }

@@ -54,8 +54,9 @@ func (s *Server) createExport(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// downloadExport serves an export's zip to its exporter or an admin, traced as a download.
-// Anyone else is answered 404, as if there were no such export.
+// downloadExport serves an export's zip to its exporter or an admin, while the footage decision
+// still lets them see its camera over its range, traced as a download. Anyone else is answered
+// 404, as if there were no such export. The web UI's download link is this route.
 func (s *Server) downloadExport(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	meta, f, err := s.footage.OpenExport(r.Context(), auth.UserFrom(r.Context()), id)

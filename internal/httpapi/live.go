@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"civicam/internal/access"
 	"civicam/internal/auth"
 	"civicam/internal/footage"
 	"civicam/internal/live"
@@ -24,11 +25,10 @@ const LivePurposeHeader = "X-Civicam-Purpose"
 const maxOfferBytes = 64 << 10
 
 var (
-	errLiveNotSDP    = &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send the offer as application/sdp"}
-	errLiveNoSession = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such live session"}
-	errLiveNotFrag   = &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send candidates as application/trickle-ice-sdpfrag"}
-	errLiveETag      = &apiError{Status: http.StatusPreconditionFailed, Code: "precondition_failed", Message: "the session's ICE session has changed (If-Match)"}
-	errLiveRestart   = &apiError{Status: http.StatusUnprocessableEntity, Code: "ice_restart_unsupported", Message: "ICE restarts are not supported; start a new session"}
+	errLiveNotSDP  = &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send the offer as application/sdp"}
+	errLiveNotFrag = &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send candidates as application/trickle-ice-sdpfrag"}
+	errLiveETag    = &apiError{Status: http.StatusPreconditionFailed, Code: "precondition_failed", Message: "the session's ICE session has changed (If-Match)"}
+	errLiveRestart = &apiError{Status: http.StatusUnprocessableEntity, Code: "ice_restart_unsupported", Message: "ICE restarts are not supported; start a new session"}
 )
 
 func (s *Server) liveRoutes() []Route {
@@ -60,11 +60,14 @@ func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/sdp" {
+		s.footage.Malformed(ctx, access.Live, look.Request, errLiveNotSDP)
 		return errLiveNotSDP
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxOfferBytes))
 	if err != nil {
-		return badRequest("body", "the offer must be at most %d bytes", maxOfferBytes)
+		err := badRequest("body", "the offer must be at most %d bytes", maxOfferBytes)
+		s.footage.Malformed(ctx, access.Live, look.Request, err)
+		return err
 	}
 	sess, answer, err := s.footage.Watch(ctx, look, u, string(body), requestTokenHash(r))
 	if err != nil {
@@ -99,22 +102,11 @@ func whepOptions(allow string) func(http.ResponseWriter, *http.Request) error {
 	}
 }
 
-// ownSession finds the caller's own live session of the request's URL.
-func (s *Server) ownSession(r *http.Request) (*live.Session, error) {
-	if s.live == nil {
-		return nil, errLiveNoSession
-	}
-	sess, ok := s.live.Session(r.PathValue("session"))
-	if !ok || sess.CameraID != r.PathValue("id") || sess.UserID != auth.UserFrom(r.Context()).ID {
-		return nil, errLiveNoSession
-	}
-	return sess, nil
-}
-
-// whepPatch takes the viewer's trickled ICE candidates for its own session. It adds no look to
-// the one traced when the session began: the candidates are network addresses, not footage.
+// whepPatch takes the viewer's trickled ICE candidates for its own session (footage.OwnView
+// traces an attempt on another's). Candidates are network addresses, not a new look: the look
+// was traced when the session began.
 func (s *Server) whepPatch(w http.ResponseWriter, r *http.Request) error {
-	sess, err := s.ownSession(r)
+	sess, err := s.footage.OwnView(r.Context(), auth.UserFrom(r.Context()), r.PathValue("id"), r.PathValue("session"))
 	if err != nil {
 		return err
 	}
@@ -140,13 +132,11 @@ func (s *Server) whepPatch(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// whepDelete ends the caller's own live session.
+// whepDelete ends the caller's own live session (see footage.Service.EndView).
 func (s *Server) whepDelete(w http.ResponseWriter, r *http.Request) error {
-	sess, err := s.ownSession(r)
-	if err != nil {
+	if err := s.footage.EndView(r.Context(), auth.UserFrom(r.Context()), r.PathValue("id"), r.PathValue("session")); err != nil {
 		return err
 	}
-	sess.Close("the viewer ended it")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

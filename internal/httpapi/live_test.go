@@ -150,7 +150,7 @@ func TestWHEPByRole(t *testing.T) {
 		{"applicant", appTok, "?purpose=patrol", "application/sdp", 403, []string{"access_denied:denied"}},
 		{"anonymous", "", "?purpose=patrol", "application/sdp", 401, []string{"access_denied:denied"}},
 		{"no purpose", s.adminTok, "", "application/sdp", 400, []string{"live_view:denied"}},
-		{"not sdp", s.adminTok, "?purpose=patrol", "application/json", 415, nil},
+		{"not sdp", s.adminTok, "?purpose=patrol", "application/json", 415, []string{"live_view:denied"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

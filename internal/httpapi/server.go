@@ -19,7 +19,6 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/fault"
 	"civicam/internal/footage"
-	"civicam/internal/live"
 	"civicam/internal/lostperson"
 	"civicam/internal/recorder"
 	"civicam/internal/registry"
@@ -41,7 +40,6 @@ type Deps struct {
 	Requests *lostperson.Service
 	Recorder recorder.StatusReader // nil when this process records nothing
 	Footage  *footage.Service      // playback, exports, live views and what was recorded
-	Live     *live.Service         // live view (live.go); nil when this process serves none
 	Storage  *retention.Planner    // storage forecast per location and per camera (retention.go)
 	Holds    *retention.Holds      // legal holds (retention.go)
 	Sharing  *sharing.Service      // grants, groups, owners' access view (grants.go)
@@ -58,7 +56,6 @@ type Server struct {
 	accounts *accounts.Service
 	recorder recorder.StatusReader
 	footage  *footage.Service
-	live     *live.Service
 	storage  *retention.Planner
 	holds    *retention.Holds
 	sharing  *sharing.Service
@@ -109,7 +106,6 @@ func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
 	s.footage = d.Footage
 	s.storage = d.Storage
 	s.holds = d.Holds
-	s.live = d.Live
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "civicam_http_requests_total", Help: "API requests by route and status code.",
 	}, []string{"route", "code"})

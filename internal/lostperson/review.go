@@ -101,6 +101,12 @@ func (s *Service) ReviewQueue(ctx context.Context, statuses []Status, limit int)
 		}
 		return nextDue(a).Compare(nextDue(b))
 	})
+	// The queue names the missing people and their applicants: reading it is traced, before
+	// it is answered, like opening one application.
+	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionApplicationRead, Outcome: trace.Allowed,
+		Reason: fmt.Sprintf("review queue: %d application(s)", len(q.Applications))}); err != nil {
+		return nil, err
+	}
 	return q, nil
 }
 

@@ -304,6 +304,12 @@ func (s *Service) Notifications(ctx context.Context, u *auth.User, org string) (
 	if !mayManage(u, org) {
 		return nil, fmt.Errorf("organisation %s: %w", org, fault.ErrNotFound)
 	}
+	// The notices name who used the cameras in an emergency and for which case, as the trail
+	// does: reading them is traced like reading the owners' view of the trail.
+	if err := s.d.Tracer.Record(ctx, trace.Record{Action: trace.ActionTraceRead, Outcome: trace.Allowed,
+		Reason: "emergency-use notifications of organisation " + org}); err != nil {
+		return nil, err
+	}
 	return s.d.Store.Notifications(ctx, org)
 }
 

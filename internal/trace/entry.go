@@ -62,6 +62,7 @@ const (
 	ActionDocumentUpload  Action = "document_upload"
 	ActionApplicationRead Action = "application_read" // a reviewer opened an application
 	ActionDocumentRead    Action = "document_read"    // a reviewer opened an applicant's document
+	ActionRecordingsRead  Action = "recordings_read"  // when a camera recorded and when not, read
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -72,7 +73,7 @@ var Actions = []Action{
 	ActionLiveView, ActionPlayback, ActionExport, ActionSearch, ActionGrantCreate,
 	ActionGrantRevoke, ActionApplicationDecision, ActionAccessDenied,
 	ActionRetentionDelete, ActionHoldCreate, ActionHoldRelease, ActionGroupCreate,
-	ActionDocumentUpload, ActionApplicationRead, ActionDocumentRead,
+	ActionDocumentUpload, ActionApplicationRead, ActionDocumentRead, ActionRecordingsRead,
 }
 
 // Outcome is whether the traced request was served.

@@ -246,7 +246,9 @@ func TestPagesByRole(t *testing.T) {
 		{"GET", "/me", "/me", nil, roles(ok, map[string]want{anon: login})},
 		{"GET", "/cameras", "/cameras", nil, staff},
 		// The owner's organisation does not own camA: not found, and the look is traced as denied.
-		{"GET", "/cameras/{id}", "/cameras/" + camA, nil, roles(ok, map[string]want{anon: login, "applicant": denied, "owner": notFound})},
+		// Those who may play it back see its timeline, a read of when it recorded, traced.
+		{"GET", "/cameras/{id}", "/cameras/" + camA, nil, roles(ok, map[string]want{anon: login, "applicant": denied, "owner": notFound,
+			"admin": {http.StatusOK, []string{"recordings_read"}}, "operator": {http.StatusOK, []string{"recordings_read"}}})},
 		{"GET", "/compliance", "/compliance", nil, roles(ok, map[string]want{anon: login, "applicant": denied, "reviewer": denied})},
 		{"GET", "/trace", "/trace", nil, roles(denied, map[string]want{anon: login, "admin": {http.StatusOK, []string{"trace_read"}}, "auditor": {http.StatusOK, []string{"trace_read"}}})},
 		{"GET", "/admin/users", "/admin/users", nil, admins},

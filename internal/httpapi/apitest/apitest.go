@@ -47,6 +47,16 @@ func (t *Tracer) Record(ctx context.Context, r trace.Record) error {
 	return t.Recorder.Record(ctx, r)
 }
 
+// Clock is the stack's clock for sharing grants: the real time, moved on by what Advance added,
+// so a test lets a grant end without waiting for it.
+type Clock struct{ ahead atomic.Int64 }
+
+// Now is the time by this clock.
+func (c *Clock) Now() time.Time { return time.Now().Add(time.Duration(c.ahead.Load())) }
+
+// Advance moves the clock on by d.
+func (c *Clock) Advance(d time.Duration) { c.ahead.Add(int64(d)) }
+
 // Stack is the assembled server, without an HTTP listener: tests mount API.Handler() (and the
 // web UI) on an httptest server.
 type Stack struct {
@@ -62,6 +72,8 @@ type Stack struct {
 	views   *sharing.LateViews // the sharing service's: the footage service of the last API
 	// Accounts is the accounts service; its login throttle allows 3 failures per user a minute.
 	Accounts *accounts.Service
+	// Clock is the sharing service's clock, which decides whether a grant is in force.
+	Clock *Clock
 }
 
 // New assembles a stack on db. The trail runs until the test ends.
@@ -93,10 +105,10 @@ func New(t testing.TB, db *store.DB) *Stack {
 	}
 	s := &Stack{DB: db, Registry: reg, Trail: trail, Tracer: tracer, Accounts: acc,
 		Holds: retention.NewHolds(retention.HoldsDeps{Store: db, Registry: reg, Tracer: tracer}),
-		views: &sharing.LateViews{},
+		views: &sharing.LateViews{}, Clock: &Clock{},
 	}
 	s.Sharing = sharing.New(sharing.Config{}, sharing.Deps{Store: db, Policy: sharing.CurrentPack(reg.Pack), Cameras: reg,
-		Tracer: tracer, Trail: trail, Views: s.views})
+		Tracer: tracer, Trail: trail, Views: s.views, Now: s.Clock.Now})
 	s.API = s.NewAPI(t, Parts{})
 	return s
 }
@@ -131,7 +143,7 @@ func (s *Stack) NewAPI(t testing.TB, p Parts) *httpapi.Server {
 		d.Recorder, fd.Recorder = p.Recorder, p.Recorder
 	}
 	if p.Live != nil {
-		d.Live, fd.Live = p.Live, p.Live
+		fd.Live = p.Live
 	}
 	if p.Recordings != nil {
 		fd.Files = p.Recordings
