@@ -123,7 +123,7 @@ func TestRoundTrip(t *testing.T) {
 	}{
 		{"h264 and aac", MuxerConfig{Video: CodecH264, Audio: CodecAAC}, testVideo(CodecH264, 60, 25, 3000, 90000, false), testAAC(120, 90000)},
 		{"h264 b-frames", MuxerConfig{Video: CodecH264}, testVideo(CodecH264, 30, 10, 500, 0, true), nil},
-		{"h265", MuxerConfig{Video: CodecH265}, testVideo(CodecH265, 30, 10, 2000, 1 << 20, false), nil},
+		{"h265", MuxerConfig{Video: CodecH265}, testVideo(CodecH265, 30, 10, 2000, 1<<20, false), nil},
 		{"h264 frames over 64 KiB", MuxerConfig{Video: CodecH264}, testVideo(CodecH264, 6, 3, 200_000, 0, false), nil},
 		{"across the 33-bit wrap", MuxerConfig{Video: CodecH264, Audio: CodecAAC},
 			testVideo(CodecH264, 50, 25, 800, 1<<33-50*1800, false), testAAC(90, 1<<33-50*1800)},

@@ -156,35 +156,30 @@ func (m *Muxer) appendHeaders(dst []byte) []byte {
 	return binary.BigEndian.AppendUint32(dst, crc32MPEG(dst[start:]))
 }
 
-// appendPES appends es as PES packets of stream id, the first carrying the timestamps.
+// appendPES appends es as PES packets of stream id, each carrying the timestamps: devices
+// repeat them on every packet of a frame, and demuxers that read each packet on its own
+// (gomedia's, for one) need them there.
 func appendPES(dst []byte, id byte, es []byte, pts, dts int64, aligned bool) []byte {
-	first := true
-	for first || len(es) > 0 {
+	flags, hlen := byte(0x80), 5
+	if dts != pts {
+		flags, hlen = 0xC0, 10
+	}
+	for first := true; first || len(es) > 0; first = false {
 		n := min(len(es), maxPESPayload)
-		flags, hlen := byte(0), 0
-		if first {
-			flags, hlen = 0x80, 5
-			if dts != pts {
-				flags, hlen = 0xC0, 10
-			}
-		}
 		b6 := byte(0x80)
 		if first && aligned {
 			b6 |= 0x04
 		}
 		l := 3 + hlen + n
 		dst = append(dst, 0, 0, 1, id, byte(l>>8), byte(l), b6, flags, byte(hlen))
-		if first {
-			if flags == 0xC0 {
-				dst = appendTS(dst, 3, pts)
-				dst = appendTS(dst, 1, dts)
-			} else {
-				dst = appendTS(dst, 2, pts)
-			}
+		if flags == 0xC0 {
+			dst = appendTS(dst, 3, pts)
+			dst = appendTS(dst, 1, dts)
+		} else {
+			dst = appendTS(dst, 2, pts)
 		}
 		dst = append(dst, es[:n]...)
 		es = es[n:]
-		first = false
 	}
 	return dst
 }
