@@ -60,11 +60,11 @@ func (d *Demuxer) Write(p []byte) (int, error) {
 		data = d.buf
 	}
 	n, err := d.parse(data)
-	rest := data[n:]
-	if len(d.buf) > 0 {
-		d.buf = d.buf[:copy(d.buf, rest)]
-	} else {
-		d.buf = append(d.buf, rest...)
+	switch {
+	case len(d.buf) == 0:
+		d.buf = append(d.buf, data[n:]...)
+	case n > 0: // an incomplete packet stays where it is until it is complete
+		d.buf = d.buf[:copy(d.buf, data[n:])]
 	}
 	return len(p), err
 }

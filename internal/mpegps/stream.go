@@ -58,6 +58,7 @@ type stream struct {
 	hasRef    bool
 	ref       int64 // the last unwrapped timestamp, the reference for the next one
 	lastSize  int   // audio: the last raw frame's length, for G.711 durations
+	guessed   int   // video without a PSM: the buffer length at the last guess
 
 	stats *Stats
 }
@@ -116,6 +117,11 @@ func (s *stream) push(payload []byte, hasTS bool, pts, dts uint64, emit func(*Ac
 		if s.codec == CodecUnknown {
 			// Without a PSM the payload tells H.264 from H.265; after enough of it without a
 			// verdict, H.264 is by far the likelier.
+			// Guessing again only when the buffer has doubled keeps the work linear.
+			if len(s.es) < 2*s.guessed && len(s.es) < 256<<10 {
+				return nil
+			}
+			s.guessed = len(s.es)
 			if s.codec = guessVideo(s.es); s.codec == CodecUnknown {
 				if len(s.es) < 256<<10 {
 					return nil
