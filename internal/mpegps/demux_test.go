@@ -55,6 +55,18 @@ func testAAC(count int, start int64) []*AccessUnit {
 	return aus
 }
 
+// testG711 makes count 20 ms G.711 frames.
+func testG711(c Codec, count int, start int64) []*AccessUnit {
+	r := rand.New(rand.NewPCG(8, uint64(count)))
+	var aus []*AccessUnit
+	for i := range count {
+		pts := start + int64(i)*1800
+		aus = append(aus, &AccessUnit{StreamID: AudioStreamID, Codec: c, PTS: pts, DTS: pts, Keyframe: true,
+			Data: nal(r, 160), SampleRate: 8000, Channels: 1})
+	}
+	return aus
+}
+
 // mux writes video and audio interleaved by DTS.
 func mux(t *testing.T, cfg MuxerConfig, video, audio []*AccessUnit) []byte {
 	t.Helper()
@@ -125,6 +137,8 @@ func TestRoundTrip(t *testing.T) {
 		{"h264 b-frames", MuxerConfig{Video: CodecH264}, testVideo(CodecH264, 30, 10, 500, 0, true), nil},
 		{"h265", MuxerConfig{Video: CodecH265}, testVideo(CodecH265, 30, 10, 2000, 1<<20, false), nil},
 		{"h264 frames over 64 KiB", MuxerConfig{Video: CodecH264}, testVideo(CodecH264, 6, 3, 200_000, 0, false), nil},
+		{"h265 and g711a", MuxerConfig{Video: CodecH265, Audio: CodecG711A}, testVideo(CodecH265, 25, 25, 1000, 0, false), testG711(CodecG711A, 50, 0)},
+		{"g711u alone", MuxerConfig{Audio: CodecG711U}, nil, testG711(CodecG711U, 20, 1<<33-5*1800)},
 		{"across the 33-bit wrap", MuxerConfig{Video: CodecH264, Audio: CodecAAC},
 			testVideo(CodecH264, 50, 25, 800, 1<<33-50*1800, false), testAAC(90, 1<<33-50*1800)},
 	}

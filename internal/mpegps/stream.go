@@ -26,6 +26,9 @@ type mark struct {
 	pts, dts int64
 }
 
+// span locates a NAL unit in es: its start code and its first byte.
+type span struct{ sc, at int }
+
 // maxMarks bounds the timestamps kept for access units not yet found, against a stream of
 // timestamped but empty PES packets.
 const maxMarks = 256
@@ -41,9 +44,10 @@ type stream struct {
 	marks []mark
 
 	// video
-	scan    int  // where in es to look for the next start code
-	auStart int  // es offset of the current access unit, -1 while waiting for one
-	seenVCL bool // the current access unit has a slice
+	scan    int    // where in es to look for the next start code
+	auStart int    // es offset of the current access unit, -1 while waiting for one
+	nals    []span // the current access unit's NAL units found so far
+	seenVCL bool   // the current access unit has a slice
 	key     bool
 	cur     mark // the current access unit's timestamps
 	curEst  bool
@@ -91,6 +95,7 @@ func (s *stream) lose() {
 	s.base += int64(len(s.es))
 	s.es, s.marks = s.es[:0], s.marks[:0]
 	s.scan, s.auStart, s.seenVCL, s.key = 0, -1, false, false
+	s.nals = s.nals[:0]
 }
 
 // push takes one PES payload with its timestamps (hasTS false when it carried none).
@@ -207,9 +212,12 @@ func (s *stream) video(emit func(*AccessUnit) error) error {
 			s.auStart, s.seenVCL, s.key = sc, false, false
 			s.cur, s.curEst = s.stamp(sc+n-3, 0)
 		}
-		if s.auStart >= 0 && (kind == nalVCL || kind == nalVCLFirst) {
-			s.seenVCL = true
-			s.key = s.key || key
+		if s.auStart >= 0 {
+			s.nals = append(s.nals, span{sc, sc + n})
+			if kind == nalVCL || kind == nalVCLFirst {
+				s.seenVCL = true
+				s.key = s.key || key
+			}
 		}
 		s.scan = sc + n
 	}
@@ -222,17 +230,24 @@ func (s *stream) video(emit func(*AccessUnit) error) error {
 
 // emitVideo hands on the access unit from auStart to end.
 func (s *stream) emitVideo(end int, emit func(*AccessUnit) error) error {
-	b := make([]byte, end-s.auStart)
-	copy(b, s.es[s.auStart:end])
+	src := s.es[s.auStart:end]
+	b := make([]byte, len(src))
+	copy(b, src)
 	au := &AccessUnit{StreamID: s.id, Codec: s.codec, PTS: s.cur.pts, DTS: s.cur.dts,
-		Estimated: s.curEst, Keyframe: s.key}
-	eachNAL(b, func(_ int, nal []byte) {
-		if len(nal) > 0 {
+		Estimated: s.curEst, Keyframe: s.key, NALUs: make([][]byte, 0, len(s.nals))}
+	// The NAL units were found as the bytes arrived; no second scan.
+	for i, sp := range s.nals {
+		e := end
+		if i+1 < len(s.nals) {
+			e = s.nals[i+1].sc
+		}
+		if nal := trimZeros(b[sp.at-s.auStart : e-s.auStart]); len(nal) > 0 {
 			au.NALUs = append(au.NALUs, nal)
 		}
-	})
+	}
 	s.done(s.cur, s.curEst)
 	s.auStart, s.seenVCL, s.key = -1, false, false
+	s.nals = s.nals[:0]
 	s.stats.AccessUnits++
 	return emit(au)
 }
@@ -252,6 +267,10 @@ func (s *stream) compact() {
 	s.scan -= keep
 	if s.auStart >= 0 {
 		s.auStart -= keep
+	}
+	for i := range s.nals {
+		s.nals[i].sc -= keep
+		s.nals[i].at -= keep
 	}
 }
 
