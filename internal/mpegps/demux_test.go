@@ -282,19 +282,51 @@ func TestResyncAfterLoss(t *testing.T) {
 				d.Write(b)
 			}
 			d.Flush()
-			var want []*AccessUnit
-			for i, au := range video {
-				if i < 19 || i > 20 { // the unit cut, and the one before it, ended by no clean start
-					want = append(want, au)
-				}
+			// Every unit that comes through is intact; all but the one cut and the one before
+			// it (which no clean start ended) come through.
+			byPTS := map[int64]*AccessUnit{}
+			for _, au := range video {
+				byPTS[au.PTS] = au
 			}
-			var got []*AccessUnit
+			seen := map[int64]bool{}
 			for _, au := range aus {
-				if au.PTS != 19*3600 && au.PTS != 20*3600 {
-					got = append(got, au)
+				sameUnits(t, []*AccessUnit{au}, []*AccessUnit{byPTS[au.PTS]})
+				seen[au.PTS] = true
+			}
+			for i, au := range video {
+				if i != 19 && i != 20 && !seen[au.PTS] {
+					t.Errorf("access unit %d lost; want only 19 and 20 at risk", i)
 				}
 			}
-			sameUnits(t, got, want)
 		})
+	}
+}
+
+// TestSeveralFramesInOnePES gives one PES packet two frames: the first takes its PTS, the
+// second is extrapolated by the frame step learnt before, and marked so.
+func TestSeveralFramesInOnePES(t *testing.T) {
+	video := testVideo(CodecH264, 6, 10, 300, 0, false)
+	es := func(aus ...*AccessUnit) []byte {
+		var b []byte
+		for _, au := range aus {
+			b = append(b, annexB(au.NALUs)...)
+		}
+		return b
+	}
+	var ps []byte
+	ps = appendPack(ps, 0)
+	ps = append(ps, NewMuxer(MuxerConfig{Video: CodecH264}).psm...)
+	for _, group := range [][]*AccessUnit{video[0:1], video[1:2], video[2:4], video[4:5], video[5:6]} {
+		ps = appendPES(ps, VideoStreamID, es(group...), group[0].PTS, group[0].DTS, true)
+	}
+	aus, _ := demuxAll(t, ps, len(ps), 0)
+	want := []*AccessUnit{video[0], video[1], video[2], video[3], video[4], video[5]}
+	if len(aus) != len(want) {
+		t.Fatalf("%d access units; want %d", len(aus), len(want))
+	}
+	for i, au := range aus {
+		if au.PTS != want[i].PTS || au.DTS != want[i].DTS || au.Estimated != (i == 3) {
+			t.Errorf("au %d: PTS %d DTS %d estimated %v; want %d, %d, %v", i, au.PTS, au.DTS, au.Estimated, want[i].PTS, want[i].DTS, i == 3)
+		}
 	}
 }
