@@ -13,6 +13,9 @@ type Config struct {
 	// MaxAccessUnit is the longest access unit kept (bytes); a longer one is dropped as
 	// garbage, which bounds the memory one stream can take. Zero means 8 MiB.
 	MaxAccessUnit int
+	// VideoOnly skips audio streams without assembling them, for a consumer that records
+	// video alone (as the recorder does with RTSP cameras' audio).
+	VideoOnly bool
 }
 
 // Stats counts what a Demuxer met, for logs and tests.
@@ -313,6 +316,9 @@ func (d *Demuxer) pes(id byte, b []byte) (bool, error) {
 		payload = b[p:]
 	}
 	d.stats.PES++
+	if d.cfg.VideoOnly && id < 0xE0 {
+		return true, nil
+	}
 	s := d.streams[id-0xC0]
 	if s == nil {
 		s = newStream(id, codecOfStreamType(d.psm[id-0xC0]), d.cfg.MaxAccessUnit, &d.stats)

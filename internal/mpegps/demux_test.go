@@ -2,6 +2,7 @@ package mpegps
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -328,5 +329,25 @@ func TestSeveralFramesInOnePES(t *testing.T) {
 		if au.PTS != want[i].PTS || au.DTS != want[i].DTS || au.Estimated != (i == 3) {
 			t.Errorf("au %d: PTS %d DTS %d estimated %v; want %d, %d, %v", i, au.PTS, au.DTS, au.Estimated, want[i].PTS, want[i].DTS, i == 3)
 		}
+	}
+}
+
+func TestVideoOnly(t *testing.T) {
+	video := testVideo(CodecH264, 10, 5, 500, 0, false)
+	ps := mux(t, MuxerConfig{Video: CodecH264, Audio: CodecAAC}, video, testAAC(20, 0))
+	var aus []*AccessUnit
+	d := New(Config{VideoOnly: true}, func(au *AccessUnit) error { aus = append(aus, au); return nil })
+	d.Write(ps)
+	d.Flush()
+	sameUnits(t, aus, video)
+}
+
+func TestEmitErrorStopsWrite(t *testing.T) {
+	ps := mux(t, MuxerConfig{Video: CodecH264}, testVideo(CodecH264, 10, 5, 500, 0, false), nil)
+	stop := errors.New("writer full")
+	n := 0
+	d := New(Config{}, func(*AccessUnit) error { n++; return stop })
+	if _, err := d.Write(ps); !errors.Is(err, stop) || n != 1 {
+		t.Errorf("Write = %v after %d units; want %v after 1", err, n, stop)
 	}
 }
