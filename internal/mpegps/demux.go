@@ -38,6 +38,9 @@ type Demuxer struct {
 	psm     [0x30]byte
 	streams [0x30]*stream // by stream id - 0xC0
 	stats   Stats
+
+	pesLeft   int     // bytes of a video PES packet still to come,
+	pesStream *stream // for this stream
 }
 
 // New returns a demuxer that hands each access unit to emit as soon as it is complete; an
@@ -51,6 +54,10 @@ func New(cfg Config, emit func(*AccessUnit) error) *Demuxer {
 
 // Stats returns the counts so far.
 func (d *Demuxer) Stats() Stats { return d.stats }
+
+// maxPESHeader is the longest PES header after the length field: MPEG-2's 3 bytes and up
+// to 255 of fields, or MPEG-1's 16 stuffing bytes, STD buffer size and two timestamps.
+const maxPESHeader = 3 + 255
 
 // maxPacket is the longest unit of a program stream: a start code, a 16-bit length and that many bytes.
 const maxPacket = 6 + 0xFFFF
@@ -76,6 +83,7 @@ func (d *Demuxer) Write(p []byte) (int, error) {
 // dropped, and demuxing resumes at the next packet and access unit that start cleanly.
 func (d *Demuxer) Discontinuity() {
 	d.buf = d.buf[:0]
+	d.pesLeft = 0
 	for _, s := range d.streams {
 		if s != nil {
 			s.lose()
@@ -99,6 +107,15 @@ func (d *Demuxer) Flush() error {
 func (d *Demuxer) parse(b []byte) (int, error) {
 	i := 0
 	for {
+		if d.pesLeft > 0 && i < len(b) { // the rest of a video PES packet whose head was passed on
+			n := min(d.pesLeft, len(b)-i)
+			d.pesLeft -= n
+			i += n
+			if err := d.pesStream.push(b[i-n:i], false, 0, 0, d.emit); err != nil {
+				return i, err
+			}
+			continue
+		}
 		if len(b)-i < 4 {
 			return i, nil
 		}
@@ -178,7 +195,16 @@ func (d *Demuxer) packet(b []byte) (int, error) {
 	}
 	n := 6 + int(binary.BigEndian.Uint16(b[4:]))
 	if len(b) < n {
-		return 0, nil
+		// Video is passed on as it arrives, once the PES header is surely in, so its bytes
+		// are copied once and not held here until the whole packet is.
+		if id < 0xE0 || id > 0xEF || len(b) < 6+maxPESHeader {
+			return 0, nil
+		}
+		if ok, err := d.pes(id, b[6:]); !ok || err != nil {
+			return -1, err
+		}
+		d.pesLeft, d.pesStream = n-len(b), d.streams[id-0xC0]
+		return len(b), nil
 	}
 	body := b[6:n]
 	switch {
