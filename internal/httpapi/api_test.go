@@ -186,6 +186,7 @@ func TestRoutesByRole(t *testing.T) {
 		}
 		seq := 0
 		next := func() string { seq++; return fmt.Sprint(seq) }
+		gbPending := gbDevice(t, s.Stack, 2)
 
 		rows := []struct {
 			method, pattern string
@@ -346,6 +347,14 @@ func TestRoutesByRole(t *testing.T) {
 			{"GET", "/api/v1/sharing/cameras", nil, nil, "", allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200)})},
 			{"GET", "/api/v1/sharing/notifications", func(string) string { return "/api/v1/sharing/notifications?organisation_id=" + orgA }, nil, "",
 				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200)})},
+			{"GET", "/api/v1/gb28181/devices", nil, nil, "", allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "auditor": ok(200)})},
+			{"GET", "/api/v1/gb28181/devices/{id}", func(string) string { return "/api/v1/gb28181/devices/" + gbPending }, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "auditor": ok(200)})},
+			{"POST", "/api/v1/gb28181/devices/{id}/catalog", func(string) string { return "/api/v1/gb28181/devices/" + gbPending + "/catalog" }, nil, "",
+				allowOnly(map[string]want{"admin": ok(202, "gb_catalog"), "operator": ok(202, "gb_catalog")})},
+			{"POST", "/api/v1/gb28181/devices/{id}/adopt", func(string) string { return "/api/v1/gb28181/devices/" + gbDevice(t, s.Stack, 0) + "/adopt" },
+				func(string) string { return `{"organisation_id":"` + orgA + `"}` }, "",
+				allowOnly(map[string]want{"admin": ok(200, "gb_adopt"), "operator": ok(200, "gb_adopt")})},
 			// Logging out last: it ends the session, so each role logs in afresh for it.
 			{"DELETE", "/api/v1/sessions/current", nil, nil, "", anyLoggedIn(ok(204, "logout"))},
 		}

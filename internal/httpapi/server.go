@@ -19,6 +19,7 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/fault"
 	"civicam/internal/footage"
+	"civicam/internal/gb28181"
 	"civicam/internal/live"
 	"civicam/internal/lostperson"
 	"civicam/internal/recorder"
@@ -45,6 +46,7 @@ type Deps struct {
 	Storage  *retention.Planner    // storage forecast per location and per camera (retention.go)
 	Holds    *retention.Holds      // legal holds (retention.go)
 	Sharing  *sharing.Service      // grants, groups, owners' access view (grants.go)
+	GB28181  *gb28181.Server       // GB/T 28181 devices (gb28181.go); nil when the platform is off
 	Metrics  prometheus.Registerer
 	Logger   *slog.Logger
 	Now      func() time.Time
@@ -62,6 +64,7 @@ type Server struct {
 	storage  *retention.Planner
 	holds    *retention.Holds
 	sharing  *sharing.Service
+	gb       *gb28181.Server
 	log      *slog.Logger
 	now      func() time.Time
 	mux      *http.ServeMux
@@ -110,6 +113,7 @@ func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
 	s.storage = d.Storage
 	s.holds = d.Holds
 	s.live = d.Live
+	s.gb = d.GB28181
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "civicam_http_requests_total", Help: "API requests by route and status code.",
 	}, []string{"route", "code"})
@@ -168,6 +172,7 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.liveRoutes()...)
 	rs = append(rs, s.retentionRoutes()...)
 	rs = append(rs, s.grantRoutes()...)
+	rs = append(rs, s.gbRoutes()...)
 	return append(rs, s.extra...)
 }
 
