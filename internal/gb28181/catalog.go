@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"civicam/internal/gb28181/manscdp"
 	"civicam/internal/trace"
 )
 
@@ -19,7 +20,7 @@ type assembly struct {
 
 // isChannel reports whether a catalog item is a video channel (a front-end device, type codes
 // 111-199) rather than a directory, a business group or the device itself.
-func isChannel(deviceID string, it Item) bool {
+func isChannel(deviceID string, it manscdp.Item) bool {
 	if !ValidDeviceID(it.DeviceID) || it.DeviceID == deviceID {
 		return false
 	}
@@ -29,7 +30,7 @@ func isChannel(deviceID string, it Item) bool {
 
 // catalogPart adds one MESSAGE of a catalog answer, and stores the catalog once all its items
 // have arrived.
-func (s *Server) catalogPart(ctx context.Context, id string, m *Message) {
+func (s *Server) catalogPart(ctx context.Context, id string, m *manscdp.Message) {
 	now := s.now()
 	s.mu.Lock()
 	ss, ok := s.sessions[id]
@@ -43,7 +44,7 @@ func (s *Server) catalogPart(ctx context.Context, id string, m *Message) {
 		ss.catalog = a
 	}
 	for _, it := range m.Items {
-		if !isChannel(id, it) || len(a.items) >= maxSumNum {
+		if !isChannel(id, it) || len(a.items) >= manscdp.MaxSumNum {
 			a.sumNum = max(a.sumNum-1, 0) // a directory counts in SumNum but is no channel
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/icholy/digest"
 
 	"civicam/internal/fault"
+	"civicam/internal/gb28181/manscdp"
 )
 
 func parseCredentials(v string) (*digest.Credentials, error) { return digest.ParseCredentials(v) }
@@ -27,7 +28,7 @@ func (s *Server) handleMessage(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	id := from.Address.User
 	body := req.Body()
-	if len(body) > MaxBody {
+	if len(body) > manscdp.MaxBody {
 		s.respond(req, tx, 413, "Request Entity Too Large")
 		return
 	}
@@ -39,7 +40,7 @@ func (s *Server) handleMessage(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, 403, "Forbidden: not registered from this address")
 		return
 	}
-	m, err := ParseMessage(body)
+	m, err := manscdp.Parse(body)
 	if err != nil {
 		s.log.Debug("gb28181 bad MANSCDP", "device", id, "err", err)
 		s.respond(req, tx, 400, "Bad Request: "+reasonOf(err))
@@ -70,9 +71,9 @@ func (s *Server) handleMessage(req *sip.Request, tx sip.ServerTransaction) {
 // reasonOf is a short, safe reason phrase for a refused body.
 func reasonOf(err error) string {
 	switch {
-	case errors.Is(err, ErrHostileXML):
+	case errors.Is(err, manscdp.ErrHostileXML):
 		return "DOCTYPE refused"
-	case errors.Is(err, ErrTooLarge):
+	case errors.Is(err, manscdp.ErrTooLarge):
 		return "body too large"
 	}
 	return "malformed MANSCDP"
@@ -105,7 +106,7 @@ func (s *Server) heard(ctx context.Context, id string) {
 }
 
 // deviceInfo stores what a device says it is.
-func (s *Server) deviceInfo(ctx context.Context, id string, m *Message) {
+func (s *Server) deviceInfo(ctx context.Context, id string, m *manscdp.Message) {
 	d, err := s.repo.GBDevice(ctx, id)
 	if err != nil {
 		s.log.Error("gb28181 device info", "device", id, "err", err)

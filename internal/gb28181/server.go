@@ -16,6 +16,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"civicam/internal/auth"
+	"civicam/internal/gb28181/manscdp"
 	"civicam/internal/trace"
 )
 
@@ -481,7 +482,7 @@ func (s *Server) query(ctx context.Context, id, cmdType string) error {
 		return errNotRegistered
 	}
 	sn := int(s.sn.Add(1))
-	return s.send(ctx, id, transport, remote, sip.MESSAGE, "Application/MANSCDP+xml", QueryBody(cmdType, sn, id))
+	return s.send(ctx, id, transport, remote, sip.MESSAGE, "Application/MANSCDP+xml", manscdp.QueryBody(cmdType, sn, id))
 }
 
 // send sends one request to a device and waits for its final answer.

@@ -1,4 +1,6 @@
-package gb28181
+// Package manscdp reads and writes MANSCDP, the XML of GB/T 28181's MESSAGEs (annex A): the
+// charset found per message, stray NULs tolerated, document types (entities) refused, size bounded.
+package manscdp
 
 import (
 	"bytes"
@@ -17,10 +19,10 @@ import (
 // honest body comes near it; a larger one is refused before it is parsed.
 const MaxBody = 32 << 10
 
-// maxItems bounds the channels one MESSAGE may list, and maxSumNum those a catalog may claim.
+// maxItems bounds the channels one MESSAGE may list, and MaxSumNum those a catalog may claim.
 const (
 	maxItems  = 2000
-	maxSumNum = 20000
+	MaxSumNum = 20000
 )
 
 // ErrHostileXML refuses a body that declares a document type: entities are how an XML body
@@ -107,11 +109,11 @@ type wire struct {
 	} `xml:"DeviceList"`
 }
 
-// ParseMessage decodes a MANSCDP body. The charset is found per message: the XML declaration's
+// Parse decodes a MANSCDP body. The charset is found per message: the XML declaration's
 // encoding when it names GB2312, GBK or GB18030 (all read as GB18030, their superset), UTF-8
 // when the bytes are valid UTF-8, and GB18030 otherwise, since devices often declare one and send
 // the other. NUL bytes, which some devices pad or terminate bodies with, are dropped.
-func ParseMessage(body []byte) (*Message, error) {
+func Parse(body []byte) (*Message, error) {
 	if len(body) > MaxBody {
 		return nil, ErrTooLarge
 	}
@@ -148,7 +150,7 @@ func ParseMessage(body []byte) (*Message, error) {
 	if m.CmdType == "" {
 		return nil, errors.New("manscdp: no CmdType")
 	}
-	if m.SumNum < 0 || m.SumNum > maxSumNum {
+	if m.SumNum < 0 || m.SumNum > MaxSumNum {
 		return nil, fmt.Errorf("manscdp: SumNum %d out of range", m.SumNum)
 	}
 	for _, it := range w.DeviceList.Items {
@@ -162,7 +164,7 @@ func ParseMessage(body []byte) (*Message, error) {
 	return m, nil
 }
 
-// toUTF8 converts a body to UTF-8 as ParseMessage describes.
+// toUTF8 converts a body to UTF-8 as Parse describes.
 func toUTF8(body []byte) ([]byte, error) {
 	enc := strings.ToUpper(declaredEncoding(body))
 	gb := enc == "GB2312" || enc == "GBK" || enc == "GB18030" || enc == "CP936"
