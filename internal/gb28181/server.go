@@ -487,21 +487,9 @@ func (s *Server) query(ctx context.Context, id, cmdType string) error {
 
 // send sends one request to a device and waits for its final answer.
 func (s *Server) send(ctx context.Context, id, transport, remote string, method sip.RequestMethod, contentType string, body []byte) error {
-	host, port := splitHostPort(remote)
-	req := sip.NewRequest(method, sip.Uri{User: id, Host: host, Port: port})
-	req.SetTransport(strings.ToUpper(transport))
-	req.SetDestination(remote)
-	from := &sip.FromHeader{Address: sip.Uri{User: s.cfg.ID, Host: s.cfg.Domain}}
-	from.Params.Add("tag", sip.GenerateTagN(16))
-	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{User: id, Host: s.cfg.Domain}})
+	req := s.newRequest(method, id, transport, remote)
 	req.AppendHeader(sip.NewHeader("Content-Type", contentType))
 	req.SetBody(body)
-	if transport == "udp" {
-		// From the listening socket, so that the answer comes back through the device's NAT.
-		la := s.udp.LocalAddr().(*net.UDPAddr)
-		req.Laddr = sip.Addr{IP: la.IP, Port: la.Port}
-	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	res, err := s.client.Do(ctx, req)

@@ -421,3 +421,39 @@ func TestAdoptMakesEachChannelAPlannedCamera(t *testing.T) {
 		t.Errorf("completing and activating = %v", err)
 	}
 }
+
+func TestPlayInvitesAndByes(t *testing.T) {
+	for _, transport := range []string{"udp", "tcp"} {
+		t.Run(transport, func(t *testing.T) {
+			e := start(t, "")
+			ctx := context.Background()
+			id := deviceID(7)
+			chans := nvr(7, 2)
+			d := e.device(t, gbdevice.Config{ID: id, Transport: transport, Channels: chans})
+			if _, err := d.Register(ctx, 3600); err != nil {
+				t.Fatal(err)
+			}
+			// The device's Contact (192.0.2.1, unreachable) is never dialled: every request of
+			// the dialog goes where the REGISTER came from.
+			p, err := e.srv.Play(ctx, id, chans[1].ID, gb28181.MediaTarget{IP: "127.0.0.1", Port: 30002, TCP: transport == "tcp"})
+			if err != nil {
+				t.Fatalf("Play = %v", err)
+			}
+			if p.Answer.SSRC != p.SSRC || len(p.SSRC) != 10 || !p.Answer.PS || p.Answer.TCP != (transport == "tcp") {
+				t.Errorf("Play answer = %+v with SSRC %s; want the offered SSRC, PS", p.Answer, p.SSRC)
+			}
+			if n := d.Playing(); n != 1 {
+				t.Errorf("device plays %d sessions; want 1", n)
+			}
+			if err := e.srv.Stop(ctx, p); err != nil {
+				t.Fatalf("Stop = %v", err)
+			}
+			if n := d.Playing(); n != 0 {
+				t.Errorf("device plays %d sessions after BYE; want 0", n)
+			}
+			if _, err := e.srv.Play(ctx, id, "43020000001310999999", gb28181.MediaTarget{IP: "127.0.0.1", Port: 30004}); err == nil {
+				t.Error("Play of a channel the device does not have succeeded")
+			}
+		})
+	}
+}

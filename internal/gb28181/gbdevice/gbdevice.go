@@ -22,6 +22,8 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"civicam/internal/gb28181/sdp"
 )
 
 // Channel is one channel the device lists in its catalog.
@@ -61,9 +63,9 @@ type Device struct {
 	client *sipgo.Client
 	pc     net.PacketConn // UDP: the one socket sent from and listened on
 
-	mu  sync.Mutex
-	sn  int
-	seq uint32
+	mu    sync.Mutex
+	sn    int
+	plays map[string]string // Call-ID → channel, of the play sessions the platform opened
 
 	wg     sync.WaitGroup
 	ctx    context.Context
@@ -95,7 +97,7 @@ func New(cfg Config, log *slog.Logger) (*Device, error) {
 			cfg.PerMessage = 20
 		}
 	}
-	d := &Device{cfg: cfg, log: log}
+	d := &Device{cfg: cfg, log: log, plays: map[string]string{}}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	var err error
 	if d.ua, err = sipgo.NewUA(sipgo.WithUserAgent(cfg.ID)); err != nil {
@@ -106,6 +108,9 @@ func New(cfg Config, log *slog.Logger) (*Device, error) {
 		return nil, err
 	}
 	d.srv.OnMessage(d.handleMessage)
+	d.srv.OnInvite(d.handleInvite)
+	d.srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
+	d.srv.OnBye(d.handleBye)
 	opts := []sipgo.ClientOption{sipgo.WithClientLogger(log)}
 	if cfg.Transport == "udp" {
 		host, _, _ := net.SplitHostPort(cfg.Server)
@@ -341,4 +346,53 @@ func (d *Device) sendBody(ctx context.Context, body string) error {
 		return fmt.Errorf("platform answered %d", code)
 	}
 	return nil
+}
+
+// Playing is how many play sessions are open.
+func (d *Device) Playing() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.plays)
+}
+
+// handleInvite accepts a play of one of its channels, answering with the SSRC offered. (Media
+// over RTP is sent by the recorder's side of the simulator, once it has one.)
+func (d *Device) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
+	offer, err := sdp.Parse(req.Body())
+	if err != nil {
+		tx.Respond(sip.NewResponseFromRequest(req, 400, "Bad Request", nil))
+		return
+	}
+	known := false
+	for _, c := range d.cfg.Channels {
+		known = known || c.ID == req.Recipient.User
+	}
+	if !known {
+		tx.Respond(sip.NewResponseFromRequest(req, 404, "Not Found", nil))
+		return
+	}
+	host := "127.0.0.1"
+	if d.pc != nil {
+		host = d.pc.LocalAddr().(*net.UDPAddr).IP.String()
+	}
+	answer := sdp.Offer{PlatformID: req.Recipient.User, IP: host, Port: 9, SSRC: offer.SSRC, TCP: offer.TCP}.Bytes()
+	answer = bytes.Replace(answer, []byte("a=recvonly"), []byte("a=sendonly"), 1)
+	d.mu.Lock()
+	d.plays[req.CallID().Value()] = req.Recipient.User
+	d.mu.Unlock()
+	res := sip.NewSDPResponseFromRequest(req, answer)
+	res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{User: req.Recipient.User, Host: "192.0.2.1", Port: 5060}})
+	tx.Respond(res)
+}
+
+func (d *Device) handleBye(req *sip.Request, tx sip.ServerTransaction) {
+	d.mu.Lock()
+	_, ok := d.plays[req.CallID().Value()]
+	delete(d.plays, req.CallID().Value())
+	d.mu.Unlock()
+	if !ok {
+		tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 }
