@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -455,5 +456,43 @@ func TestPlayInvitesAndByes(t *testing.T) {
 				t.Error("Play of a channel the device does not have succeeded")
 			}
 		})
+	}
+}
+
+func TestFloodOfRegistersAndGarbageLeaveTheServerServing(t *testing.T) {
+	e := start(t, "s3cret")
+	ctx := context.Background()
+	// Garbage datagrams and a half SIP message on TCP are dropped by the parser.
+	for _, network := range []string{"udp", "tcp"} {
+		c, err := net.Dial(network, e.srv.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, junk := range []string{"\x00\xff garbage", "REGISTER sip:x SIP/2.0\r\nContent-Length: 99999999\r\n\r\n", "INVITE\r\n\r\n"} {
+			c.Write([]byte(junk))
+		}
+		c.Close()
+	}
+	// A flood of REGISTERs with wrong digests for many ids from one address: every one is
+	// answered, 401 until the address is locked, then 403.
+	flood := e.device(t, gbdevice.Config{ID: deviceID(90), Transport: "udp", Password: "guess"})
+	codes := map[int]int{}
+	for i := range 60 {
+		res, err := flood.Register(ctx, 600)
+		if res == nil {
+			t.Fatalf("flood REGISTER %d unanswered: %v", i, err)
+		}
+		codes[res.StatusCode]++
+	}
+	if codes[401] != 3 || codes[403] != 57 {
+		t.Errorf("answers to the flood = %v; want 3 × 401 then 57 × 403", codes)
+	}
+	if n := e.trail.count(trace.ActionGBRegister, trace.Denied, ""); n != 3 {
+		t.Errorf("traced %d failed digests; want 3 (the locked ones are not checked)", n)
+	}
+	// A device elsewhere (here: over TCP, another source port) still registers.
+	d := e.device(t, gbdevice.Config{ID: deviceID(91), Transport: "tcp", Password: "s3cret"})
+	if _, err := d.Register(ctx, 600); err != nil {
+		t.Errorf("register after the flood = %v", err)
 	}
 }
