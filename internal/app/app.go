@@ -25,6 +25,7 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/config"
 	"civicam/internal/footage"
+	"civicam/internal/gb28181"
 	"civicam/internal/httpapi"
 	"civicam/internal/live"
 	"civicam/internal/lostperson"
@@ -173,6 +174,7 @@ type Server struct {
 	live     *live.Service
 	outbox   *lostperson.Outbox
 	budget   *membudget.Budget
+	gb       *gb28181.Server // nil when gb28181.listen is empty
 	handler  http.Handler
 	ln       net.Listener
 	tls      *tls.Config // nil: plain HTTP
@@ -222,12 +224,24 @@ func NewServer(core *Core) (*Server, error) {
 		Logger: core.Log.With("component", "footage"), Now: core.Now,
 	})
 	views.To = looks
+	// The GB/T 28181 platform, when configured: failed digests are throttled as logins are.
+	var gb *gb28181.Server
+	if g := cfg.GB28181; g.Listen != "" {
+		gb, err = gb28181.New(gb28181.Config{Listen: g.Listen, ID: g.ID, Domain: g.Domain, Password: g.Password},
+			gb28181.Deps{Repo: core.DB, Cameras: core.Registry, Tracer: tracer, Now: core.Now,
+				Throttle: auth.NewThrottle(auth.ThrottleConfig{ClientFailures: cfg.LoginMaxFailures, UserFailures: 2 * cfg.LoginMaxFailures,
+					IPFailures: 4 * cfg.LoginMaxFailures, Window: cfg.LoginWindow.D()}, core.Now),
+				Logger: core.Log.With("component", "gb28181")})
+		if err != nil {
+			return nil, err
+		}
+	}
 	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
 		Accounts: core.Accounts, Recorder: rec, Storage: planner, Requests: requests, Metrics: reg,
 		Holds: retention.NewHolds(retention.HoldsDeps{Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail},
 			Logger: core.Log.With("component", "holds"), Now: core.Now}),
-		Footage: looks, Sharing: shares, Logger: core.Log.With("component", "api"),
+		Footage: looks, Sharing: shares, GB28181: gb, Logger: core.Log.With("component", "api"),
 	})
 	if err != nil {
 		return nil, err
@@ -261,6 +275,9 @@ func NewServer(core *Core) (*Server, error) {
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
+		if gb != nil {
+			gb.Run(canceled()) // closes its listeners
+		}
 		return nil, fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	}
 	var metricsLn net.Listener
@@ -273,8 +290,15 @@ func NewServer(core *Core) (*Server, error) {
 	budget := membudget.New(membudget.Config{PerStream: int64(cfg.Recording.MemoryPerStreamMiB * (1 << 20))},
 		core.Log.With("component", "membudget"))
 	return &Server{core: core, api: api, recorder: rec, cleaner: cleaner, planner: planner, live: liveSvc, outbox: outbox,
-		budget: budget, handler: securityHeaders(mux), ln: ln, tls: tlsConfig,
+		budget: budget, gb: gb, handler: securityHeaders(mux), ln: ln, tls: tlsConfig,
 		metrics: securityHeaders(metrics), metricsLn: metricsLn}, nil
+}
+
+// canceled is a context that has ended, for stopping a component that never ran.
+func canceled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
 }
 
 // Addr is the address the server listens on.
@@ -303,10 +327,15 @@ func (s *Server) Run(ctx context.Context) error {
 	srv := newHTTPServer(s.handler, s.core.Log)
 	recCtx, stopRecording := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{
+	runs := []func(context.Context) error{
 		s.recorder.Run, s.cleaner.Run, s.planner.Run, s.live.Run, s.outbox.Run,
 		func(ctx context.Context) error { s.assignCameras(ctx, 2*time.Second); return nil },
-	} {
+	}
+	if s.gb != nil {
+		runs = append(runs, s.gb.Run)
+		s.core.Log.Info("gb28181 platform", "sip", s.gb.Addr(), "id", s.core.Config.GB28181.ID)
+	}
+	for _, run := range runs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

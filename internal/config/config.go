@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,6 +63,8 @@ type Config struct {
 	Recording RecordingConfig `yaml:"recording"`
 	// Live configures live view's WebRTC transport.
 	Live LiveConfig `yaml:"live"`
+	// GB28181 configures the GB/T 28181 SIP platform that devices and NVRs register with.
+	GB28181 GB28181Config `yaml:"gb28181"`
 	// Login throttling of repeated failures: the limit for one username from one client
 	// address; guesses from unknown clients get twice it, an address four times (auth.Throttle).
 	LoginMaxFailures int      `yaml:"login_max_failures"`
@@ -127,6 +130,34 @@ func (l LiveConfig) PublicIPList() []string {
 	return out
 }
 
+// GB28181Config configures the GB/T 28181 platform (issue 14's public contract names its keys).
+type GB28181Config struct {
+	// Listen is the SIP address, served over UDP and TCP; empty turns the platform off.
+	Listen string `yaml:"listen"`
+	// ID is the platform's 20-digit SIP id; Domain its 10-digit domain (the digest realm).
+	ID     string `yaml:"id"`
+	Domain string `yaml:"domain"`
+	// Password is the devices' digest password; empty lets devices register without digest.
+	Password string `yaml:"password"`
+	// MediaIP is the address devices send RTP to; MediaPorts the range received on, "lo-hi".
+	MediaIP    string `yaml:"media_ip"`
+	MediaPorts string `yaml:"media_ports"`
+}
+
+// MediaPortRange parses MediaPorts.
+func (g GB28181Config) MediaPortRange() (lo, hi int, err error) {
+	a, b, ok := strings.Cut(g.MediaPorts, "-")
+	if !ok {
+		return 0, 0, fmt.Errorf("%q is not a range like 30000-30100", g.MediaPorts)
+	}
+	lo, err1 := strconv.Atoi(strings.TrimSpace(a))
+	hi, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if err1 != nil || err2 != nil || lo < 1024 || hi > 65535 || lo > hi {
+		return 0, 0, fmt.Errorf("%q is not a range of ports within 1024-65535", g.MediaPorts)
+	}
+	return lo, hi, nil
+}
+
 // Duration is a time.Duration written as "90s" or "24h" in YAML.
 type Duration time.Duration
 
@@ -157,6 +188,12 @@ func Default() Config {
 		Applications:     ApplicationsConfig{SearchRadiusM: 2000, MaxWindow: Duration(72 * time.Hour)},
 		Recording:        RecordingConfig{MemoryPerStreamMiB: 1},
 		Live:             LiveConfig{ICEListen: "127.0.0.1:0"},
+		GB28181: GB28181Config{
+			ID:         "43020000002000000001",
+			Domain:     "4302000000",
+			MediaIP:    "127.0.0.1",
+			MediaPorts: "30000-30100",
+		},
 		Trace: TraceConfig{
 			Origin:             "civicam.local/trace",
 			CheckpointEvery:    1000,
@@ -264,6 +301,9 @@ func (c *Config) Validate() error {
 	if c.Recording.MemoryPerStreamMiB < 0 || c.Recording.MemoryPerStreamMiB > 1024 {
 		return errors.New("recording.memory_per_stream_mib: must be in [0, 1024]")
 	}
+	if err := c.GB28181.validate(); err != nil {
+		return err
+	}
 	if c.LoginMaxFailures < 1 {
 		return errors.New("login_max_failures: must be at least 1")
 	}
@@ -271,6 +311,39 @@ func (c *Config) Validate() error {
 		return errors.New("login_window: must be positive")
 	}
 	return nil
+}
+
+func (g GB28181Config) validate() error {
+	if g.Listen != "" {
+		if _, _, err := net.SplitHostPort(g.Listen); err != nil {
+			return fmt.Errorf("gb28181.listen: %q is not host:port", g.Listen)
+		}
+	}
+	if !allDigits(g.ID, 20) {
+		return fmt.Errorf("gb28181.id: %q is not 20 digits", g.ID)
+	}
+	if !allDigits(g.Domain, 10) {
+		return fmt.Errorf("gb28181.domain: %q is not 10 digits", g.Domain)
+	}
+	if g.MediaIP != "" && net.ParseIP(g.MediaIP) == nil {
+		return fmt.Errorf("gb28181.media_ip: %q is not an IP address", g.MediaIP)
+	}
+	if _, _, err := g.MediaPortRange(); err != nil {
+		return fmt.Errorf("gb28181.media_ports: %w", err)
+	}
+	return nil
+}
+
+func allDigits(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // SQLitePath is where the embedded database lives.

@@ -152,14 +152,16 @@ var untraced = map[string]string{
 	"GET /api/v1/trace/proof/consistency": "a public hash path: it names no entry's content",
 	// Signing a checkpoint changes no record: it publishes the trail's head, and the signed
 	// checkpoint is itself the trail's record of it (an entry for it would lie outside it).
-	"POST /api/v1/trace/checkpoint": "signs the trail's own head; the checkpoint is its record",
-	"GET /api/v1/holds":             "the legal holds in force: ranges kept for a case, configuration as the trail names it",
-	"GET /api/v1/grants":            "the sharing agreements between organisations, configuration as the trail names it",
-	"GET /api/v1/grants/{id}":       "a sharing agreement between organisations",
-	"GET /api/v1/groups":            "camera groups, configuration",
-	"GET /api/v1/groups/{id}":       "a camera group, configuration",
-	"GET /api/v1/sharing/terms":     "the published sharing terms",
-	"GET /api/v1/sharing/cameras":   "the register of cameras shared with the caller's organisation",
+	"POST /api/v1/trace/checkpoint":    "signs the trail's own head; the checkpoint is its record",
+	"GET /api/v1/holds":                "the legal holds in force: ranges kept for a case, configuration as the trail names it",
+	"GET /api/v1/grants":               "the sharing agreements between organisations, configuration as the trail names it",
+	"GET /api/v1/grants/{id}":          "a sharing agreement between organisations",
+	"GET /api/v1/groups":               "camera groups, configuration",
+	"GET /api/v1/groups/{id}":          "a camera group, configuration",
+	"GET /api/v1/sharing/terms":        "the published sharing terms",
+	"GET /api/v1/sharing/cameras":      "the register of cameras shared with the caller's organisation",
+	"GET /api/v1/gb28181/devices":      "the register of GB/T 28181 devices and channels: equipment, not people or footage",
+	"GET /api/v1/gb28181/devices/{id}": "the register of GB/T 28181 devices and channels: equipment, not people or footage",
 	// WHEP's OPTIONS (a browser's CORS preflight, with no login) names what a URL takes and
 	// reads nothing of a camera or a session.
 	"OPTIONS /api/v1/cameras/{id}/whep":           "what the WHEP endpoint takes, the same for every camera",
@@ -243,6 +245,7 @@ func TestRoutesByRole(t *testing.T) {
 		}
 		seq := 0
 		next := func() string { seq++; return fmt.Sprint(seq) }
+		gbPending := gbDevice(t, s.Stack, 2)
 
 		rows := []struct {
 			method, pattern string
@@ -415,6 +418,14 @@ func TestRoutesByRole(t *testing.T) {
 			{"GET", "/api/v1/sharing/cameras", nil, nil, "", allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200)})},
 			{"GET", "/api/v1/sharing/notifications", func(string) string { return "/api/v1/sharing/notifications?organisation_id=" + orgA }, nil, "",
 				allowOnly(map[string]want{"admin": ok(200, "trace_read"), "operator": ok(200, "trace_read"), "owner": ok(200, "trace_read")})},
+			{"GET", "/api/v1/gb28181/devices", nil, nil, "", allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "auditor": ok(200)})},
+			{"GET", "/api/v1/gb28181/devices/{id}", func(string) string { return "/api/v1/gb28181/devices/" + gbPending }, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "auditor": ok(200)})},
+			{"POST", "/api/v1/gb28181/devices/{id}/catalog", func(string) string { return "/api/v1/gb28181/devices/" + gbPending + "/catalog" }, nil, "",
+				allowOnly(map[string]want{"admin": ok(202, "gb_catalog"), "operator": ok(202, "gb_catalog")})},
+			{"POST", "/api/v1/gb28181/devices/{id}/adopt", func(string) string { return "/api/v1/gb28181/devices/" + gbDevice(t, s.Stack, 0) + "/adopt" },
+				func(string) string { return `{"organisation_id":"` + orgA + `"}` }, "",
+				allowOnly(map[string]want{"admin": ok(200, "gb_adopt"), "operator": ok(200, "gb_adopt")})},
 			// Logging out last: it ends the session, so each role logs in afresh for it.
 			{"DELETE", "/api/v1/sessions/current", nil, nil, "", anyLoggedIn(ok(204, "logout"))},
 		}

@@ -19,6 +19,7 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/fault"
 	"civicam/internal/footage"
+	"civicam/internal/gb28181"
 	"civicam/internal/lostperson"
 	"civicam/internal/recorder"
 	"civicam/internal/registry"
@@ -43,6 +44,7 @@ type Deps struct {
 	Storage  *retention.Planner    // storage forecast per location and per camera (retention.go)
 	Holds    *retention.Holds      // legal holds (retention.go)
 	Sharing  *sharing.Service      // grants, groups, owners' access view (grants.go)
+	GB28181  *gb28181.Server       // GB/T 28181 devices (gb28181.go); nil when the platform is off
 	Metrics  prometheus.Registerer
 	Logger   *slog.Logger
 	Now      func() time.Time
@@ -59,6 +61,7 @@ type Server struct {
 	storage  *retention.Planner
 	holds    *retention.Holds
 	sharing  *sharing.Service
+	gb       *gb28181.Server
 	log      *slog.Logger
 	now      func() time.Time
 	mux      *http.ServeMux
@@ -106,6 +109,7 @@ func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
 	s.footage = d.Footage
 	s.storage = d.Storage
 	s.holds = d.Holds
+	s.gb = d.GB28181
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "civicam_http_requests_total", Help: "API requests by route and status code.",
 	}, []string{"route", "code"})
@@ -164,6 +168,7 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.liveRoutes()...)
 	rs = append(rs, s.retentionRoutes()...)
 	rs = append(rs, s.grantRoutes()...)
+	rs = append(rs, s.gbRoutes()...)
 	return append(rs, s.extra...)
 }
 

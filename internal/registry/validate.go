@@ -104,7 +104,11 @@ func (in *CameraInput) apply(c *Camera) {
 }
 
 // ValidateCamera checks the shape of a camera, field by field, independent of the policy pack.
-func ValidateCamera(c *Camera) error {
+func ValidateCamera(c *Camera) error { return validateCamera(c, false) }
+
+// validateCamera is ValidateCamera; noPlace admits a planned camera without a place category yet
+// (a channel of an adopted GB/T 28181 device, to be completed before activation).
+func validateCamera(c *Camera, noPlace bool) error {
 	if c.Name == "" {
 		return invalid("name", "is required")
 	}
@@ -126,7 +130,7 @@ func ValidateCamera(c *Camera) error {
 	if utf8.RuneCountInString(c.Address) > 500 {
 		return invalid("address", "is longer than 500 characters")
 	}
-	if c.PlaceCategory == "" {
+	if c.PlaceCategory == "" && !(noPlace && c.Status == StatusPlanned) {
 		return invalid("place_category", "is required")
 	}
 	if !finite(c.Bearing) || c.Bearing < 0 || c.Bearing >= 360 {

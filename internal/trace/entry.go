@@ -63,6 +63,14 @@ const (
 	ActionApplicationRead Action = "application_read" // a reviewer opened an application
 	ActionDocumentRead    Action = "document_read"    // a reviewer opened an applicant's document
 	ActionRecordingsRead  Action = "recordings_read"  // when a camera recorded and when not, read
+	// GB/T 28181 devices: a registration (or its refusal: a failed digest, a bad device id), an
+	// unregistration, a device going online or offline, a catalog query asked for by a user, and
+	// the adoption of a pending device into an organisation.
+	ActionGBRegister    Action = "gb_register"
+	ActionGBUnregister  Action = "gb_unregister"
+	ActionGBDeviceState Action = "gb_device_state"
+	ActionGBCatalog     Action = "gb_catalog"
+	ActionGBAdopt       Action = "gb_adopt"
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -74,6 +82,7 @@ var Actions = []Action{
 	ActionGrantRevoke, ActionApplicationDecision, ActionAccessDenied,
 	ActionRetentionDelete, ActionHoldCreate, ActionHoldRelease, ActionGroupCreate,
 	ActionDocumentUpload, ActionApplicationRead, ActionDocumentRead, ActionRecordingsRead,
+	ActionGBRegister, ActionGBUnregister, ActionGBDeviceState, ActionGBCatalog, ActionGBAdopt,
 }
 
 // Outcome is whether the traced request was served.

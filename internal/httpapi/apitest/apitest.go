@@ -16,6 +16,7 @@ import (
 	"civicam/internal/accounts"
 	"civicam/internal/auth"
 	"civicam/internal/footage"
+	"civicam/internal/gb28181"
 	"civicam/internal/httpapi"
 	"civicam/internal/live"
 	"civicam/internal/lostperson"
@@ -74,7 +75,14 @@ type Stack struct {
 	Accounts *accounts.Service
 	// Clock is the sharing service's clock, which decides whether a grant is in force.
 	Clock *Clock
+	GB    *gb28181.Server // the GB/T 28181 platform, listening on loopback
 }
+
+// GBPlatformID and GBDomain are the test platform's GB/T 28181 id and domain.
+const (
+	GBPlatformID = "43020000002000000001"
+	GBDomain     = "4302000000"
+)
 
 // New assembles a stack on db. The trail runs until the test ends.
 func New(t testing.TB, db *store.DB) *Stack {
@@ -109,6 +117,13 @@ func New(t testing.TB, db *store.DB) *Stack {
 	}
 	s.Sharing = sharing.New(sharing.Config{}, sharing.Deps{Store: db, Policy: sharing.CurrentPack(reg.Pack), Cameras: reg,
 		Tracer: tracer, Trail: trail, Views: s.views, Now: s.Clock.Now})
+	// The GB/T 28181 platform on loopback, without digest, for devices a test registers.
+	if s.GB, err = gb28181.New(gb28181.Config{Listen: "127.0.0.1:0", ID: GBPlatformID, Domain: GBDomain},
+		gb28181.Deps{Repo: db, Cameras: reg, Tracer: tracer}); err != nil {
+		t.Fatal(err)
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); s.GB.Run(ctx) }()
 	s.API = s.NewAPI(t, Parts{})
 	return s
 }
@@ -129,7 +144,7 @@ func (s *Stack) NewAPI(t testing.TB, p Parts) *httpapi.Server {
 	t.Helper()
 	d := httpapi.Deps{
 		Registry: s.Registry, Tracer: s.Tracer, Trail: s.Trail, Accounts: s.Accounts,
-		Holds: s.Holds, Sharing: s.Sharing, Storage: p.Storage, Logger: slog.New(slog.DiscardHandler),
+		Holds: s.Holds, Sharing: s.Sharing, Storage: p.Storage, GB28181: s.GB, Logger: slog.New(slog.DiscardHandler),
 	}
 	if d.Storage == nil {
 		d.Storage = retention.NewPlanner(retention.PlannerConfig{}, retention.PlannerDeps{Index: s.DB, Registry: s.Registry})

@@ -1,0 +1,398 @@
+// Package gbdevice is a simulated GB/T 28181 device or NVR, the device side of the platform's
+// SIP: it registers (answering a digest challenge), sends keepalives, refreshes and ends its
+// registration, and answers the platform's Catalog, DeviceInfo and DeviceStatus queries, with
+// its channel names in GBK as many real devices send them. `civicam simcam --gb28181` runs
+// these, and the platform's tests talk to them.
+package gbdevice
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"civicam/internal/gb28181/sdp"
+)
+
+// Channel is one channel the device lists in its catalog.
+type Channel struct {
+	ID, Name string
+}
+
+// Config configures a device.
+type Config struct {
+	// ID is the device's 20-digit id, Name what DeviceInfo says it is.
+	ID, Name string
+	// Server is the platform's SIP address (host:port); ServerID its 20-digit id, Domain its
+	// 10-digit domain.
+	Server, ServerID, Domain string
+	// Transport is udp or tcp.
+	Transport string
+	// Password answers the platform's digest challenge; empty registers without.
+	Password string
+	// Channels are listed in the catalog.
+	Channels []Channel
+	// Keepalive is Run's heartbeat period (default 60s); Expires the registration's (default 3600s).
+	Keepalive time.Duration
+	Expires   int
+	// PerMessage is how many catalog items one MESSAGE carries (default 1 over UDP, whose
+	// datagrams must stay under the MTU, and 20 over TCP).
+	PerMessage int
+	// UTF8 sends bodies in UTF-8; by default they are GB2312 (GBK) as most devices send them.
+	UTF8 bool
+}
+
+// Device is one simulated device.
+type Device struct {
+	cfg    Config
+	log    *slog.Logger
+	ua     *sipgo.UserAgent
+	srv    *sipgo.Server
+	client *sipgo.Client
+	pc     net.PacketConn // UDP: the one socket sent from and listened on
+
+	mu    sync.Mutex
+	sn    int
+	plays map[string]string // Call-ID → channel, of the play sessions the platform opened
+
+	wg     sync.WaitGroup
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// New builds a device; over UDP it binds its socket on loopback (or the host the server is
+// reached by) at once.
+func New(cfg Config, log *slog.Logger) (*Device, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg.Transport = strings.ToLower(cfg.Transport)
+	if cfg.Transport == "" {
+		cfg.Transport = "udp"
+	}
+	if cfg.Transport != "udp" && cfg.Transport != "tcp" {
+		return nil, fmt.Errorf("gbdevice: transport %q is not udp or tcp", cfg.Transport)
+	}
+	if cfg.Keepalive <= 0 {
+		cfg.Keepalive = 60 * time.Second
+	}
+	if cfg.Expires <= 0 {
+		cfg.Expires = 3600
+	}
+	if cfg.PerMessage <= 0 {
+		cfg.PerMessage = 1
+		if cfg.Transport == "tcp" {
+			cfg.PerMessage = 20
+		}
+	}
+	d := &Device{cfg: cfg, log: log, plays: map[string]string{}}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	var err error
+	if d.ua, err = sipgo.NewUA(sipgo.WithUserAgent(cfg.ID)); err != nil {
+		return nil, err
+	}
+	if d.srv, err = sipgo.NewServer(d.ua, sipgo.WithServerLogger(log)); err != nil {
+		d.ua.Close()
+		return nil, err
+	}
+	d.srv.OnMessage(d.handleMessage)
+	d.srv.OnInvite(d.handleInvite)
+	d.srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
+	d.srv.OnBye(d.handleBye)
+	opts := []sipgo.ClientOption{sipgo.WithClientLogger(log)}
+	if cfg.Transport == "udp" {
+		host, _, _ := net.SplitHostPort(cfg.Server)
+		if d.pc, err = net.ListenPacket("udp", net.JoinHostPort(host, "0")); err != nil {
+			d.ua.Close()
+			return nil, err
+		}
+		la := d.pc.LocalAddr().(*net.UDPAddr)
+		opts = append(opts, sipgo.WithClientConnectionAddr(la.String()), sipgo.WithClientHostname(la.IP.String()),
+			sipgo.WithClientPort(la.Port))
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			d.srv.ServeUDP(d.pc)
+		}()
+		// The client sends from this socket only once the server has taken it into its pool.
+		for i := 0; i < 1000; i++ {
+			if c, _ := d.srv.TransportLayer().GetConnection("udp", la.String()); c != nil {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if d.client, err = sipgo.NewClient(d.ua, opts...); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close stops the device without unregistering.
+func (d *Device) Close() error {
+	d.cancel()
+	if d.pc != nil {
+		d.pc.Close()
+	}
+	err := d.ua.Close()
+	d.wg.Wait()
+	return err
+}
+
+// ErrRefused is a final answer other than 200 to a REGISTER.
+var ErrRefused = errors.New("gbdevice: register refused")
+
+// Register registers for expires seconds (0 unregisters), answering one digest challenge. It
+// returns the platform's final answer.
+func (d *Device) Register(ctx context.Context, expires int) (*sip.Response, error) {
+	req := d.request(sip.REGISTER, nil, "")
+	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(expires)))
+	res, err := d.client.Do(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if res.StatusCode == 401 && d.cfg.Password != "" {
+		res, err = d.client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: d.cfg.ID, Password: d.cfg.Password})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if res.StatusCode != 200 {
+		return res, fmt.Errorf("%w: %d %s", ErrRefused, res.StatusCode, res.Reason)
+	}
+	return res, nil
+}
+
+// Keepalive sends one keepalive and returns the platform's status code.
+func (d *Device) Keepalive(ctx context.Context) (int, error) {
+	body := fmt.Sprintf("<Notify>\r\n<CmdType>Keepalive</CmdType>\r\n<SN>%d</SN>\r\n<DeviceID>%s</DeviceID>\r\n<Status>OK</Status>\r\n</Notify>\r\n",
+		d.nextSN(), d.cfg.ID)
+	return d.message(ctx, []byte(body))
+}
+
+// Send sends a MESSAGE with a raw body (tests send hostile ones) and returns the status code.
+func (d *Device) Send(ctx context.Context, body []byte) (int, error) { return d.message(ctx, body) }
+
+// Run registers, keeps alive and refreshes until ctx ends, then unregisters.
+func (d *Device) Run(ctx context.Context) error {
+	if _, err := d.Register(ctx, d.cfg.Expires); err != nil {
+		return err
+	}
+	keep := time.NewTicker(d.cfg.Keepalive)
+	defer keep.Stop()
+	refresh := time.NewTicker(time.Duration(d.cfg.Expires) * time.Second / 2)
+	defer refresh.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			bye, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			d.Register(bye, 0)
+			cancel()
+			return nil
+		case <-keep.C:
+			if code, err := d.Keepalive(ctx); err != nil || code != 200 {
+				d.log.Warn("gbdevice keepalive", "device", d.cfg.ID, "code", code, "err", err)
+				if code == 403 {
+					d.Register(ctx, d.cfg.Expires)
+				}
+			}
+		case <-refresh.C:
+			if _, err := d.Register(ctx, d.cfg.Expires); err != nil {
+				d.log.Warn("gbdevice register refresh", "device", d.cfg.ID, "err", err)
+			}
+		}
+	}
+}
+
+func (d *Device) nextSN() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.sn++
+	return d.sn
+}
+
+// request builds a request to the platform from this device.
+func (d *Device) request(method sip.RequestMethod, body []byte, contentType string) *sip.Request {
+	host, port, _ := net.SplitHostPort(d.cfg.Server)
+	p, _ := strconv.Atoi(port)
+	req := sip.NewRequest(method, sip.Uri{User: d.cfg.ServerID, Host: host, Port: p})
+	req.SetTransport(strings.ToUpper(d.cfg.Transport))
+	from := &sip.FromHeader{Address: sip.Uri{User: d.cfg.ID, Host: d.cfg.Domain}}
+	from.Params.Add("tag", sip.GenerateTagN(10))
+	req.AppendHeader(from)
+	to := &sip.ToHeader{Address: sip.Uri{User: d.cfg.ID, Host: d.cfg.Domain}}
+	if method != sip.REGISTER {
+		to.Address.User = d.cfg.ServerID
+	}
+	req.AppendHeader(to)
+	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{User: d.cfg.ID, Host: "192.0.2.1", Port: 5060}})
+	if body != nil {
+		req.AppendHeader(sip.NewHeader("Content-Type", contentType))
+		req.SetBody(body)
+	}
+	return req
+}
+
+// message sends a MANSCDP MESSAGE and returns the final status code.
+func (d *Device) message(ctx context.Context, body []byte) (int, error) {
+	req := d.request(sip.MESSAGE, body, "Application/MANSCDP+xml")
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	res, err := d.client.Do(ctx, req)
+	if err != nil {
+		return 0, err
+	}
+	return res.StatusCode, nil
+}
+
+// query is the part of a platform's Query the device reads.
+type query struct {
+	XMLName  xml.Name
+	CmdType  string `xml:"CmdType"`
+	SN       int    `xml:"SN"`
+	DeviceID string `xml:"DeviceID"`
+}
+
+// handleMessage answers the platform's queries: 200 at once, the answer as MESSAGEs after.
+func (d *Device) handleMessage(req *sip.Request, tx sip.ServerTransaction) {
+	var q query
+	dec := xml.NewDecoder(bytes.NewReader(req.Body()))
+	dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil } // queries are ASCII
+	if err := dec.Decode(&q); err != nil || q.XMLName.Local != "Query" {
+		tx.Respond(sip.NewResponseFromRequest(req, 400, "Bad Request", nil))
+		return
+	}
+	tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		if err := d.answer(d.ctx, q); err != nil {
+			d.log.Warn("gbdevice answer", "device", d.cfg.ID, "cmd", q.CmdType, "err", err)
+		}
+	}()
+}
+
+// answer sends the answer to one query.
+func (d *Device) answer(ctx context.Context, q query) error {
+	switch q.CmdType {
+	case "Catalog":
+		chans := d.cfg.Channels
+		for start := 0; start == 0 || start < len(chans); start += d.cfg.PerMessage {
+			end := min(start+d.cfg.PerMessage, len(chans))
+			var b strings.Builder
+			fmt.Fprintf(&b, "<Response>\r\n<CmdType>Catalog</CmdType>\r\n<SN>%d</SN>\r\n<DeviceID>%s</DeviceID>\r\n<SumNum>%d</SumNum>\r\n<DeviceList Num=\"%d\">\r\n",
+				q.SN, d.cfg.ID, len(chans), end-start)
+			for _, c := range chans[start:end] {
+				b.WriteString("<Item>\r\n<DeviceID>" + c.ID + "</DeviceID>\r\n<Name>")
+				xml.EscapeText(&b, []byte(c.Name))
+				b.WriteString("</Name>\r\n<Manufacturer>civicam</Manufacturer>\r\n<Model>simcam</Model>\r\n<ParentID>" + d.cfg.ID +
+					"</ParentID>\r\n<Status>ON</Status>\r\n</Item>\r\n")
+			}
+			b.WriteString("</DeviceList>\r\n</Response>\r\n")
+			if err := d.sendBody(ctx, b.String()); err != nil {
+				return err
+			}
+			if len(chans) == 0 {
+				break
+			}
+		}
+		return nil
+	case "DeviceInfo":
+		return d.sendBody(ctx, fmt.Sprintf("<Response>\r\n<CmdType>DeviceInfo</CmdType>\r\n<SN>%d</SN>\r\n<DeviceID>%s</DeviceID>\r\n<DeviceName>%s</DeviceName>\r\n<Result>OK</Result>\r\n<Manufacturer>civicam</Manufacturer>\r\n<Model>simcam</Model>\r\n<Firmware>1.0</Firmware>\r\n<Channel>%d</Channel>\r\n</Response>\r\n",
+			q.SN, d.cfg.ID, escape(d.cfg.Name), len(d.cfg.Channels)))
+	case "DeviceStatus":
+		return d.sendBody(ctx, fmt.Sprintf("<Response>\r\n<CmdType>DeviceStatus</CmdType>\r\n<SN>%d</SN>\r\n<DeviceID>%s</DeviceID>\r\n<Result>OK</Result>\r\n<Online>ONLINE</Online>\r\n<Status>OK</Status>\r\n</Response>\r\n",
+			q.SN, d.cfg.ID))
+	}
+	return nil
+}
+
+func escape(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+// sendBody sends an XML body in the device's charset.
+func (d *Device) sendBody(ctx context.Context, body string) error {
+	var raw []byte
+	if d.cfg.UTF8 {
+		raw = []byte("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n" + body)
+	} else {
+		gbk, err := simplifiedchinese.GBK.NewEncoder().String(body)
+		if err != nil {
+			return fmt.Errorf("encode GBK: %w", err)
+		}
+		raw = []byte("<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n" + gbk)
+	}
+	code, err := d.message(ctx, raw)
+	if err != nil {
+		return err
+	}
+	if code != 200 {
+		return fmt.Errorf("platform answered %d", code)
+	}
+	return nil
+}
+
+// Playing is how many play sessions are open.
+func (d *Device) Playing() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.plays)
+}
+
+// handleInvite accepts a play of one of its channels, answering with the SSRC offered. (Media
+// over RTP is sent by the recorder's side of the simulator, once it has one.)
+func (d *Device) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
+	offer, err := sdp.Parse(req.Body())
+	if err != nil {
+		tx.Respond(sip.NewResponseFromRequest(req, 400, "Bad Request", nil))
+		return
+	}
+	known := false
+	for _, c := range d.cfg.Channels {
+		known = known || c.ID == req.Recipient.User
+	}
+	if !known {
+		tx.Respond(sip.NewResponseFromRequest(req, 404, "Not Found", nil))
+		return
+	}
+	host := "127.0.0.1"
+	if d.pc != nil {
+		host = d.pc.LocalAddr().(*net.UDPAddr).IP.String()
+	}
+	answer := sdp.Offer{PlatformID: req.Recipient.User, IP: host, Port: 9, SSRC: offer.SSRC, TCP: offer.TCP}.Bytes()
+	answer = bytes.Replace(answer, []byte("a=recvonly"), []byte("a=sendonly"), 1)
+	d.mu.Lock()
+	d.plays[req.CallID().Value()] = req.Recipient.User
+	d.mu.Unlock()
+	res := sip.NewSDPResponseFromRequest(req, answer)
+	res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{User: req.Recipient.User, Host: "192.0.2.1", Port: 5060}})
+	tx.Respond(res)
+}
+
+func (d *Device) handleBye(req *sip.Request, tx sip.ServerTransaction) {
+	d.mu.Lock()
+	_, ok := d.plays[req.CallID().Value()]
+	delete(d.plays, req.CallID().Value())
+	d.mu.Unlock()
+	if !ok {
+		tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+}

@@ -1,0 +1,80 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"civicam/internal/access"
+	"civicam/internal/auth"
+	"civicam/internal/gb28181"
+)
+
+// GB/T 28181 devices (issue 14): who may see them and adopt them follows camera administration.
+// Admins see and adopt every device; operators see their organisation's and the pending ones and
+// adopt into their own organisation; auditors read.
+var (
+	gbReaders  = []auth.Role{auth.RoleAdmin, auth.RoleOperator, auth.RoleAuditor}
+	gbManagers = []auth.Role{auth.RoleAdmin, auth.RoleOperator}
+)
+
+func (s *Server) gbRoutes() []Route {
+	return []Route{
+		{"GET", "/api/v1/gb28181/devices", gbReaders, s.gbDevices},
+		{"GET", "/api/v1/gb28181/devices/{id}", gbReaders, s.gbDevice},
+		{"POST", "/api/v1/gb28181/devices/{id}/catalog", gbManagers, s.gbCatalog},
+		{"POST", "/api/v1/gb28181/devices/{id}/adopt", gbManagers, s.gbAdopt},
+	}
+}
+
+// gbDevices lists the devices the caller sees; with the platform off, none.
+func (s *Server) gbDevices(w http.ResponseWriter, r *http.Request) error {
+	ds := []*gb28181.Device{}
+	if s.gb != nil {
+		got, err := s.gb.Devices(r.Context(), access.ScopeOf(auth.UserFrom(r.Context())))
+		if err != nil {
+			return err
+		}
+		ds = append(ds, got...)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"devices": ds})
+	return nil
+}
+
+func (s *Server) gbDevice(w http.ResponseWriter, r *http.Request) error {
+	if s.gb == nil || !gb28181.ValidDeviceID(r.PathValue("id")) {
+		return errNotFound
+	}
+	d, err := s.gb.Device(r.Context(), access.ScopeOf(auth.UserFrom(r.Context())), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+// gbCatalog asks the device for its catalog again: 202, the channels arrive over SIP.
+func (s *Server) gbCatalog(w http.ResponseWriter, r *http.Request) error {
+	if s.gb == nil || !gb28181.ValidDeviceID(r.PathValue("id")) {
+		return errNotFound
+	}
+	if err := s.gb.RefreshCatalog(r.Context(), access.WriteScope(auth.UserFrom(r.Context())), r.PathValue("id")); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"status": "queried"})
+	return nil
+}
+
+func (s *Server) gbAdopt(w http.ResponseWriter, r *http.Request) error {
+	if s.gb == nil || !gb28181.ValidDeviceID(r.PathValue("id")) {
+		return errNotFound
+	}
+	var in gb28181.AdoptInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	d, err := s.gb.Adopt(r.Context(), access.WriteScope(auth.UserFrom(r.Context())), r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
