@@ -3,10 +3,12 @@ package playback
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,7 +97,18 @@ func fragmentSeeds(t testing.TB) map[string][]byte {
 	}
 	out := mp4.Bytes()
 	firstMoof := p.Fragments[0].Offset
+	box := func(typ string, payload ...[]byte) []byte {
+		b := binary.BigEndian.AppendUint32(nil, uint32(8+len(bytes.Join(payload, nil))))
+		return append(append(b, typ...), bytes.Join(payload, nil)...)
+	}
+	// A trun of 2^32-1 samples with nothing per sample took 73 s to add up, 4 bytes of count
+	// against a loop of that many steps (found by review, caught by the bound when fuzzing).
+	hugeTrun := append(box("ftyp"), box("moov")...)
+	hugeTrun = append(hugeTrun, box("moof", box("mfhd", make([]byte, 8)), box("traf", box("tfhd", []byte{0, 2, 0, 0, 0, 0, 0, 1}),
+		box("tfdt", make([]byte, 8)), box("trun", []byte{0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff})))...)
+	hugeTrun = append(hugeTrun, box("mdat", []byte{0})...)
 	return map[string][]byte{
+		"regression-huge-trun-count": hugeTrun,
 		"segment":         seg,
 		"playback":        out,
 		"playback-cut":    out[:len(out)-3],
@@ -122,7 +135,11 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, b := range fragmentSeeds(t) {
-		if err := os.WriteFile(filepath.Join(dir, "seed-"+name), fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", b), 0o644); err != nil {
+		file := "seed-" + name
+		if strings.HasPrefix(name, "regression-") {
+			file = name
+		}
+		if err := os.WriteFile(filepath.Join(dir, file), fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", b), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
