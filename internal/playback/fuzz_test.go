@@ -109,11 +109,11 @@ func fragmentSeeds(t testing.TB) map[string][]byte {
 	hugeTrun = append(hugeTrun, box("mdat", []byte{0})...)
 	return map[string][]byte{
 		"regression-huge-trun-count": hugeTrun,
-		"segment":         seg,
-		"playback":        out,
-		"playback-cut":    out[:len(out)-3],
-		"playback-header": out[:firstMoof],
-		"segment-cut":     seg[:len(seg)-10],
+		"segment":                    seg,
+		"playback":                   out,
+		"playback-cut":               out[:len(out)-3],
+		"playback-header":            out[:firstMoof],
+		"segment-cut":                seg[:len(seg)-10],
 	}
 }
 
