@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/civicam
 
-.PHONY: demo test build vet unit fuzz bench bench-spatial bench-trace bench-import bench-record clean
+.PHONY: demo test build vet unit fuzz fuzz-short bench bench-spatial bench-trace bench-import bench-record clean
 
 build:
 	$(GO) build -o $(BIN) .
@@ -17,10 +17,31 @@ test:
 	$(GO) vet ./...
 	bash scripts/with-postgres.sh $(GO) test -race -count=1 -timeout 25m ./...
 
-## fuzz: a longer run of every fuzz target (the normal test run replays their corpora only)
+## fuzz: every fuzz target for FUZZTIME each, one after another (the normal test run replays
+## their corpora only); `make fuzz FUZZTIME=30s` is the short version. New corpus entries go to
+## Go's fuzz cache; a failing input is written to the package's testdata/fuzz/<target>/.
+FUZZTIME ?= 10m
+FUZZMINIMIZETIME ?= 10s
+FUZZ_TARGETS := \
+	FuzzScan:./internal/segment \
+	FuzzRepair:./internal/segment \
+	FuzzFragments:./internal/playback \
+	FuzzVerify:./internal/export \
+	FuzzOffer:./internal/live \
+	FuzzRequestBody:./internal/httpapi \
+	FuzzParseCSV:./internal/registry \
+	FuzzParse:./internal/policy \
+	FuzzEntryHead:./internal/trace \
+	FuzzEncode:./internal/trace
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./internal/policy
-	$(GO) test -run '^$$' -fuzz FuzzParseCSV -fuzztime 60s ./internal/registry
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t%%:*} ($${t#*:}) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) "$${t#*:}"; \
+	done
+
+## fuzz-short: every fuzz target for 30 s, a smoke run before a commit
+fuzz-short:
+	$(MAKE) fuzz FUZZTIME=30s FUZZMINIMIZETIME=5s
 
 ## bench: the performance figures quoted in issues and closing notes
 bench: bench-spatial bench-trace bench-import bench-record

@@ -260,6 +260,16 @@ func parseTraf(f *Fragment, moof []byte, base int, traf []byte) error {
 				return fmt.Errorf("trun of %d samples is %d bytes", n, len(q))
 			}
 			f.Samples = n
+			if per == 0 {
+				// Every sample takes the defaults: a count of 2^32 must not be 2^32 steps.
+				sflags := defFlags
+				if haveFirst {
+					sflags = firstFlags
+				}
+				f.Sync = sflags&0x10000 == 0
+				f.Duration = uint64(n) * uint64(defDur)
+				break
+			}
 			for i := range n {
 				s := q[i*per:]
 				dur, sflags := defDur, defFlags

@@ -2,13 +2,16 @@ package policy
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"civicam/policies"
 )
@@ -249,14 +252,50 @@ func TestShippedPacks(t *testing.T) {
 	}
 }
 
+// update rewrites the checked-in seed corpora under testdata/fuzz.
+var update = flag.Bool("update", false, "rewrite the fuzz seed corpora in testdata/fuzz")
+
+// inputBound is the longest one fuzz input may take to parse and answer the questions below: a
+// slower input is a pathological case (an alias bomb, a quadratic rule), not a slow machine.
+const inputBound = time.Second
+
+// fuzzing reports whether the test binary is fuzzing rather than replaying the corpus, where
+// the time bound is checked (a replay under -race on a busy machine is no measure).
+func fuzzing() bool {
+	f := flag.Lookup("test.fuzz")
+	return f != nil && f.Value.String() != ""
+}
+
+// TestWriteFuzzSeeds rewrites testdata/fuzz/FuzzParse with -update: the shipped pack, the test
+// city's, and small broken ones.
+func TestWriteFuzzSeeds(t *testing.T) {
+	if !*update {
+		t.Skip("run with -update to rewrite the seed corpus")
+	}
+	other, err := os.ReadFile(filepath.Join("testdata", "othercity.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeds := map[string][]byte{"default": defaultBytes(t), "othercity": other}
+	for i, s := range []string{"", "version: x\n", "a: &a [*a]\n", "rules: [{id: A}]\n", "retention: {floor_days: 99999999999999999999}\n",
+		"a: &a [*a, *a, *a]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b]\n", "version: 1\nversion: 2\n", "\ufeffversion: \"x\"\n\t- bad\n"} {
+		seeds[fmt.Sprintf("small-%d", i)] = []byte(s)
+	}
+	dir := filepath.Join("testdata", "fuzz", "FuzzParse")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range seeds {
+		if err := os.WriteFile(filepath.Join(dir, "seed-"+name), fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", b), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// FuzzParse: any pack parses or gives a non-empty *ParseError; a pack that parses answers every
+// question without panicking, has its version and bounds set, and parses again to the same
+// answers; all within the bound. Its seeds are the checked-in corpus (TestWriteFuzzSeeds).
 func FuzzParse(f *testing.F) {
-	f.Add(defaultBytes(f))
-	if other, err := os.ReadFile(filepath.Join("testdata", "othercity.yaml")); err == nil {
-		f.Add(other)
-	}
-	for _, s := range []string{"", "version: x\n", "a: &a [*a]\n", "rules: [{id: A}]\n", "retention: {floor_days: 99999999999999999999}\n"} {
-		f.Add([]byte(s))
-	}
 	facts := []CameraFacts{
 		{},
 		{PlaceCategory: "hotel_guest_room", Investment: InvestmentGovernment, Status: StatusActive},
@@ -264,6 +303,12 @@ func FuzzParse(f *testing.F) {
 		{PlaceCategory: "other", Investment: InvestmentPrivate, Status: StatusActive, MaintenanceIntervalDays: 1 << 30, CreatedAt: now},
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		start := time.Now()
+		defer func() {
+			if el := time.Since(start); fuzzing() && el > inputBound {
+				t.Fatalf("Parse of %d bytes took %v; want under %v", len(data), el, inputBound)
+			}
+		}()
 		p, err := Parse(data, "fuzz.yaml")
 		if err != nil {
 			var pe *ParseError
@@ -277,8 +322,15 @@ func FuzzParse(f *testing.F) {
 		for _, c := range p.Categories() {
 			cams = append(cams, CameraFacts{PlaceCategory: c.ID, Status: StatusActive, Investment: InvestmentGovernment})
 		}
+		again, err := Parse(data, "fuzz.yaml")
+		if err != nil || again.Version() != p.Version() {
+			t.Fatalf("Parse again = %v, %v; want version %q", again, err, p.Version())
+		}
 		for _, c := range cams {
-			p.CheckCamera(c)
+			d1, d2 := p.CheckCamera(c), again.CheckCamera(c)
+			if !reflect.DeepEqual(d1, d2) {
+				t.Fatalf("CheckCamera(%+v) = %+v, then %+v on the same pack parsed again", c, d1, d2)
+			}
 			p.Findings(c, now)
 		}
 		a := p.Applications()

@@ -1,10 +1,15 @@
 package registry
 
 import (
+	"flag"
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func validCamera() *Camera {
@@ -177,13 +182,65 @@ func TestParseCSV(t *testing.T) {
 	}
 }
 
-// FuzzParseCSV: any input gives rows or an ImportError, never a panic, and every problem names a
-// row inside the file.
+// update rewrites the checked-in seed corpora under testdata/fuzz.
+var update = flag.Bool("update", false, "rewrite the fuzz seed corpora in testdata/fuzz")
+
+// inputBound is the longest one fuzz input may take: the import reads a file once, so a slower
+// input is a pathological case, not a slow machine.
+const inputBound = time.Second
+
+// fuzzing reports whether the test binary is fuzzing rather than replaying the corpus, where
+// the time bound is checked (a replay under -race on a busy machine is no measure).
+func fuzzing() bool {
+	f := flag.Lookup("test.fuzz")
+	return f != nil && f.Value.String() != ""
+}
+
+// TestWriteFuzzSeeds rewrites testdata/fuzz/FuzzParseCSV with -update: files as spreadsheets
+// export them, every column, and broken ones.
+func TestWriteFuzzSeeds(t *testing.T) {
+	if !*update {
+		t.Skip("run with -update to rewrite the seed corpus")
+	}
+	org := "0b6e4f1a-2c3d-4e5f-8a9b-0c1d2e3f4a5b"
+	seeds := map[string]string{
+		"minimal":          "name,organisation_id,investment,lat,lon,place_category\nA,x,government,27.8,113.1,public_square\n",
+		"quoted":           "name,lat,networked,sign_checked_at,retention_days\n\"q\"\"x\",1e3,yes,2024-01-01,30\n",
+		"bom-unterminated": "\ufeffname\n\"unterminated\n",
+		"every-column": "name,organisation_id,investment,lat,lon,address,place_category,bearing,fov_angle,range_m,source_url," +
+			"networked,interface_reserved,sign_installed,sign_checked_at,retention_days,maintenance_interval_days," +
+			"last_maintenance_at,status,legal_basis,gb_device_id\r\n" +
+			"\"Station Square, north gate\"," + org + ",government,27.8281,113.1512,\"建设路 1 号\",public_square,90,60,80," +
+			"rtsp://10.0.0.7:554/stream1,true,1,是,2026-03-01T08:00:00Z,30,180,2026-06-01,active,REG-2,43010000001320000001\r\n" +
+			"River walk," + org + ",private,27.82,113.14,,riverside,,,,,no,0,false,,90,,,planned,,\r\n",
+		"bad-values":  "name,lat,lon,retention_days,networked\nX,north,200,-1,perhaps\nY,NaN,Inf,1e99,\n",
+		"unknown-dup": "name,name,colour\na,b,c\n",
+		"ragged":      "name,lat\na\nb,1,2\n",
+		"empty":       "",
+		"header-only": "name,lat,lon\n",
+		"lazy-quote":  "name\na\"b\n\"c\"d\"\n",
+	}
+	dir := filepath.Join("testdata", "fuzz", "FuzzParseCSV")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range seeds {
+		if err := os.WriteFile(filepath.Join(dir, "seed-"+name), fmt.Appendf(nil, "go test fuzz v1\nstring(%q)\n", s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// FuzzParseCSV: any input gives rows or an ImportError, never a panic, within the bound, and
+// every problem names a row inside the file. Its seeds are the checked-in corpus.
 func FuzzParseCSV(f *testing.F) {
-	f.Add("name,organisation_id,investment,lat,lon,place_category\nA,x,government,27.8,113.1,public_square\n")
-	f.Add("name,lat,networked,sign_checked_at,retention_days\n\"q\"\"x\",1e3,yes,2024-01-01,30\n")
-	f.Add("\ufeffname\n\"unterminated\n")
 	f.Fuzz(func(t *testing.T, in string) {
+		start := time.Now()
+		defer func() {
+			if el := time.Since(start); fuzzing() && el > inputBound {
+				t.Fatalf("ParseCSV of %d bytes took %v; want under %v", len(in), el, inputBound)
+			}
+		}()
 		rows, err := ParseCSV(strings.NewReader(in))
 		if err == nil {
 			if len(rows) == 0 {

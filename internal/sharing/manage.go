@@ -2,6 +2,7 @@ package sharing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -234,6 +235,13 @@ func (s *Service) CreateGroup(ctx context.Context, u *auth.User, in GroupInput) 
 	}
 	if !registry.ValidID(g.OrganisationID) || !mayManage(u, g.OrganisationID) {
 		return nil, invalid("organisation_id", "a group holds one organisation's cameras, and only its owners and operators make it")
+	}
+	// An admin names the organisation; one that does not exist would fail the insert's
+	// foreign key, after the trail recorded a group that never was.
+	if _, err := s.d.Store.Organisation(ctx, g.OrganisationID); errors.Is(err, fault.ErrNotFound) {
+		return nil, invalid("organisation_id", "no such organisation")
+	} else if err != nil {
+		return nil, fmt.Errorf("group organisation: %w", err)
 	}
 	if g.Name == "" || len(g.Name) > 200 {
 		return nil, invalid("name", "required, at most 200 bytes")
