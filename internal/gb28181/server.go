@@ -70,6 +70,28 @@ type Deps struct {
 	Logger   *slog.Logger
 }
 
+// listenBoth binds UDP and TCP on one port, which devices are configured with once. A port
+// chosen by the system (":0") is free for UDP only: when its TCP twin is taken, another is
+// tried.
+func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
+	_, port, _ := net.SplitHostPort(addr)
+	for try := 0; ; try++ {
+		udp, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("gb28181: listen udp %s: %w", addr, err)
+		}
+		tcpAddr := udp.LocalAddr().String()
+		tcp, err := net.Listen("tcp", tcpAddr)
+		if err == nil {
+			return udp, tcp, nil
+		}
+		udp.Close()
+		if port != "0" || try == 20 {
+			return nil, nil, fmt.Errorf("gb28181: listen tcp %s: %w", tcpAddr, err)
+		}
+	}
+}
+
 // New binds the UDP and TCP listeners on cfg.Listen (so that Addr is known before Run).
 func New(cfg Config, d Deps) (*Server, error) {
 	cfg = cfg.withDefaults()
@@ -89,14 +111,8 @@ func New(cfg Config, d Deps) (*Server, error) {
 		log: d.Logger, nonces: newNonces(cfg.NonceTTL, 100_000), sessions: map[string]*session{}}
 	s.bgCtx, s.bgStop = context.WithCancel(context.Background())
 	var err error
-	if s.udp, err = net.ListenPacket("udp", cfg.Listen); err != nil {
-		return nil, fmt.Errorf("gb28181: listen udp %s: %w", cfg.Listen, err)
-	}
-	// TCP on the same port as UDP, which devices are configured with once.
-	tcpAddr := s.udp.LocalAddr().String()
-	if s.tcp, err = net.Listen("tcp", tcpAddr); err != nil {
-		s.udp.Close()
-		return nil, fmt.Errorf("gb28181: listen tcp %s: %w", tcpAddr, err)
+	if s.udp, s.tcp, err = listenBoth(cfg.Listen); err != nil {
+		return nil, err
 	}
 	host, port := splitHostPort(s.udp.LocalAddr().String())
 	if s.ua, err = sipgo.NewUA(sipgo.WithUserAgent(cfg.ID), sipgo.WithUserAgentHostname(cfg.Domain)); err != nil {
