@@ -490,11 +490,11 @@ func (s *Server) query(ctx context.Context, id, cmdType string) error {
 	s.mu.Lock()
 	ss, ok := s.sessions[id]
 	var transport, remote string
-	if ok {
+	if ok && ss.online {
 		transport, remote = ss.transport, ss.remote
 	}
 	s.mu.Unlock()
-	if !ok || !ss.online {
+	if remote == "" {
 		return errNotRegistered
 	}
 	sn := int(s.sn.Add(1))
