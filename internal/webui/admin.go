@@ -1,14 +1,11 @@
 package webui
 
 import (
-	"errors"
 	"net/http"
 
 	"civicam/internal/accounts"
 	"civicam/internal/auth"
-	"civicam/internal/fault"
 	"civicam/internal/registry"
-	"civicam/internal/trace"
 )
 
 type userRow struct {
@@ -89,7 +86,7 @@ func (u *UI) adminCreateUser(w http.ResponseWriter, r *http.Request) error {
 	_, err := u.accounts.CreateUser(r.Context(), accounts.NewUser{Username: form["username"], Password: r.PostFormValue("password"),
 		Role: form["role"], OrganisationID: form["organisation_id"]})
 	if err != nil {
-		status, msg, perr := u.formError(r, err)
+		status, msg, perr := formRefusal(u.messages(r), err)
 		if perr != nil {
 			return perr
 		}
@@ -116,10 +113,7 @@ func (u *UI) adminUpdateUser(w http.ResponseWriter, r *http.Request) error {
 	disabled := r.PostFormValue("disabled") == "on"
 	p.Disabled = &disabled
 	if _, err := u.accounts.UpdateUser(r.Context(), r.PathValue("id"), p); err != nil {
-		if errors.Is(err, fault.ErrNotFound) {
-			return errNotFound
-		}
-		status, msg, ferr := u.formError(r, err)
+		status, msg, ferr := formRefusal(u.messages(r), err)
 		if ferr != nil {
 			return ferr
 		}
@@ -127,25 +121,6 @@ func (u *UI) adminUpdateUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/admin/users?done=updated", http.StatusSeeOther)
 	return nil
-}
-
-// formError turns a refusal from a shared validation path into a status and a message for the
-// form; anything else is returned for the error page.
-func (u *UI) formError(r *http.Request, err error) (int, string, error) {
-	m := u.messages(r)
-	var inv *registry.InvalidError
-	fe, _ := fault.As(err)
-	switch {
-	case errors.Is(err, trace.ErrUnavailable):
-		return 0, "", errTrail
-	case fe != nil && fe.Kind == fault.Invalid:
-		return http.StatusBadRequest, fe.Field + ": " + fe.Message, nil
-	case errors.As(err, &inv):
-		return http.StatusBadRequest, inv.Field + ": " + inv.Message, nil
-	case errors.Is(err, fault.ErrConflict):
-		return http.StatusConflict, m.T("admin.conflict"), nil
-	}
-	return 0, "", err
 }
 
 type orgsData struct {
@@ -220,7 +195,7 @@ func (u *UI) adminCreateOrganisation(w http.ResponseWriter, r *http.Request) err
 		o.EstablishmentType = form["establishment_type"]
 	}
 	if err := u.reg.CreateOrganisation(r.Context(), o); err != nil {
-		status, msg, perr := u.formError(r, err)
+		status, msg, perr := formRefusal(u.messages(r), err)
 		if perr != nil {
 			return perr
 		}

@@ -1,7 +1,6 @@
 package webui
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,10 +10,8 @@ import (
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
-	"civicam/internal/fault"
 	"civicam/internal/registry"
 	"civicam/internal/sharing"
-	"civicam/internal/trace"
 )
 
 // The sharing pages (issue 7): grants between organisations, camera groups, and the owner's view
@@ -35,38 +32,6 @@ func (u *UI) sharingRoutes() []*page {
 		{Pattern: "POST /sharing/groups", APIRoute: "POST /api/v1/groups", Handler: u.groupCreate},
 		{Pattern: "GET /sharing/accesses", APIRoute: "GET /api/v1/grants/accesses", Handler: u.accessesPage},
 	}
-}
-
-// sharingStatus is the page's status for each kind of refusal shown on a form.
-var sharingStatus = map[fault.Kind]int{
-	fault.Invalid:     http.StatusBadRequest,
-	fault.Conflict:    http.StatusConflict,
-	fault.Forbidden:   http.StatusForbidden,
-	fault.TooLarge:    http.StatusRequestEntityTooLarge,
-	fault.Unsupported: http.StatusUnsupportedMediaType,
-	fault.Throttled:   http.StatusTooManyRequests,
-}
-
-// sharingFormError sorts a refusal of the sharing service: a trail failure or an object outside
-// the caller's reach becomes an error page (the latter traced as a denial by wrap); a refusal the
-// person can act on becomes a message on the form; anything else is an internal error.
-func sharingFormError(err error) (int, string, error) {
-	switch {
-	case errors.Is(err, trace.ErrUnavailable):
-		return 0, "", errTrail
-	case errors.Is(err, fault.ErrNotFound):
-		return 0, "", errNotFound
-	}
-	if fe, ok := fault.As(err); ok {
-		if status, ok := sharingStatus[fe.Kind]; ok {
-			msg := fe.Message
-			if fe.Field != "" {
-				msg = fe.Field + ": " + msg
-			}
-			return status, msg, nil
-		}
-	}
-	return 0, "", err
 }
 
 // Scopes in the order the form offers them.
@@ -277,10 +242,7 @@ func (u *UI) grantCreate(w http.ResponseWriter, r *http.Request) error {
 		in.EndsAt = &ends
 	}
 	if _, err := u.sharing.CreateGrant(r.Context(), userOf(r), in); err != nil {
-		if errors.Is(err, sharing.ErrTermsChanged) {
-			return fail(http.StatusConflict, m.T("sharing.terms_changed"))
-		}
-		status, msg, perr := sharingFormError(err)
+		status, msg, perr := formRefusal(m, err)
 		if perr != nil {
 			return perr
 		}
@@ -298,7 +260,7 @@ func (u *UI) grantRevoke(w http.ResponseWriter, r *http.Request) error {
 		return errNotFound
 	}
 	if _, err := u.sharing.RevokeGrant(r.Context(), userOf(r), id); err != nil {
-		status, msg, perr := sharingFormError(err)
+		status, msg, perr := formRefusal(u.messages(r), err)
 		if perr != nil {
 			return perr
 		}
@@ -413,7 +375,7 @@ func (u *UI) groupCreate(w http.ResponseWriter, r *http.Request) error {
 		in.CameraIDs = f["camera_id"]
 	}
 	if _, err := u.sharing.CreateGroup(r.Context(), userOf(r), in); err != nil {
-		status, msg, perr := sharingFormError(err)
+		status, msg, perr := formRefusal(u.messages(r), err)
 		if perr != nil {
 			return perr
 		}
@@ -470,7 +432,7 @@ func (u *UI) accessesPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	as, err := u.sharing.Accesses(ctx, usr, org)
 	if err != nil {
-		status, msg, perr := sharingFormError(err)
+		status, msg, perr := formRefusal(u.messages(r), err)
 		if perr != nil {
 			return perr
 		}
