@@ -86,11 +86,9 @@ func (u *UI) adminCreateUser(w http.ResponseWriter, r *http.Request) error {
 	_, err := u.accounts.CreateUser(r.Context(), accounts.NewUser{Username: form["username"], Password: r.PostFormValue("password"),
 		Role: form["role"], OrganisationID: form["organisation_id"]})
 	if err != nil {
-		status, msg, perr := formRefusal(u.messages(r), err)
-		if perr != nil {
-			return perr
-		}
-		return u.renderUsers(w, r, status, msg, form)
+		return showRefusal(u.messages(r), err, func(status int, msg string) error {
+			return u.renderUsers(w, r, status, msg, form)
+		})
 	}
 	http.Redirect(w, r, "/admin/users?done=created", http.StatusSeeOther)
 	return nil
@@ -113,11 +111,9 @@ func (u *UI) adminUpdateUser(w http.ResponseWriter, r *http.Request) error {
 	disabled := r.PostFormValue("disabled") == "on"
 	p.Disabled = &disabled
 	if _, err := u.accounts.UpdateUser(r.Context(), r.PathValue("id"), p); err != nil {
-		status, msg, ferr := formRefusal(u.messages(r), err)
-		if ferr != nil {
-			return ferr
-		}
-		return u.renderUsers(w, r, status, msg, nil)
+		return showRefusal(u.messages(r), err, func(status int, msg string) error {
+			return u.renderUsers(w, r, status, msg, nil)
+		})
 	}
 	http.Redirect(w, r, "/admin/users?done=updated", http.StatusSeeOther)
 	return nil
@@ -195,11 +191,9 @@ func (u *UI) adminCreateOrganisation(w http.ResponseWriter, r *http.Request) err
 		o.EstablishmentType = form["establishment_type"]
 	}
 	if err := u.reg.CreateOrganisation(r.Context(), o); err != nil {
-		status, msg, perr := formRefusal(u.messages(r), err)
-		if perr != nil {
-			return perr
-		}
-		return u.renderOrgs(w, r, status, msg, form)
+		return showRefusal(u.messages(r), err, func(status int, msg string) error {
+			return u.renderOrgs(w, r, status, msg, form)
+		})
 	}
 	http.Redirect(w, r, "/admin/organisations?done=created", http.StatusSeeOther)
 	return nil

@@ -191,13 +191,11 @@ func (u *UI) registerSubmit(w http.ResponseWriter, r *http.Request) error {
 	d := registerData{Username: r.PostFormValue("username"), Contact: r.PostFormValue("contact")}
 	p, err := u.req.Register(r.Context(), d.Username, r.PostFormValue("password"), d.Contact)
 	if err != nil {
-		status, msg, page := formRefusal(m, err)
-		if page != nil {
-			return page
-		}
-		d.Error = msg
-		u.render(w, r, status, "register", "register.title", d)
-		return nil
+		return showRefusal(m, err, func(status int, msg string) error {
+			d.Error = msg
+			u.render(w, r, status, "register", "register.title", d)
+			return nil
+		})
 	}
 	d.Pending, d.Expires = p, m.Time(p.ExpiresAt)
 	u.render(w, r, http.StatusOK, "register", "register.title", d)
@@ -312,11 +310,7 @@ func (u *UI) applySubmit(w http.ResponseWriter, r *http.Request) error {
 		u.render(w, r, http.StatusUnprocessableEntity, "apply", "apply.title", d)
 		return nil
 	case err != nil:
-		status, msg, page := formRefusal(m, err)
-		if page != nil {
-			return page
-		}
-		return fail(status, msg)
+		return showRefusal(m, err, fail)
 	}
 	http.Redirect(w, r, "/applications/"+a.ID+"?submitted=1", http.StatusSeeOther)
 	return nil
@@ -483,11 +477,9 @@ func (u *UI) uploadDocument(w http.ResponseWriter, r *http.Request) error {
 	defer f.Close()
 	_, err = u.req.AddDocument(r.Context(), userOf(r).ID, r.PathValue("id"), r.FormValue("kind"), f)
 	if err != nil {
-		status, msg, page := formRefusal(m, err)
-		if page != nil {
-			return page
-		}
-		return u.applicantApplication(w, r, status, msg)
+		return showRefusal(m, err, func(status int, msg string) error {
+			return u.applicantApplication(w, r, status, msg)
+		})
 	}
 	http.Redirect(w, r, "/applications/"+r.PathValue("id")+"?uploaded=1", http.StatusSeeOther)
 	return nil
@@ -599,11 +591,9 @@ func (u *UI) username(r *http.Request, id string) string {
 // redirect back to the page.
 func (u *UI) reviewStep(w http.ResponseWriter, r *http.Request, err error) error {
 	if err != nil {
-		status, msg, page := formRefusal(u.messages(r), err)
-		if page != nil {
-			return page
-		}
-		return u.reviewerApplication(w, r, status, reviewExtras{status: status, errMsg: msg})
+		return showRefusal(u.messages(r), err, func(status int, msg string) error {
+			return u.reviewerApplication(w, r, status, reviewExtras{status: status, errMsg: msg})
+		})
 	}
 	http.Redirect(w, r, "/applications/"+r.PathValue("id"), http.StatusSeeOther)
 	return nil
@@ -678,13 +668,11 @@ func (u *UI) publishProcedure(w http.ResponseWriter, r *http.Request) error {
 		in.Documents = append(in.Documents, lostperson.RequiredDoc{ZH: strings.TrimSpace(zh), EN: strings.TrimSpace(en)})
 	}
 	if _, err := u.req.PublishProcedure(r.Context(), in); err != nil {
-		status, msg, page := formRefusal(m, err)
-		if page != nil {
-			return page
-		}
-		f.Error = msg
-		u.render(w, r, status, "procedure", "procedure.title", f)
-		return nil
+		return showRefusal(m, err, func(status int, msg string) error {
+			f.Error = msg
+			u.render(w, r, status, "procedure", "procedure.title", f)
+			return nil
+		})
 	}
 	http.Redirect(w, r, "/portal", http.StatusSeeOther)
 	return nil

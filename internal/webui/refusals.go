@@ -72,6 +72,16 @@ func formRefusal(m Messages, err error) (status int, msg string, page error) {
 	return status, fieldMessage(m, fe.Field, fe.Message), nil
 }
 
+// showRefusal answers a form whose service refused: show(status, message) draws the form again
+// with a refusal the person can act on; anything else goes to wrap as formRefusal sorts it.
+func showRefusal(m Messages, err error, show func(status int, msg string) error) error {
+	status, msg, page := formRefusal(m, err)
+	if page != nil {
+		return page
+	}
+	return show(status, msg)
+}
+
 // fieldMessage is a refusal's message, after the field it is about when there is one.
 func fieldMessage(m Messages, field, msg string) string {
 	if field == "" {
