@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -56,40 +55,17 @@ func newLiveStack(t *testing.T) (*stack, string) {
 // TestBrowserLiveView: in Debian's chromium, an operator logs in, opens the camera page, states a
 // purpose and watches: the video's currentTime grows, and the look is in the trail.
 func TestBrowserLiveView(t *testing.T) {
-	if _, err := exec.LookPath(chromiumPath); err != nil {
-		t.Skip("chromium is not installed at " + chromiumPath + " (apt-get install chromium; CI installs it via scripts/install-deps.sh)")
-	}
-	if testing.Short() {
-		t.Skip("end-to-end browser test skipped in -short mode")
-	}
+	skipWithoutBrowser(t)
 	s, camID := newLiveStack(t)
 	s.addUser("chief", auth.RoleAdmin, "")
 
-	ctx := startBrowser(t, 90*time.Second)
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(js string) float64 {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](js))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", js, err)
-		}
-		return v
-	}
+	br := newChromium(t, 90*time.Second)
+	ctx := br.ctx
+	do := br.do
+	eval := br.eval
 	currentTime := func() float64 { return eval(`document.getElementById("live-video").currentTime`) }
 
-	do("log in",
-		chromedp.Navigate(s.srv.URL+"/login"),
-		chromedp.WaitVisible(chromedp.CSS("#login-form")),
-		chromedp.SendKeys(chromedp.CSS("#username"), "chief"),
-		chromedp.SendKeys(chromedp.CSS("#password"), password),
-		chromedp.Click(chromedp.CSS("#login-submit")),
-		chromedp.WaitVisible(chromedp.CSS("#camera-table")),
-	)
+	br.login(s.srv.URL, "chief", "#camera-table")
 	do("open the camera page",
 		chromedp.Navigate(s.srv.URL+"/cameras/"+camID),
 		chromedp.WaitVisible(chromedp.CSS("#camera-name")),
