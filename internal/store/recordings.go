@@ -218,23 +218,7 @@ func (db *DB) SegmentsEndedBefore(ctx context.Context, cameraID string, t time.T
 }
 
 func (db *DB) queryRecordings(ctx context.Context, q string, args ...any) ([]segment.Record, error) {
-	rows, err := db.sql.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("query segments: %w", err)
-	}
-	defer rows.Close()
-	var out []segment.Record
-	for rows.Next() {
-		r, err := scanRecording(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan segment: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query segments: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.sql, "segments", scanRecording, q, args...)
 }
 
 // RecordingRanges reports, within [start, end), the stretches of a camera's sealed recordings and
