@@ -28,6 +28,15 @@ func ForEach(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
 
+// ForEachConfig runs fn as a subtest with the configuration of a fresh, unopened SQLite
+// database and, when configured, of a fresh PostgreSQL schema: for tests that open the database
+// themselves (a migration's, from the schema as it was before).
+func ForEachConfig(t *testing.T, fn func(t *testing.T, cfg store.Config)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, store.Config{SQLitePath: filepath.Join(t.TempDir(), "civicam.db")}) })
+	t.Run("postgres", func(t *testing.T) { fn(t, store.Config{PostgresDSN: PostgresDSN(t)}) })
+}
+
 // SQLite opens a migrated SQLite database in a temporary directory.
 func SQLite(t testing.TB) *store.DB {
 	t.Helper()
