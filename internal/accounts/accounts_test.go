@@ -11,6 +11,7 @@ import (
 
 	"civicam/internal/accounts"
 	"civicam/internal/auth"
+	"civicam/internal/clocktest"
 	"civicam/internal/fault"
 	"civicam/internal/registry"
 	"civicam/internal/store"
@@ -19,24 +20,6 @@ import (
 )
 
 const password = "correct horse battery"
-
-// clock is the tests' time, moved by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // trail keeps what the service traces, and fails when down is set.
 type trail struct {
@@ -85,7 +68,7 @@ type env struct {
 	db    *store.DB
 	svc   *accounts.Service
 	trail *trail
-	clock *clock
+	clock *clocktest.Clock
 	org   string
 }
 
@@ -93,7 +76,7 @@ var setupCtx = auth.WithActor(context.Background(), auth.Actor{Username: "test-s
 
 func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	clk := clocktest.New(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
 	tr := &trail{}
 	svc, err := accounts.New(accounts.Config{SessionTTL: time.Hour}, accounts.Deps{Store: db, Organisations: db, Tracer: tr,
 		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, clk.Now), Now: clk.Now})
@@ -208,7 +191,7 @@ func TestLoginThrottled(t *testing.T) {
 	if r, _ := e.trail.last(t); r.Action != trace.ActionLoginFailed || r.Reason != "throttled after repeated failures" {
 		t.Errorf("throttled login traced %+v; want login_failed, throttled", r)
 	}
-	e.clock.Add(fe.RetryAfter)
+	e.clock.Advance(fe.RetryAfter)
 	if _, err := e.svc.Login(context.Background(), "op1", password, "10.0.0.1"); err != nil {
 		t.Errorf("Login after RetryAfter = %v; want a session", err)
 	}
@@ -258,7 +241,7 @@ func TestAuthenticate(t *testing.T) {
 	}
 
 	tok := login()
-	e.clock.Add(time.Hour + time.Second)
+	e.clock.Advance(time.Hour + time.Second)
 	if _, err := e.svc.Authenticate(context.Background(), tok); !errors.Is(err, accounts.ErrNoSession) {
 		t.Errorf("Authenticate(expired) = %v; want ErrNoSession", err)
 	}

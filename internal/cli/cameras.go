@@ -15,9 +15,7 @@ import (
 )
 
 func cameraImport(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet(e, "camera import")
-	var cf coreFlags
-	cf.register(fs)
+	fs, cf := newCoreFlagSet(e, "camera import")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -29,11 +27,7 @@ func cameraImport(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer f.Close()
-	cfg, err := cf.load(e)
-	if err != nil {
-		return err
-	}
-	core, actx, err := openCore(ctx, e, cfg)
+	core, actx, err := cf.open(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -104,20 +98,14 @@ func (p *progress) done() {
 }
 
 func compliance(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet(e, "compliance")
-	var cf coreFlags
-	cf.register(fs)
+	fs, cf := newCoreFlagSet(e, "compliance")
 	org := fs.String("organisation", "", "only this organisation's cameras (id)")
 	cam := fs.String("camera", "", "only this camera (id)")
 	format := fs.String("format", "table", "table, json or csv")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := cf.load(e)
-	if err != nil {
-		return err
-	}
-	core, actx, err := openCore(ctx, e, cfg)
+	core, actx, err := cf.open(ctx, e)
 	if err != nil {
 		return err
 	}

@@ -134,6 +134,15 @@ func newFlagSet(e env, name string) *flag.FlagSet {
 	return fs
 }
 
+// newCoreFlagSet is newFlagSet for a command that opens the data directory, with --config and
+// --data already registered.
+func newCoreFlagSet(e env, name string) (*flag.FlagSet, *coreFlags) {
+	fs := newFlagSet(e, name)
+	cf := &coreFlags{}
+	cf.register(fs)
+	return fs, cf
+}
+
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -142,6 +151,15 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return usageError{err.Error()}
 	}
 	return nil
+}
+
+// open loads the configuration as load does and opens the core on it (openCore).
+func (f *coreFlags) open(ctx context.Context, e env) (*app.Core, context.Context, error) {
+	cfg, err := f.load(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	return openCore(ctx, e, cfg)
 }
 
 // openCore opens the data directory for an administrative command, which acts in the trail as

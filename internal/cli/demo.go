@@ -18,9 +18,7 @@ import (
 // demo runs civicam on its embedded default with simulated cameras: a new user sees a working
 // platform at once. It is idempotent: a second run reuses the data directory.
 func demo(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet(e, "demo")
-	var cf coreFlags
-	cf.register(fs)
+	fs, cf := newCoreFlagSet(e, "demo")
 	listen := fs.String("listen", "127.0.0.1:8080", "HTTP listen address")
 	rtsp := fs.String("rtsp", "127.0.0.1:8554", "RTSP address of the simulated cameras")
 	count := fs.Int("cameras", 6, "number of simulated cameras")

@@ -31,9 +31,7 @@ func recordings(ctx context.Context, e env, args []string) error {
 // openPlanner opens the data directory and a storage planner over its index and its local
 // recordings directory. No recorder runs in this process: bitrates come from the index.
 func openPlanner(ctx context.Context, e env, name string, args []string) (*app.Core, *retention.Planner, string, error) {
-	fs := newFlagSet(e, "recordings "+name)
-	var cf coreFlags
-	cf.register(fs)
+	fs, cf := newCoreFlagSet(e, "recordings "+name)
 	format := fs.String("format", "table", "table or json")
 	if err := parse(fs, args); err != nil {
 		return nil, nil, "", err

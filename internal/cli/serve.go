@@ -8,9 +8,7 @@ import (
 )
 
 func serve(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet(e, "serve")
-	var cf coreFlags
-	cf.register(fs)
+	fs, cf := newCoreFlagSet(e, "serve")
 	listen := fs.String("listen", "", "HTTP listen address (default 127.0.0.1:8080)")
 	if err := parse(fs, args); err != nil {
 		return err

@@ -14,9 +14,7 @@ import (
 // traceVerify recomputes the trail. Exit 0: intact (and consistent with --checkpoint); 3: damaged,
 // naming the first bad entry; 1: could not be read.
 func traceVerify(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet(e, "trace verify")
-	var cf coreFlags
-	cf.register(fs)
+	fs, cf := newCoreFlagSet(e, "trace verify")
 	cpFile := fs.String("checkpoint", "", "a signed checkpoint saved earlier (e.g. from /api/v1/trace/checkpoint)")
 	vkey := fs.String("key", "", "the verifier key (from /api/v1/trace/key); default: derived from DATA/trace.key")
 	if err := parse(fs, args); err != nil {

@@ -13,9 +13,7 @@ import (
 )
 
 func userAdd(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet(e, "user add")
-	var cf coreFlags
-	cf.register(fs)
+	fs, cf := newCoreFlagSet(e, "user add")
 	username := fs.String("username", "", "the new user's name")
 	role := fs.String("role", "", "admin, operator, owner, reviewer, auditor or applicant")
 	org := fs.String("org", "", "the organisation id (operators and owners)")
@@ -34,11 +32,7 @@ func userAdd(ctx context.Context, e env, args []string) error {
 		return errors.New("no password on standard input")
 	}
 	password := strings.TrimRight(line, "\r\n")
-	cfg, err := cf.load(e)
-	if err != nil {
-		return err
-	}
-	core, actx, err := openCore(ctx, e, cfg)
+	core, actx, err := cf.open(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -52,9 +46,7 @@ func userAdd(ctx context.Context, e env, args []string) error {
 }
 
 func orgAdd(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet(e, "org add")
-	var cf coreFlags
-	cf.register(fs)
+	fs, cf := newCoreFlagSet(e, "org add")
 	var o registry.Organisation
 	fs.StringVar(&o.Name, "name", "", "the organisation's name")
 	fs.StringVar(&o.Kind, "kind", "", "department, enterprise or establishment")
@@ -63,11 +55,7 @@ func orgAdd(ctx context.Context, e env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := cf.load(e)
-	if err != nil {
-		return err
-	}
-	core, actx, err := openCore(ctx, e, cfg)
+	core, actx, err := cf.open(ctx, e)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,9 +14,6 @@ import (
 	"civicam/internal/httpapi/apitest"
 	"civicam/internal/live"
 	"civicam/internal/live/livetest"
-	"civicam/internal/recorder"
-	"civicam/internal/segment"
-	"civicam/internal/simcam"
 	"civicam/internal/store/storetest"
 )
 
@@ -34,24 +30,8 @@ func newLiveStack(t *testing.T) *liveStack {
 	t.Helper()
 	db := storetest.SQLite(t)
 	st := apitest.New(t, db)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	t.Cleanup(func() { cancel(); wg.Wait() })
-
-	cam := simcam.New(simcam.Config{Listen: "127.0.0.1:0", Count: 1, Codec: simcam.H264, Bitrate: 1_000_000}, nil)
-	wg.Add(1)
-	go func() { defer wg.Done(); cam.Run(ctx) }()
-	<-cam.Ready()
-	rec := recorder.New(recorder.Config{}, recorder.Deps{Store: segment.NewDisk(t.TempDir()), Index: db})
-	wg.Add(1)
-	go func() { defer wg.Done(); rec.Run(ctx) }()
-	svc, err := live.New(live.Config{}, live.Deps{Source: rec, Logins: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wg.Add(1)
-	go func() { defer wg.Done(); svc.Run(ctx) }()
-
+	rig := livetest.NewRig(t, live.Config{}, livetest.RigDeps{Index: db, Logins: db})
+	rec, svc := rig.Recorder, rig.Live
 	api := st.NewAPI(t, apitest.Parts{Recorder: rec, Live: svc})
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
@@ -60,14 +40,7 @@ func newLiveStack(t *testing.T) *liveStack {
 	s.orgA = mustCreate(t, s.do("POST", "/api/v1/organisations", s.adminTok, "", `{"name":"PSB","kind":"department","department_type":"public_security"}`))
 	s.orgB = mustCreate(t, s.do("POST", "/api/v1/organisations", s.adminTok, "", `{"name":"Hotel","kind":"establishment","establishment_type":"hotel"}`))
 	s.camA = mustCreate(t, s.do("POST", "/api/v1/cameras", s.adminTok, "", cameraJSON(s.orgA, "A1", "public_square")))
-	rec.Sync([]recorder.Camera{{ID: s.camA, SourceURL: cam.URL(1), Transport: recorder.TransportTCP}})
-	limit := time.Now().Add(30 * time.Second)
-	for st, ok := rec.Status(s.camA); !ok || st.State != recorder.StateRecording; st, ok = rec.Status(s.camA) {
-		if time.Now().After(limit) {
-			t.Fatal("gave up waiting for the camera to be recorded")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	rig.Record(t, s.camA)
 	return s
 }
 

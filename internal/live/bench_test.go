@@ -53,16 +53,11 @@ func BenchmarkTimeToFirstFrame(b *testing.B) {
 			if err := v.Accept(answer); err != nil {
 				b.Fatal(err)
 			}
-			for {
-				au, err := v.Next(ctx)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if au.Key() {
-					ds = append(ds, au.Received.Sub(t0))
-					break
-				}
+			au, err := v.NextKey(ctx)
+			if err != nil {
+				b.Fatal(err)
 			}
+			ds = append(ds, au.Received.Sub(t0))
 			ss.Close("bench")
 			v.Close()
 			cancel()
@@ -97,16 +92,11 @@ func BenchmarkTimeToFirstFrame(b *testing.B) {
 			if err := v.Accept(string(answer)); err != nil {
 				b.Fatal(err)
 			}
-			for {
-				au, err := v.Next(ctx)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if au.Key() {
-					ds = append(ds, au.Received.Sub(t0))
-					break
-				}
+			au, err := v.NextKey(ctx)
+			if err != nil {
+				b.Fatal(err)
 			}
+			ds = append(ds, au.Received.Sub(t0))
 			v.Close()
 			cancel()
 		}

@@ -19,7 +19,6 @@ import (
 	"civicam/internal/live"
 	"civicam/internal/live/livetest"
 	"civicam/internal/recorder"
-	"civicam/internal/segment"
 	"civicam/internal/simcam"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
@@ -50,21 +49,8 @@ func newEnv(t testing.TB, cfg live.Config, recheck func(context.Context, *auth.U
 // newEnvCodec is newEnv with a camera sending codec.
 func newEnvCodec(t testing.TB, cfg live.Config, recheck func(context.Context, *auth.User) error, codec simcam.Codec) *env {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	t.Cleanup(func() { cancel(); wg.Wait() })
-
-	cam := simcam.New(simcam.Config{Listen: "127.0.0.1:0", Count: 1, Codec: codec, Bitrate: 1_000_000}, nil)
-	wg.Add(1)
-	go func() { defer wg.Done(); cam.Run(ctx) }()
-	<-cam.Ready()
-
+	ctx := context.Background()
 	db := storetest.SQLite(t)
-	rec := recorder.New(recorder.Config{}, recorder.Deps{Store: segment.NewDisk(t.TempDir()), Index: db})
-	rec.Sync([]recorder.Camera{{ID: camID, SourceURL: cam.URL(1), Transport: recorder.TransportTCP}})
-	wg.Add(1)
-	go func() { defer wg.Done(); rec.Run(ctx) }()
-
 	now := time.Now().UTC()
 	u := &auth.User{ID: "u-viewer", Username: "viewer", PasswordHash: "x", Role: auth.RoleAdmin, CreatedAt: now, UpdatedAt: now}
 	if err := db.CreateUser(ctx, u); err != nil {
@@ -75,21 +61,10 @@ func newEnvCodec(t testing.TB, cfg live.Config, recheck func(context.Context, *a
 		t.Fatalf("CreateSession = %v", err)
 	}
 	metrics := prometheus.NewRegistry()
-	svc, err := live.New(cfg, live.Deps{Source: rec, Logins: db, Metrics: metrics})
-	if err != nil {
-		t.Fatalf("live.New = %v", err)
-	}
-	svcCtx, stopSvc := context.WithCancel(ctx)
-	svcDone := make(chan struct{})
-	wg.Add(1)
-	go func() { defer wg.Done(); defer close(svcDone); svc.Run(svcCtx) }()
-	e := &env{t: t, db: db, rec: rec, svc: svc, user: u, token: hash, recheck: recheck, camURL: cam.URL(1), metrics: metrics,
-		stopSvc: func() { stopSvc(); <-svcDone }}
-	waitFor(t, "the camera to be recorded", func() bool {
-		st, ok := rec.Status(camID)
-		return ok && st.State == recorder.StateRecording
-	})
-	waitFor(t, "the live service to run", func() bool { return svc.ICEAddr() != nil })
+	rig := livetest.NewRig(t, cfg, livetest.RigDeps{Index: db, Logins: db, Metrics: metrics, Codec: codec})
+	rig.Record(t, camID)
+	e := &env{t: t, db: db, rec: rig.Recorder, svc: rig.Live, user: u, token: hash, recheck: recheck, camURL: rig.Camera.URL(1), metrics: metrics,
+		stopSvc: rig.StopLive}
 	return e
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 
+	"civicam/internal/clocktest"
 	"civicam/internal/segment"
 )
 
@@ -37,19 +38,15 @@ func clipAUs(t testing.TB) [][][]byte {
 	return append(aus, cur)
 }
 
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) now() time.Time { return c.t }
-
 // feed gives the assembler frames [from, to) of the looped clip at 25 fps with PTS starting at
 // base, advancing the clock with the stream (plus skew per frame), and returns the messages it
 // handed to the writer.
-func feed(t *testing.T, a *assembler, clk *fakeClock, aus [][][]byte, from, to int, base int64, skew time.Duration) []writeMsg {
+func feed(t *testing.T, a *assembler, clk *clocktest.Clock, aus [][][]byte, from, to int, base int64, skew time.Duration) []writeMsg {
 	t.Helper()
 	return collect(a, func() {
 		for i := from; i < to; i++ {
 			a.accessUnit(aus[i%len(aus)], base+int64(i-from)*3600)
-			clk.t = clk.t.Add(40*time.Millisecond + skew)
+			clk.Advance(40*time.Millisecond + skew)
 		}
 	})
 }
@@ -118,9 +115,9 @@ func gather(t *testing.T, ms []writeMsg) []*part {
 	return out
 }
 
-func newTestAssembler(t *testing.T, clk *fakeClock) *assembler {
+func newTestAssembler(t *testing.T, clk *clocktest.Clock) *assembler {
 	t.Helper()
-	a, err := newAssembler(&format.H264{PayloadTyp: 96, PacketizationMode: 1}, time.Second, 2*time.Second, clk.now)
+	a, err := newAssembler(&format.H264{PayloadTyp: 96, PacketizationMode: 1}, time.Second, 2*time.Second, clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +127,7 @@ func newTestAssembler(t *testing.T, clk *fakeClock) *assembler {
 func TestAssemblerPartsAndSegments(t *testing.T) {
 	aus := clipAUs(t)
 	start := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
-	clk := &fakeClock{t: start}
+	clk := clocktest.New(start)
 	a := newTestAssembler(t, clk)
 	ms := feed(t, a, clk, aus, 0, 250, 1000, 0) // 10 s
 	parts := gather(t, append(ms, collect(a, a.finish)...))
@@ -165,7 +162,7 @@ func TestAssemblerPartsAndSegments(t *testing.T) {
 func TestAssemblerTimelineJump(t *testing.T) {
 	aus := clipAUs(t)
 	start := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
-	clk := &fakeClock{t: start}
+	clk := clocktest.New(start)
 	a := newTestAssembler(t, clk)
 	ms := feed(t, a, clk, aus, 0, 40, 1_000_000, 0)
 	// The camera restarts its encoder: timestamps go back to zero, mid-GOP first.
@@ -194,7 +191,7 @@ func TestAssemblerTimelineJump(t *testing.T) {
 func TestAssemblerClockDrift(t *testing.T) {
 	aus := clipAUs(t)
 	start := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
-	clk := &fakeClock{t: start}
+	clk := clocktest.New(start)
 	a := newTestAssembler(t, clk)
 	// The wall clock runs 12 ms per frame (30%) slower than the camera's: at the third segment
 	// (4 s of stream, 2.8 s of wall time) the drift passes a second and the segment is re-anchored.

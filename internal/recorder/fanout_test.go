@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"civicam/internal/clocktest"
 	"reflect"
 	"sync"
 	"testing"
@@ -18,14 +19,14 @@ func TestLiveViewersDoNotChangeRecording(t *testing.T) {
 	aus := clipAUs(t)
 	start := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
 
-	clkA := &fakeClock{t: start}
+	clkA := clocktest.New(start)
 	plain := newTestAssembler(t, clkA)
 	want := feed(t, plain, clkA, aus, 0, 250, 1000, 0)
 
 	r := New(Config{}, Deps{})
 	fast := r.Subscribe("cam", 1000)
 	stuck := r.Subscribe("cam", 4)
-	clkB := &fakeClock{t: start}
+	clkB := clocktest.New(start)
 	watched := newTestAssembler(t, clkB)
 	watched.live = r.live.publisher("cam")
 	got := feed(t, watched, clkB, aus, 0, 250, 1000, 0)
@@ -94,7 +95,7 @@ func TestSubscribeStartsAtKeyframe(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := New(Config{}, Deps{})
 			pub := r.live.publisher("cam")
-			clk := &fakeClock{t: time.Now()}
+			clk := clocktest.New(time.Now())
 			a := newTestAssembler(t, clk)
 			a.live = pub
 			a.out = make(chan writeMsg, 10000)
@@ -137,7 +138,7 @@ func TestSubscribeStartsAtKeyframe(t *testing.T) {
 func TestSlowViewerResumesAtKeyframe(t *testing.T) {
 	aus := clipAUs(t)
 	r := New(Config{}, Deps{})
-	a := newTestAssembler(t, &fakeClock{t: time.Now()})
+	a := newTestAssembler(t, clocktest.New(time.Now()))
 	a.live = r.live.publisher("cam")
 	a.out = make(chan writeMsg, 10000)
 	s := r.Subscribe("cam", 3)
@@ -229,7 +230,7 @@ func BenchmarkAssemblerLive(b *testing.B) {
 func TestNoViewerNoCache(t *testing.T) {
 	aus := clipAUs(t)
 	r := New(Config{}, Deps{})
-	a := newTestAssembler(t, &fakeClock{t: time.Now()})
+	a := newTestAssembler(t, clocktest.New(time.Now()))
 	a.live = r.live.publisher("cam")
 	a.out = make(chan writeMsg, 10000)
 	f := r.live.get("cam")

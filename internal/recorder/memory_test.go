@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"civicam/internal/clocktest"
 	"civicam/internal/segment"
 )
 
@@ -84,7 +85,7 @@ func TestPartNotHeldInMemory(t *testing.T) {
 	db := &memIndex{}
 	r := New(Config{PartLength: time.Hour, SegmentLength: time.Hour}, Deps{Store: d, Index: db})
 	s := newSupervisor(r, Camera{ID: "cam1"})
-	a := newTestAssembler(t, &fakeClock{t: time.Now()})
+	a := newTestAssembler(t, clocktest.New(time.Now()))
 	a.partLen, a.segLen = durTicks(time.Hour), durTicks(time.Hour)
 	w := newSegWriter(s, context.Background())
 	done := make(chan struct{})

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"civicam/internal/auth"
+	"civicam/internal/clocktest"
 	"civicam/internal/httpapi/apitest"
 	"civicam/internal/registry"
 	"civicam/internal/retention"
@@ -22,11 +23,6 @@ import (
 )
 
 var day0 = time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
-
-// clock is the injected clock of a simulation.
-type clock struct{ t time.Time }
-
-func (c *clock) Now() time.Time { return c.t }
 
 // setupCtx acts as an admin at the console, for fixtures.
 var setupCtx = auth.WithActor(context.Background(), auth.Actor{Username: "test-setup", Role: auth.RoleAdmin})
@@ -126,7 +122,7 @@ func TestRetentionSimulated(t *testing.T) {
 		retentionOf := map[string]int{camFloor: 30, cam60: 60, camGone: 60, unknown: 30}
 
 		disk := segment.NewDisk(t.TempDir())
-		clk := &clock{t: day0}
+		clk := clocktest.New(day0)
 		cleaner := retention.New(retention.Config{Batch: 7}, retention.Deps{
 			Index: db, Files: disk, Registry: f.Registry, Tracer: f.Tracer, Now: clk.Now,
 		})
@@ -145,8 +141,8 @@ func TestRetentionSimulated(t *testing.T) {
 		next := day0
 		deletedSeen := 0
 		for d := 1; d <= 75; d++ {
-			clk.t = day0.Add(time.Duration(d) * retention.Day)
-			for ; !next.Add(step).After(clk.t); next = next.Add(step) {
+			clk.Set(day0.Add(time.Duration(d) * retention.Day))
+			for ; !next.Add(step).After(clk.Now()); next = next.Add(step) {
 				for _, cam := range []string{camFloor, cam60, camGone, unknown} {
 					if cam == camGone && d > 20 {
 						continue // decommissioned on day 20: it records no more, but keeps what it has
@@ -164,7 +160,7 @@ func TestRetentionSimulated(t *testing.T) {
 					t.Fatalf("DecommissionCamera = %v", err)
 				}
 			case 50:
-				if err := db.ReleaseHold(ctx, hold.ID, "", "test", clk.t, "case closed"); err != nil {
+				if err := db.ReleaseHold(ctx, hold.ID, "", "test", clk.Now(), "case closed"); err != nil {
 					t.Fatalf("ReleaseHold = %v", err)
 				}
 			}
@@ -195,7 +191,7 @@ func TestRetentionSimulated(t *testing.T) {
 			}
 			kept := map[string]bool{}
 			for _, cam := range []string{camFloor, cam60, camGone, unknown} {
-				segs, err := db.RecordingSegments(ctx, cam, day0.Add(-retention.Day), clk.t.Add(retention.Day))
+				segs, err := db.RecordingSegments(ctx, cam, day0.Add(-retention.Day), clk.Now().Add(retention.Day))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -206,9 +202,9 @@ func TestRetentionSimulated(t *testing.T) {
 			indexed := func(_ *testing.T, _ *store.DB, key string) bool { return kept[key] }
 			deleted := 0
 			for _, r := range all {
-				cutoff := clk.t.Add(-time.Duration(retentionOf[r.CameraID]) * retention.Day)
-				wantGone := !r.End.After(cutoff) && !heldAt(r.CameraID, r, clk.t)
-				if heldAt(r.CameraID, r, clk.t) && !indexed(t, db, r.Path) {
+				cutoff := clk.Now().Add(-time.Duration(retentionOf[r.CameraID]) * retention.Day)
+				wantGone := !r.End.After(cutoff) && !heldAt(r.CameraID, r, clk.Now())
+				if heldAt(r.CameraID, r, clk.Now()) && !indexed(t, db, r.Path) {
 					t.Fatalf("day %d: held segment %s of %s was deleted", d, r.Path, r.CameraID)
 				}
 				gotGone := !indexed(t, db, r.Path)
@@ -257,7 +253,7 @@ func TestRetentionSimulated(t *testing.T) {
 		}
 		// A camera with 60 days' retention keeps 60 days, decommissioned or not; the floor camera 30.
 		for cam, days := range map[string]int{cam60: 60, camFloor: 30, camGone: 60} {
-			segs, err := db.RecordingSegments(ctx, cam, day0, clk.t)
+			segs, err := db.RecordingSegments(ctx, cam, day0, clk.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -265,7 +261,7 @@ func TestRetentionSimulated(t *testing.T) {
 				t.Fatalf("camera %s kept nothing", cam)
 			}
 			oldest := segs[0].Start
-			wantOldest := clk.t.Add(-time.Duration(days) * retention.Day)
+			wantOldest := clk.Now().Add(-time.Duration(days) * retention.Day)
 			if oldest.Sub(wantOldest) > step || wantOldest.Sub(oldest) > step {
 				t.Errorf("camera %s (retention %d): oldest kept %s; want about %s", cam, days, oldest, wantOldest)
 			}
@@ -280,7 +276,7 @@ func TestRetentionTrailDown(t *testing.T) {
 	cam := f.camera(t, "c", 30)
 	disk := segment.NewDisk(t.TempDir())
 	old := recordSegment(t, db, disk, cam, day0, day0.Add(time.Hour))
-	clk := &clock{t: day0.Add(40 * retention.Day)}
+	clk := clocktest.New(day0.Add(40 * retention.Day))
 	cleaner := retention.New(retention.Config{}, retention.Deps{Index: db, Files: disk, Registry: f.Registry, Tracer: f.Tracer, Now: clk.Now})
 	f.Tracer.Fail.Store(true)
 	if _, err := cleaner.RunOnce(context.Background()); err == nil {

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
+	"civicam/internal/clocktest"
 	"civicam/internal/fault"
 	"civicam/internal/httpapi/apitest"
 	"civicam/internal/registry"
@@ -19,15 +19,6 @@ import (
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
 )
-
-// clock is an injected, settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 var t0 = time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
 
@@ -38,7 +29,7 @@ type world struct {
 	svc                                              *sharing.Service
 	db                                               *store.DB
 	st                                               *apitest.Stack
-	clock                                            *clock
+	clock                                            *clocktest.Clock
 	tracer                                           *tracer // the service's: kept apart from the stack's trail
 	views                                            *views
 	owner, urban, psb, emerg, transport, hotel       string
@@ -50,7 +41,7 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	t.Helper()
 	ctx := apitest.SetupCtx
 	st := apitest.New(t, db)
-	w := &world{db: db, st: st, clock: &clock{t: t0}}
+	w := &world{db: db, st: st, clock: clocktest.New(t0)}
 	org := func(name, kind, dept, est string) string {
 		o := &registry.Organisation{Name: name, Kind: kind, DepartmentType: dept, EstablishmentType: est}
 		if err := st.Registry.CreateOrganisation(ctx, o); err != nil {

@@ -48,15 +48,9 @@ func (db *DB) SegmentStarted(ctx context.Context, cameraID, path string, start t
 // out of the index. The camera's recording_spans change in the same transaction.
 func (db *DB) SegmentSealed(ctx context.Context, rec segment.Record) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		if err := db.lockSpans(ctx, tx, rec.CameraID); err != nil {
-			return err
-		}
-		// The usual case: the recorder seals the entry it started, which no span holds yet.
-		var cam string
-		var start int64
-		err := tx.QueryRowContext(ctx, `UPDATE recordings SET end_at = $2, bytes = $3, sha256 = $4, sealed = TRUE
-			WHERE path = $1 AND NOT sealed RETURNING camera_id, start_at`,
-			rec.Path, Micros(rec.End), rec.Bytes, rec.SHA256).Scan(&cam, &start)
+		// The usual case: the recorder seals the entry it started, which no span holds yet. On
+		// PostgreSQL the camera's lock is taken in the same statement (sealStarted).
+		cam, start, err := db.sealStarted(ctx, tx, rec)
 		if err == nil {
 			if cam != rec.CameraID {
 				// An entry filed under another camera keeps it, as the upsert below keeps it;
@@ -69,6 +63,11 @@ func (db *DB) SegmentSealed(ctx context.Context, rec segment.Record) error {
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("update: %w", err)
+		}
+		// The statement above took the lock whether or not it found the entry; taking it again
+		// costs a round trip on this rarer path and does not depend on how that was planned.
+		if err := db.lockSpans(ctx, tx, rec.CameraID); err != nil {
+			return err
 		}
 		// Sealed again (cut to its last complete part), or never started: what the entry held
 		// before leaves its camera's spans, then what it holds now joins them.
@@ -219,23 +218,7 @@ func (db *DB) SegmentsEndedBefore(ctx context.Context, cameraID string, t time.T
 }
 
 func (db *DB) queryRecordings(ctx context.Context, q string, args ...any) ([]segment.Record, error) {
-	rows, err := db.sql.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("query segments: %w", err)
-	}
-	defer rows.Close()
-	var out []segment.Record
-	for rows.Next() {
-		r, err := scanRecording(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan segment: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query segments: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.sql, "segments", scanRecording, q, args...)
 }
 
 // RecordingRanges reports, within [start, end), the stretches of a camera's sealed recordings and
@@ -284,6 +267,26 @@ func (db *DB) lockSpans(ctx context.Context, tx *sql.Tx, cameraID string) error 
 	return nil
 }
 
+// sealStarted marks the unsealed entry at rec.Path sealed and returns its camera and start, or
+// sql.ErrNoRows when there is none. On PostgreSQL it first takes rec.CameraID's spans lock in
+// the same statement: an uncorrelated subquery is planned as a one-time filter, evaluated before
+// the index scan and so before the row is locked, which keeps the camera's lock before its row's,
+// the order deleteSegments keeps too. The statement's snapshot predates the lock, but it reads
+// only the entry's own row, which PostgreSQL re-reads if a transaction that held the lock changed
+// it; the spans are read by later statements, after the lock.
+func (db *DB) sealStarted(ctx context.Context, tx *sql.Tx, rec segment.Record) (string, int64, error) {
+	q := `UPDATE recordings SET end_at = $2, bytes = $3, sha256 = $4, sealed = TRUE WHERE path = $1 AND NOT sealed`
+	args := []any{rec.Path, Micros(rec.End), rec.Bytes, rec.SHA256}
+	if db.dialect == Postgres {
+		q += ` AND (SELECT TRUE FROM pg_advisory_xact_lock($5, hashtext($6)))`
+		args = append(args, spanLockClass, rec.CameraID)
+	}
+	var cam string
+	var start int64
+	err := tx.QueryRowContext(ctx, q+` RETURNING camera_id, start_at`, args...).Scan(&cam, &start)
+	return cam, start, err
+}
+
 func spanOf(start, end int64) timespan.Range {
 	return timespan.Range{Start: FromMicros(start), End: FromMicros(end)}
 }
@@ -316,23 +319,42 @@ func addSpan(ctx context.Context, tx *sql.Tx, cameraID string, r timespan.Range)
 		return nil
 	}
 	after, before := r.Start.Add(-RecordingMergeGap), r.End.Add(RecordingMergeGap)
+	// The usual case, in one statement: the segment extends the one span it touches. A span
+	// less than the gap from r is what timespan.Merge would join with it, and the union of r and
+	// that span comes no nearer to any other span than one of the two did.
+	res, err := tx.ExecContext(ctx, `UPDATE recording_spans
+		SET start_at = CASE WHEN start_at < $2 THEN start_at ELSE $2 END,
+			end_at = CASE WHEN end_at > $3 THEN end_at ELSE $3 END
+		WHERE camera_id = $1 AND end_at > $4 AND start_at < $5
+			AND (SELECT COUNT(*) FROM recording_spans WHERE camera_id = $1 AND end_at > $4 AND start_at < $5) = 1`,
+		cameraID, Micros(r.Start), Micros(r.End), Micros(after), Micros(before))
+	if err != nil {
+		return fmt.Errorf("extend recording span: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("extend recording span: %w", err)
+	} else if n > 0 {
+		return nil
+	}
+	// A new span, when none is near.
+	res, err = tx.ExecContext(ctx, `INSERT INTO recording_spans (camera_id, start_at, end_at)
+		SELECT $1, CAST($2 AS BIGINT), CAST($3 AS BIGINT) WHERE NOT EXISTS
+			(SELECT 1 FROM recording_spans WHERE camera_id = $1 AND end_at > $4 AND start_at < $5)`,
+		cameraID, Micros(r.Start), Micros(r.End), Micros(after), Micros(before))
+	if err != nil {
+		return fmt.Errorf("insert recording span: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("insert recording span: %w", err)
+	} else if n > 0 {
+		return nil
+	}
+	// Several spans, which r joins into one.
 	near, err := spansNear(ctx, tx, cameraID, after, before)
 	if err != nil {
 		return err
 	}
 	merged := timespan.Merge(append(near, r), RecordingMergeGap)
-	if len(near) == 1 && len(merged) == 1 {
-		// The usual case: the segment extends the span it follows.
-		if sameRange(merged[0], near[0]) {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE recording_spans SET start_at = $3, end_at = $4
-			WHERE camera_id = $1 AND start_at = $2`,
-			cameraID, Micros(near[0].Start), Micros(merged[0].Start), Micros(merged[0].End)); err != nil {
-			return fmt.Errorf("update recording span: %w", err)
-		}
-		return nil
-	}
 	if len(near) > 0 {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM recording_spans WHERE camera_id = $1 AND end_at > $2 AND start_at < $3`,
 			cameraID, Micros(after), Micros(before)); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -454,85 +453,77 @@ func TestRecordingSpansConcurrent(t *testing.T) {
 // left them) comes out of 0008 with the spans right and without the triggers, and the store
 // keeps them right afterwards.
 func TestSpansMigration(t *testing.T) {
-	for _, dialect := range []string{"sqlite", "postgres"} {
-		t.Run(dialect, func(t *testing.T) {
-			var cfg store.Config
-			if dialect == "postgres" {
-				cfg.PostgresDSN = storetest.PostgresDSN(t)
-			} else {
-				cfg.SQLitePath = filepath.Join(t.TempDir(), "civicam.db")
+	storetest.ForEachConfig(t, func(t *testing.T, cfg store.Config) {
+		ctx := context.Background()
+		old, err := store.OpenUntil(ctx, cfg, "0007_trace_entry")
+		if err != nil {
+			t.Fatalf("OpenUntil(0007) = %v", err)
+		}
+		type row struct {
+			cam        string
+			start, end float64
+			sealed     bool
+		}
+		rows := []row{
+			{"cam1", 0, 60, true}, {"cam1", 60, 120, true}, {"cam1", 121.4999, 180, true}, // one span
+			{"cam1", 181.5, 240, true},                         // exactly the gap after: a new span
+			{"cam1", 200, 230, true}, {"cam1", 230, 300, true}, // overlapping the one before, extending it
+			{"cam1", 301, 302, false},                     // still recording
+			{"cam1", 400, 400, true},                      // sealed empty
+			{"cam2", 10, 20, true}, {"cam2", 5, 50, true}, // overlapping, the later row reaching further
+			{"cam3", 0, 0, false},
+		}
+		for i, r := range rows {
+			if _, err := old.SQL().ExecContext(ctx, `INSERT INTO recordings (camera_id, path, start_at, end_at, bytes, sha256, sealed, created_at)
+				VALUES ($1, $2, $3, $4, 1, '', $5, 0)`, r.cam, fmt.Sprintf("%s/%d.mp4", r.cam, i), store.Micros(at(r.start)), store.Micros(at(r.end)), r.sealed); err != nil {
+				t.Fatalf("insert recording %d: %v", i, err)
 			}
-			ctx := context.Background()
-			old, err := store.OpenUntil(ctx, cfg, "0007_trace_entry")
-			if err != nil {
-				t.Fatalf("OpenUntil(0007) = %v", err)
-			}
-			type row struct {
-				cam        string
-				start, end float64
-				sealed     bool
-			}
-			rows := []row{
-				{"cam1", 0, 60, true}, {"cam1", 60, 120, true}, {"cam1", 121.4999, 180, true}, // one span
-				{"cam1", 181.5, 240, true},                         // exactly the gap after: a new span
-				{"cam1", 200, 230, true}, {"cam1", 230, 300, true}, // overlapping the one before, extending it
-				{"cam1", 301, 302, false},                     // still recording
-				{"cam1", 400, 400, true},                      // sealed empty
-				{"cam2", 10, 20, true}, {"cam2", 5, 50, true}, // overlapping, the later row reaching further
-				{"cam3", 0, 0, false},
-			}
-			for i, r := range rows {
-				if _, err := old.SQL().ExecContext(ctx, `INSERT INTO recordings (camera_id, path, start_at, end_at, bytes, sha256, sealed, created_at)
-					VALUES ($1, $2, $3, $4, 1, '', $5, 0)`, r.cam, fmt.Sprintf("%s/%d.mp4", r.cam, i), store.Micros(at(r.start)), store.Micros(at(r.end)), r.sealed); err != nil {
-					t.Fatalf("insert recording %d: %v", i, err)
-				}
-			}
-			if _, err := old.SQL().ExecContext(ctx, `UPDATE recording_spans SET end_at = end_at + 1`); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := old.SQL().ExecContext(ctx, `INSERT INTO recording_spans (camera_id, start_at, end_at) VALUES ('ghost', 1, 2)`); err != nil {
-				t.Fatal(err)
-			}
-			old.Close()
+		}
+		if _, err := old.SQL().ExecContext(ctx, `UPDATE recording_spans SET end_at = end_at + 1`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := old.SQL().ExecContext(ctx, `INSERT INTO recording_spans (camera_id, start_at, end_at) VALUES ('ghost', 1, 2)`); err != nil {
+			t.Fatal(err)
+		}
+		old.Close()
 
-			db, err := store.Open(ctx, cfg)
-			if err != nil {
-				t.Fatalf("Open (migrating to 0008) = %v", err)
-			}
-			defer db.Close()
-			tr := func(a, b float64) timespan.Range { return timespan.Range{Start: at(a), End: at(b)} }
-			want := map[string][]timespan.Range{
-				"cam1": {tr(0, 180), tr(181.5, 300)},
-				"cam2": {tr(5, 50)},
-			}
-			if got := spansOf(t, db); !sameSpans(got, want) {
-				t.Errorf("recording_spans after 0008 = %v; want %v", got, want)
-			}
-			if got := mergedSegments(t, db); !sameSpans(got, want) {
-				t.Errorf("merged segments = %v; want %v (the test's own expectation)", got, want)
-			}
-			// No trigger is left: a row written behind the store's back changes no span.
-			if _, err := db.SQL().ExecContext(ctx, `INSERT INTO recordings (camera_id, path, start_at, end_at, bytes, sha256, sealed, created_at)
-				VALUES ('cam4', 'cam4/raw.mp4', $1, $2, 1, '', TRUE, 0)`, store.Micros(at(0)), store.Micros(at(10))); err != nil {
-				t.Fatal(err)
-			}
-			if got := spansOf(t, db); !sameSpans(got, want) {
-				t.Errorf("recording_spans after a raw insert = %v; want %v (no trigger)", got, want)
-			}
-			if _, err := db.SQL().ExecContext(ctx, `DELETE FROM recordings WHERE path = 'cam4/raw.mp4'`); err != nil {
-				t.Fatal(err)
-			}
-			// The store carries on from the rebuilt table.
-			seal(t, db, "cam1", "cam1/next.mp4", at(180), at(181.5))
-			if err := db.DeleteSegments(ctx, []string{"cam2/8.mp4"}); err != nil {
-				t.Fatal(err)
-			}
-			want = map[string][]timespan.Range{"cam1": {tr(0, 300)}, "cam2": {tr(5, 50)}}
-			if got := spansOf(t, db); !sameSpans(got, want) {
-				t.Errorf("recording_spans after a seal and a delete = %v; want %v", got, want)
-			}
-		})
-	}
+		db, err := store.Open(ctx, cfg)
+		if err != nil {
+			t.Fatalf("Open (migrating to 0008) = %v", err)
+		}
+		defer db.Close()
+		tr := func(a, b float64) timespan.Range { return timespan.Range{Start: at(a), End: at(b)} }
+		want := map[string][]timespan.Range{
+			"cam1": {tr(0, 180), tr(181.5, 300)},
+			"cam2": {tr(5, 50)},
+		}
+		if got := spansOf(t, db); !sameSpans(got, want) {
+			t.Errorf("recording_spans after 0008 = %v; want %v", got, want)
+		}
+		if got := mergedSegments(t, db); !sameSpans(got, want) {
+			t.Errorf("merged segments = %v; want %v (the test's own expectation)", got, want)
+		}
+		// No trigger is left: a row written behind the store's back changes no span.
+		if _, err := db.SQL().ExecContext(ctx, `INSERT INTO recordings (camera_id, path, start_at, end_at, bytes, sha256, sealed, created_at)
+			VALUES ('cam4', 'cam4/raw.mp4', $1, $2, 1, '', TRUE, 0)`, store.Micros(at(0)), store.Micros(at(10))); err != nil {
+			t.Fatal(err)
+		}
+		if got := spansOf(t, db); !sameSpans(got, want) {
+			t.Errorf("recording_spans after a raw insert = %v; want %v (no trigger)", got, want)
+		}
+		if _, err := db.SQL().ExecContext(ctx, `DELETE FROM recordings WHERE path = 'cam4/raw.mp4'`); err != nil {
+			t.Fatal(err)
+		}
+		// The store carries on from the rebuilt table.
+		seal(t, db, "cam1", "cam1/next.mp4", at(180), at(181.5))
+		if err := db.DeleteSegments(ctx, []string{"cam2/8.mp4"}); err != nil {
+			t.Fatal(err)
+		}
+		want = map[string][]timespan.Range{"cam1": {tr(0, 300)}, "cam2": {tr(5, 50)}}
+		if got := spansOf(t, db); !sameSpans(got, want) {
+			t.Errorf("recording_spans after a seal and a delete = %v; want %v", got, want)
+		}
+	})
 }
 
 // BenchmarkSegmentSealed is the recorder's write path: a segment started, then sealed, its

@@ -166,49 +166,21 @@ func (db *DB) ReleaseHold(ctx context.Context, id, byUserID, byUsername string, 
 
 // ActiveHoldRanges lists the time ranges of a camera's active holds, in start order.
 func (db *DB) ActiveHoldRanges(ctx context.Context, cameraID string) ([]timespan.Range, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT h.start_at, h.end_at FROM legal_holds h
+	return queryAll(ctx, db.sql, "active holds of "+cameraID, scanSpan, `SELECT h.start_at, h.end_at FROM legal_holds h
 		JOIN legal_hold_cameras c ON c.hold_id = h.id
 		WHERE c.camera_id = $1 AND h.released_at IS NULL ORDER BY h.start_at, h.end_at`, cameraID)
-	if err != nil {
-		return nil, fmt.Errorf("active holds of %s: %w", cameraID, err)
-	}
-	defer rows.Close()
-	var out []timespan.Range
-	for rows.Next() {
-		var s, e int64
-		if err := rows.Scan(&s, &e); err != nil {
-			return nil, fmt.Errorf("scan hold range: %w", err)
-		}
-		out = append(out, timespan.Range{Start: FromMicros(s), End: FromMicros(e)})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("active holds of %s: %w", cameraID, err)
-	}
-	return out, nil
 }
 
 // RecordingSummaries sums, per camera, the sealed segments that ended at or after since (all of
 // them when since is zero), by camera id.
 func (db *DB) RecordingSummaries(ctx context.Context, since time.Time) ([]retention.RecordingSummary, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT camera_id, count(*), CAST(COALESCE(sum(bytes), 0) AS BIGINT), min(start_at), max(end_at),
-		CAST(COALESCE(sum(end_at - start_at), 0) AS BIGINT)
-		FROM recordings WHERE sealed AND end_at >= $1 GROUP BY camera_id ORDER BY camera_id`, Micros(since))
-	if err != nil {
-		return nil, fmt.Errorf("summarise recordings: %w", err)
-	}
-	defer rows.Close()
-	var out []retention.RecordingSummary
-	for rows.Next() {
+	return queryAll(ctx, db.sql, "recording summaries", func(row scanner) (retention.RecordingSummary, error) {
 		var s retention.RecordingSummary
 		var oldest, newest, rec int64
-		if err := rows.Scan(&s.CameraID, &s.Segments, &s.Bytes, &oldest, &newest, &rec); err != nil {
-			return nil, fmt.Errorf("scan recording summary: %w", err)
-		}
+		err := row.Scan(&s.CameraID, &s.Segments, &s.Bytes, &oldest, &newest, &rec)
 		s.Oldest, s.Newest, s.Recorded = FromMicros(oldest), FromMicros(newest), time.Duration(rec)*time.Microsecond
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("summarise recordings: %w", err)
-	}
-	return out, nil
+		return s, err
+	}, `SELECT camera_id, count(*), CAST(COALESCE(sum(bytes), 0) AS BIGINT), min(start_at), max(end_at),
+		CAST(COALESCE(sum(end_at - start_at), 0) AS BIGINT)
+		FROM recordings WHERE sealed AND end_at >= $1 GROUP BY camera_id ORDER BY camera_id`, Micros(since))
 }

@@ -177,21 +177,12 @@ func (db *DB) AddNotification(ctx context.Context, n *sharing.Notification) erro
 
 // Notifications lists an organisation's emergency-use notifications, newest first.
 func (db *DB) Notifications(ctx context.Context, organisationID string) ([]*sharing.Notification, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, organisation_id, grant_id, camera_id, user_id, case_ref, created_at
-		FROM sharing_notifications WHERE organisation_id = $1 ORDER BY created_at DESC, id`, organisationID)
-	if err != nil {
-		return nil, fmt.Errorf("select notifications: %w", err)
-	}
-	defer rows.Close()
-	var out []*sharing.Notification
-	for rows.Next() {
+	return queryAll(ctx, db.sql, "notifications", func(row scanner) (*sharing.Notification, error) {
 		var n sharing.Notification
 		var at int64
-		if err := rows.Scan(&n.ID, &n.OrganisationID, &n.GrantID, &n.CameraID, &n.UserID, &n.CaseRef, &at); err != nil {
-			return nil, fmt.Errorf("scan notification: %w", err)
-		}
+		err := row.Scan(&n.ID, &n.OrganisationID, &n.GrantID, &n.CameraID, &n.UserID, &n.CaseRef, &at)
 		n.CreatedAt = FromMicros(at)
-		out = append(out, &n)
-	}
-	return out, rows.Err()
+		return &n, err
+	}, `SELECT id, organisation_id, grant_id, camera_id, user_id, case_ref, created_at
+		FROM sharing_notifications WHERE organisation_id = $1 ORDER BY created_at DESC, id`, organisationID)
 }

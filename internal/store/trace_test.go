@@ -21,30 +21,18 @@ import (
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/rfc6962"
 
+	"civicam/internal/clocktest"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
 	"civicam/internal/trace"
 )
-
-// fixedClock is the injected clock: entries without a time get the next microsecond.
-type fixedClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fixedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(time.Microsecond)
-	return c.t
-}
 
 var traceT0 = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC) // a Tuesday
 
 // runLog starts a trace log on db and stops it when the test ends.
 func runLog(t testing.TB, db *store.DB, cfg trace.Config, key *trace.Key) *trace.Log {
 	t.Helper()
-	clock := &fixedClock{t: traceT0}
+	clock := clocktest.Ticking(traceT0, time.Microsecond)
 	l := trace.New(cfg, trace.Deps{Store: db, Key: key, Now: clock.Now})
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
@@ -774,7 +762,7 @@ func TestTraceProofs(t *testing.T) {
 func TestTraceRestart(t *testing.T) {
 	db := storetest.SQLite(t)
 	key := newKey(t)
-	clock := &fixedClock{t: traceT0}
+	clock := clocktest.Ticking(traceT0, time.Microsecond)
 	for round := range 3 {
 		l := trace.New(trace.Config{MemoryLevel: 3}, trace.Deps{Store: db, Key: key, Now: clock.Now})
 		ctx, cancel := context.WithCancel(context.Background())
@@ -970,7 +958,7 @@ func cpuTime(b *testing.B) time.Duration {
 // counted in one summary entry, written at the latest when the log stops; none is lost.
 func TestTraceAnonymousDenialsAreCounted(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		l := trace.New(trace.Config{AnonymousDenials: 10}, trace.Deps{Store: db, Key: newKey(t), Now: (&fixedClock{t: traceT0}).Now})
+		l := trace.New(trace.Config{AnonymousDenials: 10}, trace.Deps{Store: db, Key: newKey(t), Now: clocktest.Ticking(traceT0, time.Microsecond).Now})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- l.Run(ctx) }()

@@ -1,14 +1,11 @@
 package webui
 
 import (
-	"errors"
 	"net/http"
 
 	"civicam/internal/accounts"
 	"civicam/internal/auth"
-	"civicam/internal/fault"
 	"civicam/internal/registry"
-	"civicam/internal/trace"
 )
 
 type userRow struct {
@@ -89,11 +86,9 @@ func (u *UI) adminCreateUser(w http.ResponseWriter, r *http.Request) error {
 	_, err := u.accounts.CreateUser(r.Context(), accounts.NewUser{Username: form["username"], Password: r.PostFormValue("password"),
 		Role: form["role"], OrganisationID: form["organisation_id"]})
 	if err != nil {
-		status, msg, perr := u.formError(r, err)
-		if perr != nil {
-			return perr
-		}
-		return u.renderUsers(w, r, status, msg, form)
+		return showRefusal(u.messages(r), err, func(status int, msg string) error {
+			return u.renderUsers(w, r, status, msg, form)
+		})
 	}
 	http.Redirect(w, r, "/admin/users?done=created", http.StatusSeeOther)
 	return nil
@@ -116,36 +111,12 @@ func (u *UI) adminUpdateUser(w http.ResponseWriter, r *http.Request) error {
 	disabled := r.PostFormValue("disabled") == "on"
 	p.Disabled = &disabled
 	if _, err := u.accounts.UpdateUser(r.Context(), r.PathValue("id"), p); err != nil {
-		if errors.Is(err, fault.ErrNotFound) {
-			return errNotFound
-		}
-		status, msg, ferr := u.formError(r, err)
-		if ferr != nil {
-			return ferr
-		}
-		return u.renderUsers(w, r, status, msg, nil)
+		return showRefusal(u.messages(r), err, func(status int, msg string) error {
+			return u.renderUsers(w, r, status, msg, nil)
+		})
 	}
 	http.Redirect(w, r, "/admin/users?done=updated", http.StatusSeeOther)
 	return nil
-}
-
-// formError turns a refusal from a shared validation path into a status and a message for the
-// form; anything else is returned for the error page.
-func (u *UI) formError(r *http.Request, err error) (int, string, error) {
-	m := u.messages(r)
-	var inv *registry.InvalidError
-	fe, _ := fault.As(err)
-	switch {
-	case errors.Is(err, trace.ErrUnavailable):
-		return 0, "", errTrail
-	case fe != nil && fe.Kind == fault.Invalid:
-		return http.StatusBadRequest, fe.Field + ": " + fe.Message, nil
-	case errors.As(err, &inv):
-		return http.StatusBadRequest, inv.Field + ": " + inv.Message, nil
-	case errors.Is(err, fault.ErrConflict):
-		return http.StatusConflict, m.T("admin.conflict"), nil
-	}
-	return 0, "", err
 }
 
 type orgsData struct {
@@ -220,11 +191,9 @@ func (u *UI) adminCreateOrganisation(w http.ResponseWriter, r *http.Request) err
 		o.EstablishmentType = form["establishment_type"]
 	}
 	if err := u.reg.CreateOrganisation(r.Context(), o); err != nil {
-		status, msg, perr := u.formError(r, err)
-		if perr != nil {
-			return perr
-		}
-		return u.renderOrgs(w, r, status, msg, form)
+		return showRefusal(u.messages(r), err, func(status int, msg string) error {
+			return u.renderOrgs(w, r, status, msg, form)
+		})
 	}
 	http.Redirect(w, r, "/admin/organisations?done=created", http.StatusSeeOther)
 	return nil

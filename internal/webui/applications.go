@@ -11,7 +11,6 @@ import (
 
 	"civicam/internal/auth"
 	"civicam/internal/lostperson"
-	"civicam/internal/registry"
 )
 
 // The lost-person application pages (REG-6): the public portal, registration, the applicant's
@@ -50,27 +49,6 @@ func pick(m Messages, en, zh string) string {
 		return zh
 	}
 	return en
-}
-
-// requestErrorKey maps the desk's errors to a status and a message for a form; ok is false for
-// errors that are not the user's (trail, internal), which the caller returns as they are.
-func requestErrorKey(m Messages, err error) (status int, msg string, ok bool) {
-	var inv *registry.InvalidError
-	switch {
-	case errors.As(err, &inv):
-		return http.StatusBadRequest, m.T("app.invalid", inv.Field, inv.Message), true
-	case errors.Is(err, lostperson.ErrState):
-		return http.StatusConflict, m.T("app.err_state"), true
-	case errors.Is(err, lostperson.ErrCode):
-		return http.StatusBadRequest, m.T("app.err_code"), true
-	case errors.Is(err, lostperson.ErrTooMany):
-		return http.StatusTooManyRequests, m.T("app.err_too_many"), true
-	case errors.Is(err, lostperson.ErrTooLarge):
-		return http.StatusRequestEntityTooLarge, m.T("app.err_too_large"), true
-	case errors.Is(err, lostperson.ErrFileType):
-		return http.StatusUnsupportedMediaType, m.T("app.err_file_type"), true
-	}
-	return 0, "", false
 }
 
 // --- the public portal ---
@@ -213,13 +191,11 @@ func (u *UI) registerSubmit(w http.ResponseWriter, r *http.Request) error {
 	d := registerData{Username: r.PostFormValue("username"), Contact: r.PostFormValue("contact")}
 	p, err := u.req.Register(r.Context(), d.Username, r.PostFormValue("password"), d.Contact)
 	if err != nil {
-		status, msg, ok := requestErrorKey(m, err)
-		if !ok {
-			return err
-		}
-		d.Error = msg
-		u.render(w, r, status, "register", "register.title", d)
-		return nil
+		return showRefusal(m, err, func(status int, msg string) error {
+			d.Error = msg
+			u.render(w, r, status, "register", "register.title", d)
+			return nil
+		})
 	}
 	d.Pending, d.Expires = p, m.Time(p.ExpiresAt)
 	u.render(w, r, http.StatusOK, "register", "register.title", d)
@@ -230,12 +206,13 @@ func (u *UI) verifySubmit(w http.ResponseWriter, r *http.Request) error {
 	m := u.messages(r)
 	id := r.PostFormValue("registration_id")
 	if _, err := u.req.Verify(r.Context(), id, r.PostFormValue("code")); err != nil {
-		status, msg, ok := requestErrorKey(m, err)
-		if !ok {
-			if !errors.Is(err, lostperson.ErrNotFound) {
-				return err
-			}
-			status, msg = http.StatusBadRequest, m.T("app.err_code")
+		status, msg, page := formRefusal(m, err)
+		if errors.Is(err, lostperson.ErrNotFound) {
+			// An unknown registration reads as a wrong code: the form does not tell which ids exist.
+			status, msg, page = http.StatusBadRequest, m.T("app.err_code"), nil
+		}
+		if page != nil {
+			return page
 		}
 		u.render(w, r, status, "register", "register.title", registerData{Error: msg,
 			Pending: &lostperson.Pending{RegistrationID: id, SentTo: r.PostFormValue("sent_to")}})
@@ -333,11 +310,7 @@ func (u *UI) applySubmit(w http.ResponseWriter, r *http.Request) error {
 		u.render(w, r, http.StatusUnprocessableEntity, "apply", "apply.title", d)
 		return nil
 	case err != nil:
-		status, msg, ok := requestErrorKey(m, err)
-		if !ok {
-			return err
-		}
-		return fail(status, msg)
+		return showRefusal(m, err, fail)
 	}
 	http.Redirect(w, r, "/applications/"+a.ID+"?submitted=1", http.StatusSeeOther)
 	return nil
@@ -503,15 +476,10 @@ func (u *UI) uploadDocument(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer f.Close()
 	_, err = u.req.AddDocument(r.Context(), userOf(r).ID, r.PathValue("id"), r.FormValue("kind"), f)
-	if errors.Is(err, lostperson.ErrNotFound) {
-		return errNotFound
-	}
 	if err != nil {
-		status, msg, ok := requestErrorKey(m, err)
-		if !ok {
-			return err
-		}
-		return u.applicantApplication(w, r, status, msg)
+		return showRefusal(m, err, func(status int, msg string) error {
+			return u.applicantApplication(w, r, status, msg)
+		})
 	}
 	http.Redirect(w, r, "/applications/"+r.PathValue("id")+"?uploaded=1", http.StatusSeeOther)
 	return nil
@@ -622,15 +590,10 @@ func (u *UI) username(r *http.Request, id string) string {
 // reviewStep answers a reviewer's form: on a refusal the page again with the message, else a
 // redirect back to the page.
 func (u *UI) reviewStep(w http.ResponseWriter, r *http.Request, err error) error {
-	if errors.Is(err, lostperson.ErrNotFound) {
-		return errNotFound
-	}
 	if err != nil {
-		status, msg, ok := requestErrorKey(u.messages(r), err)
-		if !ok {
-			return err
-		}
-		return u.reviewerApplication(w, r, status, reviewExtras{status: status, errMsg: msg})
+		return showRefusal(u.messages(r), err, func(status int, msg string) error {
+			return u.reviewerApplication(w, r, status, reviewExtras{status: status, errMsg: msg})
+		})
 	}
 	http.Redirect(w, r, "/applications/"+r.PathValue("id"), http.StatusSeeOther)
 	return nil
@@ -705,13 +668,11 @@ func (u *UI) publishProcedure(w http.ResponseWriter, r *http.Request) error {
 		in.Documents = append(in.Documents, lostperson.RequiredDoc{ZH: strings.TrimSpace(zh), EN: strings.TrimSpace(en)})
 	}
 	if _, err := u.req.PublishProcedure(r.Context(), in); err != nil {
-		status, msg, ok := requestErrorKey(m, err)
-		if !ok {
-			return err
-		}
-		f.Error = msg
-		u.render(w, r, status, "procedure", "procedure.title", f)
-		return nil
+		return showRefusal(m, err, func(status int, msg string) error {
+			f.Error = msg
+			u.render(w, r, status, "procedure", "procedure.title", f)
+			return nil
+		})
 	}
 	http.Redirect(w, r, "/portal", http.StatusSeeOther)
 	return nil

@@ -3,7 +3,6 @@ package webui
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,37 +17,14 @@ import (
 // inside the window and is refused outside it and on an unrelated camera; writes the result;
 // the applicant then sees the notice and nothing of the police side.
 func TestBrowserApplicationPath(t *testing.T) {
-	if _, err := exec.LookPath(chromiumPath); err != nil {
-		t.Skip("chromium is not installed at " + chromiumPath)
-	}
-	if testing.Short() {
-		t.Skip("end-to-end browser test skipped in -short mode")
-	}
+	skipWithoutBrowser(t)
 	s := newAppStack(t, true)
 	shots := os.Getenv(EnvScreenshots)
-	ctx := startBrowser(t, 120*time.Second)
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	evalF := func(js string) float64 {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](js, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", js, err)
-		}
-		return v
-	}
-	evalS := func(js string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", js, err)
-		}
-		return v
-	}
+	br := newChromium(t, 120*time.Second)
+	ctx := br.ctx
+	do := br.do
+	evalF := br.eval
+	evalS := br.evalString
 	shot := func(name string) {
 		if shots == "" {
 			return
@@ -59,22 +35,12 @@ func TestBrowserApplicationPath(t *testing.T) {
 	}
 	login := func(username string, then string) {
 		t.Helper()
-		do("log in as "+username,
-			chromedp.Navigate(s.srv.URL+"/login"),
-			chromedp.WaitVisible(chromedp.CSS("#login-form")),
-			chromedp.SendKeys(chromedp.CSS("#username"), username),
-			chromedp.SendKeys(chromedp.CSS("#password"), password),
-			chromedp.Click(chromedp.CSS("#login-submit")),
-			chromedp.WaitVisible(chromedp.CSS("#logout")),
-		)
+		br.login(s.srv.URL, username, "#logout")
 		if then != "" {
 			do("open "+then, chromedp.Navigate(s.srv.URL+then), chromedp.WaitReady(chromedp.CSS("main")))
 		}
 	}
-	logout := func() {
-		t.Helper()
-		do("log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login-link")))
-	}
+	logout := br.logout
 
 	// The applicant: portal → register → code → log in → the form.
 	do("register from the portal",

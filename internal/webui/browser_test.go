@@ -25,12 +25,7 @@ const EnvScreenshots = "CIVICAM_WEBUI_SCREENSHOTS"
 // TestBrowserEndToEnd drives a real browser through the UI: log in, the camera list and a
 // camera page, log out, and the trace viewer as an auditor, where the log-ins are found.
 func TestBrowserEndToEnd(t *testing.T) {
-	if _, err := exec.LookPath(chromiumPath); err != nil {
-		t.Skip("chromium is not installed at " + chromiumPath + " (apt-get install chromium; CI installs it via scripts/install-deps.sh)")
-	}
-	if testing.Short() {
-		t.Skip("end-to-end browser test skipped in -short mode")
-	}
+	skipWithoutBrowser(t)
 	s := newStack(t)
 	org := s.addOrg("株洲市公安局", registry.KindDepartment, "public_security")
 	s.addUser("chief", auth.RoleAdmin, "")
@@ -46,14 +41,10 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if shots == "" {
 		shots = t.TempDir()
 	}
-	ctx := startBrowser(t, 60*time.Second)
+	br := newChromium(t, 60*time.Second)
+	ctx := br.ctx
 
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	do := br.do
 	text := func(sel string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
@@ -76,14 +67,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	}
 	login := func(username string) {
 		t.Helper()
-		do("log in as "+username,
-			chromedp.Navigate(s.srv.URL+"/login"),
-			chromedp.WaitVisible(chromedp.CSS("#login-form")),
-			chromedp.SendKeys(chromedp.CSS("#username"), username),
-			chromedp.SendKeys(chromedp.CSS("#password"), password),
-			chromedp.Click(chromedp.CSS("#login-submit")),
-			chromedp.WaitVisible(chromedp.CSS("#camera-table")),
-		)
+		br.login(s.srv.URL, username, "#camera-table")
 	}
 
 	// Log in as the admin: the camera list with its map.
@@ -164,6 +148,78 @@ func waitFor(t *testing.T, ctx context.Context, cond string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// skipWithoutBrowser skips a browser test where chromium is not installed, and in -short mode.
+func skipWithoutBrowser(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath(chromiumPath); err != nil {
+		t.Skip("chromium is not installed at " + chromiumPath + " (apt-get install chromium; CI installs it via scripts/install-deps.sh)")
+	}
+	if testing.Short() {
+		t.Skip("end-to-end browser test skipped in -short mode")
+	}
+}
+
+// chromium is a test's headless browser and the steps every browser test takes with it; each ends the
+// test at the first step that fails.
+type chromium struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+// newChromium starts a browser for t (startBrowser) whose steps are bounded by timeout.
+func newChromium(t *testing.T, timeout time.Duration) *chromium {
+	t.Helper()
+	return &chromium{t: t, ctx: startBrowser(t, timeout)}
+}
+
+// do runs steps, what saying what they do for the failure's message.
+func (b *chromium) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// eval evaluates js to a number, awaiting it when it is a promise.
+func (b *chromium) eval(js string) float64 {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[float64](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
+// evalString evaluates js to a string.
+func (b *chromium) evalString(js string) string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
+// login logs username in through the login form at base with the tests' password and waits for
+// ready, a selector of the page it lands on.
+func (b *chromium) login(base, username, ready string) {
+	b.t.Helper()
+	b.do("log in as "+username,
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(chromedp.CSS("#login-form")),
+		chromedp.SendKeys(chromedp.CSS("#username"), username),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS("#login-submit")),
+		chromedp.WaitVisible(chromedp.CSS(ready)),
+	)
+}
+
+// logout logs out through the page's button.
+func (b *chromium) logout() {
+	b.t.Helper()
+	b.do("log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login-link")))
 }
 
 // startBrowser starts a headless Chromium for the test (closed at its end) and returns a context

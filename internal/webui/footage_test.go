@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -142,29 +141,13 @@ func TestCameraPageFootage(t *testing.T) {
 // recorded range in the <video> element until it advances, export it, and find the playback and
 // the export in the trace viewer; a user of another organisation gets nothing for that camera.
 func TestBrowserPlaybackExport(t *testing.T) {
-	if _, err := exec.LookPath(chromiumPath); err != nil {
-		t.Skip("chromium is not installed at " + chromiumPath)
-	}
-	if testing.Short() {
-		t.Skip("end-to-end browser test skipped in -short mode")
-	}
+	skipWithoutBrowser(t)
 	s := newFootageStack(t)
 	shots := os.Getenv(EnvScreenshots)
-	ctx := startBrowser(t, 90*time.Second)
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(js string) float64 {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](js, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", js, err)
-		}
-		return v
-	}
+	br := newChromium(t, 90*time.Second)
+	ctx := br.ctx
+	do := br.do
+	eval := br.eval
 	shot := func(name string) {
 		if shots == "" {
 			return
@@ -176,19 +159,9 @@ func TestBrowserPlaybackExport(t *testing.T) {
 	}
 	login := func(username string) {
 		t.Helper()
-		do("log in as "+username,
-			chromedp.Navigate(s.srv.URL+"/login"),
-			chromedp.WaitVisible(chromedp.CSS("#login-form")),
-			chromedp.SendKeys(chromedp.CSS("#username"), username),
-			chromedp.SendKeys(chromedp.CSS("#password"), password),
-			chromedp.Click(chromedp.CSS("#login-submit")),
-			chromedp.WaitVisible(chromedp.CSS("#logout")),
-		)
+		br.login(s.srv.URL, username, "#logout")
 	}
-	logout := func() {
-		t.Helper()
-		do("log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login-link")))
-	}
+	logout := br.logout
 
 	login("op1")
 	do("open the camera and pick its recorded range",

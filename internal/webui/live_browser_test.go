@@ -1,16 +1,13 @@
 package webui
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,10 +16,8 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/httpapi/apitest"
 	"civicam/internal/live"
-	"civicam/internal/recorder"
+	"civicam/internal/live/livetest"
 	"civicam/internal/registry"
-	"civicam/internal/segment"
-	"civicam/internal/simcam"
 	"civicam/internal/store/storetest"
 )
 
@@ -34,25 +29,10 @@ const EnvLiveBrowserRuns = "CIVICAM_BENCH_LIVE_BROWSER"
 // by the recorder, as the app wires them.
 func newLiveStack(t *testing.T) (*stack, string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	cam := simcam.New(simcam.Config{Listen: "127.0.0.1:0", Count: 1, Codec: simcam.H264, Bitrate: 1_000_000}, nil)
-	wg.Add(1)
-	go func() { defer wg.Done(); cam.Run(ctx) }()
-	<-cam.Ready()
-
 	db := storetest.SQLite(t)
 	st := apitest.New(t, db)
-	rec := recorder.New(recorder.Config{}, recorder.Deps{Store: segment.NewDisk(t.TempDir()), Index: db})
-	wg.Add(1)
-	go func() { defer wg.Done(); rec.Run(ctx) }()
-	svc, err := live.New(live.Config{}, live.Deps{Source: rec, Logins: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wg.Add(1)
-	go func() { defer wg.Done(); svc.Run(ctx) }()
+	rig := livetest.NewRig(t, live.Config{}, livetest.RigDeps{Index: db, Logins: db})
+	rec, svc := rig.Recorder, rig.Live
 	api := st.NewAPI(t, apitest.Parts{Recorder: rec, Live: svc})
 	ui, err := New(Config{}, stackDeps(st, api, nil))
 	if err != nil {
@@ -68,54 +48,24 @@ func newLiveStack(t *testing.T) (*stack, string) {
 	org := s.addOrg("株洲市公安局", registry.KindDepartment, "public_security")
 	active := registry.StatusActive
 	camID := s.addCamera(org, "火车站广场", 27.8305, 113.1510, func(in *registry.CameraInput) { in.Status = &active })
-	rec.Sync([]recorder.Camera{{ID: camID, SourceURL: cam.URL(1), Transport: recorder.TransportTCP}})
-	limit := time.Now().Add(30 * time.Second)
-	for st, ok := rec.Status(camID); !ok || st.State != recorder.StateRecording; st, ok = rec.Status(camID) {
-		if time.Now().After(limit) {
-			t.Fatal("gave up waiting for the camera to be recorded")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	rig.Record(t, camID)
 	return s, camID
 }
 
 // TestBrowserLiveView: in Debian's chromium, an operator logs in, opens the camera page, states a
 // purpose and watches: the video's currentTime grows, and the look is in the trail.
 func TestBrowserLiveView(t *testing.T) {
-	if _, err := exec.LookPath(chromiumPath); err != nil {
-		t.Skip("chromium is not installed at " + chromiumPath + " (apt-get install chromium; CI installs it via scripts/install-deps.sh)")
-	}
-	if testing.Short() {
-		t.Skip("end-to-end browser test skipped in -short mode")
-	}
+	skipWithoutBrowser(t)
 	s, camID := newLiveStack(t)
 	s.addUser("chief", auth.RoleAdmin, "")
 
-	ctx := startBrowser(t, 90*time.Second)
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(js string) float64 {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](js))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", js, err)
-		}
-		return v
-	}
+	br := newChromium(t, 90*time.Second)
+	ctx := br.ctx
+	do := br.do
+	eval := br.eval
 	currentTime := func() float64 { return eval(`document.getElementById("live-video").currentTime`) }
 
-	do("log in",
-		chromedp.Navigate(s.srv.URL+"/login"),
-		chromedp.WaitVisible(chromedp.CSS("#login-form")),
-		chromedp.SendKeys(chromedp.CSS("#username"), "chief"),
-		chromedp.SendKeys(chromedp.CSS("#password"), password),
-		chromedp.Click(chromedp.CSS("#login-submit")),
-		chromedp.WaitVisible(chromedp.CSS("#camera-table")),
-	)
+	br.login(s.srv.URL, "chief", "#camera-table")
 	do("open the camera page",
 		chromedp.Navigate(s.srv.URL+"/cameras/"+camID),
 		chromedp.WaitVisible(chromedp.CSS("#camera-name")),

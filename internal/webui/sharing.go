@@ -1,7 +1,6 @@
 package webui
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,10 +10,8 @@ import (
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
-	"civicam/internal/fault"
 	"civicam/internal/registry"
 	"civicam/internal/sharing"
-	"civicam/internal/trace"
 )
 
 // The sharing pages (issue 7): grants between organisations, camera groups, and the owner's view
@@ -37,36 +34,47 @@ func (u *UI) sharingRoutes() []*page {
 	}
 }
 
-// sharingStatus is the page's status for each kind of refusal shown on a form.
-var sharingStatus = map[fault.Kind]int{
-	fault.Invalid:     http.StatusBadRequest,
-	fault.Conflict:    http.StatusConflict,
-	fault.Forbidden:   http.StatusForbidden,
-	fault.TooLarge:    http.StatusRequestEntityTooLarge,
-	fault.Unsupported: http.StatusUnsupportedMediaType,
-	fault.Throttled:   http.StatusTooManyRequests,
+// shareables is what both sharing forms are drawn from: the user's groups, the organisations
+// with their names, and the cameras the user may share, as the form's check boxes.
+type shareables struct {
+	groups  []*sharing.Group
+	orgs    []*registry.Organisation
+	orgName map[string]string
+	cams    []*registry.Camera
+	camName map[string]string
+	boxes   []checkOption
 }
 
-// sharingFormError sorts a refusal of the sharing service: a trail failure or an object outside
-// the caller's reach becomes an error page (the latter traced as a denial by wrap); a refusal the
-// person can act on becomes a message on the form; anything else is an internal error.
-func sharingFormError(err error) (int, string, error) {
-	switch {
-	case errors.Is(err, trace.ErrUnavailable):
-		return 0, "", errTrail
-	case errors.Is(err, fault.ErrNotFound):
-		return 0, "", errNotFound
+// shareables reads what the sharing forms offer the request's user: up to limit cameras of its
+// write scope (an admin's: all, labelled with their owner), those in checked ticked.
+func (u *UI) shareables(r *http.Request, limit int, checked []string) (*shareables, error) {
+	ctx := r.Context()
+	usr := userOf(r)
+	groups, err := u.sharing.Groups(ctx, usr)
+	if err != nil {
+		return nil, fmt.Errorf("groups: %w", err)
 	}
-	if fe, ok := fault.As(err); ok {
-		if status, ok := sharingStatus[fe.Kind]; ok {
-			msg := fe.Message
-			if fe.Field != "" {
-				msg = fe.Field + ": " + msg
-			}
-			return status, msg, nil
+	orgs, err := u.reg.Organisations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cams, err := u.reg.Cameras(ctx, access.WriteScope(usr), registry.CameraFilter{Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	sh := &shareables{groups: groups, orgs: orgs, orgName: map[string]string{}, cams: cams, camName: map[string]string{}}
+	for _, o := range orgs {
+		sh.orgName[o.ID] = o.Name
+	}
+	for _, c := range cams {
+		sh.camName[c.ID] = c.Name
+		label := c.Name
+		if usr.Role == auth.RoleAdmin {
+			label += " · " + sh.orgName[c.OrganisationID]
 		}
+		sh.boxes = append(sh.boxes, checkOption{Value: c.ID, Label: label, Checked: slices.Contains(checked, c.ID)})
 	}
-	return 0, "", err
+	return sh, nil
 }
 
 // Scopes in the order the form offers them.
@@ -130,44 +138,24 @@ func (u *UI) renderGrants(w http.ResponseWriter, r *http.Request, status int, er
 	if err != nil {
 		return fmt.Errorf("grants: %w", err)
 	}
-	groups, err := u.sharing.Groups(ctx, usr)
-	if err != nil {
-		return fmt.Errorf("groups: %w", err)
-	}
 	terms, err := u.sharing.Terms(ctx)
 	if err != nil {
 		return fmt.Errorf("sharing terms: %w", err)
 	}
-	orgs, err := u.reg.Organisations(ctx)
-	if err != nil {
-		return err
-	}
-	// Cameras the user may grant over: its organisation's (an admin's: all, one owner per grant).
-	cams, err := u.reg.Cameras(ctx, access.WriteScope(usr), registry.CameraFilter{Limit: 1000})
-	if err != nil {
-		return err
-	}
 	if form == nil {
 		form = url.Values{}
 	}
-	orgName := map[string]string{}
-	for _, o := range orgs {
-		orgName[o.ID] = o.Name
+	// Cameras the user may grant over: its organisation's (an admin's: all, one owner per grant).
+	sh, err := u.shareables(r, 1000, form["camera_id"])
+	if err != nil {
+		return err
 	}
-	camName := map[string]string{}
-	d := grantsData{Terms: terms, Error: errMsg, Form: map[string]string{
+	groups, orgs, orgName, camName := sh.groups, sh.orgs, sh.orgName, sh.camName
+	d := grantsData{Terms: terms, Error: errMsg, Cameras: sh.boxes, Form: map[string]string{
 		"grantee_organisation_id": form.Get("grantee_organisation_id"), "group_id": form.Get("group_id"),
 		"purpose": form.Get("purpose"), "starts_at": form.Get("starts_at"), "ends_at": form.Get("ends_at")}}
 	if d.Form["starts_at"] == "" {
 		d.Form["starts_at"] = u.now().UTC().Format("2006-01-02T15:04")
-	}
-	for _, c := range cams {
-		camName[c.ID] = c.Name
-		label := c.Name
-		if usr.Role == auth.RoleAdmin {
-			label += " · " + orgName[c.OrganisationID]
-		}
-		d.Cameras = append(d.Cameras, checkOption{Value: c.ID, Label: label, Checked: slices.Contains(form["camera_id"], c.ID)})
 	}
 	groupName := map[string]string{}
 	d.Groups = []option{{Value: "", Label: "—"}}
@@ -277,14 +265,7 @@ func (u *UI) grantCreate(w http.ResponseWriter, r *http.Request) error {
 		in.EndsAt = &ends
 	}
 	if _, err := u.sharing.CreateGrant(r.Context(), userOf(r), in); err != nil {
-		if errors.Is(err, sharing.ErrTermsChanged) {
-			return fail(http.StatusConflict, m.T("sharing.terms_changed"))
-		}
-		status, msg, perr := sharingFormError(err)
-		if perr != nil {
-			return perr
-		}
-		return fail(status, msg)
+		return showRefusal(m, err, fail)
 	}
 	http.Redirect(w, r, "/sharing/grants?done=created", http.StatusSeeOther)
 	return nil
@@ -298,11 +279,9 @@ func (u *UI) grantRevoke(w http.ResponseWriter, r *http.Request) error {
 		return errNotFound
 	}
 	if _, err := u.sharing.RevokeGrant(r.Context(), userOf(r), id); err != nil {
-		status, msg, perr := sharingFormError(err)
-		if perr != nil {
-			return perr
-		}
-		return u.renderGrants(w, r, status, msg, nil)
+		return showRefusal(u.messages(r), err, func(status int, msg string) error {
+			return u.renderGrants(w, r, status, msg, nil)
+		})
 	}
 	http.Redirect(w, r, "/sharing/grants?done=revoked", http.StatusSeeOther)
 	return nil
@@ -334,26 +313,15 @@ func (u *UI) renderGroups(w http.ResponseWriter, r *http.Request, status int, er
 	m := u.messages(r)
 	ctx := r.Context()
 	usr := userOf(r)
-	groups, err := u.sharing.Groups(ctx, usr)
-	if err != nil {
-		return fmt.Errorf("groups: %w", err)
-	}
-	orgs, err := u.reg.Organisations(ctx)
-	if err != nil {
-		return err
-	}
-	cams, err := u.reg.Cameras(ctx, access.WriteScope(usr), registry.CameraFilter{Limit: 10000})
-	if err != nil {
-		return err
-	}
 	if form == nil {
 		form = url.Values{}
 	}
-	orgName := map[string]string{}
-	for _, o := range orgs {
-		orgName[o.ID] = o.Name
+	sh, err := u.shareables(r, 10000, form["camera_id"])
+	if err != nil {
+		return err
 	}
-	d := groupsData{Error: errMsg, Form: map[string]string{"name": form.Get("name")}}
+	groups, orgs, orgName, camName := sh.groups, sh.orgs, sh.orgName, sh.camName
+	d := groupsData{Error: errMsg, Cameras: sh.boxes, Form: map[string]string{"name": form.Get("name")}}
 	for _, k := range groupKinds {
 		d.Kinds = append(d.Kinds, option{Value: k, Label: m.Label("group_kind", k), Selected: k == form.Get("kind")})
 	}
@@ -362,16 +330,9 @@ func (u *UI) renderGroups(w http.ResponseWriter, r *http.Request, status int, er
 			d.Orgs = append(d.Orgs, option{Value: o.ID, Label: o.Name, Selected: o.ID == form.Get("organisation_id")})
 		}
 	}
-	camName := map[string]string{}
 	d.Places = []option{{Value: "", Label: "—"}}
 	var places []string
-	for _, c := range cams {
-		camName[c.ID] = c.Name
-		label := c.Name
-		if usr.Role == auth.RoleAdmin {
-			label += " · " + orgName[c.OrganisationID]
-		}
-		d.Cameras = append(d.Cameras, checkOption{Value: c.ID, Label: label, Checked: slices.Contains(form["camera_id"], c.ID)})
+	for _, c := range sh.cams {
 		if c.PlaceCategory != "" && !slices.Contains(places, c.PlaceCategory) {
 			places = append(places, c.PlaceCategory)
 		}
@@ -413,11 +374,9 @@ func (u *UI) groupCreate(w http.ResponseWriter, r *http.Request) error {
 		in.CameraIDs = f["camera_id"]
 	}
 	if _, err := u.sharing.CreateGroup(r.Context(), userOf(r), in); err != nil {
-		status, msg, perr := sharingFormError(err)
-		if perr != nil {
-			return perr
-		}
-		return u.renderGroups(w, r, status, msg, f)
+		return showRefusal(u.messages(r), err, func(status int, msg string) error {
+			return u.renderGroups(w, r, status, msg, f)
+		})
 	}
 	http.Redirect(w, r, "/sharing/groups?done=created", http.StatusSeeOther)
 	return nil
@@ -470,13 +429,11 @@ func (u *UI) accessesPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	as, err := u.sharing.Accesses(ctx, usr, org)
 	if err != nil {
-		status, msg, perr := sharingFormError(err)
-		if perr != nil {
-			return perr
-		}
-		d.Error = msg
-		u.render(w, r, status, "accesses", "sharing.accesses_title", d)
-		return nil
+		return showRefusal(u.messages(r), err, func(status int, msg string) error {
+			d.Error = msg
+			u.render(w, r, status, "accesses", "sharing.accesses_title", d)
+			return nil
+		})
 	}
 	d.Organisation = orgName[org]
 	q := url.Values{"format": {"csv"}}

@@ -1,7 +1,8 @@
-// Package livetest is a WHEP viewer for tests and benchmarks: a pion PeerConnection on loopback
-// that offers to receive H.264 (in the profiles Chrome offers, or those a test names) and, if
-// asked, H.265, and turns the RTP it receives back into access units, as a browser's
-// depacketiser would, so tests can check what a viewer could decode.
+// Package livetest is the live view's test kit: a WHEP viewer for tests and benchmarks — a pion
+// PeerConnection on loopback that offers to receive H.264 (in the profiles Chrome offers, or those
+// a test names) and, if asked, H.265, and turns the RTP it receives back into access units, as a
+// browser's depacketiser would, so tests can check what a viewer could decode — and the Rig it
+// watches (a simulated camera, recorded, feeding a live service).
 package livetest
 
 import (
@@ -216,6 +217,16 @@ func (v *Viewer) Next(ctx context.Context) (AccessUnit, error) {
 		return AccessUnit{}, ErrClosed
 	case <-ctx.Done():
 		return AccessUnit{}, fmt.Errorf("waiting for a frame: %w", ctx.Err())
+	}
+}
+
+// NextKey returns the next access unit a decoder could start at (Key), passing over the others.
+func (v *Viewer) NextKey(ctx context.Context) (AccessUnit, error) {
+	for {
+		au, err := v.Next(ctx)
+		if err != nil || au.Key() {
+			return au, err
+		}
 	}
 }
 

@@ -40,6 +40,18 @@ func NewKey(t testing.TB) *secret.Key {
 	return k
 }
 
+// ForEachConfig runs fn as a subtest with the configuration of a fresh, unopened SQLite
+// database and, when configured, of a fresh PostgreSQL schema: for tests that open the database
+// themselves (a migration's, from the schema as it was before). Stream credentials are sealed
+// with a key of the subtest's own, as the server does.
+func ForEachConfig(t *testing.T, fn func(t *testing.T, cfg store.Config)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		fn(t, store.Config{SQLitePath: filepath.Join(t.TempDir(), "civicam.db"), Secrets: NewKey(t)})
+	})
+	t.Run("postgres", func(t *testing.T) { fn(t, store.Config{PostgresDSN: PostgresDSN(t), Secrets: NewKey(t)}) })
+}
+
 // SQLite opens a migrated SQLite database in a temporary directory, sealing stream credentials
 // with a key of its own as the server does.
 func SQLite(t testing.TB) *store.DB {
