@@ -185,24 +185,35 @@ func (s *Service) Overdue(a *Application, now time.Time) bool {
 	return false
 }
 
+// Case is what the applicant said of the case, shown alike to the applicant and the police.
+type Case struct {
+	ID                 string    `json:"id"`
+	Status             Status    `json:"status"`
+	Relationship       string    `json:"relationship"`
+	RelationshipDetail string    `json:"relationship_detail,omitempty"`
+	SubjectCategory    string    `json:"subject_category"`
+	Urgent             bool      `json:"urgent"`
+	LastSeenAt         time.Time `json:"last_seen_at"`
+	Lat                float64   `json:"lat"`
+	Lon                float64   `json:"lon"`
+	Address            string    `json:"address,omitempty"`
+	Description        string    `json:"description"`
+}
+
+func caseOf(a *Application) Case {
+	return Case{ID: a.ID, Status: a.Status, Relationship: a.Relationship, RelationshipDetail: a.RelationshipDetail,
+		SubjectCategory: a.SubjectCategory, Urgent: a.Urgent, LastSeenAt: a.LastSeenAt, Lat: a.Lat, Lon: a.Lon,
+		Address: a.Address, Description: a.Description}
+}
+
 // ApplicantView is everything an applicant is shown about its application: its own input,
 // the status, deadlines and, once written, the result notice. Nothing about cameras, footage,
 // reviewers or other people is in it.
 type ApplicantView struct {
-	ID                 string     `json:"id"`
-	Status             Status     `json:"status"`
-	Relationship       string     `json:"relationship"`
-	RelationshipDetail string     `json:"relationship_detail,omitempty"`
-	SubjectCategory    string     `json:"subject_category"`
-	Urgent             bool       `json:"urgent"`
-	LastSeenAt         time.Time  `json:"last_seen_at"`
-	Lat                float64    `json:"lat"`
-	Lon                float64    `json:"lon"`
-	Address            string     `json:"address,omitempty"`
-	Description        string     `json:"description"`
-	SubmittedAt        time.Time  `json:"submitted_at"`
-	Deadlines          []Deadline `json:"deadlines"`
-	Documents          []DocView  `json:"documents"`
+	Case
+	SubmittedAt time.Time  `json:"submitted_at"`
+	Deadlines   []Deadline `json:"deadlines"`
+	Documents   []DocView  `json:"documents"`
 	// RejectionReason is the police's reason, written for the applicant, when it was declined.
 	RejectionReason string    `json:"rejection_reason,omitempty"`
 	ResultOutcome   Outcome   `json:"result_outcome,omitempty"`
@@ -234,10 +245,7 @@ func (s *Service) ForApplicant(ctx context.Context, applicantID, id string) (*Ap
 }
 
 func (s *Service) applicantView(a *Application, docs []*Document) *ApplicantView {
-	v := &ApplicantView{ID: a.ID, Status: a.Status, Relationship: a.Relationship, RelationshipDetail: a.RelationshipDetail,
-		SubjectCategory: a.SubjectCategory, Urgent: a.Urgent, LastSeenAt: a.LastSeenAt, Lat: a.Lat, Lon: a.Lon,
-		Address: a.Address, Description: a.Description, SubmittedAt: a.SubmittedAt,
-		Deadlines: s.Deadlines(a, s.now()), Documents: []DocView{}}
+	v := &ApplicantView{Case: caseOf(a), SubmittedAt: a.SubmittedAt, Deadlines: s.Deadlines(a, s.now()), Documents: []DocView{}}
 	for _, d := range docs {
 		v.Documents = append(v.Documents, DocView{ID: d.ID, Kind: d.Kind, ContentType: d.ContentType, Bytes: d.Bytes, CreatedAt: d.CreatedAt})
 	}

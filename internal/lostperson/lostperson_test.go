@@ -674,7 +674,7 @@ func TestNoticePDF(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			v := &lostperson.ApplicantView{ID: "app-1", Status: lostperson.StatusCompleted, ResultOutcome: lostperson.OutcomeSighted,
+			v := &lostperson.ApplicantView{Case: lostperson.Case{ID: "app-1", Status: lostperson.StatusCompleted}, ResultOutcome: lostperson.OutcomeSighted,
 				ResultNotice: tc.notice, SubmittedAt: t0, ResultAt: t0.Add(3 * time.Hour)}
 			if err := lostperson.RenderNoticePDF(&buf, v, nil); err != nil {
 				t.Fatal(err)
