@@ -251,7 +251,7 @@ func TestRoutesByRole(t *testing.T) {
 				func(string) string {
 					n := next()
 					return `{"username":"reg` + n + `","password":"a long enough password","contact":"reg` + n + `@example.cn"}`
-				}, "", public(ok(202))},
+				}, "", public(ok(202, "applicant_register"))},
 			{"POST", "/api/v1/applicants/verify", nil,
 				func(string) string {
 					n := next()

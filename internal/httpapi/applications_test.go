@@ -30,11 +30,18 @@ import (
 	"civicam/internal/trace"
 )
 
-// withRequests gives the stack's API the application desk, the way the app wires it.
+// withRequests gives the stack's API the application desk, the way the app wires it; the tests
+// register from one address more often than its default limit allows.
 func withRequests(t *testing.T, st *apitest.Stack) *lostperson.Service {
 	t.Helper()
-	svc, err := lostperson.New(lostperson.Config{DataDir: t.TempDir()}, lostperson.Deps{Repo: st.DB, Recordings: st.DB,
-		Cameras: st.Registry, Pack: st.Registry.Pack(), Tracer: st.Tracer})
+	return withRequestsConfig(t, st, lostperson.Config{DataDir: t.TempDir(), RegistrationsPerAddress: 1000})
+}
+
+// withRequestsConfig is withRequests with the desk's configuration.
+func withRequestsConfig(t *testing.T, st *apitest.Stack, cfg lostperson.Config) *lostperson.Service {
+	t.Helper()
+	svc, err := lostperson.New(cfg, lostperson.Deps{Repo: st.DB, Recordings: st.DB,
+		Cameras: st.Registry, Pack: st.Registry.Pack(), Tracer: st.Tracer, Hasher: st.Hasher})
 	if err != nil {
 		t.Fatal(err)
 	}

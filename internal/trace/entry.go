@@ -62,6 +62,9 @@ const (
 	ActionDocumentUpload  Action = "document_upload"
 	ActionApplicationRead Action = "application_read" // a reviewer opened an application
 	ActionDocumentRead    Action = "document_read"    // a reviewer opened an applicant's document
+	// Someone registered as an applicant (the code sent, or the username taken), or was refused
+	// for registering too often from one address.
+	ActionApplicantRegister Action = "applicant_register"
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -72,7 +75,7 @@ var Actions = []Action{
 	ActionLiveView, ActionPlayback, ActionExport, ActionSearch, ActionGrantCreate,
 	ActionGrantRevoke, ActionApplicationDecision, ActionAccessDenied,
 	ActionRetentionDelete, ActionHoldCreate, ActionHoldRelease, ActionGroupCreate,
-	ActionDocumentUpload, ActionApplicationRead, ActionDocumentRead,
+	ActionDocumentUpload, ActionApplicationRead, ActionDocumentRead, ActionApplicantRegister,
 }
 
 // Outcome is whether the traced request was served.

@@ -62,6 +62,8 @@ type Stack struct {
 	views   *sharing.LateViews // the sharing service's: the footage service of the last API
 	// Accounts is the accounts service; its login throttle allows 3 failures per user a minute.
 	Accounts *accounts.Service
+	// Hasher is the process's bound on password hashing, shared by every service that hashes.
+	Hasher *auth.Hasher
 }
 
 // New assembles a stack on db. The trail runs until the test ends.
@@ -86,12 +88,16 @@ func New(t testing.TB, db *store.DB) *Stack {
 	if err := reg.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	acc, err := accounts.New(accounts.Config{SessionTTL: time.Hour}, accounts.Deps{Store: db, Organisations: reg, Tracer: tracer,
+	hasher, err := auth.NewHasher(auth.HasherConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := accounts.New(accounts.Config{SessionTTL: time.Hour}, accounts.Deps{Store: db, Organisations: reg, Tracer: tracer, Hasher: hasher,
 		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, time.Now)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Stack{DB: db, Registry: reg, Trail: trail, Tracer: tracer, Accounts: acc,
+	s := &Stack{DB: db, Registry: reg, Trail: trail, Tracer: tracer, Accounts: acc, Hasher: hasher,
 		Holds: retention.NewHolds(retention.HoldsDeps{Store: db, Registry: reg, Tracer: tracer}),
 		views: &sharing.LateViews{},
 	}
