@@ -187,7 +187,8 @@ func NewServer(core *Core) (*Server, error) {
 	cleaner := retention.New(retention.Config{}, retention.Deps{Index: core.DB, Files: disk, Registry: core.Registry,
 		Tracer: trace.Recorder{Log: core.Trail}, Metrics: reg, Logger: core.Log.With("component", "retention"), Now: core.Now})
 	requests, err := lostperson.New(lostperson.Config{DataDir: cfg.Data, SearchRadiusM: cfg.Applications.SearchRadiusM,
-		MaxWindow: cfg.Applications.MaxWindow.D(), NoticeFont: cfg.Applications.NoticeFont},
+		MaxWindow: cfg.Applications.MaxWindow.D(), NoticeFont: cfg.Applications.NoticeFont,
+		RegistrationsPerAddress: cfg.Applications.RegistrationsPerAddress},
 		lostperson.Deps{Repo: core.DB, Recordings: core.DB, Cameras: core.Registry, Pack: core.Pack,
 			Tracer: trace.Recorder{Log: core.Trail}, Hasher: core.Hasher, Metrics: reg, Logger: core.Log.With("component", "requests")})
 	if err != nil {

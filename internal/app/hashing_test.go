@@ -28,21 +28,8 @@ func TestRegistrationMemory(t *testing.T) {
 		t.Skip("measures resident memory; run with -rss (make bench-hashing)")
 	}
 	cfg := config.Default()
-	cfg.Data = filepath.Join(t.TempDir(), "data")
-	cfg.Listen = "127.0.0.1:0"
-	core, err := OpenCore(context.Background(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer core.Close()
-	srv, err := NewServer(core)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	cfg.Applications.RegistrationsPerAddress = 1000 // all from this one address
+	addr, _ := serve(t, cfg)
 
 	// Peak resident memory from here on: writing 5 to clear_refs resets VmHWM.
 	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
@@ -56,7 +43,7 @@ func TestRegistrationMemory(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			body := fmt.Sprintf(`{"username":"mother%d","password":"a long enough password","contact":"m%d@example.cn"}`, i, i)
-			res, err := http.Post("http://"+srv.Addr()+"/api/v1/applicants", "application/json", strings.NewReader(body))
+			res, err := http.Post("http://"+addr+"/api/v1/applicants", "application/json", strings.NewReader(body))
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -87,4 +74,26 @@ func status(t *testing.T, key string) uint64 {
 		t.Fatal(err)
 	}
 	return procfs.Field(b, key)
+}
+
+// serve runs the server on cfg, its data in a temporary directory, until
+// the test ends. It returns the server's address and a context that ends when the server stops.
+func serve(t *testing.T, cfg config.Config) (string, context.Context) {
+	t.Helper()
+	cfg.Data = filepath.Join(t.TempDir(), "data")
+	cfg.Listen = "127.0.0.1:0"
+	core, err := OpenCore(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := NewServer(core)
+	if err != nil {
+		core.Close()
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done; core.Close() })
+	return srv.Addr(), ctx
 }

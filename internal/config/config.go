@@ -92,6 +92,8 @@ type ApplicationsConfig struct {
 	MaxWindow Duration `yaml:"max_window"`
 	// NoticeFont is a TrueType (.ttf) font with CJK glyphs for the result notice PDF.
 	NoticeFont string `yaml:"notice_font"`
+	// RegistrationsPerAddress bounds the self-registrations from one client address an hour.
+	RegistrationsPerAddress int `yaml:"registrations_per_address"`
 }
 
 // RecordingConfig configures recording.
@@ -129,7 +131,7 @@ func Default() Config {
 		LoginMaxFailures: 5,
 		LoginWindow:      Duration(15 * time.Minute),
 		PasswordHashing:  PasswordHashingConfig{Wait: Duration(2 * time.Second)},
-		Applications:     ApplicationsConfig{SearchRadiusM: 2000, MaxWindow: Duration(72 * time.Hour)},
+		Applications:     ApplicationsConfig{SearchRadiusM: 2000, MaxWindow: Duration(72 * time.Hour), RegistrationsPerAddress: 10},
 		Recording:        RecordingConfig{MemoryPerStreamMiB: 1},
 		Trace: TraceConfig{
 			Origin:             "civicam.local/trace",
@@ -204,6 +206,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Applications.SearchRadiusM <= 0 || c.Applications.SearchRadiusM > 50_000 {
 		return errors.New("applications.search_radius_m: must be in (0, 50000]")
+	}
+	if c.Applications.RegistrationsPerAddress < 1 {
+		return errors.New("applications.registrations_per_address: must be at least 1")
 	}
 	if c.Applications.MaxWindow.D() < time.Hour {
 		return errors.New("applications.max_window: must be at least 1h")

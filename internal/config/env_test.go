@@ -38,6 +38,7 @@ func TestVariables(t *testing.T) {
 		{"CIVICAM_UI_TILE_URL", "https://t.example/{z}/{x}/{y}.png", func(c Config) any { return c.UI.TileURL }, "https://t.example/{z}/{x}/{y}.png"},
 		{"CIVICAM_APPLICATIONS_WEBHOOK_URL", "https://gw.example/notify", func(c Config) any { return c.Applications.WebhookURL }, "https://gw.example/notify"},
 		{"CIVICAM_APPLICATIONS_SEARCH_RADIUS_M", "1500.5", func(c Config) any { return c.Applications.SearchRadiusM }, 1500.5},
+		{"CIVICAM_APPLICATIONS_REGISTRATIONS_PER_ADDRESS", "20", func(c Config) any { return c.Applications.RegistrationsPerAddress }, 20},
 		{"CIVICAM_APPLICATIONS_MAX_WINDOW", "24h", func(c Config) any { return c.Applications.MaxWindow.D() }, 24 * time.Hour},
 		{"CIVICAM_APPLICATIONS_NOTICE_FONT", "/usr/share/fonts/a.ttf", func(c Config) any { return c.Applications.NoticeFont }, "/usr/share/fonts/a.ttf"},
 		{"CIVICAM_RECORDING_MEMORY_PER_STREAM_MIB", "2", func(c Config) any { return c.Recording.MemoryPerStreamMiB }, 2.0},

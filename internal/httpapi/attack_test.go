@@ -4,6 +4,7 @@ package httpapi_test
 // determined intruder tried, and what the server must do instead of what it did.
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -330,6 +331,51 @@ func TestAttackRegistrationTellsNoNames(t *testing.T) {
 		es := s.Entries(t, s.Size(t)-1)
 		if len(es) != 1 || es[0].Action != "applicant_register" || es[0].Outcome != "denied" {
 			t.Errorf("the throttled registration left %+v; want applicant_register denied", es)
+		}
+	})
+}
+
+// TestAttackUploadsAreBounded: 30 documents of 5 MiB went into one application in a second, and
+// an applicant could open applications without end. The pack's limits hold: past the bytes of
+// an application 413, past its documents or the applicant's open applications 422, each with
+// the reason.
+func TestAttackUploadsAreBounded(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		s, _ := newAppStack(t, db)
+		lim := s.reg.Pack().Applications().Limits
+		_, tok := s.addUser("app1", auth.RoleApplicant, "")
+		var apps []string
+		for range lim.OpenApplicationsPerApplicant {
+			apps = append(apps, mustCreate(t, s.do("POST", "/api/v1/applications", tok, "", applicationJSON("elderly"))))
+		}
+		r := s.do("POST", "/api/v1/applications", tok, "", applicationJSON("elderly"))
+		if r.status != http.StatusUnprocessableEntity || r.errorCode() != "too_many_applications" || !strings.Contains(string(r.body), "open applications") {
+			t.Errorf("application #%d = %d %s; want 422 too_many_applications with the reason", len(apps)+1, r.status, r.body)
+		}
+		upload := func(app string, content []byte) response {
+			body, ct := multipartBody("identity", "id.png", "image/png", content)
+			return s.do("POST", "/api/v1/applications/"+app+"/documents", tok, ct, body)
+		}
+		for i := range lim.DocumentsPerApplication {
+			if r := upload(apps[0], pngBytes); r.status != http.StatusCreated {
+				t.Fatalf("document #%d = %d %s; want 201", i+1, r.status, r.body)
+			}
+		}
+		r = upload(apps[0], pngBytes)
+		if r.status != http.StatusUnprocessableEntity || r.errorCode() != "too_many_documents" || !strings.Contains(string(r.body), "documents per application") {
+			t.Errorf("document #%d = %d %s; want 422 too_many_documents with the reason", lim.DocumentsPerApplication+1, r.status, r.body)
+		}
+		big := append(append([]byte(nil), pngBytes...), bytes.Repeat([]byte{0}, 5<<20-len(pngBytes)-1024)...)
+		var sent int64
+		for sent+int64(len(big)) <= lim.BytesPerApplication {
+			if r := upload(apps[1], big); r.status != http.StatusCreated {
+				t.Fatalf("%d MiB into one application = %d %s; want 201", (sent+int64(len(big)))>>20, r.status, r.body)
+			}
+			sent += int64(len(big))
+		}
+		r = upload(apps[1], big)
+		if r.status != http.StatusRequestEntityTooLarge || r.errorCode() != "application_too_large" || !strings.Contains(string(r.body), "MiB of documents per application") {
+			t.Errorf("a document past the application's %d MiB = %d %s; want 413 application_too_large with the reason", lim.BytesPerApplication>>20, r.status, r.body)
 		}
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -272,9 +273,11 @@ type Service struct {
 	hasher *auth.Hasher
 	// registrations throttles self-registration per client address.
 	registrations *auth.Throttle
-	log           *slog.Logger
-	now           func() time.Time
-	metrics       *metrics
+	// limits makes counting against the pack's Limits and the write one step, in this process.
+	limits  sync.Mutex
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *metrics
 	// noticeFont is Config.NoticeFont's content, read once at start.
 	noticeFont []byte
 }

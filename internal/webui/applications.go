@@ -65,6 +65,8 @@ func requestErrorKey(m Messages, err error) (status int, msg string, ok bool) {
 		return http.StatusBadRequest, m.T("app.err_code"), true
 	case errors.Is(err, auth.ErrBusy):
 		return http.StatusServiceUnavailable, m.T("error.busy"), true
+	case errors.Is(err, lostperson.ErrLimit):
+		return http.StatusUnprocessableEntity, m.T("app.err_limit"), true
 	case errors.Is(err, lostperson.ErrTooMany):
 		return http.StatusTooManyRequests, m.T("app.err_too_many"), true
 	case errors.Is(err, lostperson.ErrTooLarge):
