@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/civicam
 
-.PHONY: demo test build vet unit fuzz fuzz-short bench bench-spatial bench-trace bench-import bench-record clean
+.PHONY: demo test build vet unit fuzz fuzz-short bench bench-spatial bench-trace bench-import bench-record bench-hashing clean
 
 build:
 	$(GO) build -o $(BIN) .
@@ -62,3 +62,8 @@ bench-record: build
 
 clean:
 	rm -rf bin civicam-demo
+
+## bench-hashing: resident memory of the running server under 64 concurrent registrations
+## (argon2id is bounded process-wide; must stay under 512 MiB)
+bench-hashing:
+	$(GO) test -run TestRegistrationMemory -count=1 -v ./internal/app -rss

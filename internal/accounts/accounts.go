@@ -1,5 +1,5 @@
-// Package accounts is the one home of the people who log in: logging in (with its throttle, its
-// bound on concurrent password hashing and its constant cost for unknown users), logging out,
+// Package accounts is the one home of the people who log in: logging in (with its throttle, the
+// process's bound on concurrent password hashing and its constant cost for unknown users), logging out,
 // authenticating a session token, and creating and changing accounts. The API, the web UI and
 // the command line all call the same Service, so a login or an account change is validated,
 // throttled and traced the same way whichever face it came through.
@@ -8,10 +8,8 @@ package accounts
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"civicam/internal/auth"
@@ -24,9 +22,6 @@ import (
 type Config struct {
 	// SessionTTL is how long a session lasts after login.
 	SessionTTL time.Duration
-	// MaxHashing bounds the password verifications running at once (zero: 4). Each holds 64 MiB
-	// for about 100 ms, so a burst of logins waits its turn rather than exhausting memory.
-	MaxHashing int
 }
 
 // Store is what the service needs of the accounts and sessions store (*store.DB has it).
@@ -49,15 +44,18 @@ type Organisations interface {
 	Organisation(ctx context.Context, id string) (*registry.Organisation, error)
 }
 
-// Deps are the components the service works with. Store, Organisations, Tracer and Throttle
-// are required.
+// Deps are the components the service works with. Store, Organisations, Tracer, Throttle and
+// Hasher are required.
 type Deps struct {
 	Store         Store
 	Organisations Organisations
 	Tracer        trace.Tracer
 	Throttle      *auth.Throttle
-	Logger        *slog.Logger
-	Now           func() time.Time
+	// Hasher is the process's one bound on password hashing, shared with every other service
+	// that hashes: a burst of logins waits its turn, or is refused, rather than exhausting memory.
+	Hasher *auth.Hasher
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Service logs people in and out and keeps their accounts.
@@ -67,12 +65,12 @@ type Service struct {
 	orgs     Organisations
 	tracer   trace.Tracer
 	throttle *auth.Throttle
+	hasher   *auth.Hasher
 	log      *slog.Logger
 	now      func() time.Time
-	// dummy is a password hash to verify against when the user does not exist, made at the
-	// first login so that commands which never log anyone in do not pay for it.
-	dummy   func() (string, error)
-	hashing chan struct{} // bounds concurrent password verifications
+	// dummy is a password hash to verify against when the user does not exist, so that a
+	// missing user costs what a wrong password costs.
+	dummy string
 }
 
 // The refusals of a login or a session token. All are fault.Unauthenticated, which the faces
@@ -89,11 +87,8 @@ var (
 
 // New builds the service.
 func New(cfg Config, d Deps) (*Service, error) {
-	if d.Store == nil || d.Organisations == nil || d.Tracer == nil || d.Throttle == nil {
-		return nil, errors.New("accounts: Store, Organisations, Tracer and Throttle are required")
-	}
-	if cfg.MaxHashing <= 0 {
-		cfg.MaxHashing = 4
+	if d.Store == nil || d.Organisations == nil || d.Tracer == nil || d.Throttle == nil || d.Hasher == nil {
+		return nil, errors.New("accounts: Store, Organisations, Tracer, Throttle and Hasher are required")
 	}
 	if d.Now == nil {
 		d.Now = time.Now
@@ -101,9 +96,8 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	dummy := sync.OnceValues(func() (string, error) { return auth.HashPassword("civicam-dummy-password-for-timing") })
 	return &Service{cfg: cfg, store: d.Store, orgs: d.Organisations, tracer: d.Tracer, throttle: d.Throttle,
-		log: d.Logger, now: d.Now, dummy: dummy, hashing: make(chan struct{}, cfg.MaxHashing)}, nil
+		hasher: d.Hasher, log: d.Logger, now: d.Now, dummy: d.Hasher.Dummy()}, nil
 }
 
 // Session is a session just opened: the token goes to the client, which alone holds it (the
@@ -125,11 +119,6 @@ func (s *Service) Login(ctx context.Context, username, password, clientAddr stri
 	if password == "" {
 		return nil, fault.InvalidField("password", "is required")
 	}
-	// Made before the user is looked up, so that the first login costs the same either way.
-	dummy, err := s.dummy()
-	if err != nil {
-		return nil, fmt.Errorf("accounts: dummy hash: %w", err)
-	}
 	ctx = auth.WithActor(ctx, auth.Actor{Username: username, ClientAddr: clientAddr})
 	// The attempt is counted before the password is checked, so that a burst of logins gets no
 	// more checks than the limit; every path below reports its outcome exactly once.
@@ -149,12 +138,16 @@ func (s *Service) Login(ctx context.Context, username, password, clientAddr stri
 	if err != nil && !errors.Is(err, fault.ErrNotFound) {
 		return nil, err
 	}
-	hash := dummy
+	hash := s.dummy
 	if u != nil {
 		hash = u.PasswordHash
 	}
 	ok, err := s.verify(ctx, username, hash, password)
 	if err != nil {
+		// No password was checked (no hashing slot, or the client left): the attempt counts
+		// neither way.
+		s.throttle.Release(username, clientAddr)
+		reported = true
 		return nil, err
 	}
 	if u == nil || !ok || u.Disabled {
@@ -172,7 +165,7 @@ func (s *Service) Login(ctx context.Context, username, password, clientAddr stri
 	}
 	s.throttle.Success(username, clientAddr)
 	reported = true
-	if auth.NeedsRehash(u.PasswordHash) {
+	if s.hasher.NeedsRehash(u.PasswordHash) {
 		s.rehash(ctx, u, password)
 	}
 	ctx = auth.WithActor(ctx, auth.ActorOf(u, clientAddr))
@@ -188,18 +181,16 @@ func (s *Service) Login(ctx context.Context, username, password, clientAddr stri
 	return &Session{Token: token, ExpiresAt: sess.ExpiresAt, User: u}, nil
 }
 
-// verify checks password against hash, waiting for a hashing slot. An unreadable stored hash is
-// logged and counts as a wrong password.
+// verify checks password against hash in one of the hasher's slots; the error is the hasher's
+// refusal (auth.ErrBusy) or the context's. An unreadable stored hash is logged and counts as a
+// wrong password.
 func (s *Service) verify(ctx context.Context, username, hash, password string) (bool, error) {
-	select {
-	case s.hashing <- struct{}{}:
-	case <-ctx.Done():
-		return false, ctx.Err()
-	}
-	ok, err := auth.VerifyPassword(hash, password)
-	<-s.hashing
-	if err != nil {
+	ok, err := s.hasher.Verify(ctx, hash, password)
+	switch {
+	case errors.Is(err, auth.ErrMalformedHash):
 		s.log.Error("stored password hash unreadable", "user", username, "err", err)
+	case err != nil:
+		return false, err
 	}
 	return ok, nil
 }
@@ -207,8 +198,9 @@ func (s *Service) verify(ctx context.Context, username, hash, password string) (
 // rehash stores a hash of password made with today's parameters. It is an upgrade, not part of
 // the login: a failure is logged and the login goes on.
 func (s *Service) rehash(ctx context.Context, u *auth.User, password string) {
-	h, err := auth.HashPassword(password)
+	h, err := s.hasher.Hash(ctx, password)
 	if err != nil {
+		s.log.Warn("rehash password", "user", u.Username, "err", err)
 		return
 	}
 	u.PasswordHash, u.UpdatedAt = h, s.now().UTC()

@@ -78,7 +78,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
 	clk := clocktest.New(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
 	tr := &trail{}
-	svc, err := accounts.New(accounts.Config{SessionTTL: time.Hour}, accounts.Deps{Store: db, Organisations: db, Tracer: tr,
+	svc, err := accounts.New(accounts.Config{SessionTTL: time.Hour}, accounts.Deps{Store: db, Organisations: db, Tracer: tr, Hasher: mustHasher(t),
 		Throttle: auth.NewThrottle(auth.ThrottleConfig{UserFailures: 3, IPFailures: 1000, Window: time.Minute}, clk.Now), Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -444,4 +444,13 @@ func TestTrailDownWritesNothing(t *testing.T) {
 	if _, err := e.svc.Authenticate(context.Background(), sess.Token); err != nil {
 		t.Errorf("session after a refused logout: %v; want it still open", err)
 	}
+}
+
+func mustHasher(t testing.TB) *auth.Hasher {
+	t.Helper()
+	h, err := auth.NewHasher(auth.HasherConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }

@@ -49,7 +49,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*auth.User, error
 			return nil, err
 		}
 	}
-	hash, err := auth.HashPassword(in.Password)
+	hash, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p Patch) (*auth.Use
 		if err := auth.CheckPassword(*p.Password); err != nil {
 			return nil, fault.InvalidField("password", "%v", err)
 		}
-		if u.PasswordHash, err = auth.HashPassword(*p.Password); err != nil {
+		if u.PasswordHash, err = s.hasher.Hash(ctx, *p.Password); err != nil {
 			return nil, err
 		}
 		changed = append(changed, "password")

@@ -52,8 +52,10 @@ type Core struct {
 	Trail    *trace.Log
 	Registry *registry.Service
 	Accounts *accounts.Service
-	Key      *trace.Key // signs the trail's checkpoints and the exports' manifests
-	Now      func() time.Time
+	// Hasher bounds every password hash the process makes, whichever service makes it.
+	Hasher *auth.Hasher
+	Key    *trace.Key // signs the trail's checkpoints and the exports' manifests
+	Now    func() time.Time
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -133,8 +135,13 @@ func OpenCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*Core, 
 	}()
 	throttle := auth.NewThrottle(auth.ThrottleConfig{ClientFailures: cfg.LoginMaxFailures, UserFailures: 2 * cfg.LoginMaxFailures,
 		IPFailures: 4 * cfg.LoginMaxFailures, Window: cfg.LoginWindow.D()}, time.Now)
+	c.Hasher, err = auth.NewHasher(auth.HasherConfig{Slots: cfg.PasswordHashing.Slots, Wait: cfg.PasswordHashing.Wait.D()})
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
 	c.Accounts, err = accounts.New(accounts.Config{SessionTTL: cfg.SessionTTL.D()}, accounts.Deps{Store: db, Organisations: c.Registry,
-		Tracer: trace.Recorder{Log: c.Trail}, Throttle: throttle, Logger: log.With("component", "accounts"), Now: c.Now})
+		Tracer: trace.Recorder{Log: c.Trail}, Throttle: throttle, Hasher: c.Hasher, Logger: log.With("component", "accounts"), Now: c.Now})
 	if err != nil {
 		c.Close()
 		return nil, err
@@ -197,9 +204,10 @@ func NewServer(core *Core) (*Server, error) {
 	cleaner := retention.New(retention.Config{}, retention.Deps{Index: core.DB, Files: disk, Registry: core.Registry,
 		Tracer: trace.Recorder{Log: core.Trail}, Metrics: reg, Logger: core.Log.With("component", "retention"), Now: core.Now})
 	requests, err := lostperson.New(lostperson.Config{DataDir: cfg.Data, SearchRadiusM: cfg.Applications.SearchRadiusM,
-		MaxWindow: cfg.Applications.MaxWindow.D(), NoticeFont: cfg.Applications.NoticeFont},
+		MaxWindow: cfg.Applications.MaxWindow.D(), NoticeFont: cfg.Applications.NoticeFont,
+		RegistrationsPerAddress: cfg.Applications.RegistrationsPerAddress},
 		lostperson.Deps{Repo: core.DB, Recordings: core.DB, Cameras: core.Registry, Pack: core.Pack,
-			Tracer: trace.Recorder{Log: core.Trail}, Metrics: reg, Logger: core.Log.With("component", "requests")})
+			Tracer: trace.Recorder{Log: core.Trail}, Hasher: core.Hasher, Metrics: reg, Logger: core.Log.With("component", "requests")})
 	if err != nil {
 		return nil, err
 	}

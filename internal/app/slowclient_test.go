@@ -1,19 +1,15 @@
 package app
 
 import (
-	"context"
+	"civicam/internal/config"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"civicam/internal/config"
 )
 
 // TestAttackSlowClientsAreCut: 200 connections sending one body byte every 5 s were all still
@@ -24,24 +20,7 @@ func TestAttackSlowClientsAreCut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes 30 s")
 	}
-	cfg := config.Default()
-	cfg.Data = filepath.Join(t.TempDir(), "data")
-	cfg.Listen = "127.0.0.1:0"
-	log := slog.New(slog.DiscardHandler)
-	core, err := OpenCore(context.Background(), cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer core.Close()
-	srv, err := NewServer(core)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	addr := srv.Addr()
+	addr, ctx := serve(t, config.Default())
 
 	const slow = 200
 	var open atomic.Int32

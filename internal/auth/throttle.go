@@ -87,9 +87,10 @@ func (c ThrottleConfig) withDefaults() ThrottleConfig {
 // per address, and per username from clients that never logged in as it (OWASP's guidance:
 // slow the guessing, never lock the owner out). The caller takes an Attempt before checking a
 // password — so a locked key costs no argon2 work — and reports its outcome with exactly one
-// Failure or Success. An attempt is counted when it is taken, so however many logins arrive at
-// once, at most a key's limit of passwords are verified per window. It keeps no goroutine:
-// entries expire lazily and the number of keys is capped. Safe for concurrent use.
+// Failure, Success or Release (no password was checked). An attempt is counted when it is
+// taken, so however many logins arrive at once, at most a key's limit of passwords are verified
+// per window. It keeps no goroutine: entries expire lazily and the number of keys is capped.
+// Safe for concurrent use.
 type Throttle struct {
 	cfg ThrottleConfig
 	now func() time.Time
@@ -154,7 +155,7 @@ func (t *Throttle) isKnown(uk, ik string, now time.Time) bool {
 
 // Attempt takes a login attempt for user from ip, if none of its keys is locked or has its limit
 // of failures and attempts in flight; then ok is true and the caller must report the outcome
-// with Failure or Success. Otherwise retryAfter says how long until one may try.
+// with Failure, Success or Release. Otherwise retryAfter says how long until one may try.
 func (t *Throttle) Attempt(user, ip string) (ok bool, retryAfter time.Duration) {
 	now := t.now()
 	t.mu.Lock()
@@ -191,6 +192,16 @@ func (t *Throttle) Attempt(user, ip string) (ok bool, retryAfter time.Duration) 
 		e.inflight++
 	}
 	return true, 0
+}
+
+// Take counts one use of an action limited per client address (a registration), refusing it
+// once ip has used up IPFailures within the window: every use counts as a failure does, with
+// the same locks, doubling up to MaxBackoff.
+func (t *Throttle) Take(ip string) (ok bool, retryAfter time.Duration) {
+	if ok, retryAfter = t.Attempt("", ip); ok {
+		t.Failure("", ip)
+	}
+	return ok, retryAfter
 }
 
 // Allow reports, without taking an attempt, whether a login for user from ip would be let
@@ -233,6 +244,20 @@ func (t *Throttle) Failure(user, ip string) {
 				e.backoff = min(2*e.backoff, t.cfg.MaxBackoff)
 			}
 			e.until = now.Add(e.backoff)
+		}
+	}
+}
+
+// Release reports that an attempt ended without its password being checked (no hashing slot
+// was free, or the client went away): it counts neither as a failure nor as a success.
+func (t *Throttle) Release(user, ip string) {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, k := range t.limitsFor(user, ip, now) {
+		if el, ok := t.keys[k.key]; ok {
+			e := el.Value.(*entry)
+			e.inflight = max(e.inflight-1, 0)
 		}
 	}
 }

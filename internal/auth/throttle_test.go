@@ -313,3 +313,20 @@ func TestThrottleCountsAttemptsBeforeVerifying(t *testing.T) {
 		t.Errorf("attempts let through = %d; want at most 3", taken)
 	}
 }
+
+// TestThrottleRelease: an attempt released (its password never checked: no hashing slot) frees
+// its place and counts as no failure, so a busy server does not lock its users out.
+func TestThrottleRelease(t *testing.T) {
+	th := NewThrottle(ThrottleConfig{ClientFailures: 2, UserFailures: 2, IPFailures: 1000, Window: time.Minute}, newFakeClock().Now)
+	for i := range 10 {
+		if ok, wait := th.Attempt("alice", "203.0.113.5"); !ok {
+			t.Fatalf("Attempt #%d after %d released = refused for %v; want taken", i+1, i, wait)
+		}
+		th.Release("alice", "203.0.113.5")
+	}
+	th.Attempt("alice", "203.0.113.5")
+	th.Failure("alice", "203.0.113.5")
+	if ok, _ := th.Attempt("alice", "203.0.113.5"); !ok {
+		t.Error("Attempt after 10 released and 1 failure (limit 2) = refused; want taken")
+	}
+}

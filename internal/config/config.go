@@ -69,6 +69,17 @@ type Config struct {
 	// address; guesses from unknown clients get twice it, an address four times (auth.Throttle).
 	LoginMaxFailures int      `yaml:"login_max_failures"`
 	LoginWindow      Duration `yaml:"login_window"`
+	// PasswordHashing bounds the process's argon2id work (auth.Hasher).
+	PasswordHashing PasswordHashingConfig `yaml:"password_hashing"`
+}
+
+// PasswordHashingConfig bounds password hashing: logins, registrations, password changes and
+// the command line share the slots.
+type PasswordHashingConfig struct {
+	// Slots is how many hashes may run at once; 0 is one per CPU, at most 4 (64 MiB each).
+	Slots int `yaml:"slots"`
+	// Wait is how long a hash waits for a slot before the request is refused with 503.
+	Wait Duration `yaml:"wait"`
 }
 
 // TraceConfig configures the trail.
@@ -101,6 +112,8 @@ type ApplicationsConfig struct {
 	MaxWindow Duration `yaml:"max_window"`
 	// NoticeFont is a TrueType (.ttf) font with CJK glyphs for the result notice PDF.
 	NoticeFont string `yaml:"notice_font"`
+	// RegistrationsPerAddress bounds the self-registrations from one client address an hour.
+	RegistrationsPerAddress int `yaml:"registrations_per_address"`
 }
 
 // RecordingConfig configures recording.
@@ -185,7 +198,8 @@ func Default() Config {
 		SessionTTL:       Duration(12 * time.Hour),
 		LoginMaxFailures: 5,
 		LoginWindow:      Duration(15 * time.Minute),
-		Applications:     ApplicationsConfig{SearchRadiusM: 2000, MaxWindow: Duration(72 * time.Hour)},
+		PasswordHashing:  PasswordHashingConfig{Wait: Duration(2 * time.Second)},
+		Applications:     ApplicationsConfig{SearchRadiusM: 2000, MaxWindow: Duration(72 * time.Hour), RegistrationsPerAddress: 10},
 		Recording:        RecordingConfig{MemoryPerStreamMiB: 1},
 		Live:             LiveConfig{ICEListen: "127.0.0.1:0"},
 		GB28181: GB28181Config{
@@ -295,6 +309,9 @@ func (c *Config) Validate() error {
 	if c.Applications.SearchRadiusM <= 0 || c.Applications.SearchRadiusM > 50_000 {
 		return errors.New("applications.search_radius_m: must be in (0, 50000]")
 	}
+	if c.Applications.RegistrationsPerAddress < 1 {
+		return errors.New("applications.registrations_per_address: must be at least 1")
+	}
 	if c.Applications.MaxWindow.D() < time.Hour {
 		return errors.New("applications.max_window: must be at least 1h")
 	}
@@ -306,6 +323,12 @@ func (c *Config) Validate() error {
 	}
 	if c.LoginMaxFailures < 1 {
 		return errors.New("login_max_failures: must be at least 1")
+	}
+	if c.PasswordHashing.Slots < 0 || c.PasswordHashing.Slots > 64 {
+		return errors.New("password_hashing.slots: must be 0 (one per CPU) to 64")
+	}
+	if c.PasswordHashing.Wait.D() < 0 || c.PasswordHashing.Wait.D() > time.Minute {
+		return errors.New("password_hashing.wait: must be 0 to 1m")
 	}
 	if c.LoginWindow.D() <= 0 {
 		return errors.New("login_window: must be positive")

@@ -170,10 +170,6 @@ var untraced = map[string]string{
 	"GET /api/v1/applications as applicant":                 "the applicant's own applications",
 	"GET /api/v1/applications/{id} as applicant":            "the applicant's own application",
 	"GET /api/v1/applications/{id}/notice.pdf as applicant": "the applicant's own result notice",
-	// Pending: registration is traced by issue 12 point 4 (wt-registration), which owns it;
-	// drop these two when it lands.
-	"POST /api/v1/applicants":        "PENDING issue 12 point 4: registration is traced there",
-	"POST /api/v1/applicants/verify": "PENDING issue 12 point 4: registration is traced there",
 	// Pending: the staff accounts are personal data; the accounts service (not part of this
 	// change) is to trace an admin's reading of them.
 	"GET /api/v1/users as admin": "PENDING: accounts.Users is to trace the read of staff accounts",
@@ -312,13 +308,13 @@ func TestRoutesByRole(t *testing.T) {
 				func(string) string {
 					n := next()
 					return `{"username":"reg` + n + `","password":"a long enough password","contact":"reg` + n + `@example.cn"}`
-				}, "", public(ok(202))},
+				}, "", public(ok(202, "applicant_register"))},
 			{"POST", "/api/v1/applicants/verify", nil,
 				func(string) string {
 					n := next()
 					r := s.do("POST", "/api/v1/applicants", "", "", `{"username":"ver`+n+`","password":"a long enough password","contact":"ver`+n+`@example.cn"}`)
 					return `{"registration_id":"` + r.json(t)["registration_id"].(string) + `","code":"abcdef"}`
-				}, "", public(ok(400))},
+				}, "", public(ok(400, "applicant_register:denied"))},
 			{"POST", "/api/v1/applications", nil, func(string) string { return applicationJSON("child") }, "",
 				allowOnly(map[string]want{"applicant": ok(201, "application_decision")})},
 			{"GET", "/api/v1/applications", nil, nil, "", allowOnly(map[string]want{"applicant": ok(200), "reviewer": ok(200, "application_read")})},

@@ -30,11 +30,18 @@ import (
 	"civicam/internal/trace"
 )
 
-// withRequests gives the stack's API the application desk, the way the app wires it.
+// withRequests gives the stack's API the application desk, the way the app wires it; the tests
+// register from one address more often than its default limit allows.
 func withRequests(t *testing.T, st *apitest.Stack) *lostperson.Service {
 	t.Helper()
-	svc, err := lostperson.New(lostperson.Config{DataDir: t.TempDir()}, lostperson.Deps{Repo: st.DB, Recordings: st.DB,
-		Cameras: st.Registry, Pack: st.Registry.Pack(), Tracer: st.Tracer})
+	return withRequestsConfig(t, st, lostperson.Config{DataDir: t.TempDir(), RegistrationsPerAddress: 1000})
+}
+
+// withRequestsConfig is withRequests with the desk's configuration.
+func withRequestsConfig(t *testing.T, st *apitest.Stack, cfg lostperson.Config) *lostperson.Service {
+	t.Helper()
+	svc, err := lostperson.New(cfg, lostperson.Deps{Repo: st.DB, Recordings: st.DB,
+		Cameras: st.Registry, Pack: st.Registry.Pack(), Tracer: st.Tracer, Hasher: st.Hasher})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +124,10 @@ type appFixtures struct {
 	applicantTok, reviewerTok string
 	submitted, accepted, done string
 	doc                       string
+	// spares are other applicants' tokens, taking turns at the applications made after the
+	// fixtures, so that no applicant reaches the pack's limit of open applications.
+	spares []string
+	made   int
 }
 
 func newAppFixtures(t *testing.T, s *stack, applicantTok, reviewerTok string) *appFixtures {
@@ -129,11 +140,20 @@ func newAppFixtures(t *testing.T, s *stack, applicantTok, reviewerTok string) *a
 	if r := s.do("POST", "/api/v1/applications/"+f.done+"/result", reviewerTok, "", `{"outcome":"found","notice":"Found safe at the railway station."}`); r.status != 200 {
 		t.Fatalf("result = %d %s", r.status, r.body)
 	}
+	for _, name := range []string{"spare-applicant1", "spare-applicant2"} {
+		_, tok := s.addUser(name, auth.RoleApplicant, "")
+		f.spares = append(f.spares, tok)
+	}
 	return f
 }
 
 func (f *appFixtures) newSubmitted() string {
-	return mustCreate(f.s.t, f.s.do("POST", "/api/v1/applications", f.applicantTok, "", applicationJSON("elderly")))
+	tok := f.applicantTok
+	if len(f.spares) > 0 {
+		tok = f.spares[f.made%len(f.spares)]
+		f.made++
+	}
+	return mustCreate(f.s.t, f.s.do("POST", "/api/v1/applications", tok, "", applicationJSON("elderly")))
 }
 
 func (f *appFixtures) newAccepted() string {

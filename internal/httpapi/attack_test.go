@@ -4,9 +4,13 @@ package httpapi_test
 // determined intruder tried, and what the server must do instead of what it did.
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +20,7 @@ import (
 
 	"civicam/internal/auth"
 	"civicam/internal/httpapi/apitest"
+	"civicam/internal/lostperson"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
 )
@@ -320,6 +325,179 @@ func TestAttackExportsFollowCurrentRights(t *testing.T) {
 						e.CameraIDs, e.Purpose, e.Actor.Username, fs.cam, id, username)
 				}
 			})
+		}
+	})
+}
+
+// TestAttackRegistrationHashingIsBounded: registrations hashed their passwords (64 MiB each)
+// outside the bound logins had, so 64 at once took the server to 4.2 GiB. Every argon2id use
+// shares the process's slots; one that finds none within the wait is answered 503 with
+// Retry-After. (make bench-hashing measures the resident memory of the real server.)
+func TestAttackRegistrationHashingIsBounded(t *testing.T) {
+	st := apitest.New(t, storetest.SQLite(t))
+	hasher, err := auth.NewHasher(auth.HasherConfig{Slots: 1, Wait: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := lostperson.New(lostperson.Config{DataDir: t.TempDir(), RegistrationsPerAddress: 1000}, lostperson.Deps{Repo: st.DB,
+		Recordings: st.DB, Cameras: st.Registry, Pack: st.Registry.Pack(), Tracer: st.Tracer, Hasher: hasher})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(st.NewAPI(t, apitest.Parts{Requests: svc}).Handler())
+	t.Cleanup(srv.Close)
+	const n = 16
+	var mu sync.Mutex
+	codes := map[int]int{}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			body := fmt.Sprintf(`{"username":"mother%d","password":"a long enough password","contact":"m%d@example.cn"}`, i, i)
+			res, err := http.Post(srv.URL+"/api/v1/applicants", "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer res.Body.Close()
+			var e struct{ Error struct{ Code string } }
+			json.NewDecoder(res.Body).Decode(&e)
+			mu.Lock()
+			defer mu.Unlock()
+			codes[res.StatusCode]++
+			if res.StatusCode == http.StatusServiceUnavailable {
+				if ra, _ := strconv.Atoi(res.Header.Get("Retry-After")); ra < 1 || e.Error.Code != "busy" {
+					t.Errorf("a registration past the hashing bound = 503 %q, Retry-After %q; want code busy and a Retry-After", e.Error.Code, res.Header.Get("Retry-After"))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if codes[http.StatusServiceUnavailable] == 0 || codes[http.StatusAccepted] == 0 || codes[http.StatusServiceUnavailable]+codes[http.StatusAccepted] != n {
+		t.Errorf("%d concurrent registrations with 1 hashing slot = %v; want some 202, the rest 503", n, codes)
+	}
+}
+
+// TestAttackRegistrationTellsNoNames: POST /api/v1/applicants answered "username: is taken" for
+// staff names, unthrottled and untraced, so anyone could list the accounts. A taken name is
+// answered as a free one (only the contact learns which, and gets no code); registrations are
+// traced and throttled per client address; a real applicant still completes registration.
+func TestAttackRegistrationTellsNoNames(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		st := apitest.New(t, db)
+		withRequestsConfig(t, st, lostperson.Config{DataDir: t.TempDir()}) // the default limit per address
+		srv := httptest.NewServer(st.API.Handler())
+		t.Cleanup(srv.Close)
+		s := &stack{Stack: st, t: t, db: db, reg: st.Registry, trail: st.Trail, api: st.API, srv: srv}
+		s.AddUser(t, "chief", auth.RoleAdmin, "")
+		register := func(username, contact string) response {
+			return s.do("POST", "/api/v1/applicants", "", "", `{"username":"`+username+`","password":"a long enough password","contact":"`+contact+`"}`)
+		}
+		answer := func(r response) map[string]any {
+			m := r.json(t)
+			for _, k := range []string{"registration_id", "sent_to", "expires_at"} {
+				if m[k] == nil || m[k] == "" {
+					t.Errorf("register answered %s; want %s", r.body, k)
+				}
+				delete(m, k) // differ by nature: a fresh id, the contact, the time
+			}
+			return m
+		}
+		n := s.Size(t)
+		taken, free := register("chief", "aa@example.cn"), register("mother1", "bb@example.cn")
+		if taken.status != free.status || fmt.Sprint(answer(taken)) != fmt.Sprint(answer(free)) {
+			t.Errorf("register(taken name) = %d %s; register(free name) = %d %s; want the same answer", taken.status, taken.body, free.status, free.body)
+		}
+		if got := actions(s.Entries(t, n)); !slices.Equal(got, []string{"applicant_register", "applicant_register"}) {
+			t.Errorf("two registrations left %v in the trail; want applicant_register twice", got)
+		}
+		messages := map[string]string{} // contact → what it was sent
+		rows, err := db.SQL().Query(`SELECT recipient, kind, body FROM outbox`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var to, kind, body string
+			rows.Scan(&to, &kind, &body)
+			messages[to] = kind + ": " + body
+		}
+		rows.Close()
+		code := regexp.MustCompile(`\b\d{6}\b`)
+		if m := messages["aa@example.cn"]; !strings.HasPrefix(m, "username_taken") || code.MatchString(m) {
+			t.Errorf("the taken name's contact was sent %q; want a notice without a code", m)
+		}
+		c := code.FindString(messages["bb@example.cn"])
+		if c == "" {
+			t.Fatalf("the free name's contact was sent %q; want a code", messages["bb@example.cn"])
+		}
+		r := s.do("POST", "/api/v1/applicants/verify", "", "", fmt.Sprintf(`{"registration_id":%q,"code":%q}`, free.json(t)["registration_id"], c))
+		if r.status != http.StatusCreated {
+			t.Errorf("verify(the free name's code) = %d %s; want 201", r.status, r.body)
+		}
+
+		// One address may register only so often; the refusal says when to return, and is traced.
+		var last *http.Response
+		for i := range 20 {
+			res, err := http.Post(s.srv.URL+"/api/v1/applicants", "application/json", strings.NewReader(
+				fmt.Sprintf(`{"username":"probe%d","password":"a long enough password","contact":"p%d@example.cn"}`, i, i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if last = res; res.StatusCode != http.StatusAccepted {
+				break
+			}
+		}
+		if ra, _ := strconv.Atoi(last.Header.Get("Retry-After")); last.StatusCode != http.StatusTooManyRequests || ra < 1 {
+			t.Errorf("registrations from one address past the limit: the last = %d, Retry-After %q; want 429 with a Retry-After", last.StatusCode, last.Header.Get("Retry-After"))
+		}
+		es := s.Entries(t, s.Size(t)-1)
+		if len(es) != 1 || es[0].Action != "applicant_register" || es[0].Outcome != "denied" {
+			t.Errorf("the throttled registration left %+v; want applicant_register denied", es)
+		}
+	})
+}
+
+// TestAttackUploadsAreBounded: 30 documents of 5 MiB went into one application in a second, and
+// an applicant could open applications without end. The pack's limits hold: past the bytes of
+// an application 413, past its documents or the applicant's open applications 422, each with
+// the reason.
+func TestAttackUploadsAreBounded(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		s, _ := newAppStack(t, db)
+		lim := s.reg.Pack().Applications().Limits
+		_, tok := s.addUser("app1", auth.RoleApplicant, "")
+		var apps []string
+		for range lim.OpenApplicationsPerApplicant {
+			apps = append(apps, mustCreate(t, s.do("POST", "/api/v1/applications", tok, "", applicationJSON("elderly"))))
+		}
+		r := s.do("POST", "/api/v1/applications", tok, "", applicationJSON("elderly"))
+		if r.status != http.StatusUnprocessableEntity || r.errorCode() != "too_many_applications" || !strings.Contains(string(r.body), "open applications") {
+			t.Errorf("application #%d = %d %s; want 422 too_many_applications with the reason", len(apps)+1, r.status, r.body)
+		}
+		upload := func(app string, content []byte) response {
+			body, ct := multipartBody("identity", "id.png", "image/png", content)
+			return s.do("POST", "/api/v1/applications/"+app+"/documents", tok, ct, body)
+		}
+		for i := range lim.DocumentsPerApplication {
+			if r := upload(apps[0], pngBytes); r.status != http.StatusCreated {
+				t.Fatalf("document #%d = %d %s; want 201", i+1, r.status, r.body)
+			}
+		}
+		r = upload(apps[0], pngBytes)
+		if r.status != http.StatusUnprocessableEntity || r.errorCode() != "too_many_documents" || !strings.Contains(string(r.body), "documents per application") {
+			t.Errorf("document #%d = %d %s; want 422 too_many_documents with the reason", lim.DocumentsPerApplication+1, r.status, r.body)
+		}
+		big := append(append([]byte(nil), pngBytes...), bytes.Repeat([]byte{0}, 5<<20-len(pngBytes)-1024)...)
+		var sent int64
+		for sent+int64(len(big)) <= lim.BytesPerApplication {
+			if r := upload(apps[1], big); r.status != http.StatusCreated {
+				t.Fatalf("%d MiB into one application = %d %s; want 201", (sent+int64(len(big)))>>20, r.status, r.body)
+			}
+			sent += int64(len(big))
+		}
+		r = upload(apps[1], big)
+		if r.status != http.StatusRequestEntityTooLarge || r.errorCode() != "application_too_large" || !strings.Contains(string(r.body), "MiB of documents per application") {
+			t.Errorf("a document past the application's %d MiB = %d %s; want 413 application_too_large with the reason", lim.BytesPerApplication>>20, r.status, r.body)
 		}
 	})
 }

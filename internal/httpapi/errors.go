@@ -143,7 +143,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	for k, v := range ae.Extra {
 		body[k] = v
 	}
-	if ae.Status == http.StatusTooManyRequests {
+	if ae.Status == http.StatusTooManyRequests || ae.Status == http.StatusServiceUnavailable {
 		if ra, ok := ae.Extra["retry_after_s"].(int); ok {
 			w.Header().Set("Retry-After", strconv.Itoa(ra))
 		}

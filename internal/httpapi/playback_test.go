@@ -56,7 +56,7 @@ func newFootageStackOn(t *testing.T, db *store.DB) *footageStack {
 	disk := segment.NewDisk(filepath.Join(t.TempDir(), "recordings"))
 	exportDir := filepath.Join(t.TempDir(), "exports")
 	svc, err := lostperson.New(lostperson.Config{DataDir: t.TempDir()}, lostperson.Deps{Repo: db, Recordings: db,
-		Cameras: s.reg, Pack: s.reg.Pack(), Tracer: s.Tracer})
+		Cameras: s.reg, Pack: s.reg.Pack(), Tracer: s.Tracer, Hasher: s.Hasher})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"math/big"
 	"net/mail"
@@ -37,13 +38,21 @@ type Registration struct {
 	UsedAt       time.Time
 }
 
-// Pending is what the applicant is told after registering: where the code went and until when
-// it works. The code itself only travels through the outbox.
+// Pending is what the applicant is told after registering: where the message went and until
+// when a code works. It reads the same whether the username was free or taken, so that
+// registering cannot tell who has an account; only the message to the contact says which (a
+// code, or a notice that the name is taken). The code itself only travels through the outbox.
 type Pending struct {
 	RegistrationID string    `json:"registration_id"`
 	SentTo         string    `json:"sent_to"` // the contact, partly masked
 	ExpiresAt      time.Time `json:"expires_at"`
+	// Note says so in words, as a password-reset page does.
+	Note string `json:"note"`
 }
+
+// PendingNote is Pending.Note.
+const PendingNote = "If the username was free, a 6-digit code was sent to your contact: enter it to finish. " +
+	"If the username is taken, your contact gets a message saying so instead: register again with another username."
 
 // ParseContact recognises an e-mail address or a phone number (digits, an optional leading +,
 // spaces and dashes ignored).
@@ -104,7 +113,11 @@ func newCode() string {
 }
 
 // Register starts a self-registration: it checks the username, password and contact, and sends
-// a 6-digit code to the contact through the outbox.
+// a 6-digit code to the contact through the outbox. A taken username is answered exactly as a
+// free one, after the same work (the password is hashed either way); the contact is told
+// instead that the name is taken, and the registration holds no code, so it cannot be verified.
+// Registrations are throttled per client address (the context's actor) and per contact, and
+// traced.
 func (s *Service) Register(ctx context.Context, username, password, contact string) (*Pending, error) {
 	username = strings.TrimSpace(username)
 	if err := auth.CheckUsername(username); err != nil {
@@ -117,10 +130,16 @@ func (s *Service) Register(ctx context.Context, username, password, contact stri
 	if err != nil {
 		return nil, err
 	}
-	if taken, err := s.repo.UsernameTaken(ctx, username); err != nil {
-		return nil, err
-	} else if taken {
-		return nil, invalid("username", "is taken")
+	actor, _ := auth.ActorFrom(ctx)
+	ctx = auth.WithActor(ctx, auth.Actor{Username: username, ClientAddr: actor.ClientAddr})
+	if ok, wait := s.registrations.Take(actor.ClientAddr); !ok {
+		if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionApplicantRegister, Outcome: trace.Denied,
+			Reason: "too many registrations from this address"}); err != nil {
+			return nil, err
+		}
+		return nil, &fault.Error{Kind: fault.Throttled, Code: "too_many_requests", RetryAfter: wait,
+			Message: "too many registrations from your address; try again later",
+			Err:     fmt.Errorf("%w: registrations from %s", ErrTooMany, actor.ClientAddr)}
 	}
 	now := s.now().UTC()
 	n, err := s.repo.CountRegistrations(ctx, c.Address, now.Add(-time.Hour))
@@ -132,30 +151,70 @@ func (s *Service) Register(ctx context.Context, username, password, contact stri
 			Message: "too many codes sent to this contact; try again in an hour",
 			Err:     fmt.Errorf("%w: %d codes were sent to this contact in the last hour", ErrTooMany, n)}
 	}
-	hash, err := auth.HashPassword(password)
+	taken, err := s.repo.UsernameTaken(ctx, username)
 	if err != nil {
 		return nil, err
 	}
-	code := newCode()
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return nil, err
+	}
 	r := &Registration{ID: registry.NewID(), Username: username, PasswordHash: hash, Contact: c,
 		ExpiresAt: now.Add(s.cfg.CodeTTL), CreatedAt: now}
-	r.CodeHash = codeHash(r.ID, code)
+	var msg *Message
+	reason := "code sent"
+	if taken {
+		r.PasswordHash, r.CodeHash = "", []byte{} // no code matches an empty hash
+		msg, reason = s.takenMessage(now, c, r.ID, username), "username taken: the contact is told so, no code sent"
+	} else {
+		code := newCode()
+		r.CodeHash = codeHash(r.ID, code)
+		msg = s.codeMessage(now, c, r.ID, code)
+	}
+	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionApplicantRegister, Reference: r.ID, Outcome: trace.Allowed,
+		Reason: fmt.Sprintf("registration %s, %s %s: %s", r.ID, c.Kind, c.masked(), reason)}); err != nil {
+		return nil, err
+	}
 	if err := s.repo.CreateRegistration(ctx, r); err != nil {
 		return nil, err
 	}
-	msg := s.message(now, "verification_code", c, r.ID,
-		"civicam: your verification code / 验证码",
-		fmt.Sprintf("Your civicam verification code is %s. It expires in %d minutes.\n您的验证码是 %s，%d 分钟内有效。",
-			code, int(s.cfg.CodeTTL.Minutes()), code, int(s.cfg.CodeTTL.Minutes())))
 	if err := s.repo.EnqueueMessage(ctx, msg); err != nil {
 		return nil, err
 	}
-	return &Pending{RegistrationID: r.ID, SentTo: c.masked(), ExpiresAt: r.ExpiresAt}, nil
+	return &Pending{RegistrationID: r.ID, SentTo: c.masked(), ExpiresAt: r.ExpiresAt, Note: PendingNote}, nil
+}
+
+// codeMessage sends a registration's verification code.
+func (s *Service) codeMessage(now time.Time, c Contact, registrationID, code string) *Message {
+	mins := int(s.cfg.CodeTTL.Minutes())
+	return s.message(now, "verification_code", c, registrationID, "civicam: your verification code / 验证码",
+		fmt.Sprintf("Your civicam verification code is %s. It expires in %d minutes.\n您的验证码是 %s，%d 分钟内有效。",
+			code, mins, code, mins))
+}
+
+// takenMessage tells the contact that the username it was registered with is taken; it holds
+// no code.
+func (s *Service) takenMessage(now time.Time, c Contact, registrationID, username string) *Message {
+	return s.message(now, "username_taken", c, registrationID, "civicam: choose another username / 请更换用户名",
+		fmt.Sprintf("Someone registered with this contact as %q, a username that is taken. No account was created: "+
+			"register again with another username.\n有人用此联系方式注册用户名 %q，该用户名已被占用，未创建账户。请换一个用户名重新注册。",
+			username, username))
 }
 
 // Verify activates a registration with its code, creating the applicant account. Wrong codes
 // are counted; after Config.CodeAttempts of them, or after expiry, the registration is dead.
-func (s *Service) Verify(ctx context.Context, registrationID, code string) (*auth.User, error) {
+func (s *Service) Verify(ctx context.Context, registrationID, code string) (_ *auth.User, err error) {
+	// A refused code is traced: guessing codes is an attack on someone's registration, and
+	// the trail is where an auditor looks for it. (The trail's own failure is not traced again.)
+	defer func() {
+		if err == nil || errors.Is(err, trace.ErrUnavailable) {
+			return
+		}
+		if terr := s.tracer.Record(ctx, trace.Record{Action: trace.ActionApplicantRegister, Outcome: trace.Denied,
+			Reference: registrationID, Reason: "verification refused: " + err.Error()}); terr != nil {
+			err = terr
+		}
+	}()
 	if !registry.ValidID(registrationID) {
 		return nil, invalid("registration_id", "is not a valid id")
 	}

@@ -66,6 +66,13 @@ func (s *Service) Submit(ctx context.Context, applicantID string, in *Applicatio
 	if err := s.validateInput(in, now); err != nil {
 		return nil, err
 	}
+	// The count and the write are one step, so that applications sent at once cannot pass the
+	// limit together.
+	s.limits.Lock()
+	defer s.limits.Unlock()
+	if err := s.checkOpenApplications(ctx, applicantID); err != nil {
+		return nil, err
+	}
 	subj, _ := s.pack.Applications().Subject(in.SubjectCategory)
 	a := &Application{ID: registry.NewID(), ApplicantID: applicantID, Status: StatusSubmitted,
 		Relationship: in.Relationship, RelationshipDetail: strings.TrimSpace(in.RelationshipDetail),
@@ -84,6 +91,24 @@ func (s *Service) Submit(ctx context.Context, applicantID string, in *Applicatio
 	}
 	s.metrics.received.WithLabelValues("eligible").Inc()
 	return a, nil
+}
+
+// checkOpenApplications refuses a further application once the applicant has the pack's limit
+// of open ones.
+func (s *Service) checkOpenApplications(ctx context.Context, applicantID string) error {
+	lim := s.pack.Applications().Limits
+	open, err := s.repo.Applications(ctx, Filter{ApplicantID: applicantID, Statuses: []Status{StatusSubmitted, StatusAccepted},
+		Limit: lim.OpenApplicationsPerApplicant + 1})
+	if err != nil {
+		return err
+	}
+	if len(open) >= lim.OpenApplicationsPerApplicant {
+		return &fault.Error{Kind: fault.Refused, Code: "too_many_applications",
+			Message: fmt.Sprintf("policy %s allows %d open applications per applicant; wait until one of yours is decided or closed",
+				s.pack.Version(), lim.OpenApplicationsPerApplicant),
+			Err: fmt.Errorf("%w: %d open applications", ErrLimit, len(open))}
+	}
+	return nil
 }
 
 func (s *Service) reasonZH(field string, in *ApplicationInput) string {
@@ -185,24 +210,35 @@ func (s *Service) Overdue(a *Application, now time.Time) bool {
 	return false
 }
 
+// Case is what the applicant said of the case, shown alike to the applicant and the police.
+type Case struct {
+	ID                 string    `json:"id"`
+	Status             Status    `json:"status"`
+	Relationship       string    `json:"relationship"`
+	RelationshipDetail string    `json:"relationship_detail,omitempty"`
+	SubjectCategory    string    `json:"subject_category"`
+	Urgent             bool      `json:"urgent"`
+	LastSeenAt         time.Time `json:"last_seen_at"`
+	Lat                float64   `json:"lat"`
+	Lon                float64   `json:"lon"`
+	Address            string    `json:"address,omitempty"`
+	Description        string    `json:"description"`
+}
+
+func caseOf(a *Application) Case {
+	return Case{ID: a.ID, Status: a.Status, Relationship: a.Relationship, RelationshipDetail: a.RelationshipDetail,
+		SubjectCategory: a.SubjectCategory, Urgent: a.Urgent, LastSeenAt: a.LastSeenAt, Lat: a.Lat, Lon: a.Lon,
+		Address: a.Address, Description: a.Description}
+}
+
 // ApplicantView is everything an applicant is shown about its application: its own input,
 // the status, deadlines and, once written, the result notice. Nothing about cameras, footage,
 // reviewers or other people is in it.
 type ApplicantView struct {
-	ID                 string     `json:"id"`
-	Status             Status     `json:"status"`
-	Relationship       string     `json:"relationship"`
-	RelationshipDetail string     `json:"relationship_detail,omitempty"`
-	SubjectCategory    string     `json:"subject_category"`
-	Urgent             bool       `json:"urgent"`
-	LastSeenAt         time.Time  `json:"last_seen_at"`
-	Lat                float64    `json:"lat"`
-	Lon                float64    `json:"lon"`
-	Address            string     `json:"address,omitempty"`
-	Description        string     `json:"description"`
-	SubmittedAt        time.Time  `json:"submitted_at"`
-	Deadlines          []Deadline `json:"deadlines"`
-	Documents          []DocView  `json:"documents"`
+	Case
+	SubmittedAt time.Time  `json:"submitted_at"`
+	Deadlines   []Deadline `json:"deadlines"`
+	Documents   []DocView  `json:"documents"`
 	// RejectionReason is the police's reason, written for the applicant, when it was declined.
 	RejectionReason string    `json:"rejection_reason,omitempty"`
 	ResultOutcome   Outcome   `json:"result_outcome,omitempty"`
@@ -234,10 +270,7 @@ func (s *Service) ForApplicant(ctx context.Context, applicantID, id string) (*Ap
 }
 
 func (s *Service) applicantView(a *Application, docs []*Document) *ApplicantView {
-	v := &ApplicantView{ID: a.ID, Status: a.Status, Relationship: a.Relationship, RelationshipDetail: a.RelationshipDetail,
-		SubjectCategory: a.SubjectCategory, Urgent: a.Urgent, LastSeenAt: a.LastSeenAt, Lat: a.Lat, Lon: a.Lon,
-		Address: a.Address, Description: a.Description, SubmittedAt: a.SubmittedAt,
-		Deadlines: s.Deadlines(a, s.now()), Documents: []DocView{}}
+	v := &ApplicantView{Case: caseOf(a), SubmittedAt: a.SubmittedAt, Deadlines: s.Deadlines(a, s.now()), Documents: []DocView{}}
 	for _, d := range docs {
 		v.Documents = append(v.Documents, DocView{ID: d.ID, Kind: d.Kind, ContentType: d.ContentType, Bytes: d.Bytes, CreatedAt: d.CreatedAt})
 	}
@@ -286,6 +319,10 @@ const (
 // ErrTooLarge is the cause of refusing an upload over Config.MaxUpload.
 var ErrTooLarge = errors.New("upload too large")
 
+// ErrLimit is the cause of refusing an application or a document past a count the policy pack
+// sets (Limits).
+var ErrLimit = errors.New("limit of the policy pack reached")
+
 // ErrFileType is the cause of refusing an upload whose content is not PDF, JPEG or PNG.
 var ErrFileType = errors.New("upload is not a PDF, JPEG or PNG file")
 
@@ -315,6 +352,12 @@ func (s *Service) AddDocument(ctx context.Context, applicantID, id, kind string,
 	if a.Status != StatusSubmitted {
 		return nil, fmt.Errorf("add document to %s application: %w", a.Status, ErrState)
 	}
+	// Checked before the upload is read, so a full application costs no disk, and again before
+	// the document is kept, since others may have arrived meanwhile.
+	room, err := s.documentRoom(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
 	dir := s.UploadDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("upload directory: %w", err)
@@ -342,7 +385,8 @@ func (s *Service) AddDocument(ctx context.Context, applicantID, id, kind string,
 	}
 	defer os.Remove(tmp) // a no-op once renamed
 	h := sha256.New()
-	written, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(io.MultiReader(bytes.NewReader(head), r), s.cfg.MaxUpload+1))
+	bound := min(s.cfg.MaxUpload, room)
+	written, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(io.MultiReader(bytes.NewReader(head), r), bound+1))
 	if err == nil {
 		err = f.Sync()
 	}
@@ -359,7 +403,18 @@ func (s *Service) AddDocument(ctx context.Context, applicantID, id, kind string,
 	if written > s.cfg.MaxUpload {
 		return nil, TooLarge(s.cfg.MaxUpload)
 	}
+	if written > room {
+		return nil, s.applicationTooLarge(room)
+	}
 	d.Bytes, d.SHA256 = written, hex.EncodeToString(h.Sum(nil))
+	s.limits.Lock()
+	defer s.limits.Unlock()
+	if room, err = s.documentRoom(ctx, a.ID); err != nil {
+		return nil, err
+	}
+	if written > room {
+		return nil, s.applicationTooLarge(room)
+	}
 	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionDocumentUpload, Reference: a.ID, Outcome: trace.Allowed,
 		Reason: fmt.Sprintf("%s document %s to application %s: %s, %d bytes, sha256 %s", kind, d.ID, a.ID, ctype, written, d.SHA256)}); err != nil {
 		return nil, err
@@ -372,6 +427,37 @@ func (s *Service) AddDocument(ctx context.Context, applicantID, id, kind string,
 		return nil, err
 	}
 	return d, nil
+}
+
+// documentRoom is how many bytes an application may still take in documents, refusing a further
+// document once it has the pack's limit of them or of their bytes.
+func (s *Service) documentRoom(ctx context.Context, applicationID string) (int64, error) {
+	lim := s.pack.Applications().Limits
+	docs, err := s.repo.Documents(ctx, applicationID)
+	if err != nil {
+		return 0, err
+	}
+	if len(docs) >= lim.DocumentsPerApplication {
+		return 0, &fault.Error{Kind: fault.Refused, Code: "too_many_documents", Field: "file",
+			Message: fmt.Sprintf("policy %s allows %d documents per application; this one has them all", s.pack.Version(), lim.DocumentsPerApplication),
+			Err:     fmt.Errorf("%w: %d documents", ErrLimit, len(docs))}
+	}
+	var used int64
+	for _, d := range docs {
+		used += d.Bytes
+	}
+	if used >= lim.BytesPerApplication {
+		return 0, s.applicationTooLarge(0)
+	}
+	return lim.BytesPerApplication - used, nil
+}
+
+// applicationTooLarge refuses a document that would take an application past the pack's bytes.
+func (s *Service) applicationTooLarge(room int64) error {
+	lim := s.pack.Applications().Limits
+	return &fault.Error{Kind: fault.TooLarge, Code: "application_too_large", Field: "file",
+		Message: fmt.Sprintf("policy %s allows %d MiB of documents per application; %d bytes are left", s.pack.Version(), lim.BytesPerApplication>>20, room),
+		Err:     fmt.Errorf("%w: past the application's %d bytes", ErrTooLarge, lim.BytesPerApplication)}
 }
 
 // MaxUpload is the largest document accepted, in bytes.

@@ -169,11 +169,11 @@ func BenchmarkCandidateSearch(b *testing.B) {
 			reg, now, nearCount := benchFixture(b, db)
 			pack := reg.Pack()
 			clk := func() time.Time { return now }
-			batched, err := lostperson.New(lostperson.Config{DataDir: b.TempDir()}, lostperson.Deps{Repo: db, Recordings: db, Cameras: reg, Pack: pack, Tracer: noTrail{}, Now: clk})
+			batched, err := lostperson.New(lostperson.Config{DataDir: b.TempDir()}, lostperson.Deps{Repo: db, Recordings: db, Cameras: reg, Pack: pack, Tracer: noTrail{}, Hasher: newHasher(b), Now: clk})
 			if err != nil {
 				b.Fatal(err)
 			}
-			single, err := lostperson.New(lostperson.Config{DataDir: b.TempDir()}, lostperson.Deps{Repo: db, Recordings: perCamera{db}, Cameras: reg, Pack: pack, Tracer: noTrail{}, Now: clk})
+			single, err := lostperson.New(lostperson.Config{DataDir: b.TempDir()}, lostperson.Deps{Repo: db, Recordings: perCamera{db}, Cameras: reg, Pack: pack, Tracer: noTrail{}, Hasher: newHasher(b), Now: clk})
 			if err != nil {
 				b.Fatal(err)
 			}

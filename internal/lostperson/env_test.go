@@ -84,7 +84,7 @@ func newEnv(t testing.TB, db *store.DB, cfg lostperson.Config) *env {
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
 	}
-	svc, err := lostperson.New(cfg, lostperson.Deps{Repo: db, Recordings: db, Cameras: reg, Pack: pack, Tracer: tr, Now: clk.Now})
+	svc, err := lostperson.New(cfg, lostperson.Deps{Repo: db, Recordings: db, Cameras: reg, Pack: pack, Tracer: tr, Hasher: newHasher(t), Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,4 +152,15 @@ func (e *env) submit(applicant *auth.User, subject string, lat, lon float64) *lo
 		e.t.Fatalf("Submit(%s) = %v", subject, err)
 	}
 	return a
+}
+
+// newHasher is the bound on password hashing a test's services share, with the server's
+// parameters.
+func newHasher(t testing.TB) *auth.Hasher {
+	t.Helper()
+	h, err := auth.NewHasher(auth.HasherConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }

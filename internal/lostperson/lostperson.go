@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -198,6 +199,11 @@ type Config struct {
 	CodeAttempts int
 	// CodesPerHour bounds the codes one contact may be sent in an hour (3).
 	CodesPerHour int
+	// RegistrationsPerAddress registrations from one client address within RegistrationWindow
+	// (10 within 1 h) lock it for a minute, then for twice as long after each further one, up
+	// to 15 minutes (auth.Throttle).
+	RegistrationsPerAddress int
+	RegistrationWindow      time.Duration
 	// ReferTo tells a refused applicant where else to turn.
 	ReferTo   string
 	ReferToZH string
@@ -218,6 +224,10 @@ func (c *Config) defaults() {
 	def(&c.Lookback, time.Hour)
 	def(&c.MaxWindow, 72*time.Hour)
 	def(&c.CodeTTL, 15*time.Minute)
+	def(&c.RegistrationWindow, time.Hour)
+	if c.RegistrationsPerAddress <= 0 {
+		c.RegistrationsPerAddress = 10
+	}
 	if c.MaxCandidates <= 0 {
 		c.MaxCandidates = 100
 	}
@@ -245,19 +255,26 @@ type Deps struct {
 	Cameras    Cameras
 	Pack       *policy.Pack
 	Tracer     trace.Tracer
-	Metrics    prometheus.Registerer // optional
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Hasher is the process's one bound on password hashing (registrations hash the password).
+	Hasher  *auth.Hasher
+	Metrics prometheus.Registerer // optional
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Service is the lost-person application desk.
 type Service struct {
-	cfg     Config
-	repo    Repo
-	recs    Recordings
-	cams    Cameras
-	pack    *policy.Pack
-	tracer  trace.Tracer
+	cfg    Config
+	repo   Repo
+	recs   Recordings
+	cams   Cameras
+	pack   *policy.Pack
+	tracer trace.Tracer
+	hasher *auth.Hasher
+	// registrations throttles self-registration per client address.
+	registrations *auth.Throttle
+	// limits makes counting against the pack's Limits and the write one step, in this process.
+	limits  sync.Mutex
 	log     *slog.Logger
 	now     func() time.Time
 	metrics *metrics
@@ -274,11 +291,12 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	if d.Repo == nil || d.Pack == nil || d.Tracer == nil {
-		return nil, errors.New("request: Repo, Pack and Tracer are required")
+	if d.Repo == nil || d.Pack == nil || d.Tracer == nil || d.Hasher == nil {
+		return nil, errors.New("lostperson: Repo, Pack, Tracer and Hasher are required")
 	}
 	s := &Service{cfg: cfg, repo: d.Repo, recs: d.Recordings, cams: d.Cameras, pack: d.Pack, tracer: d.Tracer,
-		log: d.Logger, now: d.Now}
+		hasher: d.Hasher, log: d.Logger, now: d.Now,
+		registrations: auth.NewThrottle(auth.ThrottleConfig{IPFailures: cfg.RegistrationsPerAddress, Window: cfg.RegistrationWindow}, d.Now)}
 	if cfg.NoticeFont != "" {
 		b, err := os.ReadFile(cfg.NoticeFont)
 		if err != nil {

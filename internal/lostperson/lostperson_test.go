@@ -456,8 +456,22 @@ func TestRegisterVerify(t *testing.T) {
 		if ct, err := db.ApplicantContact(e.ctx, u.ID); err != nil || ct.Address != "+8613800001234" {
 			t.Errorf("contact = %+v, %v; want +8613800001234", ct, err)
 		}
-		if _, err := e.svc.Register(e.ctx, "mother1", "a long enough password", "a@b.cn"); err == nil {
-			t.Error("Register(taken username) = nil; want an error")
+		// A taken username is answered as a free one; its contact is told, and no code verifies it.
+		taken, err := e.svc.Register(e.ctx, "mother1", "a long enough password", "a@b.cn")
+		if err != nil || taken.SentTo != "*@b.cn" || taken.Note != p.Note || !taken.ExpiresAt.Equal(p.ExpiresAt) {
+			t.Errorf("Register(taken username) = %+v, %v; want the answer a free one gets (%+v)", taken, err, p)
+		}
+		var kind, body string
+		if err := db.SQL().QueryRowContext(e.ctx, `SELECT kind, body FROM outbox WHERE reference = $1`, taken.RegistrationID).Scan(&kind, &body); err != nil {
+			t.Fatal(err)
+		}
+		if kind != "username_taken" || regexp.MustCompile(`\b\d{6}\b`).MatchString(body) {
+			t.Errorf("message for a taken username = %s %q; want username_taken without a code", kind, body)
+		}
+		for _, guess := range []string{"000000", c, "123456"} {
+			if _, err := e.svc.Verify(e.ctx, taken.RegistrationID, guess); !errors.Is(err, lostperson.ErrCode) {
+				t.Errorf("Verify(registration of a taken username, %s) = %v; want ErrCode", guess, err)
+			}
 		}
 
 		// Exhausted attempts and expiry.
@@ -674,7 +688,7 @@ func TestNoticePDF(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			v := &lostperson.ApplicantView{ID: "app-1", Status: lostperson.StatusCompleted, ResultOutcome: lostperson.OutcomeSighted,
+			v := &lostperson.ApplicantView{Case: lostperson.Case{ID: "app-1", Status: lostperson.StatusCompleted}, ResultOutcome: lostperson.OutcomeSighted,
 				ResultNotice: tc.notice, SubmittedAt: t0, ResultAt: t0.Add(3 * time.Hour)}
 			if err := lostperson.RenderNoticePDF(&buf, v, nil); err != nil {
 				t.Fatal(err)
@@ -711,7 +725,7 @@ func TestNoticeFont(t *testing.T) {
 			continue
 		}
 		e := newEnv(t, storetest.SQLite(t), lostperson.Config{})
-		_, err := lostperson.New(lostperson.Config{NoticeFont: tc.path}, lostperson.Deps{Repo: e.db, Pack: e.reg.Pack(), Tracer: e.trail})
+		_, err := lostperson.New(lostperson.Config{NoticeFont: tc.path}, lostperson.Deps{Repo: e.db, Pack: e.reg.Pack(), Tracer: e.trail, Hasher: newHasher(t)})
 		if (err == nil) != tc.ok {
 			t.Errorf("New(NoticeFont: %s) = %v; want ok %v", tc.path, err, tc.ok)
 		}
@@ -722,7 +736,7 @@ func TestNoticeFont(t *testing.T) {
 func TestMetrics(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(t), lostperson.Config{})
 	reg := prometheus.NewRegistry()
-	svc, err := lostperson.New(lostperson.Config{DataDir: t.TempDir()}, lostperson.Deps{Repo: e.db, Pack: e.reg.Pack(), Tracer: e.trail, Metrics: reg, Now: e.clock.Now})
+	svc, err := lostperson.New(lostperson.Config{DataDir: t.TempDir()}, lostperson.Deps{Repo: e.db, Pack: e.reg.Pack(), Tracer: e.trail, Hasher: newHasher(t), Metrics: reg, Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,37 +16,25 @@ import (
 
 // ReviewerView is an application as the police see it.
 type ReviewerView struct {
-	ID                 string     `json:"id"`
-	Status             Status     `json:"status"`
-	ApplicantID        string     `json:"applicant_id"`
-	Relationship       string     `json:"relationship"`
-	RelationshipDetail string     `json:"relationship_detail,omitempty"`
-	SubjectCategory    string     `json:"subject_category"`
-	Urgent             bool       `json:"urgent"`
-	LastSeenAt         time.Time  `json:"last_seen_at"`
-	Lat                float64    `json:"lat"`
-	Lon                float64    `json:"lon"`
-	Address            string     `json:"address,omitempty"`
-	Description        string     `json:"description"`
-	PolicyVersion      string     `json:"policy_version"`
-	SubmittedAt        time.Time  `json:"submitted_at"`
-	Deadlines          []Deadline `json:"deadlines"`
-	Overdue            bool       `json:"overdue"`
-	DecidedAt          time.Time  `json:"decided_at,omitzero"`
-	DecidedBy          string     `json:"decided_by,omitempty"`
-	DecisionReason     string     `json:"decision_reason,omitempty"`
-	ResultOutcome      Outcome    `json:"result_outcome,omitempty"`
-	ResultNotice       string     `json:"result_notice,omitempty"`
-	ResultAt           time.Time  `json:"result_at,omitzero"`
-	ResultBy           string     `json:"result_by,omitempty"`
-	Documents          []DocView  `json:"documents,omitempty"`
-	Findings           []*Finding `json:"findings,omitempty"`
+	Case
+	ApplicantID    string     `json:"applicant_id"`
+	PolicyVersion  string     `json:"policy_version"`
+	SubmittedAt    time.Time  `json:"submitted_at"`
+	Deadlines      []Deadline `json:"deadlines"`
+	Overdue        bool       `json:"overdue"`
+	DecidedAt      time.Time  `json:"decided_at,omitzero"`
+	DecidedBy      string     `json:"decided_by,omitempty"`
+	DecisionReason string     `json:"decision_reason,omitempty"`
+	ResultOutcome  Outcome    `json:"result_outcome,omitempty"`
+	ResultNotice   string     `json:"result_notice,omitempty"`
+	ResultAt       time.Time  `json:"result_at,omitzero"`
+	ResultBy       string     `json:"result_by,omitempty"`
+	Documents      []DocView  `json:"documents,omitempty"`
+	Findings       []*Finding `json:"findings,omitempty"`
 }
 
 func (s *Service) reviewerView(a *Application, now time.Time) *ReviewerView {
-	return &ReviewerView{ID: a.ID, Status: a.Status, ApplicantID: a.ApplicantID, Relationship: a.Relationship,
-		RelationshipDetail: a.RelationshipDetail, SubjectCategory: a.SubjectCategory, Urgent: a.Urgent,
-		LastSeenAt: a.LastSeenAt, Lat: a.Lat, Lon: a.Lon, Address: a.Address, Description: a.Description,
+	return &ReviewerView{Case: caseOf(a), ApplicantID: a.ApplicantID,
 		PolicyVersion: a.PolicyVersion, SubmittedAt: a.SubmittedAt, Deadlines: s.Deadlines(a, now),
 		Overdue: s.Overdue(a, now), DecidedAt: a.DecidedAt, DecidedBy: a.DecidedBy, DecisionReason: a.DecisionReason,
 		ResultOutcome: a.Outcome, ResultNotice: a.Notice, ResultAt: a.ResultAt, ResultBy: a.ResultBy}
@@ -151,6 +139,19 @@ func (s *Service) ForReviewer(ctx context.Context, id string) (*ReviewerView, er
 	return v, nil
 }
 
+// inStatus returns the application a reviewer's step is for, if it has the status the step
+// needs; doing names the step for the error ("decide on" a submitted application).
+func (s *Service) inStatus(ctx context.Context, id string, want Status, doing string) (*Application, error) {
+	a, err := s.application(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.Status != want {
+		return nil, fmt.Errorf("%s a %s application: %w", doing, a.Status, ErrState)
+	}
+	return a, nil
+}
+
 func (s *Service) application(ctx context.Context, id string) (*Application, error) {
 	if !registry.ValidID(id) {
 		return nil, fmt.Errorf("application %q: %w", id, ErrNotFound)
@@ -183,12 +184,9 @@ func (s *Service) Decide(ctx context.Context, id string, accept bool, reason str
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.application(ctx, id)
+	a, err := s.inStatus(ctx, id, StatusSubmitted, "decide on")
 	if err != nil {
 		return nil, err
-	}
-	if a.Status != StatusSubmitted {
-		return nil, fmt.Errorf("decide on a %s application: %w", a.Status, ErrState)
 	}
 	now := s.now().UTC()
 	a.DecidedAt, a.DecidedBy, a.DecisionReason, a.UpdatedAt = now, actorID(ctx), reason, now
@@ -219,12 +217,9 @@ func (s *Service) AddFinding(ctx context.Context, id, body string) (*Finding, er
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.application(ctx, id)
+	a, err := s.inStatus(ctx, id, StatusAccepted, "add a finding to")
 	if err != nil {
 		return nil, err
-	}
-	if a.Status != StatusAccepted {
-		return nil, fmt.Errorf("add a finding to a %s application: %w", a.Status, ErrState)
 	}
 	now := s.now().UTC()
 	f := &Finding{ID: registry.NewID(), ApplicationID: a.ID, AuthorID: actorID(ctx), Body: body, CreatedAt: now}
@@ -254,12 +249,9 @@ func (s *Service) WriteResult(ctx context.Context, id string, outcome Outcome, n
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.application(ctx, id)
+	a, err := s.inStatus(ctx, id, StatusAccepted, "write the result of")
 	if err != nil {
 		return nil, err
-	}
-	if a.Status != StatusAccepted {
-		return nil, fmt.Errorf("write the result of a %s application: %w", a.Status, ErrState)
 	}
 	c, err := s.repo.ApplicantContact(ctx, a.ApplicantID)
 	var msg *Message

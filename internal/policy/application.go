@@ -13,6 +13,21 @@ type Applications struct {
 	Subjects      []Subject
 	Relationships []Relationship
 	Steps         []Step
+	Limits        Limits
+}
+
+// Limits bound what one applicant may put on the platform, so that uploads and applications
+// cannot fill its disk or its reviewers' queue.
+type Limits struct {
+	DocumentsPerApplication      int
+	BytesPerApplication          int64
+	OpenApplicationsPerApplicant int // submitted or accepted, not yet closed
+}
+
+// DefaultLimits hold for a pack that sets none: 10 documents and 25 MiB per application, 10 open
+// applications per applicant.
+func DefaultLimits() Limits {
+	return Limits{DocumentsPerApplication: 10, BytesPerApplication: 25 << 20, OpenApplicationsPerApplicant: 10}
 }
 
 // Subject is a category of lost person.

@@ -201,6 +201,13 @@ type rawApplications struct {
 	Subjects      []rawSubject      `yaml:"subjects"`
 	Relationships []rawRelationship `yaml:"relationships"`
 	Steps         []rawStep         `yaml:"steps"`
+	Limits        rawLimits         `yaml:"limits"`
+}
+
+type rawLimits struct {
+	DocumentsPerApplication      *int `yaml:"documents_per_application"`
+	MiBPerApplication            *int `yaml:"mib_per_application"`
+	OpenApplicationsPerApplicant *int `yaml:"open_applications_per_applicant"`
 }
 
 type rawSubject struct {
@@ -246,6 +253,7 @@ var typeNames = func() *strings.Replacer {
 		{"rawSubject", "subject category"},
 		{"rawRelationship", "relationship"},
 		{"rawStep", "step"},
+		{"rawLimits", "limits"},
 		{"rawSharing", "sharing default"},
 	}
 	var pairs []string
@@ -686,5 +694,16 @@ func (v *validator) applications(p *Pack, r rawApplications) {
 		}
 		a.Steps = append(a.Steps, Step{ID: s.ID, Label: s.Label, LabelZH: s.LabelZH, Hours: hours, UrgentHours: urgent})
 	}
+	a.Limits = DefaultLimits()
+	limit := func(field string, value *int, hi int, to *int) {
+		if value != nil {
+			*to = v.intIn(sec+" limits", field, value, 1, hi, sec, "limits", field)
+		}
+	}
+	limit("documents_per_application", r.Limits.DocumentsPerApplication, 100, &a.Limits.DocumentsPerApplication)
+	mib := int(a.Limits.BytesPerApplication >> 20)
+	limit("mib_per_application", r.Limits.MiBPerApplication, 1024, &mib)
+	a.Limits.BytesPerApplication = int64(mib) << 20
+	limit("open_applications_per_applicant", r.Limits.OpenApplicationsPerApplicant, 100, &a.Limits.OpenApplicationsPerApplicant)
 	p.applications = a
 }

@@ -120,6 +120,10 @@ func TestParseErrors(t *testing.T) {
 			`unknown key "department_typ" in sharing default`},
 		{"sharing rule unknown", "scopes: [live], rule: ZZ-NETWORKING-GOVERNMENT}", "scopes: [live], rule: ZZ-SHARE}", "rule: ZZ-SHARE}",
 			`sharing default "emergency_management": unknown rule "ZZ-SHARE"`},
+		{"document limit out of range", "documents_per_application: 10", "documents_per_application: 0", "documents_per_application: 0",
+			`lost_person_applications limits: documents_per_application 0 is out of range [1, 100]`},
+		{"unknown limit", "mib_per_application: 25", "gib_per_application: 25", "gib_per_application",
+			`unknown key "gib_per_application" in limits`},
 		{"second document", "version: zhuzhou-2024.1\n", "version: zhuzhou-2024.1\n", "",
 			"a policy pack is one YAML document"},
 	}
@@ -344,4 +348,16 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("parsed pack version %q floor %d interval %d; want all set", p.Version(), p.RetentionFloorDays(), p.MaintenanceIntervalDays())
 		}
 	})
+}
+
+// TestApplicationLimits: the shipped pack's limits on uploads and open applications are read.
+func TestApplicationLimits(t *testing.T) {
+	p, err := Parse(defaultBytes(t), "zhuzhou.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Limits{DocumentsPerApplication: 10, BytesPerApplication: 25 << 20, OpenApplicationsPerApplicant: 10}
+	if got := p.Applications().Limits; got != want {
+		t.Errorf("Applications().Limits = %+v; want %+v", got, want)
+	}
 }

@@ -71,6 +71,9 @@ const (
 	ActionGBDeviceState Action = "gb_device_state"
 	ActionGBCatalog     Action = "gb_catalog"
 	ActionGBAdopt       Action = "gb_adopt"
+	// Someone registered as an applicant (the code sent, or the username taken), or was refused
+	// for registering too often from one address.
+	ActionApplicantRegister Action = "applicant_register"
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -83,6 +86,7 @@ var Actions = []Action{
 	ActionRetentionDelete, ActionHoldCreate, ActionHoldRelease, ActionGroupCreate,
 	ActionDocumentUpload, ActionApplicationRead, ActionDocumentRead, ActionRecordingsRead,
 	ActionGBRegister, ActionGBUnregister, ActionGBDeviceState, ActionGBCatalog, ActionGBAdopt,
+	ActionApplicantRegister,
 }
 
 // Outcome is whether the traced request was served.

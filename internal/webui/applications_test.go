@@ -49,7 +49,7 @@ func newAppStack(t *testing.T, record bool) *appStack {
 	st := apitest.New(t, db)
 	skew := &atomic.Int64{}
 	svc, err := lostperson.New(lostperson.Config{DataDir: t.TempDir(), MaxUpload: 64 << 10}, lostperson.Deps{Repo: db, Recordings: db,
-		Cameras: st.Registry, Pack: st.Registry.Pack(), Tracer: st.Tracer,
+		Cameras: st.Registry, Pack: st.Registry.Pack(), Tracer: st.Tracer, Hasher: st.Hasher,
 		Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }})
 	if err != nil {
 		t.Fatal(err)

@@ -202,6 +202,8 @@ func (u *UI) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 		switch {
 		case errors.Is(err, trace.ErrUnavailable):
 			status, key = http.StatusServiceUnavailable, "error.trail"
+		case errors.Is(err, auth.ErrBusy):
+			status, key = http.StatusServiceUnavailable, "error.busy"
 		case fe != nil && fe.Kind == fault.Throttled:
 			status, key = http.StatusTooManyRequests, "login.throttled"
 		case errors.Is(err, accounts.ErrBadCredentials):

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"civicam/internal/auth"
 	"civicam/internal/fault"
 	"civicam/internal/lostperson"
 	"civicam/internal/registry"
@@ -30,6 +31,8 @@ var refusalMessages = []struct {
 }{
 	{lostperson.ErrState, http.StatusConflict, "app.err_state"},
 	{lostperson.ErrCode, http.StatusBadRequest, "app.err_code"},
+	{auth.ErrBusy, http.StatusServiceUnavailable, "error.busy"},
+	{lostperson.ErrLimit, http.StatusUnprocessableEntity, "app.err_limit"},
 	{lostperson.ErrTooMany, http.StatusTooManyRequests, "app.err_too_many"},
 	{lostperson.ErrTooLarge, http.StatusRequestEntityTooLarge, "app.err_too_large"},
 	{lostperson.ErrFileType, http.StatusUnsupportedMediaType, "app.err_file_type"},
