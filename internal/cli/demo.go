@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"civicam/internal/accounts"
 	"civicam/internal/app"
+	"civicam/internal/gb28181/gbdevice"
 	"civicam/internal/registry"
 	"civicam/internal/simcam"
 )
@@ -22,6 +24,7 @@ func demo(ctx context.Context, e env, args []string) error {
 	listen := fs.String("listen", "127.0.0.1:8080", "HTTP listen address")
 	rtsp := fs.String("rtsp", "127.0.0.1:8554", "RTSP address of the simulated cameras")
 	count := fs.Int("cameras", 6, "number of simulated cameras")
+	gbListen := fs.String("gb28181", "127.0.0.1:15060", "SIP address of the GB/T 28181 platform, where a simulated NVR registers (empty: none)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -33,6 +36,9 @@ func demo(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	cfg.Listen = *listen
+	if cfg.GB28181.Listen == "" {
+		cfg.GB28181.Listen = *gbListen
+	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -77,6 +83,21 @@ func demo(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "  log in as the admin created on the first run (data in %s)\n", cfg.Data)
 	}
 	fmt.Fprintf(e.stdout, "  %d simulated cameras at %s … %s\n", *count, sim.URL(1), sim.URL(*count))
+	if cfg.GB28181.Listen != "" {
+		// A simulated NVR registers with the platform and shows as a pending device with its
+		// channels, for an operator to adopt (GET /api/v1/gb28181/devices).
+		fleet := gbdevice.Fleet{Target: gbdevice.Target{Server: cfg.GB28181.Listen, ServerID: cfg.GB28181.ID, Domain: cfg.GB28181.Domain},
+			Count: 4, NVR: true, Transport: "udp", Password: cfg.GB28181.Password, Keepalive: 30 * time.Second}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fleet.Run(ctx, log.With("component", "gbdevice")); err != nil && ctx.Err() == nil {
+				log.Warn("demo: simulated GB/T 28181 NVR stopped", "err", err)
+			}
+		}()
+		fmt.Fprintf(e.stdout, "  GB/T 28181 platform at sip:%s@%s, where a simulated NVR with 4 channels registers (pending: adopt it at %s/api/v1/gb28181/devices)\n",
+			cfg.GB28181.ID, cfg.GB28181.Listen, srv.URL())
+	}
 	fmt.Fprintf(e.stdout, "  API: %s/api/v1/openapi.json   trail checkpoint: %s/api/v1/trace/checkpoint\n", srv.URL(), srv.URL())
 	fmt.Fprintln(e.stdout, "  Ctrl-C stops it.")
 	return srv.Run(ctx)
