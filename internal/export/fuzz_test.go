@@ -19,24 +19,13 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"civicam/internal/export"
+	"civicam/internal/fuzzbound"
 	"civicam/internal/playback"
 	"civicam/internal/segment"
 )
 
 // update rewrites the checked-in seed corpora under testdata/fuzz from the project's own writers.
 var update = flag.Bool("update", false, "rewrite the fuzz seed corpora in testdata/fuzz")
-
-// inputBound is the longest one fuzz input may take: Verify reads a small zip a few times, so a
-// slower input is a pathological case (a decompression bomb, a loop on a count), not a slow
-// machine.
-const inputBound = time.Second
-
-// fuzzing reports whether the test binary is fuzzing rather than replaying the corpus, where
-// the time bound is checked (a replay under -race on a busy machine is no measure).
-func fuzzing() bool {
-	f := flag.Lookup("test.fuzz")
-	return f != nil && f.Value.String() != ""
-}
 
 const fuzzCam = "cam-fuzz"
 
@@ -197,9 +186,7 @@ func FuzzVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		start := time.Now()
 		m, err := export.Verify(bytes.NewReader(b), int64(len(b)), vkey)
-		if el := time.Since(start); fuzzing() && el > inputBound {
-			t.Fatalf("Verify of %d bytes took %v; want under %v", len(b), el, inputBound)
-		}
+		fuzzbound.Check(t, start, "Verify", len(b))
 		if err != nil {
 			var probs export.Problems
 			if !errors.As(err, &probs) || len(probs) == 0 {

@@ -15,6 +15,7 @@ import (
 	"github.com/pion/sdp/v3"
 
 	"civicam/internal/auth"
+	"civicam/internal/fuzzbound"
 	"civicam/internal/live"
 	"civicam/internal/live/livetest"
 	"civicam/internal/recorder"
@@ -23,18 +24,6 @@ import (
 
 // update rewrites the checked-in seed corpora under testdata/fuzz.
 var update = flag.Bool("update", false, "rewrite the fuzz seed corpora in testdata/fuzz")
-
-// inputBound is the longest one offer may take to be answered or refused: negotiation on
-// loopback takes milliseconds, so a slower offer is a pathological case (a parser loop, a
-// gathering that never ends), not a slow machine.
-const inputBound = time.Second
-
-// fuzzing reports whether the test binary is fuzzing rather than replaying the corpus, where
-// the time bound is checked (a replay under -race on a busy machine is no measure).
-func fuzzing() bool {
-	f := flag.Lookup("test.fuzz")
-	return f != nil && f.Value.String() != ""
-}
 
 // noLogins is a store in which every login is still valid.
 type noLogins struct{ u *auth.User }
@@ -121,7 +110,7 @@ func FuzzOffer(f *testing.F) {
 		octx, ocancel := context.WithTimeout(ctx, 10*time.Second)
 		defer ocancel()
 		ss, answer, err := svc.Offer(octx, live.Request{CameraID: "cam-1", User: u, TokenHash: []byte("t"), Offer: offer})
-		el := time.Since(start)
+		fuzzbound.Check(t, start, "Offer", len(offer))
 		if err != nil {
 			if !errors.Is(err, live.ErrBadOffer) && !errors.Is(err, live.ErrIncompatible) {
 				t.Fatalf("Offer(%q) = %v; want nil, ErrBadOffer or ErrIncompatible", offer, err)
@@ -162,9 +151,6 @@ func FuzzOffer(f *testing.F) {
 		}
 		if n := len(svc.Sessions()); n != 0 {
 			t.Fatalf("after Offer(%q): %d sessions open; want 0", offer, n)
-		}
-		if fuzzing() && el > inputBound {
-			t.Fatalf("Offer of %d bytes took %v; want under %v", len(offer), el, inputBound)
 		}
 	})
 }

@@ -14,22 +14,12 @@ import (
 
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 
+	"civicam/internal/fuzzbound"
 	"civicam/internal/segment"
 )
 
 // update rewrites the checked-in seed corpora under testdata/fuzz from the project's own writers.
 var update = flag.Bool("update", false, "rewrite the fuzz seed corpora in testdata/fuzz")
-
-// inputBound is the longest one fuzz input may take: the parser reads each box once, so a slower
-// input is a pathological case (a loop driven by a count field), not a slow machine.
-const inputBound = time.Second
-
-// fuzzing reports whether the test binary is fuzzing rather than replaying the corpus, where
-// the time bound is checked (a replay under -race on a busy machine is no measure).
-func fuzzing() bool {
-	f := flag.Lookup("test.fuzz")
-	return f != nil && f.Value.String() != ""
-}
 
 const fuzzCam = "cam-fuzz"
 
@@ -183,9 +173,7 @@ func FuzzFragments(f *testing.F) {
 				t.Fatalf("Plan's MP4: %d fragments, Check() = %v; want the plan's %d, nil", len(file.Fragments), err, len(p.Fragments))
 			}
 		}
-		if el := time.Since(start); fuzzing() && el > inputBound {
-			t.Fatalf("%d bytes took %v; want under %v", len(b), el, inputBound)
-		}
+		fuzzbound.Check(t, start, "parsing", len(b))
 	})
 }
 

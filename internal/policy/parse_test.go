@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"civicam/internal/fuzzbound"
 	"civicam/policies"
 )
 
@@ -259,17 +260,6 @@ func TestShippedPacks(t *testing.T) {
 // update rewrites the checked-in seed corpora under testdata/fuzz.
 var update = flag.Bool("update", false, "rewrite the fuzz seed corpora in testdata/fuzz")
 
-// inputBound is the longest one fuzz input may take to parse and answer the questions below: a
-// slower input is a pathological case (an alias bomb, a quadratic rule), not a slow machine.
-const inputBound = time.Second
-
-// fuzzing reports whether the test binary is fuzzing rather than replaying the corpus, where
-// the time bound is checked (a replay under -race on a busy machine is no measure).
-func fuzzing() bool {
-	f := flag.Lookup("test.fuzz")
-	return f != nil && f.Value.String() != ""
-}
-
 // TestWriteFuzzSeeds rewrites testdata/fuzz/FuzzParse with -update: the shipped pack, the test
 // city's, and small broken ones.
 func TestWriteFuzzSeeds(t *testing.T) {
@@ -309,9 +299,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		start := time.Now()
 		defer func() {
-			if el := time.Since(start); fuzzing() && el > inputBound {
-				t.Fatalf("Parse of %d bytes took %v; want under %v", len(data), el, inputBound)
-			}
+			fuzzbound.Check(t, start, "Parse", len(data))
 		}()
 		p, err := Parse(data, "fuzz.yaml")
 		if err != nil {

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"civicam/internal/fuzzbound"
 	"flag"
 	"fmt"
 	"math"
@@ -185,17 +186,6 @@ func TestParseCSV(t *testing.T) {
 // update rewrites the checked-in seed corpora under testdata/fuzz.
 var update = flag.Bool("update", false, "rewrite the fuzz seed corpora in testdata/fuzz")
 
-// inputBound is the longest one fuzz input may take: the import reads a file once, so a slower
-// input is a pathological case, not a slow machine.
-const inputBound = time.Second
-
-// fuzzing reports whether the test binary is fuzzing rather than replaying the corpus, where
-// the time bound is checked (a replay under -race on a busy machine is no measure).
-func fuzzing() bool {
-	f := flag.Lookup("test.fuzz")
-	return f != nil && f.Value.String() != ""
-}
-
 // TestWriteFuzzSeeds rewrites testdata/fuzz/FuzzParseCSV with -update: files as spreadsheets
 // export them, every column, and broken ones.
 func TestWriteFuzzSeeds(t *testing.T) {
@@ -237,9 +227,7 @@ func FuzzParseCSV(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		start := time.Now()
 		defer func() {
-			if el := time.Since(start); fuzzing() && el > inputBound {
-				t.Fatalf("ParseCSV of %d bytes took %v; want under %v", len(in), el, inputBound)
-			}
+			fuzzbound.Check(t, start, "ParseCSV", len(in))
 		}()
 		rows, err := ParseCSV(strings.NewReader(in))
 		if err == nil {

@@ -10,22 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"civicam/internal/fuzzbound"
 	"civicam/internal/segment"
 )
 
 // update rewrites the checked-in seed corpora under testdata/fuzz from the project's own writer.
 var update = flag.Bool("update", false, "rewrite the fuzz seed corpora in testdata/fuzz")
-
-// inputBound is the longest one fuzz input may take: Scan and Repair read a file once, so a
-// slower input is a pathological case (a loop driven by a length field), not a slow machine.
-const inputBound = time.Second
-
-// fuzzing reports whether the test binary is fuzzing rather than replaying the corpus, where
-// the time bound is checked (a replay under -race on a busy machine is no measure).
-func fuzzing() bool {
-	f := flag.Lookup("test.fuzz")
-	return f != nil && f.Value.String() != ""
-}
 
 // smallSamples is one part of n tiny frames, the first a keyframe with its parameter sets: small
 // enough that the fuzzer spends its time on the boxes, not on copying payload.
@@ -121,9 +111,7 @@ func FuzzScan(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		start := time.Now()
 		checkScan(t, b)
-		if el := time.Since(start); fuzzing() && el > inputBound {
-			t.Fatalf("Scan of %d bytes took %v; want under %v", len(b), el, inputBound)
-		}
+		fuzzbound.Check(t, start, "Scan", len(b))
 	})
 }
 
@@ -151,9 +139,7 @@ func FuzzRepair(f *testing.F) {
 		case !bytes.Equal(after, b[:in.Size]):
 			t.Fatalf("file after Repair is %d bytes; want the first %d of the input", len(after), in.Size)
 		}
-		if el := time.Since(start); fuzzing() && el > inputBound {
-			t.Fatalf("Repair of %d bytes took %v; want under %v", len(b), el, inputBound)
-		}
+		fuzzbound.Check(t, start, "Repair", len(b))
 	})
 }
 

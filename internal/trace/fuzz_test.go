@@ -2,6 +2,7 @@ package trace
 
 import (
 	"bytes"
+	"civicam/internal/fuzzbound"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -66,17 +67,6 @@ func validUTF8(s string) string {
 
 // update rewrites the checked-in seed corpora under testdata/fuzz.
 var update = flag.Bool("update", false, "rewrite the fuzz seed corpora in testdata/fuzz")
-
-// inputBound is the longest one fuzz input may take: decoding reads an entry once, so a slower
-// input is a pathological case, not a slow machine.
-const inputBound = time.Second
-
-// fuzzing reports whether the test binary is fuzzing rather than replaying the corpus, where
-// the time bound is checked (a replay under -race on a busy machine is no measure).
-func fuzzing() bool {
-	f := flag.Lookup("test.fuzz")
-	return f != nil && f.Value.String() != ""
-}
 
 // entryHeadSeeds are rows as the log writes them (layout 2) and as migration 0007 left them
 // (layout 1, spelled as SQLite and as PostgreSQL write JSON), and damaged ones.
@@ -149,8 +139,6 @@ func FuzzEntryHead(f *testing.F) {
 				t.Fatalf("entryHead(%s) = %d, %q, %v; Entry() = seq %d, cameras %q", data, headSeq, headCams, headErr, e.Seq, e.CameraIDs)
 			}
 		}
-		if el := time.Since(start); fuzzing() && el > inputBound {
-			t.Fatalf("decoding %d bytes took %v; want under %v", len(data), el, inputBound)
-		}
+		fuzzbound.Check(t, start, "decoding", len(data))
 	})
 }
