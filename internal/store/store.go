@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path"
 	"sort"
 	"strings"
@@ -87,6 +88,11 @@ func open(ctx context.Context, cfg Config, until string) (*DB, error) {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate")
+		// The database holds personal data: a new file is made readable by its owner alone
+		// before SQLite opens it, and SQLite gives its -wal and -shm files the same mode.
+		if f, err := os.OpenFile(cfg.SQLitePath, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+			f.Close()
+		}
 		s, err := sql.Open("sqlite", "file:"+cfg.SQLitePath+"?"+q.Encode())
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite %s: %w", cfg.SQLitePath, err)
