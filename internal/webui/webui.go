@@ -2,8 +2,9 @@
 // stylesheet and message catalogues embedded in the binary, so nothing is fetched from the
 // internet at run time. It holds the public landing page, log in and out with a session cookie
 // and CSRF double submission, the camera list and map, camera pages, the compliance dashboard,
-// the trace viewer, user and organisation administration, and the lost-person application desk
-// (the public portal, the applicant's pages and the reviewers'), in Chinese and English.
+// the trace viewer, user and organisation administration, the GB/T 28181 device tree, and the
+// lost-person application desk (the public portal, the applicant's pages and the reviewers'), in
+// Chinese and English.
 //
 // The UI has no authorization rules of its own: each page names the API route whose roles it
 // shares, and reads the registry with the same scopes as the API (access.ScopeOf, WriteScope),
@@ -30,6 +31,7 @@ import (
 	"civicam/internal/accounts"
 	"civicam/internal/auth"
 	"civicam/internal/footage"
+	"civicam/internal/gb28181"
 	"civicam/internal/lostperson"
 	"civicam/internal/registry"
 	"civicam/internal/sharing"
@@ -98,6 +100,9 @@ type Deps struct {
 	Storage Storage
 	// Sharing is the sharing service, the one the API serves; nil leaves out the sharing pages.
 	Sharing *sharing.Service
+	// GB28181 is the GB/T 28181 platform, the one the API serves; nil (the platform off) leaves
+	// out the device tree.
+	GB28181 *gb28181.Server
 }
 
 // UI serves the web pages.
@@ -112,6 +117,7 @@ type UI struct {
 	tracer   trace.Tracer
 	req      *lostperson.Service
 	sharing  *sharing.Service
+	gb       *gb28181.Server
 	log      *slog.Logger
 	now      func() time.Time
 	pages    map[string]*template.Template
@@ -178,6 +184,7 @@ func New(cfg Config, d Deps) (*UI, error) {
 	u := &UI{cfg: cfg, accounts: d.Accounts, reg: d.Registry, footage: d.Footage, trail: d.Trail, users: d.Users, tracer: d.Tracer,
 		req: d.Requests, storage: d.Storage, log: d.Logger, now: d.Now, pages: pages, cat: cat, mux: http.NewServeMux()}
 	u.sharing = d.Sharing
+	u.gb = d.GB28181
 	// Inline SVG markup is allowed; inline scripts and style attributes are not.
 	u.csp = "default-src 'self'; img-src 'self' data:" + tileOrigin + "; style-src 'self'; script-src 'self'; " +
 		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -222,7 +229,7 @@ func (u *UI) routes() []*page {
 		{Pattern: "POST /admin/users/{id}", APIRoute: "PATCH /api/v1/users/{id}", Handler: u.adminUpdateUser},
 		{Pattern: "GET /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminOrganisations},
 		{Pattern: "POST /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminCreateOrganisation},
-	}, append(u.applicationRoutes(), u.sharingRoutes()...)...)
+	}, slices.Concat(u.applicationRoutes(), u.sharingRoutes(), u.gbRoutes())...)
 }
 
 // Handler serves every page, "/" and below (the server mounts the API, /metrics and /healthz

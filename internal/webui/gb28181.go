@@ -1,0 +1,191 @@
+package webui
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+
+	"civicam/internal/access"
+	"civicam/internal/auth"
+	"civicam/internal/fault"
+	"civicam/internal/gb28181"
+)
+
+// The GB/T 28181 device tree (issue 14): devices that registered with the platform, each with
+// its channels, the catalog refresh and the adoption of a pending device into an organisation.
+// Every read and change is the gb28181 service's, with the scopes the API's handlers give it,
+// so the tree shows what GET /api/v1/gb28181/devices would and an adoption through the form is
+// checked and traced as one through the API.
+
+// gbRoutes are present when the UI is given the GB/T 28181 platform.
+func (u *UI) gbRoutes() []*page {
+	if u.gb == nil {
+		return nil
+	}
+	return []*page{
+		{Pattern: "GET /gb28181", APIRoute: "GET /api/v1/gb28181/devices", Handler: u.gbDevicesPage},
+		{Pattern: "POST /gb28181/devices/{id}/catalog", APIRoute: "POST /api/v1/gb28181/devices/{id}/catalog", Handler: u.gbCatalog},
+		{Pattern: "POST /gb28181/devices/{id}/adopt", APIRoute: "POST /api/v1/gb28181/devices/{id}/adopt", Handler: u.gbAdopt},
+	}
+}
+
+type gbChannelRow struct {
+	ID, Name, Status, StatusLabel, StatusClass string
+	CameraID, Parent                           string
+	Created                                    bool // its camera was made by the adoption just done
+}
+
+type gbDeviceRow struct {
+	ID, Name, Status, StatusLabel, StatusClass string
+	Connection                                 string // online or offline, also for a pending device
+	Transport, RemoteAddr, LastSeen            string
+	Organisation, Maker                        string
+	Pending                                    bool
+	Channels                                   []gbChannelRow
+}
+
+type gbCreated struct {
+	CameraID, Name string
+}
+
+type gbDevicesData struct {
+	Devices       []gbDeviceRow
+	Orgs          []option // where the user may adopt into
+	Manage        bool     // the user may refresh catalogs and adopt
+	Created       []gbCreated
+	Error, Notice string
+}
+
+// gbStatusClass styles a device's or channel's status as the camera statuses are styled.
+var gbStatusClass = map[string]string{gb28181.StatusOnline: "status-active", gb28181.StatusPending: "status-planned"}
+
+func (u *UI) gbDevicesPage(w http.ResponseWriter, r *http.Request) error {
+	return u.renderGBDevices(w, r, http.StatusOK, "")
+}
+
+// renderGBDevices draws the tree. After an adoption (?adopted=DEVICE&camera=…) it lists the
+// cameras made, named by their channels; cameras not among that device's are not shown.
+func (u *UI) renderGBDevices(w http.ResponseWriter, r *http.Request, status int, errMsg string) error {
+	m := u.messages(r)
+	ctx := r.Context()
+	usr := userOf(r)
+	ds, err := u.gb.Devices(ctx, access.ScopeOf(usr))
+	if err != nil {
+		return err
+	}
+	orgs, err := u.reg.Organisations(ctx)
+	if err != nil {
+		return err
+	}
+	orgName := map[string]string{}
+	d := gbDevicesData{Error: errMsg, Manage: u.allowed(usr, "POST /api/v1/gb28181/devices/{id}/adopt")}
+	for _, o := range orgs {
+		orgName[o.ID] = o.Name
+		// Admins adopt into any organisation, operators into theirs (as gb28181.Adopt decides).
+		if usr.Role == auth.RoleAdmin || o.ID == usr.OrganisationID {
+			d.Orgs = append(d.Orgs, option{Value: o.ID, Label: o.Name})
+		}
+	}
+	q := r.URL.Query()
+	switch q.Get("done") {
+	case "queried":
+		d.Notice = m.T("gb.queried")
+	case "adopted":
+		d.Notice = m.T("gb.adopted")
+	}
+	for _, dev := range ds {
+		row := gbDeviceRow{ID: dev.ID, Name: dev.Name, Status: dev.Status, StatusLabel: m.Label("gb_status", dev.Status),
+			StatusClass: gbStatusClass[dev.Status], Transport: dev.Transport, RemoteAddr: dev.RemoteAddr,
+			LastSeen: m.Time(dev.LastSeen), Organisation: orgName[dev.OrganisationID], Pending: dev.Status == gb28181.StatusPending,
+			Maker: dev.Manufacturer}
+		if row.StatusClass == "" {
+			row.StatusClass = "status-decommissioned"
+		}
+		if dev.Model != "" {
+			row.Maker += " " + dev.Model
+		}
+		row.Connection = gb28181.StatusOffline
+		if dev.Online {
+			row.Connection = gb28181.StatusOnline
+		}
+		row.Connection = m.Label("gb_status", row.Connection)
+		adopted := q.Get("adopted") == dev.ID
+		for _, ch := range dev.Channels {
+			cr := gbChannelRow{ID: ch.ID, Name: ch.Name, Status: ch.Status, StatusLabel: m.Label("gb_status", ch.Status),
+				StatusClass: gbStatusClass[ch.Status], CameraID: ch.CameraID, Parent: ch.ParentID}
+			if cr.StatusClass == "" {
+				cr.StatusClass = "status-decommissioned"
+			}
+			if cr.Name == "" {
+				cr.Name = ch.ID
+			}
+			if adopted && ch.CameraID != "" && slices.Contains(q["camera"], ch.CameraID) {
+				cr.Created = true
+				d.Created = append(d.Created, gbCreated{CameraID: ch.CameraID, Name: cr.Name})
+			}
+			row.Channels = append(row.Channels, cr)
+		}
+		d.Devices = append(d.Devices, row)
+	}
+	u.render(w, r, status, "gbdevices", "gb.title", d)
+	return nil
+}
+
+// gbCatalog asks a device for its catalog again, as the API's POST …/catalog does; the channels
+// arrive over SIP, so the page says the query went out.
+func (u *UI) gbCatalog(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if !gb28181.ValidDeviceID(id) {
+		return errNotFound
+	}
+	m := u.messages(r)
+	show := func(status int, msg string) error { return u.renderGBDevices(w, r, status, msg) }
+	if err := u.gb.RefreshCatalog(r.Context(), access.WriteScope(userOf(r)), id); err != nil {
+		// A device that does not answer is the person's to know about, not a broken page.
+		if fe, ok := fault.As(err); ok && fe.Kind == fault.Unavailable {
+			return show(http.StatusServiceUnavailable, m.T("gb.unreachable"))
+		}
+		if fe, ok := fault.As(err); ok && fe.Kind == fault.Conflict {
+			return show(http.StatusConflict, m.T("gb.not_registered"))
+		}
+		return showRefusal(m, err, show)
+	}
+	http.Redirect(w, r, "/gb28181?done=queried", http.StatusSeeOther)
+	return nil
+}
+
+// gbAdopt adopts a pending device (or the new channels of an adopted one) into an organisation,
+// as the API's POST …/adopt does: each channel becomes a planned camera, which the page then
+// links to, to be completed like any camera.
+func (u *UI) gbAdopt(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if !gb28181.ValidDeviceID(id) {
+		return errNotFound
+	}
+	ctx := r.Context()
+	scope := access.WriteScope(userOf(r))
+	show := func(status int, msg string) error { return u.renderGBDevices(w, r, status, msg) }
+	// The channels without a camera before are the ones the adoption makes cameras for.
+	before, err := u.gb.Device(ctx, access.ScopeOf(userOf(r)), id)
+	if err != nil {
+		return showRefusal(u.messages(r), err, show)
+	}
+	had := map[string]bool{}
+	for _, ch := range before.Channels {
+		if ch.CameraID != "" {
+			had[ch.ID] = true
+		}
+	}
+	d, err := u.gb.Adopt(ctx, scope, id, gb28181.AdoptInput{OrganisationID: r.PostForm.Get("organisation_id")})
+	if err != nil {
+		return showRefusal(u.messages(r), err, show)
+	}
+	v := url.Values{"done": {"adopted"}, "adopted": {id}}
+	for _, ch := range d.Channels {
+		if ch.CameraID != "" && !had[ch.ID] {
+			v.Add("camera", ch.CameraID)
+		}
+	}
+	http.Redirect(w, r, "/gb28181?"+v.Encode(), http.StatusSeeOther)
+	return nil
+}
