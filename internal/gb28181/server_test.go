@@ -14,6 +14,7 @@ import (
 	"civicam/internal/fault"
 	"civicam/internal/gb28181"
 	"civicam/internal/gb28181/gbdevice"
+	"civicam/internal/mpegps"
 	"civicam/internal/policy"
 	"civicam/internal/registry"
 	"civicam/internal/store"
@@ -456,6 +457,74 @@ func TestPlayInvitesAndByes(t *testing.T) {
 				t.Error("Play of a channel the device does not have succeeded")
 			}
 		})
+	}
+}
+
+func TestPlaySendsPSOverUDPUntilBye(t *testing.T) {
+	e := start(t, "")
+	ctx := context.Background()
+	id := deviceID(8)
+	chans := nvr(8, 1)
+	d := e.device(t, gbdevice.Config{ID: id, Transport: "udp", Channels: chans})
+	if _, err := d.Register(ctx, 3600); err != nil {
+		t.Fatal(err)
+	}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	p, err := e.srv.Play(ctx, id, chans[0].ID, gb28181.MediaTarget{IP: "127.0.0.1", Port: pc.LocalAddr().(*net.UDPAddr).Port})
+	if err != nil {
+		t.Fatalf("Play = %v", err)
+	}
+	var aus []*mpegps.AccessUnit
+	dem := mpegps.New(mpegps.Config{VideoOnly: true}, func(au *mpegps.AccessUnit) error { aus = append(aus, au); return nil })
+	dep := mpegps.NewDepacketizer(dem)
+	buf := make([]byte, 2048)
+	var ssrc uint32
+	for len(aus) < 30 {
+		pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, _, err := pc.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("after %d access units: read = %v", len(aus), err)
+		}
+		if err := dep.PushRaw(buf[:n]); err != nil {
+			t.Fatalf("PushRaw = %v", err)
+		}
+		ssrc = uint32(buf[8])<<24 | uint32(buf[9])<<16 | uint32(buf[10])<<8 | uint32(buf[11])
+	}
+	if want := p.SSRC; fmt.Sprint(ssrc) != strings.TrimLeft(want, "0") {
+		t.Errorf("RTP SSRC = %d; want the y= SSRC %s", ssrc, want)
+	}
+	if st := dep.Stats(); st.Lost != 0 || st.Resets != 0 {
+		t.Errorf("depacketizer stats = %+v; want no loss on loopback", st)
+	}
+	if aus[0].Codec != mpegps.CodecH264 || !aus[0].Keyframe {
+		t.Errorf("first access unit = %v keyframe %v; want an H.264 keyframe", aus[0].Codec, aus[0].Keyframe)
+	}
+	for i := 1; i < len(aus); i++ {
+		if got := aus[i].DTS - aus[i-1].DTS; got != 3600 {
+			t.Fatalf("access unit %d: DTS step %d; want 3600 (25 fps)", i, got)
+		}
+	}
+	if err := e.srv.Stop(ctx, p); err != nil {
+		t.Fatalf("Stop = %v", err)
+	}
+	if n := d.Playing(); n != 0 {
+		t.Errorf("device plays %d sessions after BYE; want 0", n)
+	}
+	// After the BYE the stream goes quiet: at most the frame in flight still arrives.
+	quiet := false
+	for range 200 {
+		pc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		if _, _, err := pc.ReadFrom(buf); err != nil {
+			quiet = true
+			break
+		}
+	}
+	if !quiet {
+		t.Error("media still arrives after BYE")
 	}
 }
 

@@ -31,7 +31,7 @@ const (
 // Camera is one camera to record, as its owner configured it.
 type Camera struct {
 	ID        string
-	SourceURL string // rtsp://…
+	SourceURL string // rtsp://…, or a scheme of Deps.Sources (gb28181://device/channel)
 	// SegmentLength is the target length of a segment; a segment ends on the first keyframe at or
 	// after it. Zero takes Config.SegmentLength.
 	SegmentLength time.Duration
@@ -90,6 +90,9 @@ type Deps struct {
 	Index  Index
 	Logger *slog.Logger
 	Now    func() time.Time // wall clock for segment times; default time.Now
+	// Sources record cameras whose source URL has another scheme than rtsp, by scheme
+	// (gb28181 for GB/T 28181 channels).
+	Sources map[string]MediaSource
 }
 
 // Recorder runs one supervisor per camera in the desired set.

@@ -25,6 +25,9 @@ import (
 // session records one RTSP connection until it fails or ctx is done. recorded reports whether
 // at least one part was written, which resets the reconnect backoff.
 func (s *supervisor) session(ctx context.Context) (recorded bool, err error) {
+	if src := s.source(); src != nil {
+		return s.sourceSession(ctx, src)
+	}
 	u, err := base.ParseURL(s.cam.SourceURL)
 	if err != nil {
 		// A *url.Error quotes the whole URL, credentials and all, and the reason goes to the

@@ -149,3 +149,45 @@ func splitAnnexB(b []byte) [][]byte {
 	}
 	return out
 }
+
+// Clip is an embedded clip as access units, for senders other than this package's RTSP
+// server (the simulated GB/T 28181 device's PS over RTP among them).
+type Clip struct {
+	Codec Codec
+	// AccessUnits are the clip's frames in decoding order, NAL units without start codes;
+	// every keyframe carries the parameter sets, as devices send them.
+	AccessUnits [][][]byte
+	Keyframe    []bool
+	// FrameTicks is one frame's duration at 90 kHz.
+	FrameTicks int64
+}
+
+// LoadClip returns the embedded clip of codec c (H264 or H265).
+func LoadClip(c Codec) (*Clip, error) {
+	cl, err := loadClip(c)
+	if err != nil {
+		return nil, err
+	}
+	params := [][]byte{cl.sps, cl.pps}
+	if c == H265 {
+		params = [][]byte{cl.vps, cl.sps, cl.pps}
+	}
+	out := &Clip{Codec: c, Keyframe: cl.keyframeAt, FrameTicks: frameTicks}
+	for i, au := range cl.aus {
+		if cl.keyframeAt[i] && !hasParams(c, au) {
+			au = append(append([][]byte{}, params...), au...)
+		}
+		out.AccessUnits = append(out.AccessUnits, au)
+	}
+	return out, nil
+}
+
+// hasParams reports whether an access unit carries its SPS.
+func hasParams(c Codec, au [][]byte) bool {
+	for _, n := range au {
+		if t := naluType(c, n); (c == H264 && t == 7) || (c == H265 && t == 33) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,7 +1,8 @@
 // Package gbdevice is a simulated GB/T 28181 device or NVR, the device side of the platform's
 // SIP: it registers (answering a digest challenge), sends keepalives, refreshes and ends its
 // registration, and answers the platform's Catalog, DeviceInfo and DeviceStatus queries, with
-// its channel names in GBK as many real devices send them. `civicam simcam --gb28181` runs
+// its channel names in GBK as many real devices send them. Invited to play a channel, it sends
+// the embedded clip as PS over RTP/UDP to the offer's address until BYE. `civicam simcam --gb28181` runs
 // these, and the platform's tests talk to them.
 package gbdevice
 
@@ -24,6 +25,8 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"civicam/internal/gb28181/sdp"
+	"civicam/internal/mpegps"
+	"civicam/internal/simcam"
 )
 
 // Channel is one channel the device lists in its catalog.
@@ -52,6 +55,8 @@ type Config struct {
 	PerMessage int
 	// UTF8 sends bodies in UTF-8; by default they are GB2312 (GBK) as most devices send them.
 	UTF8 bool
+	// Video is the codec of the clip a play sends (default H.264).
+	Video simcam.Codec
 }
 
 // Device is one simulated device.
@@ -65,7 +70,8 @@ type Device struct {
 
 	mu    sync.Mutex
 	sn    int
-	plays map[string]string // Call-ID → channel, of the play sessions the platform opened
+	plays map[string]*play // by Call-ID, the play sessions the platform opened
+	clip  *simcam.Clip
 
 	wg     sync.WaitGroup
 	ctx    context.Context
@@ -97,9 +103,15 @@ func New(cfg Config, log *slog.Logger) (*Device, error) {
 			cfg.PerMessage = 20
 		}
 	}
-	d := &Device{cfg: cfg, log: log, plays: map[string]string{}}
+	if cfg.Video == "" {
+		cfg.Video = simcam.H264
+	}
+	clip, err := simcam.LoadClip(cfg.Video)
+	if err != nil {
+		return nil, fmt.Errorf("gbdevice: %w", err)
+	}
+	d := &Device{cfg: cfg, log: log, plays: map[string]*play{}, clip: clip}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
-	var err error
 	if d.ua, err = sipgo.NewUA(sipgo.WithUserAgent(cfg.ID)); err != nil {
 		return nil, err
 	}
@@ -355,8 +367,15 @@ func (d *Device) Playing() int {
 	return len(d.plays)
 }
 
-// handleInvite accepts a play of one of its channels, answering with the SSRC offered. (Media
-// over RTP is sent by the recorder's side of the simulator, once it has one.)
+// play is one play session: the channel, and the end of its sender.
+type play struct {
+	channel string
+	stop    context.CancelFunc
+}
+
+// handleInvite accepts a play of one of its channels, answering with the SSRC offered, and
+// sends the clip to the offer's address over RTP/UDP from a socket of its own. (RTP over TCP
+// is answered but not sent yet.)
 func (d *Device) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	offer, err := sdp.Parse(req.Body())
 	if err != nil {
@@ -375,24 +394,85 @@ func (d *Device) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if d.pc != nil {
 		host = d.pc.LocalAddr().(*net.UDPAddr).IP.String()
 	}
-	answer := sdp.Offer{PlatformID: req.Recipient.User, IP: host, Port: 9, SSRC: offer.SSRC, TCP: offer.TCP}.Bytes()
+	var conn net.Conn
+	port := 9
+	if !offer.TCP && offer.Port > 0 {
+		if conn, err = net.Dial("udp", net.JoinHostPort(offer.IP, strconv.Itoa(offer.Port))); err != nil {
+			tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+			return
+		}
+		port = conn.LocalAddr().(*net.UDPAddr).Port
+	}
+	answer := sdp.Offer{PlatformID: req.Recipient.User, IP: host, Port: port, SSRC: offer.SSRC, TCP: offer.TCP}.Bytes()
 	answer = bytes.Replace(answer, []byte("a=recvonly"), []byte("a=sendonly"), 1)
+	ctx, stop := context.WithCancel(d.ctx)
 	d.mu.Lock()
-	d.plays[req.CallID().Value()] = req.Recipient.User
+	if old := d.plays[req.CallID().Value()]; old != nil {
+		old.stop()
+	}
+	d.plays[req.CallID().Value()] = &play{channel: req.Recipient.User, stop: stop}
 	d.mu.Unlock()
 	res := sip.NewSDPResponseFromRequest(req, answer)
 	res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{User: req.Recipient.User, Host: "192.0.2.1", Port: 5060}})
 	tx.Respond(res)
+	if conn == nil {
+		return
+	}
+	ssrc, _ := strconv.ParseUint(offer.SSRC, 10, 32)
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		defer conn.Close()
+		if err := d.send(ctx, conn, uint32(ssrc)); err != nil && ctx.Err() == nil {
+			d.log.Warn("gbdevice media", "device", d.cfg.ID, "channel", req.Recipient.User, "err", err)
+		}
+	}()
+}
+
+// send loops the clip to conn as PS over RTP, one access unit a frame period, until ctx ends.
+// A send refused (nothing listening yet, or any more) is not an end: the platform may bind late.
+func (d *Device) send(ctx context.Context, conn net.Conn, ssrc uint32) error {
+	codec := mpegps.CodecH264
+	if d.clip.Codec == simcam.H265 {
+		codec = mpegps.CodecH265
+	}
+	mux := mpegps.NewMuxer(mpegps.MuxerConfig{Video: codec})
+	pk := mpegps.NewPacketizer(ssrc, 0, 0)
+	tick := time.NewTicker(time.Duration(d.clip.FrameTicks) * time.Second / 90000)
+	defer tick.Stop()
+	var ps []byte
+	for n := int64(0); ; n++ {
+		i := int(n % int64(len(d.clip.AccessUnits)))
+		ts := n*d.clip.FrameTicks + 90000 // the first DTS is not zero, as a device's is not
+		var err error
+		ps, err = mux.AppendVideo(ps[:0], &mpegps.AccessUnit{NALUs: d.clip.AccessUnits[i], PTS: ts, DTS: ts, Keyframe: d.clip.Keyframe[i]})
+		if err != nil {
+			return err
+		}
+		for _, pkt := range pk.Packetize(ps, uint32(ts)) {
+			b, err := pkt.Marshal()
+			if err != nil {
+				return err
+			}
+			conn.Write(b) // an error is a refused datagram; the next frame tries again
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
 }
 
 func (d *Device) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 	d.mu.Lock()
-	_, ok := d.plays[req.CallID().Value()]
+	p, ok := d.plays[req.CallID().Value()]
 	delete(d.plays, req.CallID().Value())
 	d.mu.Unlock()
 	if !ok {
 		tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
 	}
+	p.stop()
 	tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 }
