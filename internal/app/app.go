@@ -197,7 +197,29 @@ func NewServer(core *Core) (*Server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	disk := segment.NewDisk(filepath.Join(cfg.Data, "recordings"))
-	rec := recorder.New(recorder.Config{}, recorder.Deps{Store: disk, Index: core.DB, Logger: core.Log.With("component", "recorder")})
+	tracer := trace.Recorder{Log: core.Trail}
+	// The GB/T 28181 platform, when configured: failed digests are throttled as logins are.
+	var (
+		gb      *gb28181.Server
+		sources map[string]recorder.MediaSource
+		err     error
+	)
+	if g := cfg.GB28181; g.Listen != "" {
+		gb, err = gb28181.New(gb28181.Config{Listen: g.Listen, ID: g.ID, Domain: g.Domain, Password: g.Password},
+			gb28181.Deps{Repo: core.DB, Cameras: core.Registry, Tracer: tracer, Now: core.Now,
+				Throttle: auth.NewThrottle(auth.ThrottleConfig{ClientFailures: cfg.LoginMaxFailures, UserFailures: 2 * cfg.LoginMaxFailures,
+					IPFailures: 4 * cfg.LoginMaxFailures, Window: cfg.LoginWindow.D()}, core.Now),
+				Logger: core.Log.With("component", "gb28181")})
+		if err != nil {
+			return nil, err
+		}
+		// Adopted, activated GB channels are recorded like RTSP cameras: the recorder plays them
+		// to a port of media_ports and demuxes their PS.
+		lo, hi, _ := g.MediaPortRange() // validated with the config
+		sources = map[string]recorder.MediaSource{"gb28181": gb28181.NewSource(
+			gb28181.SourceConfig{IP: g.MediaIP, PortLo: lo, PortHi: hi}, gb, core.Log.With("component", "gb28181-media"))}
+	}
+	rec := recorder.New(recorder.Config{}, recorder.Deps{Store: disk, Index: core.DB, Sources: sources, Logger: core.Log.With("component", "recorder")})
 	planner := retention.NewPlanner(retention.PlannerConfig{Locations: []retention.Location{{Name: "local", Root: disk.Root}}},
 		retention.PlannerDeps{Index: core.DB, Registry: core.Registry, Recorder: rec, Metrics: reg,
 			Logger: core.Log.With("component", "storage"), Now: core.Now})
@@ -220,7 +242,6 @@ func NewServer(core *Core) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	tracer := trace.Recorder{Log: core.Trail}
 	views := &sharing.LateViews{}
 	shares := sharing.New(sharing.Config{}, sharing.Deps{Store: core.DB, Policy: sharing.CurrentPack(core.Registry.Pack),
 		Cameras: core.Registry, Tracer: tracer, Trail: core.Trail, Views: views,
@@ -232,18 +253,6 @@ func NewServer(core *Core) (*Server, error) {
 		Logger: core.Log.With("component", "footage"), Now: core.Now,
 	})
 	views.To = looks
-	// The GB/T 28181 platform, when configured: failed digests are throttled as logins are.
-	var gb *gb28181.Server
-	if g := cfg.GB28181; g.Listen != "" {
-		gb, err = gb28181.New(gb28181.Config{Listen: g.Listen, ID: g.ID, Domain: g.Domain, Password: g.Password},
-			gb28181.Deps{Repo: core.DB, Cameras: core.Registry, Tracer: tracer, Now: core.Now,
-				Throttle: auth.NewThrottle(auth.ThrottleConfig{ClientFailures: cfg.LoginMaxFailures, UserFailures: 2 * cfg.LoginMaxFailures,
-					IPFailures: 4 * cfg.LoginMaxFailures, Window: cfg.LoginWindow.D()}, core.Now),
-				Logger: core.Log.With("component", "gb28181")})
-		if err != nil {
-			return nil, err
-		}
-	}
 	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
 		Accounts: core.Accounts, Recorder: rec, Storage: planner, Requests: requests, Metrics: reg,
@@ -429,7 +438,8 @@ func Recordable(cams []*registry.Camera) []recorder.Camera {
 		if c.Status != registry.StatusActive || !c.Networked {
 			continue
 		}
-		if !strings.HasPrefix(c.SourceURL, "rtsp://") && !strings.HasPrefix(c.SourceURL, "rtsps://") {
+		if !strings.HasPrefix(c.SourceURL, "rtsp://") && !strings.HasPrefix(c.SourceURL, "rtsps://") &&
+			!strings.HasPrefix(c.SourceURL, "gb28181://") {
 			continue
 		}
 		out = append(out, recorder.Camera{ID: c.ID, SourceURL: c.SourceURL})
