@@ -9,6 +9,7 @@
 package secret
 
 import (
+	"civicam/internal/keyfile"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -17,8 +18,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -108,71 +107,19 @@ func (k *Key) Open(stored, context string) (string, error) {
 // directory, so a crash leaves either no key or the whole key, and two processes starting at
 // once end up with the same one). A key file that others can read is refused.
 func LoadOrCreateKey(path string) (*Key, error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		st, err := os.Stat(path)
-		if err != nil {
-			return nil, fmt.Errorf("secret key %s: %w", path, err)
+	b, err := keyfile.LoadOrCreate(path, func() ([]byte, error) {
+		raw := make([]byte, KeySize)
+		if _, err := rand.Read(raw); err != nil {
+			return nil, err
 		}
-		if st.Mode().Perm()&0o077 != 0 {
-			return nil, fmt.Errorf("secret key %s: mode %o lets others read it; want 0600", path, st.Mode().Perm())
-		}
-		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
-		if err != nil || len(raw) != KeySize {
-			return nil, fmt.Errorf("secret key %s: not %d bytes in base64", path, KeySize)
-		}
-		return NewKey(raw)
-	}
-	if !errors.Is(err, os.ErrNotExist) {
+		return []byte(base64.StdEncoding.EncodeToString(raw) + "\n"), nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("secret key %s: %w", path, err)
 	}
-	raw := make([]byte, KeySize)
-	if _, err := rand.Read(raw); err != nil {
-		return nil, fmt.Errorf("secret key: %w", err)
-	}
-	if err := writeNewFile(path, []byte(base64.StdEncoding.EncodeToString(raw)+"\n")); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return LoadOrCreateKey(path) // another process made it first
-		}
-		return nil, fmt.Errorf("secret key %s: %w", path, err)
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(raw) != KeySize {
+		return nil, fmt.Errorf("secret key %s: not %d bytes in base64", path, KeySize)
 	}
 	return NewKey(raw)
-}
-
-// writeNewFile writes data to path with mode 0600, whole or not at all, and never over an
-// existing file (os.ErrExist).
-func writeNewFile(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // a no-op after the link failed, the temp name's removal after it worked
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	// A link, not a rename: a rename would replace a key another process has just written, and
-	// values sealed with it would never open again.
-	if err := os.Link(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

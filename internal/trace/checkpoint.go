@@ -2,13 +2,12 @@ package trace
 
 import (
 	"bytes"
+	"civicam/internal/keyfile"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -70,80 +69,21 @@ func GenerateKey(name string) (*Key, string, error) {
 }
 
 // LoadOrCreateKey reads the signer key at path, or, when there is no file, generates one named
-// name and writes it there with mode 0600 (temp file, fsync, rename, fsync of the directory, so a
-// crash leaves either no key or the whole key). A key file that others can read is refused.
+// name and writes it there with mode 0600 (see keyfile: a crash leaves either no key or the whole
+// key, and a key another process wrote first wins). A key file that others can read is refused.
 func LoadOrCreateKey(path, name string) (*Key, error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		st, err := os.Stat(path)
-		if err != nil {
-			return nil, fmt.Errorf("trace key %s: %w", path, err)
-		}
-		if st.Mode().Perm()&0o077 != 0 {
-			return nil, fmt.Errorf("trace key %s: mode %o lets others read it; want 0600", path, st.Mode().Perm())
-		}
-		k, err := ParseKey(string(b))
-		if err != nil {
-			return nil, fmt.Errorf("trace key %s: %w", path, err)
-		}
-		return k, nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
+	b, err := keyfile.LoadOrCreate(path, func() ([]byte, error) {
+		_, skey, err := GenerateKey(name)
+		return []byte(skey + "\n"), err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("trace key %s: %w", path, err)
 	}
-	k, skey, err := GenerateKey(name)
+	k, err := ParseKey(string(b))
 	if err != nil {
-		return nil, err
-	}
-	if err := writeFileAtomic(path, []byte(skey+"\n"), 0o600); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return LoadOrCreateKey(path, name) // another process made it first
-		}
 		return nil, fmt.Errorf("trace key %s: %w", path, err)
 	}
 	return k, nil
-}
-
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // a no-op after the rename
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	// Link rather than rename so two processes starting at once cannot overwrite each other's key:
-	// the loser gets EEXIST and reads the winner's.
-	if err := os.Link(tmp, path); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return err
-		}
-		// A file system without hard links: rename, accepting the (start-up only) race.
-		if err := os.Rename(tmp, path); err != nil {
-			return err
-		}
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // Checkpoint is a signed statement of the tree: its origin, size and root hash.
