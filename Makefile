@@ -15,7 +15,8 @@ demo: build
 test:
 	bash scripts/install-deps.sh
 	$(GO) vet ./...
-	bash scripts/with-postgres.sh $(GO) test -race -count=1 -timeout 25m ./...
+	CIVICAM_REDOCLY=$$(bash scripts/install-redocly.sh) \
+		bash scripts/with-postgres.sh $(GO) test -race -count=1 -timeout 25m ./...
 
 ## fuzz: every fuzz target for FUZZTIME each, one after another (the normal test run replays
 ## their corpora only); `make fuzz FUZZTIME=30s` is the short version. New corpus entries go to

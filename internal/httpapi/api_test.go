@@ -42,6 +42,7 @@ func newStack(t *testing.T, db *store.DB) *stack {
 type response struct {
 	status int
 	body   []byte
+	ctype  string // the Content-Type answered
 }
 
 func (r response) json(t *testing.T) map[string]any {
@@ -82,7 +83,7 @@ func (s *stack) do(method, path, token, contentType string, body string) respons
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return response{res.StatusCode, b}
+	return response{res.StatusCode, b, res.Header.Get("Content-Type")}
 }
 
 // addUser creates a user straight through the shared code path and logs it in.
@@ -444,6 +445,7 @@ func TestRoutesByRole(t *testing.T) {
 			}
 		}
 
+		doc := s.apiDoc(t)
 		for _, row := range rows {
 			for _, role := range everyone {
 				t.Run(row.method+" "+row.pattern+" as "+role, func(t *testing.T) {
@@ -468,6 +470,10 @@ func TestRoutesByRole(t *testing.T) {
 					r := s.do(row.method, path, token, row.ctype, body)
 					if r.status != w.status {
 						t.Fatalf("%s %s as %s = %d %s; want %d", row.method, path, role, r.status, r.body, w.status)
+					}
+					// The answer is what the API document says it is.
+					if err := doc.checkAnswer(row.method, row.pattern, r.status, r.ctype, r.body); err != nil {
+						t.Errorf("%s %s as %s: the answer is not as documented: %v", row.method, path, role, err)
 					}
 					var got []string
 					for _, e := range s.entriesSince(before) {
