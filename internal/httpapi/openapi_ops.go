@@ -91,7 +91,7 @@ func (s *Server) ops(c *schemas) map[string]op {
 				"bytes_written": integer, "segments": integer, "reconnects": integer, "packets_lost": integer, "last_part": dateTime},
 				"since", "codec", "width", "height", "bitrate_bps", "bytes_written", "segments", "reconnects", "packets_lost", "last_part")},
 		"GET /api/v1/compliance": {Summary: "Policy findings in the caller's scope",
-			Query: []param{q("organisation_id", "Only this organisation's.", str), q("camera_id", "Only this camera's.", str), format},
+			Query:  []param{q("organisation_id", "Only this organisation's.", str), q("camera_id", "Only this camera's.", str), format},
 			Status: http.StatusOK, Result: object(map[string]schema{"findings": list(out(registry.Finding{})), "policy_version": str}),
 			Also: []answer{csvAlso}},
 
@@ -102,7 +102,7 @@ func (s *Server) ops(c *schemas) map[string]op {
 		"POST /api/v1/procedures": {Summary: "Publish a new version of the lost-person procedure",
 			Body: in(lostperson.ProcedureInput{}), Status: http.StatusCreated, Result: out(lostperson.Procedure{})},
 		"POST /api/v1/applicants": {Summary: "Register as a citizen applicant; a verification code is sent to the contact",
-			Body: input(map[string]schema{"username": str, "password": str, "contact": str}),
+			Body:   input(map[string]schema{"username": str, "password": str, "contact": str}),
 			Status: http.StatusAccepted, Result: out(lostperson.Pending{})},
 		"POST /api/v1/applicants/verify": {Summary: "Verify a registration with the code sent to the contact",
 			Body: input(map[string]schema{"registration_id": str, "code": str}), Status: http.StatusCreated, Result: user},
@@ -110,7 +110,7 @@ func (s *Server) ops(c *schemas) map[string]op {
 			Body: in(lostperson.ApplicationInput{}), Status: http.StatusCreated,
 			Result: object(map[string]schema{"id": str, "status": str})},
 		"GET /api/v1/applications": {Summary: "An applicant's own applications, or the reviewers' queue",
-			Query: []param{q("status", "The queue's states, comma-separated (default submitted,accepted).", str), limit("500", "5000")},
+			Query:  []param{q("status", "The queue's states, comma-separated (default submitted,accepted).", str), limit("500", "5000")},
 			Status: http.StatusOK, Result: schema{"anyOf": []any{
 				object(map[string]schema{"applications": out([]*lostperson.ApplicantView{})}),
 				out(lostperson.Queue{})}}},
@@ -170,7 +170,7 @@ func (s *Server) ops(c *schemas) map[string]op {
 		"DELETE /api/v1/cameras/{id}/whep/{session}": {Summary: "End a live session", Status: http.StatusOK},
 
 		"POST /api/v1/holds": {Summary: "Place a legal hold: footage kept beyond retention for a case",
-			Body: input(map[string]schema{"camera_ids": list(str), "start": dateTime, "end": dateTime, "reference": str, "reason": str}),
+			Body:   input(map[string]schema{"camera_ids": list(str), "start": dateTime, "end": dateTime, "reference": str, "reason": str}),
 			Status: http.StatusCreated, Result: out(holdJSON{})},
 		"GET /api/v1/holds": {Summary: "The legal holds",
 			Query:  []param{q("camera_id", "Only holds on this camera.", str), q("active", "true or false.", boolean)},

@@ -256,7 +256,7 @@ func TestOpenAPILint(t *testing.T) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	var report struct {
-		Totals struct{ Errors, Warnings int } `json:"totals"`
+		Totals   struct{ Errors, Warnings int } `json:"totals"`
 		Problems []struct {
 			RuleID   string `json:"ruleId"`
 			Severity string `json:"severity"`
