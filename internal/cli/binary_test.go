@@ -324,3 +324,25 @@ func TestBadPolicyPackStopsServer(t *testing.T) {
 		t.Fatalf("serve with a bad pack said %q; want the file and line (city.yaml:3)", out)
 	}
 }
+
+// An administrative command never makes a data directory: one made afresh would hold a user no
+// running server knows, under a trail and keys of its own (issue 16: `civicam user add` without
+// --data silently wrote ./civicam-data).
+func TestAdminCommandsNeedTheServersData(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nowhere")
+	for _, args := range [][]string{
+		{"user", "add", "--data", missing, "--username", "chief", "--role", "admin", "--password-stdin"},
+		{"org", "add", "--data", missing, "--name", "PSB", "--kind", "department", "--department-type", "public_security"},
+		{"recordings", "status", "--data", missing},
+	} {
+		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {
+			out, code := runCLI(t, "a long admin password\n", args...)
+			if code == 0 || !strings.Contains(out, "no civicam data directory at "+missing) {
+				t.Errorf("civicam %v = %d %q; want a failure naming the missing directory", args, code, out)
+			}
+			if _, err := os.Stat(missing); err == nil {
+				t.Errorf("civicam %v made %s", args, missing)
+			}
+		})
+	}
+}

@@ -165,6 +165,11 @@ func (f *coreFlags) open(ctx context.Context, e env) (*app.Core, context.Context
 // openCore opens the data directory for an administrative command, which acts in the trail as
 // the local operating-system user at the server's console.
 func openCore(ctx context.Context, e env, cfg config.Config) (*app.Core, context.Context, error) {
+	// An administrative command works on a server's data; made afresh, a directory would get a
+	// new trail and new keys of its own, and the user added would be added nowhere that runs.
+	if st, err := os.Stat(cfg.Data); err != nil || !st.IsDir() {
+		return nil, nil, fmt.Errorf("no civicam data directory at %s: give --data (or data: in --config) where `civicam serve` keeps its data; `make demo` keeps the demo's in ./civicam-demo", cfg.Data)
+	}
 	logCfg := cfg
 	logCfg.LogLevel = "warn"
 	core, err := app.OpenCore(ctx, cfg, app.NewLogger(logCfg, e.stderr))
