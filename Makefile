@@ -32,7 +32,10 @@ FUZZ_TARGETS := \
 	FuzzParseCSV:./internal/registry \
 	FuzzParse:./internal/policy \
 	FuzzEntryHead:./internal/trace \
-	FuzzEncode:./internal/trace
+	FuzzEncode:./internal/trace \
+	FuzzDemux:./internal/mpegps \
+	FuzzParse:./internal/gb28181/manscdp \
+	FuzzParse:./internal/gb28181/sdp
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "== $${t%%:*} ($${t#*:}) for $(FUZZTIME)"; \
