@@ -192,7 +192,7 @@ type Server struct {
 
 // NewServer builds the server on an opened core and binds its listener, so that the caller
 // can print the address before Run.
-func NewServer(core *Core) (*Server, error) {
+func NewServer(core *Core) (_ *Server, err error) {
 	cfg := core.Config
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -202,8 +202,12 @@ func NewServer(core *Core) (*Server, error) {
 	var (
 		gb      *gb28181.Server
 		sources map[string]recorder.MediaSource
-		err     error
 	)
+	defer func() {
+		if err != nil && gb != nil {
+			gb.Run(canceled()) // closes its listeners, which a failed start must not keep
+		}
+	}()
 	if g := cfg.GB28181; g.Listen != "" {
 		gb, err = gb28181.New(gb28181.Config{Listen: g.Listen, ID: g.ID, Domain: g.Domain, Password: g.Password},
 			gb28181.Deps{Repo: core.DB, Cameras: core.Registry, Tracer: tracer, Now: core.Now,
@@ -292,9 +296,6 @@ func NewServer(core *Core) (*Server, error) {
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		if gb != nil {
-			gb.Run(canceled()) // closes its listeners
-		}
 		return nil, fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	}
 	var metricsLn net.Listener

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -304,4 +306,76 @@ func TestGB28181EndToEnd(t *testing.T) {
 			t.Errorf("trail of camera %s has no allowed %s entry; has %v", cam, a, seen)
 		}
 	}
+}
+
+// TestNewServerFailureFreesGBListeners: NewServer binds the SIP listeners early; when a later
+// step fails (the HTTP or metrics listener taken, the TLS key unreadable) it must release
+// them, or the next start on the same port fails with "address in use".
+func TestNewServerFailureFreesGBListeners(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	missing := filepath.Join(t.TempDir(), "missing.pem")
+	tests := []struct {
+		name string
+		edit func(c *config.Config)
+	}{
+		{"http listen taken", func(c *config.Config) { c.Listen = taken.Addr().String() }},
+		{"metrics listen taken", func(c *config.Config) { c.MetricsListen = taken.Addr().String() }},
+		{"tls key unreadable", func(c *config.Config) { c.TLSCertFile, c.TLSKeyFile = missing, missing }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Data = filepath.Join(t.TempDir(), "data")
+			cfg.Listen = "127.0.0.1:0"
+			withGB28181(&cfg)
+			udp, tcp, addr := freeUDPAndTCP(t)
+			udp.Close()
+			tcp.Close()
+			cfg.GB28181.Listen = addr
+			tt.edit(&cfg)
+			core, err := OpenCore(context.Background(), cfg, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer core.Close()
+			if srv, err := NewServer(core); err == nil {
+				srv.ln.Close()
+				t.Fatalf("NewServer(%s) = nil error; want it to fail", tt.name)
+			}
+			udp, err = net.ListenPacket("udp", addr)
+			if err != nil {
+				t.Errorf("after NewServer failed, listen udp %s = %v; want the SIP port free", addr, err)
+			} else {
+				udp.Close()
+			}
+			l, err := net.Listen("tcp", addr)
+			if err != nil {
+				t.Errorf("after NewServer failed, listen tcp %s = %v; want the SIP port free", addr, err)
+			} else {
+				l.Close()
+			}
+		})
+	}
+}
+
+// freeUDPAndTCP binds one loopback port over UDP and TCP.
+func freeUDPAndTCP(t *testing.T) (net.PacketConn, net.Listener, string) {
+	t.Helper()
+	for range 20 {
+		udp, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tcp, err := net.Listen("tcp", udp.LocalAddr().String())
+		if err == nil {
+			return udp, tcp, udp.LocalAddr().String()
+		}
+		udp.Close()
+	}
+	t.Fatal("no port free over both UDP and TCP")
+	return nil, nil, ""
 }
