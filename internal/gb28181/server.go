@@ -95,6 +95,7 @@ func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
 // New binds the UDP and TCP listeners on cfg.Listen (so that Addr is known before Run).
 func New(cfg Config, d Deps) (*Server, error) {
 	cfg = cfg.withDefaults()
+	QuietSIPLog()
 	if !ValidDeviceID(cfg.ID) {
 		return nil, fmt.Errorf("gb28181: platform id %q is not 20 digits", cfg.ID)
 	}

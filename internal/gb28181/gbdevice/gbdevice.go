@@ -24,6 +24,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"civicam/internal/gb28181"
 	"civicam/internal/gb28181/sdp"
 	"civicam/internal/mpegps"
 	"civicam/internal/simcam"
@@ -84,6 +85,7 @@ func New(cfg Config, log *slog.Logger) (*Device, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	gb28181.QuietSIPLog()
 	cfg.Transport = strings.ToLower(cfg.Transport)
 	if cfg.Transport == "" {
 		cfg.Transport = "udp"
