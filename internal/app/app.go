@@ -221,7 +221,7 @@ func NewServer(core *Core) (_ *Server, err error) {
 		// to a port of media_ports and demuxes their PS.
 		lo, hi, _ := g.MediaPortRange() // validated with the config
 		sources = map[string]recorder.MediaSource{"gb28181": gb28181.NewSource(
-			gb28181.SourceConfig{IP: g.MediaIP, PortLo: lo, PortHi: hi}, gb, core.Log.With("component", "gb28181-media"))}
+			gb28181.SourceConfig{IP: g.MediaIP, PortLo: lo, PortHi: hi, Transport: g.MediaTransport}, gb, core.Log.With("component", "gb28181-media"))}
 	}
 	rec := recorder.New(recorder.Config{}, recorder.Deps{Store: disk, Index: core.DB, Sources: sources, Logger: core.Log.With("component", "recorder")})
 	planner := retention.NewPlanner(retention.PlannerConfig{Locations: []retention.Location{{Name: "local", Root: disk.Root}}},

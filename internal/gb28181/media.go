@@ -17,7 +17,9 @@ import (
 type MediaTarget struct {
 	IP   string
 	Port int
-	TCP  bool
+	// TCP asks for RTP over TCP (RFC 4571): the device connects to IP:Port, or, when Active,
+	// listens on the port it answers with and the platform connects.
+	TCP, Active bool
 }
 
 // Play is one live play session (an INVITE dialog) of a channel. Stop ends it with a BYE.
@@ -38,7 +40,24 @@ type Play struct {
 type Player interface {
 	Play(ctx context.Context, deviceID, channelID string, to MediaTarget) (*Play, error)
 	Stop(ctx context.Context, p *Play) error
+	// Transport is the SIP transport a device registered over ("udp" or "tcp"), "" when it
+	// is not registered here.
+	Transport(deviceID string) string
 }
+
+// Transport is the SIP transport deviceID registered over, "" when it is not registered.
+func (s *Server) Transport(deviceID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ss, ok := s.sessions[deviceID]; ok && ss.online {
+		return ss.transport
+	}
+	return ""
+}
+
+// Remote is the address a play's device registered from, whose host is where its media comes
+// from when its answer names none.
+func (p *Play) Remote() string { return p.remote }
 
 // Play INVITEs a channel of a registered device to send its stream (s=Play, PS over RTP) to the
 // target, and ACKs the answer. Every request of the dialog goes to the address the device
@@ -55,7 +74,7 @@ func (s *Server) Play(ctx context.Context, deviceID, channelID string, to MediaT
 		return nil, errNotRegistered
 	}
 	ssrc := fmt.Sprintf("0%s%04d", s.cfg.Domain[3:8], s.sn.Add(1)%10000)
-	offer := sdp.Offer{PlatformID: s.cfg.ID, IP: to.IP, Port: to.Port, SSRC: ssrc, TCP: to.TCP}
+	offer := sdp.Offer{PlatformID: s.cfg.ID, IP: to.IP, Port: to.Port, SSRC: ssrc, TCP: to.TCP, Active: to.TCP && to.Active}
 	req := s.newRequest(sip.INVITE, channelID, transport, remote)
 	req.AppendHeader(sip.NewHeader("Subject", channelID+":"+ssrc+","+s.cfg.ID+":0"))
 	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{User: s.cfg.ID, Host: s.contactHost(), Port: s.contactPort()}})

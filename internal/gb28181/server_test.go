@@ -437,7 +437,17 @@ func TestPlayInvitesAndByes(t *testing.T) {
 			}
 			// The device's Contact (192.0.2.1, unreachable) is never dialled: every request of
 			// the dialog goes where the REGISTER came from.
-			p, err := e.srv.Play(ctx, id, chans[1].ID, gb28181.MediaTarget{IP: "127.0.0.1", Port: 30002, TCP: transport == "tcp"})
+			// Over TCP the device connects to the media port: something must listen there.
+			media, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer media.Close()
+			port := 30002
+			if transport == "tcp" {
+				port = media.Addr().(*net.TCPAddr).Port
+			}
+			p, err := e.srv.Play(ctx, id, chans[1].ID, gb28181.MediaTarget{IP: "127.0.0.1", Port: port, TCP: transport == "tcp"})
 			if err != nil {
 				t.Fatalf("Play = %v", err)
 			}

@@ -2,7 +2,7 @@
 // SIP: it registers (answering a digest challenge), sends keepalives, refreshes and ends its
 // registration, and answers the platform's Catalog, DeviceInfo and DeviceStatus queries, with
 // its channel names in GBK as many real devices send them. Invited to play a channel, it sends
-// the embedded clip as PS over RTP/UDP to the offer's address until BYE. `civicam simcam --gb28181` runs
+// the embedded clip as PS over RTP (UDP, or TCP either way round) until BYE. `civicam simcam --gb28181` runs
 // these, and the platform's tests talk to them.
 package gbdevice
 
@@ -376,8 +376,8 @@ type play struct {
 }
 
 // handleInvite accepts a play of one of its channels, answering with the SSRC offered, and
-// sends the clip to the offer's address over RTP/UDP from a socket of its own. (RTP over TCP
-// is answered but not sent yet.)
+// sends the clip as PS over RTP: over UDP to the offer's address, or over TCP (RFC 4571) on a
+// connection it makes to the offer's address or, when the platform is active, accepts.
 func (d *Device) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	offer, err := sdp.Parse(req.Body())
 	if err != nil {
@@ -396,17 +396,37 @@ func (d *Device) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if d.pc != nil {
 		host = d.pc.LocalAddr().(*net.UDPAddr).IP.String()
 	}
-	var conn net.Conn
+	// Where the media goes: a UDP socket of its own; over TCP, a connection to the platform
+	// (the platform passive) or a listener the platform connects to (the platform active).
+	var (
+		conn net.Conn
+		ln   net.Listener
+	)
 	port := 9
-	if !offer.TCP && offer.Port > 0 {
-		if conn, err = net.Dial("udp", net.JoinHostPort(offer.IP, strconv.Itoa(offer.Port))); err != nil {
+	active := false // the device's own TCP role in the answer
+	target := net.JoinHostPort(offer.IP, strconv.Itoa(offer.Port))
+	switch {
+	case offer.TCP && offer.Setup == "active":
+		if ln, err = net.Listen("tcp", net.JoinHostPort(host, "0")); err != nil {
+			tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+			return
+		}
+		port = ln.Addr().(*net.TCPAddr).Port
+	case offer.TCP && offer.Port > 0:
+		if conn, err = net.DialTimeout("tcp", target, 5*time.Second); err != nil {
+			tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+			return
+		}
+		port, active = conn.LocalAddr().(*net.TCPAddr).Port, true
+	case offer.Port > 0:
+		if conn, err = net.Dial("udp", target); err != nil {
 			tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
 			return
 		}
 		port = conn.LocalAddr().(*net.UDPAddr).Port
 	}
-	answer := sdp.Offer{PlatformID: req.Recipient.User, IP: host, Port: port, SSRC: offer.SSRC, TCP: offer.TCP}.Bytes()
-	answer = bytes.Replace(answer, []byte("a=recvonly"), []byte("a=sendonly"), 1)
+	answer := sdp.Offer{PlatformID: req.Recipient.User, IP: host, Port: port, SSRC: offer.SSRC, TCP: offer.TCP,
+		Active: active, Sendonly: true}.Bytes()
 	ctx, stop := context.WithCancel(d.ctx)
 	d.mu.Lock()
 	if old := d.plays[req.CallID().Value()]; old != nil {
@@ -417,23 +437,43 @@ func (d *Device) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	res := sip.NewSDPResponseFromRequest(req, answer)
 	res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{User: req.Recipient.User, Host: "192.0.2.1", Port: 5060}})
 	tx.Respond(res)
-	if conn == nil {
+	if conn == nil && ln == nil {
 		return
 	}
 	ssrc, _ := strconv.ParseUint(offer.SSRC, 10, 32)
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
+		if ln != nil {
+			unblock := context.AfterFunc(ctx, func() { ln.Close() })
+			conn, err = ln.Accept()
+			unblock()
+			ln.Close()
+			if err != nil {
+				return
+			}
+		}
 		defer conn.Close()
-		if err := d.send(ctx, conn, uint32(ssrc)); err != nil && ctx.Err() == nil {
+		stopWrite := context.AfterFunc(ctx, func() { conn.Close() })
+		defer stopWrite()
+		write := func(b []byte) error {
+			conn.Write(b) // an error is a refused datagram; the next frame tries again
+			return nil
+		}
+		if offer.TCP {
+			fw := mpegps.NewFrameWriter(conn)
+			write = fw.WriteFrame // over TCP an error is the end of the connection
+		}
+		if err := d.send(ctx, write, uint32(ssrc)); err != nil && ctx.Err() == nil {
 			d.log.Warn("gbdevice media", "device", d.cfg.ID, "channel", req.Recipient.User, "err", err)
 		}
 	}()
 }
 
 // send loops the clip to conn as PS over RTP, one access unit a frame period, until ctx ends.
-// A send refused (nothing listening yet, or any more) is not an end: the platform may bind late.
-func (d *Device) send(ctx context.Context, conn net.Conn, ssrc uint32) error {
+// Over UDP a send refused (nothing listening yet, or any more) is not an end: the platform may
+// bind late; write says so by returning nil.
+func (d *Device) send(ctx context.Context, write func([]byte) error, ssrc uint32) error {
 	codec := mpegps.CodecH264
 	if d.clip.Codec == simcam.H265 {
 		codec = mpegps.CodecH265
@@ -456,7 +496,9 @@ func (d *Device) send(ctx context.Context, conn net.Conn, ssrc uint32) error {
 			if err != nil {
 				return err
 			}
-			conn.Write(b) // an error is a refused datagram; the next frame tries again
+			if err := write(b); err != nil {
+				return err
+			}
 		}
 		select {
 		case <-ctx.Done():
