@@ -144,8 +144,9 @@ func (s *Source) mode(device string) string {
 }
 
 // Stream plays the channel of sourceURL and emits its video access units until ctx ends or no
-// media arrives for ReadTimeout; it BYEs the play before it returns.
-func (s *Source) Stream(ctx context.Context, sourceURL string, emit func(*mpegps.AccessUnit)) error {
+// media arrives for ReadTimeout; it BYEs the play before it returns. lost (which may be nil)
+// hears of the RTP packets missing by sequence number, as they are found.
+func (s *Source) Stream(ctx context.Context, sourceURL string, emit func(*mpegps.AccessUnit), lost func(n uint64)) error {
 	device, channel, err := ParseSourceURL(sourceURL)
 	if err != nil {
 		return err
@@ -173,7 +174,7 @@ func (s *Source) Stream(ctx context.Context, sourceURL string, emit func(*mpegps
 		emit(au)
 		return nil
 	})
-	dep := mpegps.NewDepacketizer(dem)
+	dep := &counting{dep: mpegps.NewDepacketizer(dem), lost: lost}
 	if mode == MediaUDP {
 		err = s.readUDP(ctx, rcv.pc, dep)
 	} else {
@@ -187,7 +188,7 @@ func (s *Source) Stream(ctx context.Context, sourceURL string, emit func(*mpegps
 
 // readUDP pushes the datagrams of pc into dep until ctx ends (which closes pc) or nothing
 // arrives for ReadTimeout.
-func (s *Source) readUDP(ctx context.Context, pc net.PacketConn, dep *mpegps.Depacketizer) error {
+func (s *Source) readUDP(ctx context.Context, pc net.PacketConn, dep *counting) error {
 	stop := context.AfterFunc(ctx, func() { pc.Close() })
 	defer stop()
 	buf := make([]byte, 65536)
@@ -205,7 +206,7 @@ func (s *Source) readUDP(ctx context.Context, pc net.PacketConn, dep *mpegps.Dep
 
 // readTCP takes the play's RTP over TCP, RFC 4571 framed: from the device's connection to ln,
 // or (ln nil, the platform active) from a connection to the port its answer names.
-func (s *Source) readTCP(ctx context.Context, ln net.Listener, p *Play, dep *mpegps.Depacketizer) error {
+func (s *Source) readTCP(ctx context.Context, ln net.Listener, p *Play, dep *counting) error {
 	var conn net.Conn
 	var err error
 	if ln != nil {
@@ -252,4 +253,20 @@ type deadlineReader struct {
 func (r deadlineReader) Read(b []byte) (int, error) {
 	r.conn.SetReadDeadline(time.Now().Add(r.timeout))
 	return r.conn.Read(b)
+}
+
+// counting is a depacketizer that reports each packet loss it finds.
+type counting struct {
+	dep      *mpegps.Depacketizer
+	lost     func(uint64)
+	reported int
+}
+
+func (c *counting) PushRaw(b []byte) error {
+	err := c.dep.PushRaw(b)
+	if n := c.dep.Stats().Lost; n > c.reported && c.lost != nil {
+		c.lost(uint64(n - c.reported))
+		c.reported = n
+	}
+	return err
 }
