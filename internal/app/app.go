@@ -349,10 +349,6 @@ func (s *Server) Run(ctx context.Context) error {
 		s.recorder.Run, s.cleaner.Run, s.planner.Run, s.live.Run, s.outbox.Run,
 		func(ctx context.Context) error { s.assignCameras(ctx, 2*time.Second); return nil },
 	}
-	if s.gb != nil {
-		runs = append(runs, s.gb.Run)
-		s.core.Log.Info("gb28181 platform", "sip", s.gb.Addr(), "id", s.core.Config.GB28181.ID)
-	}
 	for _, run := range runs {
 		wg.Add(1)
 		go func() {
@@ -362,7 +358,22 @@ func (s *Server) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	defer func() { stopRecording(); wg.Wait() }()
+	// The SIP platform outlives the recorder, whose GB streams send their BYEs through it as
+	// they stop.
+	gbCtx, stopGB := context.WithCancel(context.Background())
+	gbDone := make(chan struct{})
+	if s.gb != nil {
+		s.core.Log.Info("gb28181 platform", "sip", s.gb.Addr(), "id", s.core.Config.GB28181.ID)
+		go func() {
+			defer close(gbDone)
+			if err := s.gb.Run(gbCtx); err != nil && gbCtx.Err() == nil {
+				s.core.Log.Error("component stopped", "component", "gb28181", "err", err)
+			}
+		}()
+	} else {
+		close(gbDone)
+	}
+	defer func() { stopRecording(); wg.Wait(); stopGB(); <-gbDone }()
 
 	servers := []*http.Server{srv}
 	listeners := []net.Listener{s.ln}

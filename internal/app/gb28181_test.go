@@ -306,6 +306,21 @@ func TestGB28181EndToEnd(t *testing.T) {
 			t.Errorf("trail of camera %s has no allowed %s entry; has %v", cam, a, seen)
 		}
 	}
+
+	// No longer networked, the camera is not recorded: its play ends with a BYE.
+	if n := dev.dev.Playing(); n != 1 {
+		t.Errorf("device plays %d sessions while recorded; want 1", n)
+	}
+	if status, body := apiDo(t, "PATCH", base+"/api/v1/cameras/"+cam, admin, `{"networked":false}`); status != http.StatusOK {
+		t.Fatalf("PATCH networked false = %d %s", status, body)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for dev.dev.Playing() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("device still plays %d sessions after the camera stopped being recorded; want 0 (BYE)", dev.dev.Playing())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // TestNewServerFailureFreesGBListeners: NewServer binds the SIP listeners early; when a later

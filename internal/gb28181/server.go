@@ -40,6 +40,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session // by device id
+	plays    map[string]*Play    // open plays by device/channel
 
 	// bg tracks the queries sent in the background (a catalog after registration), so that Run
 	// returns only once they have ended.
@@ -109,7 +110,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		d.Throttle = auth.NewThrottle(auth.ThrottleConfig{}, d.Now)
 	}
 	s := &Server{cfg: cfg, repo: d.Repo, cameras: d.Cameras, tracer: d.Tracer, throttle: d.Throttle, now: d.Now,
-		log: d.Logger, nonces: newNonces(cfg.NonceTTL, 100_000), sessions: map[string]*session{}}
+		log: d.Logger, nonces: newNonces(cfg.NonceTTL, 100_000), sessions: map[string]*session{}, plays: map[string]*Play{}}
 	s.bgCtx, s.bgStop = context.WithCancel(context.Background())
 	var err error
 	if s.udp, s.tcp, err = listenBoth(cfg.Listen); err != nil {
@@ -160,6 +161,12 @@ func (s *Server) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	// The plays a previous run left open end now, over UDP; the others when their device
+	// registers again.
+	s.background(func(ctx context.Context) {
+		s.awaitUDP(ctx)
+		s.endStale(ctx, "")
+	})
 	t := time.NewTicker(max(s.cfg.KeepaliveInterval/4, time.Second))
 	defer t.Stop()
 	var err error
@@ -183,6 +190,22 @@ loop:
 		return fmt.Errorf("gb28181: serve: %w", err)
 	}
 	return nil
+}
+
+// awaitUDP waits (a little) until the server serves its UDP socket: sipgo sends a request from
+// a socket only once its server has taken it into its pool.
+func (s *Server) awaitUDP(ctx context.Context) {
+	la := s.udp.LocalAddr().String()
+	for range 200 {
+		if c, _ := s.srv.TransportLayer().GetConnection("udp", la); c != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // Sweep turns offline the devices that missed three keepalive intervals or whose registration
@@ -445,8 +468,10 @@ func (s *Server) register(ctx context.Context, req *sip.Request, id, src string,
 	s.sessions[id] = &session{transport: transport, remote: src, expires: now.Add(expires), lastSeen: now, online: true}
 	s.mu.Unlock()
 	s.log.Info("gb28181 device registered", "device", id, "transport", transport, "source", src)
-	// Ask what it has: its catalog, and what it is.
+	// End what a previous run of the platform left it playing; ask what it has: its catalog,
+	// and what it is.
 	s.background(func(ctx context.Context) {
+		s.endStale(ctx, id)
 		if err := s.query(ctx, id, "DeviceInfo"); err != nil {
 			s.log.Debug("gb28181 device info query", "device", id, "err", err)
 		}
