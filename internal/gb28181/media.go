@@ -1,6 +1,7 @@
 package gb28181
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -123,7 +124,10 @@ func (s *Server) Play(ctx context.Context, deviceID, channelID string, to MediaT
 	if err := s.repo.SaveGBDialog(ctx, d); err != nil {
 		s.log.Warn("gb28181 keep dialog", "device", deviceID, "channel", channelID, "err", err)
 	}
-	if p.Answer, err = sdp.Parse(res.Body()); err != nil {
+	if len(bytes.TrimSpace(res.Body())) == 0 && !to.Active {
+		// Some devices (srs-bench's among them) answer with no SDP and send as offered.
+		p.Answer = &sdp.Answer{TCP: to.TCP, SSRC: ssrc, PS: true}
+	} else if p.Answer, err = sdp.Parse(res.Body()); err != nil {
 		s.sendInDialog(context.WithoutCancel(ctx), d, sip.ACK, d.CSeq)
 		s.Stop(context.WithoutCancel(ctx), p)
 		return nil, fmt.Errorf("invite %s/%s: answer: %w", deviceID, channelID, err)
