@@ -41,6 +41,7 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[string]*session // by device id
 	plays    map[string]*Play    // open plays by device/channel
+	records  map[int]*recordQuery // RecordInfo queries waiting, by SN
 
 	// bg tracks the queries sent in the background (a catalog after registration), so that Run
 	// returns only once they have ended.
@@ -110,7 +111,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		d.Throttle = auth.NewThrottle(auth.ThrottleConfig{}, d.Now)
 	}
 	s := &Server{cfg: cfg, repo: d.Repo, cameras: d.Cameras, tracer: d.Tracer, throttle: d.Throttle, now: d.Now,
-		log: d.Logger, nonces: newNonces(cfg.NonceTTL, 100_000), sessions: map[string]*session{}, plays: map[string]*Play{}}
+		log: d.Logger, nonces: newNonces(cfg.NonceTTL, 100_000), sessions: map[string]*session{}, plays: map[string]*Play{}, records: map[int]*recordQuery{}}
 	s.bgCtx, s.bgStop = context.WithCancel(context.Background())
 	var err error
 	if s.udp, s.tcp, err = listenBoth(cfg.Listen); err != nil {

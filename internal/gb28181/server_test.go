@@ -680,3 +680,45 @@ func TestStaleDialogsEndAfterRestart(t *testing.T) {
 		})
 	}
 }
+
+// RecordInfo asks the device what a channel keeps for a range and assembles the answer over
+// its MESSAGEs (one record each over UDP); the question is traced first.
+func TestRecordInfo(t *testing.T) {
+	for _, transport := range []string{"udp", "tcp"} {
+		t.Run(transport, func(t *testing.T) {
+			e := start(t, "")
+			ctx := context.Background()
+			id := deviceID(13)
+			chans := nvr(13, 2)
+			d := e.device(t, gbdevice.Config{ID: id, Transport: transport, Channels: chans, PerMessage: 1})
+			if _, err := d.Register(ctx, 3600); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "catalog stored", func() bool {
+				got, err := e.srv.Device(ctx, registry.Scope{All: true}, id)
+				return err == nil && len(got.Channels) == 2
+			})
+			cst := time.FixedZone("CST", 8*3600)
+			start, end := time.Date(2026, 12, 7, 8, 30, 0, 0, cst), time.Date(2026, 12, 7, 11, 0, 0, 0, cst)
+			got, err := e.srv.RecordInfo(ctx, registry.Scope{All: true}, id, chans[1].ID, start, end)
+			if err != nil {
+				t.Fatalf("RecordInfo = %v", err)
+			}
+			if !got.Complete || len(got.Records) != 3 {
+				t.Fatalf("RecordInfo = %+v; want 3 records, complete", got)
+			}
+			if r := got.Records[0]; !r.Start.Equal(start) || !r.End.Equal(time.Date(2026, 12, 7, 9, 0, 0, 0, cst)) {
+				t.Errorf("first record %v–%v; want %v–09:00 CST", r.Start, r.End, start)
+			}
+			if n := e.trail.count(trace.ActionRecordingsRead, trace.Allowed, id+"/"+chans[1].ID); n != 1 {
+				t.Errorf("traced %d record reads; want 1", n)
+			}
+			if _, err := e.srv.RecordInfo(ctx, registry.Scope{All: true}, id, channelID(99, 1), start, end); !errors.Is(err, fault.ErrNotFound) {
+				t.Errorf("RecordInfo(a channel the device lacks) = %v; want ErrNotFound", err)
+			}
+			if _, err := e.srv.RecordInfo(ctx, registry.Scope{All: true}, id, chans[1].ID, end, start); err == nil {
+				t.Error("RecordInfo(end before start) = nil error")
+			}
+		})
+	}
+}

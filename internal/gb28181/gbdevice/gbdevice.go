@@ -1,6 +1,7 @@
 // Package gbdevice is a simulated GB/T 28181 device or NVR, the device side of the platform's
 // SIP: it registers (answering a digest challenge), sends keepalives, refreshes and ends its
-// registration, and answers the platform's Catalog, DeviceInfo and DeviceStatus queries, with
+// registration, and answers the platform's Catalog, DeviceInfo, DeviceStatus and RecordInfo
+// queries (recording around the clock in files of an hour), with
 // its channel names in GBK as many real devices send them. Invited to play a channel, it sends
 // the embedded clip as PS over RTP (UDP, or TCP either way round) until BYE. `civicam simcam --gb28181` runs
 // these, and the platform's tests talk to them.
@@ -274,10 +275,12 @@ func (d *Device) message(ctx context.Context, body []byte) (int, error) {
 
 // query is the part of a platform's Query the device reads.
 type query struct {
-	XMLName  xml.Name
-	CmdType  string `xml:"CmdType"`
-	SN       int    `xml:"SN"`
-	DeviceID string `xml:"DeviceID"`
+	XMLName   xml.Name
+	CmdType   string `xml:"CmdType"`
+	SN        int    `xml:"SN"`
+	DeviceID  string `xml:"DeviceID"`
+	StartTime string `xml:"StartTime"`
+	EndTime   string `xml:"EndTime"`
 }
 
 // handleMessage answers the platform's queries: 200 at once, the answer as MESSAGEs after.
@@ -327,6 +330,8 @@ func (d *Device) answer(ctx context.Context, q query) error {
 	case "DeviceInfo":
 		return d.sendBody(ctx, fmt.Sprintf("<Response>\r\n<CmdType>DeviceInfo</CmdType>\r\n<SN>%d</SN>\r\n<DeviceID>%s</DeviceID>\r\n<DeviceName>%s</DeviceName>\r\n<Result>OK</Result>\r\n<Manufacturer>civicam</Manufacturer>\r\n<Model>simcam</Model>\r\n<Firmware>1.0</Firmware>\r\n<Channel>%d</Channel>\r\n</Response>\r\n",
 			q.SN, d.cfg.ID, escape(d.cfg.Name), len(d.cfg.Channels)))
+	case "RecordInfo":
+		return d.answerRecords(ctx, q)
 	case "DeviceStatus":
 		return d.sendBody(ctx, fmt.Sprintf("<Response>\r\n<CmdType>DeviceStatus</CmdType>\r\n<SN>%d</SN>\r\n<DeviceID>%s</DeviceID>\r\n<Result>OK</Result>\r\n<Online>ONLINE</Online>\r\n<Status>OK</Status>\r\n</Response>\r\n",
 			q.SN, d.cfg.ID))
@@ -519,4 +524,46 @@ func (d *Device) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	p.stop()
 	tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+}
+
+// answerRecords answers RecordInfo as a device that records around the clock in files of an
+// hour: the hours of [StartTime, EndTime), at most 48, PerMessage a MESSAGE.
+func (d *Device) answerRecords(ctx context.Context, q query) error {
+	const layout = "2006-01-02T15:04:05"
+	start, err1 := time.Parse(layout, q.StartTime)
+	end, err2 := time.Parse(layout, q.EndTime)
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("record info times %q, %q", q.StartTime, q.EndTime)
+	}
+	type span struct{ from, to time.Time }
+	var spans []span
+	for t := start.Truncate(time.Hour); t.Before(end) && len(spans) < 48; t = t.Add(time.Hour) {
+		sp := span{t, t.Add(time.Hour)}
+		if sp.from.Before(start) {
+			sp.from = start
+		}
+		if sp.to.After(end) {
+			sp.to = end
+		}
+		spans = append(spans, sp)
+	}
+	for i := 0; i == 0 || i < len(spans); i += d.cfg.PerMessage {
+		part := spans[i:min(i+d.cfg.PerMessage, len(spans))]
+		var b strings.Builder
+		fmt.Fprintf(&b, "<Response>\r\n<CmdType>RecordInfo</CmdType>\r\n<SN>%d</SN>\r\n<DeviceID>%s</DeviceID>\r\n<Name>%s</Name>\r\n<SumNum>%d</SumNum>\r\n<RecordList Num=\"%d\">\r\n",
+			q.SN, q.DeviceID, escape(d.cfg.Name), len(spans), len(part))
+		for _, sp := range part {
+			fmt.Fprintf(&b, "<Item>\r\n<DeviceID>%s</DeviceID>\r\n<Name>%s</Name>\r\n<FilePath>/record/%s.ps</FilePath>\r\n<StartTime>%s</StartTime>\r\n<EndTime>%s</EndTime>\r\n<Secrecy>0</Secrecy>\r\n<Type>time</Type>\r\n<FileSize>%d</FileSize>\r\n</Item>\r\n",
+				q.DeviceID, escape(d.cfg.Name), sp.from.Format("20060102150405"), sp.from.Format(layout), sp.to.Format(layout),
+				int64(sp.to.Sub(sp.from).Seconds())*250_000)
+		}
+		b.WriteString("</RecordList>\r\n</Response>\r\n")
+		if err := d.sendBody(ctx, b.String()); err != nil {
+			return err
+		}
+		if len(spans) == 0 {
+			break
+		}
+	}
+	return nil
 }
