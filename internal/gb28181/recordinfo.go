@@ -154,4 +154,3 @@ func (s *Server) recordPart(id string, m *manscdp.Message) {
 		}
 	}
 }
-

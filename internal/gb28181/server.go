@@ -39,8 +39,8 @@ type Server struct {
 	sn     atomic.Int64
 
 	mu       sync.Mutex
-	sessions map[string]*session // by device id
-	plays    map[string]*Play    // open plays by device/channel
+	sessions map[string]*session  // by device id
+	plays    map[string]*Play     // open plays by device/channel
 	records  map[int]*recordQuery // RecordInfo queries waiting, by SN
 
 	// bg tracks the queries sent in the background (a catalog after registration), so that Run
