@@ -59,6 +59,9 @@ type session struct {
 	lastSeen  time.Time
 	online    bool
 	catalog   *assembly
+	// noCatalog is set when the device left a catalog query unanswered: it is taken as a
+	// single camera, its own channel.
+	noCatalog bool
 }
 
 // Deps are what a Server is built from.
@@ -478,6 +481,11 @@ func (s *Server) register(ctx context.Context, req *sip.Request, id, src string,
 		}
 		if err := s.query(ctx, id, "Catalog"); err != nil {
 			s.log.Warn("gb28181 catalog query", "device", id, "err", err)
+			s.mu.Lock()
+			if ss := s.sessions[id]; ss != nil {
+				ss.noCatalog = true
+			}
+			s.mu.Unlock()
 		}
 	})
 	return true
@@ -496,6 +504,14 @@ func (s *Server) unregister(ctx context.Context, id, src string) {
 	if err := s.saveState(ctx, id, false); err != nil && !isNotFound(err) {
 		s.log.Error("store unregister", "device", id, "err", err)
 	}
+}
+
+// answersNoCatalog reports whether a registered device left its catalog query unanswered.
+func (s *Server) answersNoCatalog(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.sessions[id]
+	return ss != nil && ss.noCatalog
 }
 
 // background runs f in a goroutine that Run waits for; f's context ends when Run stops.

@@ -108,9 +108,9 @@ func (s *Server) Adopt(ctx context.Context, scope registry.Scope, id string, in 
 		return nil, err
 	}
 	self := false
-	if len(d.Channels) == 0 {
-		// A device that lists no channels (a single camera, or one that answers no catalog, as
-		// srs-bench's does) is its own channel, which is how such cameras are played.
+	if len(d.Channels) == 0 && s.answersNoCatalog(d.ID) {
+		// A device that answers no catalog query (a single camera, as srs-bench's is) is its
+		// own channel, which is how such cameras are played.
 		// It is stored, after the trace, with the camera it becomes.
 		d.Channels, self = []Channel{{ID: d.ID, Name: d.Name, Status: "ON"}}, true
 	}
