@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/civicam
 
-.PHONY: demo test build vet unit fuzz fuzz-short bench bench-spatial bench-trace bench-import bench-record bench-hashing clean
+.PHONY: demo test build vet unit fuzz fuzz-short bench bench-spatial bench-trace bench-import bench-gb bench-record bench-hashing clean
 
 build:
 	$(GO) build -o $(BIN) .
@@ -33,7 +33,10 @@ FUZZ_TARGETS := \
 	FuzzParseCSV:./internal/registry \
 	FuzzParse:./internal/policy \
 	FuzzEntryHead:./internal/trace \
-	FuzzEncode:./internal/trace
+	FuzzEncode:./internal/trace \
+	FuzzDemux:./internal/mpegps \
+	FuzzParse:./internal/gb28181/manscdp \
+	FuzzParse:./internal/gb28181/sdp
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "== $${t%%:*} ($${t#*:}) for $(FUZZTIME)"; \
@@ -45,13 +48,18 @@ fuzz-short:
 	$(MAKE) fuzz FUZZTIME=30s FUZZMINIMIZETIME=5s
 
 ## bench: the performance figures quoted in issues and closing notes
-bench: bench-spatial bench-trace bench-import bench-record
+bench: bench-spatial bench-trace bench-import bench-gb bench-record
 
 bench-spatial:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/spatial
 
 bench-trace:
 	bash scripts/with-postgres.sh $(GO) test -run '^$$' -bench . -benchtime 2s ./internal/trace ./internal/store
+
+## bench-gb: receiving GB/T 28181 PS over RTP beside RTSP's RTP for the same H.264 (MB/s of one
+## core, CPU-ns a frame), and the PS demuxer alone
+bench-gb:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/mpegps
 
 bench-import:
 	bash scripts/with-postgres.sh $(GO) test -run '^$$' -bench BenchmarkImport -benchtime 1x ./internal/registry

@@ -192,7 +192,7 @@ type Server struct {
 
 // NewServer builds the server on an opened core and binds its listener, so that the caller
 // can print the address before Run.
-func NewServer(core *Core) (*Server, error) {
+func NewServer(core *Core) (_ *Server, err error) {
 	cfg := core.Config
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -202,8 +202,12 @@ func NewServer(core *Core) (*Server, error) {
 	var (
 		gb      *gb28181.Server
 		sources map[string]recorder.MediaSource
-		err     error
 	)
+	defer func() {
+		if err != nil && gb != nil {
+			gb.Run(canceled()) // closes its listeners, which a failed start must not keep
+		}
+	}()
 	if g := cfg.GB28181; g.Listen != "" {
 		gb, err = gb28181.New(gb28181.Config{Listen: g.Listen, ID: g.ID, Domain: g.Domain, Password: g.Password},
 			gb28181.Deps{Repo: core.DB, Cameras: core.Registry, Tracer: tracer, Now: core.Now,
@@ -217,7 +221,7 @@ func NewServer(core *Core) (*Server, error) {
 		// to a port of media_ports and demuxes their PS.
 		lo, hi, _ := g.MediaPortRange() // validated with the config
 		sources = map[string]recorder.MediaSource{"gb28181": gb28181.NewSource(
-			gb28181.SourceConfig{IP: g.MediaIP, PortLo: lo, PortHi: hi}, gb, core.Log.With("component", "gb28181-media"))}
+			gb28181.SourceConfig{IP: g.MediaIP, PortLo: lo, PortHi: hi, Transport: g.MediaTransport}, gb, core.Log.With("component", "gb28181-media"))}
 	}
 	rec := recorder.New(recorder.Config{}, recorder.Deps{Store: disk, Index: core.DB, Sources: sources, Logger: core.Log.With("component", "recorder")})
 	planner := retention.NewPlanner(retention.PlannerConfig{Locations: []retention.Location{{Name: "local", Root: disk.Root}}},
@@ -292,9 +296,6 @@ func NewServer(core *Core) (*Server, error) {
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		if gb != nil {
-			gb.Run(canceled()) // closes its listeners
-		}
 		return nil, fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	}
 	var metricsLn net.Listener
@@ -348,10 +349,6 @@ func (s *Server) Run(ctx context.Context) error {
 		s.recorder.Run, s.cleaner.Run, s.planner.Run, s.live.Run, s.outbox.Run,
 		func(ctx context.Context) error { s.assignCameras(ctx, 2*time.Second); return nil },
 	}
-	if s.gb != nil {
-		runs = append(runs, s.gb.Run)
-		s.core.Log.Info("gb28181 platform", "sip", s.gb.Addr(), "id", s.core.Config.GB28181.ID)
-	}
 	for _, run := range runs {
 		wg.Add(1)
 		go func() {
@@ -361,7 +358,22 @@ func (s *Server) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	defer func() { stopRecording(); wg.Wait() }()
+	// The SIP platform outlives the recorder, whose GB streams send their BYEs through it as
+	// they stop.
+	gbCtx, stopGB := context.WithCancel(context.Background())
+	gbDone := make(chan struct{})
+	if s.gb != nil {
+		s.core.Log.Info("gb28181 platform", "sip", s.gb.Addr(), "id", s.core.Config.GB28181.ID)
+		go func() {
+			defer close(gbDone)
+			if err := s.gb.Run(gbCtx); err != nil && gbCtx.Err() == nil {
+				s.core.Log.Error("component stopped", "component", "gb28181", "err", err)
+			}
+		}()
+	} else {
+		close(gbDone)
+	}
+	defer func() { stopRecording(); wg.Wait(); stopGB(); <-gbDone }()
 
 	servers := []*http.Server{srv}
 	listeners := []net.Listener{s.ln}

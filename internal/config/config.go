@@ -155,6 +155,10 @@ type GB28181Config struct {
 	// MediaIP is the address devices send RTP to; MediaPorts the range received on, "lo-hi".
 	MediaIP    string `yaml:"media_ip"`
 	MediaPorts string `yaml:"media_ports"`
+	// MediaTransport is how media is asked for: udp, tcp (RTP over TCP, RFC 4571, the device
+	// connecting to media_ip), tcp-active (civicam connecting to the device), or empty to
+	// follow each device: RTP over TCP to one registered over TCP, UDP otherwise.
+	MediaTransport string `yaml:"media_transport"`
 }
 
 // MediaPortRange parses MediaPorts.
@@ -353,6 +357,11 @@ func (g GB28181Config) validate() error {
 	}
 	if _, _, err := g.MediaPortRange(); err != nil {
 		return fmt.Errorf("gb28181.media_ports: %w", err)
+	}
+	switch g.MediaTransport {
+	case "", "udp", "tcp", "tcp-active":
+	default:
+		return fmt.Errorf("gb28181.media_transport: %q is not udp, tcp or tcp-active", g.MediaTransport)
 	}
 	return nil
 }

@@ -82,6 +82,7 @@ func TestValidate(t *testing.T) {
 		{"short metrics token", func(c *Config) { c.MetricsToken = "secret" }, "metrics_token"},
 		{"metrics listen", func(c *Config) { c.MetricsListen = "9090" }, "metrics_listen"},
 		{"metrics on the main listener", func(c *Config) { c.MetricsListen = c.Listen }, "metrics_listen"},
+		{"gb media transport", func(c *Config) { c.GB28181.MediaTransport = "sctp" }, "gb28181.media_transport"},
 	}
 	for _, tt := range tests {
 		c := Default()

@@ -90,6 +90,24 @@ type Repo interface {
 	SaveGBChannels(ctx context.Context, deviceID string, chans []Channel, complete bool) error
 	// AdoptGBDevice sets a pending device's organisation and its channels' cameras, by channel id.
 	AdoptGBDevice(ctx context.Context, id, organisationID string, cameras map[string]string) error
+	// SaveGBDialog records an open play dialog, DeleteGBDialog forgets one that ended (an
+	// unknown one is no error), and GBDialogs lists those a platform has open.
+	SaveGBDialog(ctx context.Context, d Dialog) error
+	DeleteGBDialog(ctx context.Context, callID string) error
+	GBDialogs(ctx context.Context, platform string) ([]Dialog, error)
+}
+
+// Dialog is an open play dialog as kept in the store: enough to send its BYE after a restart.
+type Dialog struct {
+	CallID string
+	// Platform is the SIP address of the platform that opened it.
+	Platform            string
+	DeviceID, ChannelID string
+	// Transport and Remote are where the device was reached; Target the dialog's Request-URI.
+	Transport, Remote, Target string
+	FromTag, ToTag            string
+	CSeq                      uint32
+	StartedAt                 time.Time
 }
 
 // Cameras creates the cameras adopted channels become; registry.Service is one.

@@ -1,6 +1,7 @@
 package gb28181
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -17,7 +18,9 @@ import (
 type MediaTarget struct {
 	IP   string
 	Port int
-	TCP  bool
+	// TCP asks for RTP over TCP (RFC 4571): the device connects to IP:Port, or, when Active,
+	// listens on the port it answers with and the platform connects.
+	TCP, Active bool
 }
 
 // Play is one live play session (an INVITE dialog) of a channel. Stop ends it with a BYE.
@@ -27,10 +30,7 @@ type Play struct {
 	SSRC   string
 	Answer *sdp.Answer
 
-	transport, remote string
-	invite            *sip.Request
-	to                *sip.ToHeader
-	target            sip.Uri
+	d Dialog
 }
 
 // Player starts and stops a channel's media; the recorder takes one to record GB channels as it
@@ -38,24 +38,50 @@ type Play struct {
 type Player interface {
 	Play(ctx context.Context, deviceID, channelID string, to MediaTarget) (*Play, error)
 	Stop(ctx context.Context, p *Play) error
+	// Transport is the SIP transport a device registered over ("udp" or "tcp"), "" when it
+	// is not registered here.
+	Transport(deviceID string) string
 }
+
+// Transport is the SIP transport deviceID registered over, "" when it is not registered.
+func (s *Server) Transport(deviceID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ss, ok := s.sessions[deviceID]; ok && ss.online {
+		return ss.transport
+	}
+	return ""
+}
+
+// Remote is the address a play's device registered from, whose host is where its media comes
+// from when its answer names none.
+func (p *Play) Remote() string { return p.d.Remote }
 
 // Play INVITEs a channel of a registered device to send its stream (s=Play, PS over RTP) to the
 // target, and ACKs the answer. Every request of the dialog goes to the address the device
-// registered from, whatever its Contact says.
+// registered from, whatever its Contact says. A play of the channel still open is BYEd first,
+// so that a device never streams twice (or to a port no longer read); the dialog is kept in
+// the store until its BYE, so a platform that stopped without one ends it when it starts again.
 func (s *Server) Play(ctx context.Context, deviceID, channelID string, to MediaTarget) (*Play, error) {
+	key := deviceID + "/" + channelID
 	s.mu.Lock()
+	old := s.plays[key]
 	ss, ok := s.sessions[deviceID]
 	var transport, remote string
 	if ok && ss.online {
 		transport, remote = ss.transport, ss.remote
 	}
 	s.mu.Unlock()
+	if old != nil {
+		if err := s.Stop(ctx, old); err != nil {
+			s.log.Warn("gb28181 bye before re-invite", "device", deviceID, "channel", channelID, "err", err)
+		}
+	}
 	if remote == "" {
 		return nil, errNotRegistered
 	}
 	ssrc := fmt.Sprintf("0%s%04d", s.cfg.Domain[3:8], s.sn.Add(1)%10000)
-	offer := sdp.Offer{PlatformID: s.cfg.ID, IP: to.IP, Port: to.Port, SSRC: ssrc, TCP: to.TCP}
+	offer := sdp.Offer{PlatformID: s.cfg.ID, IP: to.IP, Port: to.Port, SSRC: ssrc, TCP: to.TCP, Active: to.TCP && to.Active}
 	req := s.newRequest(sip.INVITE, channelID, transport, remote)
 	req.AppendHeader(sip.NewHeader("Subject", channelID+":"+ssrc+","+s.cfg.ID+":0"))
 	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{User: s.cfg.ID, Host: s.contactHost(), Port: s.contactPort()}})
@@ -84,40 +110,112 @@ func (s *Server) Play(ctx context.Context, deviceID, channelID string, to MediaT
 	if res.StatusCode != 200 {
 		return nil, fmt.Errorf("invite %s/%s: %d %s", deviceID, channelID, res.StatusCode, res.Reason)
 	}
-	p := &Play{DeviceID: deviceID, ChannelID: channelID, SSRC: ssrc, transport: transport, remote: remote, invite: req,
-		to: res.To(), target: req.Recipient}
-	if c := res.Contact(); c != nil {
-		p.target = c.Address // the Request-URI of the dialog; it is still sent to remote
+	fromTag, _ := req.From().Params.Get("tag")
+	d := Dialog{CallID: req.CallID().Value(), Platform: s.Addr(), DeviceID: deviceID, ChannelID: channelID,
+		Transport: transport, Remote: remote, Target: req.Recipient.String(), FromTag: fromTag,
+		CSeq: req.CSeq().SeqNo, StartedAt: s.now()}
+	if t := res.To(); t != nil {
+		d.ToTag, _ = t.Params.Get("tag") // a device's 200 may lack a To tag; the dialog is then the Call-ID's
 	}
-	if p.Answer, err = sdp.Parse(res.Body()); err != nil {
-		s.sendInDialog(context.WithoutCancel(ctx), p, sip.ACK, req.CSeq().SeqNo)
+	if c := res.Contact(); c != nil {
+		d.Target = c.Address.String() // the Request-URI of the dialog; it is still sent to remote
+	}
+	p := &Play{DeviceID: deviceID, ChannelID: channelID, SSRC: ssrc, d: d}
+	if err := s.repo.SaveGBDialog(ctx, d); err != nil {
+		s.log.Warn("gb28181 keep dialog", "device", deviceID, "channel", channelID, "err", err)
+	}
+	if len(bytes.TrimSpace(res.Body())) == 0 && !to.Active {
+		// Some devices (srs-bench's among them) answer with no SDP and send as offered.
+		p.Answer = &sdp.Answer{TCP: to.TCP, SSRC: ssrc, PS: true}
+	} else if p.Answer, err = sdp.Parse(res.Body()); err != nil {
+		s.sendInDialog(context.WithoutCancel(ctx), d, sip.ACK, d.CSeq)
 		s.Stop(context.WithoutCancel(ctx), p)
 		return nil, fmt.Errorf("invite %s/%s: answer: %w", deviceID, channelID, err)
 	}
-	if err := s.sendInDialog(ctx, p, sip.ACK, req.CSeq().SeqNo); err != nil {
+	if err := s.sendInDialog(ctx, d, sip.ACK, d.CSeq); err != nil {
+		s.Stop(context.WithoutCancel(ctx), p)
 		return nil, err
 	}
+	s.mu.Lock()
+	s.plays[key] = p
+	s.mu.Unlock()
 	return p, nil
 }
 
-// Stop ends a play session with a BYE.
+// Stop ends a play session with a BYE, and forgets its dialog once the device has answered.
 func (s *Server) Stop(ctx context.Context, p *Play) error {
-	return s.sendInDialog(ctx, p, sip.BYE, p.invite.CSeq().SeqNo+1)
+	key := p.DeviceID + "/" + p.ChannelID
+	s.mu.Lock()
+	if s.plays[key] == p {
+		delete(s.plays, key)
+	}
+	s.mu.Unlock()
+	return s.bye(ctx, p.d)
 }
 
-// sendInDialog sends an ACK (no answer) or a BYE (waits for it) within p's dialog.
-func (s *Server) sendInDialog(ctx context.Context, p *Play, method sip.RequestMethod, seq uint32) error {
-	req := sip.NewRequest(method, p.target)
-	req.SetTransport(strings.ToUpper(p.transport))
-	req.SetDestination(p.remote)
-	s.fromSocket(req, p.transport)
-	req.AppendHeader(p.invite.From())
-	to := p.to
-	if to == nil {
-		to = p.invite.To()
+// bye sends a dialog's BYE and, once the device answered it, deletes the dialog from the store.
+func (s *Server) bye(ctx context.Context, d Dialog) error {
+	if err := s.sendInDialog(ctx, d, sip.BYE, d.CSeq+1); err != nil {
+		return err
 	}
-	req.AppendHeader(to) // a device's 200 may lack a To tag; the dialog is then the Call-ID's
-	req.AppendHeader(p.invite.CallID())
+	if err := s.repo.DeleteGBDialog(context.WithoutCancel(ctx), d.CallID); err != nil {
+		s.log.Warn("gb28181 forget dialog", "device", d.DeviceID, "channel", d.ChannelID, "err", err)
+	}
+	return nil
+}
+
+// endStale BYEs the dialogs this platform left open when it last stopped (those not among its
+// plays now), of one device or (device "") of every device reached over UDP, which needs no
+// connection of the device's. A device that does not answer keeps its dialog, to be ended when
+// it registers again.
+func (s *Server) endStale(ctx context.Context, device string) {
+	ds, err := s.repo.GBDialogs(ctx, s.Addr())
+	if err != nil {
+		s.log.Warn("gb28181 stale dialogs", "err", err)
+		return
+	}
+	for _, d := range ds {
+		s.mu.Lock()
+		live := s.plays[d.DeviceID+"/"+d.ChannelID]
+		ss := s.sessions[d.DeviceID]
+		if ss != nil && ss.online {
+			d.Transport, d.Remote = ss.transport, ss.remote // where it is now
+		}
+		s.mu.Unlock()
+		if live != nil && live.d.CallID == d.CallID {
+			continue
+		}
+		if device != "" && d.DeviceID != device || device == "" && d.Transport != "udp" {
+			continue
+		}
+		if err := s.bye(ctx, d); err != nil {
+			s.log.Info("gb28181 stale dialog", "device", d.DeviceID, "channel", d.ChannelID, "err", err)
+			continue
+		}
+		s.log.Info("gb28181 ended a stale dialog", "device", d.DeviceID, "channel", d.ChannelID, "since", d.StartedAt)
+	}
+}
+
+// sendInDialog sends an ACK (no answer) or a BYE (waits for it) within dialog d.
+func (s *Server) sendInDialog(ctx context.Context, d Dialog, method sip.RequestMethod, seq uint32) error {
+	var target sip.Uri
+	if err := sip.ParseUri(d.Target, &target); err != nil {
+		return fmt.Errorf("%s %s/%s: target %q: %w", method, d.DeviceID, d.ChannelID, d.Target, err)
+	}
+	req := sip.NewRequest(method, target)
+	req.SetTransport(strings.ToUpper(d.Transport))
+	req.SetDestination(d.Remote)
+	s.fromSocket(req, d.Transport)
+	from := &sip.FromHeader{Address: sip.Uri{User: s.cfg.ID, Host: s.cfg.Domain}}
+	from.Params.Add("tag", d.FromTag)
+	req.AppendHeader(from)
+	to := &sip.ToHeader{Address: sip.Uri{User: d.ChannelID, Host: s.cfg.Domain}}
+	if d.ToTag != "" {
+		to.Params.Add("tag", d.ToTag)
+	}
+	req.AppendHeader(to)
+	callID := sip.CallIDHeader(d.CallID)
+	req.AppendHeader(&callID)
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: method})
 	if method == sip.ACK {
 		return s.client.WriteRequest(req)
@@ -126,10 +224,10 @@ func (s *Server) sendInDialog(ctx context.Context, p *Play, method sip.RequestMe
 	defer cancel()
 	res, err := s.client.Do(ctx, req)
 	if err != nil {
-		return fmt.Errorf("%s %s/%s: %w", method, p.DeviceID, p.ChannelID, err)
+		return fmt.Errorf("%s %s/%s: %w", method, d.DeviceID, d.ChannelID, err)
 	}
 	if res.StatusCode >= 300 && res.StatusCode != 481 { // 481: the device had ended it already
-		return fmt.Errorf("%s %s/%s: %d %s", method, p.DeviceID, p.ChannelID, res.StatusCode, res.Reason)
+		return fmt.Errorf("%s %s/%s: %d %s", method, d.DeviceID, d.ChannelID, res.StatusCode, res.Reason)
 	}
 	return nil
 }

@@ -59,6 +59,10 @@ func (s *Server) handleMessage(req *sip.Request, tx sip.ServerTransaction) {
 		if m.Kind == "Response" {
 			s.deviceInfo(ctx, id, m)
 		}
+	case "recordinfo":
+		if m.Kind == "Response" {
+			s.recordPart(id, m)
+		}
 	case "devicestatus":
 		if m.Kind == "Response" {
 			s.log.Debug("gb28181 device status", "device", id, "online", m.Online, "status", m.Status)

@@ -39,7 +39,9 @@ type Server struct {
 	sn     atomic.Int64
 
 	mu       sync.Mutex
-	sessions map[string]*session // by device id
+	sessions map[string]*session  // by device id
+	plays    map[string]*Play     // open plays by device/channel
+	records  map[int]*recordQuery // RecordInfo queries waiting, by SN
 
 	// bg tracks the queries sent in the background (a catalog after registration), so that Run
 	// returns only once they have ended.
@@ -57,6 +59,9 @@ type session struct {
 	lastSeen  time.Time
 	online    bool
 	catalog   *assembly
+	// noCatalog is set when the device left a catalog query unanswered: it is taken as a
+	// single camera, its own channel.
+	noCatalog bool
 }
 
 // Deps are what a Server is built from.
@@ -95,6 +100,7 @@ func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
 // New binds the UDP and TCP listeners on cfg.Listen (so that Addr is known before Run).
 func New(cfg Config, d Deps) (*Server, error) {
 	cfg = cfg.withDefaults()
+	QuietSIPLog()
 	if !ValidDeviceID(cfg.ID) {
 		return nil, fmt.Errorf("gb28181: platform id %q is not 20 digits", cfg.ID)
 	}
@@ -108,7 +114,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		d.Throttle = auth.NewThrottle(auth.ThrottleConfig{}, d.Now)
 	}
 	s := &Server{cfg: cfg, repo: d.Repo, cameras: d.Cameras, tracer: d.Tracer, throttle: d.Throttle, now: d.Now,
-		log: d.Logger, nonces: newNonces(cfg.NonceTTL, 100_000), sessions: map[string]*session{}}
+		log: d.Logger, nonces: newNonces(cfg.NonceTTL, 100_000), sessions: map[string]*session{}, plays: map[string]*Play{}, records: map[int]*recordQuery{}}
 	s.bgCtx, s.bgStop = context.WithCancel(context.Background())
 	var err error
 	if s.udp, s.tcp, err = listenBoth(cfg.Listen); err != nil {
@@ -159,6 +165,12 @@ func (s *Server) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	// The plays a previous run left open end now, over UDP; the others when their device
+	// registers again.
+	s.background(func(ctx context.Context) {
+		s.awaitUDP(ctx)
+		s.endStale(ctx, "")
+	})
 	t := time.NewTicker(max(s.cfg.KeepaliveInterval/4, time.Second))
 	defer t.Stop()
 	var err error
@@ -182,6 +194,22 @@ loop:
 		return fmt.Errorf("gb28181: serve: %w", err)
 	}
 	return nil
+}
+
+// awaitUDP waits (a little) until the server serves its UDP socket: sipgo sends a request from
+// a socket only once its server has taken it into its pool.
+func (s *Server) awaitUDP(ctx context.Context) {
+	la := s.udp.LocalAddr().String()
+	for range 200 {
+		if c, _ := s.srv.TransportLayer().GetConnection("udp", la); c != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // Sweep turns offline the devices that missed three keepalive intervals or whose registration
@@ -444,13 +472,20 @@ func (s *Server) register(ctx context.Context, req *sip.Request, id, src string,
 	s.sessions[id] = &session{transport: transport, remote: src, expires: now.Add(expires), lastSeen: now, online: true}
 	s.mu.Unlock()
 	s.log.Info("gb28181 device registered", "device", id, "transport", transport, "source", src)
-	// Ask what it has: its catalog, and what it is.
+	// End what a previous run of the platform left it playing; ask what it has: its catalog,
+	// and what it is.
 	s.background(func(ctx context.Context) {
+		s.endStale(ctx, id)
 		if err := s.query(ctx, id, "DeviceInfo"); err != nil {
 			s.log.Debug("gb28181 device info query", "device", id, "err", err)
 		}
 		if err := s.query(ctx, id, "Catalog"); err != nil {
 			s.log.Warn("gb28181 catalog query", "device", id, "err", err)
+			s.mu.Lock()
+			if ss := s.sessions[id]; ss != nil {
+				ss.noCatalog = true
+			}
+			s.mu.Unlock()
 		}
 	})
 	return true
@@ -469,6 +504,14 @@ func (s *Server) unregister(ctx context.Context, id, src string) {
 	if err := s.saveState(ctx, id, false); err != nil && !isNotFound(err) {
 		s.log.Error("store unregister", "device", id, "err", err)
 	}
+}
+
+// answersNoCatalog reports whether a registered device left its catalog query unanswered.
+func (s *Server) answersNoCatalog(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.sessions[id]
+	return ss != nil && ss.noCatalog
 }
 
 // background runs f in a goroutine that Run waits for; f's context ends when Run stops.

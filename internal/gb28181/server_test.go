@@ -72,6 +72,9 @@ type env struct {
 	reg   *registry.Service
 	clock *clock
 	trail *tracer
+	// password is the platform's; stop ends srv's Run, as a crash would: no BYE is sent.
+	password string
+	stop     func()
 }
 
 func start(t testing.TB, password string) *env {
@@ -83,23 +86,45 @@ func start(t testing.TB, password string) *env {
 	}
 	e := &env{db: db, clock: &clock{t: time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)}, trail: &tracer{}}
 	e.reg = registry.New(registry.Deps{Repo: db, Pack: pack, Tracer: e.trail, Now: e.clock.Now})
-	e.srv, err = gb28181.New(gb28181.Config{Listen: "127.0.0.1:0", ID: platformID, Domain: domain, Password: password,
+	e.password = password
+	e.run(t, "127.0.0.1:0")
+	return e
+}
+
+// run starts a platform on listen over e's store.
+func (e *env) run(t testing.TB, listen string) {
+	t.Helper()
+	var err error
+	e.srv, err = gb28181.New(gb28181.Config{Listen: listen, ID: platformID, Domain: domain, Password: e.password,
 		KeepaliveInterval: time.Hour}, // the test moves the clock; Run's own sweeps then find nothing due
-		gb28181.Deps{Repo: db, Cameras: e.reg, Tracer: e.trail, Now: e.clock.Now,
+		gb28181.Deps{Repo: e.db, Cameras: e.reg, Tracer: e.trail, Now: e.clock.Now,
 			Throttle: auth.NewThrottle(auth.ThrottleConfig{ClientFailures: 3, UserFailures: 6, IPFailures: 12}, e.clock.Now)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- e.srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run = %v", err)
-		}
-	})
-	return e
+	srv := e.srv
+	go func() { done <- srv.Run(ctx) }()
+	var once sync.Once
+	e.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run = %v", err)
+			}
+		})
+	}
+	t.Cleanup(e.stop)
+}
+
+// restart stops the platform without its BYEs, as a crash does, and starts another on the same
+// address and store.
+func (e *env) restart(t testing.TB) {
+	t.Helper()
+	addr := e.srv.Addr()
+	e.stop()
+	e.run(t, addr)
 }
 
 func (e *env) device(t testing.TB, cfg gbdevice.Config) *gbdevice.Device {
@@ -437,7 +462,17 @@ func TestPlayInvitesAndByes(t *testing.T) {
 			}
 			// The device's Contact (192.0.2.1, unreachable) is never dialled: every request of
 			// the dialog goes where the REGISTER came from.
-			p, err := e.srv.Play(ctx, id, chans[1].ID, gb28181.MediaTarget{IP: "127.0.0.1", Port: 30002, TCP: transport == "tcp"})
+			// Over TCP the device connects to the media port: something must listen there.
+			media, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer media.Close()
+			port := 30002
+			if transport == "tcp" {
+				port = media.Addr().(*net.TCPAddr).Port
+			}
+			p, err := e.srv.Play(ctx, id, chans[1].ID, gb28181.MediaTarget{IP: "127.0.0.1", Port: port, TCP: transport == "tcp"})
 			if err != nil {
 				t.Fatalf("Play = %v", err)
 			}
@@ -563,5 +598,127 @@ func TestFloodOfRegistersAndGarbageLeaveTheServerServing(t *testing.T) {
 	d := e.device(t, gbdevice.Config{ID: deviceID(91), Transport: "tcp", Password: "s3cret"})
 	if _, err := d.Register(ctx, 600); err != nil {
 		t.Errorf("register after the flood = %v", err)
+	}
+}
+
+// A second play of a channel BYEs the first, so the device never streams twice.
+func TestPlayAgainByesTheOpenPlay(t *testing.T) {
+	e := start(t, "")
+	ctx := context.Background()
+	id := deviceID(11)
+	chans := nvr(11, 1)
+	d := e.device(t, gbdevice.Config{ID: id, Transport: "udp", Channels: chans})
+	if _, err := d.Register(ctx, 3600); err != nil {
+		t.Fatal(err)
+	}
+	to := gb28181.MediaTarget{IP: "127.0.0.1", Port: 30010}
+	if _, err := e.srv.Play(ctx, id, chans[0].ID, to); err != nil {
+		t.Fatalf("Play = %v", err)
+	}
+	p, err := e.srv.Play(ctx, id, chans[0].ID, to)
+	if err != nil {
+		t.Fatalf("Play again = %v", err)
+	}
+	if n := d.Playing(); n != 1 {
+		t.Errorf("device plays %d sessions after a second Play; want 1", n)
+	}
+	if err := e.srv.Stop(ctx, p); err != nil {
+		t.Fatalf("Stop = %v", err)
+	}
+	if n := d.Playing(); n != 0 {
+		t.Errorf("device plays %d sessions after Stop; want 0", n)
+	}
+}
+
+// A platform that stopped without its BYEs (a crash) ends the plays it left open when it
+// starts again: at once over UDP, when the device registers again over TCP (whose connection
+// went with the old process); then it forgets them.
+func TestStaleDialogsEndAfterRestart(t *testing.T) {
+	for _, transport := range []string{"udp", "tcp"} {
+		t.Run(transport, func(t *testing.T) {
+			e := start(t, "")
+			ctx := context.Background()
+			id := deviceID(12)
+			chans := nvr(12, 2)
+			d := e.device(t, gbdevice.Config{ID: id, Transport: transport, Channels: chans})
+			if _, err := d.Register(ctx, 3600); err != nil {
+				t.Fatal(err)
+			}
+			media, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer media.Close()
+			for _, ch := range chans {
+				to := gb28181.MediaTarget{IP: "127.0.0.1", Port: 30012}
+				if transport == "tcp" {
+					to = gb28181.MediaTarget{IP: "127.0.0.1", Port: media.Addr().(*net.TCPAddr).Port, TCP: true}
+				}
+				if _, err := e.srv.Play(ctx, id, ch.ID, to); err != nil {
+					t.Fatalf("Play %s = %v", ch.ID, err)
+				}
+			}
+			if n := d.Playing(); n != 2 {
+				t.Fatalf("device plays %d sessions; want 2", n)
+			}
+			e.restart(t)
+			if transport == "tcp" {
+				// Its SIP connection (and the media's) went with the old process: the device
+				// connects again, and the BYEs come on that connection.
+				d.Close()
+				d2 := e.device(t, gbdevice.Config{ID: id, Transport: transport, Channels: chans})
+				if _, err := d2.Register(ctx, 3600); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				eventually(t, "the stale plays ended", func() bool { return d.Playing() == 0 })
+			}
+			eventually(t, "the stale dialogs forgotten", func() bool {
+				ds, err := e.db.GBDialogs(ctx, e.srv.Addr())
+				return err == nil && len(ds) == 0
+			})
+		})
+	}
+}
+
+// RecordInfo asks the device what a channel keeps for a range and assembles the answer over
+// its MESSAGEs (one record each over UDP); the question is traced first.
+func TestRecordInfo(t *testing.T) {
+	for _, transport := range []string{"udp", "tcp"} {
+		t.Run(transport, func(t *testing.T) {
+			e := start(t, "")
+			ctx := context.Background()
+			id := deviceID(13)
+			chans := nvr(13, 2)
+			d := e.device(t, gbdevice.Config{ID: id, Transport: transport, Channels: chans, PerMessage: 1})
+			if _, err := d.Register(ctx, 3600); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "catalog stored", func() bool {
+				got, err := e.srv.Device(ctx, registry.Scope{All: true}, id)
+				return err == nil && len(got.Channels) == 2
+			})
+			cst := time.FixedZone("CST", 8*3600)
+			start, end := time.Date(2026, 12, 7, 8, 30, 0, 0, cst), time.Date(2026, 12, 7, 11, 0, 0, 0, cst)
+			got, err := e.srv.RecordInfo(ctx, registry.Scope{All: true}, id, chans[1].ID, start, end)
+			if err != nil {
+				t.Fatalf("RecordInfo = %v", err)
+			}
+			if !got.Complete || len(got.Records) != 3 {
+				t.Fatalf("RecordInfo = %+v; want 3 records, complete", got)
+			}
+			if r := got.Records[0]; !r.Start.Equal(start) || !r.End.Equal(time.Date(2026, 12, 7, 9, 0, 0, 0, cst)) {
+				t.Errorf("first record %v–%v; want %v–09:00 CST", r.Start, r.End, start)
+			}
+			if n := e.trail.count(trace.ActionRecordingsRead, trace.Allowed, id+"/"+chans[1].ID); n != 1 {
+				t.Errorf("traced %d record reads; want 1", n)
+			}
+			if _, err := e.srv.RecordInfo(ctx, registry.Scope{All: true}, id, channelID(99, 1), start, end); !errors.Is(err, fault.ErrNotFound) {
+				t.Errorf("RecordInfo(a channel the device lacks) = %v; want ErrNotFound", err)
+			}
+			if _, err := e.srv.RecordInfo(ctx, registry.Scope{All: true}, id, chans[1].ID, end, start); err == nil {
+				t.Error("RecordInfo(end before start) = nil error")
+			}
+		})
 	}
 }

@@ -107,6 +107,13 @@ func (s *Server) Adopt(ctx context.Context, scope registry.Scope, id string, in 
 	if err != nil {
 		return nil, err
 	}
+	self := false
+	if len(d.Channels) == 0 && s.answersNoCatalog(d.ID) {
+		// A device that answers no catalog query (a single camera, as srs-bench's is) is its
+		// own channel, which is how such cameras are played.
+		// It is stored, after the trace, with the camera it becomes.
+		d.Channels, self = []Channel{{ID: d.ID, Name: d.Name, Status: "ON"}}, true
+	}
 	investment := registry.InvestmentPrivate
 	if org.Kind == registry.KindDepartment {
 		investment = registry.InvestmentGovernment
@@ -145,6 +152,11 @@ func (s *Server) Adopt(ctx context.Context, scope registry.Scope, id string, in 
 	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionGBAdopt, Reference: id, Outcome: trace.Allowed,
 		Reason: fmt.Sprintf("into organisation %s (%s), %d new channels", org.ID, org.Name, len(ins))}); err != nil {
 		return nil, err
+	}
+	if self {
+		if err := s.repo.SaveGBChannels(ctx, d.ID, d.Channels, false); err != nil {
+			return nil, err
+		}
 	}
 	cams, err := s.cameras.CreateGBCameras(ctx, scope, ins)
 	if err != nil {

@@ -423,6 +423,11 @@ func TestRoutesByRole(t *testing.T) {
 			{"POST", "/api/v1/gb28181/devices/{id}/adopt", func(string) string { return "/api/v1/gb28181/devices/" + gbDevice(t, s.Stack, 0) + "/adopt" },
 				func(string) string { return `{"organisation_id":"` + orgA + `"}` }, "",
 				allowOnly(map[string]want{"admin": ok(200, "gb_adopt"), "operator": ok(200, "gb_adopt")})},
+			{"GET", "/api/v1/gb28181/devices/{id}/channels/{cid}/records", func(string) string {
+				return "/api/v1/gb28181/devices/" + gbPending + "/channels/" + gbChannel(gbPending, 1) +
+					"/records?start=2026-12-07T08:00:00%2B08:00&end=2026-12-07T10:00:00%2B08:00"
+			}, nil, "", allowOnly(map[string]want{"admin": ok(200, "recordings_read"), "operator": ok(200, "recordings_read"),
+				"auditor": ok(200, "recordings_read")})},
 			// Logging out last: it ends the session, so each role logs in afresh for it.
 			{"DELETE", "/api/v1/sessions/current", nil, nil, "", anyLoggedIn(ok(204, "logout"))},
 		}

@@ -22,7 +22,32 @@ func (s *Server) gbRoutes() []Route {
 		{"GET", "/api/v1/gb28181/devices/{id}", gbReaders, s.gbDevice},
 		{"POST", "/api/v1/gb28181/devices/{id}/catalog", gbManagers, s.gbCatalog},
 		{"POST", "/api/v1/gb28181/devices/{id}/adopt", gbManagers, s.gbAdopt},
+		{"GET", "/api/v1/gb28181/devices/{id}/channels/{cid}/records", gbReaders, s.gbRecords},
 	}
+}
+
+// gbRecords lists what a channel keeps on its device's own storage for ?start=&end= (RFC 3339;
+// the device is asked in start's offset, as devices keep local time): {"records": [...],
+// "complete"}. The device answers over SIP within seconds, or the answer is 503.
+func (s *Server) gbRecords(w http.ResponseWriter, r *http.Request) error {
+	if s.gb == nil || !gb28181.ValidDeviceID(r.PathValue("id")) {
+		return errNotFound
+	}
+	q := r.URL.Query()
+	start, err := timeParam(q.Get("start"), "start")
+	if err != nil {
+		return err
+	}
+	end, err := timeParam(q.Get("end"), "end")
+	if err != nil {
+		return err
+	}
+	recs, err := s.gb.RecordInfo(r.Context(), access.ScopeOf(auth.UserFrom(r.Context())), r.PathValue("id"), r.PathValue("cid"), start, end)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, recs)
+	return nil
 }
 
 // gbDevices lists the devices the caller sees; with the platform off, none.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +22,12 @@ var gbSeq atomic.Int64
 
 // gbDevice registers a fresh simulated device with n channels (names in GBK) over TCP with the
 // stack's platform, waits until its catalog is stored, and returns its id.
+// gbChannel is the id gbDevice gave channel i (from 1) of device id.
+func gbChannel(id string, i int) string {
+	k, _ := strconv.Atoi(id[15:])
+	return fmt.Sprintf("43020%03d001310%06d", k%1000, i)
+}
+
 func gbDevice(t *testing.T, st *apitest.Stack, n int) string {
 	t.Helper()
 	k := int(gbSeq.Add(1))

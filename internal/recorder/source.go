@@ -15,8 +15,10 @@ import (
 type MediaSource interface {
 	// Stream opens the media of sourceURL and calls emit, from one goroutine, with each video
 	// access unit (H.264 or H.265, PTS at 90 kHz) in decoding order, until ctx ends or the
-	// stream fails; it ends the media at the device (a BYE) before it returns.
-	Stream(ctx context.Context, sourceURL string, emit func(*mpegps.AccessUnit)) error
+	// stream fails; it ends the media at the device (a BYE) before it returns. It calls lost,
+	// from the same goroutine, with the packets found missing in transit since its last call,
+	// which the camera's status counts as it counts an RTSP stream's.
+	Stream(ctx context.Context, sourceURL string, emit func(*mpegps.AccessUnit), lost func(n uint64)) error
 }
 
 // source is the MediaSource for a camera's source URL scheme, nil for RTSP.
@@ -61,7 +63,7 @@ func (s *supervisor) sourceSession(ctx context.Context, src MediaSource) (record
 			asm.live = s.r.live.publisher(s.cam.ID)
 		}
 		asm.accessUnit(au.NALUs, au.PTS)
-	})
+	}, func(n uint64) { s.update(func(x *Status) { x.PacketsLost += n }) })
 	if ctx.Err() == nil {
 		err = fmt.Errorf("stream: %w", streamErr)
 	}

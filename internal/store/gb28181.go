@@ -160,3 +160,49 @@ func (db *DB) AdoptGBDevice(ctx context.Context, id, organisationID string, came
 		return nil
 	})
 }
+
+// SaveGBDialog records an open play dialog (see gb28181.Repo).
+func (db *DB) SaveGBDialog(ctx context.Context, d gb28181.Dialog) error {
+	_, err := db.sql.ExecContext(ctx, `INSERT INTO gb_dialogs (call_id, platform, device_id, channel_id, transport,
+		remote_addr, target, from_tag, to_tag, cseq, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		ON CONFLICT (call_id) DO UPDATE SET to_tag = excluded.to_tag, cseq = excluded.cseq`,
+		d.CallID, d.Platform, d.DeviceID, d.ChannelID, d.Transport, d.Remote, d.Target, d.FromTag, d.ToTag,
+		int64(d.CSeq), Micros(d.StartedAt))
+	if err != nil {
+		return fmt.Errorf("save gb28181 dialog %s: %w", d.CallID, err)
+	}
+	return nil
+}
+
+// DeleteGBDialog forgets a dialog that ended; an unknown one is no error.
+func (db *DB) DeleteGBDialog(ctx context.Context, callID string) error {
+	if _, err := db.sql.ExecContext(ctx, `DELETE FROM gb_dialogs WHERE call_id = $1`, callID); err != nil {
+		return fmt.Errorf("delete gb28181 dialog %s: %w", callID, err)
+	}
+	return nil
+}
+
+// GBDialogs lists the dialogs a platform (its SIP address) has open, oldest first.
+func (db *DB) GBDialogs(ctx context.Context, platform string) ([]gb28181.Dialog, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT call_id, platform, device_id, channel_id, transport, remote_addr,
+		target, from_tag, to_tag, cseq, started_at FROM gb_dialogs WHERE platform = $1 ORDER BY started_at, call_id`, platform)
+	if err != nil {
+		return nil, fmt.Errorf("gb28181 dialogs: %w", err)
+	}
+	defer rows.Close()
+	var out []gb28181.Dialog
+	for rows.Next() {
+		var d gb28181.Dialog
+		var cseq, started int64
+		if err := rows.Scan(&d.CallID, &d.Platform, &d.DeviceID, &d.ChannelID, &d.Transport, &d.Remote, &d.Target,
+			&d.FromTag, &d.ToTag, &cseq, &started); err != nil {
+			return nil, fmt.Errorf("gb28181 dialogs: %w", err)
+		}
+		d.CSeq, d.StartedAt = uint32(cseq), FromMicros(started)
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("gb28181 dialogs: %w", err)
+	}
+	return out, nil
+}

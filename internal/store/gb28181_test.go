@@ -73,3 +73,33 @@ func TestGBDevicesRoundTrip(t *testing.T) {
 		}
 	})
 }
+
+func TestGBDialogsRoundTrip(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
+		mine := gb28181.Dialog{CallID: "a1@civicam", Platform: "127.0.0.1:5060", DeviceID: "43020000001180000001",
+			ChannelID: "43020000001310000001", Transport: "udp", Remote: "127.0.0.1:5062",
+			Target: "sip:43020000001310000001@192.0.2.1:5060", FromTag: "f1", ToTag: "t1", CSeq: 7, StartedAt: now}
+		other := mine
+		other.CallID, other.Platform = "b2@civicam", "127.0.0.2:5060"
+		for _, d := range []gb28181.Dialog{mine, other} {
+			if err := db.SaveGBDialog(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := db.GBDialogs(ctx, mine.Platform)
+		if err != nil || len(got) != 1 || got[0] != mine {
+			t.Fatalf("GBDialogs(%s) = %+v, %v; want [%+v]", mine.Platform, got, err, mine)
+		}
+		if err := db.DeleteGBDialog(ctx, mine.CallID); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.DeleteGBDialog(ctx, "unknown"); err != nil {
+			t.Errorf("DeleteGBDialog(unknown) = %v; want nil", err)
+		}
+		if got, err := db.GBDialogs(ctx, mine.Platform); err != nil || len(got) != 0 {
+			t.Errorf("GBDialogs after delete = %+v, %v; want none", got, err)
+		}
+	})
+}

@@ -1,8 +1,9 @@
 // Package gbdevice is a simulated GB/T 28181 device or NVR, the device side of the platform's
 // SIP: it registers (answering a digest challenge), sends keepalives, refreshes and ends its
-// registration, and answers the platform's Catalog, DeviceInfo and DeviceStatus queries, with
+// registration, and answers the platform's Catalog, DeviceInfo, DeviceStatus and RecordInfo
+// queries (recording around the clock in files of an hour), with
 // its channel names in GBK as many real devices send them. Invited to play a channel, it sends
-// the embedded clip as PS over RTP/UDP to the offer's address until BYE. `civicam simcam --gb28181` runs
+// the embedded clip as PS over RTP (UDP, or TCP either way round) until BYE. `civicam simcam --gb28181` runs
 // these, and the platform's tests talk to them.
 package gbdevice
 
@@ -24,6 +25,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"civicam/internal/gb28181"
 	"civicam/internal/gb28181/sdp"
 	"civicam/internal/mpegps"
 	"civicam/internal/simcam"
@@ -84,6 +86,7 @@ func New(cfg Config, log *slog.Logger) (*Device, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	gb28181.QuietSIPLog()
 	cfg.Transport = strings.ToLower(cfg.Transport)
 	if cfg.Transport == "" {
 		cfg.Transport = "udp"
@@ -272,10 +275,12 @@ func (d *Device) message(ctx context.Context, body []byte) (int, error) {
 
 // query is the part of a platform's Query the device reads.
 type query struct {
-	XMLName  xml.Name
-	CmdType  string `xml:"CmdType"`
-	SN       int    `xml:"SN"`
-	DeviceID string `xml:"DeviceID"`
+	XMLName   xml.Name
+	CmdType   string `xml:"CmdType"`
+	SN        int    `xml:"SN"`
+	DeviceID  string `xml:"DeviceID"`
+	StartTime string `xml:"StartTime"`
+	EndTime   string `xml:"EndTime"`
 }
 
 // handleMessage answers the platform's queries: 200 at once, the answer as MESSAGEs after.
@@ -325,6 +330,8 @@ func (d *Device) answer(ctx context.Context, q query) error {
 	case "DeviceInfo":
 		return d.sendBody(ctx, fmt.Sprintf("<Response>\r\n<CmdType>DeviceInfo</CmdType>\r\n<SN>%d</SN>\r\n<DeviceID>%s</DeviceID>\r\n<DeviceName>%s</DeviceName>\r\n<Result>OK</Result>\r\n<Manufacturer>civicam</Manufacturer>\r\n<Model>simcam</Model>\r\n<Firmware>1.0</Firmware>\r\n<Channel>%d</Channel>\r\n</Response>\r\n",
 			q.SN, d.cfg.ID, escape(d.cfg.Name), len(d.cfg.Channels)))
+	case "RecordInfo":
+		return d.answerRecords(ctx, q)
 	case "DeviceStatus":
 		return d.sendBody(ctx, fmt.Sprintf("<Response>\r\n<CmdType>DeviceStatus</CmdType>\r\n<SN>%d</SN>\r\n<DeviceID>%s</DeviceID>\r\n<Result>OK</Result>\r\n<Online>ONLINE</Online>\r\n<Status>OK</Status>\r\n</Response>\r\n",
 			q.SN, d.cfg.ID))
@@ -374,8 +381,8 @@ type play struct {
 }
 
 // handleInvite accepts a play of one of its channels, answering with the SSRC offered, and
-// sends the clip to the offer's address over RTP/UDP from a socket of its own. (RTP over TCP
-// is answered but not sent yet.)
+// sends the clip as PS over RTP: over UDP to the offer's address, or over TCP (RFC 4571) on a
+// connection it makes to the offer's address or, when the platform is active, accepts.
 func (d *Device) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	offer, err := sdp.Parse(req.Body())
 	if err != nil {
@@ -394,17 +401,37 @@ func (d *Device) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if d.pc != nil {
 		host = d.pc.LocalAddr().(*net.UDPAddr).IP.String()
 	}
-	var conn net.Conn
+	// Where the media goes: a UDP socket of its own; over TCP, a connection to the platform
+	// (the platform passive) or a listener the platform connects to (the platform active).
+	var (
+		conn net.Conn
+		ln   net.Listener
+	)
 	port := 9
-	if !offer.TCP && offer.Port > 0 {
-		if conn, err = net.Dial("udp", net.JoinHostPort(offer.IP, strconv.Itoa(offer.Port))); err != nil {
+	active := false // the device's own TCP role in the answer
+	target := net.JoinHostPort(offer.IP, strconv.Itoa(offer.Port))
+	switch {
+	case offer.TCP && offer.Setup == "active":
+		if ln, err = net.Listen("tcp", net.JoinHostPort(host, "0")); err != nil {
+			tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+			return
+		}
+		port = ln.Addr().(*net.TCPAddr).Port
+	case offer.TCP && offer.Port > 0:
+		if conn, err = net.DialTimeout("tcp", target, 5*time.Second); err != nil {
+			tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+			return
+		}
+		port, active = conn.LocalAddr().(*net.TCPAddr).Port, true
+	case offer.Port > 0:
+		if conn, err = net.Dial("udp", target); err != nil {
 			tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
 			return
 		}
 		port = conn.LocalAddr().(*net.UDPAddr).Port
 	}
-	answer := sdp.Offer{PlatformID: req.Recipient.User, IP: host, Port: port, SSRC: offer.SSRC, TCP: offer.TCP}.Bytes()
-	answer = bytes.Replace(answer, []byte("a=recvonly"), []byte("a=sendonly"), 1)
+	answer := sdp.Offer{PlatformID: req.Recipient.User, IP: host, Port: port, SSRC: offer.SSRC, TCP: offer.TCP,
+		Active: active, Sendonly: true}.Bytes()
 	ctx, stop := context.WithCancel(d.ctx)
 	d.mu.Lock()
 	if old := d.plays[req.CallID().Value()]; old != nil {
@@ -415,23 +442,43 @@ func (d *Device) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	res := sip.NewSDPResponseFromRequest(req, answer)
 	res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{User: req.Recipient.User, Host: "192.0.2.1", Port: 5060}})
 	tx.Respond(res)
-	if conn == nil {
+	if conn == nil && ln == nil {
 		return
 	}
 	ssrc, _ := strconv.ParseUint(offer.SSRC, 10, 32)
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
+		if ln != nil {
+			unblock := context.AfterFunc(ctx, func() { ln.Close() })
+			conn, err = ln.Accept()
+			unblock()
+			ln.Close()
+			if err != nil {
+				return
+			}
+		}
 		defer conn.Close()
-		if err := d.send(ctx, conn, uint32(ssrc)); err != nil && ctx.Err() == nil {
+		stopWrite := context.AfterFunc(ctx, func() { conn.Close() })
+		defer stopWrite()
+		write := func(b []byte) error {
+			conn.Write(b) // an error is a refused datagram; the next frame tries again
+			return nil
+		}
+		if offer.TCP {
+			fw := mpegps.NewFrameWriter(conn)
+			write = fw.WriteFrame // over TCP an error is the end of the connection
+		}
+		if err := d.send(ctx, write, uint32(ssrc)); err != nil && ctx.Err() == nil {
 			d.log.Warn("gbdevice media", "device", d.cfg.ID, "channel", req.Recipient.User, "err", err)
 		}
 	}()
 }
 
 // send loops the clip to conn as PS over RTP, one access unit a frame period, until ctx ends.
-// A send refused (nothing listening yet, or any more) is not an end: the platform may bind late.
-func (d *Device) send(ctx context.Context, conn net.Conn, ssrc uint32) error {
+// Over UDP a send refused (nothing listening yet, or any more) is not an end: the platform may
+// bind late; write says so by returning nil.
+func (d *Device) send(ctx context.Context, write func([]byte) error, ssrc uint32) error {
 	codec := mpegps.CodecH264
 	if d.clip.Codec == simcam.H265 {
 		codec = mpegps.CodecH265
@@ -454,7 +501,9 @@ func (d *Device) send(ctx context.Context, conn net.Conn, ssrc uint32) error {
 			if err != nil {
 				return err
 			}
-			conn.Write(b) // an error is a refused datagram; the next frame tries again
+			if err := write(b); err != nil {
+				return err
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -475,4 +524,46 @@ func (d *Device) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	p.stop()
 	tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+}
+
+// answerRecords answers RecordInfo as a device that records around the clock in files of an
+// hour: the hours of [StartTime, EndTime), at most 48, PerMessage a MESSAGE.
+func (d *Device) answerRecords(ctx context.Context, q query) error {
+	const layout = "2006-01-02T15:04:05"
+	start, err1 := time.Parse(layout, q.StartTime)
+	end, err2 := time.Parse(layout, q.EndTime)
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("record info times %q, %q", q.StartTime, q.EndTime)
+	}
+	type span struct{ from, to time.Time }
+	var spans []span
+	for t := start.Truncate(time.Hour); t.Before(end) && len(spans) < 48; t = t.Add(time.Hour) {
+		sp := span{t, t.Add(time.Hour)}
+		if sp.from.Before(start) {
+			sp.from = start
+		}
+		if sp.to.After(end) {
+			sp.to = end
+		}
+		spans = append(spans, sp)
+	}
+	for i := 0; i == 0 || i < len(spans); i += d.cfg.PerMessage {
+		part := spans[i:min(i+d.cfg.PerMessage, len(spans))]
+		var b strings.Builder
+		fmt.Fprintf(&b, "<Response>\r\n<CmdType>RecordInfo</CmdType>\r\n<SN>%d</SN>\r\n<DeviceID>%s</DeviceID>\r\n<Name>%s</Name>\r\n<SumNum>%d</SumNum>\r\n<RecordList Num=\"%d\">\r\n",
+			q.SN, q.DeviceID, escape(d.cfg.Name), len(spans), len(part))
+		for _, sp := range part {
+			fmt.Fprintf(&b, "<Item>\r\n<DeviceID>%s</DeviceID>\r\n<Name>%s</Name>\r\n<FilePath>/record/%s.ps</FilePath>\r\n<StartTime>%s</StartTime>\r\n<EndTime>%s</EndTime>\r\n<Secrecy>0</Secrecy>\r\n<Type>time</Type>\r\n<FileSize>%d</FileSize>\r\n</Item>\r\n",
+				q.DeviceID, escape(d.cfg.Name), sp.from.Format("20060102150405"), sp.from.Format(layout), sp.to.Format(layout),
+				int64(sp.to.Sub(sp.from).Seconds())*250_000)
+		}
+		b.WriteString("</RecordList>\r\n</Response>\r\n")
+		if err := d.sendBody(ctx, b.String()); err != nil {
+			return err
+		}
+		if len(spans) == 0 {
+			break
+		}
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -54,6 +55,36 @@ type Message struct {
 	// DeviceStatus.
 	Online string
 	Result string
+	// RecordInfo: the recordings a device keeps for a channel (SumNum counts them all).
+	Name    string
+	Records []Record
+}
+
+// Record is one recording a device keeps on its own storage (RecordInfo). Times are as the
+// device wrote them (local time, "2006-01-02T15:04:05").
+type Record struct {
+	DeviceID  string
+	Name      string
+	FilePath  string
+	Address   string
+	StartTime string
+	EndTime   string
+	Type      string
+	FileSize  int64
+}
+
+// TimeLayout is MANSCDP's time: local time without a zone.
+const TimeLayout = "2006-01-02T15:04:05"
+
+// RecordInfoQueryBody is a platform's RecordInfo query: what channelID keeps for [start, end),
+// the times written in their own location.
+func RecordInfoQueryBody(sn int, channelID string, start, end time.Time) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n<Query>\r\n<CmdType>RecordInfo</CmdType>\r\n<SN>%d</SN>\r\n<DeviceID>", sn)
+	xml.EscapeText(&b, []byte(channelID))
+	fmt.Fprintf(&b, "</DeviceID>\r\n<StartTime>%s</StartTime>\r\n<EndTime>%s</EndTime>\r\n<Secrecy>0</Secrecy>\r\n<Type>all</Type>\r\n</Query>\r\n",
+		start.Format(TimeLayout), end.Format(TimeLayout))
+	return b.Bytes()
 }
 
 // Item is one entry of a catalog: a channel (a camera) or a directory of them.
@@ -107,6 +138,19 @@ type wire struct {
 			Latitude     string `xml:"Latitude"`
 		} `xml:"Item"`
 	} `xml:"DeviceList"`
+	Name       string `xml:"Name"`
+	RecordList struct {
+		Items []struct {
+			DeviceID  string `xml:"DeviceID"`
+			Name      string `xml:"Name"`
+			FilePath  string `xml:"FilePath"`
+			Address   string `xml:"Address"`
+			StartTime string `xml:"StartTime"`
+			EndTime   string `xml:"EndTime"`
+			Type      string `xml:"Type"`
+			FileSize  string `xml:"FileSize"`
+		} `xml:"Item"`
+	} `xml:"RecordList"`
 }
 
 // Parse decodes a MANSCDP body. The charset is found per message: the XML declaration's
@@ -132,8 +176,8 @@ func Parse(body []byte) (*Message, error) {
 	if err := d.Decode(&w); err != nil {
 		return nil, fmt.Errorf("manscdp: %w", err)
 	}
-	if len(w.DeviceList.Items) > maxItems {
-		return nil, fmt.Errorf("manscdp: %d items in one message, more than %d", len(w.DeviceList.Items), maxItems)
+	if len(w.DeviceList.Items) > maxItems || len(w.RecordList.Items) > maxItems {
+		return nil, fmt.Errorf("manscdp: %d items in one message, more than %d", len(w.DeviceList.Items)+len(w.RecordList.Items), maxItems)
 	}
 	m := &Message{
 		Kind: w.XMLName.Local, CmdType: strings.TrimSpace(w.CmdType), SN: atoi(w.SN),
@@ -159,6 +203,15 @@ func Parse(body []byte) (*Message, error) {
 			Model: clean(it.Model), ParentID: strings.TrimSpace(it.ParentID), CivilCode: strings.TrimSpace(it.CivilCode),
 			Address: clean(it.Address), Status: strings.TrimSpace(it.Status),
 			Longitude: atof(it.Longitude), Latitude: atof(it.Latitude),
+		})
+	}
+	m.Name = clean(w.Name)
+	for _, it := range w.RecordList.Items {
+		size, _ := strconv.ParseInt(strings.TrimSpace(it.FileSize), 10, 64)
+		m.Records = append(m.Records, Record{
+			DeviceID: strings.TrimSpace(it.DeviceID), Name: clean(it.Name), FilePath: clean(it.FilePath),
+			Address: clean(it.Address), StartTime: strings.TrimSpace(it.StartTime), EndTime: strings.TrimSpace(it.EndTime),
+			Type: strings.TrimSpace(it.Type), FileSize: max(size, 0),
 		})
 	}
 	return m, nil

@@ -106,3 +106,27 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseRecordInfo(t *testing.T) {
+	body := []byte(`<?xml version="1.0" encoding="UTF-8"?>
+<Response><CmdType>RecordInfo</CmdType><SN>17</SN><DeviceID>43020000001310000001</DeviceID><Name>路口一</Name><SumNum>2</SumNum>
+<RecordList Num="2">
+<Item><DeviceID>43020000001310000001</DeviceID><Name>路口一</Name><FilePath>/rec/1.ps</FilePath><StartTime>2026-12-07T08:00:00</StartTime><EndTime>2026-12-07T09:00:00</EndTime><Type>time</Type><FileSize>1048576</FileSize></Item>
+<Item><DeviceID>43020000001310000001</DeviceID><StartTime>2026-12-07T09:00:00</StartTime><EndTime>2026-12-07T09:30:00</EndTime><FileSize>-5</FileSize></Item>
+</RecordList></Response>`)
+	m, err := Parse(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.CmdType != "RecordInfo" || m.SN != 17 || m.SumNum != 2 || m.Name != "路口一" || len(m.Records) != 2 {
+		t.Fatalf("Parse = %+v; want RecordInfo SN 17 of 2 records", m)
+	}
+	want := Record{DeviceID: "43020000001310000001", Name: "路口一", FilePath: "/rec/1.ps", StartTime: "2026-12-07T08:00:00",
+		EndTime: "2026-12-07T09:00:00", Type: "time", FileSize: 1048576}
+	if m.Records[0] != want {
+		t.Errorf("Records[0] = %+v; want %+v", m.Records[0], want)
+	}
+	if m.Records[1].FileSize != 0 {
+		t.Errorf("Records[1].FileSize = %d; want a negative size read as 0", m.Records[1].FileSize)
+	}
+}

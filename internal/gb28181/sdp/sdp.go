@@ -25,16 +25,28 @@ type Offer struct {
 	// TCP asks for RTP over TCP (RFC 4571 framing), the device connecting to IP:Port
 	// (the platform passive); otherwise UDP.
 	TCP bool
+	// Active, with TCP, has the platform connect to the port the device answers with
+	// (a=setup:active) instead.
+	Active bool
+	// Sendonly writes a=sendonly instead of a=recvonly: a device's answer.
+	Sendonly bool
 }
 
 // Bytes is the offer's SDP.
 func (o Offer) Bytes() []byte {
-	proto, setup := "RTP/AVP", ""
+	proto, setup, dir := "RTP/AVP", "", "recvonly"
 	if o.TCP {
-		proto, setup = "TCP/RTP/AVP", "a=setup:passive\r\na=connection:new\r\n"
+		role := "passive"
+		if o.Active {
+			role = "active"
+		}
+		proto, setup = "TCP/RTP/AVP", "a=setup:"+role+"\r\na=connection:new\r\n"
 	}
-	return fmt.Appendf(nil, "v=0\r\no=%s 0 0 IN IP4 %s\r\ns=Play\r\nc=IN IP4 %s\r\nt=0 0\r\nm=video %d %s 96\r\na=recvonly\r\na=rtpmap:96 PS/90000\r\n%sy=%s\r\n",
-		o.PlatformID, o.IP, o.IP, o.Port, proto, setup, o.SSRC)
+	if o.Sendonly {
+		dir = "sendonly"
+	}
+	return fmt.Appendf(nil, "v=0\r\no=%s 0 0 IN IP4 %s\r\ns=Play\r\nc=IN IP4 %s\r\nt=0 0\r\nm=video %d %s 96\r\na=%s\r\na=rtpmap:96 PS/90000\r\n%sy=%s\r\n",
+		o.PlatformID, o.IP, o.IP, o.Port, proto, dir, setup, o.SSRC)
 }
 
 // Answer is what a device's SDP says of its media.
