@@ -3,6 +3,7 @@ package gb28181
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"civicam/internal/fault"
@@ -122,6 +123,8 @@ func (s *Server) RecordInfo(ctx context.Context, scope registry.Scope, deviceID,
 		return nil, unreachable(errors.New("no RecordInfo response in time"))
 	}
 	out := &Records{Records: append([]Record{}, q.got...), Complete: len(q.got) >= q.sum}
+	// An answer split over UDP MESSAGEs arrives in any order; a list of recordings is read by time.
+	slices.SortStableFunc(out.Records, func(a, b Record) int { return a.Start.Compare(b.Start) })
 	return out, nil
 }
 
