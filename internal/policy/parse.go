@@ -184,6 +184,9 @@ type rawNetworking struct {
 type rawRetention struct {
 	Rule      string `yaml:"rule"`
 	FloorDays *int   `yaml:"floor_days"`
+	// FloorLaw names the law that allows a floor below NationalFloorDays; without one such a
+	// floor does not load.
+	FloorLaw string `yaml:"floor_law"`
 }
 
 type rawSigns struct {
@@ -436,6 +439,12 @@ func (v *validator) build(r *rawPack) *Pack {
 	p.retentionRule = r.Retention.Rule
 	// 100 years: beyond any law, and small enough that day arithmetic cannot overflow.
 	p.floorDays = v.intIn("retention", "floor_days", r.Retention.FloorDays, 1, 36500, "retention", "floor_days")
+	p.floorLaw = strings.TrimSpace(r.Retention.FloorLaw)
+	if p.floorDays > 0 && p.floorDays < NationalFloorDays && p.floorLaw == "" {
+		v.addf(v.loc.line("retention", "floor_days"),
+			"retention: floor_days %d is below the national floor of %d days; name the law that allows it in retention.floor_law",
+			p.floorDays, NationalFloorDays)
+	}
 
 	v.ruleRef("signs", r.Signs.Rule, true, "signs", "rule")
 	p.signsRule = r.Signs.Rule

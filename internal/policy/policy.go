@@ -159,6 +159,7 @@ type Pack struct {
 
 	retentionRule string
 	floorDays     int
+	floorLaw      string
 
 	signsRule     string
 	signsRequired bool
@@ -260,8 +261,16 @@ func (p *Pack) NetworkingDuty(investment string) (NetworkingDuty, bool) {
 	return NetworkingDuty{}, false
 }
 
+// NationalFloorDays is the national rule's shortest retention: a pack may set a shorter floor
+// only by naming the law that allows it (retention.floor_law).
+const NationalFloorDays = 30
+
 // RetentionFloorDays is the shortest retention a camera may have.
 func (p *Pack) RetentionFloorDays() int { return p.floorDays }
+
+// RetentionFloorLaw is the law the pack names for a floor below NationalFloorDays ("" when the
+// floor is not below it, or the pack names none).
+func (p *Pack) RetentionFloorLaw() string { return p.floorLaw }
 
 // SignsRequired reports whether cameras must carry a reminder sign.
 func (p *Pack) SignsRequired() bool { return p.signsRequired }
