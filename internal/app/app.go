@@ -98,7 +98,7 @@ func OpenCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*Core, 
 	if err != nil {
 		return nil, err
 	}
-	key, err := trace.LoadOrCreateKey(filepath.Join(cfg.Data, "trace.key"), cfg.Trace.Origin)
+	key, err := loadTraceKey(cfg, log)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("trace key: %w", err)
@@ -154,6 +154,32 @@ func (c *Core) Close() error {
 	c.cancel()
 	c.wg.Wait()
 	return errors.Join(c.runErr, c.DB.Close())
+}
+
+// loadTraceKey loads the trail's key, or makes it named as configured, and warns when its name
+// is an origin other installations could share: checkpoints are told apart by their origin.
+func loadTraceKey(cfg config.Config, log *slog.Logger) (*trace.Key, error) {
+	path := filepath.Join(cfg.Data, "trace.key")
+	var key *trace.Key
+	var err error
+	if cfg.Trace.Origin == config.AutoOrigin {
+		key, err = trace.LoadOrCreateDerivedKey(path, cfg.OriginHost())
+	} else {
+		key, err = trace.LoadOrCreateKey(path, cfg.Trace.Origin)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Trace.Origin != config.AutoOrigin && key.Name() != cfg.Trace.Origin {
+		log.Warn("trace.origin differs from the name of the existing trail key, which is kept so that its checkpoints verify",
+			"configured", cfg.Trace.Origin, "origin", key.Name(), "key", path)
+	}
+	if key.OriginShared() {
+		log.Warn("the trail's origin could be shared by other installations, so its checkpoints cannot be told from theirs; "+
+			"a new trail (a new data directory, or trace.key moved away) with trace.origin auto gets one of its own",
+			"origin", key.Name(), "key", path)
+	}
+	return key, nil
 }
 
 func loadPack(path string) (*policy.Pack, error) {
