@@ -220,6 +220,10 @@ type Server struct {
 // can print the address before Run.
 func NewServer(core *Core) (*Server, error) {
 	cfg := core.Config
+	// Before anything is served under the pack, the trail says which pack that is.
+	if err := tracePackInForce(context.Background(), core.Trail, core.Pack, core.Now); err != nil {
+		return nil, err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	disk := segment.NewDisk(filepath.Join(cfg.Data, "recordings"))
