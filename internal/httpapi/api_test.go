@@ -300,6 +300,8 @@ func TestRoutesByRole(t *testing.T) {
 			{"GET", "/api/v1/trace/proof/consistency", func(string) string { return "/api/v1/trace/proof/consistency?size1=1&size2=3" }, nil, "", public(ok(200))},
 			{"POST", "/api/v1/trace/checkpoint", nil, nil, "", allowOnly(map[string]want{"admin": ok(201), "auditor": ok(201)})},
 			{"GET", "/api/v1/trace", nil, nil, "", allowOnly(map[string]want{"admin": ok(200, "trace_read"), "auditor": ok(200, "trace_read")})},
+			{"GET", "/api/v1/trace/leaves", func(string) string { return "/api/v1/trace/leaves?start=0&limit=5" }, nil, "",
+				allowOnly(map[string]want{"admin": ok(200, "trace_read"), "auditor": ok(200, "trace_read")})},
 			{"GET", "/api/v1/portal", nil, nil, "", public(ok(200))},
 			{"GET", "/api/v1/procedures", nil, nil, "", public(ok(200))},
 			{"POST", "/api/v1/procedures", nil, func(string) string { return procedureJSON() }, "",
