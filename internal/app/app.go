@@ -281,6 +281,7 @@ func NewServer(core *Core) (*Server, error) {
 		Cameras: core.Registry, Sharing: shares, Index: core.DB, Files: disk, Key: core.Key,
 		Recorder: rec, Live: liveSvc, Tracer: tracer, Trail: core.Trail,
 		Logger: core.Log.With("component", "footage"), Now: core.Now,
+		Options: func() policy.Options { return core.Registry.Pack().Options() },
 	})
 	views.To = looks
 	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{

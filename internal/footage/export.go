@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
 	"civicam/internal/export"
 	"civicam/internal/fault"
+	"civicam/internal/policy"
 	"civicam/internal/registry"
 	"civicam/internal/trace"
 )
@@ -25,6 +27,10 @@ type Export struct {
 // decided, traced before anything is written, and the trail entry's sequence number goes into
 // the signed manifest.
 func (s *Service) Export(ctx context.Context, u *auth.User, req Request) (*Export, error) {
+	if err := s.checkRecipient(&req); err != nil {
+		s.Malformed(ctx, access.Export, req, err)
+		return nil, err
+	}
 	l, err := s.Decide(ctx, u, access.Export, req)
 	if err != nil {
 		return nil, err
@@ -42,18 +48,65 @@ func (s *Service) Export(ctx context.Context, u *auth.User, req Request) (*Expor
 	if l.ApplicationID != "" {
 		reason += " under application " + l.ApplicationID
 	}
+	purpose := l.Purpose
+	if l.Recipient != nil {
+		// The purpose is what the owners' view of their cameras' uses shows of an export, so
+		// where the copy went goes with it.
+		purpose += "; copy to " + l.Recipient.String()
+		reason += "; copy to " + l.Recipient.String()
+	}
 	if err := s.d.Tracer.Record(ctx, trace.Record{Action: trace.ActionExport, CameraIDs: []string{l.Camera.ID},
-		From: l.Start, To: l.End, Reference: l.CaseRef, Purpose: l.Purpose, Outcome: trace.Allowed, Reason: l.traceReason(reason)}); err != nil {
+		From: l.Start, To: l.End, Reference: l.CaseRef, Purpose: purpose, Outcome: trace.Allowed, Reason: l.traceReason(reason)}); err != nil {
 		return nil, err
 	}
 	seq := s.traceSeqOf(ctx, l.Camera.ID, reason)
 	m, err := s.exports.Create(ctx, plan, export.Manifest{ID: id, CameraID: l.Camera.ID, Camera: l.Camera.Name,
 		Exporter: export.Exporter{UserID: u.ID, Username: u.Username, Role: string(u.Role), OrganisationID: u.OrganisationID},
-		Purpose:  l.Purpose, CaseRef: l.CaseRef, ApplicationID: l.ApplicationID, CreatedAt: s.d.Now().UTC(), TraceSeq: seq})
+		Purpose:  l.Purpose, CaseRef: l.CaseRef, ApplicationID: l.ApplicationID, Recipient: l.Recipient,
+		CreatedAt: s.d.Now().UTC(), TraceSeq: seq})
 	if err != nil {
 		return nil, err
 	}
 	return &Export{ID: id, TraceSeq: seq, Manifest: m}, nil
+}
+
+// checkRecipient validates where an export's copy goes: required, with its organisation and
+// person, under the pack's export_recipients option (its case defaults to the export's), and
+// checked the same way when given without it.
+func (s *Service) checkRecipient(req *Request) error {
+	r := req.Recipient
+	if r != nil {
+		r.Organisation, r.Person, r.Case = strings.TrimSpace(r.Organisation), strings.TrimSpace(r.Person), strings.TrimSpace(r.Case)
+		if *r == (export.Recipient{}) {
+			req.Recipient, r = nil, nil
+		}
+	}
+	if r == nil {
+		if s.options().ExportRecipients {
+			return fault.InvalidField("recipient", "name where the copy goes: the organisation, the person and the case")
+		}
+		return nil
+	}
+	if r.Case == "" {
+		r.Case = strings.TrimSpace(req.CaseRef)
+	}
+	for _, f := range []struct{ name, v string }{{"recipient.organisation", r.Organisation}, {"recipient.person", r.Person}, {"recipient.case", r.Case}} {
+		switch {
+		case f.v == "":
+			return fault.InvalidField(f.name, "required")
+		case len(f.v) > 200:
+			return fault.InvalidField(f.name, "at most 200 bytes")
+		}
+	}
+	return nil
+}
+
+// options are the pack's optional rules in force.
+func (s *Service) options() policy.Options {
+	if s.d.Options == nil {
+		return policy.Options{}
+	}
+	return s.d.Options()
 }
 
 // traceSeqOf finds the sequence number of the export entry just recorded, by its reason (which

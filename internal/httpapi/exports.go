@@ -17,6 +17,8 @@ type exportInput struct {
 	Purpose       string    `json:"purpose"`
 	CaseRef       string    `json:"case_ref"`
 	ApplicationID string    `json:"application_id"`
+	// Recipient is where the copy goes: {"organisation","person","case"}.
+	Recipient *export.Recipient `json:"recipient"`
 }
 
 // exportResult is what creating an export answers.
@@ -27,7 +29,9 @@ type exportResult struct {
 	Size     int64               `json:"size"`
 	Covered  timespan.Range      `json:"covered"`
 	Gaps     []map[string]string `json:"gaps"`
-	Manifest *export.Manifest    `json:"-"`
+	// Recipient is where the copy went, as the signed manifest records it.
+	Recipient *export.Recipient `json:"recipient,omitempty"`
+	Manifest  *export.Manifest  `json:"-"`
 }
 
 // createExport makes an export (see package footage): POST {"start","end","purpose","case_ref"}
@@ -40,13 +44,13 @@ func (s *Server) createExport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	e, err := s.footage.Export(ctx, auth.UserFrom(ctx), footage.Request{CameraID: r.PathValue("id"), Start: in.Start, End: in.End,
-		Purpose: in.Purpose, CaseRef: in.CaseRef, ApplicationID: in.ApplicationID})
+		Purpose: in.Purpose, CaseRef: in.CaseRef, ApplicationID: in.ApplicationID, Recipient: in.Recipient})
 	if err != nil {
 		return err
 	}
 	m := e.Manifest
 	res := &exportResult{ID: e.ID, Download: "/api/v1/exports/" + e.ID, TraceSeq: e.TraceSeq, Size: m.Video.Size, Manifest: m,
-		Covered: m.Covered, Gaps: []map[string]string{}}
+		Covered: m.Covered, Gaps: []map[string]string{}, Recipient: m.Recipient}
 	for _, g := range m.Gaps {
 		res.Gaps = append(res.Gaps, map[string]string{"start": g.Start.Format(time.RFC3339Nano), "end": g.End.Format(time.RFC3339Nano)})
 	}

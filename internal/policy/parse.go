@@ -135,6 +135,13 @@ type rawPack struct {
 	Maintenance  rawMaintenance  `yaml:"maintenance"`
 	Applications rawApplications `yaml:"lost_person_applications"`
 	Sharing      []rawSharing    `yaml:"sharing"`
+	Options      rawOptions      `yaml:"options"`
+}
+
+// rawOptions are the rules other cities add (shared/REGULATIONS.md), each off unless given.
+type rawOptions struct {
+	ExportRecipients     bool `yaml:"export_recipients"`
+	ImportantFootageDays *int `yaml:"important_footage_days"`
 }
 
 // rawSharing is one default of sharing government-invested cameras with a department type.
@@ -258,6 +265,7 @@ var typeNames = func() *strings.Replacer {
 		{"rawStep", "step"},
 		{"rawLimits", "limits"},
 		{"rawSharing", "sharing default"},
+		{"rawOptions", "options"},
 	}
 	var pairs []string
 	for _, n := range names {
@@ -460,6 +468,11 @@ func (v *validator) build(r *rawPack) *Pack {
 
 	v.applications(p, r.Applications)
 	v.sharing(p, r.Sharing)
+	p.options.ExportRecipients = r.Options.ExportRecipients
+	if r.Options.ImportantFootageDays != nil {
+		p.options.ImportantFootageDays = v.intIn("options", "important_footage_days", r.Options.ImportantFootageDays,
+			p.floorDays, 36500, "options", "important_footage_days")
+	}
 	return p
 }
 

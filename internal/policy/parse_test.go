@@ -385,3 +385,38 @@ func TestRetentionFloorLaw(t *testing.T) {
 		})
 	}
 }
+
+// TestOptions checks the optional rules of other cities: off in a pack that names none, on as
+// the pack's options say, and an important-footage period no shorter than the floor.
+func TestOptions(t *testing.T) {
+	orig := string(defaultBytes(t))
+	tests := []struct {
+		name    string
+		options string
+		want    Options
+		wantErr string
+	}{
+		{"none", "", Options{}, ""},
+		{"recipients", "options:\n  export_recipients: true\n", Options{ExportRecipients: true}, ""},
+		{"important footage", "options:\n  important_footage_days: 730\n", Options{ImportantFootageDays: 730}, ""},
+		{"important below the floor", "options:\n  important_footage_days: 7\n", Options{}, "options: important_footage_days 7 is out of range [30, 36500]"},
+		{"unknown option", "options:\n  two_persons: true\n", Options{}, `unknown key "two_persons" in options`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Parse([]byte(orig+"\n"+tt.options), "pack.yaml")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Parse(%q) error = %v; want %q", tt.options, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse(%q) = %v", tt.options, err)
+			}
+			if got := p.Options(); got != tt.want {
+				t.Errorf("Options() = %+v; want %+v", got, tt.want)
+			}
+		})
+	}
+}

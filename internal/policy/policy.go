@@ -170,7 +170,23 @@ type Pack struct {
 	applications Applications
 
 	sharing map[string]SharingDefault // by department type
+
+	options Options
 }
+
+// Options are rules some cities add to the national ones, switched on by the pack's options.
+type Options struct {
+	// ExportRecipients: every export records where the copy went, its recipient's organisation,
+	// person and case (Chongqing: "where copies went").
+	ExportRecipients bool
+	// ImportantFootageDays, when above 0, is how long footage under a hold of class important is
+	// kept at least: such a hold is not released sooner after the footage it holds (Chongqing,
+	// Xinjiang: important public-safety footage at least two years).
+	ImportantFootageDays int
+}
+
+// Options returns the pack's optional rules.
+func (p *Pack) Options() Options { return p.options }
 
 // SharingDefault is what government-invested cameras are shared with a department type by
 // default, unless a camera records the law that forbids networking it.
