@@ -55,7 +55,7 @@ type Manifest struct {
 	// Recipient is where the copy went, when the exporter named it (the pack's
 	// export_recipients option makes that a must).
 	Recipient *Recipient `json:"recipient,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
+	CreatedAt time.Time  `json:"created_at"`
 	// TraceSeq is the sequence number of the trail entry that recorded this export.
 	TraceSeq  int64      `json:"trace_seq"`
 	Segments  []Source   `json:"segments"`
