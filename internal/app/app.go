@@ -288,7 +288,8 @@ func NewServer(core *Core) (*Server, error) {
 		Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
 		Accounts: core.Accounts, Recorder: rec, Storage: planner, Requests: requests, Metrics: reg,
 		Holds: retention.NewHolds(retention.HoldsDeps{Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail},
-			Logger: core.Log.With("component", "holds"), Now: core.Now}),
+			Logger: core.Log.With("component", "holds"), Now: core.Now,
+			ImportantDays: func() int { return core.Registry.Pack().Options().ImportantFootageDays }}),
 		Footage: looks, Sharing: shares, GB28181: gb, Logger: core.Log.With("component", "api"),
 	})
 	if err != nil {
