@@ -281,7 +281,8 @@ func NewServer(core *Core) (*Server, error) {
 		Cameras: core.Registry, Sharing: shares, Index: core.DB, Files: disk, Key: core.Key,
 		Recorder: rec, Live: liveSvc, Tracer: tracer, Trail: core.Trail,
 		Logger: core.Log.With("component", "footage"), Now: core.Now,
-		Options: func() policy.Options { return core.Registry.Pack().Options() },
+		Options:   func() policy.Options { return core.Registry.Pack().Options() },
+		Approvals: core.DB, Users: core.DB,
 	})
 	views.To = looks
 	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{

@@ -48,8 +48,11 @@ type Manifest struct {
 	Spans     []playback.Span  `json:"spans"`
 	Gaps      []timespan.Range `json:"gaps"`
 	Exporter  Exporter         `json:"exporter"`
-	Purpose   string           `json:"purpose"`
-	CaseRef   string           `json:"case_ref"`
+	// ApprovedBy is the second user who approved the export, when the pack's two-person rule
+	// asked for one.
+	ApprovedBy *Exporter `json:"approved_by,omitempty"`
+	Purpose    string    `json:"purpose"`
+	CaseRef    string    `json:"case_ref"`
 	// ApplicationID is the lost-person application a reviewer exported under, if any.
 	ApplicationID string `json:"application_id,omitempty"`
 	// Recipient is where the copy went, when the exporter named it (the pack's

@@ -27,10 +27,41 @@ type Export struct {
 // decided, traced before anything is written, and the trail entry's sequence number goes into
 // the signed manifest.
 func (s *Service) Export(ctx context.Context, u *auth.User, req Request) (*Export, error) {
+	e, _, err := s.ExportOrRequest(ctx, u, req)
+	if err == nil && e == nil {
+		return nil, ErrApprovalRequired
+	}
+	return e, err
+}
+
+// ErrApprovalRequired answers Export when the pack's two-person rule holds exports back; the
+// faces call ExportOrRequest, which files the request instead.
+var ErrApprovalRequired = &fault.Error{Kind: fault.Conflict, Code: "approval_required",
+	Message: "exports need a second user's approval under the policy pack"}
+
+// ExportOrRequest makes an export, or, under the pack's two_person_export option, records the
+// request for a second user of u's organisation to approve (ApproveExport) and returns it as
+// Pending. Either way the look is decided for u and traced before anything is written.
+func (s *Service) ExportOrRequest(ctx context.Context, u *auth.User, req Request) (*Export, *Pending, error) {
 	if err := s.checkRecipient(&req); err != nil {
 		s.Malformed(ctx, access.Export, req, err)
-		return nil, err
+		return nil, nil, err
 	}
+	if s.options().TwoPersonExport {
+		l, err := s.Decide(ctx, u, access.Export, req)
+		if err != nil {
+			return nil, nil, err
+		}
+		p, err := s.requestApproval(ctx, u, l)
+		return nil, p, err
+	}
+	e, err := s.makeExport(ctx, u, req, registry.NewID(), nil)
+	return e, nil, err
+}
+
+// makeExport decides, traces and writes an export of id for u; approver is the second person
+// who approved it, when the two-person rule asked for one.
+func (s *Service) makeExport(ctx context.Context, u *auth.User, req Request, id string, approver *export.Exporter) (*Export, error) {
 	l, err := s.Decide(ctx, u, access.Export, req)
 	if err != nil {
 		return nil, err
@@ -43,10 +74,12 @@ func (s *Service) Export(ctx context.Context, u *auth.User, req Request) (*Expor
 	if !s.signing {
 		return nil, ErrNoExportKey
 	}
-	id := registry.NewID()
 	reason := "export " + id
 	if l.ApplicationID != "" {
 		reason += " under application " + l.ApplicationID
+	}
+	if approver != nil {
+		reason += " for " + u.Username + " (" + u.ID + "), approved by " + approver.Username + " (" + approver.UserID + ")"
 	}
 	purpose := l.Purpose
 	if l.Recipient != nil {
@@ -59,10 +92,10 @@ func (s *Service) Export(ctx context.Context, u *auth.User, req Request) (*Expor
 		From: l.Start, To: l.End, Reference: l.CaseRef, Purpose: purpose, Outcome: trace.Allowed, Reason: l.traceReason(reason)}); err != nil {
 		return nil, err
 	}
-	seq := s.traceSeqOf(ctx, l.Camera.ID, reason)
+	seq := s.traceSeqOf(ctx, l.Camera.ID, l.traceReason(reason))
 	m, err := s.exports.Create(ctx, plan, export.Manifest{ID: id, CameraID: l.Camera.ID, Camera: l.Camera.Name,
-		Exporter: export.Exporter{UserID: u.ID, Username: u.Username, Role: string(u.Role), OrganisationID: u.OrganisationID},
-		Purpose:  l.Purpose, CaseRef: l.CaseRef, ApplicationID: l.ApplicationID, Recipient: l.Recipient,
+		Exporter:   export.Exporter{UserID: u.ID, Username: u.Username, Role: string(u.Role), OrganisationID: u.OrganisationID},
+		ApprovedBy: approver, Purpose: l.Purpose, CaseRef: l.CaseRef, ApplicationID: l.ApplicationID, Recipient: l.Recipient,
 		CreatedAt: s.d.Now().UTC(), TraceSeq: seq})
 	if err != nil {
 		return nil, err

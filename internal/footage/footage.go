@@ -86,6 +86,9 @@ type Deps struct {
 	Now      func() time.Time
 	// Options are the pack's optional rules in force (all off when nil).
 	Options func() policy.Options
+	// Approvals keeps the exports the two-person rule holds back; Users finds their requesters.
+	Approvals Approvals
+	Users     Users
 }
 
 // Service decides, traces and serves looks at footage.

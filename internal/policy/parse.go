@@ -142,6 +142,7 @@ type rawPack struct {
 type rawOptions struct {
 	ExportRecipients     bool `yaml:"export_recipients"`
 	ImportantFootageDays *int `yaml:"important_footage_days"`
+	TwoPersonExport      bool `yaml:"two_person_export"`
 }
 
 // rawSharing is one default of sharing government-invested cameras with a department type.
@@ -469,6 +470,7 @@ func (v *validator) build(r *rawPack) *Pack {
 	v.applications(p, r.Applications)
 	v.sharing(p, r.Sharing)
 	p.options.ExportRecipients = r.Options.ExportRecipients
+	p.options.TwoPersonExport = r.Options.TwoPersonExport
 	if r.Options.ImportantFootageDays != nil {
 		p.options.ImportantFootageDays = v.intIn("options", "important_footage_days", r.Options.ImportantFootageDays,
 			p.floorDays, 36500, "options", "important_footage_days")

@@ -183,6 +183,10 @@ type Options struct {
 	// kept at least: such a hold is not released sooner after the footage it holds (Chongqing,
 	// Xinjiang: important public-safety footage at least two years).
 	ImportantFootageDays int
+	// TwoPersonExport: an export is made only when a second user of the exporter's
+	// organisation approves it, and both are named in the trail and the manifest (Chongqing:
+	// officials using footage act in pairs).
+	TwoPersonExport bool
 }
 
 // Options returns the pack's optional rules.
