@@ -25,12 +25,13 @@ type Export struct {
 
 // Export makes an export of a camera's recordings (see package export) for u: the look is
 // decided, traced before anything is written, and the trail entry's sequence number goes into
-// the signed manifest.
+// the signed manifest. Under the pack's two-person rule it files nothing and answers
+// ErrApprovalRequired: that workflow is ExportOrRequest's.
 func (s *Service) Export(ctx context.Context, u *auth.User, req Request) (*Export, error) {
-	e, _, err := s.ExportOrRequest(ctx, u, req)
-	if err == nil && e == nil {
+	if s.options().TwoPersonExport {
 		return nil, ErrApprovalRequired
 	}
+	e, _, err := s.ExportOrRequest(ctx, u, req)
 	return e, err
 }
 
