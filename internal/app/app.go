@@ -98,7 +98,7 @@ func OpenCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*Core, 
 	if err != nil {
 		return nil, err
 	}
-	key, err := trace.LoadOrCreateKey(filepath.Join(cfg.Data, "trace.key"), cfg.Trace.Origin)
+	key, err := loadTraceKey(cfg, log)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("trace key: %w", err)
@@ -156,6 +156,32 @@ func (c *Core) Close() error {
 	return errors.Join(c.runErr, c.DB.Close())
 }
 
+// loadTraceKey loads the trail's key, or makes it named as configured, and warns when its name
+// is an origin other installations could share: checkpoints are told apart by their origin.
+func loadTraceKey(cfg config.Config, log *slog.Logger) (*trace.Key, error) {
+	path := filepath.Join(cfg.Data, "trace.key")
+	var key *trace.Key
+	var err error
+	if cfg.Trace.Origin == config.AutoOrigin {
+		key, err = trace.LoadOrCreateDerivedKey(path, cfg.OriginHost())
+	} else {
+		key, err = trace.LoadOrCreateKey(path, cfg.Trace.Origin)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Trace.Origin != config.AutoOrigin && key.Name() != cfg.Trace.Origin {
+		log.Warn("trace.origin differs from the name of the existing trail key, which is kept so that its checkpoints verify",
+			"configured", cfg.Trace.Origin, "origin", key.Name(), "key", path)
+	}
+	if key.OriginShared() {
+		log.Warn("the trail's origin could be shared by other installations, so its checkpoints cannot be told from theirs; "+
+			"a new trail (a new data directory, or trace.key moved away) with trace.origin auto gets one of its own",
+			"origin", key.Name(), "key", path)
+	}
+	return key, nil
+}
+
 func loadPack(path string) (*policy.Pack, error) {
 	if path == "" {
 		p, err := policy.Default()
@@ -194,6 +220,10 @@ type Server struct {
 // can print the address before Run.
 func NewServer(core *Core) (_ *Server, err error) {
 	cfg := core.Config
+	// Before anything is served under the pack, the trail says which pack that is.
+	if err := tracePackInForce(context.Background(), core.Trail, core.Pack, core.Now); err != nil {
+		return nil, err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	disk := segment.NewDisk(filepath.Join(cfg.Data, "recordings"))
@@ -255,13 +285,16 @@ func NewServer(core *Core) (_ *Server, err error) {
 		Cameras: core.Registry, Sharing: shares, Index: core.DB, Files: disk, Key: core.Key,
 		Recorder: rec, Live: liveSvc, Tracer: tracer, Trail: core.Trail,
 		Logger: core.Log.With("component", "footage"), Now: core.Now,
+		Options:   func() policy.Options { return core.Registry.Pack().Options() },
+		Approvals: core.DB, Users: core.DB,
 	})
 	views.To = looks
 	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
 		Accounts: core.Accounts, Recorder: rec, Storage: planner, Requests: requests, Metrics: reg,
 		Holds: retention.NewHolds(retention.HoldsDeps{Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail},
-			Logger: core.Log.With("component", "holds"), Now: core.Now}),
+			Logger: core.Log.With("component", "holds"), Now: core.Now,
+			ImportantDays: func() int { return core.Registry.Pack().Options().ImportantFootageDays }}),
 		Footage: looks, Sharing: shares, GB28181: gb, Logger: core.Log.With("component", "api"),
 	})
 	if err != nil {

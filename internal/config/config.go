@@ -82,9 +82,22 @@ type PasswordHashingConfig struct {
 	Wait Duration `yaml:"wait"`
 }
 
+// AutoOrigin is the trace.origin that derives the log's origin from the installation.
+const AutoOrigin = "auto"
+
+// OriginHost is the host an AutoOrigin log is named after: public_url's, else "civicam" (the
+// key's hash after it still keeps installations apart).
+func (c Config) OriginHost() string {
+	if u, err := url.Parse(c.PublicURL); err == nil && u.Host != "" {
+		return strings.ToLower(u.Host)
+	}
+	return "civicam"
+}
+
 // TraceConfig configures the trail.
 type TraceConfig struct {
-	// Origin names this platform's log in its checkpoints; defaults to "civicam.local/trace".
+	// Origin names this platform's log in its checkpoints when its key is made. AutoOrigin (the
+	// default) derives one no other installation has: OriginHost and a short hash of the key.
 	Origin string `yaml:"origin"`
 	// CheckpointEvery signs a checkpoint after this many new entries.
 	CheckpointEvery int `yaml:"checkpoint_every"`
@@ -213,7 +226,7 @@ func Default() Config {
 			MediaPorts: "30000-30100",
 		},
 		Trace: TraceConfig{
-			Origin:             "civicam.local/trace",
+			Origin:             AutoOrigin,
 			CheckpointEvery:    1000,
 			CheckpointInterval: Duration(10 * time.Second),
 		},
@@ -289,6 +302,9 @@ func (c *Config) Validate() error {
 	}
 	if strings.TrimSpace(c.Trace.Origin) == "" || strings.ContainsAny(c.Trace.Origin, "\n") {
 		return errors.New("trace.origin: must be one non-empty line")
+	}
+	if strings.ContainsAny(c.Trace.Origin, "+ \t\r") {
+		return errors.New("trace.origin: must not contain spaces or '+'")
 	}
 	if host, _, err := net.SplitHostPort(c.Live.ICEListen); err != nil || host != "" && net.ParseIP(host) == nil {
 		return fmt.Errorf("live.ice_listen: %q is not ip:port", c.Live.ICEListen)

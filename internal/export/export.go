@@ -48,17 +48,40 @@ type Manifest struct {
 	Spans     []playback.Span  `json:"spans"`
 	Gaps      []timespan.Range `json:"gaps"`
 	Exporter  Exporter         `json:"exporter"`
-	Purpose   string           `json:"purpose"`
-	CaseRef   string           `json:"case_ref"`
+	// ApprovedBy is the second user who approved the export, when the pack's two-person rule
+	// asked for one.
+	ApprovedBy *Exporter `json:"approved_by,omitempty"`
+	Purpose    string    `json:"purpose"`
+	CaseRef    string    `json:"case_ref"`
 	// ApplicationID is the lost-person application a reviewer exported under, if any.
-	ApplicationID string    `json:"application_id,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
+	ApplicationID string `json:"application_id,omitempty"`
+	// Recipient is where the copy went, when the exporter named it (the pack's
+	// export_recipients option makes that a must).
+	Recipient *Recipient `json:"recipient,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
 	// TraceSeq is the sequence number of the trail entry that recorded this export.
 	TraceSeq  int64      `json:"trace_seq"`
 	Segments  []Source   `json:"segments"`
 	Video     Video      `json:"video"`
 	Fragments []Fragment `json:"fragments"`
 	Signer    string     `json:"signer"` // the key's name, for the reader; the signature decides
+}
+
+// Recipient is who an export's copy was handed to: an organisation, a person there, and the
+// case it is for on their side.
+type Recipient struct {
+	Organisation string `json:"organisation"`
+	Person       string `json:"person"`
+	Case         string `json:"case"`
+}
+
+// String is the recipient as the trail and the owners' view show it.
+func (r Recipient) String() string {
+	s := r.Organisation + ", " + r.Person
+	if r.Case != "" {
+		s += ", case " + r.Case
+	}
+	return s
 }
 
 // Exporter is who made the export.

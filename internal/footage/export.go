@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
 	"civicam/internal/export"
 	"civicam/internal/fault"
+	"civicam/internal/policy"
 	"civicam/internal/registry"
 	"civicam/internal/trace"
 )
@@ -23,8 +25,44 @@ type Export struct {
 
 // Export makes an export of a camera's recordings (see package export) for u: the look is
 // decided, traced before anything is written, and the trail entry's sequence number goes into
-// the signed manifest.
+// the signed manifest. Under the pack's two-person rule it files nothing and answers
+// ErrApprovalRequired: that workflow is ExportOrRequest's.
 func (s *Service) Export(ctx context.Context, u *auth.User, req Request) (*Export, error) {
+	if s.options().TwoPersonExport {
+		return nil, ErrApprovalRequired
+	}
+	e, _, err := s.ExportOrRequest(ctx, u, req)
+	return e, err
+}
+
+// ErrApprovalRequired answers Export when the pack's two-person rule holds exports back; the
+// faces call ExportOrRequest, which files the request instead.
+var ErrApprovalRequired = &fault.Error{Kind: fault.Conflict, Code: "approval_required",
+	Message: "exports need a second user's approval under the policy pack"}
+
+// ExportOrRequest makes an export, or, under the pack's two_person_export option, records the
+// request for a second user of u's organisation to approve (ApproveExport) and returns it as
+// Pending. Either way the look is decided for u and traced before anything is written.
+func (s *Service) ExportOrRequest(ctx context.Context, u *auth.User, req Request) (*Export, *Pending, error) {
+	if err := s.checkRecipient(&req); err != nil {
+		s.Malformed(ctx, access.Export, req, err)
+		return nil, nil, err
+	}
+	if s.options().TwoPersonExport {
+		l, err := s.Decide(ctx, u, access.Export, req)
+		if err != nil {
+			return nil, nil, err
+		}
+		p, err := s.requestApproval(ctx, u, l)
+		return nil, p, err
+	}
+	e, err := s.makeExport(ctx, u, req, registry.NewID(), nil)
+	return e, nil, err
+}
+
+// makeExport decides, traces and writes an export of id for u; approver is the second person
+// who approved it, when the two-person rule asked for one.
+func (s *Service) makeExport(ctx context.Context, u *auth.User, req Request, id string, approver *export.Exporter) (*Export, error) {
 	l, err := s.Decide(ctx, u, access.Export, req)
 	if err != nil {
 		return nil, err
@@ -37,23 +75,72 @@ func (s *Service) Export(ctx context.Context, u *auth.User, req Request) (*Expor
 	if !s.signing {
 		return nil, ErrNoExportKey
 	}
-	id := registry.NewID()
 	reason := "export " + id
 	if l.ApplicationID != "" {
 		reason += " under application " + l.ApplicationID
 	}
+	if approver != nil {
+		reason += " for " + u.Username + " (" + u.ID + "), approved by " + approver.Username + " (" + approver.UserID + ")"
+	}
+	purpose := l.Purpose
+	if l.Recipient != nil {
+		// The purpose is what the owners' view of their cameras' uses shows of an export, so
+		// where the copy went goes with it.
+		purpose += "; copy to " + l.Recipient.String()
+		reason += "; copy to " + l.Recipient.String()
+	}
 	if err := s.d.Tracer.Record(ctx, trace.Record{Action: trace.ActionExport, CameraIDs: []string{l.Camera.ID},
-		From: l.Start, To: l.End, Reference: l.CaseRef, Purpose: l.Purpose, Outcome: trace.Allowed, Reason: l.traceReason(reason)}); err != nil {
+		From: l.Start, To: l.End, Reference: l.CaseRef, Purpose: purpose, Outcome: trace.Allowed, Reason: l.traceReason(reason)}); err != nil {
 		return nil, err
 	}
-	seq := s.traceSeqOf(ctx, l.Camera.ID, reason)
+	seq := s.traceSeqOf(ctx, l.Camera.ID, l.traceReason(reason))
 	m, err := s.exports.Create(ctx, plan, export.Manifest{ID: id, CameraID: l.Camera.ID, Camera: l.Camera.Name,
-		Exporter: export.Exporter{UserID: u.ID, Username: u.Username, Role: string(u.Role), OrganisationID: u.OrganisationID},
-		Purpose:  l.Purpose, CaseRef: l.CaseRef, ApplicationID: l.ApplicationID, CreatedAt: s.d.Now().UTC(), TraceSeq: seq})
+		Exporter:   export.Exporter{UserID: u.ID, Username: u.Username, Role: string(u.Role), OrganisationID: u.OrganisationID},
+		ApprovedBy: approver, Purpose: l.Purpose, CaseRef: l.CaseRef, ApplicationID: l.ApplicationID, Recipient: l.Recipient,
+		CreatedAt: s.d.Now().UTC(), TraceSeq: seq})
 	if err != nil {
 		return nil, err
 	}
 	return &Export{ID: id, TraceSeq: seq, Manifest: m}, nil
+}
+
+// checkRecipient validates where an export's copy goes: required, with its organisation and
+// person, under the pack's export_recipients option (its case defaults to the export's), and
+// checked the same way when given without it.
+func (s *Service) checkRecipient(req *Request) error {
+	r := req.Recipient
+	if r != nil {
+		r.Organisation, r.Person, r.Case = strings.TrimSpace(r.Organisation), strings.TrimSpace(r.Person), strings.TrimSpace(r.Case)
+		if *r == (export.Recipient{}) {
+			req.Recipient, r = nil, nil
+		}
+	}
+	if r == nil {
+		if s.options().ExportRecipients {
+			return fault.InvalidField("recipient", "name where the copy goes: the organisation, the person and the case")
+		}
+		return nil
+	}
+	if r.Case == "" {
+		r.Case = strings.TrimSpace(req.CaseRef)
+	}
+	for _, f := range []struct{ name, v string }{{"recipient.organisation", r.Organisation}, {"recipient.person", r.Person}, {"recipient.case", r.Case}} {
+		switch {
+		case f.v == "":
+			return fault.InvalidField(f.name, "required")
+		case len(f.v) > 200:
+			return fault.InvalidField(f.name, "at most 200 bytes")
+		}
+	}
+	return nil
+}
+
+// options are the pack's optional rules in force.
+func (s *Service) options() policy.Options {
+	if s.d.Options == nil {
+		return policy.Options{}
+	}
+	return s.d.Options()
 }
 
 // traceSeqOf finds the sequence number of the export entry just recorded, by its reason (which

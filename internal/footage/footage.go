@@ -20,6 +20,7 @@ import (
 	"civicam/internal/export"
 	"civicam/internal/fault"
 	"civicam/internal/playback"
+	"civicam/internal/policy"
 	"civicam/internal/recorder"
 	"civicam/internal/registry"
 	"civicam/internal/segment"
@@ -83,6 +84,11 @@ type Deps struct {
 	Trail    Trail
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// Options are the pack's optional rules in force (all off when nil).
+	Options func() policy.Options
+	// Approvals keeps the exports the two-person rule holds back; Users finds their requesters.
+	Approvals Approvals
+	Users     Users
 }
 
 // Service decides, traces and serves looks at footage.
@@ -167,6 +173,8 @@ type Request struct {
 	Purpose       string
 	ApplicationID string // the lost-person application a reviewer looks under
 	CaseRef       string // the case a look is for; an emergency grant covers a look only under one
+	// Recipient is where an export's copy goes; the pack's export_recipients option requires it.
+	Recipient *export.Recipient
 }
 
 // Look is a look the access check let through.

@@ -154,6 +154,7 @@ var untraced = map[string]string{
 	// Signing a checkpoint changes no record: it publishes the trail's head, and the signed
 	// checkpoint is itself the trail's record of it (an entry for it would lie outside it).
 	"POST /api/v1/trace/checkpoint":    "signs the trail's own head; the checkpoint is its record",
+	"GET /api/v1/export-approvals":     "the caller's own organisation's export requests awaiting a second user; each was traced when made",
 	"GET /api/v1/holds":                "the legal holds in force: ranges kept for a case, configuration as the trail names it",
 	"GET /api/v1/grants":               "the sharing agreements between organisations, configuration as the trail names it",
 	"GET /api/v1/grants/{id}":          "a sharing agreement between organisations",
@@ -301,6 +302,8 @@ func TestRoutesByRole(t *testing.T) {
 			{"GET", "/api/v1/trace/proof/consistency", func(string) string { return "/api/v1/trace/proof/consistency?size1=1&size2=3" }, nil, "", public(ok(200))},
 			{"POST", "/api/v1/trace/checkpoint", nil, nil, "", allowOnly(map[string]want{"admin": ok(201), "auditor": ok(201)})},
 			{"GET", "/api/v1/trace", nil, nil, "", allowOnly(map[string]want{"admin": ok(200, "trace_read"), "auditor": ok(200, "trace_read")})},
+			{"GET", "/api/v1/trace/leaves", func(string) string { return "/api/v1/trace/leaves?start=0&limit=5" }, nil, "",
+				allowOnly(map[string]want{"admin": ok(200, "trace_read"), "auditor": ok(200, "trace_read")})},
 			{"GET", "/api/v1/portal", nil, nil, "", public(ok(200))},
 			{"GET", "/api/v1/procedures", nil, nil, "", public(ok(200))},
 			{"POST", "/api/v1/procedures", nil, func(string) string { return procedureJSON() }, "",
@@ -354,6 +357,10 @@ func TestRoutesByRole(t *testing.T) {
 				allowOnly(map[string]want{"admin": ok(404, "export"), "operator": ok(404, "export"), "owner": ok(404, "export:denied"),
 					"reviewer": ok(403, "export:denied"), "auditor": ok(403, "export:denied")})},
 			{"GET", "/api/v1/exports/{id}", func(string) string { return "/api/v1/exports/" + registry.NewID() }, nil, "",
+				allowOnly(map[string]want{"admin": wall, "operator": wall, "owner": wall, "reviewer": wall, "auditor": wall})},
+			{"GET", "/api/v1/export-approvals", nil, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "reviewer": ok(200), "auditor": ok(200)})},
+			{"POST", "/api/v1/export-approvals/{id}/approve", func(string) string { return "/api/v1/export-approvals/" + registry.NewID() + "/approve" }, nil, "",
 				allowOnly(map[string]want{"admin": wall, "operator": wall, "owner": wall, "reviewer": wall, "auditor": wall})},
 			// Live view: this stack runs no live service, so those allowed are told it is off (503,
 			// traced as a refused live view); refusals are traced as live_view denials, and so is

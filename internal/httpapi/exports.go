@@ -17,6 +17,8 @@ type exportInput struct {
 	Purpose       string    `json:"purpose"`
 	CaseRef       string    `json:"case_ref"`
 	ApplicationID string    `json:"application_id"`
+	// Recipient is where the copy goes: {"organisation","person","case"}.
+	Recipient *export.Recipient `json:"recipient"`
 }
 
 // exportResult is what creating an export answers.
@@ -27,7 +29,11 @@ type exportResult struct {
 	Size     int64               `json:"size"`
 	Covered  timespan.Range      `json:"covered"`
 	Gaps     []map[string]string `json:"gaps"`
-	Manifest *export.Manifest    `json:"-"`
+	// Recipient is where the copy went, as the signed manifest records it.
+	Recipient *export.Recipient `json:"recipient,omitempty"`
+	// ApprovedBy is the second user who approved the export under the two-person rule.
+	ApprovedBy *export.Exporter `json:"approved_by,omitempty"`
+	Manifest   *export.Manifest `json:"-"`
 }
 
 // createExport makes an export (see package footage): POST {"start","end","purpose","case_ref"}
@@ -39,19 +45,52 @@ func (s *Server) createExport(w http.ResponseWriter, r *http.Request) error {
 		s.footage.Malformed(ctx, access.Export, footage.Request{CameraID: r.PathValue("id")}, err)
 		return err
 	}
-	e, err := s.footage.Export(ctx, auth.UserFrom(ctx), footage.Request{CameraID: r.PathValue("id"), Start: in.Start, End: in.End,
-		Purpose: in.Purpose, CaseRef: in.CaseRef, ApplicationID: in.ApplicationID})
+	e, pending, err := s.footage.ExportOrRequest(ctx, auth.UserFrom(ctx), footage.Request{CameraID: r.PathValue("id"), Start: in.Start, End: in.End,
+		Purpose: in.Purpose, CaseRef: in.CaseRef, ApplicationID: in.ApplicationID, Recipient: in.Recipient})
 	if err != nil {
 		return err
 	}
+	if pending != nil {
+		// The pack's two-person rule: nothing is exported until a second user approves.
+		writeJSON(w, http.StatusAccepted, map[string]any{"status": "awaiting_approval", "approval": pending.Approval,
+			"approve": "/api/v1/export-approvals/" + pending.Approval.ID + "/approve"})
+		return nil
+	}
+	writeExport(w, e)
+	return nil
+}
+
+// listExportApprovals lists the export requests of the caller's organisation that await a
+// second user's approval (the pack's two-person rule).
+func (s *Server) listExportApprovals(w http.ResponseWriter, r *http.Request) error {
+	as, err := s.footage.PendingApprovals(r.Context(), auth.UserFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"approvals": as})
+	return nil
+}
+
+// approveExport is a second user's approval of an export request: the export is made for its
+// requester, naming both → 201 as creating an export answers.
+func (s *Server) approveExport(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.footage.ApproveExport(r.Context(), auth.UserFrom(r.Context()), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeExport(w, e)
+	return nil
+}
+
+// writeExport answers a made export: 201 with its id, download link, trail entry and coverage.
+func writeExport(w http.ResponseWriter, e *footage.Export) {
 	m := e.Manifest
 	res := &exportResult{ID: e.ID, Download: "/api/v1/exports/" + e.ID, TraceSeq: e.TraceSeq, Size: m.Video.Size, Manifest: m,
-		Covered: m.Covered, Gaps: []map[string]string{}}
+		Covered: m.Covered, Gaps: []map[string]string{}, Recipient: m.Recipient, ApprovedBy: m.ApprovedBy}
 	for _, g := range m.Gaps {
 		res.Gaps = append(res.Gaps, map[string]string{"start": g.Start.Format(time.RFC3339Nano), "end": g.End.Format(time.RFC3339Nano)})
 	}
 	writeJSON(w, http.StatusCreated, res)
-	return nil
 }
 
 // downloadExport serves an export's zip to its exporter or an admin, while the footage decision

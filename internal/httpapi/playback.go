@@ -26,6 +26,8 @@ func (s *Server) playbackRoutes() []Route {
 		{"GET", "/api/v1/cameras/{id}/playback.mp4", footageRoute, s.playback},
 		{"POST", "/api/v1/cameras/{id}/exports", footageRoute, s.createExport},
 		{"GET", "/api/v1/exports/{id}", footageRoute, s.downloadExport},
+		{"GET", "/api/v1/export-approvals", footageRoute, s.listExportApprovals},
+		{"POST", "/api/v1/export-approvals/{id}/approve", footageRoute, s.approveExport},
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"civicam/internal/lostperson"
 	"civicam/internal/playback"
 	"civicam/internal/playback/playbacktest"
+	"civicam/internal/policy"
 	"civicam/internal/segment"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
@@ -48,6 +49,12 @@ func newFootageStack(t *testing.T) *footageStack {
 // newFootageStackOn is a footageStack on db.
 func newFootageStackOn(t *testing.T, db *store.DB) *footageStack {
 	t.Helper()
+	return newFootageStackWith(t, db, policy.Options{})
+}
+
+// newFootageStackWith is a footageStack on db whose pack switches on the options.
+func newFootageStackWith(t *testing.T, db *store.DB, opts policy.Options) *footageStack {
+	t.Helper()
 	s := newStack(t, db)
 	key, _, err := trace.GenerateKey("test.civicam/trace")
 	if err != nil {
@@ -60,7 +67,7 @@ func newFootageStackOn(t *testing.T, db *store.DB) *footageStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := s.NewAPI(t, apitest.Parts{Requests: svc, Recordings: disk, ExportDir: exportDir, Key: key})
+	api := s.NewAPI(t, apitest.Parts{Requests: svc, Recordings: disk, ExportDir: exportDir, Key: key, Options: opts})
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	s.api, s.API, s.srv = api, api, srv

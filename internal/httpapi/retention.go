@@ -31,6 +31,8 @@ type holdJSON struct {
 	End           time.Time `json:"end"`
 	Reference     string    `json:"reference"`
 	Reason        string    `json:"reason"`
+	Class         string    `json:"class,omitempty"`
+	KeptUntil     time.Time `json:"kept_until,omitzero"`
 	Active        bool      `json:"active"`
 	CreatedBy     string    `json:"created_by"`
 	CreatedByName string    `json:"created_by_name"`
@@ -43,7 +45,7 @@ type holdJSON struct {
 
 func holdView(h *retention.Hold) holdJSON {
 	return holdJSON{ID: h.ID, CameraIDs: append([]string{}, h.CameraIDs...), Start: h.Start.UTC(), End: h.End.UTC(), Reference: h.Reference, Reason: h.Reason,
-		Active: h.Active(), CreatedBy: h.CreatedBy, CreatedByName: h.CreatedByName, CreatedAt: h.CreatedAt.UTC(),
+		Class: h.Class, KeptUntil: h.KeptUntil, Active: h.Active(), CreatedBy: h.CreatedBy, CreatedByName: h.CreatedByName, CreatedAt: h.CreatedAt.UTC(),
 		ReleasedAt: h.ReleasedAt, ReleasedBy: h.ReleasedBy, ReleasedName: h.ReleasedByName, ReleaseReason: h.ReleaseReason}
 }
 
@@ -54,6 +56,7 @@ func (s *Server) createHold(w http.ResponseWriter, r *http.Request) error {
 		End       time.Time `json:"end"`
 		Reference string    `json:"reference"`
 		Reason    string    `json:"reason"`
+		Class     string    `json:"class"` // "" or "important"
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,7 +20,48 @@ func (s *Server) traceRoutes() []Route {
 		{"GET", "/api/v1/trace/proof/consistency", nil, s.traceConsistency},
 		{"POST", "/api/v1/trace/checkpoint", auditors, s.traceCheckpointNow},
 		{"GET", "/api/v1/trace", auditors, s.traceQuery},
+		{"GET", "/api/v1/trace/leaves", auditors, s.traceLeaves},
 	}
+}
+
+// traceLeaves serves the exact leaf bytes of a range of entries, ?start=N&limit=M (at most
+// trace.MaxLeaves), so that a verifier off the platform recomputes the tree
+// (docs/trace-format.md). The leaves are the entries themselves, usernames, client addresses and
+// reasons included, so they are the auditors', like the query, and reading them is traced before
+// anything is served; the checkpoint, key and proofs, which are hashes only, stay public.
+func (s *Server) traceLeaves(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	start, err := int64Param(q.Get("start"), "start")
+	if err != nil {
+		return err
+	}
+	limit, err := intParam(q.Get("limit"), "limit", trace.MaxLeaves, 1, trace.MaxLeaves)
+	if err != nil {
+		return err
+	}
+	if err := s.tracer.Record(r.Context(), trace.Record{Action: trace.ActionTraceRead, Outcome: trace.Allowed,
+		Reason: fmt.Sprintf("leaves start=%d limit=%d", start, limit)}); err != nil {
+		return err
+	}
+	leaves, size, err := s.trail.Leaves(r.Context(), start, limit)
+	if err != nil {
+		return err
+	}
+	type leaf struct {
+		Index int64  `json:"index"`
+		Data  []byte `json:"data"` // base64 in JSON
+	}
+	out := make([]leaf, len(leaves))
+	for i, l := range leaves {
+		out[i] = leaf{Index: l.Index, Data: l.Data}
+	}
+	body := map[string]any{"start": start, "tree_size": size, "leaves": out}
+	if n := start + int64(len(out)); len(out) > 0 && n < size {
+		body["next_start"] = n
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, body)
+	return nil
 }
 
 // traceCheckpointNow signs a checkpoint of the trail as it is now, on demand: an auditor about to

@@ -135,6 +135,14 @@ type rawPack struct {
 	Maintenance  rawMaintenance  `yaml:"maintenance"`
 	Applications rawApplications `yaml:"lost_person_applications"`
 	Sharing      []rawSharing    `yaml:"sharing"`
+	Options      rawOptions      `yaml:"options"`
+}
+
+// rawOptions are the rules other cities add (shared/REGULATIONS.md), each off unless given.
+type rawOptions struct {
+	ExportRecipients     bool `yaml:"export_recipients"`
+	ImportantFootageDays *int `yaml:"important_footage_days"`
+	TwoPersonExport      bool `yaml:"two_person_export"`
 }
 
 // rawSharing is one default of sharing government-invested cameras with a department type.
@@ -184,6 +192,9 @@ type rawNetworking struct {
 type rawRetention struct {
 	Rule      string `yaml:"rule"`
 	FloorDays *int   `yaml:"floor_days"`
+	// FloorLaw names the law that allows a floor below NationalFloorDays; without one such a
+	// floor does not load.
+	FloorLaw string `yaml:"floor_law"`
 }
 
 type rawSigns struct {
@@ -255,6 +266,7 @@ var typeNames = func() *strings.Replacer {
 		{"rawStep", "step"},
 		{"rawLimits", "limits"},
 		{"rawSharing", "sharing default"},
+		{"rawOptions", "options"},
 	}
 	var pairs []string
 	for _, n := range names {
@@ -436,6 +448,12 @@ func (v *validator) build(r *rawPack) *Pack {
 	p.retentionRule = r.Retention.Rule
 	// 100 years: beyond any law, and small enough that day arithmetic cannot overflow.
 	p.floorDays = v.intIn("retention", "floor_days", r.Retention.FloorDays, 1, 36500, "retention", "floor_days")
+	p.floorLaw = strings.TrimSpace(r.Retention.FloorLaw)
+	if p.floorDays > 0 && p.floorDays < NationalFloorDays && p.floorLaw == "" {
+		v.addf(v.loc.line("retention", "floor_days"),
+			"retention: floor_days %d is below the national floor of %d days; name the law that allows it in retention.floor_law",
+			p.floorDays, NationalFloorDays)
+	}
 
 	v.ruleRef("signs", r.Signs.Rule, true, "signs", "rule")
 	p.signsRule = r.Signs.Rule
@@ -451,6 +469,12 @@ func (v *validator) build(r *rawPack) *Pack {
 
 	v.applications(p, r.Applications)
 	v.sharing(p, r.Sharing)
+	p.options.ExportRecipients = r.Options.ExportRecipients
+	p.options.TwoPersonExport = r.Options.TwoPersonExport
+	if r.Options.ImportantFootageDays != nil {
+		p.options.ImportantFootageDays = v.intIn("options", "important_footage_days", r.Options.ImportantFootageDays,
+			p.floorDays, 36500, "options", "important_footage_days")
+	}
 	return p
 }
 

@@ -75,6 +75,10 @@ func TestParseErrors(t *testing.T) {
 			`rule "ZZ-SIGNS": requirement "seven" must look like REG-2`},
 		{"floor zero", "floor_days: 30", "floor_days: 0", "floor_days: 0",
 			"retention: floor_days 0 is out of range [1, 36500]"},
+		{"floor below the national floor without a law", "floor_days: 30", "floor_days: 7", "floor_days: 7",
+			"retention: floor_days 7 is below the national floor of 30 days; name the law that allows it in retention.floor_law"},
+		{"floor law blank", "floor_days: 30", "floor_days: 29\n  floor_law: \"  \"", "floor_days: 29",
+			"retention: floor_days 29 is below the national floor of 30 days"},
 		{"floor missing", "  floor_days: 30\n", "", "rule: ZZ-RETENTION-FLOOR",
 			"retention: floor_days is required"},
 		{"floor not a number", "floor_days: 30", "floor_days: thirty", "floor_days: thirty",
@@ -347,5 +351,72 @@ func TestApplicationLimits(t *testing.T) {
 	want := Limits{DocumentsPerApplication: 10, BytesPerApplication: 25 << 20, OpenApplicationsPerApplicant: 10}
 	if got := p.Applications().Limits; got != want {
 		t.Errorf("Applications().Limits = %+v; want %+v", got, want)
+	}
+}
+
+// TestRetentionFloorLaw checks the national floor: a pack with a floor below 30 days loads only
+// when it names the law that allows it, and one at or above the floor needs none.
+func TestRetentionFloorLaw(t *testing.T) {
+	orig := string(defaultBytes(t))
+	tests := []struct {
+		name    string
+		edit    string
+		wantErr bool
+		wantLaw string
+	}{
+		{"national floor", "floor_days: 30", false, ""},
+		{"below, no law", "floor_days: 7", true, ""},
+		{"below, a law named", "floor_days: 7\n  floor_law: Provincial Regulation on Road Cameras, art. 12", false, "Provincial Regulation on Road Cameras, art. 12"},
+		{"one day below, no law", "floor_days: 29", true, ""},
+		{"above, no law", "floor_days: 31", false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Parse([]byte(strings.Replace(orig, "floor_days: 30", tt.edit, 1)), "pack.yaml")
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Parse(floor %q) error = %v; want error %v", tt.edit, err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if got := p.RetentionFloorLaw(); got != tt.wantLaw {
+				t.Errorf("RetentionFloorLaw() = %q; want %q", got, tt.wantLaw)
+			}
+		})
+	}
+}
+
+// TestOptions checks the optional rules of other cities: off in a pack that names none, on as
+// the pack's options say, and an important-footage period no shorter than the floor.
+func TestOptions(t *testing.T) {
+	orig := string(defaultBytes(t))
+	tests := []struct {
+		name    string
+		options string
+		want    Options
+		wantErr string
+	}{
+		{"none", "", Options{}, ""},
+		{"recipients", "options:\n  export_recipients: true\n", Options{ExportRecipients: true}, ""},
+		{"important footage", "options:\n  important_footage_days: 730\n", Options{ImportantFootageDays: 730}, ""},
+		{"important below the floor", "options:\n  important_footage_days: 7\n", Options{}, "options: important_footage_days 7 is out of range [30, 36500]"},
+		{"unknown option", "options:\n  two_persons: true\n", Options{}, `unknown key "two_persons" in options`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Parse([]byte(orig+"\n"+tt.options), "pack.yaml")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Parse(%q) error = %v; want %q", tt.options, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse(%q) = %v", tt.options, err)
+			}
+			if got := p.Options(); got != tt.want {
+				t.Errorf("Options() = %+v; want %+v", got, tt.want)
+			}
+		})
 	}
 }

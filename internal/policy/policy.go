@@ -159,6 +159,7 @@ type Pack struct {
 
 	retentionRule string
 	floorDays     int
+	floorLaw      string
 
 	signsRule     string
 	signsRequired bool
@@ -169,7 +170,27 @@ type Pack struct {
 	applications Applications
 
 	sharing map[string]SharingDefault // by department type
+
+	options Options
 }
+
+// Options are rules some cities add to the national ones, switched on by the pack's options.
+type Options struct {
+	// ExportRecipients: every export records where the copy went, its recipient's organisation,
+	// person and case (Chongqing: "where copies went").
+	ExportRecipients bool
+	// ImportantFootageDays, when above 0, is how long footage under a hold of class important is
+	// kept at least: such a hold is not released sooner after the footage it holds (Chongqing,
+	// Xinjiang: important public-safety footage at least two years).
+	ImportantFootageDays int
+	// TwoPersonExport: an export is made only when a second user of the exporter's
+	// organisation approves it, and both are named in the trail and the manifest (Chongqing:
+	// officials using footage act in pairs).
+	TwoPersonExport bool
+}
+
+// Options returns the pack's optional rules.
+func (p *Pack) Options() Options { return p.options }
 
 // SharingDefault is what government-invested cameras are shared with a department type by
 // default, unless a camera records the law that forbids networking it.
@@ -260,8 +281,16 @@ func (p *Pack) NetworkingDuty(investment string) (NetworkingDuty, bool) {
 	return NetworkingDuty{}, false
 }
 
+// NationalFloorDays is the national rule's shortest retention: a pack may set a shorter floor
+// only by naming the law that allows it (retention.floor_law).
+const NationalFloorDays = 30
+
 // RetentionFloorDays is the shortest retention a camera may have.
 func (p *Pack) RetentionFloorDays() int { return p.floorDays }
+
+// RetentionFloorLaw is the law the pack names for a floor below NationalFloorDays ("" when the
+// floor is not below it, or the pack names none).
+func (p *Pack) RetentionFloorLaw() string { return p.floorLaw }
 
 // SignsRequired reports whether cameras must carry a reminder sign.
 func (p *Pack) SignsRequired() bool { return p.signsRequired }

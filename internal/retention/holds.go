@@ -26,6 +26,11 @@ type Hold struct {
 	End       time.Time
 	Reference string // the case or application the footage is kept for
 	Reason    string
+	// Class is HoldImportant or "" for an ordinary hold.
+	Class string
+	// KeptUntil is when an important hold may be released at the earliest: the end of its
+	// footage plus the pack's important_footage_days. Zero for an ordinary hold.
+	KeptUntil time.Time
 	// CreatedBy is the user id of whoever placed the hold, CreatedByName their username.
 	CreatedBy     string
 	CreatedByName string
@@ -39,6 +44,11 @@ type Hold struct {
 
 // Active reports whether the hold still blocks deletion.
 func (h *Hold) Active() bool { return h.ReleasedAt.IsZero() }
+
+// HoldImportant is the class of hold on important public-safety footage, which the pack's
+// important_footage_days option keeps at least that long after the footage (Chongqing,
+// Xinjiang: two years): it is not released sooner, so the cleaner keeps what it holds.
+const HoldImportant = "important"
 
 // HoldFilter narrows a listing of holds.
 type HoldFilter struct {
@@ -69,6 +79,9 @@ type HoldsDeps struct {
 	Tracer   trace.Tracer
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// ImportantDays is the pack's important_footage_days in force (0: the pack has no important
+	// class); nil is 0.
+	ImportantDays func() int
 }
 
 // Holds places, lists and releases legal holds: the one workflow the API, the web UI and the
@@ -95,6 +108,7 @@ type HoldInput struct {
 	End       time.Time
 	Reference string
 	Reason    string
+	Class     string // "" or HoldImportant
 }
 
 var (
@@ -125,6 +139,18 @@ func (h *Holds) Place(ctx context.Context, u *auth.User, in HoldInput) (*Hold, e
 	if err := checkText("reason", in.Reason, MaxHoldReason, false); err != nil {
 		return nil, err
 	}
+	var keptUntil time.Time
+	switch in.Class = strings.TrimSpace(in.Class); in.Class {
+	case "":
+	case HoldImportant:
+		days := h.importantDays()
+		if days <= 0 {
+			return nil, fault.InvalidField("class", "the policy pack has no important-footage class (options.important_footage_days)")
+		}
+		keptUntil = in.End.UTC().AddDate(0, 0, days)
+	default:
+		return nil, fault.InvalidField("class", "must be empty or %q", HoldImportant)
+	}
 	ids := slices.Clone(in.CameraIDs)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
@@ -137,9 +163,14 @@ func (h *Holds) Place(ctx context.Context, u *auth.User, in HoldInput) (*Hold, e
 		return nil, err
 	}
 	hd := &Hold{ID: registry.NewID(), CameraIDs: ids, Start: in.Start.UTC(), End: in.End.UTC(),
-		Reference: in.Reference, Reason: in.Reason, CreatedBy: u.ID, CreatedByName: u.Username, CreatedAt: h.d.Now().UTC()}
+		Reference: in.Reference, Reason: in.Reason, Class: in.Class, KeptUntil: keptUntil,
+		CreatedBy: u.ID, CreatedByName: u.Username, CreatedAt: h.d.Now().UTC()}
+	what := "legal hold " + hd.ID
+	if hd.Class == HoldImportant {
+		what += " (important footage, kept until " + keptUntil.Format(time.RFC3339) + ")"
+	}
 	rec := trace.Record{Action: trace.ActionHoldCreate, CameraIDs: ids, From: hd.Start, To: hd.End, Reference: hd.Reference,
-		Outcome: trace.Allowed, Reason: "legal hold " + hd.ID + ": " + hd.Reason}
+		Outcome: trace.Allowed, Reason: what + ": " + hd.Reason}
 	if err := h.d.Tracer.Record(ctx, rec); err != nil {
 		return nil, err
 	}
@@ -148,6 +179,13 @@ func (h *Holds) Place(ctx context.Context, u *auth.User, in HoldInput) (*Hold, e
 		return nil, err
 	}
 	return hd, nil
+}
+
+func (h *Holds) importantDays() int {
+	if h.d.ImportantDays == nil {
+		return 0
+	}
+	return h.d.ImportantDays()
 }
 
 // notStored traces that a write the trail already announced did not happen. The write's own
@@ -248,10 +286,18 @@ func (h *Holds) Release(ctx context.Context, u *auth.User, id, reason string) (*
 	if !hd.Active() {
 		return nil, errHoldReleased
 	}
+	now := h.d.Now().UTC()
+	if now.Before(hd.KeptUntil) {
+		rec.Outcome, rec.Reason = trace.Denied, "legal hold "+hd.ID+": important footage, kept until "+hd.KeptUntil.Format(time.RFC3339)
+		if err := h.d.Tracer.Record(ctx, rec); err != nil {
+			return nil, err
+		}
+		return nil, &fault.Error{Kind: fault.Conflict, Code: "important_footage_kept",
+			Message: "this hold keeps important footage until " + hd.KeptUntil.Format(time.RFC3339) + "; it cannot be released sooner"}
+	}
 	if err := h.d.Tracer.Record(ctx, rec); err != nil {
 		return nil, err
 	}
-	now := h.d.Now().UTC()
 	if err := h.d.Store.ReleaseHold(ctx, id, u.ID, u.Username, now, reason); err != nil {
 		h.notStored(ctx, rec, err)
 		if errors.Is(err, fault.ErrConflict) {

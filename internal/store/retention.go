@@ -20,9 +20,10 @@ func (db *DB) CreateHold(ctx context.Context, h *retention.Hold) error {
 	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO legal_holds
-			(id, start_at, end_at, reference, reason, created_by, created_by_name, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			h.ID, Micros(h.Start), Micros(h.End), h.Reference, h.Reason, h.CreatedBy, h.CreatedByName, Micros(h.CreatedAt))
+			(id, start_at, end_at, reference, reason, created_by, created_by_name, created_at, class, kept_until)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			h.ID, Micros(h.Start), Micros(h.End), h.Reference, h.Reason, h.CreatedBy, h.CreatedByName, Micros(h.CreatedAt),
+			h.Class, nullMicros(h.KeptUntil))
 		if isUniqueViolation(err) {
 			return fault.Duplicate("hold " + h.ID)
 		}
@@ -44,7 +45,7 @@ func (db *DB) CreateHold(ctx context.Context, h *retention.Hold) error {
 }
 
 const holdCols = `h.id, h.start_at, h.end_at, h.reference, h.reason, h.created_by, h.created_by_name, h.created_at,
-	h.released_at, h.released_by, h.released_by_name, h.release_reason`
+	h.released_at, h.released_by, h.released_by_name, h.release_reason, h.class, h.kept_until`
 
 // Hold returns one hold, or ErrNotFound.
 func (db *DB) Hold(ctx context.Context, id string) (*retention.Hold, error) {
@@ -86,13 +87,14 @@ func (db *DB) queryHolds(ctx context.Context, q string, args ...any) ([]*retenti
 	for rows.Next() {
 		var h retention.Hold
 		var start, end, created int64
-		var released sql.NullInt64
+		var released, keptUntil sql.NullInt64
 		if err := rows.Scan(&h.ID, &start, &end, &h.Reference, &h.Reason, &h.CreatedBy, &h.CreatedByName, &created,
-			&released, &h.ReleasedBy, &h.ReleasedByName, &h.ReleaseReason); err != nil {
+			&released, &h.ReleasedBy, &h.ReleasedByName, &h.ReleaseReason, &h.Class, &keptUntil); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan hold: %w", err)
 		}
 		h.Start, h.End, h.CreatedAt, h.ReleasedAt = FromMicros(start), FromMicros(end), FromMicros(created), fromNullMicros(released)
+		h.KeptUntil = fromNullMicros(keptUntil)
 		out = append(out, &h)
 		byID[h.ID] = &h
 	}
@@ -145,10 +147,12 @@ func (db *DB) queryHolds(ctx context.Context, q string, args ...any) ([]*retenti
 }
 
 // ReleaseHold ends an active hold, recording who released it, when and why. A hold already
-// released is ErrConflict: a release is a fact of its own and is never overwritten.
+// released is ErrConflict: a release is a fact of its own and is never overwritten; so is an
+// important hold before its kept_until.
 func (db *DB) ReleaseHold(ctx context.Context, id, byUserID, byUsername string, at time.Time, reason string) error {
 	res, err := db.sql.ExecContext(ctx, `UPDATE legal_holds SET released_at = $2, released_by = $3,
-		released_by_name = $4, release_reason = $5 WHERE id = $1 AND released_at IS NULL`,
+		released_by_name = $4, release_reason = $5
+		WHERE id = $1 AND released_at IS NULL AND (kept_until IS NULL OR kept_until <= $2)`,
 		id, Micros(at), byUserID, byUsername, reason)
 	if err != nil {
 		return fmt.Errorf("release hold %s: %w", id, err)
@@ -158,8 +162,12 @@ func (db *DB) ReleaseHold(ctx context.Context, id, byUserID, byUsername string, 
 	} else if n == 1 {
 		return nil
 	}
-	if _, err := db.Hold(ctx, id); err != nil {
+	h, err := db.Hold(ctx, id)
+	if err != nil {
 		return err
+	}
+	if h.Active() {
+		return fmt.Errorf("hold %s keeps its footage until %s: %w", id, h.KeptUntil.Format(time.RFC3339), ErrConflict)
 	}
 	return fmt.Errorf("hold %s is already released: %w", id, ErrConflict)
 }

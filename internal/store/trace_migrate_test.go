@@ -160,6 +160,20 @@ func TestTraceMigrationKeepsLayout1Trail(t *testing.T) {
 		if rep := verify(t, db, key, nil); !rep.Intact || rep.Entries != n+10 || rep.Checkpoints != 2 {
 			t.Fatalf("Verify() after appending = %+v; want %d intact entries, 2 checkpoints", rep, n+10)
 		}
+		// The leaves served to verifiers off the platform are the layout-1 bytes of the migrated
+		// entries, so they hash as the old leaves did, and the remote check passes.
+		leaves, size, err := l.Leaves(ctx, 0, 1000)
+		if err != nil || size != n+10 || len(leaves) != n+10 {
+			t.Fatalf("Leaves(0, 1000) = %d leaves of %d, %v; want %d", len(leaves), size, err, n+10)
+		}
+		for i, r := range rows {
+			if got := rfc6962.DefaultHasher.HashLeaf(leaves[i].Data); !slices.Equal(got, r.leaf()) || leaves[i].Index != int64(i) {
+				t.Errorf("leaf %d (index %d) hashes to %x; want the layout-1 leaf %x", i, leaves[i].Index, got, r.leaf())
+			}
+		}
+		if rep, err := trace.VerifyRemote(ctx, logRemote{l}, key.VerifierKey(), nil); err != nil || !rep.Intact || rep.Entries != n+10 {
+			t.Errorf("VerifyRemote(migrated trail) = %+v, %v; want %d intact entries", rep, err, n+10)
+		}
 		filters := []struct {
 			f    trace.Filter
 			want int
@@ -189,4 +203,24 @@ func TestTraceMigrationKeepsLayout1Trail(t *testing.T) {
 			t.Errorf("Verify() after editing migrated entry 10 = %+v; want entry 10 named", rep)
 		}
 	})
+}
+
+// logRemote serves a log as trace.Remote, as the API does.
+type logRemote struct{ l *trace.Log }
+
+func (r logRemote) Checkpoint(ctx context.Context) ([]byte, error) { return r.l.Latest(ctx) }
+
+func (r logRemote) Leaves(ctx context.Context, start int64, limit int) ([]trace.Leaf, error) {
+	ls, _, err := r.l.Leaves(ctx, start, limit)
+	return ls, err
+}
+
+func (r logRemote) Consistency(ctx context.Context, size1, size2 int64) ([][]byte, error) {
+	p, err := r.l.ConsistencyProof(ctx, size1, size2)
+	return p.Hashes, err
+}
+
+func (r logRemote) Inclusion(ctx context.Context, seq, size int64) ([]byte, [][]byte, error) {
+	p, err := r.l.InclusionProof(ctx, seq, size)
+	return p.LeafHash, p.Hashes, err
 }

@@ -987,3 +987,47 @@ func TestTraceAnonymousDenialsAreCounted(t *testing.T) {
 		}
 	})
 }
+
+// TestVerifyRemoteNamesTheEdit checks trace.VerifyRemote, the check through the API alone, on
+// a trail tampered with in the database: it names the first bad entry from the server's proofs
+// even when the forger rewrote the stored hashes too, and reports a removed entry.
+func TestVerifyRemoteNamesTheEdit(t *testing.T) {
+	const n = 20
+	tests := []struct {
+		name      string
+		tamper    func(tp *tamperer)
+		firstBad  int64
+		wantInMsg string
+	}{
+		{"intact", func(*tamperer) {}, -1, ""},
+		{"edit username", func(tp *tamperer) { tp.editEntry(7, `"username":"name1"`, `"username":"x"`) }, 7, "was edited"},
+		{"edit reason and rehash", func(tp *tamperer) { tp.editEntry(12, `"reason":"[^"]*"`, `"reason":"nothing"`); tp.rehash(12) }, 12, "was edited"},
+		{"remove an entry", func(tp *tamperer) { tp.exec(`UPDATE trace_entries SET seq = 1000 WHERE seq = 7`) }, 7, "missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := storetest.SQLite(t)
+			key := newKey(t)
+			l := runLog(t, db, trace.Config{CheckpointEvery: 1 << 30}, key)
+			appendN(t, l, 0, n)
+			cp, err := l.Checkpoint(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.tamper(newTamperer(t, db))
+			rep, err := trace.VerifyRemote(context.Background(), logRemote{l}, key.VerifierKey(), cp)
+			if err != nil {
+				t.Fatalf("VerifyRemote() = %v", err)
+			}
+			if tt.firstBad < 0 {
+				if !rep.Intact || rep.Entries != n {
+					t.Errorf("VerifyRemote(intact) = %+v; want %d intact entries", rep, n)
+				}
+				return
+			}
+			if rep.Intact || rep.FirstBad != tt.firstBad || rep.BadUntil != tt.firstBad+1 || !strings.Contains(rep.Problem, tt.wantInMsg) {
+				t.Errorf("VerifyRemote() = %+v; want entry %d named, %q", rep, tt.firstBad, tt.wantInMsg)
+			}
+		})
+	}
+}

@@ -5,9 +5,12 @@ import (
 	"civicam/internal/keyfile"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -20,6 +23,7 @@ import (
 type Key struct {
 	signer   note.Signer
 	verifier string
+	public   ed25519.PublicKey
 }
 
 // Name is the key's name, which is also the checkpoints' origin line.
@@ -50,7 +54,7 @@ func ParseKey(skey string) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse trace key: %w", err)
 	}
-	return &Key{signer: s, verifier: vkey}, nil
+	return &Key{signer: s, verifier: vkey, public: pub}, nil
 }
 
 // GenerateKey makes a new key whose name (the checkpoint origin) is name, e.g.
@@ -72,8 +76,25 @@ func GenerateKey(name string) (*Key, string, error) {
 // name and writes it there with mode 0600 (see keyfile: a crash leaves either no key or the whole
 // key, and a key another process wrote first wins). A key file that others can read is refused.
 func LoadOrCreateKey(path, name string) (*Key, error) {
-	b, err := keyfile.LoadOrCreate(path, func() ([]byte, error) {
+	return loadOrCreateKey(path, func() (string, error) {
 		_, skey, err := GenerateKey(name)
+		return skey, err
+	})
+}
+
+// LoadOrCreateDerivedKey is LoadOrCreateKey for a key named by DerivedOrigin(host, its public
+// key): an origin no other installation has, which the checkpoint format requires. A key already
+// at path keeps its name, so an existing trail's checkpoints go on verifying.
+func LoadOrCreateDerivedKey(path, host string) (*Key, error) {
+	return loadOrCreateKey(path, func() (string, error) {
+		_, skey, err := GenerateDerivedKey(host)
+		return skey, err
+	})
+}
+
+func loadOrCreateKey(path string, generate func() (skey string, err error)) (*Key, error) {
+	b, err := keyfile.LoadOrCreate(path, func() ([]byte, error) {
+		skey, err := generate()
 		return []byte(skey + "\n"), err
 	})
 	if err != nil {
@@ -84,6 +105,73 @@ func LoadOrCreateKey(path, name string) (*Key, error) {
 		return nil, fmt.Errorf("trace key %s: %w", path, err)
 	}
 	return k, nil
+}
+
+// LegacyOrigin is the origin every installation got by default before origins were derived: a
+// trail named so still verifies, but its checkpoints cannot be told from another city's.
+const LegacyOrigin = "civicam.local/trace"
+
+// DerivedOrigin is the origin of a log on host whose key is pub: host/trace/ and the first 12 hex
+// digits of SHA-256(pub). The host says whose log it is; the hash keeps two logs on one host (or
+// two installations that both left public_url unset) apart.
+func DerivedOrigin(host string, pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(pub)
+	return host + "/trace/" + hex.EncodeToString(sum[:6])
+}
+
+// GenerateDerivedKey makes a new key named DerivedOrigin(host, its public key), with its private
+// signer-key string.
+func GenerateDerivedKey(host string) (*Key, string, error) {
+	if host == "" || strings.ContainsAny(host, "+/ \t\r\n") || !utf8.ValidString(host) {
+		return nil, "", fmt.Errorf("generate trace key: host %q must be non-empty, without spaces, '/' or '+'", host)
+	}
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, "", fmt.Errorf("generate trace key: %w", err)
+	}
+	name := DerivedOrigin(host, pub)
+	// The signer key is the verifier key's name and hash with the private seed: the form
+	// note.GenerateKey writes, made here because the name depends on the key.
+	vkey, err := note.NewEd25519VerifierKey(name, pub)
+	if err != nil {
+		return nil, "", fmt.Errorf("generate trace key %q: %w", name, err)
+	}
+	hash, _, _ := strings.Cut(strings.TrimPrefix(vkey, name+"+"), "+") // base64 may hold '+'
+	skey := "PRIVATE+KEY+" + name + "+" + hash + "+" +
+		base64.StdEncoding.EncodeToString(append([]byte{1}, priv.Seed()...))
+	k, err := ParseKey(skey)
+	return k, skey, err
+}
+
+// OriginShared reports whether the key's name is an origin other installations could share:
+// the old default, or a host that names no one (localhost, a .local, .test, .example or .invalid
+// name, example.com, an address) without the key's own hash after it.
+func (k *Key) OriginShared() bool {
+	name := k.Name()
+	if name == LegacyOrigin {
+		return true
+	}
+	host, _, _ := strings.Cut(name, "/")
+	if name == DerivedOrigin(host, k.public) {
+		return false
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if net.ParseIP(strings.Trim(host, "[]")) != nil || !strings.Contains(host, ".") {
+		return true
+	}
+	for _, generic := range []string{".local", ".localhost", ".test", ".example", ".invalid", ".localdomain"} {
+		if strings.HasSuffix(host, generic) {
+			return true
+		}
+	}
+	switch strings.TrimPrefix(host, "www.") {
+	case "example.com", "example.org", "example.net":
+		return true
+	}
+	return false
 }
 
 // Checkpoint is a signed statement of the tree: its origin, size and root hash.

@@ -74,6 +74,12 @@ const (
 	// Someone registered as an applicant (the code sent, or the username taken), or was refused
 	// for registering too often from one address.
 	ActionApplicantRegister Action = "applicant_register"
+	// The policy pack a server started with, when it is not the one last traced: its name,
+	// version and SHA-256 are in the entry's detail.
+	ActionPackInForce Action = "pack_in_force"
+	// A second user's approval of an export that the pack's two-person rule holds back, naming
+	// the requester and the approver.
+	ActionExportApprove Action = "export_approve"
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -86,7 +92,7 @@ var Actions = []Action{
 	ActionRetentionDelete, ActionHoldCreate, ActionHoldRelease, ActionGroupCreate,
 	ActionDocumentUpload, ActionApplicationRead, ActionDocumentRead, ActionRecordingsRead,
 	ActionGBRegister, ActionGBUnregister, ActionGBDeviceState, ActionGBCatalog, ActionGBAdopt,
-	ActionApplicantRegister,
+	ActionApplicantRegister, ActionPackInForce, ActionExportApprove,
 }
 
 // Outcome is whether the traced request was served.

@@ -42,6 +42,8 @@ type Store interface {
 	PutTraceCheckpoint(ctx context.Context, c StoredCheckpoint) error
 	// LatestTraceCheckpoint returns the checkpoint of the largest size, found=false when none.
 	LatestTraceCheckpoint(ctx context.Context) (c StoredCheckpoint, found bool, err error)
+	// ScanTrace is Source's: the stored rows [from, to), in order, each valid until fn returns.
+	ScanTrace(ctx context.Context, from, to int64, fn func(*Row) error) error
 	Querier
 }
 

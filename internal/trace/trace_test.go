@@ -472,3 +472,72 @@ func TestVerifyChunked(t *testing.T) {
 		})
 	}
 }
+
+// TestDerivedOrigin checks that a key made for a host is named host/trace/<hash of its public
+// key>, so that two installations on one host differ; that it signs checkpoints which open with
+// its verifier key; and which origins count as shared.
+func TestDerivedOrigin(t *testing.T) {
+	dir := t.TempDir()
+	k1, err := LoadOrCreateDerivedKey(filepath.Join(dir, "a.key"), "cctv.zhuzhou.example.cn")
+	if err != nil {
+		t.Fatalf("LoadOrCreateDerivedKey = %v", err)
+	}
+	k2, err := LoadOrCreateDerivedKey(filepath.Join(dir, "b.key"), "cctv.zhuzhou.example.cn")
+	if err != nil {
+		t.Fatalf("LoadOrCreateDerivedKey = %v", err)
+	}
+	if want := DerivedOrigin("cctv.zhuzhou.example.cn", k1.public); k1.Name() != want || !strings.HasPrefix(want, "cctv.zhuzhou.example.cn/trace/") {
+		t.Errorf("Name() = %q; want %q", k1.Name(), want)
+	}
+	if k1.Name() == k2.Name() {
+		t.Errorf("two installations on one host both got origin %q; want different origins", k1.Name())
+	}
+	again, err := LoadOrCreateDerivedKey(filepath.Join(dir, "a.key"), "other.host")
+	if err != nil || again.Name() != k1.Name() || again.VerifierKey() != k1.VerifierKey() {
+		t.Errorf("reloaded key = %v, %v; want the stored key named %q", again, err, k1.Name())
+	}
+	msg, err := SignCheckpoint(k1, 3, bytes.Repeat([]byte{1}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := OpenCheckpoint(msg, k1.VerifierKey()); err != nil || c.Origin != k1.Name() {
+		t.Errorf("OpenCheckpoint(derived key's checkpoint) = %+v, %v; want origin %q", c, err, k1.Name())
+	}
+	if _, _, err := GenerateDerivedKey("a/b"); err == nil {
+		t.Errorf("GenerateDerivedKey(%q) = nil error; want refused", "a/b")
+	}
+
+	named := func(name string) *Key {
+		k, _, err := GenerateKey(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	local, _, err := GenerateDerivedKey("civicam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		key  *Key
+		want bool
+	}{
+		{"old default", named(LegacyOrigin), true},
+		{"localhost", named("localhost/trace"), true},
+		{"a .local host", named("cams.local/trail"), true},
+		{"example.com", named("example.com/trace"), true},
+		{"an address", named("127.0.0.1:8080/trace"), true},
+		{"a bare word", named("civicam/trace"), true},
+		{"a city's domain", named("cctv.zhuzhou.gov.cn/trace"), false},
+		{"derived", k1, false},
+		{"derived without public_url", local, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.key.OriginShared(); got != tt.want {
+				t.Errorf("Key(%q).OriginShared() = %v; want %v", tt.key.Name(), got, tt.want)
+			}
+		})
+	}
+}

@@ -145,6 +145,7 @@ type Parts struct {
 	ExportDir  string              // where exports are written
 	Key        *trace.Key          // signs export manifests; nil refuses exports
 	Storage    *retention.Planner  // the storage forecast
+	Options    policy.Options      // the pack's optional rules, as if the pack switched them on
 }
 
 // NewAPI builds an API over the stack's services and the parts, as app does.
@@ -157,7 +158,8 @@ func (s *Stack) NewAPI(t testing.TB, p Parts) *httpapi.Server {
 	if d.Storage == nil {
 		d.Storage = retention.NewPlanner(retention.PlannerConfig{}, retention.PlannerDeps{Index: s.DB, Registry: s.Registry})
 	}
-	fd := footage.Deps{Cameras: s.Registry, Sharing: s.Sharing, Index: s.DB, Key: p.Key, Tracer: s.Tracer, Trail: s.Trail}
+	fd := footage.Deps{Cameras: s.Registry, Sharing: s.Sharing, Index: s.DB, Key: p.Key, Tracer: s.Tracer, Trail: s.Trail,
+		Options: func() policy.Options { return p.Options }, Approvals: s.DB, Users: s.DB}
 	chk := &access.Checker{Grants: s.Sharing}
 	if p.Requests != nil {
 		d.Requests, chk.Applications = p.Requests, p.Requests
