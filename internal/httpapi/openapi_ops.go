@@ -6,6 +6,7 @@ import (
 
 	"civicam/internal/accounts"
 	"civicam/internal/auth"
+	"civicam/internal/footage"
 	"civicam/internal/gb28181"
 	"civicam/internal/lostperson"
 	"civicam/internal/registry"
@@ -144,6 +145,10 @@ func (s *Server) ops(c *schemas) map[string]op {
 		"GET /api/v1/trace/proof/consistency": {Summary: "Proof that a larger tree of the trail extends a smaller one",
 			Query:  []param{q("size1", "The smaller size.", integer), q("size2", "The larger size.", integer)},
 			Status: http.StatusOK, Result: object(map[string]schema{"size1": integer, "size2": integer, "hashes": list(str), "root1": str, "root2": str})},
+		"GET /api/v1/trace/leaves": {Summary: "The exact leaf bytes of a range of the trail's entries, for verifying it off the platform",
+			Query:  []param{q("start", "The first entry's index.", integer), limit("1000", "1000")},
+			Status: http.StatusOK, Result: object(map[string]schema{"start": integer, "tree_size": integer, "next_start": integer,
+				"leaves": list(object(map[string]schema{"index": integer, "data": schema{"type": "string", "contentEncoding": "base64"}}))}, "next_start")},
 		"GET /api/v1/trace": {Summary: "The trail's entries, newest first, filtered and paged",
 			Query: []param{q("actor", "Only this user's.", str), q("camera_id", "Only this camera's.", str),
 				q("action", "Only this action.", str), q("outcome", "allowed or denied.", str),
@@ -157,7 +162,13 @@ func (s *Server) ops(c *schemas) map[string]op {
 			Query: []param{since, until, purpose, appID}, Status: http.StatusOK, ResultType: "video/mp4",
 			Also: []answer{{Status: http.StatusPartialContent, ContentType: "video/mp4", Description: "The byte range asked for."}}},
 		"POST /api/v1/cameras/{id}/exports": {Summary: "Export a window of a camera's footage as a signed zip",
-			Body: in(exportInput{}), Status: http.StatusCreated, Result: out(exportResult{})},
+			Body: in(exportInput{}), Status: http.StatusCreated, Result: out(exportResult{}),
+			Also: []answer{{Status: http.StatusAccepted, ContentType: "application/json", Description: "Under the pack's two-person rule: a request that a second user of the organisation approves.",
+				Schema: object(map[string]schema{"status": str, "approval": out(footage.ExportApproval{}), "approve": str})}}},
+		"GET /api/v1/export-approvals": {Summary: "The export requests of the caller's organisation awaiting a second user's approval",
+			Status: http.StatusOK, Result: object(map[string]schema{"approvals": out([]*footage.ExportApproval{})})},
+		"POST /api/v1/export-approvals/{id}/approve": {Summary: "Approve another user's export request: the export is made",
+			Status: http.StatusCreated, Result: out(exportResult{})},
 		"GET /api/v1/exports/{id}": {Summary: "Download an export (the caller's rights are checked again)",
 			Status: http.StatusOK, ResultType: "application/zip",
 			Also: []answer{{Status: http.StatusPartialContent, ContentType: "application/zip", Description: "The byte range asked for."}}},
