@@ -228,6 +228,12 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 				t.Errorf("%s %s declares responses %v; want a success and 4XX", rt.Method, rt.Pattern, keys(responses))
 			}
 		}
+		tags, _ := doc["tags"].([]any)
+		for _, tg := range tags {
+			if m, _ := tg.(map[string]any); m["description"] == "" || m["description"] == nil {
+				t.Errorf("tag %v has no description: add it to tagDescriptions", m["name"])
+			}
+		}
 		if servers, _ := doc["servers"].([]any); len(servers) != 1 {
 			t.Errorf("servers = %v; want the node's own address", doc["servers"])
 		}
