@@ -74,6 +74,10 @@ const (
 	// Someone registered as an applicant (the code sent, or the username taken), or was refused
 	// for registering too often from one address.
 	ActionApplicantRegister Action = "applicant_register"
+	// A reviewer asked a private camera's owner for its footage in an application's window, and
+	// the owner's organisation approved or declined it (REG-4).
+	ActionFootageRequest         Action = "footage_request"
+	ActionFootageRequestDecision Action = "footage_request_decision"
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -86,7 +90,7 @@ var Actions = []Action{
 	ActionRetentionDelete, ActionHoldCreate, ActionHoldRelease, ActionGroupCreate,
 	ActionDocumentUpload, ActionApplicationRead, ActionDocumentRead, ActionRecordingsRead,
 	ActionGBRegister, ActionGBUnregister, ActionGBDeviceState, ActionGBCatalog, ActionGBAdopt,
-	ActionApplicantRegister,
+	ActionApplicantRegister, ActionFootageRequest, ActionFootageRequestDecision,
 }
 
 // Outcome is whether the traced request was served.

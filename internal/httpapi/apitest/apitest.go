@@ -160,7 +160,7 @@ func (s *Stack) NewAPI(t testing.TB, p Parts) *httpapi.Server {
 	fd := footage.Deps{Cameras: s.Registry, Sharing: s.Sharing, Index: s.DB, Key: p.Key, Tracer: s.Tracer, Trail: s.Trail}
 	chk := &access.Checker{Grants: s.Sharing}
 	if p.Requests != nil {
-		d.Requests, chk.Applications = p.Requests, p.Requests
+		d.Requests, chk.Applications, chk.Approvals = p.Requests, p.Requests, p.Requests
 	}
 	if p.Recorder != nil {
 		d.Recorder, fd.Recorder = p.Recorder, p.Recorder
