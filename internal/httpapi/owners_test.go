@@ -282,8 +282,12 @@ func TestFootageRequestApproved(t *testing.T) {
 		// Another organisation neither sees nor decides it.
 		other := mustCreate(t, f.do("POST", "/api/v1/organisations", f.adminTok, "", `{"name":"Mall","kind":"enterprise"}`))
 		_, otherTok := f.addUser("mall-op", auth.RoleOperator, other)
+		before = f.size()
 		if r := f.do("POST", "/api/v1/footage-requests/"+req+"/decision", otherTok, "", `{"approve":true}`); r.status != http.StatusNotFound {
 			t.Errorf("decision by another organisation = %d; want 404", r.status)
+		}
+		if es := f.entriesSince(before); len(es) != 1 || es[0].Action != trace.ActionFootageRequestDecision || es[0].Outcome != trace.Denied {
+			t.Errorf("decision by another organisation traced %v; want one footage_request_decision refused", actionsOf(es))
 		}
 		before = f.size()
 		r = f.do("POST", "/api/v1/footage-requests/"+req+"/decision", f.hotelTok, "", `{"approve":true,"note":"lobby only"}`)

@@ -109,6 +109,24 @@ func (s *Service) RequestFootage(ctx context.Context, applicationID, cameraID, r
 	if err != nil {
 		return nil, err
 	}
+	r, err := s.requestFootage(ctx, a, cameraID, reason)
+	if err != nil {
+		var cams []string
+		if registry.ValidID(cameraID) {
+			cams = []string{cameraID}
+		}
+		if terr := s.tracer.Record(ctx, trace.Record{Action: trace.ActionFootageRequest, CameraIDs: cams, Reference: a.ID,
+			Purpose: "lost-person application", Outcome: trace.Denied, Reason: err.Error()}); terr != nil {
+			return nil, terr
+		}
+		return nil, tracedRefusal(err)
+	}
+	v := r.reviewerView()
+	return &v, nil
+}
+
+// requestFootage checks, traces and stores a footage request of an accepted application.
+func (s *Service) requestFootage(ctx context.Context, a *Application, cameraID, reason string) (*FootageRequest, error) {
 	reviewer := actorID(ctx)
 	if !registry.ValidID(cameraID) {
 		return nil, fmt.Errorf("camera %q: %w", cameraID, ErrNotFound)
@@ -147,8 +165,7 @@ func (s *Service) RequestFootage(ctx context.Context, applicationID, cameraID, r
 	if err := s.repo.CreateFootageRequest(ctx, r); err != nil {
 		return nil, err
 	}
-	v := r.reviewerView()
-	return &v, nil
+	return r, nil
 }
 
 // ApplicationRequests lists the footage requests sent for an application, oldest first.
@@ -243,11 +260,16 @@ func (s *Service) DecideRequest(ctx context.Context, u *auth.User, id string, ap
 		return nil, invalid("note", "at most 1000 bytes")
 	}
 	r, err := s.ownerRequest(ctx, u, id)
-	if err != nil {
-		return nil, err
+	if err == nil && r.Status != RequestPending {
+		err = fmt.Errorf("decide a %s footage request: %w", r.Status, ErrState)
 	}
-	if r.Status != RequestPending {
-		return nil, fmt.Errorf("decide a %s footage request: %w", r.Status, ErrState)
+	if err != nil {
+		// A refused decision is a refused change: traced, with what was asked.
+		if terr := s.tracer.Record(ctx, trace.Record{Action: trace.ActionFootageRequestDecision, Reference: id, Outcome: trace.Denied,
+			Reason: err.Error()}); terr != nil {
+			return nil, terr
+		}
+		return nil, tracedRefusal(err)
 	}
 	verdict := RequestDeclined
 	if approve {
@@ -287,4 +309,13 @@ func (s *Service) FootageApproved(ctx context.Context, applicationID, _, cameraI
 		}
 	}
 	return fmt.Errorf("%w: no approved footage request covers camera %s then", ErrFootageDenied, cameraID)
+}
+
+// tracedRefusal marks a refusal this package has traced, so that a face does not trace it
+// again: a request outside the caller's reach is answered as not found, as it always is.
+func tracedRefusal(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return &fault.Error{Kind: fault.NotFound, Code: "not_found", Message: "no such object", Traced: true, Err: err}
+	}
+	return err
 }
