@@ -346,7 +346,7 @@ func (s *Service) Window(a *Application, now time.Time) (from, to time.Time) {
 }
 
 // FindCandidates proposes cameras within radiusM of a point that recorded anything in
-// [from, to), ranked by score = coverage × (1 − distance/(2·radius)): a camera with the whole
+// [from, to) — sealed segments and, with a Recorder, the segment being written — ranked by score = coverage × (1 − distance/(2·radius)): a camera with the whole
 // window recorded at the edge of the radius ranks with one half-covered at the centre.
 func (s *Service) FindCandidates(ctx context.Context, lat, lon, radiusM float64, from, to time.Time) ([]Candidate, error) {
 	if s.cams == nil || s.recs == nil {
@@ -469,7 +469,10 @@ func (s *Service) markBases(ctx context.Context, applicationID string, cands []C
 
 // SearchCandidates runs the candidate search of an accepted application for the reviewer
 // acting in ctx, traces it (action search, with the cameras and window) and then grants that
-// reviewer footage of exactly those cameras in exactly that window, for this application.
+// reviewer footage of exactly those cameras in exactly that window, for this application. Each
+// candidate is marked with how its footage can be opened (Basis): a private camera's owner still
+// has to consent, which the access check asks at every look (access.Checker's Approvals and
+// Grants), so a grant revoked after the search closes the camera again.
 func (s *Service) SearchCandidates(ctx context.Context, id string) (*Candidates, error) {
 	a, err := s.application(ctx, id)
 	if err != nil {
