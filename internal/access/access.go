@@ -38,6 +38,12 @@ type Grants interface {
 	Granted(ctx context.Context, u *auth.User, cam *registry.Camera, scope Use, from, to time.Time) error
 }
 
+// Approvals answers whether a camera's owner approved a footage request a reviewer sent under an
+// application, covering [from, to); *lostperson.Service implements it (nil when it did).
+type Approvals interface {
+	FootageApproved(ctx context.Context, applicationID, userID, cameraID string, from, to time.Time) error
+}
+
 // ErrNoGrant is what a Grants returns when nothing covers the request.
 var ErrNoGrant = errors.New("no sharing grant covers this")
 
@@ -52,10 +58,12 @@ type Denial struct {
 func (d *Denial) Error() string { return "access denied: " + d.Reason }
 
 // Checker decides. Applications nil refuses every reviewer (no application can be checked);
-// Grants nil means no sharing grants exist.
+// Grants nil means no sharing grants exist; Approvals nil means no owner approved a footage
+// request.
 type Checker struct {
 	Applications Applications
 	Grants       Grants
+	Approvals    Approvals
 }
 
 // Check returns nil when u may see cam's video for scope over [from, to) (for Live, from and
@@ -99,11 +107,42 @@ func (c *Checker) Check(ctx context.Context, u *auth.User, cam *registry.Camera,
 		if err := c.Applications.FootageAllowed(ctx, applicationID, u.ID, cam.ID, from, to); err != nil {
 			return &Denial{Reason: "application " + applicationID + " does not cover this: " + err.Error()}
 		}
-		return nil
+		if cam.Investment == registry.InvestmentGovernment {
+			return nil // shared with the police by the pack's default
+		}
+		return c.ownerConsents(ctx, u, cam, scope, from, to, applicationID)
 	case auth.RoleAuditor:
 		return &Denial{Reason: "auditors never see footage"}
 	}
 	return &Denial{NotVisible: true, Reason: "role " + string(u.Role) + " never sees footage"}
+}
+
+// ownerConsents is the owner's side of a reviewer's look at a private camera (REG-4): an
+// application alone does not network a camera its owner has not shared. It needs the owner's
+// grant in force to the reviewer's organisation for the use (or its emergency grant, under a
+// case reference, which notifies the owner), or the owner's approval of a footage request for
+// the range. Without one the camera is not the reviewer's to know of: 404, as another
+// organisation's camera is to an operator.
+func (c *Checker) ownerConsents(ctx context.Context, u *auth.User, cam *registry.Camera, scope Use, from, to time.Time, applicationID string) error {
+	if u.OrganisationID != "" && u.OrganisationID == cam.OrganisationID {
+		return nil
+	}
+	if c.Grants != nil {
+		err := c.Grants.Granted(ctx, u, cam, scope, from, to)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, ErrNoGrant) {
+			return fmt.Errorf("access check: grants: %w", err)
+		}
+	}
+	if c.Approvals != nil {
+		if err := c.Approvals.FootageApproved(ctx, applicationID, u.ID, cam.ID, from, to); err == nil {
+			return nil
+		}
+	}
+	return &Denial{NotVisible: true, Reason: "private camera: its owner has not shared it with your organisation for " + string(scope) +
+		", approved a footage request covering this, nor is it emergency use under a case reference"}
 }
 
 // Cameras finds a camera in the registry (*registry.Service implements it).

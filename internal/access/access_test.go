@@ -34,7 +34,7 @@ func (grants) Granted(_ context.Context, u *auth.User, cam *registry.Camera, sco
 }
 
 func TestCheck(t *testing.T) {
-	cam := &registry.Camera{ID: "c1", OrganisationID: "A"}
+	cam := &registry.Camera{ID: "c1", OrganisationID: "A", Investment: registry.InvestmentGovernment}
 	user := func(role auth.Role, org string) *auth.User {
 		return &auth.User{ID: "u-" + string(role), Role: role, OrganisationID: org}
 	}
@@ -131,4 +131,55 @@ func TestRecheck(t *testing.T) {
 func isDenial(err error) bool {
 	var d *access.Denial
 	return errors.As(err, &d)
+}
+
+// approvals approves footage requests of application "ok" by "rev" for camera "c1".
+type approvals struct{}
+
+func (approvals) FootageApproved(_ context.Context, app, user, cam string, _, _ time.Time) error {
+	if app == "ok" && user == "rev" && cam == "c1" {
+		return nil
+	}
+	return errors.New("no approved request")
+}
+
+// TestCheckPrivateCamera: an application alone does not open a private camera to a reviewer
+// (REG-4); its owner's grant to the reviewer's organisation for the use, or its approval of a
+// footage request, does. Without either the camera is hidden (404).
+func TestCheckPrivateCamera(t *testing.T) {
+	cam := &registry.Camera{ID: "c1", OrganisationID: "A", Investment: registry.InvestmentPrivate}
+	revB := &auth.User{ID: "rev", Role: auth.RoleReviewer, OrganisationID: "B"}
+	revC := &auth.User{ID: "rev", Role: auth.RoleReviewer, OrganisationID: "C"}
+	revA := &auth.User{ID: "rev", Role: auth.RoleReviewer, OrganisationID: "A"}
+	tests := []struct {
+		name    string
+		checker *access.Checker
+		u       *auth.User
+		scope   access.Use
+		want    string
+	}{
+		{"no grant, no approval", &access.Checker{Applications: apps{}, Grants: grants{}}, revC, access.Playback, "404"},
+		{"grant to the reviewer's organisation", &access.Checker{Applications: apps{}, Grants: grants{}}, revB, access.Playback, "allow"},
+		{"grant does not cover export", &access.Checker{Applications: apps{}, Grants: grants{}}, revB, access.Export, "404"},
+		{"approved footage request", &access.Checker{Applications: apps{}, Grants: grants{}, Approvals: approvals{}}, revC, access.Playback, "allow"},
+		{"the reviewer's own organisation's camera", &access.Checker{Applications: apps{}}, revA, access.Playback, "allow"},
+	}
+	t0 := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.checker.Check(context.Background(), tc.u, cam, tc.scope, t0, t0.Add(time.Minute), "ok")
+			got := "allow"
+			var d *access.Denial
+			switch {
+			case err == nil:
+			case errors.As(err, &d) && d.NotVisible:
+				got = "404"
+			default:
+				got = "other: " + err.Error()
+			}
+			if got != tc.want {
+				t.Errorf("Check(%s) = %v (%s); want %s", tc.name, err, got, tc.want)
+			}
+		})
+	}
 }

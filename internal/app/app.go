@@ -259,10 +259,14 @@ func NewServer(core *Core) (_ *Server, err error) {
 			Logger: core.Log.With("component", "storage"), Now: core.Now})
 	cleaner := retention.New(retention.Config{}, retention.Deps{Index: core.DB, Files: disk, Registry: core.Registry,
 		Tracer: trace.Recorder{Log: core.Trail}, Metrics: reg, Logger: core.Log.With("component", "retention"), Now: core.Now})
+	views := &sharing.LateViews{}
+	shares := sharing.New(sharing.Config{}, sharing.Deps{Store: core.DB, Policy: sharing.CurrentPack(core.Registry.Pack),
+		Cameras: core.Registry, Tracer: tracer, Trail: core.Trail, Views: views,
+		Logger: core.Log.With("component", "sharing"), Now: core.Now})
 	requests, err := lostperson.New(lostperson.Config{DataDir: cfg.Data, SearchRadiusM: cfg.Applications.SearchRadiusM,
 		MaxWindow: cfg.Applications.MaxWindow.D(), NoticeFont: cfg.Applications.NoticeFont,
 		RegistrationsPerAddress: cfg.Applications.RegistrationsPerAddress},
-		lostperson.Deps{Repo: core.DB, Recordings: core.DB, Cameras: core.Registry, Pack: core.Pack,
+		lostperson.Deps{Repo: core.DB, Recordings: core.DB, Cameras: core.Registry, Sharing: shares, Recorder: rec, Pack: core.Pack,
 			Tracer: trace.Recorder{Log: core.Trail}, Hasher: core.Hasher, Metrics: reg, Logger: core.Log.With("component", "requests")})
 	if err != nil {
 		return nil, err
@@ -276,12 +280,8 @@ func NewServer(core *Core) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	views := &sharing.LateViews{}
-	shares := sharing.New(sharing.Config{}, sharing.Deps{Store: core.DB, Policy: sharing.CurrentPack(core.Registry.Pack),
-		Cameras: core.Registry, Tracer: tracer, Trail: core.Trail, Views: views,
-		Logger: core.Log.With("component", "sharing"), Now: core.Now})
 	looks := footage.New(footage.Config{ExportDir: filepath.Join(cfg.Data, "exports")}, footage.Deps{
-		Access:  &access.Checker{Applications: requests, Grants: shares},
+		Access:  &access.Checker{Applications: requests, Grants: shares, Approvals: requests},
 		Cameras: core.Registry, Sharing: shares, Index: core.DB, Files: disk, Key: core.Key,
 		Recorder: rec, Live: liveSvc, Tracer: tracer, Trail: core.Trail,
 		Logger: core.Log.With("component", "footage"), Now: core.Now,

@@ -10,6 +10,7 @@ import (
 	"civicam/internal/fault"
 	"civicam/internal/recorder"
 	"civicam/internal/registry"
+	"civicam/internal/sharing"
 	"civicam/internal/timespan"
 	"civicam/internal/trace"
 )
@@ -51,4 +52,26 @@ func (s *Service) Coverage(ctx context.Context, u *auth.User, cameraID string, s
 		return timespan.Coverage{}, err
 	}
 	return s.Recorded(ctx, cameraID, start, end)
+}
+
+// RecordedFor is Recorded for the user asking through the API, who already reaches the camera
+// in the registry. A reviewer reaches every camera there, but knows when a private camera
+// recorded only where it may see that camera's footage under an application (REG-4): its
+// owner's grant, an approved footage request or emergency use under a case. Otherwise the
+// refusal is traced and the camera answered as not found.
+func (s *Service) RecordedFor(ctx context.Context, u *auth.User, cam *registry.Camera, start, end time.Time, applicationID, caseRef string) (timespan.Coverage, error) {
+	if u != nil && u.Role == auth.RoleReviewer && cam.Investment != registry.InvestmentGovernment {
+		cctx := ctx
+		if caseRef != "" {
+			cctx = sharing.WithCaseRef(ctx, caseRef)
+		}
+		if err := s.d.Access.Check(cctx, u, cam, access.Playback, start, end, applicationID); err != nil {
+			if terr := s.d.Tracer.Record(ctx, trace.Record{Action: trace.ActionRecordingsRead, CameraIDs: []string{cam.ID},
+				From: start, To: end, Reference: applicationID, Outcome: trace.Denied, Reason: err.Error()}); terr != nil {
+				return timespan.Coverage{}, terr
+			}
+			return timespan.Coverage{}, ErrHidden
+		}
+	}
+	return s.Recorded(ctx, cam.ID, start, end)
 }

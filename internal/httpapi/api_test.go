@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,10 +10,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"civicam/internal/auth"
 	"civicam/internal/httpapi"
 	"civicam/internal/httpapi/apitest"
+	"civicam/internal/lostperson"
 	"civicam/internal/registry"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
@@ -172,6 +175,11 @@ var untraced = map[string]string{
 	"GET /api/v1/applications as applicant":                 "the applicant's own applications",
 	"GET /api/v1/applications/{id} as applicant":            "the applicant's own application",
 	"GET /api/v1/applications/{id}/notice.pdf as applicant": "the applicant's own result notice",
+	// Footage requests name a camera, a window and the police's reason, nothing of the applicant;
+	// sending and deciding one is traced.
+	"GET /api/v1/applications/{id}/footage-requests": "the footage requests of an application: cameras, windows, owners' answers",
+	"GET /api/v1/footage-requests":                   "the owner's footage requests: its cameras, windows and the police's reasons",
+	"GET /api/v1/footage-requests/{id}":              "an owner's footage request: its camera, window and the police's reason",
 	// Pending: the staff accounts are personal data; the accounts service (not part of this
 	// change) is to trace an admin's reading of them.
 	"GET /api/v1/users as admin": "PENDING: accounts.Users is to trace the read of staff accounts",
@@ -195,7 +203,8 @@ func TestRoutesByRole(t *testing.T) {
 		tokens := map[string]string{"admin": adminTok}
 		_, tokens["operator"] = s.addUser("op1", auth.RoleOperator, orgA)
 		_, tokens["owner"] = s.addUser("owner1", auth.RoleOwner, orgB)
-		_, tokens["reviewer"] = s.addUser("rev1", auth.RoleReviewer, "")
+		revID, revTok := s.addUser("rev1", auth.RoleReviewer, "")
+		tokens["reviewer"] = revTok
 		_, tokens["auditor"] = s.addUser("aud1", auth.RoleAuditor, "")
 		_, tokens["applicant"] = s.addUser("app1", auth.RoleApplicant, "")
 		camA := mustCreate(t, s.do("POST", "/api/v1/cameras", adminTok, "", cameraJSON(orgA, "A1", "public_square")))
@@ -205,6 +214,26 @@ func TestRoutesByRole(t *testing.T) {
 			return func(string) string { return "/api/v1/applications/" + id + tail }
 		}
 		upload, uploadType := multipartBody("relationship", "doc.png", "image/png", pngBytes)
+		// A private camera of the owner's organisation, a candidate of the reviewer's search, and
+		// footage requests pending for the operator's and the owner's organisations.
+		camPriv := mustCreate(t, s.do("POST", "/api/v1/cameras", adminTok, "", privateCameraJSON(orgB, "Lobby")))
+		t0 := time.Now().UTC().Truncate(time.Second)
+		if err := db.PutGrants(context.Background(), []lostperson.FootageGrant{{ApplicationID: apps.accepted, ReviewerID: revID,
+			CameraID: camPriv, From: t0.Add(-time.Hour), To: t0, CreatedAt: t0}}); err != nil {
+			t.Fatal(err)
+		}
+		footageRequest := func(role string) string {
+			org, cam := orgA, camA
+			if role == "owner" {
+				org, cam = orgB, camPriv
+			}
+			fr := &lostperson.FootageRequest{ID: registry.NewID(), ApplicationID: apps.accepted, ReviewerID: revID, CameraID: cam,
+				OwnerOrganisationID: org, From: t0.Add(-time.Hour), To: t0, Reason: "test", Status: lostperson.RequestPending, CreatedAt: t0}
+			if err := db.CreateFootageRequest(context.Background(), fr); err != nil {
+				t.Fatal(err)
+			}
+			return "/api/v1/footage-requests/" + fr.ID
+		}
 
 		type want struct {
 			status  int
@@ -342,6 +371,16 @@ func TestRoutesByRole(t *testing.T) {
 					return `{"outcome":"no_relevant_footage","notice":"No relevant footage was found."}`
 				}, "",
 				allowOnly(map[string]want{"reviewer": ok(200, "application_decision")})},
+			{"POST", "/api/v1/applications/{id}/footage-requests", appPath(apps.accepted, "/footage-requests"),
+				func(string) string { return `{"camera_id":"` + camPriv + `","reason":"last seen near the lobby"}` }, "",
+				allowOnly(map[string]want{"reviewer": ok(201, "footage_request")})},
+			{"GET", "/api/v1/applications/{id}/footage-requests", appPath(apps.accepted, "/footage-requests"), nil, "",
+				allowOnly(map[string]want{"reviewer": ok(200)})},
+			{"GET", "/api/v1/footage-requests", nil, nil, "", allowOnly(map[string]want{"operator": ok(200), "owner": ok(200)})},
+			{"GET", "/api/v1/footage-requests/{id}", footageRequest, nil, "", allowOnly(map[string]want{"operator": ok(200), "owner": ok(200)})},
+			{"POST", "/api/v1/footage-requests/{id}/decision", func(role string) string { return footageRequest(role) + "/decision" },
+				func(string) string { return `{"approve":true}` }, "",
+				allowOnly(map[string]want{"operator": ok(200, "footage_request_decision"), "owner": ok(200, "footage_request_decision")})},
 			// Footage: this stack records nothing, so those allowed find nothing (404 no_footage,
 			// traced: that nothing was recorded then is itself footage metadata); refusals are
 			// traced under the attempted action.

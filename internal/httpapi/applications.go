@@ -18,6 +18,8 @@ var (
 	applicants         = []auth.Role{auth.RoleApplicant}
 	reviewers          = []auth.Role{auth.RoleReviewer}
 	applicantsOrPolice = []auth.Role{auth.RoleApplicant, auth.RoleReviewer}
+	// cameraOwners decide footage requests for their organisation's cameras.
+	cameraOwners = []auth.Role{auth.RoleOperator, auth.RoleOwner}
 )
 
 // applicationRoutes are the lost-person application routes (REG-6); none without the service.
@@ -41,6 +43,11 @@ func (s *Server) applicationRoutes() []Route {
 		{"GET", "/api/v1/applications/{id}/candidates", reviewers, s.applicationCandidates},
 		{"POST", "/api/v1/applications/{id}/findings", reviewers, s.addFinding},
 		{"POST", "/api/v1/applications/{id}/result", reviewers, s.writeResult},
+		{"POST", "/api/v1/applications/{id}/footage-requests", reviewers, s.requestFootage},
+		{"GET", "/api/v1/applications/{id}/footage-requests", reviewers, s.applicationFootageRequests},
+		{"GET", "/api/v1/footage-requests", cameraOwners, s.ownerFootageRequests},
+		{"GET", "/api/v1/footage-requests/{id}", cameraOwners, s.ownerFootageRequest},
+		{"POST", "/api/v1/footage-requests/{id}/decision", cameraOwners, s.decideFootageRequest},
 	}
 }
 
@@ -274,7 +281,11 @@ func (s *Server) applicationCandidates(w http.ResponseWriter, r *http.Request) e
 	}
 	out := make([]candidate, len(c.Cameras))
 	for i, cam := range c.Cameras {
-		q := url.Values{"application_id": {c.ApplicationID}, "start": {c.From.Format(time.RFC3339)}, "end": {c.To.Format(time.RFC3339)},
+		from, to := c.From, c.To
+		if cam.Basis == lostperson.BasisRequestApproved && cam.Request != nil {
+			from, to = cam.Request.From, cam.Request.To // what the owner approved
+		}
+		q := url.Values{"application_id": {c.ApplicationID}, "start": {from.Format(time.RFC3339)}, "end": {to.Format(time.RFC3339)},
 			"purpose": {"lost-person application"}}
 		out[i] = candidate{cam, "/api/v1/cameras/" + cam.CameraID + "/playback.mp4?" + q.Encode()}
 	}
@@ -307,6 +318,70 @@ func (s *Server) writeResult(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v, err := s.Requests.WriteResult(r.Context(), r.PathValue("id"), lostperson.Outcome(in.Outcome), in.Notice)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// requestFootage sends a private candidate camera's owner a request for its footage in the
+// application's window.
+func (s *Server) requestFootage(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		CameraID string `json:"camera_id"`
+		Reason   string `json:"reason"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	v, err := s.Requests.RequestFootage(r.Context(), r.PathValue("id"), in.CameraID, in.Reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+func (s *Server) applicationFootageRequests(w http.ResponseWriter, r *http.Request) error {
+	vs, err := s.Requests.ApplicationRequests(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"footage_requests": vs})
+	return nil
+}
+
+func (s *Server) ownerFootageRequests(w http.ResponseWriter, r *http.Request) error {
+	vs, err := s.Requests.OwnerRequests(r.Context(), auth.UserFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"footage_requests": vs})
+	return nil
+}
+
+func (s *Server) ownerFootageRequest(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.Requests.OwnerRequest(r.Context(), auth.UserFrom(r.Context()), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (s *Server) decideFootageRequest(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Approve *bool  `json:"approve"`
+		Note    string `json:"note"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.Approve == nil {
+		return badRequest("approve", "required: true to approve, false to decline")
+	}
+	v, err := s.Requests.DecideRequest(r.Context(), auth.UserFrom(r.Context()), r.PathValue("id"), *in.Approve, in.Note)
 	if err != nil {
 		return err
 	}

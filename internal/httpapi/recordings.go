@@ -43,7 +43,7 @@ func (s *Server) cameraRecordings(w http.ResponseWriter, r *http.Request) error 
 	if end.Sub(start) > maxRangeWindow {
 		return badRequest("start", "the window may be at most 32 days")
 	}
-	cov, err := s.footage.Recorded(r.Context(), cam.ID, start, end)
+	cov, err := s.footage.RecordedFor(r.Context(), auth.UserFrom(r.Context()), cam, start, end, q.Get("application_id"), q.Get("case_ref"))
 	if err != nil {
 		return err
 	}

@@ -22,10 +22,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"civicam/internal/access"
 	"civicam/internal/auth"
 	"civicam/internal/fault"
 	"civicam/internal/policy"
+	"civicam/internal/recorder"
 	"civicam/internal/registry"
+	"civicam/internal/sharing"
 	"civicam/internal/timespan"
 	"civicam/internal/trace"
 )
@@ -168,10 +171,21 @@ func (e *IneligibleError) Error() string {
 	return fmt.Sprintf("%s (rule %s, policy %s): %s", d.Code, d.Rule, d.PolicyVersion, d.Reason)
 }
 
-// Cameras finds cameras near a point; *registry.Service is one.
+// Cameras finds cameras near a point, and one camera; *registry.Service is one.
 type Cameras interface {
 	Near(ctx context.Context, scope registry.Scope, lat, lon, radiusM float64, limit int) ([]*registry.Camera, []float64, error)
+	Camera(ctx context.Context, scope registry.Scope, id string) (*registry.Camera, error)
 }
+
+// Sharing says what an owner's grants offer another organisation of a camera, without a look;
+// *sharing.Service is one. The candidate search marks each camera with it.
+type Sharing interface {
+	Offered(ctx context.Context, u *auth.User, cam *registry.Camera, use access.Use) (sharing.Basis, error)
+}
+
+// Recorder reports the segment each camera is being recorded into, which the index does not
+// hold until it is sealed; *recorder.Recorder is one.
+type Recorder = recorder.StatusReader
 
 // Recordings reports the recorded stretches of cameras within [from, to): for each camera with
 // any, its ranges in time order, clipped to the window. *store.DB is one.
@@ -253,8 +267,12 @@ type Deps struct {
 	Repo       Repo
 	Recordings Recordings
 	Cameras    Cameras
-	Pack       *policy.Pack
-	Tracer     trace.Tracer
+	// Sharing and Recorder are optional: without Sharing no private camera is shared with the
+	// police by a grant; without Recorder only sealed segments count.
+	Sharing  Sharing
+	Recorder Recorder
+	Pack     *policy.Pack
+	Tracer   trace.Tracer
 	// Hasher is the process's one bound on password hashing (registrations hash the password).
 	Hasher  *auth.Hasher
 	Metrics prometheus.Registerer // optional
@@ -268,6 +286,8 @@ type Service struct {
 	repo   Repo
 	recs   Recordings
 	cams   Cameras
+	shares Sharing
+	live   Recorder
 	pack   *policy.Pack
 	tracer trace.Tracer
 	hasher *auth.Hasher
@@ -294,7 +314,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if d.Repo == nil || d.Pack == nil || d.Tracer == nil || d.Hasher == nil {
 		return nil, errors.New("lostperson: Repo, Pack, Tracer and Hasher are required")
 	}
-	s := &Service{cfg: cfg, repo: d.Repo, recs: d.Recordings, cams: d.Cameras, pack: d.Pack, tracer: d.Tracer,
+	s := &Service{cfg: cfg, repo: d.Repo, recs: d.Recordings, cams: d.Cameras, shares: d.Sharing, live: d.Recorder, pack: d.Pack, tracer: d.Tracer,
 		hasher: d.Hasher, log: d.Logger, now: d.Now,
 		registrations: auth.NewThrottle(auth.ThrottleConfig{IPFailures: cfg.RegistrationsPerAddress, Window: cfg.RegistrationWindow}, d.Now)}
 	if cfg.NoticeFont != "" {

@@ -46,6 +46,14 @@ type Repo interface {
 	PutGrants(ctx context.Context, gs []FootageGrant) error
 	Grant(ctx context.Context, applicationID, reviewerID, cameraID string) (*FootageGrant, error)
 
+	CreateFootageRequest(ctx context.Context, r *FootageRequest) error
+	FootageRequest(ctx context.Context, id string) (*FootageRequest, error)
+	// FootageRequests lists the requests the filter matches, oldest first.
+	FootageRequests(ctx context.Context, f RequestFilter) ([]*FootageRequest, error)
+	// DecideFootageRequest writes a decided request if it is still pending (else an error
+	// matching ErrState).
+	DecideFootageRequest(ctx context.Context, r *FootageRequest) error
+
 	OutboxRepo
 }
 

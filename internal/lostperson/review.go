@@ -9,7 +9,10 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"civicam/internal/access"
+	"civicam/internal/auth"
 	"civicam/internal/registry"
+	"civicam/internal/segment"
 	"civicam/internal/timespan"
 	"civicam/internal/trace"
 )
@@ -294,7 +297,32 @@ type Candidate struct {
 	RecordedSeconds float64          `json:"recorded_seconds"`
 	Score           float64          `json:"score"`
 	Ranges          []timespan.Range `json:"ranges"`
+	OrganisationID  string           `json:"organisation_id"`
+	Investment      string           `json:"investment"`
+	// Basis is how the reviewer can open the camera's footage (REG-4): one of the Basis
+	// constants. GrantID names the owner's grant for BasisGrant and BasisEmergency; Request is
+	// the newest footage request sent for the camera under this application, if any.
+	Basis   string       `json:"basis"`
+	GrantID string       `json:"grant_id,omitempty"`
+	Request *RequestView `json:"footage_request,omitempty"`
 }
+
+// How a candidate camera's footage can be opened by a reviewer under an application.
+const (
+	// BasisPolicy: a government camera, shared with the police by the pack's default.
+	BasisPolicy = "policy_default"
+	// BasisOwnOrganisation: a camera of the reviewer's own organisation.
+	BasisOwnOrganisation = "own_organisation"
+	// BasisGrant: its owner's grant in force to the reviewer's organisation covers playback.
+	BasisGrant = "grant"
+	// BasisRequestApproved: its owner approved a footage request for the window.
+	BasisRequestApproved = "footage_request_approved"
+	// BasisEmergency: its owner's emergency grant, used only with a case reference, which
+	// notifies the owner at once.
+	BasisEmergency = "emergency"
+	// BasisNone: the footage stays closed; send the owner a footage request.
+	BasisNone = "none"
+)
 
 // Candidates is a candidate search's answer: the window searched and the cameras, best first.
 type Candidates struct {
@@ -318,7 +346,7 @@ func (s *Service) Window(a *Application, now time.Time) (from, to time.Time) {
 }
 
 // FindCandidates proposes cameras within radiusM of a point that recorded anything in
-// [from, to), ranked by score = coverage × (1 − distance/(2·radius)): a camera with the whole
+// [from, to) — sealed segments and, with a Recorder, the segment being written — ranked by score = coverage × (1 − distance/(2·radius)): a camera with the whole
 // window recorded at the edge of the radius ranks with one half-covered at the centre.
 func (s *Service) FindCandidates(ctx context.Context, lat, lon, radiusM float64, from, to time.Time) ([]Candidate, error) {
 	if s.cams == nil || s.recs == nil {
@@ -337,9 +365,10 @@ func (s *Service) FindCandidates(ctx context.Context, lat, lon, radiusM float64,
 		return nil, err
 	}
 	window := to.Sub(from).Seconds()
+	w := timespan.Range{Start: from, End: to}
 	out := []Candidate{}
 	for i, c := range cams {
-		rs := ranges[c.ID]
+		rs := s.withOpenSegment(c.ID, ranges[c.ID], w)
 		if len(rs) == 0 {
 			continue
 		}
@@ -352,7 +381,8 @@ func (s *Service) FindCandidates(ctx context.Context, lat, lon, radiusM float64,
 			cov = min(1, rec/window)
 		}
 		out = append(out, Candidate{CameraID: c.ID, Name: c.Name, Address: c.Address, Lat: c.Lat, Lon: c.Lon,
-			DistanceM: dists[i], Coverage: cov, RecordedSeconds: rec, Score: cov * (1 - dists[i]/(2*radiusM)), Ranges: rs})
+			DistanceM: dists[i], Coverage: cov, RecordedSeconds: rec, Score: cov * (1 - dists[i]/(2*radiusM)), Ranges: rs,
+			OrganisationID: c.OrganisationID, Investment: c.Investment})
 	}
 	slices.SortStableFunc(out, func(a, b Candidate) int {
 		if a.Score != b.Score {
@@ -369,9 +399,80 @@ func (s *Service) FindCandidates(ctx context.Context, lat, lon, radiusM float64,
 	return out, nil
 }
 
+// withOpenSegment adds to a camera's sealed ranges in w the segment it is being recorded into:
+// the index holds a segment only once it is sealed, and the newest footage is what a search
+// for a person last seen minutes ago needs most. The recordings API counts it the same way.
+func (s *Service) withOpenSegment(cameraID string, rs []timespan.Range, w timespan.Range) []timespan.Range {
+	if s.live == nil {
+		return rs
+	}
+	st, ok := s.live.Status(cameraID)
+	if !ok {
+		return rs
+	}
+	open, ok := st.Open()
+	if !ok {
+		return rs
+	}
+	if open, ok = open.Clip(w); !ok {
+		return rs
+	}
+	return timespan.Cover(append(slices.Clone(rs), open), segment.MergeGap, w).Ranges
+}
+
+// markBases marks each candidate with how the reviewer in ctx can open its footage.
+func (s *Service) markBases(ctx context.Context, applicationID string, cands []Candidate) error {
+	a, _ := auth.ActorFrom(ctx)
+	u := &auth.User{ID: a.UserID, Username: a.Username, Role: a.Role, OrganisationID: a.OrganisationID}
+	reqs, err := s.repo.FootageRequests(ctx, RequestFilter{ApplicationID: applicationID})
+	if err != nil {
+		return err
+	}
+	newest := map[string]*FootageRequest{}
+	for _, r := range reqs {
+		newest[r.CameraID] = r // oldest first: the last one wins
+	}
+	for i := range cands {
+		c := &cands[i]
+		if r := newest[c.CameraID]; r != nil {
+			v := r.reviewerView()
+			c.Request = &v
+		}
+		switch {
+		case c.Investment == registry.InvestmentGovernment:
+			c.Basis = BasisPolicy
+			continue
+		case u.OrganisationID != "" && u.OrganisationID == c.OrganisationID:
+			c.Basis = BasisOwnOrganisation
+			continue
+		}
+		c.Basis = BasisNone
+		if s.shares != nil {
+			cam := &registry.Camera{ID: c.CameraID, OrganisationID: c.OrganisationID, Investment: c.Investment}
+			b, err := s.shares.Offered(ctx, u, cam, access.Playback)
+			switch {
+			case err == nil && b.Emergency:
+				c.Basis, c.GrantID = BasisEmergency, b.GrantID
+			case err == nil:
+				c.Basis, c.GrantID = BasisGrant, b.GrantID
+				continue
+			case !errors.Is(err, access.ErrNoGrant):
+				return err
+			}
+		}
+		if c.Request != nil && c.Request.Status == RequestApproved {
+			c.Basis, c.GrantID = BasisRequestApproved, ""
+		}
+	}
+	return nil
+}
+
 // SearchCandidates runs the candidate search of an accepted application for the reviewer
 // acting in ctx, traces it (action search, with the cameras and window) and then grants that
-// reviewer footage of exactly those cameras in exactly that window, for this application.
+// reviewer footage of exactly those cameras in exactly that window, for this application. Each
+// candidate is marked with how its footage can be opened (Basis): a private camera's owner still
+// has to consent, which the access check asks at every look (access.Checker's Approvals and
+// Grants), so a grant revoked after the search closes the camera again.
 func (s *Service) SearchCandidates(ctx context.Context, id string) (*Candidates, error) {
 	a, err := s.application(ctx, id)
 	if err != nil {
@@ -407,6 +508,9 @@ func (s *Service) SearchCandidates(ctx context.Context, id string) (*Candidates,
 		grants[i] = FootageGrant{ApplicationID: a.ID, ReviewerID: reviewer, CameraID: cid, From: from, To: to, CreatedAt: now}
 	}
 	if err := s.repo.PutGrants(ctx, grants); err != nil {
+		return nil, err
+	}
+	if err := s.markBases(ctx, a.ID, cands); err != nil {
 		return nil, err
 	}
 	return &Candidates{ApplicationID: a.ID, From: from, To: to, RadiusM: s.cfg.SearchRadiusM, Cameras: cands}, nil

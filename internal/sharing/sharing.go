@@ -252,6 +252,28 @@ func (s *Service) Granted(ctx context.Context, u *auth.User, cam *registry.Camer
 // A grant covers a look if it is in force now: a playback of last week under a grant made today
 // is covered, a look after the grant ended or was revoked is not.
 func (s *Service) Basis(ctx context.Context, u *auth.User, cam *registry.Camera, scope access.Use) (Basis, error) {
+	b, err := s.Offered(ctx, u, cam, scope)
+	if err != nil || !b.Emergency {
+		return b, err
+	}
+	ref := caseRefOf(ctx)
+	if ref == "" {
+		return Basis{}, fmt.Errorf("%w: emergency use needs a case reference", access.ErrNoGrant)
+	}
+	n := &Notification{ID: registry.NewID(), OrganisationID: cam.OrganisationID, GrantID: b.GrantID,
+		CameraID: cam.ID, UserID: u.ID, CaseRef: ref, CreatedAt: s.d.Now()}
+	if err := s.d.Store.AddNotification(ctx, n); err != nil {
+		// No notification, no emergency use: the owner must hear of it at once.
+		return Basis{}, fmt.Errorf("sharing: notify owner of emergency use: %w", err)
+	}
+	return b, nil
+}
+
+// Offered is Basis without a look: what would share cam with u's organisation for scope now.
+// An emergency basis (Emergency set) is only offered: a look under it needs a case reference,
+// and Basis, not Offered, notifies the owner of the look. Candidate searches ask it to say how
+// each camera can be opened, without opening any.
+func (s *Service) Offered(ctx context.Context, u *auth.User, cam *registry.Camera, scope access.Use) (Basis, error) {
 	if u == nil || u.OrganisationID == "" || cam == nil || cam.OrganisationID == u.OrganisationID {
 		return Basis{}, access.ErrNoGrant
 	}
@@ -291,16 +313,6 @@ func (s *Service) Basis(ctx context.Context, u *auth.User, cam *registry.Camera,
 	}
 	if emergency == nil {
 		return Basis{}, access.ErrNoGrant
-	}
-	ref := caseRefOf(ctx)
-	if ref == "" {
-		return Basis{}, fmt.Errorf("%w: emergency use needs a case reference", access.ErrNoGrant)
-	}
-	n := &Notification{ID: registry.NewID(), OrganisationID: cam.OrganisationID, GrantID: emergency.ID,
-		CameraID: cam.ID, UserID: u.ID, CaseRef: ref, CreatedAt: now}
-	if err := s.d.Store.AddNotification(ctx, n); err != nil {
-		// No notification, no emergency use: the owner must hear of it at once.
-		return Basis{}, fmt.Errorf("sharing: notify owner of emergency use: %w", err)
 	}
 	return Basis{GrantID: emergency.ID, Emergency: true}, nil
 }

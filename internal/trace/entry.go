@@ -80,6 +80,10 @@ const (
 	// A second user's approval of an export that the pack's two-person rule holds back, naming
 	// the requester and the approver.
 	ActionExportApprove Action = "export_approve"
+	// A reviewer asked a private camera's owner for its footage in an application's window, and
+	// the owner's organisation approved or declined it (REG-4).
+	ActionFootageRequest         Action = "footage_request"
+	ActionFootageRequestDecision Action = "footage_request_decision"
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -92,7 +96,8 @@ var Actions = []Action{
 	ActionRetentionDelete, ActionHoldCreate, ActionHoldRelease, ActionGroupCreate,
 	ActionDocumentUpload, ActionApplicationRead, ActionDocumentRead, ActionRecordingsRead,
 	ActionGBRegister, ActionGBUnregister, ActionGBDeviceState, ActionGBCatalog, ActionGBAdopt,
-	ActionApplicantRegister, ActionPackInForce, ActionExportApprove,
+	ActionApplicantRegister, ActionPackInForce, ActionExportApprove, ActionFootageRequest,
+	ActionFootageRequestDecision,
 }
 
 // Outcome is whether the traced request was served.

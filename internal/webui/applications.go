@@ -38,6 +38,9 @@ func (u *UI) applicationRoutes() []*page {
 		{Pattern: "POST /applications/{id}/candidates", APIRoute: "GET /api/v1/applications/{id}/candidates", Handler: u.searchCandidates},
 		{Pattern: "POST /applications/{id}/findings", APIRoute: "POST /api/v1/applications/{id}/findings", Handler: u.addFinding},
 		{Pattern: "POST /applications/{id}/result", APIRoute: "POST /api/v1/applications/{id}/result", Handler: u.writeResult},
+		{Pattern: "POST /applications/{id}/footage-requests", APIRoute: "POST /api/v1/applications/{id}/footage-requests", Handler: u.requestFootage},
+		{Pattern: "GET /footage-requests", APIRoute: "GET /api/v1/footage-requests", Handler: u.footageRequests},
+		{Pattern: "POST /footage-requests/{id}/decision", APIRoute: "POST /api/v1/footage-requests/{id}/decision", Handler: u.decideFootageRequest},
 		{Pattern: "GET /admin/procedure", APIRoute: "POST /api/v1/procedures", Handler: u.procedureEditor},
 		{Pattern: "POST /admin/procedure", APIRoute: "POST /api/v1/procedures", Handler: u.publishProcedure},
 	}
@@ -512,6 +515,10 @@ type noteRow struct{ Author, Body, Created string }
 type candidateRow struct {
 	CameraID, Name, Distance, Coverage, Href string
 	Ranges                                   []rangeRow
+	// Basis says how the footage can be opened; Open whether it can be now; CanRequest whether
+	// the owner can be asked (closed, and no request waiting); Request the newest request's state.
+	Basis, BasisCode, Request string
+	Open, CanRequest          bool
 }
 
 func (u *UI) reviewerApplication(w http.ResponseWriter, r *http.Request, status int, x reviewExtras) error {
@@ -558,7 +565,13 @@ func (u *UI) reviewerApplication(w http.ResponseWriter, r *http.Request, status 
 				Coverage: fmt.Sprintf("%.1f%%", cam.Coverage*100),
 				// The window pre-filled, bound to the application; the reviewer picks a range to play.
 				Href: query("/cameras/"+cam.CameraID, "start", c.From.UTC().Format(time.RFC3339), "end", c.To.UTC().Format(time.RFC3339),
-					"purpose", "lost-person application "+a.ID, "application_id", a.ID) + "#playback"}
+					"purpose", "lost-person application "+a.ID, "application_id", a.ID) + "#playback",
+				Basis: m.Label("basis", cam.Basis), BasisCode: cam.Basis,
+				Open: cam.Basis != lostperson.BasisNone && cam.Basis != lostperson.BasisEmergency}
+			if cam.Request != nil {
+				row.Request = m.T("review.request_status", m.Label("freq.status", string(cam.Request.Status)))
+			}
+			row.CanRequest = cam.Basis == lostperson.BasisNone && (cam.Request == nil || cam.Request.Status != lostperson.RequestPending)
 			for _, rg := range cam.Ranges {
 				row.Ranges = append(row.Ranges, rangeRow{Label: m.T("camera.timeline_caption", m.Time(rg.Start), m.Time(rg.End)),
 					Href: query("/cameras/"+cam.CameraID, "play", "1", "start", rg.Start.UTC().Format(time.RFC3339),
@@ -675,5 +688,65 @@ func (u *UI) publishProcedure(w http.ResponseWriter, r *http.Request) error {
 		})
 	}
 	http.Redirect(w, r, "/portal", http.StatusSeeOther)
+	return nil
+}
+
+// requestFootage sends a closed candidate camera's owner a request for its footage in the window.
+func (u *UI) requestFootage(w http.ResponseWriter, r *http.Request) error {
+	_, err := u.req.RequestFootage(r.Context(), r.PathValue("id"), r.PostFormValue("camera_id"), r.PostFormValue("reason"))
+	return u.reviewStep(w, r, err)
+}
+
+// --- the owners' footage requests ---
+
+type footageRequestsPage struct {
+	Requests []footageRequestRow
+	Error    string
+}
+
+type footageRequestRow struct {
+	ID, Camera, Window, Reason, Status, StatusCode, Note, Created string
+	Pending                                                       bool
+}
+
+func (u *UI) footageRequests(w http.ResponseWriter, r *http.Request) error {
+	return u.renderFootageRequests(w, r, http.StatusOK, "")
+}
+
+func (u *UI) renderFootageRequests(w http.ResponseWriter, r *http.Request, status int, errMsg string) error {
+	m := u.messages(r)
+	rs, err := u.req.OwnerRequests(r.Context(), userOf(r))
+	if err != nil {
+		return err
+	}
+	p := footageRequestsPage{Error: errMsg}
+	for _, fr := range rs {
+		name := fr.CameraName
+		if name == "" {
+			name = fr.CameraID
+		}
+		p.Requests = append(p.Requests, footageRequestRow{ID: fr.ID, Camera: name,
+			Window: m.T("camera.timeline_caption", m.Time(fr.From), m.Time(fr.To)), Reason: fr.Reason,
+			Status: m.Label("freq.status", string(fr.Status)), StatusCode: string(fr.Status), Note: fr.DecisionNote,
+			Created: m.Time(fr.CreatedAt), Pending: fr.Status == lostperson.RequestPending})
+	}
+	u.render(w, r, status, "footage_requests", "freq.title", p)
+	return nil
+}
+
+// decideFootageRequest is the owner's approval or refusal, from its list.
+func (u *UI) decideFootageRequest(w http.ResponseWriter, r *http.Request) error {
+	m := u.messages(r)
+	v := r.PostFormValue("approve")
+	if v != "true" && v != "false" {
+		return u.renderFootageRequests(w, r, http.StatusBadRequest, m.T("freq.pick"))
+	}
+	_, err := u.req.DecideRequest(r.Context(), userOf(r), r.PathValue("id"), v == "true", r.PostFormValue("note"))
+	if err != nil {
+		return showRefusal(m, err, func(status int, msg string) error {
+			return u.renderFootageRequests(w, r, status, msg)
+		})
+	}
+	http.Redirect(w, r, "/footage-requests", http.StatusSeeOther)
 	return nil
 }

@@ -128,6 +128,9 @@ func (u *UI) nav(r *http.Request, m Messages) []navLink {
 	if u.sharing != nil && u.allowed(usr, "GET /api/v1/grants/accesses") {
 		add("/sharing/accesses", "nav.accesses")
 	}
+	if u.req != nil && u.allowed(usr, "GET /api/v1/footage-requests") {
+		add("/footage-requests", "nav.footage_requests")
+	}
 	if u.gb != nil && u.allowed(usr, "GET /api/v1/gb28181/devices") {
 		add("/gb28181", "nav.gb28181")
 	}

@@ -162,7 +162,7 @@ func (s *Stack) NewAPI(t testing.TB, p Parts) *httpapi.Server {
 		Options: func() policy.Options { return p.Options }, Approvals: s.DB, Users: s.DB}
 	chk := &access.Checker{Grants: s.Sharing}
 	if p.Requests != nil {
-		d.Requests, chk.Applications = p.Requests, p.Requests
+		d.Requests, chk.Applications, chk.Approvals = p.Requests, p.Requests, p.Requests
 	}
 	if p.Recorder != nil {
 		d.Recorder, fd.Recorder = p.Recorder, p.Recorder
