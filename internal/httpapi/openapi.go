@@ -355,6 +355,7 @@ var tagDescriptions = map[string]string{
 	"procedures":       "The published lost-person procedure.",
 	"applicants":       "Citizens' registration.",
 	"applications":     "Lost-person applications and their review.",
+	"footage-requests": "Requests for a private camera's footage, answered by its owner.",
 	"trace":            "The tamper-evident trail and its proofs.",
 	"exports":          "Exported footage.",
 	"export-approvals": "Export requests awaiting a second user's approval (the pack's two-person rule).",

@@ -134,6 +134,17 @@ func (s *Server) ops(c *schemas) map[string]op {
 		"POST /api/v1/applications/{id}/result": {Summary: "Write the application's result for the applicant",
 			Body: input(map[string]schema{"outcome": str, "notice": str}), Status: http.StatusOK, Result: out(lostperson.ReviewerView{})},
 
+		"POST /api/v1/applications/{id}/footage-requests": {Summary: "Ask a private camera's owner for its footage in the application's window (REG-4)",
+			Body: input(map[string]schema{"camera_id": str, "reason": str}), Status: http.StatusCreated, Result: out(lostperson.RequestView{})},
+		"GET /api/v1/applications/{id}/footage-requests": {Summary: "The footage requests sent for an application",
+			Status: http.StatusOK, Result: object(map[string]schema{"footage_requests": out([]lostperson.RequestView{})})},
+		"GET /api/v1/footage-requests": {Summary: "The footage requests to the caller's organisation, as a camera owner",
+			Status: http.StatusOK, Result: object(map[string]schema{"footage_requests": out([]lostperson.OwnerRequestView{})})},
+		"GET /api/v1/footage-requests/{id}": {Summary: "One footage request to the caller's organisation",
+			Status: http.StatusOK, Result: out(lostperson.OwnerRequestView{})},
+		"POST /api/v1/footage-requests/{id}/decision": {Summary: "Approve or decline a footage request, as the camera's owner",
+			Body: input(map[string]schema{"approve": boolean, "note": str}), Status: http.StatusOK, Result: out(lostperson.OwnerRequestView{})},
+
 		"GET /api/v1/trace/checkpoint": {Summary: "The newest signed checkpoint of the trail (a C2SP signed note)",
 			Status: http.StatusOK, ResultType: "text/plain"},
 		"POST /api/v1/trace/checkpoint": {Summary: "Sign a checkpoint of the trail as it is now",
