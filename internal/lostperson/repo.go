@@ -46,6 +46,18 @@ type Repo interface {
 	PutGrants(ctx context.Context, gs []FootageGrant) error
 	Grant(ctx context.Context, applicationID, reviewerID, cameraID string) (*FootageGrant, error)
 
+	// CreateNotice stores a draft notice, withdrawing any earlier draft of the application.
+	CreateNotice(ctx context.Context, n *Notice) error
+	// Notices lists an application's notices, oldest first.
+	Notices(ctx context.Context, applicationID string) ([]*Notice, error)
+	// SendNotice, in one transaction, marks a draft notice sent (else ErrState), marks the sent
+	// notice it supersedes superseded, writes the application if it still has status from (else
+	// ErrState), and enqueues notify when given.
+	SendNotice(ctx context.Context, n *Notice, a *Application, from Status, notify *Message) error
+
+	AddShownDocument(ctx context.Context, d *ShownDocument) error
+	ShownDocuments(ctx context.Context, applicationID string) ([]*ShownDocument, error)
+
 	OutboxRepo
 }
 

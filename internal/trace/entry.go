@@ -74,6 +74,13 @@ const (
 	// Someone registered as an applicant (the code sent, or the username taken), or was refused
 	// for registering too often from one address.
 	ActionApplicantRegister Action = "applicant_register"
+	// A reviewer drafted a result notice (or a correction of a sent one), a second reviewer of
+	// the same organisation approved and sent it, and a reviewer recorded that an applicant's
+	// document was shown in person instead of uploaded.
+	ActionNoticeDraft   Action = "notice_draft"
+	ActionNoticeApprove Action = "notice_approve"
+	ActionDocumentShown Action = "document_shown"
+	ActionContactRead   Action = "contact_read" // a reviewer read an applicant's contact
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -86,7 +93,7 @@ var Actions = []Action{
 	ActionRetentionDelete, ActionHoldCreate, ActionHoldRelease, ActionGroupCreate,
 	ActionDocumentUpload, ActionApplicationRead, ActionDocumentRead, ActionRecordingsRead,
 	ActionGBRegister, ActionGBUnregister, ActionGBDeviceState, ActionGBCatalog, ActionGBAdopt,
-	ActionApplicantRegister,
+	ActionApplicantRegister, ActionNoticeDraft, ActionNoticeApprove, ActionDocumentShown, ActionContactRead,
 }
 
 // Outcome is whether the traced request was served.
