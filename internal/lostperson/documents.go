@@ -2,6 +2,7 @@ package lostperson
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -37,7 +38,7 @@ type DocRequirement struct {
 func (d DocRequirement) Provided() bool { return d.Uploaded || d.Shown != nil }
 
 // ErrDocumentsMissing is the cause of refusing to accept an application without its documents.
-var ErrDocumentsMissing = fmt.Errorf("required documents missing")
+var ErrDocumentsMissing = errors.New("required documents missing")
 
 // requirements lists the pack's documents with how the application provided each.
 func (s *Service) requirements(ctx context.Context, applicationID string, docs []*Document) ([]DocRequirement, error) {

@@ -136,7 +136,12 @@ func (s *Service) checkSighting(a *Application, o policy.ResultOutcome, t, now t
 	if t.After(now) {
 		return invalid("last_sighting_at", "is in the future")
 	}
-	from, to := s.Window(a, a.ResultAtOr(now))
+	// A correction's window is the one the reviewers searched: it closed when the result was sent.
+	at := now
+	if !a.ResultAt.IsZero() {
+		at = a.ResultAt
+	}
+	from, to := s.Window(a, at)
 	// Near the window: the reviewer saw footage inside it, but a person found safe may have
 	// been seen in person a little after it closed.
 	if t.Before(from.Add(-s.cfg.Lookback)) || t.After(to.Add(s.cfg.Lookback)) {
@@ -144,14 +149,6 @@ func (s *Service) checkSighting(a *Application, o policy.ResultOutcome, t, now t
 			from.Format(time.RFC3339), to.Format(time.RFC3339))
 	}
 	return nil
-}
-
-// ResultAtOr is when the result was sent, or t before it was.
-func (a *Application) ResultAtOr(t time.Time) time.Time {
-	if a.ResultAt.IsZero() {
-		return t
-	}
-	return a.ResultAt
 }
 
 // sentNotice is the id of an application's notice in force.
