@@ -264,7 +264,7 @@ func NewServer(core *Core) (_ *Server, err error) {
 		Cameras: core.Registry, Tracer: tracer, Trail: core.Trail, Views: views,
 		Logger: core.Log.With("component", "sharing"), Now: core.Now})
 	requests, err := lostperson.New(lostperson.Config{DataDir: cfg.Data, SearchRadiusM: cfg.Applications.SearchRadiusM,
-		MaxWindow: cfg.Applications.MaxWindow.D(), NoticeFont: cfg.Applications.NoticeFont,
+		MaxWindow: cfg.Applications.MaxWindow.D(), NoticeFont: noticeFont(cfg.Applications.NoticeFont, core.Log), RequireNoticeFont: true,
 		RegistrationsPerAddress: cfg.Applications.RegistrationsPerAddress},
 		lostperson.Deps{Repo: core.DB, Recordings: core.DB, Cameras: core.Registry, Sharing: shares, Recorder: rec, Pack: core.Pack,
 			Tracer: trace.Recorder{Log: core.Trail}, Hasher: core.Hasher, Metrics: reg, Logger: core.Log.With("component", "requests")})
@@ -504,4 +504,19 @@ func securityHeaders(h http.Handler) http.Handler {
 		w.Header().Set("X-Frame-Options", "DENY")
 		h.ServeHTTP(w, r)
 	})
+}
+
+// noticeFont is the configured notice font, or the first of lostperson's default places that
+// holds one; with none the notice PDF is refused with the reason (lostperson.ErrNoNoticeFont),
+// and the server says so at start.
+func noticeFont(configured string, log *slog.Logger) string {
+	if configured != "" {
+		return configured
+	}
+	if p := lostperson.FindNoticeFont(); p != "" {
+		return p
+	}
+	log.Error("no CJK font for the result notice PDF: install fonts-droid-fallback (scripts/install-deps.sh) or set applications.notice_font; notice PDFs are refused until then",
+		"searched", lostperson.DefaultNoticeFonts)
+	return ""
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"civicam/internal/auth"
@@ -48,6 +49,11 @@ func (s *Server) applicationRoutes() []Route {
 		{"GET", "/api/v1/footage-requests", cameraOwners, s.ownerFootageRequests},
 		{"GET", "/api/v1/footage-requests/{id}", cameraOwners, s.ownerFootageRequest},
 		{"POST", "/api/v1/footage-requests/{id}/decision", cameraOwners, s.decideFootageRequest},
+		{"POST", "/api/v1/applications/{id}/documents/shown", reviewers, s.documentShown},
+		{"GET", "/api/v1/applications/{id}/contact", reviewers, s.applicantContact},
+		{"GET", "/api/v1/applications/{id}/notices", reviewers, s.listNotices},
+		{"POST", "/api/v1/applications/{id}/notices", reviewers, s.draftNotice},
+		{"POST", "/api/v1/applications/{id}/notices/{nid}/approve", reviewers, s.approveNotice},
 	}
 }
 
@@ -309,15 +315,22 @@ func (s *Server) addFinding(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// writeResult drafts the result notice (the route of before drafts: "notice" is the message);
+// a second reviewer sends it with POST …/notices/{nid}/approve.
 func (s *Server) writeResult(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		Outcome string `json:"outcome"`
-		Notice  string `json:"notice"`
+		Outcome        string     `json:"outcome"`
+		Notice         string     `json:"notice"`
+		LastSightingAt *time.Time `json:"last_sighting_at"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	v, err := s.Requests.WriteResult(r.Context(), r.PathValue("id"), lostperson.Outcome(in.Outcome), in.Notice)
+	if _, err := s.Requests.DraftNotice(r.Context(), r.PathValue("id"),
+		lostperson.NoticeInput{Outcome: in.Outcome, Message: in.Notice, LastSightingAt: in.LastSightingAt}); err != nil {
+		return inLanguage(r, err)
+	}
+	v, err := s.Requests.ForReviewer(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -387,4 +400,77 @@ func (s *Server) decideFootageRequest(w http.ResponseWriter, r *http.Request) er
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
+}
+
+// draftNotice writes a draft result notice, or a correction of the sent one.
+func (s *Server) draftNotice(w http.ResponseWriter, r *http.Request) error {
+	var in lostperson.NoticeInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	n, err := s.Requests.DraftNotice(r.Context(), r.PathValue("id"), in)
+	if err != nil {
+		return inLanguage(r, err)
+	}
+	writeJSON(w, http.StatusCreated, n)
+	return nil
+}
+
+func (s *Server) approveNotice(w http.ResponseWriter, r *http.Request) error {
+	n, err := s.Requests.ApproveNotice(r.Context(), r.PathValue("id"), r.PathValue("nid"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, n)
+	return nil
+}
+
+func (s *Server) listNotices(w http.ResponseWriter, r *http.Request) error {
+	ns, err := s.Requests.Notices(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"notices": ns})
+	return nil
+}
+
+// documentShown records that a required document was shown in person: {"kind", "note"}.
+func (s *Server) documentShown(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Kind string `json:"kind"`
+		Note string `json:"note"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	d, err := s.Requests.RecordShown(r.Context(), r.PathValue("id"), in.Kind, in.Note)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, d)
+	return nil
+}
+
+func (s *Server) applicantContact(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.Requests.ContactFor(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+// inLanguage answers a notice refused for what it discloses in the caller's language
+// (Accept-Language: zh… gets Chinese), with the kind found as "reason" and both texts.
+func inLanguage(r *http.Request, err error) error {
+	var de *lostperson.DisclosureError
+	if !errors.As(err, &de) {
+		return err
+	}
+	msg := de.Message
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(r.Header.Get("Accept-Language"))), "zh") {
+		msg = de.MessageZH
+	}
+	return &apiError{Status: http.StatusUnprocessableEntity, Code: "notice_discloses_" + de.Kind, Field: de.Field, Message: msg,
+		Extra: map[string]any{"reason": de.Kind, "message_en": de.Message, "message_zh": de.MessageZH}}
 }

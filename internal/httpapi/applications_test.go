@@ -122,6 +122,9 @@ func multipartBody(kind, filename, partType string, content []byte) (string, str
 type appFixtures struct {
 	s                         *stack
 	applicantTok, reviewerTok string
+	// secondTok is a second reviewer, who approves the first one's notices (and drafts notices
+	// for the first one to approve).
+	secondTok                 string
 	submitted, accepted, done string
 	doc                       string
 	// spares are other applicants' tokens, taking turns at the applications made after the
@@ -132,14 +135,13 @@ type appFixtures struct {
 
 func newAppFixtures(t *testing.T, s *stack, applicantTok, reviewerTok string) *appFixtures {
 	f := &appFixtures{s: s, applicantTok: applicantTok, reviewerTok: reviewerTok}
+	_, f.secondTok = s.addUser("second-reviewer", auth.RoleReviewer, "")
 	f.submitted = f.newSubmitted()
 	body, ct := multipartBody("identity", "id.png", "image/png", pngBytes)
 	f.doc = mustCreate(t, s.do("POST", "/api/v1/applications/"+f.submitted+"/documents", applicantTok, ct, body))
 	f.accepted = f.newAccepted()
 	f.done = f.newAccepted()
-	if r := s.do("POST", "/api/v1/applications/"+f.done+"/result", reviewerTok, "", `{"outcome":"found","notice":"Found safe at the railway station."}`); r.status != 200 {
-		t.Fatalf("result = %d %s", r.status, r.body)
-	}
+	f.sendResult(f.done, `{"outcome":"found","message":"Found safe at the railway station."}`)
 	for _, name := range []string{"spare-applicant1", "spare-applicant2"} {
 		_, tok := s.addUser(name, auth.RoleApplicant, "")
 		f.spares = append(f.spares, tok)
@@ -156,8 +158,38 @@ func (f *appFixtures) newSubmitted() string {
 	return mustCreate(f.s.t, f.s.do("POST", "/api/v1/applications", tok, "", applicationJSON("elderly")))
 }
 
-func (f *appFixtures) newAccepted() string {
+// showDocs records the pack's documents as shown in person, as a reviewer does before accepting.
+func (f *appFixtures) showDocs(id string) {
+	for _, kind := range []string{"identity", "relationship"} {
+		if r := f.s.do("POST", "/api/v1/applications/"+id+"/documents/shown", f.reviewerTok, "", `{"kind":"`+kind+`","note":"at the desk"}`); r.status != 201 {
+			f.s.t.Fatalf("documents shown = %d %s", r.status, r.body)
+		}
+	}
+}
+
+// newWithDocs is a submitted application whose documents were shown, ready to be accepted.
+func (f *appFixtures) newWithDocs() string {
 	id := f.newSubmitted()
+	f.showDocs(id)
+	return id
+}
+
+// draft writes a draft notice as the reviewer with token tok and returns its id.
+func (f *appFixtures) draft(id, tok, body string) string {
+	return mustCreate(f.s.t, f.s.do("POST", "/api/v1/applications/"+id+"/notices", tok, "", body))
+}
+
+// sendResult drafts a notice as the first reviewer and has the second approve it.
+func (f *appFixtures) sendResult(id, body string) string {
+	nid := f.draft(id, f.reviewerTok, body)
+	if r := f.s.do("POST", "/api/v1/applications/"+id+"/notices/"+nid+"/approve", f.secondTok, "", ""); r.status != 200 {
+		f.s.t.Fatalf("approve = %d %s", r.status, r.body)
+	}
+	return nid
+}
+
+func (f *appFixtures) newAccepted() string {
+	id := f.newWithDocs()
 	if r := f.s.do("POST", "/api/v1/applications/"+id+"/decision", f.reviewerTok, "", `{"accept":true,"reason":"documents in order"}`); r.status != 200 {
 		f.s.t.Fatalf("accept = %d %s", r.status, r.body)
 	}
@@ -275,6 +307,20 @@ func TestApplicationPath(t *testing.T) {
 		if r := s.do("GET", "/api/v1/applications/"+id+"/candidates", revTok, "", ""); r.status != http.StatusConflict {
 			t.Fatalf("candidates before acceptance = %d %s; want 409", r.status, r.body)
 		}
+		// Only the identity document is uploaded: acceptance waits for the relationship's.
+		r = s.do("POST", "/api/v1/applications/"+id+"/decision", revTok, "", `{"accept":true,"reason":"identity checked, urgent"}`)
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), `"field":"documents"`) ||
+			!strings.Contains(string(r.body), "relationship") || strings.Contains(string(r.body), "identity\u0026") {
+			t.Fatalf("decision without the relationship document = %d %s; want 422 naming it", r.status, r.body)
+		}
+		before = s.size()
+		if r := s.do("POST", "/api/v1/applications/"+id+"/documents/shown", revTok, "", `{"kind":"relationship","note":"household register seen at the desk"}`); r.status != 201 {
+			t.Fatalf("documents shown = %d %s; want 201", r.status, r.body)
+		}
+		if es := s.entriesSince(before); len(es) != 1 || es[0].Action != trace.ActionDocumentShown || es[0].Reference != id ||
+			!strings.Contains(es[0].Reason, "relationship") {
+			t.Fatalf("shown traced %+v; want one document_shown naming the relationship document", es)
+		}
 		if r := s.do("POST", "/api/v1/applications/"+id+"/decision", revTok, "", `{"accept":true,"reason":"identity checked, urgent"}`); r.status != 200 {
 			t.Fatalf("decision = %d %s; want 200", r.status, r.body)
 		}
@@ -323,13 +369,43 @@ func TestApplicationPath(t *testing.T) {
 		if r := s.do("POST", "/api/v1/applications/"+id+"/findings", revTok, "", `{"body":"`+secretNote+` seen at 14:02 on camera"}`); r.status != 201 {
 			t.Fatalf("finding = %d %s", r.status, r.body)
 		}
+		// The leaking notice of issue 13 is refused, in the reviewer's language.
+		leak := `{"outcome":"sighted","message":"Camera ` + near + ` (https://civicam.local/api/v1/cameras/` + near + `/playback.mp4): a woman in a grey coat, about 40, and the plate 湘B12345."}`
+		before = s.size()
+		r = s.doHeader("POST", "/api/v1/applications/"+id+"/notices", revTok, leak, "Accept-Language", "zh-CN,zh;q=0.9")
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), `"field":"message"`) || !strings.Contains(string(r.body), "链接") {
+			t.Fatalf("leaking notice = %d %s; want 422 on message, in Chinese", r.status, r.body)
+		}
+		if es := s.entriesSince(before); len(es) != 0 {
+			t.Fatalf("refused notice traced %+v; want nothing written", es)
+		}
 		before = s.size()
 		r = s.do("POST", "/api/v1/applications/"+id+"/result", revTok, "", `{"outcome":"sighted","notice":"Your father was seen at the east gate of Shennong Park at 14:02, walking north."}`)
 		if r.status != 200 {
 			t.Fatalf("result = %d %s", r.status, r.body)
 		}
-		if es := s.entriesSince(before); len(es) != 1 || es[0].Action != trace.ActionApplicationDecision || es[0].Reference != id {
-			t.Fatalf("result traced %+v; want one application_decision", es)
+		if es := s.entriesSince(before); len(es) == 0 || es[0].Action != trace.ActionNoticeDraft || es[0].Reference != id {
+			t.Fatalf("result traced %+v; want notice_draft first", es)
+		}
+		var drafted lostperson.ReviewerView
+		json.Unmarshal(r.body, &drafted)
+		if drafted.Status != lostperson.StatusAccepted || len(drafted.Notices) != 1 || drafted.Notices[0].Status != lostperson.NoticeDraft {
+			t.Fatalf("after the result = %s; want accepted with one draft notice", r.body)
+		}
+		nid := drafted.Notices[0].ID
+		if r := see("draft not shown", s.do("GET", "/api/v1/applications/"+id, appTok, "", "")); strings.Contains(string(r.body), "walking north") {
+			t.Fatalf("applicant sees the draft: %s", r.body)
+		}
+		if r := s.do("POST", "/api/v1/applications/"+id+"/notices/"+nid+"/approve", revTok, "", ""); r.status != http.StatusForbidden {
+			t.Fatalf("approval by the author = %d %s; want 403", r.status, r.body)
+		}
+		_, secondTok := s.addUser("officer-li", auth.RoleReviewer, "")
+		before = s.size()
+		if r := s.do("POST", "/api/v1/applications/"+id+"/notices/"+nid+"/approve", secondTok, "", ""); r.status != 200 {
+			t.Fatalf("approval by a second reviewer = %d %s; want 200", r.status, r.body)
+		}
+		if es := s.entriesSince(before); len(es) != 1 || es[0].Action != trace.ActionNoticeApprove || es[0].Reference != id {
+			t.Fatalf("approval traced %+v; want one notice_approve", es)
 		}
 		if err := svc.FootageAllowed(ctx, id, revID, near, cands.From, cands.To); err == nil {
 			t.Error("FootageAllowed after the result = nil; want refused")
@@ -479,4 +555,30 @@ func TestUploads(t *testing.T) {
 			t.Errorf("upload after the decision = %d; want 409", r.status)
 		}
 	})
+}
+
+// doFunc is a stack's do, of whichever test stack.
+type doFunc func(method, path, token, contentType, body string) response
+
+// acceptWithDocs records the pack's documents as shown in person and accepts the application.
+func acceptWithDocs(t *testing.T, do doFunc, id, tok string) {
+	t.Helper()
+	for _, kind := range []string{"identity", "relationship"} {
+		if r := do("POST", "/api/v1/applications/"+id+"/documents/shown", tok, "", `{"kind":"`+kind+`"}`); r.status != http.StatusCreated {
+			t.Fatalf("documents shown = %d %s", r.status, r.body)
+		}
+	}
+	if r := do("POST", "/api/v1/applications/"+id+"/decision", tok, "", `{"accept":true,"reason":"documents in order"}`); r.status != http.StatusOK {
+		t.Fatalf("accept = %d %s", r.status, r.body)
+	}
+}
+
+// sendNotice drafts a notice as tok and approves it as tok2: the application closes.
+func sendNotice(t *testing.T, do doFunc, id, tok, tok2, body string) string {
+	t.Helper()
+	nid := mustCreate(t, do("POST", "/api/v1/applications/"+id+"/notices", tok, "", body))
+	if r := do("POST", "/api/v1/applications/"+id+"/notices/"+nid+"/approve", tok2, "", ""); r.status != http.StatusOK {
+		t.Fatalf("approve = %d %s", r.status, r.body)
+	}
+	return nid
 }

@@ -268,6 +268,13 @@ func TestAttackExportsFollowCurrentRights(t *testing.T) {
 				if r.status != http.StatusOK {
 					t.Fatalf("POST result = %d %s", r.status, r.body)
 				}
+				// The draft closes nothing; a second reviewer's approval sends it and closes the application.
+				var v lostperson.ReviewerView
+				json.Unmarshal(r.body, &v)
+				_, tok2 := fs.addUser("second-reviewer", auth.RoleReviewer, "")
+				if r := fs.do("POST", "/api/v1/applications/"+app+"/notices/"+v.Notices[len(v.Notices)-1].ID+"/approve", tok2, "", ""); r.status != http.StatusOK {
+					t.Fatalf("approve = %d %s", r.status, r.body)
+				}
 				return false
 			}},
 		}
@@ -286,9 +293,7 @@ func TestAttackExportsFollowCurrentRights(t *testing.T) {
 					right = grant(t, fs.Clock.Now().Add(time.Hour).UTC().Format(time.RFC3339))
 				case tt.reviewer:
 					right = mustCreate(t, fs.do("POST", "/api/v1/applications", fs.tokens["applicant"], "", applicationJSON("elderly")))
-					if r := fs.do("POST", "/api/v1/applications/"+right+"/decision", tok, "", `{"accept":true,"reason":"documents in order"}`); r.status != http.StatusOK {
-						t.Fatalf("accept = %d %s", r.status, r.body)
-					}
+					acceptWithDocs(t, fs.do, right, tok)
 					if r := fs.do("GET", "/api/v1/applications/"+right+"/candidates", tok, "", ""); r.status != http.StatusOK {
 						t.Fatalf("candidates = %d %s", r.status, r.body)
 					}

@@ -176,9 +176,7 @@ func TestPlaybackAndExport(t *testing.T) {
 	t.Run("reviewer under an accepted application", func(t *testing.T) {
 		rev := fs.tokens["reviewer"]
 		app := mustCreate(t, fs.do("POST", "/api/v1/applications", fs.tokens["applicant"], "", applicationJSON("elderly")))
-		if r := fs.do("POST", "/api/v1/applications/"+app+"/decision", rev, "", `{"accept":true,"reason":"documents in order"}`); r.status != 200 {
-			t.Fatalf("accept = %d %s", r.status, r.body)
-		}
+		acceptWithDocs(t, fs.do, app, rev)
 		if r := fs.do("GET", "/api/v1/applications/"+app+"/candidates", rev, "", ""); r.status != 200 || !strings.Contains(string(r.body), fs.cam) {
 			t.Fatalf("candidates = %d %s; want the recorded camera among them", r.status, r.body)
 		}

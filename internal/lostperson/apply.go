@@ -244,6 +244,10 @@ type ApplicantView struct {
 	ResultOutcome   Outcome   `json:"result_outcome,omitempty"`
 	ResultNotice    string    `json:"result_notice,omitempty"`
 	ResultAt        time.Time `json:"result_at,omitzero"`
+	// ResultLastSightingAt is the notice in force's time of the last sighting, if it gives one.
+	ResultLastSightingAt time.Time `json:"result_last_sighting_at,omitzero"`
+	// Notices are the sent notices, newest first: the one in force, then those it corrected.
+	Notices []NoticeView `json:"notices"`
 }
 
 // DocView is an uploaded document as its uploader sees it.
@@ -266,11 +270,32 @@ func (s *Service) ForApplicant(ctx context.Context, applicantID, id string) (*Ap
 	if err != nil {
 		return nil, err
 	}
-	return s.applicantView(a, docs), nil
+	v := s.applicantView(a, docs)
+	if err := s.withNotices(ctx, a, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// withNotices adds the sent notices to an applicant's view of a completed application.
+func (s *Service) withNotices(ctx context.Context, a *Application, v *ApplicantView) error {
+	if a.Status != StatusCompleted {
+		return nil
+	}
+	ns, err := s.repo.Notices(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	v.Notices = s.noticeViews(ns)
+	if len(v.Notices) > 0 {
+		v.ResultLastSightingAt = v.Notices[0].LastSightingAt
+	}
+	return nil
 }
 
 func (s *Service) applicantView(a *Application, docs []*Document) *ApplicantView {
-	v := &ApplicantView{Case: caseOf(a), SubmittedAt: a.SubmittedAt, Deadlines: s.Deadlines(a, s.now()), Documents: []DocView{}}
+	v := &ApplicantView{Case: caseOf(a), SubmittedAt: a.SubmittedAt, Deadlines: s.Deadlines(a, s.now()), Documents: []DocView{},
+		Notices: []NoticeView{}}
 	for _, d := range docs {
 		v.Documents = append(v.Documents, DocView{ID: d.ID, Kind: d.Kind, ContentType: d.ContentType, Bytes: d.Bytes, CreatedAt: d.CreatedAt})
 	}
@@ -342,8 +367,12 @@ var uploadTypes = map[string]string{"application/pdf": ".pdf", "image/jpeg": ".j
 // while the police have not decided on it. The type is judged by content, never by the client's
 // name or header, and the file is stored under a name the server chooses.
 func (s *Service) AddDocument(ctx context.Context, applicantID, id, kind string, r io.Reader) (*Document, error) {
-	if kind != DocIdentity && kind != DocRelationship {
-		return nil, invalid("kind", "must be %q or %q", DocIdentity, DocRelationship)
+	if _, ok := s.pack.Applications().Document(kind); !ok {
+		var ids []string
+		for _, d := range s.pack.Applications().Documents {
+			ids = append(ids, d.ID)
+		}
+		return nil, invalid("kind", "must be one of %s", strings.Join(ids, ", "))
 	}
 	a, err := s.ownApplication(ctx, applicantID, id)
 	if err != nil {

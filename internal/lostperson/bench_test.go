@@ -222,6 +222,11 @@ func BenchmarkCandidateSearch(b *testing.B) {
 					b.Fatal(err)
 				}
 				rctx := auth.WithActor(ctx, auth.ActorOf(rev, "127.0.0.1"))
+				for _, kind := range []string{lostperson.DocIdentity, lostperson.DocRelationship} {
+					if _, err := batched.RecordShown(rctx, a.ID, kind, ""); err != nil {
+						b.Fatal(err)
+					}
+				}
 				if _, err := batched.Decide(rctx, a.ID, true, "bench"); err != nil {
 					b.Fatal(err)
 				}

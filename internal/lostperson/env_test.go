@@ -164,3 +164,27 @@ func newHasher(t testing.TB) *auth.Hasher {
 	}
 	return h
 }
+
+// decide records the required documents as shown in person before an acceptance, then decides.
+func (e *env) decide(rev *auth.User, id string, accept bool, reason string) (*lostperson.ReviewerView, error) {
+	e.t.Helper()
+	if accept {
+		for _, kind := range []string{lostperson.DocIdentity, lostperson.DocRelationship} {
+			if _, err := e.svc.RecordShown(e.as(rev), id, kind, "seen at the front desk"); err != nil {
+				e.t.Fatalf("RecordShown(%s) = %v", kind, err)
+			}
+		}
+	}
+	return e.svc.Decide(e.as(rev), id, accept, reason)
+}
+
+// writeResult drafts a result notice as rev and has a second reviewer approve it.
+func (e *env) writeResult(rev *auth.User, id string, outcome lostperson.Outcome, text string) (*lostperson.Notice, error) {
+	e.t.Helper()
+	n, err := e.svc.DraftNotice(e.as(rev), id, lostperson.NoticeInput{Outcome: string(outcome), Message: text})
+	if err != nil {
+		return nil, err
+	}
+	second := e.user("approver-"+n.ID[:8], auth.RoleReviewer)
+	return e.svc.ApproveNotice(e.as(second), id, n.ID)
+}

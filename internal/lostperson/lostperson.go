@@ -224,6 +224,9 @@ type Config struct {
 	// NoticeFont is a TrueType (.ttf) font with CJK glyphs for the PDF notice; without one,
 	// characters outside Latin-1 are replaced (see RenderNoticePDF).
 	NoticeFont string
+	// RequireNoticeFont makes a notice PDF without NoticeFont an error (ErrNoNoticeFont) rather
+	// than a Latin-only PDF: the server sets it, since the guardian reads Chinese.
+	RequireNoticeFont bool
 }
 
 func (c *Config) defaults() {

@@ -167,7 +167,7 @@ func TestFootageAllowed(t *testing.T) {
 		if _, err := e.svc.SearchCandidates(e.as(rev), a.ID); !errors.Is(err, lostperson.ErrState) {
 			t.Fatalf("SearchCandidates before acceptance = %v; want ErrState", err)
 		}
-		if _, err := e.svc.Decide(e.as(rev), a.ID, true, "urgent, documents in order"); err != nil {
+		if _, err := e.decide(rev, a.ID, true, "urgent, documents in order"); err != nil {
 			t.Fatal(err)
 		}
 		c, err := e.svc.SearchCandidates(e.as(rev), a.ID)
@@ -214,7 +214,7 @@ func TestFootageAllowed(t *testing.T) {
 		if err := e.svc.FootageAllowed(e.ctx, registry.NewID(), rev.ID, near, wantFrom, t0); !errors.Is(err, lostperson.ErrFootageDenied) {
 			t.Errorf("FootageAllowed(unknown application) = %v; want ErrFootageDenied", err)
 		}
-		if _, err := e.svc.WriteResult(e.as(rev), a.ID, lostperson.OutcomeSighted, "Seen on Renmin Road at 14:10."); err != nil {
+		if _, err := e.writeResult(rev, a.ID, lostperson.OutcomeSighted, "Seen on Renmin Road at 14:10."); err != nil {
 			t.Fatal(err)
 		}
 		if err := e.svc.FootageAllowed(e.ctx, a.ID, rev.ID, near, wantFrom, t0); !errors.Is(err, lostperson.ErrFootageDenied) {
@@ -238,7 +238,7 @@ func TestCandidateRanking(t *testing.T) {
 		e.record(closeGap, t0.Add(-2*time.Hour), t0.Add(-90*time.Minute))
 		e.record(closeGap, t0.Add(-30*time.Minute), t0)
 		a := e.submit(applicant, "child", 27.8300, 113.15)
-		if _, err := e.svc.Decide(e.as(rev), a.ID, true, "ok"); err != nil {
+		if _, err := e.decide(rev, a.ID, true, "ok"); err != nil {
 			t.Fatal(err)
 		}
 		c, err := e.svc.SearchCandidates(e.as(rev), a.ID)
@@ -276,7 +276,7 @@ func TestDecisionsAndStates(t *testing.T) {
 		if _, err := e.svc.AddFinding(e.as(rev), a.ID, "x"); !errors.Is(err, lostperson.ErrState) {
 			t.Errorf("AddFinding before acceptance = %v; want ErrState", err)
 		}
-		if _, err := e.svc.Decide(e.as(rev), a.ID, false, "The relationship document is illegible; apply again with a clear copy."); err != nil {
+		if _, err := e.decide(rev, a.ID, false, "The relationship document is illegible; apply again with a clear copy."); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.svc.Decide(e.as(rev), a.ID, true, "changed my mind"); !errors.Is(err, lostperson.ErrState) {
@@ -334,7 +334,7 @@ func TestDeadlines(t *testing.T) {
 		if st.Open != 2 || st.Overdue != 1 {
 			t.Errorf("statistics open %d overdue %d; want 2, 1", st.Open, st.Overdue)
 		}
-		v, err := e.svc.Decide(e.as(rev), fresh.ID, true, "ok")
+		v, err := e.decide(rev, fresh.ID, true, "ok")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -360,11 +360,11 @@ func TestStatistics(t *testing.T) {
 		}
 		resolve := func(after time.Duration) {
 			a := e.submit(applicant, "elderly", 27.83, 113.15)
-			if _, err := e.svc.Decide(e.as(rev), a.ID, true, "ok"); err != nil {
+			if _, err := e.decide(rev, a.ID, true, "ok"); err != nil {
 				t.Fatal(err)
 			}
 			e.clock.Add(after)
-			if _, err := e.svc.WriteResult(e.as(rev), a.ID, lostperson.OutcomeNoRelevantFootage, "Nothing relevant was recorded."); err != nil {
+			if _, err := e.writeResult(rev, a.ID, lostperson.OutcomeNoRelevantFootage, "Nothing relevant was recorded."); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -376,7 +376,7 @@ func TestStatistics(t *testing.T) {
 		e.clock.t = time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
 		refuse("guardian", "property")
 		rej := e.submit(applicant, "child", 27.83, 113.15)
-		if _, err := e.svc.Decide(e.as(rev), rej.ID, false, "no"); err != nil {
+		if _, err := e.decide(rev, rej.ID, false, "no"); err != nil {
 			t.Fatal(err)
 		}
 		st, err := e.svc.Statistics(e.ctx, 3)

@@ -28,7 +28,7 @@ const (
 // change it announces, and delivered afterwards, so a crash loses neither.
 type Message struct {
 	ID          string
-	Kind        string // "verification_code", "username_taken", "result"
+	Kind        string // "verification_code", "username_taken", "result", "correction"
 	Contact     Contact
 	Reference   string // the registration or application
 	Subject     string

@@ -53,6 +53,17 @@ type Repo interface {
 	// DecideFootageRequest writes a decided request if it is still pending (else an error
 	// matching ErrState).
 	DecideFootageRequest(ctx context.Context, r *FootageRequest) error
+	// CreateNotice stores a draft notice, withdrawing any earlier draft of the application.
+	CreateNotice(ctx context.Context, n *Notice) error
+	// Notices lists an application's notices, oldest first.
+	Notices(ctx context.Context, applicationID string) ([]*Notice, error)
+	// SendNotice, in one transaction, marks a draft notice sent (else ErrState), marks the sent
+	// notice it supersedes superseded, writes the application if it still has status from (else
+	// ErrState), and enqueues notify when given.
+	SendNotice(ctx context.Context, n *Notice, a *Application, from Status, notify *Message) error
+
+	AddShownDocument(ctx context.Context, d *ShownDocument) error
+	ShownDocuments(ctx context.Context, applicationID string) ([]*ShownDocument, error)
 
 	OutboxRepo
 }

@@ -34,6 +34,10 @@ type ReviewerView struct {
 	ResultBy       string     `json:"result_by,omitempty"`
 	Documents      []DocView  `json:"documents,omitempty"`
 	Findings       []*Finding `json:"findings,omitempty"`
+	// Required are the pack's documents with how each was provided; Notices every notice,
+	// drafts included, oldest first.
+	Required []DocRequirement `json:"required_documents,omitempty"`
+	Notices  []*Notice        `json:"notices,omitempty"`
 }
 
 func (s *Service) reviewerView(a *Application, now time.Time) *ReviewerView {
@@ -139,6 +143,12 @@ func (s *Service) ForReviewer(ctx context.Context, id string) (*ReviewerView, er
 	if v.Findings, err = s.repo.Findings(ctx, a.ID); err != nil {
 		return nil, err
 	}
+	if v.Required, err = s.requirements(ctx, a.ID, docs); err != nil {
+		return nil, err
+	}
+	if v.Notices, err = s.repo.Notices(ctx, a.ID); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 
@@ -191,6 +201,11 @@ func (s *Service) Decide(ctx context.Context, id string, accept bool, reason str
 	if err != nil {
 		return nil, err
 	}
+	if accept {
+		if err := s.missingDocuments(ctx, a.ID); err != nil {
+			return nil, err
+		}
+	}
 	now := s.now().UTC()
 	a.DecidedAt, a.DecidedBy, a.DecisionReason, a.UpdatedAt = now, actorID(ctx), reason, now
 	verdict := "rejected"
@@ -242,47 +257,13 @@ func (s *Service) AddFinding(ctx context.Context, id, body string) (*Finding, er
 	return f, nil
 }
 
-// WriteResult writes the result notice of an accepted application, closes it (which ends the
-// footage access bound to it) and queues the applicant's notification in the same transaction.
+// WriteResult drafts the result notice of an accepted application (DraftNotice, without a
+// sighting time); it is sent when a second reviewer approves it (ApproveNotice).
 func (s *Service) WriteResult(ctx context.Context, id string, outcome Outcome, notice string) (*ReviewerView, error) {
-	if !outcome.valid() {
-		return nil, invalid("outcome", "must be found, sighted or no_relevant_footage")
-	}
-	notice, err := checkText("notice", notice, 4000)
-	if err != nil {
+	if _, err := s.DraftNotice(ctx, id, NoticeInput{Outcome: string(outcome), Message: notice}); err != nil {
 		return nil, err
 	}
-	a, err := s.inStatus(ctx, id, StatusAccepted, "write the result of")
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.repo.ApplicantContact(ctx, a.ApplicantID)
-	var msg *Message
-	now := s.now().UTC()
-	switch {
-	case err == nil:
-		msg = s.message(now, "result", c, a.ID, "civicam: the result of your application / 申请结果",
-			fmt.Sprintf("The police have written the result of your application %s (%s):\n\n%s\n\n公安机关已告知您的申请结果，请登录查看。",
-				a.ID, outcome, notice))
-	case errors.Is(err, ErrNotFound):
-		// An applicant created by an admin has no verified contact; the notice waits on the page.
-	default:
-		return nil, err
-	}
-	a.Status, a.Outcome, a.Notice, a.ResultAt, a.ResultBy, a.UpdatedAt = StatusCompleted, outcome, notice, now, actorID(ctx), now
-	if a.ReviewedAt.IsZero() {
-		a.ReviewedAt = now
-	}
-	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionApplicationDecision, Reference: a.ID, Outcome: trace.Allowed,
-		Reason: "result written: " + string(outcome)}); err != nil {
-		return nil, err
-	}
-	if err := s.repo.UpdateApplication(ctx, a, StatusAccepted, msg); err != nil {
-		return nil, err
-	}
-	s.metrics.results.WithLabelValues(string(outcome)).Inc()
-	s.metrics.timeToResult.Observe(a.ResultAt.Sub(a.SubmittedAt).Seconds())
-	return s.reviewerView(a, now), nil
+	return s.ForReviewer(ctx, id)
 }
 
 // Candidate is a camera proposed for an application's footage review.

@@ -14,6 +14,65 @@ type Applications struct {
 	Relationships []Relationship
 	Steps         []Step
 	Limits        Limits
+	// Outcomes are what a result notice may state; Documents what an application must show
+	// before it is accepted. A pack that names none gets DefaultOutcomes and DefaultDocuments.
+	Outcomes  []ResultOutcome
+	Documents []RequiredDocument
+}
+
+// ResultOutcome is one outcome a result notice may state.
+type ResultOutcome struct {
+	ID      string
+	Label   string
+	LabelZH string
+	// Sighting is whether a notice with this outcome may give the time of the last sighting.
+	Sighting bool
+}
+
+// RequiredDocument is a document an application needs before the police accept it.
+type RequiredDocument struct {
+	ID      string // the kind an applicant uploads it as
+	Label   string
+	LabelZH string
+}
+
+// DefaultOutcomes are the outcomes of a pack that names none.
+func DefaultOutcomes() []ResultOutcome {
+	return []ResultOutcome{
+		{ID: "found", Label: "Found safe", LabelZH: "已找到，人员安全", Sighting: true},
+		{ID: "sighted", Label: "Seen in the footage", LabelZH: "在录像中发现行踪", Sighting: true},
+		{ID: "no_relevant_footage", Label: "Not seen in the footage", LabelZH: "未在录像中发现", Sighting: false},
+		{ID: "referred_to_case", Label: "Referred to a police case", LabelZH: "已转为案件办理", Sighting: true},
+	}
+}
+
+// DefaultDocuments are the documents of a pack that names none: proof of the applicant's
+// identity and of the relationship to the lost person.
+func DefaultDocuments() []RequiredDocument {
+	return []RequiredDocument{
+		{ID: "identity", Label: "Proof of identity", LabelZH: "身份证明"},
+		{ID: "relationship", Label: "Proof of relationship", LabelZH: "关系证明"},
+	}
+}
+
+// Outcome looks an outcome up by id.
+func (a Applications) Outcome(id string) (ResultOutcome, bool) {
+	for _, o := range a.Outcomes {
+		if o.ID == id {
+			return o, true
+		}
+	}
+	return ResultOutcome{}, false
+}
+
+// Document looks a required document up by id.
+func (a Applications) Document(id string) (RequiredDocument, bool) {
+	for _, d := range a.Documents {
+		if d.ID == id {
+			return d, true
+		}
+	}
+	return RequiredDocument{}, false
 }
 
 // Limits bound what one applicant may put on the platform, so that uploads and applications
@@ -104,6 +163,8 @@ func (p *Pack) Applications() Applications {
 	a.Subjects = append([]Subject(nil), a.Subjects...)
 	a.Relationships = append([]Relationship(nil), a.Relationships...)
 	a.Steps = append([]Step(nil), a.Steps...)
+	a.Outcomes = append([]ResultOutcome(nil), a.Outcomes...)
+	a.Documents = append([]RequiredDocument(nil), a.Documents...)
 	return a
 }
 

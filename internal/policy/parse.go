@@ -213,6 +213,21 @@ type rawApplications struct {
 	Relationships []rawRelationship `yaml:"relationships"`
 	Steps         []rawStep         `yaml:"steps"`
 	Limits        rawLimits         `yaml:"limits"`
+	Outcomes      []rawOutcome      `yaml:"outcomes"`
+	Documents     []rawDocument     `yaml:"documents"`
+}
+
+type rawOutcome struct {
+	ID       string `yaml:"id"`
+	Label    string `yaml:"label"`
+	LabelZH  string `yaml:"label_zh"`
+	Sighting bool   `yaml:"sighting"`
+}
+
+type rawDocument struct {
+	ID      string `yaml:"id"`
+	Label   string `yaml:"label"`
+	LabelZH string `yaml:"label_zh"`
 }
 
 type rawLimits struct {
@@ -265,6 +280,8 @@ var typeNames = func() *strings.Replacer {
 		{"rawRelationship", "relationship"},
 		{"rawStep", "step"},
 		{"rawLimits", "limits"},
+		{"rawOutcome", "outcome"},
+		{"rawDocument", "document"},
 		{"rawSharing", "sharing default"},
 		{"rawOptions", "options"},
 	}
@@ -729,5 +746,34 @@ func (v *validator) applications(p *Pack, r rawApplications) {
 	limit("mib_per_application", r.Limits.MiBPerApplication, 1024, &mib)
 	a.Limits.BytesPerApplication = int64(mib) << 20
 	limit("open_applications_per_applicant", r.Limits.OpenApplicationsPerApplicant, 100, &a.Limits.OpenApplicationsPerApplicant)
+
+	a.Outcomes = DefaultOutcomes()
+	if len(r.Outcomes) > 0 {
+		a.Outcomes = nil
+		seen = map[string]int{}
+		for i, o := range r.Outcomes {
+			if !v.id("outcome", i, o.ID, seen, sec, "outcomes") {
+				continue
+			}
+			ctx := fmt.Sprintf("outcome %q", o.ID)
+			v.required(ctx, "label", o.Label, sec, "outcomes", i, "label")
+			v.required(ctx, "label_zh", o.LabelZH, sec, "outcomes", i, "label_zh")
+			a.Outcomes = append(a.Outcomes, ResultOutcome{ID: o.ID, Label: o.Label, LabelZH: o.LabelZH, Sighting: o.Sighting})
+		}
+	}
+	a.Documents = DefaultDocuments()
+	if len(r.Documents) > 0 {
+		a.Documents = nil
+		seen = map[string]int{}
+		for i, d := range r.Documents {
+			if !v.id("document", i, d.ID, seen, sec, "documents") {
+				continue
+			}
+			ctx := fmt.Sprintf("document %q", d.ID)
+			v.required(ctx, "label", d.Label, sec, "documents", i, "label")
+			v.required(ctx, "label_zh", d.LabelZH, sec, "documents", i, "label_zh")
+			a.Documents = append(a.Documents, RequiredDocument{ID: d.ID, Label: d.Label, LabelZH: d.LabelZH})
+		}
+	}
 	p.applications = a
 }

@@ -285,28 +285,36 @@ func (db *DB) queryApplications(ctx context.Context, q string, args ...any) ([]*
 // the same transaction.
 func (db *DB) UpdateApplication(ctx context.Context, a *lostperson.Application, from lostperson.Status, notify *lostperson.Message) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		args := applicationArgs(a)
-		sets := strings.Split(strings.Join(strings.Fields(applicationColumns), ""), ",")
-		var b strings.Builder
-		for i, c := range sets[1:] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "%s = $%d", c, i+2)
-		}
-		args = append(args, string(from))
-		res, err := tx.ExecContext(ctx, `UPDATE applications SET `+b.String()+fmt.Sprintf(` WHERE id = $1 AND status = $%d`, len(args)), args...)
-		if err != nil {
-			return fmt.Errorf("update application %s: %w", a.ID, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("application %s is no longer %s: %w", a.ID, from, lostperson.ErrState)
+		if err := updateApplication(ctx, tx, a, from); err != nil {
+			return err
 		}
 		if notify != nil {
 			return enqueue(ctx, tx, notify)
 		}
 		return nil
 	})
+}
+
+// updateApplication writes a changed application in tx if it still has status from.
+func updateApplication(ctx context.Context, tx *sql.Tx, a *lostperson.Application, from lostperson.Status) error {
+	args := applicationArgs(a)
+	sets := strings.Split(strings.Join(strings.Fields(applicationColumns), ""), ",")
+	var b strings.Builder
+	for i, c := range sets[1:] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s = $%d", c, i+2)
+	}
+	args = append(args, string(from))
+	res, err := tx.ExecContext(ctx, `UPDATE applications SET `+b.String()+fmt.Sprintf(` WHERE id = $1 AND status = $%d`, len(args)), args...)
+	if err != nil {
+		return fmt.Errorf("update application %s: %w", a.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("application %s is no longer %s: %w", a.ID, from, lostperson.ErrState)
+	}
+	return nil
 }
 
 // AddDocument records an uploaded document.

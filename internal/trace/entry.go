@@ -84,6 +84,13 @@ const (
 	// the owner's organisation approved or declined it (REG-4).
 	ActionFootageRequest         Action = "footage_request"
 	ActionFootageRequestDecision Action = "footage_request_decision"
+	// A reviewer drafted a result notice (or a correction of a sent one), a second reviewer of
+	// the same organisation approved and sent it, and a reviewer recorded that an applicant's
+	// document was shown in person instead of uploaded.
+	ActionNoticeDraft   Action = "notice_draft"
+	ActionNoticeApprove Action = "notice_approve"
+	ActionDocumentShown Action = "document_shown"
+	ActionContactRead   Action = "contact_read" // a reviewer read an applicant's contact
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -98,6 +105,7 @@ var Actions = []Action{
 	ActionGBRegister, ActionGBUnregister, ActionGBDeviceState, ActionGBCatalog, ActionGBAdopt,
 	ActionApplicantRegister, ActionPackInForce, ActionExportApprove, ActionFootageRequest,
 	ActionFootageRequestDecision,
+	ActionApplicantRegister, ActionNoticeDraft, ActionNoticeApprove, ActionDocumentShown, ActionContactRead,
 }
 
 // Outcome is whether the traced request was served.

@@ -41,6 +41,8 @@ func (u *UI) applicationRoutes() []*page {
 		{Pattern: "POST /applications/{id}/footage-requests", APIRoute: "POST /api/v1/applications/{id}/footage-requests", Handler: u.requestFootage},
 		{Pattern: "GET /footage-requests", APIRoute: "GET /api/v1/footage-requests", Handler: u.footageRequests},
 		{Pattern: "POST /footage-requests/{id}/decision", APIRoute: "POST /api/v1/footage-requests/{id}/decision", Handler: u.decideFootageRequest},
+		{Pattern: "POST /applications/{id}/notices/{nid}/approve", APIRoute: "POST /api/v1/applications/{id}/notices/{nid}/approve", Handler: u.approveNotice},
+		{Pattern: "POST /applications/{id}/documents/shown", APIRoute: "POST /api/v1/applications/{id}/documents/shown", Handler: u.documentShown},
 		{Pattern: "GET /admin/procedure", APIRoute: "POST /api/v1/procedures", Handler: u.procedureEditor},
 		{Pattern: "POST /admin/procedure", APIRoute: "POST /api/v1/procedures", Handler: u.publishProcedure},
 	}
@@ -407,8 +409,11 @@ type applicantPage struct {
 	Deadlines                                                                              []deadlineRow
 	Documents                                                                              []docRow
 	RejectionReason, Outcome, Notice, ResultAt, PDF                                        string
-	CanUpload, Submitted1                                                                  bool
-	Error, Uploaded                                                                        string
+	LastSighting                                                                           string
+	CanUpload, Submitted1, Corrected                                                       bool
+	// Earlier are the notices the one in force corrected, newest first, marked superseded.
+	Earlier         []sentNoticeRow
+	Error, Uploaded string
 }
 
 func (u *UI) applicationPage(w http.ResponseWriter, r *http.Request) error {
@@ -443,12 +448,29 @@ func (u *UI) applicantApplication(w http.ResponseWriter, r *http.Request, status
 		p.Outcome, p.ResultAt = m.Label("app.outcome", string(a.ResultOutcome)), m.Time(a.ResultAt)
 		p.PDF = "/api/v1/applications/" + a.ID + "/notice.pdf"
 	}
+	for i, n := range a.Notices {
+		if i == 0 {
+			p.Outcome, p.Corrected = pick(m, n.OutcomeLabel, n.OutcomeLabelZH), n.Correction
+			if !n.LastSightingAt.IsZero() {
+				p.LastSighting = m.Time(n.LastSightingAt)
+			}
+			continue
+		}
+		row := sentNoticeRow{Outcome: pick(m, n.OutcomeLabel, n.OutcomeLabelZH), Message: n.Message, Sent: m.Time(n.SentAt)}
+		if !n.LastSightingAt.IsZero() {
+			row.LastSighting = m.Time(n.LastSightingAt)
+		}
+		p.Earlier = append(p.Earlier, row)
+	}
 	for _, d := range a.Documents {
 		p.Documents = append(p.Documents, docRow{Kind: m.Label("app.doc", d.Kind), Type: d.ContentType, Size: byteSize(d.Bytes), Created: m.Time(d.CreatedAt)})
 	}
 	u.render(w, r, status, "application", "application.title", p)
 	return nil
 }
+
+// sentNoticeRow is a notice the applicant was sent and that a correction replaced.
+type sentNoticeRow struct{ Outcome, Message, Sent, LastSighting string }
 
 func placeText(address string, lat, lon float64) string {
 	ll := fmt.Sprintf("%.5f, %.5f", lat, lon)
@@ -504,6 +526,9 @@ type reviewPage struct {
 	Documents                                                                              []docRow
 	Findings                                                                               []noteRow
 	Outcomes                                                                               []option
+	Required                                                                               []requiredRow
+	Notices                                                                                []noticeRow
+	CanShow, Correcting                                                                    bool
 	Error                                                                                  string
 	Searched                                                                               bool
 	Window                                                                                 string
@@ -511,6 +536,18 @@ type reviewPage struct {
 }
 
 type noteRow struct{ Author, Body, Created string }
+
+// requiredRow is a document the pack requires: provided by upload, shown in person, or missing.
+type requiredRow struct {
+	Kind, Label, How string
+	Provided         bool
+}
+
+// noticeRow is a result notice on the police side, with the approve button for a draft.
+type noticeRow struct {
+	ID, Outcome, Message, Status, StatusCode, Author, Approver, Sighting, Created string
+	Correction, CanApprove                                                        bool
+}
 
 type candidateRow struct {
 	CameraID, Name, Distance, Coverage, Href string
@@ -554,8 +591,37 @@ func (u *UI) reviewerApplication(w http.ResponseWriter, r *http.Request, status 
 	for _, f := range a.Findings {
 		p.Findings = append(p.Findings, noteRow{Author: u.username(r, f.AuthorID), Body: f.Body, Created: m.Time(f.CreatedAt)})
 	}
-	for _, o := range []lostperson.Outcome{lostperson.OutcomeFound, lostperson.OutcomeSighted, lostperson.OutcomeNoRelevantFootage} {
-		p.Outcomes = append(p.Outcomes, option{Value: string(o), Label: m.Label("app.outcome", string(o))})
+	for _, o := range u.req.Outcomes() {
+		p.Outcomes = append(p.Outcomes, option{Value: o.ID, Label: pick(m, o.Label, o.LabelZH)})
+	}
+	p.CanShow = a.Status == lostperson.StatusSubmitted
+	p.Correcting = a.Status == lostperson.StatusCompleted
+	p.CanResult = p.CanResult || p.Correcting
+	for _, rq := range a.Required {
+		row := requiredRow{Kind: rq.Kind, Label: pick(m, rq.Label, rq.LabelZH), Provided: rq.Provided()}
+		switch {
+		case rq.Uploaded:
+			row.How = m.T("review.doc_uploaded")
+		case rq.Shown != nil:
+			row.How = m.T("review.doc_shown", m.Time(rq.Shown.ShownAt), u.username(r, rq.Shown.ReviewerID))
+		default:
+			row.How = m.T("review.doc_missing")
+		}
+		p.Required = append(p.Required, row)
+	}
+	me := userOf(r).ID
+	for _, n := range a.Notices {
+		row := noticeRow{ID: n.ID, Outcome: m.Label("app.outcome", string(n.Outcome)), Message: n.Message,
+			Status: m.Label("review.notice_status", string(n.Status)), StatusCode: string(n.Status), Author: u.username(r, n.AuthorID),
+			Created: m.Time(n.CreatedAt), Correction: n.Supersedes != "",
+			CanApprove: n.Status == lostperson.NoticeDraft && n.AuthorID != me}
+		if n.ApprovedBy != "" {
+			row.Approver = u.username(r, n.ApprovedBy)
+		}
+		if !n.LastSightingAt.IsZero() {
+			row.Sighting = m.Time(n.LastSightingAt)
+		}
+		p.Notices = append(p.Notices, row)
 	}
 	if c := x.candidates; c != nil {
 		p.Searched = true
@@ -626,8 +692,30 @@ func (u *UI) addFinding(w http.ResponseWriter, r *http.Request) error {
 	return u.reviewStep(w, r, err)
 }
 
+// writeResult drafts a result notice (or a correction of the sent one); a second reviewer sends
+// it with the approve button.
 func (u *UI) writeResult(w http.ResponseWriter, r *http.Request) error {
-	_, err := u.req.WriteResult(r.Context(), r.PathValue("id"), lostperson.Outcome(r.PostFormValue("outcome")), r.PostFormValue("notice"))
+	in := lostperson.NoticeInput{Outcome: r.PostFormValue("outcome"), Message: r.PostFormValue("notice")}
+	if v := strings.TrimSpace(r.PostFormValue("last_sighting_at")); v != "" {
+		t, err := time.ParseInLocation("2006-01-02T15:04", v, time.UTC)
+		if err != nil {
+			m := u.messages(r)
+			return u.reviewerApplication(w, r, http.StatusBadRequest, reviewExtras{status: http.StatusBadRequest,
+				errMsg: fieldMessage(m, "last_sighting_at", m.T("review.bad_time"))})
+		}
+		in.LastSightingAt = &t
+	}
+	_, err := u.req.DraftNotice(r.Context(), r.PathValue("id"), in)
+	return u.reviewStep(w, r, err)
+}
+
+func (u *UI) approveNotice(w http.ResponseWriter, r *http.Request) error {
+	_, err := u.req.ApproveNotice(r.Context(), r.PathValue("id"), r.PathValue("nid"))
+	return u.reviewStep(w, r, err)
+}
+
+func (u *UI) documentShown(w http.ResponseWriter, r *http.Request) error {
+	_, err := u.req.RecordShown(r.Context(), r.PathValue("id"), r.PostFormValue("kind"), r.PostFormValue("note"))
 	return u.reviewStep(w, r, err)
 }
 

@@ -102,6 +102,10 @@ func TestBrowserApplicationPath(t *testing.T) {
 	do("accept and search",
 		chromedp.Click(chromedp.CSS(`#review-queue a[data-id="`+id+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#decision-form")),
+		// The identity document is uploaded; the relationship's was shown at the desk.
+		chromedp.SendKeys(chromedp.CSS("#shown-note-relationship"), "household register seen"),
+		chromedp.Click(chromedp.CSS("#shown-submit-relationship")),
+		chromedp.WaitVisible(chromedp.CSS(`#required-documents li[data-kind="relationship"][data-provided="true"]`)),
 		chromedp.SendKeys(chromedp.CSS("#decision-reason"), "eligible, documents in order"),
 		chromedp.Click(chromedp.CSS("#accept")),
 		chromedp.WaitVisible(chromedp.CSS("#search-candidates")),
@@ -157,8 +161,22 @@ func TestBrowserApplicationPath(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#outcome"), "sighted"),
 		chromedp.SendKeys(chromedp.CSS("#notice"), "She was seen walking north on Shennong Road."),
 		chromedp.Click(chromedp.CSS("#result-submit")),
-		chromedp.WaitVisible(chromedp.CSS("#result-notice")),
+		chromedp.WaitVisible(chromedp.CSS(`#notice-list li[data-status="draft"]`)),
 	)
+	if n := evalF(`document.querySelectorAll(".approve-notice").length`); n != 0 {
+		t.Errorf("the author is offered %v approve buttons; want none", n)
+	}
+	logout()
+	// A second reviewer approves: the notice is sent.
+	approve := func(who string) {
+		login(who, "/applications/"+id)
+		do("approve as "+who,
+			chromedp.WaitVisible(chromedp.CSS(".approve-notice")),
+			chromedp.Click(chromedp.CSS(".approve-notice")),
+			chromedp.WaitVisible(chromedp.CSS(`#notice-list li[data-status="sent"]`)),
+		)
+	}
+	approve("rev2")
 	logout()
 
 	// The applicant sees the notice, and nothing of the police side.
@@ -175,4 +193,32 @@ func TestBrowserApplicationPath(t *testing.T) {
 	}
 	shot("notice")
 	s.leakCheck("applicant's page in the browser", evalS(`document.documentElement.outerHTML`), "finding-secret", "eligible, documents in order")
+	logout()
+
+	// A correction, written by rev1 and approved by rev2; the guardian sees it marked, and the
+	// first notice superseded.
+	login("rev1", "/applications/"+id)
+	do("write a correction",
+		chromedp.WaitVisible(chromedp.CSS("#result-form")),
+		chromedp.SetValue(chromedp.CSS("#outcome"), "found"),
+		chromedp.SendKeys(chromedp.CSS("#notice"), "Correction: she was found safe and is at home."),
+		chromedp.Click(chromedp.CSS("#result-submit")),
+		chromedp.WaitVisible(chromedp.CSS(`#notice-list li[data-status="draft"]`)),
+	)
+	logout()
+	approve("rev2")
+	logout()
+	login("mother1", "/applications/"+id)
+	do("see the correction",
+		chromedp.WaitVisible(chromedp.CSS("#result-correction")),
+		chromedp.WaitVisible(chromedp.CSS("#superseded-notices")),
+	)
+	if got := evalS(`document.getElementById("result-notice").textContent`); !strings.Contains(got, "found safe and is at home") {
+		t.Errorf("applicant's corrected notice reads %q", got)
+	}
+	if got := evalS(`document.getElementById("superseded-notices").textContent`); !strings.Contains(got, "Shennong Road") {
+		t.Errorf("superseded notices read %q; want the first notice", got)
+	}
+	shot("correction")
+	s.leakCheck("applicant's corrected page in the browser", evalS(`document.documentElement.outerHTML`), "finding-secret", "eligible, documents in order")
 }

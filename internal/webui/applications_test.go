@@ -75,6 +75,7 @@ func newAppStack(t *testing.T, record bool) *appStack {
 	s.addUser("aud1", auth.RoleAuditor, "")
 	s.addUser("admin1", auth.RoleAdmin, "")
 	s.addUser("rev1", auth.RoleReviewer, "")
+	s.addUser("rev2", auth.RoleReviewer, "") // approves rev1's result notices
 	active := registry.StatusActive
 	s.near = s.addCamera(org, "神农公园东门", 27.8305, 113.1510, func(in *registry.CameraInput) { in.Status = &active })
 	s.far = s.addCamera(org, "远处路口", 27.92, 113.1510, func(in *registry.CameraInput) { in.Status = &active })
@@ -439,6 +440,18 @@ func TestApplicationPath(t *testing.T) {
 	mustContain(t, "queue", q.body, `id="review-queue"`, `data-id="`+id+`"`)
 	r = rev.get("/applications/" + id)
 	mustContain(t, "review page", r.body, "mother1", "grey coat", `id="decision-form"`, "/api/v1/applications/"+id+"/documents/")
+	// The pack's relationship document is neither uploaded nor seen: acceptance waits for it.
+	mustContain(t, "review page", r.body, `id="required-documents"`, `data-kind="relationship" data-provided="false"`, `id="shown-form-relationship"`)
+	if r := rev.post("/applications/"+id+"/decision", url.Values{"accept": {"true"}, "reason": {"accept-reason-internal"}}); r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("accept without the relationship document = %d; want 422\n%s", r.status, r.body)
+	} else {
+		mustContain(t, "refused acceptance", r.body, `id="form-error"`, "关系证明")
+	}
+	for _, kind := range []string{"identity", "relationship"} {
+		if r := rev.post("/applications/"+id+"/documents/shown", url.Values{"kind": {kind}, "note": {"seen at the desk"}}); r.status != http.StatusSeeOther {
+			t.Fatalf("documents shown (%s) = %d; want 303\n%s", kind, r.status, r.body)
+		}
+	}
 	if r := rev.post("/applications/"+id+"/decision", url.Values{"accept": {"true"}, "reason": {"accept-reason-internal"}}); r.status != http.StatusSeeOther {
 		t.Fatalf("accept = %d; want 303\n%s", r.status, r.body)
 	}
@@ -465,10 +478,27 @@ func TestApplicationPath(t *testing.T) {
 	if r := rev.post("/applications/"+id+"/result", url.Values{"outcome": {"sighted"}, "notice": {""}}); r.status != http.StatusBadRequest {
 		t.Errorf("empty notice = %d; want 400", r.status)
 	}
+	if r := rev.post("/applications/"+id+"/result", url.Values{"outcome": {"sighted"}, "notice": {"She got into the taxi 湘B12345 at the gate."}}); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("notice with a plate = %d; want 422", r.status)
+	} else {
+		mustContain(t, "refused notice", r.body, `id="form-error"`, "车牌")
+	}
 	if r := rev.post("/applications/"+id+"/result", url.Values{"outcome": {"sighted"}, "notice": {"She was seen walking north on Shennong Road at 14:10."}}); r.status != http.StatusSeeOther {
 		t.Fatalf("result = %d; want 303", r.status)
 	}
-	mustContain(t, "review page after the result", rev.get("/applications/"+id).body, "finding-secret", "rev1", "Shennong Road")
+	page := rev.get("/applications/" + id).body
+	mustContain(t, "review page after the draft", page, "finding-secret", "rev1", "Shennong Road", `data-status="draft"`)
+	mustNotContain(t, "the author's own draft", page, `class="approve-notice"`)
+	mustNotContain(t, "applicant's page with a draft", appl.get("/applications/"+id).body, "Shennong Road", `id="result-notice"`)
+	rev2 := s.loggedIn("rev2")
+	approve := regexp.MustCompile(`action="(/applications/[^"]+/approve)"`).FindStringSubmatch(rev2.get("/applications/" + id).body)
+	if approve == nil {
+		t.Fatalf("no approve form for the second reviewer")
+	}
+	if r := rev2.post(approve[1], nil); r.status != http.StatusSeeOther {
+		t.Fatalf("approve = %d; want 303\n%s", r.status, r.body)
+	}
+	mustContain(t, "review page after the result", rev.get("/applications/"+id).body, "finding-secret", "rev1", "Shennong Road", `data-status="sent"`)
 
 	// The applicant sees the notice and the PDF link, nothing of the police side.
 	r = see(appl.get("/applications/" + id))
@@ -476,6 +506,20 @@ func TestApplicationPath(t *testing.T) {
 	if pdf := appl.get("/api/v1/applications/" + id + "/notice.pdf"); pdf.status != http.StatusOK || !strings.HasPrefix(pdf.body, "%PDF") {
 		t.Errorf("notice PDF with the session cookie = %d; want a PDF", pdf.status)
 	}
+	// A correction: drafted by rev2, approved by rev1; the applicant sees it marked, and the
+	// old notice superseded.
+	if r := rev2.post("/applications/"+id+"/result", url.Values{"outcome": {"found"}, "notice": {"Correction: she was found safe and is at home."}}); r.status != http.StatusSeeOther {
+		t.Fatalf("correction = %d; want 303\n%s", r.status, r.body)
+	}
+	approve = regexp.MustCompile(`action="(/applications/[^"]+/approve)"`).FindStringSubmatch(rev.get("/applications/" + id).body)
+	if approve == nil {
+		t.Fatalf("no approve form for the correction")
+	}
+	if r := rev.post(approve[1], nil); r.status != http.StatusSeeOther {
+		t.Fatalf("approve the correction = %d; want 303\n%s", r.status, r.body)
+	}
+	r = see(appl.get("/applications/" + id))
+	mustContain(t, "applicant's corrected result", r.body, `id="result-correction"`, "found safe and is at home", `id="superseded-notices"`, "Shennong Road")
 	appl.header.Set("Accept-Language", "en")
 	see(appl.get("/applications/" + id))
 	see(appl.get("/applications"))
@@ -509,15 +553,18 @@ func TestApplicationMessages(t *testing.T) {
 	for _, st := range []lostperson.Status{lostperson.StatusSubmitted, lostperson.StatusAccepted, lostperson.StatusRejected, lostperson.StatusCompleted, lostperson.StatusIneligible} {
 		want = append(want, "app.status."+string(st))
 	}
-	for _, o := range []lostperson.Outcome{lostperson.OutcomeFound, lostperson.OutcomeSighted, lostperson.OutcomeNoRelevantFootage} {
+	for _, o := range []lostperson.Outcome{lostperson.OutcomeFound, lostperson.OutcomeSighted, lostperson.OutcomeNoRelevantFootage, "referred_to_case"} {
 		want = append(want, "app.outcome."+string(o))
+	}
+	for _, st := range []lostperson.NoticeStatus{lostperson.NoticeDraft, lostperson.NoticeWithdrawn, lostperson.NoticeSent, lostperson.NoticeSuperseded} {
+		want = append(want, "review.notice_status."+string(st))
 	}
 	for _, k := range []string{lostperson.DocIdentity, lostperson.DocRelationship} {
 		want = append(want, "app.doc."+k)
 	}
 	for _, lang := range languages {
 		for _, k := range want {
-			if _, ok := cat[lang][k]; !ok && k != "app.status" && k != "app.subject" && k != "app.relationship" && k != "app.outcome" && k != "app.doc" {
+			if _, ok := cat[lang][k]; !ok && k != "app.status" && k != "app.subject" && k != "app.relationship" && k != "app.outcome" && k != "app.doc" && k != "review.notice_status" {
 				t.Errorf("catalogue %s lacks %q", lang, k)
 			}
 		}

@@ -53,6 +53,15 @@ func formRefusal(m Messages, err error) (status int, msg string, page error) {
 			return r.status, m.T(r.key), nil
 		}
 	}
+	// A notice's words refused for what they disclose, and an acceptance refused for missing
+	// documents, are the reviewer's to fix: said in the reader's language.
+	var de *lostperson.DisclosureError
+	if errors.As(err, &de) {
+		return http.StatusUnprocessableEntity, fieldMessage(m, m.T("review.notice"), pick(m, de.Message, de.MessageZH)+" ("+de.Match+")"), nil
+	}
+	if fe, ok := fault.As(err); ok && errors.Is(err, lostperson.ErrDocumentsMissing) {
+		return http.StatusUnprocessableEntity, fe.Message, nil
+	}
 	var inv *registry.InvalidError
 	if errors.As(err, &inv) {
 		return http.StatusBadRequest, fieldMessage(m, inv.Field, inv.Message), nil
