@@ -90,6 +90,11 @@ func newOwnersFixture(t *testing.T, db *store.DB, rec recorderStatus) *ownersFix
 	}
 	_, appTok := s.addUser("mother1", auth.RoleApplicant, "")
 	f.app = mustCreate(t, s.do("POST", "/api/v1/applications", appTok, "", applicationJSON("elderly")))
+	for _, kind := range []string{"identity", "relationship"} { // the pack's documents, seen at the desk
+		if r := s.do("POST", "/api/v1/applications/"+f.app+"/documents/shown", f.revTok, "", `{"kind":"`+kind+`","note":"at the desk"}`); r.status != 201 {
+			t.Fatalf("documents shown = %d %s", r.status, r.body)
+		}
+	}
 	if r := s.do("POST", "/api/v1/applications/"+f.app+"/decision", f.revTok, "", `{"accept":true,"reason":"identity checked"}`); r.status != 200 {
 		t.Fatalf("accept = %d %s", r.status, r.body)
 	}

@@ -36,6 +36,11 @@ func footageRequestWorld(t *testing.T) (s *appStack, id, lobby string, rev *brow
 	}
 	id = s.apply(s.registerApplicant("mother1", "mother@example.cn"))
 	rev = s.loggedIn("rev1")
+	for _, kind := range []string{"identity", "relationship"} { // the pack's documents, seen at the desk
+		if r := rev.post("/applications/"+id+"/documents/shown", url.Values{"kind": {kind}, "note": {"seen at the desk"}}); r.status != http.StatusSeeOther {
+			t.Fatalf("documents shown (%s) = %d; want 303\n%s", kind, r.status, r.body)
+		}
+	}
 	if r := rev.post("/applications/"+id+"/decision", url.Values{"accept": {"true"}, "reason": {"ok"}}); r.status != http.StatusSeeOther {
 		t.Fatalf("accept = %d; want 303\n%s", r.status, r.body)
 	}
