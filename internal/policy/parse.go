@@ -135,6 +135,7 @@ type rawPack struct {
 	Maintenance  rawMaintenance  `yaml:"maintenance"`
 	Applications rawApplications `yaml:"lost_person_applications"`
 	Sharing      []rawSharing    `yaml:"sharing"`
+	LegalBases   []rawLegalBasis `yaml:"legal_bases"`
 }
 
 // rawSharing is one default of sharing government-invested cameras with a department type.
@@ -255,6 +256,7 @@ var typeNames = func() *strings.Replacer {
 		{"rawStep", "step"},
 		{"rawLimits", "limits"},
 		{"rawSharing", "sharing default"},
+		{"rawLegalBasis", "legal basis"},
 	}
 	var pairs []string
 	for _, n := range names {
@@ -451,6 +453,7 @@ func (v *validator) build(r *rawPack) *Pack {
 
 	v.applications(p, r.Applications)
 	v.sharing(p, r.Sharing)
+	v.legalBases(p, r.LegalBases)
 	return p
 }
 

@@ -27,6 +27,9 @@ const (
 	CodeNoSign                  = "no_sign"
 	CodeMaintenanceOverdue      = "maintenance_overdue"
 	CodeProhibitedPlaceExempted = "prohibited_place_exempted"
+	// CodeNetworkingExemptionPending: a government camera is not networked under a legal basis
+	// that is not approved yet.
+	CodeNetworkingExemptionPending = "networking_exemption_pending"
 	// CodeStorageBelowFloor: the storage a camera records to cannot hold the retention floor at
 	// the current intake (package retention raises it).
 	CodeStorageBelowFloor = "storage_below_floor"
@@ -134,7 +137,8 @@ type CameraFacts struct {
 	InterfaceReserved       bool
 	SignInstalled           bool
 	RetentionDays           int
-	LegalBasis              string // the law that allows what the pack otherwise forbids
+	LegalBasisID            string // one of the pack's legal bases, or ""
+	LegalBasisApproved      bool   // the basis was approved by a second organisation: only then is it in force
 	MaintenanceIntervalDays int    // 0: the pack's interval
 	LastMaintenanceAt       time.Time
 	CreatedAt               time.Time
@@ -169,6 +173,8 @@ type Pack struct {
 	applications Applications
 
 	sharing map[string]SharingDefault // by department type
+
+	legalBases []LegalBasis
 }
 
 // SharingDefault is what government-invested cameras are shared with a department type by

@@ -74,6 +74,12 @@ const (
 	// Someone registered as an applicant (the code sent, or the username taken), or was refused
 	// for registering too often from one address.
 	ActionApplicantRegister Action = "applicant_register"
+
+	// A camera's legal basis (one of the pack's) was proposed, approved or declined; approval is
+	// by an admin of a public-security organisation other than the proposer's.
+	ActionLegalBasisPropose Action = "legal_basis_propose"
+	ActionLegalBasisApprove Action = "legal_basis_approve"
+	ActionLegalBasisDecline Action = "legal_basis_decline"
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -86,7 +92,7 @@ var Actions = []Action{
 	ActionRetentionDelete, ActionHoldCreate, ActionHoldRelease, ActionGroupCreate,
 	ActionDocumentUpload, ActionApplicationRead, ActionDocumentRead, ActionRecordingsRead,
 	ActionGBRegister, ActionGBUnregister, ActionGBDeviceState, ActionGBCatalog, ActionGBAdopt,
-	ActionApplicantRegister,
+	ActionApplicantRegister, ActionLegalBasisPropose, ActionLegalBasisApprove, ActionLegalBasisDecline,
 }
 
 // Outcome is whether the traced request was served.
