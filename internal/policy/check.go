@@ -25,7 +25,7 @@ func (p *Pack) CheckCamera(c CameraFacts) []Decision {
 		out = append(out, p.decision(CodeUnknownPlaceCategory, p.placementRule, FieldPlaceCategory,
 			fmt.Sprintf("place category %q is not one of policy pack %s", c.PlaceCategory, p.version)))
 	case cat.Kind == KindProhibited && p.Permits(c, PermitProhibitedPlace):
-	case cat.Kind == KindProhibited && c.Status == StatusPlanned && p.pendingFor(c, PermitProhibitedPlace):
+	case cat.Kind == KindProhibited && c.Status == StatusPlanned && c.LegalBasisID != "" && p.pendingFor(c, PermitProhibitedPlace):
 		// A planned camera may wait for its basis to be approved; it cannot be activated before.
 	case cat.Kind == KindProhibited:
 		out = append(out, p.decision(CodeProhibitedPlace, cat.Rule, FieldPlaceCategory,

@@ -222,6 +222,11 @@ func TestFindings(t *testing.T) {
 			want:   []string{CodeNetworkingExemptionPending}, message: "pending approval",
 		},
 		{
+			name:   "government not networked with a basis migrated from free text, pending",
+			modify: func(c *CameraFacts) { c.Networked = false; c.LegalBasisPending = true },
+			want:   []string{CodeNetworkingExemptionPending}, message: "proposed again",
+		},
+		{
 			name:   "government not networked with a basis the pack does not know",
 			modify: func(c *CameraFacts) { c.Networked = false; c.LegalBasisID = "n/a"; c.LegalBasisApproved = true },
 			want:   []string{CodeNotNetworked},

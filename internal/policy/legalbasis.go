@@ -70,15 +70,24 @@ func (p *Pack) Permits(c CameraFacts, what Permit) bool {
 	return ok && c.LegalBasisApproved && b.Allows(what)
 }
 
-// pendingFor reports whether the camera's legal basis would allow what once approved.
+// pendingFor reports whether the camera's legal basis would allow what once approved. A pending
+// basis without an id (free text of old) is pending for everything: it awaits its id.
 func (p *Pack) pendingFor(c CameraFacts, what Permit) bool {
+	if c.LegalBasisApproved {
+		return false
+	}
+	if c.LegalBasisID == "" {
+		return c.LegalBasisPending
+	}
 	b, ok := p.LegalBasis(c.LegalBasisID)
-	return ok && !c.LegalBasisApproved && b.Allows(what)
+	return ok && b.Allows(what)
 }
 
 // basisState says, for a message, why the camera's legal basis does not allow what.
 func (p *Pack) basisState(c CameraFacts, what Permit) string {
 	switch b, ok := p.LegalBasis(c.LegalBasisID); {
+	case c.LegalBasisID == "" && c.LegalBasisPending:
+		return "the legal basis recorded as text is pending: it must be proposed again as one of the pack's legal bases and approved"
 	case c.LegalBasisID == "":
 		return "no legal basis is recorded"
 	case !ok:

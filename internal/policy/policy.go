@@ -130,16 +130,19 @@ type Finding struct {
 // CameraFacts is what the pack needs to know about a camera. Callers fill it from their own
 // records; zero values mean "no", "none" or "never".
 type CameraFacts struct {
-	PlaceCategory           string
-	Investment              string // InvestmentGovernment or InvestmentPrivate
-	Status                  string // StatusPlanned, StatusActive or StatusDecommissioned
-	Networked               bool
-	InterfaceReserved       bool
-	SignInstalled           bool
-	RetentionDays           int
-	LegalBasisID            string // one of the pack's legal bases, or ""
-	LegalBasisApproved      bool   // the basis was approved by a second organisation: only then is it in force
-	MaintenanceIntervalDays int    // 0: the pack's interval
+	PlaceCategory      string
+	Investment         string // InvestmentGovernment or InvestmentPrivate
+	Status             string // StatusPlanned, StatusActive or StatusDecommissioned
+	Networked          bool
+	InterfaceReserved  bool
+	SignInstalled      bool
+	RetentionDays      int
+	LegalBasisID       string // one of the pack's legal bases, or ""
+	LegalBasisApproved bool   // the basis was approved by a second organisation: only then is it in force
+	// LegalBasisPending: a basis awaits a decision, perhaps without an id yet (one migrated from
+	// the free text of older versions).
+	LegalBasisPending       bool
+	MaintenanceIntervalDays int // 0: the pack's interval
 	LastMaintenanceAt       time.Time
 	CreatedAt               time.Time
 }

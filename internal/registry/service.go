@@ -557,6 +557,7 @@ func Facts(c *Camera) policy.CameraFacts {
 		RetentionDays:           c.RetentionDays,
 		LegalBasisID:            basisID(c.Basis),
 		LegalBasisApproved:      c.Basis.InForce(),
+		LegalBasisPending:       c.Basis.Status == BasisPending,
 		MaintenanceIntervalDays: c.MaintenanceIntervalDays,
 		LastMaintenanceAt:       c.LastMaintenanceAt,
 		CreatedAt:               c.CreatedAt,
