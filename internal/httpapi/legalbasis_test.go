@@ -181,6 +181,13 @@ func TestChangesTracedWithValues(t *testing.T) {
 			t.Errorf("trail after a change of credentials = %+v; want them named, not shown", es)
 		}
 
+		before = f.size()
+		org := mustCreate(t, f.do("POST", "/api/v1/organisations", f.admin, "", `{"name":"Water Bureau","kind":"department","department_type":"water_conservancy"}`))
+		if es := f.entriesSince(before); len(es) != 1 || !strings.Contains(es[0].Reason, org) || !strings.Contains(es[0].Reason, `name "Water Bureau"`) ||
+			!strings.Contains(es[0].Reason, "department_type water_conservancy") {
+			t.Errorf("trail after creating an organisation = %+v; want its id and every field", es)
+		}
+
 		victim, _ := f.addUser("victim", auth.RoleReviewer, "")
 		before = f.size()
 		if r := f.do("PATCH", "/api/v1/users/"+victim, f.admin, "", `{"role":"operator","organisation_id":"`+f.orgA+`"}`); r.status != 200 {

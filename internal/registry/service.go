@@ -152,10 +152,22 @@ func (s *Service) CreateOrganisation(ctx context.Context, o *Organisation) error
 	}
 	now := s.now().UTC()
 	o.ID, o.CreatedAt, o.UpdatedAt = NewID(), now, now
-	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionOrganisationCreate, Outcome: trace.Allowed, Reason: "organisation " + o.ID + " " + o.Name}); err != nil {
+	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionOrganisationCreate, Outcome: trace.Allowed, Reason: organisationCreated(o)}); err != nil {
 		return err
 	}
 	return s.repo.CreateOrganisation(ctx, o)
+}
+
+// organisationCreated says, for the trail, what a new organisation is: each field's value.
+func organisationCreated(o *Organisation) string {
+	r := "organisation " + o.ID + " created: name " + strconv.Quote(o.Name) + "; kind " + o.Kind
+	if o.DepartmentType != "" {
+		r += "; department_type " + o.DepartmentType
+	}
+	if o.EstablishmentType != "" {
+		r += "; establishment_type " + o.EstablishmentType
+	}
+	return r
 }
 
 // Organisation returns one organisation.
