@@ -207,7 +207,7 @@ func (u *UI) renderCamera(w http.ResponseWriter, r *http.Request, status int, ba
 		d.Video = u.footagePanel(r, m, usr, c)
 	}
 	if !shared {
-		d.Basis = u.basisPanel(m, usr, c)
+		d.Basis = u.basisPanel(ctx, m, usr, c)
 		d.Basis.Error = basisErr
 	}
 	u.render(w, r, status, "camera", "camera.title", d)
@@ -216,7 +216,7 @@ func (u *UI) renderCamera(w http.ResponseWriter, r *http.Request, status int, ba
 
 // basisPanel describes the camera's legal basis: which of the pack's, the document, who
 // proposed and who decided; with the forms the user may use.
-func (u *UI) basisPanel(m Messages, usr *auth.User, c *registry.Camera) basisView {
+func (u *UI) basisPanel(ctx context.Context, m Messages, usr *auth.User, c *registry.Camera) basisView {
 	b := c.Basis
 	v := basisView{Pending: b.Status == registry.BasisPending}
 	pack := u.reg.Pack()
@@ -232,10 +232,10 @@ func (u *UI) basisPanel(m Messages, usr *auth.User, c *registry.Camera) basisVie
 			{m.T("basis.basis"), name},
 			{m.T("basis.document"), b.DocumentRef},
 			{m.T("basis.status"), m.T("basis.status_" + b.Status)},
-			{m.T("basis.proposed"), u.orgName(b.ProposedOrganisationID) + " · " + m.Time(b.ProposedAt)},
+			{m.T("basis.proposed"), u.orgName(ctx, b.ProposedOrganisationID) + " · " + m.Time(b.ProposedAt)},
 		}
 		if !b.DecidedAt.IsZero() {
-			v.Fields = append(v.Fields, field{m.T("basis.decided"), u.orgName(b.DecidedOrganisationID) + " · " + m.Time(b.DecidedAt) + " " + b.Note})
+			v.Fields = append(v.Fields, field{m.T("basis.decided"), u.orgName(ctx, b.DecidedOrganisationID) + " · " + m.Time(b.DecidedAt) + " " + b.Note})
 		}
 	}
 	for _, lb := range pack.LegalBases() {
@@ -246,11 +246,12 @@ func (u *UI) basisPanel(m Messages, usr *auth.User, c *registry.Camera) basisVie
 	return v
 }
 
-func (u *UI) orgName(id string) string {
+// orgName is an organisation's name for the page, its id when it cannot be read.
+func (u *UI) orgName(ctx context.Context, id string) string {
 	if id == "" {
 		return "—"
 	}
-	if o, err := u.reg.Organisation(context.Background(), id); err == nil {
+	if o, err := u.reg.Organisation(ctx, id); err == nil {
 		return o.Name
 	}
 	return id
