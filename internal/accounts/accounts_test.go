@@ -342,9 +342,9 @@ func TestUpdateUser(t *testing.T) {
 		}{
 			{"nothing", accounts.Patch{}, false, ""},
 			{"same role", accounts.Patch{Role: ptr("operator")}, false, ""},
-			{"role", accounts.Patch{Role: ptr("owner")}, true, "role=owner"},
-			{"password", accounts.Patch{Password: ptr("another long password")}, true, "password"},
-			{"disabled", accounts.Patch{Disabled: &yes}, true, "disabled=true"},
+			{"role", accounts.Patch{Role: ptr("owner")}, true, "role operator → owner"},
+			{"password", accounts.Patch{Password: ptr("another long password")}, true, "password changed"},
+			{"disabled", accounts.Patch{Disabled: &yes}, true, "disabled false → true"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

@@ -82,8 +82,8 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p Patch) (*auth.Use
 		if err != nil {
 			return nil, fault.InvalidField("role", "%v", err)
 		}
+		changed = append(changed, "role "+string(u.Role)+" → "+string(rl))
 		u.Role = rl
-		changed = append(changed, "role="+string(rl))
 	}
 	if p.OrganisationID != nil && *p.OrganisationID != u.OrganisationID {
 		if *p.OrganisationID != "" {
@@ -91,8 +91,8 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p Patch) (*auth.Use
 				return nil, err
 			}
 		}
+		changed = append(changed, "organisation_id "+strconv.Quote(u.OrganisationID)+" → "+strconv.Quote(*p.OrganisationID))
 		u.OrganisationID = *p.OrganisationID
-		changed = append(changed, "organisation_id="+u.OrganisationID)
 	}
 	if u.Role.OrgScoped() && u.OrganisationID == "" {
 		return nil, fault.InvalidField("organisation_id", "an %s belongs to an organisation", u.Role)
@@ -104,11 +104,11 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p Patch) (*auth.Use
 		if u.PasswordHash, err = s.hasher.Hash(ctx, *p.Password); err != nil {
 			return nil, err
 		}
-		changed = append(changed, "password")
+		changed = append(changed, "password changed") // never its value, nor its hash
 	}
 	if p.Disabled != nil && *p.Disabled != u.Disabled {
+		changed = append(changed, "disabled "+strconv.FormatBool(u.Disabled)+" → "+strconv.FormatBool(*p.Disabled))
 		u.Disabled = *p.Disabled
-		changed = append(changed, "disabled="+strconv.FormatBool(u.Disabled))
 	}
 	if len(changed) == 0 {
 		return u, nil

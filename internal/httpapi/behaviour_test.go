@@ -105,7 +105,11 @@ func TestPolicyRefusal(t *testing.T) {
 			{"public bath", base("public_bath", ""), 422, "prohibited_place"},
 			{"fitting room", base("fitting_room", ""), 422, "prohibited_place"},
 			{"dormitory", base("collective_dormitory", ""), 422, "prohibited_place"},
-			{"guest room with legal basis", base("hotel_guest_room", `,"legal_basis":"Court order 2026-17 under Article X"`), 201, ""},
+			// Free text is no legal basis (issue 13): it used to let any camera into a private space.
+			{"guest room with free-text legal basis", base("hotel_guest_room", `,"legal_basis":"Court order 2026-17 under Article X"`), 422, "legal_basis_free_text"},
+			{"guest room with a basis the pack does not know", base("hotel_guest_room", `,"legal_basis_id":"court_order","legal_basis_document_ref":"2026-17"`), 422, "legal_basis_unknown"},
+			// A planned camera may wait for its basis to be approved; activating it may not.
+			{"planned guest room with a pending legal basis", base("hotel_guest_room", `,"legal_basis_id":"detention_supervision","legal_basis_document_ref":"2026-17"`), 201, ""},
 			{"unknown category", base("moon_base", ""), 422, "unknown_place_category"},
 			{"short retention", base("hotel_lobby", `,"retention_days":7`), 422, "retention_below_floor"},
 			{"lobby", base("hotel_lobby", ""), 201, ""},
@@ -346,7 +350,17 @@ func TestComplianceReport(t *testing.T) {
 	noInterface := mk(`,"investment":"private","place_category":"hotel_lobby","sign_installed":true`)
 	noSign := mk(`,"investment":"government","place_category":"public_square","networked":true`)
 	overdue := mk(`,"investment":"government","place_category":"public_square","networked":true,"sign_installed":true,"last_maintenance_at":"2020-01-01T00:00:00Z"`)
-	exempted := mk(`,"investment":"private","place_category":"hotel_guest_room","interface_reserved":true,"sign_installed":true,"legal_basis":"Court order 17"`)
+	exempted := mustCreate(t, f.do("POST", "/api/v1/cameras", f.admin, "", fmt.Sprintf(
+		`{"name":"C","organisation_id":%q,"lat":27.8,"lon":113.1,"investment":"private","place_category":"hotel_guest_room","interface_reserved":true,"sign_installed":true,"legal_basis_id":"detention_supervision","legal_basis_document_ref":"order 17"}`, f.orgB)))
+	// The basis is proposed by an admin of no organisation, approved by one of the PSB's; only
+	// then may the camera be activated.
+	_, psbAdmin := f.addUser("psbadmin", auth.RoleAdmin, f.orgA)
+	if r := f.do("POST", "/api/v1/cameras/"+exempted+"/legal-basis/approve", psbAdmin, "", ""); r.status != 200 {
+		t.Fatalf("approve = %d %s; want 200", r.status, r.body)
+	}
+	if r := f.do("PATCH", "/api/v1/cameras/"+exempted, f.admin, "", `{"status":"active"}`); r.status != 200 {
+		t.Fatalf("activate exempted = %d %s; want 200", r.status, r.body)
+	}
 	want := map[string]string{notNetworked: "not_networked", noInterface: "no_network_interface", noSign: "no_sign",
 		overdue: "maintenance_overdue", exempted: "prohibited_place_exempted"}
 	r := f.do("GET", "/api/v1/compliance?organisation_id="+f.orgB, f.admin, "", "")

@@ -207,3 +207,58 @@ func floats(v, name string, n int) ([]float64, error) {
 	}
 	return out, nil
 }
+
+// proposeLegalBasis records one of the pack's legal bases for a camera, pending approval.
+func (s *Server) proposeLegalBasis(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if !registry.ValidID(id) {
+		return errNotFound
+	}
+	var p registry.LegalBasisProposal
+	if err := decodeJSON(w, r, &p); err != nil {
+		return err
+	}
+	u := auth.UserFrom(r.Context())
+	c, err := s.reg.ProposeLegalBasis(r.Context(), access.WriteScope(u), u, id, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c.Public())
+	return nil
+}
+
+// approveLegalBasis puts a camera's pending legal basis in force.
+func (s *Server) approveLegalBasis(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if !registry.ValidID(id) {
+		return errNotFound
+	}
+	c, err := s.reg.ApproveLegalBasis(r.Context(), auth.UserFrom(r.Context()), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c.Public())
+	return nil
+}
+
+// declineLegalBasis refuses a camera's pending legal basis; the body may give a note.
+func (s *Server) declineLegalBasis(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if !registry.ValidID(id) {
+		return errNotFound
+	}
+	var in struct {
+		Note string `json:"note"`
+	}
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, &in); err != nil {
+			return err
+		}
+	}
+	c, err := s.reg.DeclineLegalBasis(r.Context(), auth.UserFrom(r.Context()), id, in.Note)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c.Public())
+	return nil
+}

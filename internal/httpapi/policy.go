@@ -27,6 +27,23 @@ func (s *Server) policyPack(w http.ResponseWriter, r *http.Request) error {
 	for _, rl := range p.Rules() {
 		rules = append(rules, rule{rl.ID, rl.Requirement, rl.Title, rl.Text, rl.Reason})
 	}
+	type basis struct {
+		ID      string   `json:"id"`
+		Law     string   `json:"law"`
+		LawZH   string   `json:"law_zh"`
+		Article string   `json:"article"`
+		Permits []string `json:"permits"`
+		Text    string   `json:"text"`
+		TextZH  string   `json:"text_zh"`
+	}
+	bases := []basis{}
+	for _, b := range p.LegalBases() {
+		var permits []string
+		for _, pm := range b.Permits {
+			permits = append(permits, string(pm))
+		}
+		bases = append(bases, basis{b.ID, b.Law, b.LawZH, b.Article, permits, b.Text, b.TextZH})
+	}
 	reg := p.Regulation()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"version":                   p.Version(),
@@ -37,6 +54,7 @@ func (s *Server) policyPack(w http.ResponseWriter, r *http.Request) error {
 		"signs_required":            p.SignsRequired(),
 		"place_categories":          cats,
 		"rules":                     rules,
+		"legal_bases":               bases,
 	})
 	return nil
 }

@@ -159,6 +159,9 @@ func (s *Server) Routes() []Route {
 		{"DELETE", "/api/v1/cameras/{id}", managers, s.deleteCamera},
 		{"GET", "/api/v1/cameras/{id}/recordings", staff, s.cameraRecordings},
 		{"GET", "/api/v1/cameras/{id}/recording", staff, s.cameraRecording},
+		{"POST", "/api/v1/cameras/{id}/legal-basis", managers, s.proposeLegalBasis},
+		{"POST", "/api/v1/cameras/{id}/legal-basis/approve", admins, s.approveLegalBasis},
+		{"POST", "/api/v1/cameras/{id}/legal-basis/decline", admins, s.declineLegalBasis},
 
 		{"GET", "/api/v1/compliance", []auth.Role{auth.RoleAdmin, auth.RoleOperator, auth.RoleOwner, auth.RoleAuditor}, s.compliance},
 	}

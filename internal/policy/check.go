@@ -2,7 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -25,10 +24,13 @@ func (p *Pack) CheckCamera(c CameraFacts) []Decision {
 	case !known:
 		out = append(out, p.decision(CodeUnknownPlaceCategory, p.placementRule, FieldPlaceCategory,
 			fmt.Sprintf("place category %q is not one of policy pack %s", c.PlaceCategory, p.version)))
-	case cat.Kind == KindProhibited && !hasLegalBasis(c):
+	case cat.Kind == KindProhibited && p.Permits(c, PermitProhibitedPlace):
+	case cat.Kind == KindProhibited && c.Status == StatusPlanned && c.LegalBasisID != "" && p.pendingFor(c, PermitProhibitedPlace):
+		// A planned camera may wait for its basis to be approved; it cannot be activated before.
+	case cat.Kind == KindProhibited:
 		out = append(out, p.decision(CodeProhibitedPlace, cat.Rule, FieldPlaceCategory,
-			fmt.Sprintf("place category %q (%s) is a prohibited place and no legal basis is recorded. %s",
-				cat.ID, cat.Label, p.reason(cat.Rule))))
+			fmt.Sprintf("place category %q (%s) is a prohibited place and %s. %s",
+				cat.ID, cat.Label, p.basisState(c, PermitProhibitedPlace), p.reason(cat.Rule))))
 	}
 	if c.RetentionDays < p.floorDays {
 		out = append(out, p.decision(CodeRetentionBelowFloor, p.retentionRule, FieldRetentionDays,
@@ -67,11 +69,12 @@ func (p *Pack) Findings(c CameraFacts, now time.Time) []Finding {
 		add(CodeUnknownPlaceCategory, p.placementRule, "no place category recorded; policy pack %s needs one of its place categories", p.version)
 	case !known:
 		add(CodeUnknownPlaceCategory, p.placementRule, "place category %q is not one of policy pack %s", c.PlaceCategory, p.version)
-	case cat.Kind == KindProhibited && !hasLegalBasis(c):
-		add(CodeProhibitedPlace, cat.Rule, "camera in prohibited place category %q (%s) with no legal basis recorded", cat.ID, cat.Label)
+	case cat.Kind == KindProhibited && !p.Permits(c, PermitProhibitedPlace):
+		add(CodeProhibitedPlace, cat.Rule, "camera in prohibited place category %q (%s): %s", cat.ID, cat.Label, p.basisState(c, PermitProhibitedPlace))
 	case cat.Kind == KindProhibited:
-		add(CodeProhibitedPlaceExempted, cat.Rule, "camera in prohibited place category %q (%s) is allowed by the recorded legal basis: %s",
-			cat.ID, cat.Label, strings.TrimSpace(c.LegalBasis))
+		b, _ := p.LegalBasis(c.LegalBasisID)
+		add(CodeProhibitedPlaceExempted, cat.Rule, "camera in prohibited place category %q (%s) is allowed by the approved legal basis %s: %s %s",
+			cat.ID, cat.Label, b.ID, b.Law, b.Article)
 	}
 	if c.RetentionDays < p.floorDays {
 		add(CodeRetentionBelowFloor, p.retentionRule, "retention %d days is below the %d-day floor", c.RetentionDays, p.floorDays)
@@ -82,8 +85,11 @@ func (p *Pack) Findings(c CameraFacts, now time.Time) []Finding {
 
 	if duty, ok := p.NetworkingDuty(c.Investment); ok {
 		switch {
-		case duty.Duty == DutyNetworked && !c.Networked && !hasLegalBasis(c):
-			add(CodeNotNetworked, duty.Rule, "%s-invested camera is not networked to the sharing platform and no legal basis is recorded", c.Investment)
+		case duty.Duty == DutyNetworked && !c.Networked && p.Permits(c, PermitNotNetworked):
+		case duty.Duty == DutyNetworked && !c.Networked && p.pendingFor(c, PermitNotNetworked):
+			add(CodeNetworkingExemptionPending, duty.Rule, "%s-invested camera is not networked to the sharing platform; %s", c.Investment, p.basisState(c, PermitNotNetworked))
+		case duty.Duty == DutyNetworked && !c.Networked:
+			add(CodeNotNetworked, duty.Rule, "%s-invested camera is not networked to the sharing platform and %s", c.Investment, p.basisState(c, PermitNotNetworked))
 		case duty.Duty == DutyInterfaceReserved && !c.InterfaceReserved && !c.Networked:
 			add(CodeNoNetworkInterface, duty.Rule, "%s-invested camera has no networking interface reserved", c.Investment)
 		}
@@ -128,8 +134,6 @@ func (p *Pack) maintenanceFinding(c CameraFacts, now time.Time) (Finding, bool) 
 		late, what, base.UTC().Format(time.DateOnly), interval, due.UTC().Format(time.DateOnly))
 	return f, true
 }
-
-func hasLegalBasis(c CameraFacts) bool { return strings.TrimSpace(c.LegalBasis) != "" }
 
 func (p *Pack) decision(code, rule, field, reason string) Decision {
 	return Decision{Code: code, Rule: rule, PolicyVersion: p.version, Reason: reason, Field: field}

@@ -80,13 +80,47 @@ func TestCheckCamera(t *testing.T) {
 			want:   []Decision{{Code: CodeProhibitedPlace, Rule: "ZZ-PROHIBITED-PLACES", Field: FieldPlaceCategory}},
 		},
 		{
-			name:   "prohibited with blank legal basis",
-			modify: func(c *CameraFacts) { c.PlaceCategory = "public_bath"; c.LegalBasis = "  \t" },
+			name: "prohibited with a basis the pack does not know",
+			modify: func(c *CameraFacts) {
+				c.PlaceCategory = "public_bath"
+				c.LegalBasisID = "Prison Law art. 12"
+				c.LegalBasisApproved = true
+			},
 			want:   []Decision{{Code: CodeProhibitedPlace, Rule: "ZZ-PROHIBITED-PLACES", Field: FieldPlaceCategory}},
+			reason: []string{"is not one of policy pack"},
 		},
 		{
-			name:   "prohibited with legal basis",
-			modify: func(c *CameraFacts) { c.PlaceCategory = "collective_dormitory"; c.LegalBasis = "Prison Law art. 12" },
+			name: "prohibited with an approved legal basis",
+			modify: func(c *CameraFacts) {
+				c.PlaceCategory = "collective_dormitory"
+				c.LegalBasisID = "detention_supervision"
+				c.LegalBasisApproved = true
+			},
+		},
+		{
+			name: "prohibited and active with a pending legal basis",
+			modify: func(c *CameraFacts) {
+				c.PlaceCategory = "collective_dormitory"
+				c.LegalBasisID = "detention_supervision"
+			},
+			want:   []Decision{{Code: CodeProhibitedPlace, Rule: "ZZ-PROHIBITED-PLACES", Field: FieldPlaceCategory}},
+			reason: []string{"pending approval"},
+		},
+		{
+			name: "prohibited and planned with a pending legal basis",
+			modify: func(c *CameraFacts) {
+				c.PlaceCategory, c.Status, c.LegalBasisID = "collective_dormitory", StatusPlanned, "detention_supervision"
+			},
+		},
+		{
+			name: "prohibited with an approved basis that permits something else",
+			modify: func(c *CameraFacts) {
+				c.PlaceCategory = "public_bath"
+				c.LegalBasisID = "state_secrets"
+				c.LegalBasisApproved = true
+			},
+			want:   []Decision{{Code: CodeProhibitedPlace, Rule: "ZZ-PROHIBITED-PLACES", Field: FieldPlaceCategory}},
+			reason: []string{"does not permit prohibited_place"},
 		},
 		{
 			name: "decommissioning a prohibited camera",
@@ -174,9 +208,28 @@ func TestFindings(t *testing.T) {
 			want:   []string{CodeNotNetworked}, message: "government-invested camera is not networked",
 		},
 		{
-			name:   "government not networked with legal basis",
-			modify: func(c *CameraFacts) { c.Networked = false; c.LegalBasis = "State Secrets Law" },
-			want:   nil,
+			name: "government not networked with an approved legal basis",
+			modify: func(c *CameraFacts) {
+				c.Networked = false
+				c.LegalBasisID = "state_secrets"
+				c.LegalBasisApproved = true
+			},
+			want: nil,
+		},
+		{
+			name:   "government not networked with a pending legal basis",
+			modify: func(c *CameraFacts) { c.Networked = false; c.LegalBasisID = "state_secrets" },
+			want:   []string{CodeNetworkingExemptionPending}, message: "pending approval",
+		},
+		{
+			name:   "government not networked with a basis migrated from free text, pending",
+			modify: func(c *CameraFacts) { c.Networked = false; c.LegalBasisPending = true },
+			want:   []string{CodeNetworkingExemptionPending}, message: "proposed again",
+		},
+		{
+			name:   "government not networked with a basis the pack does not know",
+			modify: func(c *CameraFacts) { c.Networked = false; c.LegalBasisID = "n/a"; c.LegalBasisApproved = true },
+			want:   []string{CodeNotNetworked},
 		},
 		{
 			name: "private without interface",
@@ -239,9 +292,18 @@ func TestFindings(t *testing.T) {
 			want:   []string{CodeMaintenanceOverdue}, message: "registration date unknown",
 		},
 		{
-			name:   "prohibited place exempted",
-			modify: func(c *CameraFacts) { c.PlaceCategory = "public_bath"; c.LegalBasis = " Law X art. 3 " },
-			want:   []string{CodeProhibitedPlaceExempted}, message: `"public_bath" (Public bath) is allowed by the recorded legal basis: Law X art. 3`,
+			name: "prohibited place exempted",
+			modify: func(c *CameraFacts) {
+				c.PlaceCategory = "public_bath"
+				c.LegalBasisID = "detention_supervision"
+				c.LegalBasisApproved = true
+			},
+			want: []string{CodeProhibitedPlaceExempted}, message: `"public_bath" (Public bath) is allowed by the approved legal basis detention_supervision`,
+		},
+		{
+			name:   "prohibited place with a pending legal basis",
+			modify: func(c *CameraFacts) { c.PlaceCategory = "public_bath"; c.LegalBasisID = "detention_supervision" },
+			want:   []string{CodeProhibitedPlace}, message: "pending approval",
 		},
 		{
 			name:   "prohibited place without legal basis",
@@ -268,7 +330,7 @@ func TestFindings(t *testing.T) {
 		{
 			name: "planned exempted",
 			modify: func(c *CameraFacts) {
-				*c = CameraFacts{PlaceCategory: "fitting_room", Status: StatusPlanned, RetentionDays: 30, LegalBasis: "court order 7"}
+				*c = CameraFacts{PlaceCategory: "fitting_room", Status: StatusPlanned, RetentionDays: 30, LegalBasisID: "detention_supervision", LegalBasisApproved: true}
 			},
 			want: []string{CodeProhibitedPlaceExempted},
 		},
@@ -547,5 +609,40 @@ func BenchmarkCheckCamera(b *testing.B) {
 		if len(p.CheckCamera(c)) != 0 {
 			b.Fatal("want allowed")
 		}
+	}
+}
+
+func TestLegalBases(t *testing.T) {
+	p := mustDefault(t)
+	tests := []struct {
+		id     string
+		permit Permit
+		want   bool
+	}{
+		{"detention_supervision", PermitProhibitedPlace, true},
+		{"detention_supervision", PermitNotNetworked, false},
+		{"state_secrets", PermitNotNetworked, true},
+		{"state_secrets", PermitProhibitedPlace, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id+" "+string(tt.permit), func(t *testing.T) {
+			b, ok := p.LegalBasis(tt.id)
+			if !ok {
+				t.Fatalf("LegalBasis(%q) not found", tt.id)
+			}
+			if got := b.Allows(tt.permit); got != tt.want {
+				t.Errorf("LegalBasis(%q).Allows(%s) = %v; want %v", tt.id, tt.permit, got, tt.want)
+			}
+			approved := CameraFacts{LegalBasisID: tt.id, LegalBasisApproved: true}
+			if got := p.Permits(approved, tt.permit); got != tt.want {
+				t.Errorf("Permits(approved %s, %s) = %v; want %v", tt.id, tt.permit, got, tt.want)
+			}
+			if p.Permits(CameraFacts{LegalBasisID: tt.id}, tt.permit) {
+				t.Errorf("Permits(pending %s, %s) = true; want false", tt.id, tt.permit)
+			}
+		})
+	}
+	if _, ok := p.LegalBasis("Article X of some law (test)"); ok {
+		t.Errorf("LegalBasis(free text) found; want not found")
 	}
 }

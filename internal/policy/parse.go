@@ -135,6 +135,7 @@ type rawPack struct {
 	Maintenance  rawMaintenance  `yaml:"maintenance"`
 	Applications rawApplications `yaml:"lost_person_applications"`
 	Sharing      []rawSharing    `yaml:"sharing"`
+	LegalBases   []rawLegalBasis `yaml:"legal_bases"`
 	Options      rawOptions      `yaml:"options"`
 }
 
@@ -284,6 +285,7 @@ var typeNames = func() *strings.Replacer {
 		{"rawDocument", "document"},
 		{"rawSharing", "sharing default"},
 		{"rawOptions", "options"},
+		{"rawLegalBasis", "legal basis"},
 	}
 	var pairs []string
 	for _, n := range names {
@@ -492,6 +494,7 @@ func (v *validator) build(r *rawPack) *Pack {
 		p.options.ImportantFootageDays = v.intIn("options", "important_footage_days", r.Options.ImportantFootageDays,
 			p.floorDays, 36500, "options", "important_footage_days")
 	}
+	v.legalBases(p, r.LegalBases)
 	return p
 }
 

@@ -129,6 +129,12 @@ func TestParseErrors(t *testing.T) {
 			`lost_person_applications limits: documents_per_application 0 is out of range [1, 100]`},
 		{"unknown limit", "mib_per_application: 25", "gib_per_application: 25", "gib_per_application",
 			`unknown key "gib_per_application" in limits`},
+		{"unknown permit", "permits: [prohibited_place]", "permits: [anything]", "permits: [anything]",
+			`legal basis "detention_supervision": unknown permit "anything"`},
+		{"legal basis without law", "    law: Law of the People's Republic of China on Guarding State Secrets\n", "", "  - id: state_secrets",
+			`legal basis "state_secrets": law is required`},
+		{"legal basis without permits", "    permits: [not_networked]\n", "", "  - id: state_secrets",
+			`legal basis "state_secrets": permits is required`},
 		{"second document", "version: zhuzhou-2024.1\n", "version: zhuzhou-2024.1\n", "",
 			"a policy pack is one YAML document"},
 	}
@@ -297,7 +303,7 @@ func FuzzParse(f *testing.F) {
 	facts := []CameraFacts{
 		{},
 		{PlaceCategory: "hotel_guest_room", Investment: InvestmentGovernment, Status: StatusActive},
-		{PlaceCategory: "public_square", Investment: InvestmentPrivate, Status: StatusPlanned, RetentionDays: 30, LegalBasis: "x"},
+		{PlaceCategory: "public_square", Investment: InvestmentPrivate, Status: StatusPlanned, RetentionDays: 30, LegalBasisID: "x", LegalBasisApproved: true},
 		{PlaceCategory: "other", Investment: InvestmentPrivate, Status: StatusActive, MaintenanceIntervalDays: 1 << 30, CreatedAt: now},
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

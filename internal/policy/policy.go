@@ -27,6 +27,9 @@ const (
 	CodeNoSign                  = "no_sign"
 	CodeMaintenanceOverdue      = "maintenance_overdue"
 	CodeProhibitedPlaceExempted = "prohibited_place_exempted"
+	// CodeNetworkingExemptionPending: a government camera is not networked under a legal basis
+	// that is not approved yet.
+	CodeNetworkingExemptionPending = "networking_exemption_pending"
 	// CodeStorageBelowFloor: the storage a camera records to cannot hold the retention floor at
 	// the current intake (package retention raises it).
 	CodeStorageBelowFloor = "storage_below_floor"
@@ -127,15 +130,19 @@ type Finding struct {
 // CameraFacts is what the pack needs to know about a camera. Callers fill it from their own
 // records; zero values mean "no", "none" or "never".
 type CameraFacts struct {
-	PlaceCategory           string
-	Investment              string // InvestmentGovernment or InvestmentPrivate
-	Status                  string // StatusPlanned, StatusActive or StatusDecommissioned
-	Networked               bool
-	InterfaceReserved       bool
-	SignInstalled           bool
-	RetentionDays           int
-	LegalBasis              string // the law that allows what the pack otherwise forbids
-	MaintenanceIntervalDays int    // 0: the pack's interval
+	PlaceCategory      string
+	Investment         string // InvestmentGovernment or InvestmentPrivate
+	Status             string // StatusPlanned, StatusActive or StatusDecommissioned
+	Networked          bool
+	InterfaceReserved  bool
+	SignInstalled      bool
+	RetentionDays      int
+	LegalBasisID       string // one of the pack's legal bases, or ""
+	LegalBasisApproved bool   // the basis was approved by a second organisation: only then is it in force
+	// LegalBasisPending: a basis awaits a decision, perhaps without an id yet (one migrated from
+	// the free text of older versions).
+	LegalBasisPending       bool
+	MaintenanceIntervalDays int // 0: the pack's interval
 	LastMaintenanceAt       time.Time
 	CreatedAt               time.Time
 }
@@ -171,7 +178,8 @@ type Pack struct {
 
 	sharing map[string]SharingDefault // by department type
 
-	options Options
+	options    Options
+	legalBases []LegalBasis
 }
 
 // Options are rules some cities add to the national ones, switched on by the pack's options.

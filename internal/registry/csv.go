@@ -62,6 +62,8 @@ var importColumns = map[string]func(in *CameraInput, v string) error{
 	"last_maintenance_at":       timeCol(func(in *CameraInput) **time.Time { return &in.LastMaintenanceAt }),
 	"status":                    func(in *CameraInput, v string) error { in.Status = &v; return nil },
 	"legal_basis":               func(in *CameraInput, v string) error { in.LegalBasis = &v; return nil },
+	"legal_basis_id":            func(in *CameraInput, v string) error { in.LegalBasisID = &v; return nil },
+	"legal_basis_document_ref":  func(in *CameraInput, v string) error { in.LegalBasisDocumentRef = &v; return nil },
 	"gb_device_id":              func(in *CameraInput, v string) error { in.GBDeviceID = &v; return nil },
 }
 
@@ -237,7 +239,7 @@ func (s *Service) importRows(ctx context.Context, scope Scope, rows []*CameraInp
 			c.OrganisationID = scope.OrganisationID
 		}
 		in.apply(c)
-		if err := s.checkImportRow(ctx, scope, c, orgOK); err != nil {
+		if err := s.checkImportRow(ctx, scope, c, in, orgOK); err != nil {
 			var inv *InvalidError
 			var pe *PolicyError
 			switch {
@@ -293,11 +295,17 @@ func importTraceIDs(cams []*Camera) []string {
 	return ids
 }
 
-func (s *Service) checkImportRow(ctx context.Context, scope Scope, c *Camera, orgOK map[string]error) error {
+func (s *Service) checkImportRow(ctx context.Context, scope Scope, c *Camera, in *CameraInput, orgOK map[string]error) error {
 	if !scope.Allows(c.OrganisationID) {
 		return errOtherOrganisation
 	}
+	if err := s.applyBasisInput(ctx, c, in); err != nil {
+		return err
+	}
 	if err := ValidateCamera(c); err != nil {
+		return err
+	}
+	if err := s.checkDates(c, in, nil); err != nil {
 		return err
 	}
 	if c.Status == StatusDecommissioned {

@@ -76,15 +76,57 @@ type Camera struct {
 	MaintenanceIntervalDays int       `json:"maintenance_interval_days"`
 	LastMaintenanceAt       time.Time `json:"last_maintenance_at,omitzero"`
 	Status                  string    `json:"status"`
-	LegalBasis              string    `json:"legal_basis"`
-	GBDeviceID              string    `json:"gb_device_id"`
-	CreatedAt               time.Time `json:"created_at"`
-	UpdatedAt               time.Time `json:"updated_at"`
+	// LegalBasis is, for readers, the legal basis in force ("state_secrets, document X"): empty
+	// while none is approved. Public fills it from Basis, which is what is stored.
+	LegalBasis string           `json:"legal_basis"`
+	Basis      LegalBasisRecord `json:"legal_basis_detail,omitzero"`
+	GBDeviceID string           `json:"gb_device_id"`
+	CreatedAt  time.Time        `json:"created_at"`
+	UpdatedAt  time.Time        `json:"updated_at"`
+}
+
+// Legal basis statuses: proposed → approved or declined.
+const (
+	BasisPending  = "pending"
+	BasisApproved = "approved"
+	BasisDeclined = "declined"
+)
+
+// LegalBasisRecord is a camera's legal basis: one of the policy pack's legal bases and the
+// document that applies it, proposed by one organisation and in force only once an admin of
+// another public-security organisation approves it. A basis migrated from free text has no ID
+// until it is proposed again.
+type LegalBasisRecord struct {
+	ID                     string    `json:"id"`
+	DocumentRef            string    `json:"document_ref"`
+	Status                 string    `json:"status"`
+	ProposedBy             string    `json:"proposed_by,omitempty"` // a user id
+	ProposedOrganisationID string    `json:"proposed_organisation_id,omitempty"`
+	ProposedAt             time.Time `json:"proposed_at,omitzero"`
+	DecidedBy              string    `json:"decided_by,omitempty"`
+	DecidedOrganisationID  string    `json:"decided_organisation_id,omitempty"`
+	DecidedAt              time.Time `json:"decided_at,omitzero"`
+	Note                   string    `json:"note,omitempty"` // why it was declined
+}
+
+// InForce reports whether the basis has been approved.
+func (b LegalBasisRecord) InForce() bool { return b.Status == BasisApproved && b.ID != "" }
+
+// Summary is the basis in force as one line, or "" when none is.
+func (b LegalBasisRecord) Summary() string {
+	if !b.InForce() {
+		return ""
+	}
+	if b.DocumentRef == "" {
+		return b.ID
+	}
+	return b.ID + ", document " + b.DocumentRef
 }
 
 // Public returns the camera as it may be shown to a user: the stream source without credentials.
 func (c Camera) Public() Camera {
 	c.SourceURL = RedactURL(c.SourceURL)
+	c.LegalBasis = c.Basis.Summary()
 	return c
 }
 

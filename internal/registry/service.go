@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -151,10 +152,22 @@ func (s *Service) CreateOrganisation(ctx context.Context, o *Organisation) error
 	}
 	now := s.now().UTC()
 	o.ID, o.CreatedAt, o.UpdatedAt = NewID(), now, now
-	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionOrganisationCreate, Outcome: trace.Allowed, Reason: "organisation " + o.ID + " " + o.Name}); err != nil {
+	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionOrganisationCreate, Outcome: trace.Allowed, Reason: organisationCreated(o)}); err != nil {
 		return err
 	}
 	return s.repo.CreateOrganisation(ctx, o)
+}
+
+// organisationCreated says, for the trail, what a new organisation is: each field's value.
+func organisationCreated(o *Organisation) string {
+	r := "organisation " + o.ID + " created: name " + strconv.Quote(o.Name) + "; kind " + o.Kind
+	if o.DepartmentType != "" {
+		r += "; department_type " + o.DepartmentType
+	}
+	if o.EstablishmentType != "" {
+		r += "; establishment_type " + o.EstablishmentType
+	}
+	return r
 }
 
 // Organisation returns one organisation.
@@ -211,7 +224,13 @@ func (s *Service) newCamera(ctx context.Context, scope Scope, in *CameraInput) (
 	if !scope.Allows(c.OrganisationID) {
 		return nil, errOtherOrganisation
 	}
+	if err := s.applyBasisInput(ctx, c, in); err != nil {
+		return nil, err
+	}
 	if err := ValidateCamera(c); err != nil {
+		return nil, err
+	}
+	if err := s.checkDates(c, in, nil); err != nil {
 		return nil, err
 	}
 	if c.Status == StatusDecommissioned {
@@ -319,7 +338,14 @@ func (s *Service) UpdateCamera(ctx context.Context, scope Scope, id string, in *
 		s.traceRefusal(ctx, trace.ActionCameraUpdate, []string{id}, err)
 		return nil, err
 	}
+	if err := s.applyBasisInput(ctx, &c, in); err != nil {
+		s.traceRefusal(ctx, trace.ActionCameraUpdate, []string{id}, err)
+		return nil, err
+	}
 	if err := ValidateCamera(&c); err != nil {
+		return nil, err
+	}
+	if err := s.checkDates(&c, in, old); err != nil {
 		return nil, err
 	}
 	if err := ValidateStatusChange(old.Status, c.Status); err != nil {
@@ -357,32 +383,109 @@ func (s *Service) DecommissionCamera(ctx context.Context, scope Scope, id string
 	return s.UpdateCamera(ctx, scope, id, &CameraInput{Status: &st})
 }
 
-// changedFields names the fields a change touched, for the trail.
+// changedFields says, for the trail, what a change did: each field it touched with the value
+// before and after. Stream sources are shown without their credentials; a change of the
+// credentials alone is named, not shown.
 func changedFields(a, b *Camera) string {
 	var f []string
-	add := func(name string, changed bool) {
-		if changed {
-			f = append(f, name)
+	add := func(name string, before, after any) {
+		if before == after {
+			return
+		}
+		f = append(f, fmt.Sprintf("%s %s → %s", name, traceValue(before), traceValue(after)))
+	}
+	add("name", a.Name, b.Name)
+	add("organisation_id", a.OrganisationID, b.OrganisationID)
+	add("investment", a.Investment, b.Investment)
+	add("lat", a.Lat, b.Lat)
+	add("lon", a.Lon, b.Lon)
+	add("address", a.Address, b.Address)
+	add("place_category", a.PlaceCategory, b.PlaceCategory)
+	add("bearing", a.Bearing, b.Bearing)
+	add("fov_angle", a.FOVAngle, b.FOVAngle)
+	add("range_m", a.RangeM, b.RangeM)
+	if a.SourceURL != b.SourceURL {
+		if ra, rb := RedactURL(a.SourceURL), RedactURL(b.SourceURL); ra == rb {
+			f = append(f, "source_url credentials changed")
+		} else {
+			add("source_url", ra, rb)
 		}
 	}
-	add("name", a.Name != b.Name)
-	add("organisation_id", a.OrganisationID != b.OrganisationID)
-	add("investment", a.Investment != b.Investment)
-	add("position", a.Lat != b.Lat || a.Lon != b.Lon || a.Address != b.Address)
-	add("place_category", a.PlaceCategory != b.PlaceCategory)
-	add("field_of_view", a.Bearing != b.Bearing || a.FOVAngle != b.FOVAngle || a.RangeM != b.RangeM)
-	add("source_url", a.SourceURL != b.SourceURL)
-	add("networking", a.Networked != b.Networked || a.InterfaceReserved != b.InterfaceReserved)
-	add("sign", a.SignInstalled != b.SignInstalled || !a.SignCheckedAt.Equal(b.SignCheckedAt))
-	add("retention_days", a.RetentionDays != b.RetentionDays)
-	add("maintenance", a.MaintenanceIntervalDays != b.MaintenanceIntervalDays || !a.LastMaintenanceAt.Equal(b.LastMaintenanceAt))
-	add("status", a.Status != b.Status)
-	add("legal_basis", a.LegalBasis != b.LegalBasis)
-	add("gb_device_id", a.GBDeviceID != b.GBDeviceID)
+	add("networked", a.Networked, b.Networked)
+	add("interface_reserved", a.InterfaceReserved, b.InterfaceReserved)
+	add("sign_installed", a.SignInstalled, b.SignInstalled)
+	add("sign_checked_at", a.SignCheckedAt.UTC(), b.SignCheckedAt.UTC())
+	add("retention_days", a.RetentionDays, b.RetentionDays)
+	add("maintenance_interval_days", a.MaintenanceIntervalDays, b.MaintenanceIntervalDays)
+	add("last_maintenance_at", a.LastMaintenanceAt.UTC(), b.LastMaintenanceAt.UTC())
+	add("status", a.Status, b.Status)
+	add("legal_basis", basisText(a.Basis), basisText(b.Basis))
+	add("gb_device_id", a.GBDeviceID, b.GBDeviceID)
 	if len(f) == 0 {
 		return "no change"
 	}
-	return "changed: " + strings.Join(f, ",")
+	return "changed: " + strings.Join(f, "; ")
+}
+
+// traceValue writes a value of changedFields: strings quoted, so that an empty one and one
+// with spaces read unambiguously; times as RFC 3339, the zero time as none.
+func traceValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return strconv.Quote(v)
+	case time.Time:
+		if v.IsZero() {
+			return "none"
+		}
+		return v.Format(time.RFC3339)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
+func basisText(b LegalBasisRecord) string {
+	if b.Status == "" {
+		return ""
+	}
+	return b.Status + " " + b.ID + " (" + b.DocumentRef + ")"
+}
+
+// basisID is the basis the pack is to judge: a declined one counts as none.
+func basisID(b LegalBasisRecord) string {
+	if b.Status == BasisDeclined {
+		return ""
+	}
+	return b.ID
+}
+
+// dateSkew is how far ahead of the server's clock a date may be, for a device or a browser
+// whose clock runs a little fast.
+const dateSkew = 5 * time.Minute
+
+// checkDates refuses maintenance and sign-check dates that cannot be true: in the future, or,
+// for a registered camera, before it was registered. Only the dates the input sets are judged,
+// so that an unrelated change is not blocked by a date stored before this check existed. A new
+// camera may carry dates from before its registration: it was often installed long before.
+func (s *Service) checkDates(c *Camera, in *CameraInput, old *Camera) error {
+	now := s.now()
+	for _, d := range []struct {
+		field string
+		set   bool
+		t     time.Time
+	}{
+		{"sign_checked_at", in.SignCheckedAt != nil, c.SignCheckedAt},
+		{"last_maintenance_at", in.LastMaintenanceAt != nil, c.LastMaintenanceAt},
+	} {
+		switch {
+		case !d.set || d.t.IsZero():
+		case d.t.After(now.Add(dateSkew)):
+			return invalid(d.field, "is in the future (%s; now %s)", d.t.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		case old != nil && !old.CreatedAt.IsZero() && d.t.Before(old.CreatedAt):
+			return invalid(d.field, "is before the camera was registered (%s)", old.CreatedAt.UTC().Format(time.RFC3339))
+		}
+	}
+	return nil
 }
 
 // Near returns the cameras in scope within radiusM metres of a point, nearest first.
@@ -464,7 +567,9 @@ func Facts(c *Camera) policy.CameraFacts {
 		InterfaceReserved:       c.InterfaceReserved,
 		SignInstalled:           c.SignInstalled,
 		RetentionDays:           c.RetentionDays,
-		LegalBasis:              c.LegalBasis,
+		LegalBasisID:            basisID(c.Basis),
+		LegalBasisApproved:      c.Basis.InForce(),
+		LegalBasisPending:       c.Basis.Status == BasisPending,
 		MaintenanceIntervalDays: c.MaintenanceIntervalDays,
 		LastMaintenanceAt:       c.LastMaintenanceAt,
 		CreatedAt:               c.CreatedAt,

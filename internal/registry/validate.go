@@ -53,8 +53,12 @@ type CameraInput struct {
 	MaintenanceIntervalDays *int       `json:"maintenance_interval_days"`
 	LastMaintenanceAt       *time.Time `json:"last_maintenance_at"`
 	Status                  *string    `json:"status"`
-	LegalBasis              *string    `json:"legal_basis"`
-	GBDeviceID              *string    `json:"gb_device_id"`
+	// LegalBasis was free text; any text but "" is refused. A basis is LegalBasisID (one of the
+	// pack's) with LegalBasisDocumentRef, proposed here on create or through ProposeLegalBasis.
+	LegalBasis            *string `json:"legal_basis"`
+	LegalBasisID          *string `json:"legal_basis_id"`
+	LegalBasisDocumentRef *string `json:"legal_basis_document_ref"`
+	GBDeviceID            *string `json:"gb_device_id"`
 }
 
 // apply copies the set fields of in onto c.
@@ -71,7 +75,6 @@ func (in *CameraInput) apply(c *Camera) {
 	set(&c.PlaceCategory, in.PlaceCategory)
 	set(&c.SourceURL, in.SourceURL)
 	set(&c.Status, in.Status)
-	set(&c.LegalBasis, in.LegalBasis)
 	set(&c.GBDeviceID, in.GBDeviceID)
 	for _, f := range []struct {
 		dst *float64
@@ -156,8 +159,8 @@ func validateCamera(c *Camera, noPlace bool) error {
 	if !slices.Contains([]string{StatusPlanned, StatusActive, StatusDecommissioned}, c.Status) {
 		return invalid("status", "must be planned, active or decommissioned")
 	}
-	if utf8.RuneCountInString(c.LegalBasis) > 1000 {
-		return invalid("legal_basis", "is longer than 1000 characters")
+	if utf8.RuneCountInString(c.Basis.DocumentRef) > 1000 {
+		return invalid("legal_basis_document_ref", "is longer than 1000 characters")
 	}
 	if c.GBDeviceID != "" {
 		if err := ValidateGBDeviceID(c.GBDeviceID); err != nil {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"civicam/internal/auth"
@@ -124,7 +123,7 @@ func (s *Service) grantFor(ctx context.Context, grants []*Grant, cam *registry.C
 	if emergency != "" {
 		return emergency
 	}
-	if cam.Investment == registry.InvestmentGovernment && strings.TrimSpace(cam.LegalBasis) == "" && s.d.Policy != nil {
+	if s.sharedByDefault(cam) {
 		if org, err := s.d.Store.Organisation(ctx, e.Actor.OrganisationID); err == nil && slices.Contains(s.policyDefaults(org), scope) {
 			return "policy"
 		}

@@ -91,7 +91,8 @@ func TestAccesses(t *testing.T) {
 			t.Fatal(err)
 		}
 		setup, got = rows(as)
-		if want := []string{"camera_create " + w.camGov.ID, "camera_create " + w.camGovForbidden.ID}; !slices.Equal(setup, want) {
+		if want := []string{"camera_create " + w.camGov.ID, "camera_create " + w.camGovForbidden.ID,
+			"legal_basis_propose " + w.camGovForbidden.ID, "legal_basis_approve " + w.camGovForbidden.ID}; !slices.Equal(setup, want) {
 			t.Errorf("Accesses(urban) before the looks = %v; want %v", setup, want)
 		}
 		want = []row{{psbLive, w.camGov.ID, w.psb, "policy"}, {hotelBoth, w.camGov.ID, w.hotel, ""}}
@@ -108,8 +109,10 @@ func TestAccesses(t *testing.T) {
 			t.Fatal(err)
 		}
 		recs, err := csv.NewReader(&buf).ReadAll()
-		if err != nil || len(recs) != 5 || recs[0][0] != "seq" || recs[3][12] != "policy" {
-			t.Errorf("WriteAccessesCSV = %v, %v; want a header and 4 rows, the third under policy", recs, err)
+		// The header, the four set-up rows (two cameras, the Depot's legal basis proposed and
+		// approved), then the two looks, the first under policy.
+		if err != nil || len(recs) != 7 || recs[0][0] != "seq" || recs[5][12] != "policy" {
+			t.Errorf("WriteAccessesCSV = %v, %v; want a header and 6 rows, the fifth under policy", recs, err)
 		}
 	})
 }

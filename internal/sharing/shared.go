@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 
 	"civicam/internal/auth"
 	"civicam/internal/registry"
@@ -54,7 +53,7 @@ func (s *Service) SharedCameras(ctx context.Context, u *auth.User) ([]SharedCame
 			return nil, fmt.Errorf("shared cameras: %w", err)
 		}
 		for _, c := range cams {
-			if c.OrganisationID != org && c.Investment == registry.InvestmentGovernment && strings.TrimSpace(c.LegalBasis) == "" {
+			if c.OrganisationID != org && s.sharedByDefault(c) {
 				add(c, def, "", true)
 			}
 		}

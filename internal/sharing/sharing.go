@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"civicam/internal/access"
@@ -124,6 +123,8 @@ type Policy interface {
 	DefaultSharing(departmentType string) []string
 	// KeyArea reports whether a place category is a key public-safety area.
 	IsKeyArea(placeCategory string) bool
+	// Permits reports whether a camera's approved legal basis allows what.
+	Permits(c policy.CameraFacts, what policy.Permit) bool
 }
 
 // Cameras finds cameras (*registry.Service implements it).
@@ -278,7 +279,7 @@ func (s *Service) Offered(ctx context.Context, u *auth.User, cam *registry.Camer
 		return Basis{}, access.ErrNoGrant
 	}
 	now := s.d.Now()
-	if cam.Investment == registry.InvestmentGovernment && strings.TrimSpace(cam.LegalBasis) == "" && s.d.Policy != nil {
+	if s.sharedByDefault(cam) {
 		org, err := s.d.Store.Organisation(ctx, u.OrganisationID)
 		if err != nil {
 			return Basis{}, fmt.Errorf("sharing: grantee organisation: %w", err)
@@ -361,3 +362,16 @@ func (f CurrentPack) DefaultSharing(departmentType string) []string {
 
 // IsKeyArea implements Policy.
 func (f CurrentPack) IsKeyArea(placeCategory string) bool { return f().IsKeyArea(placeCategory) }
+
+// Permits implements Policy.
+func (f CurrentPack) Permits(c policy.CameraFacts, what policy.Permit) bool {
+	return f().Permits(c, what)
+}
+
+// sharedByDefault reports whether cam, government-invested, is shared by the pack's defaults:
+// unless its approved legal basis exempts it from networking. A basis merely proposed, or one
+// typed in before bases were the pack's, does not.
+func (s *Service) sharedByDefault(cam *registry.Camera) bool {
+	return s.d.Policy != nil && cam.Investment == registry.InvestmentGovernment &&
+		!s.d.Policy.Permits(registry.Facts(cam), policy.PermitNotNetworked)
+}

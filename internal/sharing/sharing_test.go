@@ -55,10 +55,12 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	w.emerg = org("Emergency", registry.KindDepartment, "emergency_management", "")
 	w.transport = org("Transport", registry.KindDepartment, "transportation", "")
 	w.hotel = org("Hotel", registry.KindEstablishment, "", "hotel")
-	cam := func(org, name, investment, category, legal string) *registry.Camera {
+	// cam registers a camera; with basis, the owner proposes that legal basis and an admin of
+	// the PSB approves it.
+	cam := func(org, name, investment, category, basis string) *registry.Camera {
 		var in registry.CameraInput
-		js := fmt.Sprintf(`{"name":%q,"organisation_id":%q,"investment":%q,"lat":27.83,"lon":113.15,"place_category":%q,"legal_basis":%q}`,
-			name, org, investment, category, legal)
+		js := fmt.Sprintf(`{"name":%q,"organisation_id":%q,"investment":%q,"lat":27.83,"lon":113.15,"place_category":%q}`,
+			name, org, investment, category)
 		if err := json.Unmarshal([]byte(js), &in); err != nil {
 			t.Fatal(err)
 		}
@@ -66,12 +68,24 @@ func newWorld(t *testing.T, db *store.DB) *world {
 		if err != nil {
 			t.Fatalf("CreateCamera(%s) = %v", name, err)
 		}
+		if basis == "" {
+			return c
+		}
+		proposer := &auth.User{ID: registry.NewID(), Role: auth.RoleOperator, OrganisationID: org}
+		if _, err := st.Registry.ProposeLegalBasis(ctx, registry.Scope{OrganisationID: org}, proposer, c.ID,
+			registry.LegalBasisProposal{BasisID: basis, DocumentRef: "secrecy decision 26"}); err != nil {
+			t.Fatalf("ProposeLegalBasis(%s) = %v", name, err)
+		}
+		approver := &auth.User{ID: registry.NewID(), Role: auth.RoleAdmin, OrganisationID: w.psb}
+		if c, err = st.Registry.ApproveLegalBasis(ctx, approver, c.ID); err != nil {
+			t.Fatalf("ApproveLegalBasis(%s) = %v", name, err)
+		}
 		return c
 	}
 	w.camPrivate = cam(w.owner, "Mall entrance", registry.InvestmentPrivate, "shopping_mall", "")
 	w.camPrivate2 = cam(w.owner, "Mall back", registry.InvestmentPrivate, "other", "")
 	w.camGov = cam(w.urban, "Square", registry.InvestmentGovernment, "public_square", "")
-	w.camGovForbidden = cam(w.urban, "Depot", registry.InvestmentGovernment, "public_square", "State Secrets Law art. 26")
+	w.camGovForbidden = cam(w.urban, "Depot", registry.InvestmentGovernment, "public_square", "state_secrets")
 	w.tracer = &tracer{}
 	w.views = &views{}
 	w.svc = sharing.New(sharing.Config{}, sharing.Deps{Store: db, Policy: sharing.CurrentPack(st.Registry.Pack), Cameras: st.Registry,

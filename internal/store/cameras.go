@@ -14,7 +14,12 @@ import (
 const cameraColumns = `id, name, organisation_id, investment, lat, lon, address, place_category,
 	bearing, fov_angle, range_m, source_url, networked, interface_reserved, sign_installed,
 	sign_checked_at, retention_days, maintenance_interval_days, last_maintenance_at, status,
-	legal_basis, gb_device_id, created_at, updated_at`
+	legal_basis, gb_device_id, created_at, updated_at, legal_basis_id, legal_basis_status,
+	legal_basis_proposed_by, legal_basis_proposed_org, legal_basis_proposed_at, legal_basis_decided_by,
+	legal_basis_decided_org, legal_basis_decided_at, legal_basis_note`
+
+// cameraColumnCount is the number of cameraColumns.
+const cameraColumnCount = 33
 
 // cameraArgs are the values of cameraColumns for c, the source URL sealed.
 func (db *DB) cameraArgs(c *registry.Camera) ([]any, error) {
@@ -26,25 +31,32 @@ func (db *DB) cameraArgs(c *registry.Camera) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The legal_basis column, once free text, holds the basis's document reference.
+	b := c.Basis
 	return []any{c.ID, c.Name, c.OrganisationID, c.Investment, c.Lat, c.Lon, c.Address, c.PlaceCategory,
 		c.Bearing, c.FOVAngle, c.RangeM, source, c.Networked, c.InterfaceReserved, c.SignInstalled,
 		nullMicros(c.SignCheckedAt), c.RetentionDays, c.MaintenanceIntervalDays, nullMicros(c.LastMaintenanceAt),
-		c.Status, c.LegalBasis, gb, Micros(c.CreatedAt), Micros(c.UpdatedAt)}, nil
+		c.Status, b.DocumentRef, gb, Micros(c.CreatedAt), Micros(c.UpdatedAt), b.ID, b.Status,
+		b.ProposedBy, b.ProposedOrganisationID, nullMicros(b.ProposedAt), b.DecidedBy,
+		b.DecidedOrganisationID, nullMicros(b.DecidedAt), b.Note}, nil
 }
 
 // scanCamera reads a row of cameraColumns, opening the sealed source URL.
 func (db *DB) scanCamera(s scanner) (*registry.Camera, error) {
 	var c registry.Camera
-	var signChecked, lastMaint sql.NullInt64
+	var signChecked, lastMaint, proposed, decided sql.NullInt64
 	var gb sql.NullString
 	var created, updated int64
 	err := s.Scan(&c.ID, &c.Name, &c.OrganisationID, &c.Investment, &c.Lat, &c.Lon, &c.Address, &c.PlaceCategory,
 		&c.Bearing, &c.FOVAngle, &c.RangeM, &c.SourceURL, &c.Networked, &c.InterfaceReserved, &c.SignInstalled,
 		&signChecked, &c.RetentionDays, &c.MaintenanceIntervalDays, &lastMaint, &c.Status,
-		&c.LegalBasis, &gb, &created, &updated)
+		&c.Basis.DocumentRef, &gb, &created, &updated, &c.Basis.ID, &c.Basis.Status,
+		&c.Basis.ProposedBy, &c.Basis.ProposedOrganisationID, &proposed, &c.Basis.DecidedBy,
+		&c.Basis.DecidedOrganisationID, &decided, &c.Basis.Note)
 	if err != nil {
 		return nil, err
 	}
+	c.Basis.ProposedAt, c.Basis.DecidedAt = fromNullMicros(proposed), fromNullMicros(decided)
 	c.SignCheckedAt, c.LastMaintenanceAt = fromNullMicros(signChecked), fromNullMicros(lastMaint)
 	c.GBDeviceID = gb.String
 	c.CreatedAt, c.UpdatedAt = FromMicros(created), FromMicros(updated)
@@ -55,7 +67,7 @@ func (db *DB) scanCamera(s scanner) (*registry.Camera, error) {
 }
 
 // cameraBatch is how many cameras one INSERT carries on PostgreSQL, where a round trip per row
-// dominates an import: 400 × 24 parameters stays well inside its limit. SQLite runs in-process,
+// dominates an import: 400 × 33 parameters stays well inside its limit. SQLite runs in-process,
 // so a prepared single-row insert is fastest there: measured on 100,000 cameras, 2.6 s, against
 // 99 s for the same 400-row statements, whose thousands of $N parameters its driver binds slowly.
 const cameraBatch = 400
@@ -78,7 +90,7 @@ func (db *DB) CreateCameras(ctx context.Context, cams []*registry.Camera) error 
 
 func (db *DB) insertCamerasOneByOne(ctx context.Context, tx *sql.Tx, cams []*registry.Camera) error {
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO cameras (`+cameraColumns+`) VALUES
-		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`)
+		(`+placeholders(1, cameraColumnCount)+`)`)
 	if err != nil {
 		return fmt.Errorf("prepare camera insert: %w", err)
 	}
@@ -100,13 +112,13 @@ func (db *DB) insertCameraBatches(ctx context.Context, tx *sql.Tx, cams []*regis
 		batch := cams[start:min(start+cameraBatch, len(cams))]
 		var q strings.Builder
 		q.WriteString(`INSERT INTO cameras (` + cameraColumns + `) VALUES `)
-		args := make([]any, 0, len(batch)*24)
+		args := make([]any, 0, len(batch)*cameraColumnCount)
 		for i, c := range batch {
 			if i > 0 {
 				q.WriteByte(',')
 			}
 			q.WriteByte('(')
-			for j := range 24 {
+			for j := range cameraColumnCount {
 				if j > 0 {
 					q.WriteByte(',')
 				}
@@ -136,7 +148,9 @@ func (db *DB) UpdateCamera(ctx context.Context, c *registry.Camera) error {
 		address=$7, place_category=$8, bearing=$9, fov_angle=$10, range_m=$11, source_url=$12, networked=$13,
 		interface_reserved=$14, sign_installed=$15, sign_checked_at=$16, retention_days=$17,
 		maintenance_interval_days=$18, last_maintenance_at=$19, status=$20, legal_basis=$21, gb_device_id=$22,
-		created_at=$23, updated_at=$24 WHERE id=$1`, args...)
+		created_at=$23, updated_at=$24, legal_basis_id=$25, legal_basis_status=$26, legal_basis_proposed_by=$27,
+		legal_basis_proposed_org=$28, legal_basis_proposed_at=$29, legal_basis_decided_by=$30,
+		legal_basis_decided_org=$31, legal_basis_decided_at=$32, legal_basis_note=$33 WHERE id=$1`, args...)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("camera %s: %w", c.ID, fault.Duplicate("gb_device_id "+c.GBDeviceID))
 	}

@@ -91,6 +91,12 @@ const (
 	ActionNoticeApprove Action = "notice_approve"
 	ActionDocumentShown Action = "document_shown"
 	ActionContactRead   Action = "contact_read" // a reviewer read an applicant's contact
+
+	// A camera's legal basis (one of the pack's) was proposed, approved or declined; approval is
+	// by an admin of a public-security organisation other than the proposer's.
+	ActionLegalBasisPropose Action = "legal_basis_propose"
+	ActionLegalBasisApprove Action = "legal_basis_approve"
+	ActionLegalBasisDecline Action = "legal_basis_decline"
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -104,8 +110,8 @@ var Actions = []Action{
 	ActionDocumentUpload, ActionApplicationRead, ActionDocumentRead, ActionRecordingsRead,
 	ActionGBRegister, ActionGBUnregister, ActionGBDeviceState, ActionGBCatalog, ActionGBAdopt,
 	ActionApplicantRegister, ActionPackInForce, ActionExportApprove, ActionFootageRequest,
-	ActionFootageRequestDecision,
-	ActionApplicantRegister, ActionNoticeDraft, ActionNoticeApprove, ActionDocumentShown, ActionContactRead,
+	ActionFootageRequestDecision, ActionNoticeDraft, ActionNoticeApprove, ActionDocumentShown,
+	ActionContactRead, ActionLegalBasisPropose, ActionLegalBasisApprove, ActionLegalBasisDecline,
 }
 
 // Outcome is whether the traced request was served.

@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -114,6 +115,17 @@ type cameraPageData struct {
 	Map          mapView
 	Footage      bool // the role may, in principle, see footage
 	Video        *footageView
+	Basis        basisView
+}
+
+// basisView is the camera's legal basis and the forms that propose and decide it.
+type basisView struct {
+	Fields     []field
+	Pending    bool
+	Options    []option // the pack's legal bases
+	MayPropose bool
+	MayDecide  bool
+	Error      string
 }
 
 type findingRow struct {
@@ -126,6 +138,11 @@ var footageRoles = []auth.Role{auth.RoleAdmin, auth.RoleOperator, auth.RoleOwner
 
 // cameraPage shows one camera in the user's scope: another organisation's camera is not found.
 func (u *UI) cameraPage(w http.ResponseWriter, r *http.Request) error {
+	return u.renderCamera(w, r, http.StatusOK, "")
+}
+
+// renderCamera draws the camera page with status, and basisErr on the legal-basis forms.
+func (u *UI) renderCamera(w http.ResponseWriter, r *http.Request, status int, basisErr string) error {
 	m := u.messages(r)
 	ctx := r.Context()
 	usr := userOf(r)
@@ -185,10 +202,88 @@ func (u *UI) cameraPage(w http.ResponseWriter, r *http.Request) error {
 	for _, f := range findings {
 		d.Findings = append(d.Findings, findingRow{Code: f.Code, Label: m.Label("code", f.Code), Rule: f.Rule, Message: f.Message})
 	}
-	if d.Footage {
+	if d.Footage && basisErr == "" {
+		// A refused legal-basis form shows the page again: not a look at the footage.
 		d.Video = u.footagePanel(r, m, usr, c)
 	}
-	u.render(w, r, http.StatusOK, "camera", "camera.title", d)
+	if !shared {
+		d.Basis = u.basisPanel(ctx, m, usr, c)
+		d.Basis.Error = basisErr
+	}
+	u.render(w, r, status, "camera", "camera.title", d)
+	return nil
+}
+
+// basisPanel describes the camera's legal basis: which of the pack's, the document, who
+// proposed and who decided; with the forms the user may use.
+func (u *UI) basisPanel(ctx context.Context, m Messages, usr *auth.User, c *registry.Camera) basisView {
+	b := c.Basis
+	v := basisView{Pending: b.Status == registry.BasisPending}
+	pack := u.reg.Pack()
+	if b.Status != "" {
+		name := b.ID
+		if lb, ok := pack.LegalBasis(b.ID); ok {
+			name = lb.ID + ": " + lb.Law + ", " + lb.Article
+			if m.Lang == "zh" && lb.LawZH != "" {
+				name = lb.ID + ": " + lb.LawZH + ", " + lb.Article
+			}
+		}
+		v.Fields = []field{
+			{m.T("basis.basis"), name},
+			{m.T("basis.document"), b.DocumentRef},
+			{m.T("basis.status"), m.T("basis.status_" + b.Status)},
+			{m.T("basis.proposed"), u.orgName(ctx, b.ProposedOrganisationID) + " · " + m.Time(b.ProposedAt)},
+		}
+		if !b.DecidedAt.IsZero() {
+			v.Fields = append(v.Fields, field{m.T("basis.decided"), u.orgName(ctx, b.DecidedOrganisationID) + " · " + m.Time(b.DecidedAt) + " " + b.Note})
+		}
+	}
+	for _, lb := range pack.LegalBases() {
+		v.Options = append(v.Options, option{Value: lb.ID, Label: lb.ID + ": " + lb.Law + ", " + lb.Article, Selected: lb.ID == b.ID})
+	}
+	v.MayPropose = u.allowed(usr, "POST /api/v1/cameras/{id}/legal-basis") && access.WriteScope(usr).Allows(c.OrganisationID)
+	v.MayDecide = v.Pending && u.allowed(usr, "POST /api/v1/cameras/{id}/legal-basis/approve")
+	return v
+}
+
+// orgName is an organisation's name for the page, its id when it cannot be read.
+func (u *UI) orgName(ctx context.Context, id string) string {
+	if id == "" {
+		return "—"
+	}
+	if o, err := u.reg.Organisation(ctx, id); err == nil {
+		return o.Name
+	}
+	return id
+}
+
+// proposeBasis records one of the pack's legal bases for the camera, pending approval.
+func (u *UI) proposeBasis(w http.ResponseWriter, r *http.Request) error {
+	usr := userOf(r)
+	p := registry.LegalBasisProposal{BasisID: r.PostFormValue("basis_id"), DocumentRef: r.PostFormValue("document_ref")}
+	_, err := u.reg.ProposeLegalBasis(r.Context(), access.WriteScope(usr), usr, r.PathValue("id"), p)
+	return u.basisDone(w, r, err)
+}
+
+// approveBasis puts the camera's pending legal basis in force.
+func (u *UI) approveBasis(w http.ResponseWriter, r *http.Request) error {
+	_, err := u.reg.ApproveLegalBasis(r.Context(), userOf(r), r.PathValue("id"))
+	return u.basisDone(w, r, err)
+}
+
+// declineBasis refuses the camera's pending legal basis with a note.
+func (u *UI) declineBasis(w http.ResponseWriter, r *http.Request) error {
+	_, err := u.reg.DeclineLegalBasis(r.Context(), userOf(r), r.PathValue("id"), r.PostFormValue("note"))
+	return u.basisDone(w, r, err)
+}
+
+func (u *UI) basisDone(w http.ResponseWriter, r *http.Request, err error) error {
+	if err != nil {
+		return showRefusal(u.messages(r), err, func(status int, msg string) error {
+			return u.renderCamera(w, r, status, msg)
+		})
+	}
+	http.Redirect(w, r, "/cameras/"+r.PathValue("id")+"#legal-basis", http.StatusSeeOther)
 	return nil
 }
 

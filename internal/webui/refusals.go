@@ -66,6 +66,11 @@ func formRefusal(m Messages, err error) (status int, msg string, page error) {
 	if errors.As(err, &inv) {
 		return http.StatusBadRequest, fieldMessage(m, inv.Field, inv.Message), nil
 	}
+	var pe *registry.PolicyError
+	if errors.As(err, &pe) && len(pe.Decisions) > 0 {
+		d := pe.Decisions[0]
+		return http.StatusUnprocessableEntity, fieldMessage(m, d.Field, d.Reason), nil
+	}
 	fe, ok := fault.As(err)
 	if !ok {
 		if errors.Is(err, fault.ErrConflict) {

@@ -265,6 +265,16 @@ func TestPagesByRole(t *testing.T) {
 			seq++
 			return url.Values{"name": {"Org " + string(rune('a'+seq))}, "kind": {"enterprise"}}
 		}, adminPosts(want{http.StatusSeeOther, []string{"organisation_create"}})},
+		{"POST", "/cameras/{id}/legal-basis", "/cameras/" + camA + "/legal-basis", func() url.Values {
+			seq++
+			return url.Values{"basis_id": {"state_secrets"}, "document_ref": {"decision " + string(rune('a'+seq))}}
+		}, roles(denied, map[string]want{anon: notLoggedIn, "owner": notFound,
+			"admin": {http.StatusSeeOther, []string{"legal_basis_propose"}}, "operator": {http.StatusSeeOther, []string{"legal_basis_propose"}}})},
+		// admin1 belongs to no public-security organisation: the form is refused, and traced.
+		{"POST", "/cameras/{id}/legal-basis/approve", "/cameras/" + camA + "/legal-basis/approve", func() url.Values { return url.Values{} },
+			roles(denied, map[string]want{anon: notLoggedIn, "admin": {http.StatusForbidden, []string{"legal_basis_approve:denied"}}})},
+		{"POST", "/cameras/{id}/legal-basis/decline", "/cameras/" + camA + "/legal-basis/decline", func() url.Values { return url.Values{"note": {"no"}} },
+			roles(denied, map[string]want{anon: notLoggedIn, "admin": {http.StatusForbidden, []string{"legal_basis_decline:denied"}}})},
 		// Logging out as each role last would end the sessions; a logout is covered elsewhere.
 		{"POST", "/login", "/login", func() url.Values {
 			seq++ // a new name each time, below the throttle
