@@ -136,6 +136,9 @@ func NewUploader(cfg UploaderConfig, deps UploaderDeps) *Uploader {
 
 // Run uploads until ctx ends.
 func (u *Uploader) Run(ctx context.Context) error {
+	if err := u.deps.Bucket.Check(ctx); err != nil {
+		u.log.Warn("bucket: not reachable; sealed segments wait on local disk", "err", err)
+	}
 	for {
 		n, err := u.RunOnce(ctx)
 		if err != nil && ctx.Err() == nil {
