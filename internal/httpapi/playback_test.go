@@ -16,6 +16,7 @@ import (
 
 	"civicam/internal/auth"
 	"civicam/internal/export"
+	"civicam/internal/footage"
 	"civicam/internal/httpapi/apitest"
 	"civicam/internal/lostperson"
 	"civicam/internal/playback"
@@ -36,6 +37,7 @@ type footageStack struct {
 	orgA      string // the camera's organisation, a public-security department
 	orgB      string // a hotel, which sees the camera only under a grant
 	segs      []segment.Record
+	disk      *segment.Disk
 	tokens    map[string]string
 	ids       map[string]string
 }
@@ -47,6 +49,13 @@ func newFootageStack(t *testing.T) *footageStack {
 
 // newFootageStackOn is a footageStack on db.
 func newFootageStackOn(t *testing.T, db *store.DB) *footageStack {
+	t.Helper()
+	return newFootageStackFiles(t, db, nil)
+}
+
+// newFootageStackFiles is a footageStack on db whose API reads the segments through
+// files(disk) when files is not nil (the bucket's Segments over the disk).
+func newFootageStackFiles(t *testing.T, db *store.DB, files func(*segment.Disk) footage.Files) *footageStack {
 	t.Helper()
 	s := newStack(t, db)
 	key, _, err := trace.GenerateKey("test.civicam/trace")
@@ -60,7 +69,11 @@ func newFootageStackOn(t *testing.T, db *store.DB) *footageStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := s.NewAPI(t, apitest.Parts{Requests: svc, Recordings: disk, ExportDir: exportDir, Key: key})
+	var recordings footage.Files = disk
+	if files != nil {
+		recordings = files(disk)
+	}
+	api := s.NewAPI(t, apitest.Parts{Requests: svc, Recordings: recordings, ExportDir: exportDir, Key: key})
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	s.api, s.API, s.srv = api, api, srv
@@ -78,6 +91,7 @@ func newFootageStackOn(t *testing.T, db *store.DB) *footageStack {
 	fs.ids["applicant"], fs.tokens["applicant"] = s.addUser("app1", auth.RoleApplicant, "")
 	fs.cam = mustCreate(t, s.do("POST", "/api/v1/cameras", adminTok, "", cameraJSON(orgA, "A1", "public_square")))
 	fs.segs = playbacktest.Record(t, db, disk, fs.cam, playbacktest.Options{SegmentLength: 2 * time.Second, Parts: 4, GapParts: 3})
+	fs.disk = disk
 	return fs
 }
 
