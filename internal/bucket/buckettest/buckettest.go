@@ -134,3 +134,6 @@ func (s *Server) Restart() {
 	}
 	s.t.Fatalf("versitygw did not listen on %s", s.addr)
 }
+
+// Pid is the running server's process id.
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
