@@ -231,8 +231,9 @@ func NewServer(core *Core) (*Server, error) {
 	// Every reader and the cleaner reach segments through files: local disk, and with
 	// recordings.s3 the bucket the uploader moves sealed segments to.
 	var (
-		files    segmentFiles = disk
-		uploader *bucket.Uploader
+		files          segmentFiles = disk
+		uploader       *bucket.Uploader
+		uploaderClient *bucket.Client
 	)
 	if s3 := cfg.Recordings.S3; s3.Enabled() {
 		client, err := bucket.New(bucket.Config{Endpoint: s3.Endpoint, Bucket: s3.Bucket, Region: s3.Region,
@@ -241,11 +242,16 @@ func NewServer(core *Core) (*Server, error) {
 			return nil, err
 		}
 		files = &bucket.Segments{Disk: disk, Bucket: client, Index: core.DB}
+		uploaderClient = client
 		uploader = bucket.NewUploader(bucket.UploaderConfig{}, bucket.UploaderDeps{Queue: core.DB, Disk: disk, Bucket: client,
 			FloorDays: func() int { return core.Registry.Pack().RetentionFloorDays() }, Metrics: reg,
 			Logger: core.Log.With("component", "bucket"), Now: core.Now})
 	}
 	rec := recorder.New(recorder.Config{}, recorder.Deps{Store: disk, Index: core.DB, Sources: sources, Logger: core.Log.With("component", "recorder")})
+	var holdObjects retention.HoldObjects // nil unless the bucket has Object Lock
+	if s3 := cfg.Recordings.S3; s3.Enabled() && s3.ObjectLock {
+		holdObjects = &bucket.LegalHolds{Index: core.DB, Bucket: uploaderClient}
+	}
 	var bucketStatus retention.BucketStatus // a nil *bucket.Uploader would not be a nil interface
 	if uploader != nil {
 		bucketStatus = uploader
@@ -286,7 +292,7 @@ func NewServer(core *Core) (*Server, error) {
 	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
 		Accounts: core.Accounts, Recorder: rec, Storage: planner, Requests: requests, Metrics: reg,
-		Holds: retention.NewHolds(retention.HoldsDeps{Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail},
+		Holds: retention.NewHolds(retention.HoldsDeps{Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Objects: holdObjects,
 			Logger: core.Log.With("component", "holds"), Now: core.Now}),
 		Footage: looks, Sharing: shares, GB28181: gb, Logger: core.Log.With("component", "api"),
 	})

@@ -78,7 +78,7 @@ func BenchmarkSealedSegments(b *testing.B) {
 			f.Close()
 			disk.Remove(key)
 		}
-		b.ReportMetric((cpuSelf() - c0).Seconds()/float64(b.N), "cpu-s/stream-min")
+		b.ReportMetric((cpuSelf()-c0).Seconds()/float64(b.N), "cpu-s/stream-min")
 	})
 	b.Run("upload-versitygw", func(b *testing.B) {
 		srv := buckettest.Start(b)
@@ -112,7 +112,7 @@ func BenchmarkSealedSegments(b *testing.B) {
 		if err != nil || n != b.N {
 			b.Fatalf("RunOnce = %d, %v; want %d", n, err, b.N)
 		}
-		b.ReportMetric((cpuSelf() - c0).Seconds()/float64(b.N), "cpu-s/stream-min")
-		b.ReportMetric((cpuOf(b, srv.Pid()) - s0).Seconds()/float64(b.N), "server-cpu-s/stream-min")
+		b.ReportMetric((cpuSelf()-c0).Seconds()/float64(b.N), "cpu-s/stream-min")
+		b.ReportMetric((cpuOf(b, srv.Pid())-s0).Seconds()/float64(b.N), "server-cpu-s/stream-min")
 	})
 }

@@ -181,6 +181,9 @@ func (c *Client) SetLegalHold(ctx context.Context, key string, on bool) error {
 		status = minio.LegalHoldEnabled
 	}
 	if err := c.mc.PutObjectLegalHold(ctx, c.cfg.Bucket, key, minio.PutObjectLegalHoldOptions{Status: &status}); err != nil {
+		if notFound(err) {
+			return fmt.Errorf("legal hold on %s: %w", key, ErrMissing)
+		}
 		return fmt.Errorf("legal hold on %s: %w", key, explain(err))
 	}
 	return nil

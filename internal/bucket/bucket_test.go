@@ -20,9 +20,11 @@ import (
 
 	"civicam/internal/bucket"
 	"civicam/internal/bucket/buckettest"
+	"civicam/internal/retention"
 	"civicam/internal/segment"
 	"civicam/internal/store"
 	"civicam/internal/store/storetest"
+	"civicam/internal/timespan"
 )
 
 var t0 = time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
@@ -389,5 +391,45 @@ func TestServerStoppedMidUpload(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("upload order of %s = %v; want %v", cam, got, want)
 		}
+	}
+}
+
+// A legal hold placed after upload reaches the object, and its release frees it (the floor
+// having passed), so retention's delete goes through.
+func TestLegalHoldsFollowTheIndex(t *testing.T) {
+	cfg := buckettest.Config(t)
+	db := storetest.SQLite(t)
+	disk := segment.NewDisk(t.TempDir())
+	ctx := context.Background()
+	recs, _ := recorded(t, db, disk, "cam1", 1000, 1000)
+	u, c := newUploader(t, cfg, db, disk, 0)
+	if n, err := u.RunOnce(ctx); n != 2 || err != nil {
+		t.Fatalf("RunOnce = %d, %v; want 2, nil", n, err)
+	}
+	hold := &retention.Hold{ID: "h1", CameraIDs: []string{"cam1"}, Start: recs[0].Start, End: recs[0].End.Add(-time.Second),
+		Reference: "case 1", CreatedAt: t0}
+	if err := db.CreateHold(ctx, hold); err != nil {
+		t.Fatalf("CreateHold = %v", err)
+	}
+	lh := &bucket.LegalHolds{Index: db, Bucket: c}
+	whole := timespan.Range{Start: recs[0].Start, End: recs[1].End}
+	if err := lh.SyncLegalHolds(ctx, "cam1", whole); err != nil {
+		t.Fatalf("SyncLegalHolds(placed) = %v", err)
+	}
+	segs := &bucket.Segments{Disk: disk, Bucket: c, Index: db}
+	if err := segs.Remove(recs[0].Path); err == nil {
+		t.Fatalf("Remove(held segment) = nil; want refused by its legal hold")
+	}
+	if err := segs.Remove(recs[1].Path); err != nil {
+		t.Errorf("Remove(segment outside the hold) = %v; want nil", err)
+	}
+	if err := db.ReleaseHold(ctx, "h1", "u1", "admin", t0.Add(time.Hour), "case closed"); err != nil {
+		t.Fatalf("ReleaseHold = %v", err)
+	}
+	if err := lh.SyncLegalHolds(ctx, "cam1", whole); err != nil {
+		t.Fatalf("SyncLegalHolds(released) = %v", err)
+	}
+	if err := segs.Remove(recs[0].Path); err != nil {
+		t.Errorf("Remove(hold released) = %v; want nil", err)
 	}
 }

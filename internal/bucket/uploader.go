@@ -232,6 +232,17 @@ func (u *Uploader) upload(ctx context.Context, r segment.Record) error {
 		u.failures.Inc()
 		return err
 	}
+	if u.deps.Bucket.ObjectLock() {
+		// A hold placed while the segment went up found it still local; look again now that
+		// it is marked in the bucket, where LegalHolds finds every later one.
+		if holds, err := u.deps.Queue.ActiveHoldRanges(ctx, r.CameraID); err == nil && held(holds, r) {
+			if err := u.deps.Bucket.SetLegalHold(ctx, r.Path, true); err != nil {
+				// Retention obeys the index's hold regardless; only the bucket's own
+				// protection is missing, which the log says.
+				u.log.Error("bucket: legal hold on uploaded segment", "path", r.Path, "err", err)
+			}
+		}
+	}
 	if err := u.deps.Disk.Remove(r.Path); err != nil {
 		// The bucket holds it and the index says so; the local copy is only space.
 		u.log.Warn("bucket: remove uploaded local copy", "path", r.Path, "err", err)
@@ -264,11 +275,7 @@ func (u *Uploader) put(ctx context.Context, r segment.Record) error {
 		if err != nil {
 			return err
 		}
-		for _, h := range holds {
-			if h.Start.Before(r.End) && h.End.After(r.Start) {
-				o.LegalHold = true
-			}
-		}
+		o.LegalHold = held(holds, r)
 	}
 	h := sha256.New()
 	body := io.TeeReader(io.NewSectionReader(f, 0, r.Bytes), h)
