@@ -433,3 +433,31 @@ func TestLegalHoldsFollowTheIndex(t *testing.T) {
 		t.Errorf("Remove(hold released) = %v; want nil", err)
 	}
 }
+
+// A segment whose local bytes no longer match its indexed SHA-256 is not taken as uploaded: its
+// local file stays, it stays queued, and the camera's later segments still go up.
+func TestDamagedSegmentStaysLocal(t *testing.T) {
+	cfg := buckettest.Config(t)
+	db := storetest.SQLite(t)
+	disk := segment.NewDisk(t.TempDir())
+	ctx := context.Background()
+	recs, _ := recorded(t, db, disk, "cam1", 1000, 1000)
+	p := must(disk.Path(recs[0].Path))
+	if err := os.WriteFile(p, bytes.Repeat([]byte{'x'}, 1000), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := newUploader(t, cfg, db, disk, 0)
+	n, err := u.RunOnce(ctx)
+	if n != 1 || !errors.Is(err, bucket.ErrChanged) {
+		t.Fatalf("RunOnce = %d, %v; want 1 (the intact one), ErrChanged", n, err)
+	}
+	if loc, _ := db.SegmentLocation(ctx, recs[0].Path); loc != "local" {
+		t.Errorf("SegmentLocation(damaged) = %q; want local", loc)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Errorf("damaged local file: %v; want kept", err)
+	}
+	if loc, _ := db.SegmentLocation(ctx, recs[1].Path); loc != "bucket" {
+		t.Errorf("SegmentLocation(later, intact) = %q; want bucket", loc)
+	}
+}

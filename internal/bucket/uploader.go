@@ -190,7 +190,9 @@ func (u *Uploader) RunOnce(ctx context.Context) (int, error) {
 				err := u.upload(ctx, r)
 				mu.Lock()
 				if err != nil {
-					stopped[r.CameraID] = true
+					// A damaged segment stays local for whoever looks into it, and does
+					// not hold back the camera's later ones; any other failure does.
+					stopped[r.CameraID] = !errors.Is(err, ErrChanged)
 					if firstErr == nil {
 						firstErr = err
 					}
@@ -283,8 +285,13 @@ func (u *Uploader) put(ctx context.Context, r segment.Record) error {
 		return err
 	}
 	if sum := hex.EncodeToString(h.Sum(nil)); sum != r.SHA256 {
-		// What went up is not the sealed recording; the next pass sends it again, and keeps
-		// failing while the local file is damaged, which the log and the failures show.
+		// What went up is not the sealed recording: it is taken back where the bucket allows
+		// (Object Lock keeps it, beside the segment's later versions, until the floor passes);
+		// the local file stays, and the next passes try again, failing while it is damaged,
+		// which the log and the failures metric show.
+		if err := u.deps.Bucket.Remove(ctx, r.Path); err != nil {
+			u.log.Warn("bucket: remove mismatched upload", "path", r.Path, "err", err)
+		}
 		return fmt.Errorf("upload %s: sent bytes hash to %s, indexed as %s: %w", r.Path, sum, r.SHA256, ErrChanged)
 	}
 	size, err := u.deps.Bucket.Size(ctx, r.Path)
