@@ -11,12 +11,12 @@ build:
 demo: build
 	./$(BIN) demo --data ./civicam-demo
 
-## test: every test, on SQLite and on a throw-away PostgreSQL 15
+## test: every test, on SQLite and on a throw-away PostgreSQL 15, with a throw-away S3 server (versitygw)
 test:
 	bash scripts/install-deps.sh
 	$(GO) vet ./...
 	CIVICAM_REDOCLY=$$(bash scripts/install-redocly.sh) \
-		bash scripts/with-postgres.sh $(GO) test -race -count=1 -timeout 25m ./...
+		bash scripts/with-postgres.sh bash scripts/with-s3.sh $(GO) test -race -count=1 -timeout 25m ./...
 
 ## fuzz: every fuzz target for FUZZTIME each, one after another (the normal test run replays
 ## their corpora only); `make fuzz FUZZTIME=30s` is the short version. New corpus entries go to

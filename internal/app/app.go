@@ -23,6 +23,7 @@ import (
 	"civicam/internal/access"
 	"civicam/internal/accounts"
 	"civicam/internal/auth"
+	"civicam/internal/bucket"
 	"civicam/internal/config"
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
@@ -207,13 +208,21 @@ type Server struct {
 	live     *live.Service
 	outbox   *lostperson.Outbox
 	budget   *membudget.Budget
-	gb       *gb28181.Server // nil when gb28181.listen is empty
+	gb       *gb28181.Server  // nil when gb28181.listen is empty
+	uploader *bucket.Uploader // nil without recordings.s3
 	handler  http.Handler
 	ln       net.Listener
 	tls      *tls.Config // nil: plain HTTP
 
 	metrics   http.Handler // /metrics alone, for metricsLn
 	metricsLn net.Listener // nil: /metrics is on ln
+}
+
+// segmentFiles is what the readers and the cleaner need of where segments are kept:
+// *segment.Disk alone, or *bucket.Segments over it and the bucket.
+type segmentFiles interface {
+	Open(key string) (segment.Reader, error)
+	Remove(key string) error
 }
 
 // NewServer builds the server on an opened core and binds its listener, so that the caller
@@ -253,11 +262,38 @@ func NewServer(core *Core) (_ *Server, err error) {
 		sources = map[string]recorder.MediaSource{"gb28181": gb28181.NewSource(
 			gb28181.SourceConfig{IP: g.MediaIP, PortLo: lo, PortHi: hi, Transport: g.MediaTransport}, gb, core.Log.With("component", "gb28181-media"))}
 	}
+	// Every reader and the cleaner reach segments through files: local disk, and with
+	// recordings.s3 the bucket the uploader moves sealed segments to.
+	var (
+		files          segmentFiles = disk
+		uploader       *bucket.Uploader
+		uploaderClient *bucket.Client
+	)
+	if s3 := cfg.Recordings.S3; s3.Enabled() {
+		client, err := bucket.New(bucket.Config{Endpoint: s3.Endpoint, Bucket: s3.Bucket, Region: s3.Region,
+			AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, PathStyle: s3.PathStyle, ObjectLock: s3.ObjectLock})
+		if err != nil {
+			return nil, err
+		}
+		files = &bucket.Segments{Disk: disk, Bucket: client, Index: core.DB}
+		uploaderClient = client
+		uploader = bucket.NewUploader(bucket.UploaderConfig{}, bucket.UploaderDeps{Queue: core.DB, Disk: disk, Bucket: client,
+			FloorDays: func() int { return core.Registry.Pack().RetentionFloorDays() }, Metrics: reg,
+			Logger: core.Log.With("component", "bucket"), Now: core.Now})
+	}
 	rec := recorder.New(recorder.Config{}, recorder.Deps{Store: disk, Index: core.DB, Sources: sources, Logger: core.Log.With("component", "recorder")})
+	var holdObjects retention.HoldObjects // nil unless the bucket has Object Lock
+	if s3 := cfg.Recordings.S3; s3.Enabled() && s3.ObjectLock {
+		holdObjects = &bucket.LegalHolds{Index: core.DB, Bucket: uploaderClient}
+	}
+	var bucketStatus retention.BucketStatus // a nil *bucket.Uploader would not be a nil interface
+	if uploader != nil {
+		bucketStatus = uploader
+	}
 	planner := retention.NewPlanner(retention.PlannerConfig{Locations: []retention.Location{{Name: "local", Root: disk.Root}}},
-		retention.PlannerDeps{Index: core.DB, Registry: core.Registry, Recorder: rec, Metrics: reg,
+		retention.PlannerDeps{Index: core.DB, Registry: core.Registry, Recorder: rec, Bucket: bucketStatus, Metrics: reg,
 			Logger: core.Log.With("component", "storage"), Now: core.Now})
-	cleaner := retention.New(retention.Config{}, retention.Deps{Index: core.DB, Files: disk, Registry: core.Registry,
+	cleaner := retention.New(retention.Config{}, retention.Deps{Index: core.DB, Files: files, Registry: core.Registry,
 		Tracer: trace.Recorder{Log: core.Trail}, Metrics: reg, Logger: core.Log.With("component", "retention"), Now: core.Now})
 	views := &sharing.LateViews{}
 	shares := sharing.New(sharing.Config{}, sharing.Deps{Store: core.DB, Policy: sharing.CurrentPack(core.Registry.Pack),
@@ -282,7 +318,7 @@ func NewServer(core *Core) (_ *Server, err error) {
 	}
 	looks := footage.New(footage.Config{ExportDir: filepath.Join(cfg.Data, "exports")}, footage.Deps{
 		Access:  &access.Checker{Applications: requests, Grants: shares, Approvals: requests},
-		Cameras: core.Registry, Sharing: shares, Index: core.DB, Files: disk, Key: core.Key,
+		Cameras: core.Registry, Sharing: shares, Index: core.DB, Files: files, Key: core.Key,
 		Recorder: rec, Live: liveSvc, Tracer: tracer, Trail: core.Trail,
 		Logger: core.Log.With("component", "footage"), Now: core.Now,
 		Options:   func() policy.Options { return core.Registry.Pack().Options() },
@@ -292,7 +328,7 @@ func NewServer(core *Core) (_ *Server, err error) {
 	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
 		Accounts: core.Accounts, Recorder: rec, Storage: planner, Requests: requests, Metrics: reg,
-		Holds: retention.NewHolds(retention.HoldsDeps{Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail},
+		Holds: retention.NewHolds(retention.HoldsDeps{Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Objects: holdObjects,
 			Logger: core.Log.With("component", "holds"), Now: core.Now,
 			ImportantDays: func() int { return core.Registry.Pack().Options().ImportantFootageDays }}),
 		Footage: looks, Sharing: shares, GB28181: gb, Logger: core.Log.With("component", "api"),
@@ -340,7 +376,7 @@ func NewServer(core *Core) (_ *Server, err error) {
 	}
 	budget := membudget.New(membudget.Config{PerStream: int64(cfg.Recording.MemoryPerStreamMiB * (1 << 20))},
 		core.Log.With("component", "membudget"))
-	return &Server{core: core, api: api, recorder: rec, cleaner: cleaner, planner: planner, live: liveSvc, outbox: outbox,
+	return &Server{core: core, api: api, recorder: rec, uploader: uploader, cleaner: cleaner, planner: planner, live: liveSvc, outbox: outbox,
 		budget: budget, gb: gb, handler: securityHeaders(mux), ln: ln, tls: tlsConfig,
 		metrics: securityHeaders(metrics), metricsLn: metricsLn}, nil
 }
@@ -381,6 +417,9 @@ func (s *Server) Run(ctx context.Context) error {
 	runs := []func(context.Context) error{
 		s.recorder.Run, s.cleaner.Run, s.planner.Run, s.live.Run, s.outbox.Run,
 		func(ctx context.Context) error { s.assignCameras(ctx, 2*time.Second); return nil },
+	}
+	if s.uploader != nil {
+		runs = append(runs, s.uploader.Run)
 	}
 	for _, run := range runs {
 		wg.Add(1)

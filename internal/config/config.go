@@ -61,6 +61,8 @@ type Config struct {
 	Applications ApplicationsConfig `yaml:"applications"`
 	// Recording configures the recorder's process.
 	Recording RecordingConfig `yaml:"recording"`
+	// Recordings configures where sealed segments are kept.
+	Recordings RecordingsConfig `yaml:"recordings"`
 	// Live configures live view's WebRTC transport.
 	Live LiveConfig `yaml:"live"`
 	// GB28181 configures the GB/T 28181 SIP platform that devices and NVRs register with.
@@ -135,6 +137,35 @@ type RecordingConfig struct {
 	// leaves the Go runtime's settings alone.
 	MemoryPerStreamMiB float64 `yaml:"memory_per_stream_mib"`
 }
+
+// RecordingsConfig configures where recordings are kept beside the local disk.
+type RecordingsConfig struct {
+	// S3, when its endpoint is set, keeps sealed segments in an S3-compatible bucket; the
+	// segment being written stays on local disk.
+	S3 S3Config `yaml:"s3"`
+}
+
+// S3Config names an S3-compatible bucket. Empty credentials fall back to the usual AWS
+// environment variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN).
+type S3Config struct {
+	// Endpoint is the server's URL, like http://127.0.0.1:7070; empty keeps recordings on
+	// local disk only.
+	Endpoint  string `yaml:"endpoint"`
+	Bucket    string `yaml:"bucket"`
+	Region    string `yaml:"region"`
+	AccessKey string `yaml:"access_key"`
+	SecretKey string `yaml:"secret_key"`
+	// PathStyle addresses the bucket in the path (http://host/bucket/key), as most self-hosted
+	// servers need, instead of in the host name.
+	PathStyle bool `yaml:"path_style"`
+	// ObjectLock gives every uploaded segment an Object Lock retention (COMPLIANCE) until the
+	// pack's retention floor has passed, and legal holds a legal hold on their objects; the
+	// bucket must have been created with Object Lock enabled.
+	ObjectLock bool `yaml:"object_lock"`
+}
+
+// Enabled reports whether a bucket is configured.
+func (s S3Config) Enabled() bool { return s.Endpoint != "" }
 
 // LiveConfig configures live view (WHEP): where its media goes through.
 type LiveConfig struct {
@@ -341,6 +372,9 @@ func (c *Config) Validate() error {
 	if err := c.GB28181.validate(); err != nil {
 		return err
 	}
+	if err := c.Recordings.S3.validate(); err != nil {
+		return err
+	}
 	if c.LoginMaxFailures < 1 {
 		return errors.New("login_max_failures: must be at least 1")
 	}
@@ -352,6 +386,23 @@ func (c *Config) Validate() error {
 	}
 	if c.LoginWindow.D() <= 0 {
 		return errors.New("login_window: must be positive")
+	}
+	return nil
+}
+
+func (s S3Config) validate() error {
+	if !s.Enabled() {
+		return nil
+	}
+	u, err := url.Parse(s.Endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return fmt.Errorf("recordings.s3.endpoint: %q is not an http(s) URL of a server", s.Endpoint)
+	}
+	if s.Bucket == "" {
+		return errors.New("recordings.s3.bucket: required with recordings.s3.endpoint")
+	}
+	if (s.AccessKey == "") != (s.SecretKey == "") {
+		return errors.New("recordings.s3.secret_key: access_key and secret_key go together")
 	}
 	return nil
 }

@@ -32,6 +32,11 @@ func TestLoad(t *testing.T) {
 			func(c Config) bool {
 				return c.Listen == "0.0.0.0:9000" && c.SessionTTL.D() == time.Hour && c.Trace.CheckpointEvery == 10 && c.Trace.Origin != ""
 			}, ""},
+		{"s3 from env", "", map[string]string{"CIVICAM_RECORDINGS_S3_ENDPOINT": "http://127.0.0.1:7070",
+			"CIVICAM_RECORDINGS_S3_BUCKET": "rec", "CIVICAM_RECORDINGS_S3_PATH_STYLE": "true", "CIVICAM_RECORDINGS_S3_OBJECT_LOCK": "true"},
+			func(c Config) bool {
+				return c.Recordings.S3.Endpoint == "http://127.0.0.1:7070" && c.Recordings.S3.PathStyle && c.Recordings.S3.ObjectLock
+			}, ""},
 		{"env beats file", write("b.yaml", "listen: 0.0.0.0:9000\n"), map[string]string{"CIVICAM_LISTEN": "127.0.0.1:7000", "CIVICAM_TRACE_CHECKPOINT_EVERY": "7"},
 			func(c Config) bool { return c.Listen == "127.0.0.1:7000" && c.Trace.CheckpointEvery == 7 }, ""},
 		{"unknown key", write("c.yaml", "listne: x\n"), nil, nil, "field listne not found"},
@@ -83,6 +88,11 @@ func TestValidate(t *testing.T) {
 		{"metrics listen", func(c *Config) { c.MetricsListen = "9090" }, "metrics_listen"},
 		{"metrics on the main listener", func(c *Config) { c.MetricsListen = c.Listen }, "metrics_listen"},
 		{"gb media transport", func(c *Config) { c.GB28181.MediaTransport = "sctp" }, "gb28181.media_transport"},
+		{"s3 endpoint", func(c *Config) { c.Recordings.S3.Endpoint, c.Recordings.S3.Bucket = "127.0.0.1:7070", "b" }, "recordings.s3.endpoint"},
+		{"s3 without bucket", func(c *Config) { c.Recordings.S3.Endpoint = "http://127.0.0.1:7070" }, "recordings.s3.bucket"},
+		{"s3 key without secret", func(c *Config) {
+			c.Recordings.S3 = S3Config{Endpoint: "http://127.0.0.1:7070", Bucket: "b", AccessKey: "k"}
+		}, "recordings.s3.secret_key"},
 	}
 	for _, tt := range tests {
 		c := Default()

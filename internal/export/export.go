@@ -27,6 +27,7 @@ import (
 
 	"civicam/internal/playback"
 	"civicam/internal/registry"
+	"civicam/internal/segment"
 	"civicam/internal/timespan"
 )
 
@@ -128,7 +129,7 @@ type Signer struct {
 
 // Files opens recorded segments by key, to hash them; *segment.Disk implements it.
 type Files interface {
-	Open(key string) (*os.File, error)
+	Open(key string) (segment.Reader, error)
 }
 
 // Config says where exports are kept.
@@ -257,7 +258,7 @@ func (s *Service) hashSegment(key string, size int64) (string, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, io.LimitReader(f, size))
+	n, err := io.Copy(h, io.NewSectionReader(f, 0, size))
 	if err != nil {
 		return "", fmt.Errorf("hash segment %s: %w", key, err)
 	}

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -58,7 +57,7 @@ type Trail interface {
 
 // Files opens recorded segments by key; *segment.Disk implements it.
 type Files interface {
-	Open(key string) (*os.File, error)
+	Open(key string) (segment.Reader, error)
 }
 
 // Config tunes the service.
@@ -147,7 +146,7 @@ func (noRecordings) RecordingRanges(_ context.Context, _ string, start, end time
 
 type noFiles struct{}
 
-func (noFiles) Open(key string) (*os.File, error) {
+func (noFiles) Open(key string) (segment.Reader, error) {
 	return nil, fmt.Errorf("no recordings on this server: %s", key)
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"civicam/internal/auth"
 	"civicam/internal/export"
+	"civicam/internal/footage"
 	"civicam/internal/httpapi/apitest"
 	"civicam/internal/lostperson"
 	"civicam/internal/playback"
@@ -37,6 +38,7 @@ type footageStack struct {
 	orgA      string // the camera's organisation, a public-security department
 	orgB      string // a hotel, which sees the camera only under a grant
 	segs      []segment.Record
+	disk      *segment.Disk
 	tokens    map[string]string
 	ids       map[string]string
 }
@@ -49,11 +51,23 @@ func newFootageStack(t *testing.T) *footageStack {
 // newFootageStackOn is a footageStack on db.
 func newFootageStackOn(t *testing.T, db *store.DB) *footageStack {
 	t.Helper()
-	return newFootageStackWith(t, db, policy.Options{})
+	return newFootageStackOf(t, db, policy.Options{}, nil)
 }
 
 // newFootageStackWith is a footageStack on db whose pack switches on the options.
 func newFootageStackWith(t *testing.T, db *store.DB, opts policy.Options) *footageStack {
+	return newFootageStackOf(t, db, opts, nil)
+}
+
+// newFootageStackFiles is a footageStack on db whose API reads the segments through
+// files(disk) when files is not nil (the bucket's Segments over the disk).
+func newFootageStackFiles(t *testing.T, db *store.DB, files func(*segment.Disk) footage.Files) *footageStack {
+	return newFootageStackOf(t, db, policy.Options{}, files)
+}
+
+// newFootageStackOf is a footageStack on db with the pack's options and, when files is not nil,
+// the segments read through files(disk).
+func newFootageStackOf(t *testing.T, db *store.DB, opts policy.Options, files func(*segment.Disk) footage.Files) *footageStack {
 	t.Helper()
 	s := newStack(t, db)
 	key, _, err := trace.GenerateKey("test.civicam/trace")
@@ -67,7 +81,11 @@ func newFootageStackWith(t *testing.T, db *store.DB, opts policy.Options) *foota
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := s.NewAPI(t, apitest.Parts{Requests: svc, Recordings: disk, ExportDir: exportDir, Key: key, Options: opts})
+	var recordings footage.Files = disk
+	if files != nil {
+		recordings = files(disk)
+	}
+	api := s.NewAPI(t, apitest.Parts{Requests: svc, Recordings: recordings, ExportDir: exportDir, Key: key, Options: opts})
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	s.api, s.API, s.srv = api, api, srv
@@ -85,6 +103,7 @@ func newFootageStackWith(t *testing.T, db *store.DB, opts policy.Options) *foota
 	fs.ids["applicant"], fs.tokens["applicant"] = s.addUser("app1", auth.RoleApplicant, "")
 	fs.cam = mustCreate(t, s.do("POST", "/api/v1/cameras", adminTok, "", cameraJSON(orgA, "A1", "public_square")))
 	fs.segs = playbacktest.Record(t, db, disk, fs.cam, playbacktest.Options{SegmentLength: 2 * time.Second, Parts: 4, GapParts: 3})
+	fs.disk = disk
 	return fs
 }
 

@@ -174,6 +174,11 @@ func (s *Server) storageReport(w http.ResponseWriter, r *http.Request) error {
 	if fs == nil {
 		fs = []retention.Forecast{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"locations": fs, "cameras": outCams})
+	out := map[string]any{"locations": fs, "cameras": outCams}
+	if b, ok := p.Bucket(); ok && scope.All {
+		// The uploads to recordings.s3: what waits on local disk, and the bucket's last error.
+		out["bucket"] = b
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

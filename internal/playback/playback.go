@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"sync"
 	"time"
@@ -44,10 +43,10 @@ type OpenSegments interface {
 	UnsealedSegments(ctx context.Context, cameraID string) ([]segment.Record, error)
 }
 
-// Files opens segment files by key; *segment.Disk implements it, refusing keys that escape its
-// root.
+// Files opens segments by key, on local disk or in a bucket; *segment.Disk implements it,
+// refusing keys that escape its root.
 type Files interface {
-	Open(key string) (*os.File, error)
+	Open(key string) (segment.Reader, error)
 }
 
 // Config tunes the builder.
@@ -138,12 +137,12 @@ type Plan struct {
 
 	header []byte // ftyp + moov + sidx
 	pieces []piece
-	files  []*os.File
+	files  []segment.Reader
 }
 
 type piece struct {
 	head []byte // rewritten moof and the mdat header
-	file *os.File
+	file segment.Reader
 	off  int64 // of the sample data in file
 	n    int64
 }
@@ -159,7 +158,7 @@ func (p *Plan) Close() error {
 }
 
 type candidate struct {
-	file  *os.File
+	file  segment.Reader
 	src   int
 	frag  Fragment
 	head  []byte
@@ -295,13 +294,13 @@ func (b *Builder) Plan(ctx context.Context, cameraID string, start, end time.Tim
 // readSegment reads a segment's init and the moof of each of its parts, up to size (the sealed
 // length in the index: bytes after it are not the indexed recording). With partial set, the
 // file is still being written, and reading stops quietly at the first part not yet complete.
-func readSegment(f *os.File, size int64, partial bool) ([]byte, []Fragment, [][]byte, error) {
+func readSegment(f segment.Reader, size int64, partial bool) ([]byte, []Fragment, [][]byte, error) {
 	if size <= 0 {
-		st, err := f.Stat()
+		n, err := f.Size()
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		size = st.Size()
+		size = n
 	}
 	var off int64
 	for _, want := range []string{"ftyp", "moov"} {
@@ -473,10 +472,12 @@ func (p *Plan) WriteRange(w io.Writer, off, n int64) (int64, error) {
 	return written, nil
 }
 
-// copyFile copies n bytes of f from off to w. The section is handed to w.ReadFrom as an
-// *io.LimitedReader over the *os.File itself, the shape the kernel's sendfile path recognises.
-func copyFile(w io.Writer, f *os.File, off, n int64) (int64, error) {
-	if rf, ok := w.(io.ReaderFrom); ok {
+// copyFile copies n bytes of r from off to w. A local file's section is handed to w.ReadFrom as
+// an *io.LimitedReader over the *os.File itself, the shape the kernel's sendfile path recognises.
+func copyFile(w io.Writer, r segment.Reader, off, n int64) (int64, error) {
+	lf, local := r.(segment.LocalFile)
+	if rf, ok := w.(io.ReaderFrom); ok && local {
+		f := lf.File
 		if _, err := f.Seek(off, io.SeekStart); err != nil {
 			return 0, err
 		}
@@ -486,7 +487,7 @@ func copyFile(w io.Writer, f *os.File, off, n int64) (int64, error) {
 		}
 		return k, err
 	}
-	k, err := io.Copy(w, io.NewSectionReader(f, off, n))
+	k, err := io.Copy(w, io.NewSectionReader(r, off, n))
 	if err == nil && k != n {
 		err = fmt.Errorf("segment file ended %d bytes early", n-k)
 	}
@@ -516,15 +517,24 @@ type segmentLayout struct {
 }
 
 // layout reads a segment's layout, or takes it from the cache when the file is the one read
-// before (same path, size and modification time).
-func (b *Builder) layout(f *os.File, rec segment.Record) (*segmentLayout, error) {
-	st, err := f.Stat()
+// before (same path, size and, for a local file, modification time; a bucket's objects are
+// written once).
+func (b *Builder) layout(f segment.Reader, rec segment.Record) (*segmentLayout, error) {
+	size, err := f.Size()
 	if err != nil {
 		return nil, err
 	}
+	var mtime int64
+	if lf, ok := f.(segment.LocalFile); ok {
+		st, err := lf.Stat()
+		if err != nil {
+			return nil, err
+		}
+		size, mtime = st.Size(), st.ModTime().UnixNano()
+	}
 	if !rec.Sealed {
 		// Being written: read up to the last complete part, and keep nothing, the file grows.
-		init, frags, heads, err := readSegment(f, st.Size(), true)
+		init, frags, heads, err := readSegment(f, size, true)
 		if err != nil {
 			return nil, err
 		}
@@ -534,7 +544,7 @@ func (b *Builder) layout(f *os.File, rec segment.Record) (*segmentLayout, error)
 		}
 		return l, nil
 	}
-	key := layoutKey{path: rec.Path, size: st.Size(), mtime: st.ModTime().UnixNano(), limit: rec.Bytes}
+	key := layoutKey{path: rec.Path, size: size, mtime: mtime, limit: rec.Bytes}
 	if l := b.cache.get(key); l != nil {
 		return l, nil
 	}

@@ -33,6 +33,9 @@ const (
 	// CodeStorageBelowFloor: the storage a camera records to cannot hold the retention floor at
 	// the current intake (package retention raises it).
 	CodeStorageBelowFloor = "storage_below_floor"
+	// CodeRecordingsWaitingForBucket: sealed recordings wait on local disk because the bucket
+	// (recordings.s3) has not taken them; local disk fills meanwhile (storage planner, issue 15).
+	CodeRecordingsWaitingForBucket = "recordings_waiting_for_bucket"
 )
 
 // Camera JSON field names that decisions point at.

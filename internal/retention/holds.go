@@ -14,6 +14,7 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/fault"
 	"civicam/internal/registry"
+	"civicam/internal/timespan"
 	"civicam/internal/trace"
 )
 
@@ -77,11 +78,21 @@ type HoldsDeps struct {
 	Store    HoldStore
 	Registry Registry
 	Tracer   trace.Tracer
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Objects, when recordings go to a bucket with Object Lock, carries every placement and
+	// release to the legal holds of the held segments' objects; nil otherwise.
+	Objects HoldObjects
+	Logger  *slog.Logger
+	Now     func() time.Time
 	// ImportantDays is the pack's important_footage_days in force (0: the pack has no important
 	// class); nil is 0.
 	ImportantDays func() int
+}
+
+// HoldObjects sets the bucket's legal holds; *bucket.LegalHolds implements it.
+type HoldObjects interface {
+	// SyncLegalHolds sets the legal hold of the object of each of cameraID's segments
+	// overlapping r when one of the camera's active holds covers it, and clears it otherwise.
+	SyncLegalHolds(ctx context.Context, cameraID string, r timespan.Range) error
 }
 
 // Holds places, lists and releases legal holds: the one workflow the API, the web UI and the
@@ -178,6 +189,7 @@ func (h *Holds) Place(ctx context.Context, u *auth.User, in HoldInput) (*Hold, e
 		h.notStored(ctx, rec, err)
 		return nil, err
 	}
+	h.syncObjects(ctx, hd)
 	return hd, nil
 }
 
@@ -186,6 +198,20 @@ func (h *Holds) importantDays() int {
 		return 0
 	}
 	return h.d.ImportantDays()
+}
+
+// syncObjects carries a placed or released hold to the bucket's objects. The hold is stored and
+// retention already obeys it; a bucket that cannot be reached now is logged, and the uploader
+// gives later uploads the hold anyway.
+func (h *Holds) syncObjects(ctx context.Context, hd *Hold) {
+	if h.d.Objects == nil {
+		return
+	}
+	for _, cam := range hd.CameraIDs {
+		if err := h.d.Objects.SyncLegalHolds(ctx, cam, timespan.Range{Start: hd.Start, End: hd.End}); err != nil {
+			h.d.Logger.Error("legal hold: set on bucket objects", "hold", hd.ID, "camera", cam, "err", err)
+		}
+	}
 }
 
 // notStored traces that a write the trail already announced did not happen. The write's own
@@ -306,5 +332,6 @@ func (h *Holds) Release(ctx context.Context, u *auth.User, id, reason string) (*
 		return nil, err
 	}
 	hd.ReleasedAt, hd.ReleasedBy, hd.ReleasedByName, hd.ReleaseReason = now, u.ID, u.Username, reason
+	h.syncObjects(ctx, hd)
 	return hd, nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"civicam/internal/bucket"
 	"civicam/internal/policy"
 	"civicam/internal/recorder"
 	"civicam/internal/registry"
@@ -99,12 +100,23 @@ func Statfs(path string) (free, total int64, err error) {
 	return int64(st.Bavail) * int64(st.Bsize), int64(st.Blocks) * int64(st.Bsize), nil
 }
 
+// BucketStatus reports the bucket's upload queue; *bucket.Uploader implements it.
+type BucketStatus interface {
+	Status() bucket.Status
+}
+
+// BucketWaitLimit is how long sealed segments may wait on local disk for the bucket before the
+// compliance report says so.
+const BucketWaitLimit = 15 * time.Minute
+
 // PlannerDeps are the Planner's collaborators.
 type PlannerDeps struct {
 	Index    PlanIndex
 	Registry Registry
 	Recorder StatusSource // nil when this process records nothing
-	Free     FreeSpace    // default Statfs
+	// Bucket reports the uploads to recordings.s3; nil when recordings stay on local disk.
+	Bucket BucketStatus
+	Free   FreeSpace // default Statfs
 	// Locate names the location of a camera's recordings; default: the first location.
 	Locate  func(cameraID string) string
 	Metrics prometheus.Registerer // optional
@@ -511,7 +523,42 @@ func (p *Planner) Findings(ctx context.Context, cams []*registry.Camera) ([]regi
 	if err != nil {
 		return nil, err
 	}
-	return storageFindings(fs, cams, p.deps.Registry.Pack(), p.locate), nil
+	out := storageFindings(fs, cams, p.deps.Registry.Pack(), p.locate)
+	if st, ok := p.Bucket(); ok {
+		out = append(out, bucketFindings(st, cams, p.deps.Registry.Pack(), p.deps.Now())...)
+	}
+	return out, nil
+}
+
+// Bucket reports the uploads to the bucket, when recordings go to one.
+func (p *Planner) Bucket() (bucket.Status, bool) {
+	if p.deps.Bucket == nil {
+		return bucket.Status{}, false
+	}
+	return p.deps.Bucket.Status(), true
+}
+
+// bucketFindings names every active camera once sealed recordings have waited on local disk for
+// the bucket longer than BucketWaitLimit, or the bucket refuses them: their footage is not where
+// the city keeps it, and local disk holds it only as long as it has room.
+func bucketFindings(st bucket.Status, cams []*registry.Camera, pack *policy.Pack, now time.Time) []registry.Finding {
+	if st.Waiting == 0 || st.OldestEnd.IsZero() || now.Sub(st.OldestEnd) < BucketWaitLimit {
+		return nil
+	}
+	msg := fmt.Sprintf("%d sealed segment(s), %d bytes, have waited on local disk for bucket %q since %s",
+		st.Waiting, st.WaitingBytes, st.Bucket, st.OldestEnd.UTC().Format(time.RFC3339))
+	if st.LastError != "" {
+		msg += "; last error: " + st.LastError
+	}
+	var out []registry.Finding
+	for _, c := range cams {
+		if c.Status != registry.StatusActive {
+			continue
+		}
+		out = append(out, registry.Finding{CameraID: c.ID, CameraName: c.Name, OrganisationID: c.OrganisationID,
+			Code: policy.CodeRecordingsWaitingForBucket, Rule: retentionRule(pack), PolicyVersion: pack.Version(), Message: msg})
+	}
+	return out
 }
 
 // ComplianceFindings is Findings for the cameras a compliance report covers, chosen as

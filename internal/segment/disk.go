@@ -62,8 +62,18 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// Open opens the segment at key for reading.
-func (d *Disk) Open(key string) (*os.File, error) {
+// Open opens the segment at key for reading. A missing file gives an error satisfying
+// errors.Is(err, fs.ErrNotExist).
+func (d *Disk) Open(key string) (Reader, error) {
+	f, err := d.OpenFile(key)
+	if err != nil {
+		return nil, err
+	}
+	return LocalFile{f}, nil
+}
+
+// OpenFile opens the segment file at key for reading.
+func (d *Disk) OpenFile(key string) (*os.File, error) {
 	p, err := d.Path(key)
 	if err != nil {
 		return nil, err
@@ -73,7 +83,7 @@ func (d *Disk) Open(key string) (*os.File, error) {
 
 // Scan reads and checks the segment at key.
 func (d *Disk) Scan(key string) (*Info, error) {
-	f, err := d.Open(key)
+	f, err := d.OpenFile(key)
 	if err != nil {
 		return nil, err
 	}

@@ -482,3 +482,53 @@ func (db *DB) RecordedRanges(ctx context.Context, cameraIDs []string, from, to t
 	}
 	return out, nil
 }
+
+// locationBucket marks a segment uploaded to the bucket (recordings.location; 'local' is the
+// default of every new row).
+const locationBucket = "bucket"
+
+// SegmentsToUpload lists up to limit sealed segments still on local disk, oldest first (by
+// start, then id): the bucket's upload queue, in the order they are to go up.
+func (db *DB) SegmentsToUpload(ctx context.Context, limit int) ([]segment.Record, error) {
+	return db.queryRecordings(ctx, `SELECT `+recordingCols+` FROM recordings
+		WHERE sealed AND location = 'local' ORDER BY start_at, id LIMIT $1`, limit)
+}
+
+// SegmentUploaded records that the sealed segment at path is in the bucket now, so that its
+// local copy may go. A segment no longer indexed (retention took it meanwhile) is ErrNotFound.
+func (db *DB) SegmentUploaded(ctx context.Context, path string) error {
+	res, err := db.sql.ExecContext(ctx, `UPDATE recordings SET location = $2 WHERE path = $1 AND sealed`,
+		path, locationBucket)
+	if err != nil {
+		return fmt.Errorf("mark segment %s uploaded: %w", path, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("mark segment %s uploaded: %w", path, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("mark segment %s uploaded: %w", path, ErrNotFound)
+	}
+	return nil
+}
+
+// SegmentUploadBacklog counts the sealed segments still on local disk, their bytes, and the end
+// of the oldest (zero when none waits).
+func (db *DB) SegmentUploadBacklog(ctx context.Context) (segments, bytes int64, oldest time.Time, err error) {
+	var first sql.NullInt64
+	if err := db.sql.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(bytes), 0), MIN(end_at) FROM recordings
+		WHERE sealed AND location = 'local'`).Scan(&segments, &bytes, &first); err != nil {
+		return 0, 0, time.Time{}, fmt.Errorf("upload backlog: %w", err)
+	}
+	if first.Valid {
+		oldest = FromMicros(first.Int64)
+	}
+	return segments, bytes, oldest, nil
+}
+
+// SegmentLocation reports where the segment at path lives: "local" or "bucket"; ErrNotFound
+// when it is not indexed.
+func (db *DB) SegmentLocation(ctx context.Context, path string) (string, error) {
+	return queryOne(ctx, db.sql, "segment "+path, ErrNotFound, scanString,
+		`SELECT location FROM recordings WHERE path = $1`, path)
+}

@@ -24,7 +24,6 @@ import (
 	"civicam/internal/recorder"
 	"civicam/internal/registry"
 	"civicam/internal/retention"
-	"civicam/internal/segment"
 	"civicam/internal/sharing"
 	"civicam/internal/store"
 	"civicam/internal/trace"
@@ -141,7 +140,7 @@ type Parts struct {
 	Requests   *lostperson.Service // lost-person applications
 	Recorder   *recorder.Recorder  // the recorder running beside the API
 	Live       *live.Service       // live view
-	Recordings *segment.Disk       // the recorded segments' files
+	Recordings footage.Files       // the recorded segments: a *segment.Disk, or a *bucket.Segments
 	ExportDir  string              // where exports are written
 	Key        *trace.Key          // signs export manifests; nil refuses exports
 	Storage    *retention.Planner  // the storage forecast

@@ -143,7 +143,7 @@ func Retime(t testing.TB, db *store.DB, d *segment.Disk, cameraID string, src se
 	if err != nil {
 		t.Fatalf("Scan(%s) = %v", src.Path, err)
 	}
-	f, err := d.Open(src.Path)
+	f, err := d.OpenFile(src.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
