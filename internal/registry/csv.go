@@ -279,6 +279,7 @@ func (s *Service) importRows(ctx context.Context, scope Scope, rows []*CameraInp
 	for _, c := range cams {
 		s.indexCamera(c)
 	}
+	s.storeFindings(ctx, cams...)
 	return cams, nil
 }
 

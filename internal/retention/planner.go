@@ -74,6 +74,8 @@ type StatusSource interface {
 // PlanIndex is what the Planner reads of the recordings index; *store.DB implements it.
 type PlanIndex interface {
 	RecordingSummaries(ctx context.Context, since time.Time) ([]RecordingSummary, error)
+	// RecordingSummariesOf is RecordingSummaries of the cameras ids alone, for a page of them.
+	RecordingSummariesOf(ctx context.Context, ids []string) ([]RecordingSummary, error)
 	RecordingRanges(ctx context.Context, cameraID string, start, end time.Time) (timespan.Coverage, error)
 }
 
@@ -517,6 +519,14 @@ func (p *Planner) Findings(ctx context.Context, cams []*registry.Camera) ([]regi
 // ComplianceFindings is Findings for the cameras a compliance report covers, chosen as
 // registry.Service.Compliance chooses them (scope, optionally one organisation or one camera).
 func (p *Planner) ComplianceFindings(ctx context.Context, scope registry.Scope, organisationID, cameraID string) ([]registry.Finding, error) {
+	fs, err := p.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(fs, func(f Forecast) bool { return f.BelowFloor }) {
+		// The usual case: no finding, and no reason to list a city's cameras to find none.
+		return []registry.Finding{}, nil
+	}
 	f := registry.CameraFilter{OrganisationID: organisationID}
 	if cameraID != "" {
 		f.IDs = []string{cameraID}
@@ -601,7 +611,11 @@ func (p *Planner) Cameras(ctx context.Context, cams []*registry.Camera) ([]Camer
 	if pack != nil {
 		floor = pack.RetentionFloorDays()
 	}
-	sums, err := p.deps.Index.RecordingSummaries(ctx, time.Time{})
+	ids := make([]string, len(cams))
+	for i, c := range cams {
+		ids[i] = c.ID
+	}
+	sums, err := p.deps.Index.RecordingSummariesOf(ctx, ids)
 	if err != nil {
 		return nil, err
 	}

@@ -184,3 +184,32 @@ func (db *DB) RecordingSummaries(ctx context.Context, since time.Time) ([]retent
 		CAST(COALESCE(sum(end_at - start_at), 0) AS BIGINT)
 		FROM recordings WHERE sealed AND end_at >= $1 GROUP BY camera_id ORDER BY camera_id`, Micros(since))
 }
+
+// RecordingSummariesOf is RecordingSummaries (of every sealed segment) of the cameras ids alone:
+// a page of the storage report reads its cameras' rows through recordings_camera_start, not the
+// whole index.
+func (db *DB) RecordingSummariesOf(ctx context.Context, ids []string) ([]retention.RecordingSummary, error) {
+	var out []retention.RecordingSummary
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		ph := make([]string, len(chunk))
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			ph[i], args[i] = fmt.Sprintf("$%d", i+1), id
+		}
+		sums, err := queryAll(ctx, db.sql, "recording summaries", func(row scanner) (retention.RecordingSummary, error) {
+			var s retention.RecordingSummary
+			var oldest, newest, rec int64
+			err := row.Scan(&s.CameraID, &s.Segments, &s.Bytes, &oldest, &newest, &rec)
+			s.Oldest, s.Newest, s.Recorded = FromMicros(oldest), FromMicros(newest), time.Duration(rec)*time.Microsecond
+			return s, err
+		}, `SELECT camera_id, count(*), CAST(COALESCE(sum(bytes), 0) AS BIGINT), min(start_at), max(end_at),
+			CAST(COALESCE(sum(end_at - start_at), 0) AS BIGINT)
+			FROM recordings WHERE sealed AND camera_id IN (`+strings.Join(ph, ",")+`) GROUP BY camera_id ORDER BY camera_id`, args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sums...)
+	}
+	return out, nil
+}
