@@ -378,6 +378,10 @@ func Plan(loc Location, free, total int64, floorDays int, margin float64, cams [
 // camera they do not report, as the index shows over BitrateWindow), the bytes kept from the
 // index, and the free space of the location's file system.
 func (p *Planner) Forecast(ctx context.Context) ([]Forecast, error) {
+	if len(p.cfg.Locations) == 0 {
+		// Nothing to forecast, and no reason to sum the index for it.
+		return []Forecast{}, nil
+	}
 	loads, floor, err := p.loads(ctx)
 	if err != nil {
 		return nil, err
