@@ -127,6 +127,16 @@ func TestPaging(t *testing.T) {
 			}
 		})
 
+		t.Run("holds", func(t *testing.T) {
+			cams := pageAll(t, f, "/api/v1/cameras?limit=30", "cameras", id, nil)[:30]
+			for _, c := range cams {
+				mustCreate(t, f.do("POST", "/api/v1/holds", f.admin, "", holdJSON(c)))
+			}
+			all := pageAll(t, f, "/api/v1/holds?limit=7", "holds", id, nil)
+			if len(all) != 30 || len(slices.Compact(slices.Sorted(slices.Values(all)))) != 30 {
+				t.Errorf("holds paged 7 at a time = %d, %d distinct; want 30", len(all), len(slices.Compact(slices.Sorted(slices.Values(all)))))
+			}
+		})
 		firstCursor := func(path string) string {
 			var body struct {
 				Next string `json:"next_cursor"`
@@ -153,6 +163,8 @@ func TestPaging(t *testing.T) {
 			{"camera cursor to compliance", "/api/v1/compliance?cursor=" + camCursor, 400},
 			{"camera cursor to storage", "/api/v1/storage?cursor=" + camCursor, 400},
 			{"compliance cursor to cameras", "/api/v1/cameras?cursor=" + findCursor, 400},
+			{"compliance cursor to holds", "/api/v1/holds?cursor=" + findCursor, 400},
+			{"holds limit above the maximum", "/api/v1/holds?limit=1001", 400},
 			{"own cursor", "/api/v1/compliance?cursor=" + findCursor, 200},
 		}
 		for _, tc := range tests {

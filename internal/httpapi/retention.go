@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"civicam/internal/access"
@@ -79,7 +80,19 @@ func (s *Server) listHolds(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return badRequest("active", "must be true or false")
 	}
-	hs, err := s.holds.List(r.Context(), auth.UserFrom(r.Context()), f)
+	limit, keys, err := pageParams(q, holdsList, 2, defaultPageLimit, maxPageLimit)
+	if err != nil {
+		return err
+	}
+	f.Limit = limit
+	if keys != nil {
+		us, err := strconv.ParseInt(keys[0], 10, 64)
+		if err != nil {
+			return badRequest("cursor", "is not a cursor of this list")
+		}
+		f.After = &retention.HoldKey{CreatedAt: time.UnixMicro(us), ID: keys[1]}
+	}
+	hs, next, err := s.holds.Page(r.Context(), auth.UserFrom(r.Context()), f)
 	if err != nil {
 		return err
 	}
@@ -87,7 +100,11 @@ func (s *Server) listHolds(w http.ResponseWriter, r *http.Request) error {
 	for _, h := range hs {
 		out = append(out, holdView(h))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"holds": out})
+	body := map[string]any{"holds": out}
+	if next != nil {
+		body["next_cursor"] = encodeCursor(holdsList, strconv.FormatInt(next.CreatedAt.UnixMicro(), 10), next.ID)
+	}
+	writeJSON(w, http.StatusOK, body)
 	return nil
 }
 
@@ -191,6 +208,9 @@ func (s *Server) storageReport(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, body)
 	return nil
 }
+
+// holdsList names the holds list's cursors.
+const holdsList = "holds"
 
 // storageList names the storage report's cursors.
 const storageList = "storage"

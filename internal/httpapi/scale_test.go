@@ -55,11 +55,12 @@ func TestScale(t *testing.T) {
 		b := base.UnixMicro()
 		const minute = int64(60_000_000)
 		if _, err := db.SQL().ExecContext(ctx, series+` INSERT INTO recordings (camera_id, path, start_at, end_at, bytes, sha256, sealed, created_at)
-			SELECT c.id, c.id || '/' || CAST(s.n AS TEXT), $2 + s.n * $3, $2 + (s.n + 1) * $3, 30000000, '', TRUE, $2 FROM cameras c CROSS JOIN s`,
+			SELECT c.id, c.id || '/' || CAST(s.n AS TEXT), CAST($2 AS BIGINT) + s.n * CAST($3 AS BIGINT), CAST($2 AS BIGINT) + (s.n + 1) * CAST($3 AS BIGINT),
+				30000000, '', TRUE, CAST($2 AS BIGINT) FROM cameras c CROSS JOIN s`,
 			segs, b, minute); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.SQL().ExecContext(ctx, `INSERT INTO recording_spans (camera_id, start_at, end_at) SELECT id, $1, $2 FROM cameras`,
+		if _, err := db.SQL().ExecContext(ctx, `INSERT INTO recording_spans (camera_id, start_at, end_at) SELECT id, CAST($1 AS BIGINT), CAST($2 AS BIGINT) FROM cameras`,
 			b, b+int64(segs)*minute); err != nil {
 			t.Fatal(err)
 		}

@@ -84,30 +84,28 @@ func (db *DB) CountFindings(ctx context.Context, scope registry.Scope, f registr
 	f.AfterCamera = ""
 	where, args := findingsWhere(scope, f)
 	out := registry.FindingCounts{ByCode: map[string]int{}, ByOrganisation: map[string]int{}}
-	type kc struct {
-		key string
-		n   int
+	type kc2 struct {
+		code, org string
+		n         int
 	}
-	scan := func(s scanner) (kc, error) {
-		var r kc
-		return r, s.Scan(&r.key, &r.n)
-	}
-	byCode, err := queryAll(ctx, db.sql, "finding counts", scan, `SELECT code, count(*) FROM camera_findings WHERE `+where+` GROUP BY code`, args...)
+	// One pass for both tallies.
+	rows, err := queryAll(ctx, db.sql, "finding counts", func(s scanner) (kc2, error) {
+		var r kc2
+		return r, s.Scan(&r.code, &r.org, &r.n)
+	}, `SELECT code, organisation_id, count(*) FROM camera_findings WHERE `+where+` GROUP BY code, organisation_id`, args...)
 	if err != nil {
 		return out, err
 	}
-	for _, r := range byCode {
-		out.ByCode[r.key] = r.n
+	for _, r := range rows {
+		out.ByCode[r.code] += r.n
+		out.ByOrganisation[r.org] += r.n
 		out.Total += r.n
 	}
-	byOrg, err := queryAll(ctx, db.sql, "finding counts", scan, `SELECT organisation_id, count(*) FROM camera_findings WHERE `+where+` GROUP BY organisation_id`, args...)
-	if err != nil {
-		return out, err
+	if out.Total == 0 {
+		return out, nil
 	}
-	for _, r := range byOrg {
-		out.ByOrganisation[r.key] = r.n
-	}
-	if err := db.sql.QueryRowContext(ctx, `SELECT count(DISTINCT camera_id) FROM camera_findings WHERE `+where, args...).Scan(&out.Cameras); err != nil {
+	// Grouped rather than count(DISTINCT ...): the primary key hands the rows over by camera.
+	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT camera_id FROM camera_findings WHERE `+where+` GROUP BY camera_id) g`, args...).Scan(&out.Cameras); err != nil {
 		return out, fmt.Errorf("count cameras with findings: %w", err)
 	}
 	return out, nil

@@ -69,11 +69,19 @@ func (db *DB) Holds(ctx context.Context, f retention.HoldFilter) ([]*retention.H
 		args = append(args, f.CameraID)
 		where = append(where, fmt.Sprintf("EXISTS (SELECT 1 FROM legal_hold_cameras c WHERE c.hold_id = h.id AND c.camera_id = $%d)", len(args)))
 	}
+	if f.After != nil {
+		args = append(args, Micros(f.After.CreatedAt), f.After.ID)
+		where = append(where, fmt.Sprintf("(h.created_at < $%d OR (h.created_at = $%d AND h.id > $%d))", len(args)-1, len(args)-1, len(args)))
+	}
 	q := `SELECT ` + holdCols + ` FROM legal_holds h`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	return db.queryHolds(ctx, q+` ORDER BY h.created_at DESC, h.id`, args...)
+	q += ` ORDER BY h.created_at DESC, h.id`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	return db.queryHolds(ctx, q, args...)
 }
 
 func (db *DB) queryHolds(ctx context.Context, q string, args ...any) ([]*retention.Hold, error) {
