@@ -209,7 +209,9 @@ func (h *Holds) Page(ctx context.Context, u *auth.User, f HoldFilter) ([]*Hold, 
 		return hs, nil, nil
 	}
 	last := read[limit-1]
-	hs = slices.DeleteFunc(hs, func(x *Hold) bool { return x.CreatedAt.Before(last.CreatedAt) || (x.CreatedAt.Equal(last.CreatedAt) && x.ID > last.ID) })
+	hs = slices.DeleteFunc(hs, func(x *Hold) bool {
+		return x.CreatedAt.Before(last.CreatedAt) || (x.CreatedAt.Equal(last.CreatedAt) && x.ID > last.ID)
+	})
 	return hs, &HoldKey{CreatedAt: last.CreatedAt, ID: last.ID}, nil
 }
 
