@@ -221,3 +221,34 @@ func (db *DB) RecordingSummariesOf(ctx context.Context, ids []string) ([]retenti
 	}
 	return out, nil
 }
+
+// RecordingSpansOf are the recorded spans of the cameras ids, in order, from recording_spans.
+func (db *DB) RecordingSpansOf(ctx context.Context, ids []string) (map[string][]timespan.Range, error) {
+	out := make(map[string][]timespan.Range, len(ids))
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		ph := make([]string, len(chunk))
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			ph[i], args[i] = fmt.Sprintf("$%d", i+1), id
+		}
+		type span struct {
+			cam string
+			r   timespan.Range
+		}
+		rows, err := queryAll(ctx, db.sql, "recording spans", func(row scanner) (span, error) {
+			var s span
+			var a, b int64
+			err := row.Scan(&s.cam, &a, &b)
+			s.r = timespan.Range{Start: FromMicros(a), End: FromMicros(b)}
+			return s, err
+		}, `SELECT camera_id, start_at, end_at FROM recording_spans WHERE camera_id IN (`+strings.Join(ph, ",")+`) ORDER BY camera_id, start_at`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range rows {
+			out[s.cam] = append(out[s.cam], s.r)
+		}
+	}
+	return out, nil
+}
