@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/civicam
 
-.PHONY: demo test build vet unit fuzz fuzz-short bench bench-spatial bench-trace bench-import bench-gb bench-record bench-hashing clean
+.PHONY: demo test build vet unit fuzz fuzz-short bench bench-scale bench-spatial bench-trace bench-import bench-gb bench-record bench-hashing clean
 
 build:
 	$(GO) build -o $(BIN) .
@@ -76,3 +76,9 @@ clean:
 ## (argon2id is bounded process-wide; must stay under 512 MiB)
 bench-hashing:
 	$(GO) test -run TestRegistrationMemory -count=1 -v ./internal/app -rss
+
+## bench-scale: every list route's median time over 100,000 cameras and 10,000,000 segment index
+## rows, on SQLite and PostgreSQL; SCALE=10000 for a quick run
+SCALE ?= 100000
+bench-scale:
+	CIVICAM_SCALE=$(SCALE) bash scripts/with-postgres.sh $(GO) test -run '^TestScale$$' -count=1 -v -timeout 60m ./internal/httpapi

@@ -168,6 +168,8 @@ var untraced = map[string]string{
 	"GET /api/v1/cameras/{id}/recording":  "the recorder's health now (state, codec, bitrate), not what was recorded when",
 	"GET /api/v1/compliance":              "the register's findings against the policy pack: cameras, not people",
 	"GET /api/v1/storage":                 "disk capacity against the retention floor",
+	"GET /api/v1/storage/summary":         "disk capacity against the retention floor, the locations alone",
+	"GET /api/v1/compliance/summary":      "counts of the register's findings: cameras, not people",
 	"GET /api/v1/trace/checkpoint":        "the trail's public signed head",
 	"GET /api/v1/trace/key":               "the trail's public verifier key",
 	"GET /api/v1/trace/proof/inclusion":   "a public hash path: it names no entry's content",
@@ -352,6 +354,8 @@ func TestRoutesByRole(t *testing.T) {
 				allowOnly(map[string]want{"admin": ok(403, "legal_basis_decline:denied")})},
 			{"GET", "/api/v1/compliance", nil, nil, "",
 				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "auditor": ok(200)})},
+			{"GET", "/api/v1/compliance/summary", nil, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "auditor": ok(200)})},
 			{"GET", "/api/v1/trace/checkpoint", nil, nil, "", public(ok(200))},
 			{"GET", "/api/v1/trace/key", nil, nil, "", public(ok(200))},
 			{"GET", "/api/v1/trace/proof/inclusion", func(string) string { return "/api/v1/trace/proof/inclusion?seq=0&tree_size=2" }, nil, "", public(ok(200))},
@@ -488,6 +492,8 @@ func TestRoutesByRole(t *testing.T) {
 				allowOnly(map[string]want{"admin": ok(200, "hold_release"), "operator": ok(200, "hold_release"), "owner": wall,
 					"reviewer": ok(200, "hold_release")})},
 			{"GET", "/api/v1/storage", nil, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "auditor": ok(200)})},
+			{"GET", "/api/v1/storage/summary", nil, nil, "",
 				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "auditor": ok(200)})},
 			// Sharing (grants.go): the cameras' organisation (or an admin) grants and revokes; the
 			// grantee sees the grant but cannot revoke it; groups are per organisation.

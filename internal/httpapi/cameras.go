@@ -88,6 +88,9 @@ func (s *Server) deleteCamera(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// camerasList names the camera list's cursors.
+const camerasList = "cameras"
+
 // listCameras lists cameras in the caller's scope: all of them, those near a point
 // (?near=LAT,LON&radius_m=R) or those in a box (?bbox=MINLAT,MINLON,MAXLAT,MAXLON).
 func (s *Server) listCameras(w http.ResponseWriter, r *http.Request) error {
@@ -138,8 +141,15 @@ func (s *Server) listCameras(w http.ResponseWriter, r *http.Request) error {
 			OrganisationID: q.Get("organisation_id"),
 			Status:         q.Get("status"),
 			PlaceCategory:  q.Get("place_category"),
-			After:          q.Get("after"),
+			After:          q.Get("after"), // the older cursor, a bare id, still taken
 			Limit:          limit,
+		}
+		if c := q.Get("cursor"); c != "" {
+			keys, err := decodeCursor(camerasList, c, 1)
+			if err != nil {
+				return err
+			}
+			f.After = keys[0]
 		}
 		if f.OrganisationID != "" && !registry.ValidID(f.OrganisationID) {
 			return badRequest("organisation_id", "is not a valid id")
@@ -151,6 +161,7 @@ func (s *Server) listCameras(w http.ResponseWriter, r *http.Request) error {
 		body := map[string]any{"cameras": publicCameras(cams)}
 		if len(cams) == limit {
 			body["next"] = cams[len(cams)-1].ID
+			body["next_cursor"] = encodeCursor(camerasList, cams[len(cams)-1].ID)
 		}
 		writeJSON(w, http.StatusOK, body)
 	}

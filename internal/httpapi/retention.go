@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"civicam/internal/access"
@@ -20,7 +21,8 @@ func (s *Server) retentionRoutes() []Route {
 		{"POST", "/api/v1/holds", holdRoles, s.createHold},
 		{"GET", "/api/v1/holds", []auth.Role{auth.RoleAdmin, auth.RoleReviewer, auth.RoleAuditor, auth.RoleOperator, auth.RoleOwner}, s.listHolds},
 		{"DELETE", "/api/v1/holds/{id}", holdRoles, s.releaseHold},
-		{"GET", "/api/v1/storage", []auth.Role{auth.RoleAdmin, auth.RoleOperator, auth.RoleOwner, auth.RoleAuditor}, s.storageReport},
+		{"GET", "/api/v1/storage", complianceRoles, s.storageReport},
+		{"GET", "/api/v1/storage/summary", complianceRoles, s.storageSummary},
 	}
 }
 
@@ -81,7 +83,19 @@ func (s *Server) listHolds(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return badRequest("active", "must be true or false")
 	}
-	hs, err := s.holds.List(r.Context(), auth.UserFrom(r.Context()), f)
+	limit, keys, err := pageParams(q, holdsList, 2, defaultPageLimit, maxPageLimit)
+	if err != nil {
+		return err
+	}
+	f.Limit = limit
+	if keys != nil {
+		us, err := strconv.ParseInt(keys[0], 10, 64)
+		if err != nil {
+			return badRequest("cursor", "is not a cursor of this list")
+		}
+		f.After = &retention.HoldKey{CreatedAt: time.UnixMicro(us), ID: keys[1]}
+	}
+	hs, next, err := s.holds.Page(r.Context(), auth.UserFrom(r.Context()), f)
 	if err != nil {
 		return err
 	}
@@ -89,7 +103,11 @@ func (s *Server) listHolds(w http.ResponseWriter, r *http.Request) error {
 	for _, h := range hs {
 		out = append(out, holdView(h))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"holds": out})
+	body := map[string]any{"holds": out}
+	if next != nil {
+		body["next_cursor"] = encodeCursor(holdsList, strconv.FormatInt(next.CreatedAt.UnixMicro(), 10), next.ID)
+	}
+	writeJSON(w, http.StatusOK, body)
 	return nil
 }
 
@@ -130,9 +148,22 @@ type storageCamera struct {
 func (s *Server) storageReport(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	scope := access.ScopeOf(auth.UserFrom(ctx))
-	cams, err := s.reg.Cameras(ctx, scope, registry.CameraFilter{})
+	limit, keys, err := pageParams(r.URL.Query(), storageList, 1, defaultPageLimit, maxPageLimit)
 	if err != nil {
 		return err
+	}
+	f := registry.CameraFilter{Limit: limit + 1}
+	if keys != nil {
+		f.After = keys[0]
+	}
+	cams, err := s.reg.Cameras(ctx, scope, f)
+	if err != nil {
+		return err
+	}
+	var next string
+	if len(cams) > limit {
+		cams = cams[:limit]
+		next = encodeCursor(storageList, cams[len(cams)-1].ID)
 	}
 	p := s.storage
 	st, err := p.Cameras(ctx, cams)
@@ -147,10 +178,9 @@ func (s *Server) storageReport(w http.ResponseWriter, r *http.Request) error {
 	for _, c := range cams {
 		mine[c.ID] = true
 	}
+	// Each location lists the loads of this page's cameras: the whole city's is what the page
+	// was made to avoid; the totals are the location's.
 	for i := range fs {
-		if scope.All {
-			continue
-		}
 		var keep []retention.CameraLoad
 		for _, c := range fs[i].Cameras {
 			if mine[c.CameraID] {
@@ -174,11 +204,36 @@ func (s *Server) storageReport(w http.ResponseWriter, r *http.Request) error {
 	if fs == nil {
 		fs = []retention.Forecast{}
 	}
-	out := map[string]any{"locations": fs, "cameras": outCams}
+	body := map[string]any{"locations": fs, "cameras": outCams}
 	if b, ok := p.Bucket(); ok && scope.All {
 		// The uploads to recordings.s3: what waits on local disk, and the bucket's last error.
-		out["bucket"] = b
+		body["bucket"] = b
 	}
-	writeJSON(w, http.StatusOK, out)
+	if next != "" {
+		body["next_cursor"] = next
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+// holdsList names the holds list's cursors.
+const holdsList = "holds"
+
+// storageList names the storage report's cursors.
+const storageList = "storage"
+
+// storageSummary is the forecast of every storage location, without the per-camera loads.
+func (s *Server) storageSummary(w http.ResponseWriter, r *http.Request) error {
+	fs, err := s.storage.Current(r.Context())
+	if err != nil {
+		return err
+	}
+	for i := range fs {
+		fs[i].Cameras = []retention.CameraLoad{}
+	}
+	if fs == nil {
+		fs = []retention.Forecast{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"locations": fs})
 	return nil
 }

@@ -134,6 +134,9 @@ func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
 	return s, nil
 }
 
+// complianceRoles may read the compliance report and the storage report.
+var complianceRoles = []auth.Role{auth.RoleAdmin, auth.RoleOperator, auth.RoleOwner, auth.RoleAuditor}
+
 // Routes is the route table: every API route with the roles allowed to call it.
 func (s *Server) Routes() []Route {
 	rs := []Route{
@@ -163,7 +166,8 @@ func (s *Server) Routes() []Route {
 		{"POST", "/api/v1/cameras/{id}/legal-basis/approve", admins, s.approveLegalBasis},
 		{"POST", "/api/v1/cameras/{id}/legal-basis/decline", admins, s.declineLegalBasis},
 
-		{"GET", "/api/v1/compliance", []auth.Role{auth.RoleAdmin, auth.RoleOperator, auth.RoleOwner, auth.RoleAuditor}, s.compliance},
+		{"GET", "/api/v1/compliance", complianceRoles, s.compliance},
+		{"GET", "/api/v1/compliance/summary", complianceRoles, s.complianceSummary},
 	}
 	rs = append(rs, s.applicationRoutes()...)
 	rs = append(rs, s.traceRoutes()...)

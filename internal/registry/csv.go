@@ -281,6 +281,7 @@ func (s *Service) importRows(ctx context.Context, scope Scope, rows []*CameraInp
 	for _, c := range cams {
 		s.indexCamera(c)
 	}
+	s.storeFindings(ctx, cams...)
 	return cams, nil
 }
 

@@ -67,5 +67,6 @@ func (s *Service) CreateGBCameras(ctx context.Context, scope Scope, ins []*Camer
 	for _, c := range cams {
 		s.indexCamera(c)
 	}
+	s.storeFindings(ctx, cams...)
 	return cams, nil
 }

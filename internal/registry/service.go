@@ -27,6 +27,7 @@ type Repo interface {
 	Cameras(ctx context.Context, scope Scope, f CameraFilter) ([]*Camera, error)
 	UpdateCamera(ctx context.Context, c *Camera) error
 	CamerasUpdatedSince(ctx context.Context, t time.Time) ([]*Camera, error)
+	FindingRepo
 }
 
 // PolicyError is a refusal by the policy pack, carrying its decisions (HTTP 422).
@@ -45,12 +46,13 @@ func (e *PolicyError) Error() string {
 // Service applies validation, the policy pack and the trail to every registry change, and keeps
 // the spatial index in step with the store.
 type Service struct {
-	repo   Repo
-	pack   *policy.Pack
-	index  *spatial.Index
-	tracer trace.Tracer // called before each change; an error refuses it, so nothing changes untraced
-	now    func() time.Time
-	log    *slog.Logger
+	repo     Repo
+	findings FindingRepo
+	pack     *policy.Pack
+	index    *spatial.Index
+	tracer   trace.Tracer // called before each change; an error refuses it, so nothing changes untraced
+	now      func() time.Time
+	log      *slog.Logger
 
 	syncMu sync.Mutex
 	synced time.Time // when the last Load or Sync began
@@ -73,7 +75,7 @@ func New(d Deps) *Service {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{repo: d.Repo, pack: d.Pack, index: spatial.New(), tracer: d.Tracer, now: d.Now, log: d.Logger}
+	return &Service{repo: d.Repo, findings: d.Repo, pack: d.Pack, index: spatial.New(), tracer: d.Tracer, now: d.Now, log: d.Logger}
 }
 
 // Pack returns the policy pack in force.
@@ -90,6 +92,9 @@ func (s *Service) Load(ctx context.Context) error {
 	}
 	for _, c := range cams {
 		s.indexCamera(c)
+	}
+	if err := s.refreshFindings(ctx, cams); err != nil {
+		return err
 	}
 	s.synced = started
 	s.log.Info("spatial index loaded", "cameras", s.index.Len())
@@ -114,6 +119,9 @@ func (s *Service) Sync(ctx context.Context) error {
 	for _, c := range cams {
 		s.indexCamera(c)
 	}
+	// Another process changed these cameras; writing their findings again is harmless and heals
+	// a write of findings that failed after its camera's.
+	s.storeFindings(ctx, cams...)
 	s.synced = started
 	return nil
 }
@@ -284,6 +292,7 @@ func (s *Service) CreateCamera(ctx context.Context, scope Scope, in *CameraInput
 		return nil, err
 	}
 	s.indexCamera(c)
+	s.storeFindings(ctx, c)
 	return c, nil
 }
 
@@ -373,6 +382,7 @@ func (s *Service) UpdateCamera(ctx context.Context, scope Scope, id string, in *
 		return nil, err
 	}
 	s.indexCamera(&c)
+	s.storeFindings(ctx, &c)
 	return &c, nil
 }
 

@@ -55,6 +55,16 @@ const HoldImportant = "important"
 type HoldFilter struct {
 	ActiveOnly bool
 	CameraID   string // only holds covering this camera
+	// After is the keyset cursor: holds after this one in the list's order (newest first, then
+	// by id); nil from the start. Limit bounds the rows read; 0 reads all.
+	After *HoldKey
+	Limit int
+}
+
+// HoldKey is a hold's place in the list: newest first, then by id.
+type HoldKey struct {
+	CreatedAt time.Time
+	ID        string
 }
 
 // HoldStore keeps the holds; *store.DB implements it. ReleaseHold of a hold already released
@@ -249,15 +259,41 @@ func (h *Holds) inScope(ctx context.Context, u *auth.User, ids []string) error {
 
 // List lists the holds on the cameras in the user's scope, newest first, each showing only the
 // cameras the user may see; a hold with none of them is left out.
+// Page is List a page at a time: at most f.Limit (≥ 1) holds after f.After, and the key the
+// next page starts after (nil on the last page). A page may hold fewer than f.Limit when some
+// of the holds read cover none of the caller's cameras.
+func (h *Holds) Page(ctx context.Context, u *auth.User, f HoldFilter) ([]*Hold, *HoldKey, error) {
+	limit := f.Limit
+	f.Limit = limit + 1
+	hs, read, err := h.list(ctx, u, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(read) <= limit {
+		return hs, nil, nil
+	}
+	last := read[limit-1]
+	hs = slices.DeleteFunc(hs, func(x *Hold) bool {
+		return x.CreatedAt.Before(last.CreatedAt) || (x.CreatedAt.Equal(last.CreatedAt) && x.ID > last.ID)
+	})
+	return hs, &HoldKey{CreatedAt: last.CreatedAt, ID: last.ID}, nil
+}
+
 func (h *Holds) List(ctx context.Context, u *auth.User, f HoldFilter) ([]*Hold, error) {
+	hs, _, err := h.list(ctx, u, f)
+	return hs, err
+}
+
+// list is List, and the holds as read before the caller's scope trimmed them (their keys).
+func (h *Holds) list(ctx context.Context, u *auth.User, f HoldFilter) ([]*Hold, []HoldKey, error) {
 	if f.CameraID != "" && !registry.ValidID(f.CameraID) {
-		return nil, fault.InvalidField("camera_id", "is not a valid id")
+		return nil, nil, fault.InvalidField("camera_id", "is not a valid id")
 	}
 	var mine map[string]bool
 	if scope := access.ScopeOf(u); !scope.All {
 		cams, err := h.d.Registry.Cameras(ctx, scope, registry.CameraFilter{})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		mine = make(map[string]bool, len(cams))
 		for _, c := range cams {
@@ -266,7 +302,11 @@ func (h *Holds) List(ctx context.Context, u *auth.User, f HoldFilter) ([]*Hold, 
 	}
 	hs, err := h.d.Store.Holds(ctx, f)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	read := make([]HoldKey, len(hs))
+	for i, hd := range hs {
+		read[i] = HoldKey{CreatedAt: hd.CreatedAt, ID: hd.ID}
 	}
 	out := hs[:0]
 	for _, hd := range hs {
@@ -277,7 +317,7 @@ func (h *Holds) List(ctx context.Context, u *auth.User, f HoldFilter) ([]*Hold, 
 			out = append(out, hd)
 		}
 	}
-	return out, nil
+	return out, read, nil
 }
 
 // Release ends a hold. Admins and reviewers may release any hold; operators and owners only the

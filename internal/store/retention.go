@@ -70,11 +70,19 @@ func (db *DB) Holds(ctx context.Context, f retention.HoldFilter) ([]*retention.H
 		args = append(args, f.CameraID)
 		where = append(where, fmt.Sprintf("EXISTS (SELECT 1 FROM legal_hold_cameras c WHERE c.hold_id = h.id AND c.camera_id = $%d)", len(args)))
 	}
+	if f.After != nil {
+		args = append(args, Micros(f.After.CreatedAt), f.After.ID)
+		where = append(where, fmt.Sprintf("(h.created_at < $%d OR (h.created_at = $%d AND h.id > $%d))", len(args)-1, len(args)-1, len(args)))
+	}
 	q := `SELECT ` + holdCols + ` FROM legal_holds h`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	return db.queryHolds(ctx, q+` ORDER BY h.created_at DESC, h.id`, args...)
+	q += ` ORDER BY h.created_at DESC, h.id`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	return db.queryHolds(ctx, q, args...)
 }
 
 func (db *DB) queryHolds(ctx context.Context, q string, args ...any) ([]*retention.Hold, error) {
@@ -191,4 +199,64 @@ func (db *DB) RecordingSummaries(ctx context.Context, since time.Time) ([]retent
 	}, `SELECT camera_id, count(*), CAST(COALESCE(sum(bytes), 0) AS BIGINT), min(start_at), max(end_at),
 		CAST(COALESCE(sum(end_at - start_at), 0) AS BIGINT)
 		FROM recordings WHERE sealed AND end_at >= $1 GROUP BY camera_id ORDER BY camera_id`, Micros(since))
+}
+
+// RecordingSummariesOf is RecordingSummaries (of every sealed segment) of the cameras ids alone:
+// a page of the storage report reads its cameras' rows through recordings_camera_start, not the
+// whole index.
+func (db *DB) RecordingSummariesOf(ctx context.Context, ids []string) ([]retention.RecordingSummary, error) {
+	var out []retention.RecordingSummary
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		ph := make([]string, len(chunk))
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			ph[i], args[i] = fmt.Sprintf("$%d", i+1), id
+		}
+		sums, err := queryAll(ctx, db.sql, "recording summaries", func(row scanner) (retention.RecordingSummary, error) {
+			var s retention.RecordingSummary
+			var oldest, newest, rec int64
+			err := row.Scan(&s.CameraID, &s.Segments, &s.Bytes, &oldest, &newest, &rec)
+			s.Oldest, s.Newest, s.Recorded = FromMicros(oldest), FromMicros(newest), time.Duration(rec)*time.Microsecond
+			return s, err
+		}, `SELECT camera_id, count(*), CAST(COALESCE(sum(bytes), 0) AS BIGINT), min(start_at), max(end_at),
+			CAST(COALESCE(sum(end_at - start_at), 0) AS BIGINT)
+			FROM recordings WHERE sealed AND camera_id IN (`+strings.Join(ph, ",")+`) GROUP BY camera_id ORDER BY camera_id`, args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sums...)
+	}
+	return out, nil
+}
+
+// RecordingSpansOf are the recorded spans of the cameras ids, in order, from recording_spans.
+func (db *DB) RecordingSpansOf(ctx context.Context, ids []string) (map[string][]timespan.Range, error) {
+	out := make(map[string][]timespan.Range, len(ids))
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		ph := make([]string, len(chunk))
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			ph[i], args[i] = fmt.Sprintf("$%d", i+1), id
+		}
+		type span struct {
+			cam string
+			r   timespan.Range
+		}
+		rows, err := queryAll(ctx, db.sql, "recording spans", func(row scanner) (span, error) {
+			var s span
+			var a, b int64
+			err := row.Scan(&s.cam, &a, &b)
+			s.r = timespan.Range{Start: FromMicros(a), End: FromMicros(b)}
+			return s, err
+		}, `SELECT camera_id, start_at, end_at FROM recording_spans WHERE camera_id IN (`+strings.Join(ph, ",")+`) ORDER BY camera_id, start_at`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range rows {
+			out[s.cam] = append(out[s.cam], s.r)
+		}
+	}
+	return out, nil
 }

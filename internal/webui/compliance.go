@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"civicam/internal/access"
 	"civicam/internal/registry"
@@ -27,7 +29,7 @@ type storageRow struct {
 	Error                     string
 }
 
-// maxFindingRows bounds the findings table; the CSV has them all.
+// maxFindingRows is the findings table's page; the CSV has them all.
 const maxFindingRows = 500
 
 type complianceData struct {
@@ -38,6 +40,7 @@ type complianceData struct {
 	ByOrg         chart
 	Rows          []complianceRow
 	Truncated     bool
+	Next, First   string // links to the next and the first page of findings
 	CSV           string
 	PolicyVersion string
 	Storage       []storageRow
@@ -58,9 +61,27 @@ func (u *UI) complianceDashboard(w http.ResponseWriter, r *http.Request) error {
 	if org != "" && !registry.ValidID(org) {
 		return &errPage{http.StatusBadRequest, "error.bad_filter"}
 	}
-	findings, err := u.reg.Compliance(ctx, scope, org, "")
+	// A page of findings and the counts of them all: the city's findings never pass through here.
+	var after *registry.FindingKey
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		cam, ordText, ok := strings.Cut(c, ".")
+		ord, err := strconv.Atoi(ordText)
+		if !ok || err != nil || !registry.ValidID(cam) {
+			return &errPage{http.StatusBadRequest, "error.bad_filter"}
+		}
+		after = &registry.FindingKey{CameraID: cam, Ord: ord}
+	}
+	page, more, err := u.reg.CompliancePage(ctx, scope, org, "", after, maxFindingRows)
 	if err != nil {
 		return err
+	}
+	counts, err := u.reg.ComplianceSummary(ctx, scope, org)
+	if err != nil {
+		return err
+	}
+	findings := make([]registry.Finding, 0, len(page))
+	for _, f := range page {
+		findings = append(findings, f.Finding)
 	}
 	var forecasts []retention.Forecast
 	if u.storage != nil {
@@ -68,7 +89,16 @@ func (u *UI) complianceDashboard(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		findings = append(findings, more...)
+		// Storage findings (only while a location is below its floor) are counted, and listed on
+		// the first page.
+		for _, f := range more {
+			counts.Total++
+			counts.ByCode[f.Code]++
+			counts.ByOrganisation[f.OrganisationID]++
+			if after == nil && len(findings) < maxFindingRows {
+				findings = append(findings, f)
+			}
+		}
 		if forecasts, err = u.storage.Current(ctx); err != nil {
 			return err
 		}
@@ -78,8 +108,15 @@ func (u *UI) complianceDashboard(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	names := map[string]string{}
-	d := complianceData{Total: len(findings), PolicyVersion: u.reg.Pack().Version(),
+	d := complianceData{Total: counts.Total, Cameras: counts.Cameras, PolicyVersion: u.reg.Pack().Version(),
 		CSV: query("/api/v1/compliance", "format", "csv", "organisation_id", org)}
+	if after != nil {
+		d.First = query("/compliance", "organisation_id", org)
+	}
+	if more && len(page) > 0 {
+		k := page[len(page)-1].Key
+		d.Next = query("/compliance", "organisation_id", org, "cursor", k.CameraID+"."+strconv.Itoa(k.Ord))
+	}
 	d.Organisations = []option{{Value: "", Label: m.T("filter.all")}}
 	for _, o := range orgs {
 		if scope.Allows(o.ID) {
@@ -87,18 +124,11 @@ func (u *UI) complianceDashboard(w http.ResponseWriter, r *http.Request) error {
 			d.Organisations = append(d.Organisations, option{Value: o.ID, Label: o.Name, Selected: o.ID == org})
 		}
 	}
-	byCode, byOrg, cams := map[string]int{}, map[string]int{}, map[string]bool{}
 	for _, f := range findings {
-		byCode[f.Code]++
-		byOrg[f.OrganisationID]++
-		cams[f.CameraID] = true
-		if len(d.Rows) < maxFindingRows {
-			d.Rows = append(d.Rows, complianceRow{CameraID: f.CameraID, CameraName: f.CameraName, Organisation: names[f.OrganisationID],
-				Code: f.Code, Label: m.Label("code", f.Code), Rule: f.Rule, Message: f.Message})
-		}
+		d.Rows = append(d.Rows, complianceRow{CameraID: f.CameraID, CameraName: f.CameraName, Organisation: names[f.OrganisationID],
+			Code: f.Code, Label: m.Label("code", f.Code), Rule: f.Rule, Message: f.Message})
 	}
-	d.Truncated = len(findings) > len(d.Rows)
-	d.Cameras = len(cams)
+	byCode, byOrg := counts.ByCode, counts.ByOrganisation
 	d.ByCode = barChart(labelled(byCount(byCode), m, "code"))
 	orgCounts := byCount(byOrg)
 	for i := range orgCounts {
