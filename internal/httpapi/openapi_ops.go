@@ -35,6 +35,10 @@ func (s *Server) ops(c *schemas) map[string]op {
 	appID := q("application_id", "The lost-person application the look is made for, for a reviewer.", str)
 	csvAlso := answer{Status: http.StatusOK, ContentType: "text/csv", Description: "The same as CSV, with ?format=csv."}
 	format := q("format", "json (default) or csv.", schema{"type": "string", "enum": []any{"json", "csv"}})
+	cursor := q("cursor", "The next page: next_cursor of the previous answer (opaque).", str)
+	counts := map[string]schema{"total": integer, "cameras": integer,
+		"by_code":         schema{"type": []any{"object", "null"}, "additionalProperties": integer},
+		"by_organisation": schema{"type": []any{"object", "null"}, "additionalProperties": integer}, "policy_version": str}
 	sdp := "application/sdp"
 
 	return map[string]op{
@@ -75,8 +79,8 @@ func (s *Server) ops(c *schemas) map[string]op {
 				q("status", "Only cameras in this state.", str),
 				q("place_category", "Only cameras at this kind of place.", str),
 				q("after", "The next page: the `next` of the previous answer.", str),
-				limit("1000", "10000")},
-			Status: http.StatusOK, Result: object(map[string]schema{"cameras": list(camera), "next": str}, "next")},
+				cursor, limit("1000", "10000")},
+			Status: http.StatusOK, Result: object(map[string]schema{"cameras": list(camera), "next": str, "next_cursor": str}, "next", "next_cursor")},
 		"POST /api/v1/cameras/import": {Summary: "Register cameras from a CSV file: all its rows or none",
 			ContentType: "text/csv", Status: http.StatusCreated,
 			Result: object(map[string]schema{"imported": integer, "ids": list(str)})},
@@ -98,9 +102,13 @@ func (s *Server) ops(c *schemas) map[string]op {
 				"bytes_written": integer, "segments": integer, "reconnects": integer, "packets_lost": integer, "last_part": dateTime},
 				"since", "codec", "width", "height", "bitrate_bps", "bytes_written", "segments", "reconnects", "packets_lost", "last_part")},
 		"GET /api/v1/compliance": {Summary: "Policy findings in the caller's scope",
-			Query:  []param{q("organisation_id", "Only this organisation's.", str), q("camera_id", "Only this camera's.", str), format},
-			Status: http.StatusOK, Result: object(map[string]schema{"findings": list(out(registry.Finding{})), "policy_version": str}),
+			Query: []param{q("organisation_id", "Only this organisation's.", str), q("camera_id", "Only this camera's.", str), format,
+				cursor, limit("100", "1000")},
+			Status: http.StatusOK, Result: object(map[string]schema{"findings": list(out(registry.Finding{})), "policy_version": str, "next_cursor": str}, "next_cursor"),
 			Also: []answer{csvAlso}},
+		"GET /api/v1/compliance/summary": {Summary: "How many findings, on how many cameras, by rule and by organisation",
+			Query:  []param{q("organisation_id", "Only this organisation's.", str)},
+			Status: http.StatusOK, Result: object(counts)},
 
 		"GET /api/v1/portal": {Summary: "The public portal: the procedure in force and the applications' statistics",
 			Status: http.StatusOK, Result: out(lostperson.Portal{})},
@@ -211,12 +219,16 @@ func (s *Server) ops(c *schemas) map[string]op {
 			Body:   input(map[string]schema{"camera_ids": list(str), "start": dateTime, "end": dateTime, "reference": str, "reason": str}),
 			Status: http.StatusCreated, Result: out(holdJSON{})},
 		"GET /api/v1/holds": {Summary: "The legal holds",
-			Query:  []param{q("camera_id", "Only holds on this camera.", str), q("active", "true or false.", boolean)},
-			Status: http.StatusOK, Result: object(map[string]schema{"holds": list(out(holdJSON{}))})},
+			Query:  []param{q("camera_id", "Only holds on this camera.", str), q("active", "true or false.", boolean), cursor, limit("100", "1000")},
+			Status: http.StatusOK, Result: object(map[string]schema{"holds": list(out(holdJSON{})), "next_cursor": str}, "next_cursor")},
 		"DELETE /api/v1/holds/{id}": {Summary: "Release a legal hold, with the reason",
 			Query: []param{q("reason", "Why it is released (or in a JSON body).", str)}, Status: http.StatusOK, Result: out(holdJSON{})},
-		"GET /api/v1/storage": {Summary: "What is kept per camera, and the forecast of every storage location",
-			Status: http.StatusOK, Result: object(map[string]schema{"locations": out([]retention.Forecast{}), "cameras": list(out(storageCamera{}))})},
+		"GET /api/v1/storage": {Summary: "What is kept per camera, a page of cameras at a time, and the forecast of every storage location",
+			Query:  []param{cursor, limit("100", "1000")},
+			Status: http.StatusOK, Result: object(map[string]schema{"locations": out([]retention.Forecast{}), "cameras": list(out(storageCamera{})),
+				"next_cursor": str, "bucket": anyValue}, "next_cursor", "bucket")},
+		"GET /api/v1/storage/summary": {Summary: "The forecast of every storage location, without the per-camera loads",
+			Status: http.StatusOK, Result: object(map[string]schema{"locations": out([]retention.Forecast{})})},
 
 		"POST /api/v1/grants": {Summary: "Share cameras with another organisation", Body: in(sharing.GrantInput{}),
 			Status: http.StatusCreated, Result: object(map[string]schema{"id": str, "grant": out(sharing.Grant{})})},
