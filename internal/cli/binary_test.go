@@ -63,6 +63,8 @@ type server struct {
 	done chan struct{}
 }
 
+var createdName = regexp.MustCompile(`created: name "([^"]+)"`)
+
 var runningRE = regexp.MustCompile(`open (http://[0-9.:]+)/`)
 
 func startServer(t *testing.T, data string, extraEnv ...string) *server {
@@ -279,8 +281,9 @@ func TestTrailSurvivesKill9(t *testing.T) {
 		}
 		json.Unmarshal(b, &page)
 		for _, e := range page.Entries {
-			if f := strings.Fields(e.Reason); len(f) == 3 {
-				found[f[2]] = true
+			// The entry names every field of the organisation: `… created: name "org-…"; kind …`.
+			if m := createdName.FindStringSubmatch(e.Reason); m != nil {
+				found[m[1]] = true
 			}
 		}
 		if page.Next == nil {
