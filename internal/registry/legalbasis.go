@@ -198,5 +198,8 @@ func (s *Service) writeBasis(ctx context.Context, c *Camera, action trace.Action
 		return nil, err
 	}
 	s.indexCamera(c)
+	// A basis proposed, approved or declined changes the camera's findings
+	// (networking_exemption_pending, prohibited placement): the kept ones follow.
+	s.storeFindings(ctx, c)
 	return c, nil
 }
