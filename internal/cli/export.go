@@ -15,7 +15,7 @@ import (
 // order hold; 3 naming each problem when not; 1 when it cannot be read; 2 for a usage mistake.
 func exportVerify(_ context.Context, e env, args []string) error {
 	fs := newFlagSet(e, "export verify")
-	vkey := fs.String("key", "", "the platform's verifier key (from /api/v1/trace/key)")
+	vkey := fs.String("key", "", "the platform's verifier key (from /api/v1/trace/key); default: the key the export carries")
 	data := fs.String("data", "", "a data directory whose trace.key signed the export (instead of --key)")
 	if err := parse(fs, reorderFlags(args)); err != nil {
 		return err
@@ -23,8 +23,8 @@ func exportVerify(_ context.Context, e env, args []string) error {
 	if fs.NArg() != 1 {
 		return usageError{"give exactly one export file: civicam export verify FILE [--key KEY | --data DIR]"}
 	}
-	if (*vkey == "") == (*data == "") {
-		return usageError{"give either --key or --data"}
+	if *vkey != "" && *data != "" {
+		return usageError{"give --key or --data, not both (or neither: the key the export carries)"}
 	}
 	if *data != "" {
 		b, err := os.ReadFile(filepath.Join(*data, "trace.key"))
@@ -63,6 +63,9 @@ func exportVerify(_ context.Context, e env, args []string) error {
 		len(m.Fragments), len(m.Segments))
 	fmt.Fprintf(e.stdout, "exported by %s (%s) for %q, case %q; trail entry %d; signed by %s\n",
 		m.Exporter.Username, m.Exporter.Role, m.Purpose, m.CaseRef, m.TraceSeq, m.Signer)
+	if *vkey == "" && *data == "" {
+		fmt.Fprintln(e.stdout, "note: checked with the verifier key the export carries; compare it with the platform's published key (GET /api/v1/trace/key), or give that with --key")
+	}
 	if len(m.Gaps) > 0 {
 		fmt.Fprintf(e.stdout, "note: %d gap(s) in the requested range were not recorded\n", len(m.Gaps))
 	}

@@ -74,7 +74,10 @@ func TestExportVerifyCommand(t *testing.T) {
 		{"data dir", []string{"export", "verify", "--data", data, good}, 0, "verified"},
 		{"tampered", []string{"export", "verify", bad, "--key", key.VerifierKey()}, 3, "fragment"},
 		{"wrong key", []string{"export", "verify", good, "--key", other.VerifierKey()}, 3, "signature does not verify"},
-		{"no key", []string{"export", "verify", good}, 2, ""},
+		// Issue 16: the zip alone verifies, with the key it carries, and says to compare that key.
+		{"the key the export carries", []string{"export", "verify", good}, 0, "checked with the verifier key the export carries"},
+		{"tampered, the key the export carries", []string{"export", "verify", bad}, 3, "fragment"},
+		{"both key and data", []string{"export", "verify", good, "--key", key.VerifierKey(), "--data", data}, 2, ""},
 		{"missing file", []string{"export", "verify", filepath.Join(data, "nope.zip"), "--data", data}, 1, ""},
 	}
 	for _, tc := range tests {

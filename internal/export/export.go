@@ -36,7 +36,33 @@ const (
 	VideoName     = "video.mp4"
 	ManifestName  = "manifest.json"
 	SignatureName = "manifest.sig"
+	// KeyName holds the platform's verifier key, so that the zip alone can be checked; whoever
+	// relies on it compares it with the key the platform publishes (GET /api/v1/trace/key), as a
+	// forger could carry a key of their own.
+	KeyName = "verifier.key"
+	// ReadmeName says, in Chinese and English, what the zip holds and how to check it.
+	ReadmeName = "README.txt"
 )
+
+// readme is the README.txt of an export.
+func readme(m *Manifest) []byte {
+	return []byte(`civicam 视频导出 / civicam footage export ` + m.ID + `
+
+本压缩包内容：video.mp4（录像）、manifest.json（来源、时段、导出人、每个片段的 SHA-256）、
+manifest.sig（平台对清单的签名）、verifier.key（平台的验证公钥）。
+核验：civicam export verify 本文件.zip
+（如需确认签名确属本平台，请将 verifier.key 与平台公布的公钥 /api/v1/trace/key 比对，
+或使用 --key 指定公布的公钥。）任何改动、增删或重排片段都会导致核验失败。
+
+This zip holds video.mp4 (the footage), manifest.json (its source, range, exporter and the
+SHA-256 of every fragment), manifest.sig (the platform's signature of the manifest) and
+verifier.key (the platform's public verifier key).
+Check it: civicam export verify THIS.zip
+(To be sure the signature is the platform's, compare verifier.key with the key the platform
+publishes at /api/v1/trace/key, or give that key with --key.) Any change to the video, or a
+fragment added, removed or reordered, fails the check.
+`)
+}
 
 // Manifest is what an export states about itself.
 type Manifest struct {
@@ -308,7 +334,7 @@ func (s *Service) write(w io.Writer, plan *playback.Plan, m *Manifest) error {
 	for _, e := range []struct {
 		name string
 		b    []byte
-	}{{ManifestName, mj}, {SignatureName, sig}} {
+	}{{ManifestName, mj}, {SignatureName, sig}, {KeyName, []byte(s.deps.Key.Verifier + "\n")}, {ReadmeName, readme(m)}} {
 		ew, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: zip.Deflate, Modified: m.CreatedAt})
 		if err != nil {
 			return err

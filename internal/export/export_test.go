@@ -191,6 +191,50 @@ func TestExportRoundTripAndTampering(t *testing.T) {
 	}
 }
 
+// TestExportCarriesItsKey (issue 16): the zip holds the platform's verifier key and a zh/en
+// README, so it verifies alone; a key swapped into the zip does not verify the platform's
+// signature, and checked against the platform's published key the swap is named.
+func TestExportCarriesItsKey(t *testing.T) {
+	z, key, _, _ := makeExport(t)
+	zr, err := zip.NewReader(bytes.NewReader(z), int64(len(z)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) string {
+		rc, err := zr.Open(name)
+		if err != nil {
+			t.Fatalf("the export has no %s: %v", name, err)
+		}
+		defer rc.Close()
+		b, _ := io.ReadAll(rc)
+		return string(b)
+	}
+	if got := strings.TrimSpace(read(export.KeyName)); got != key.VerifierKey() {
+		t.Errorf("%s = %q; want the platform's key %q", export.KeyName, got, key.VerifierKey())
+	}
+	if r := read(export.ReadmeName); !strings.Contains(r, "civicam export verify") || !strings.Contains(r, "核验") {
+		t.Errorf("%s = %q; want how to verify, in Chinese and English", export.ReadmeName, r)
+	}
+	if _, err := export.Verify(bytes.NewReader(z), int64(len(z)), ""); err != nil {
+		t.Errorf("Verify(the zip alone) = %v; want nil", err)
+	}
+	other, _, _ := trace.GenerateKey("test.civicam/trace")
+	swapped := rezip(t, z, export.KeyName, func([]byte) []byte { return []byte(other.VerifierKey() + "\n") })
+	for _, tc := range []struct {
+		name, key, want string
+	}{
+		{"alone", "", "signature does not verify"},
+		{"against the published key", key.VerifierKey(), "carries the verifier key"},
+	} {
+		t.Run("swapped key "+tc.name, func(t *testing.T) {
+			_, err := export.Verify(bytes.NewReader(swapped), int64(len(swapped)), tc.key)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Verify(swapped key, %q) = %v; want a problem mentioning %q", tc.key, err, tc.want)
+			}
+		})
+	}
+}
+
 // TestExportRefusesChangedSource: a segment altered on disk after it was sealed is not exported
 // as if it were the recording.
 func TestExportRefusesChangedSource(t *testing.T) {

@@ -25,7 +25,10 @@ func (p Problems) Error() string { return "export does not verify: " + strings.J
 // signature, the MP4's size and hash, its header's hash, each fragment's hash in order (a
 // dropped, altered, added or reordered fragment is named), and the MP4's structure (sequence
 // numbers counting from 1, decode times continuous). It returns the manifest and nil when all
-// hold, else Problems naming each failure (the manifest too, when it could be read).
+// hold, else Problems naming each failure (the manifest too, when it could be read). An empty
+// verifierKey takes the key the export carries (KeyName): that proves the zip is whole as
+// signed, and who signed it only once the key is compared with the platform's published one;
+// a given key that differs from the carried one is a problem.
 func Verify(r io.ReaderAt, size int64, verifierKey string) (*Manifest, error) {
 	var probs Problems
 	add := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
@@ -39,7 +42,7 @@ func Verify(r io.ReaderAt, size int64, verifierKey string) (*Manifest, error) {
 			add("entry %q appears twice", f.Name)
 		}
 		entries[f.Name] = f
-		if f.Name != VideoName && f.Name != ManifestName && f.Name != SignatureName {
+		if f.Name != VideoName && f.Name != ManifestName && f.Name != SignatureName && f.Name != KeyName && f.Name != ReadmeName {
 			add("unexpected entry %q", f.Name)
 		}
 	}
@@ -65,6 +68,18 @@ func Verify(r io.ReaderAt, size int64, verifierKey string) (*Manifest, error) {
 	mj, sig := read(ManifestName), read(SignatureName)
 	if mj == nil || sig == nil {
 		return nil, probs
+	}
+	if entries[KeyName] != nil {
+		carried := strings.TrimSpace(string(read(KeyName)))
+		switch given := strings.TrimSpace(verifierKey); {
+		case given == "":
+			verifierKey = carried
+		case carried != given:
+			add("the export carries the verifier key %q, not the key given", carried)
+		}
+	}
+	if strings.TrimSpace(verifierKey) == "" {
+		return nil, append(probs, "no verifier key: give the platform's (GET /api/v1/trace/key); this export carries none")
 	}
 	v, err := note.NewVerifier(strings.TrimSpace(verifierKey))
 	if err != nil {
