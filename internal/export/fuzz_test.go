@@ -15,13 +15,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 	"golang.org/x/mod/sumdb/note"
 
 	"civicam/internal/export"
 	"civicam/internal/fuzzbound"
 	"civicam/internal/playback"
 	"civicam/internal/segment"
+	"civicam/internal/segment/segmenttest"
 )
 
 // update rewrites the checked-in seed corpora under testdata/fuzz from the project's own writers.
@@ -45,48 +45,12 @@ func fuzzKey(t testing.TB) (note.Signer, string) {
 	return s, vkey
 }
 
-type oneSegment struct{ rec segment.Record }
-
-func (o oneSegment) RecordingSegments(context.Context, string, time.Time, time.Time) ([]segment.Record, error) {
-	return []segment.Record{o.rec}, nil
-}
-
 // tinyExport records, with the recorder's writer, a segment of parts of three tiny frames and
 // exports it with the service: a real export of a few kilobytes.
 func tinyExport(t testing.TB, parts int) (zipBytes, video []byte, m *export.Manifest) {
 	d := segment.NewDisk(t.TempDir())
-	key, err := segment.Key(fuzzCam, fuzzStart)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := d.Create(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sps := []byte{0x67, 0x42, 0xc0, 0x28, 0xd9, 0x00, 0x78, 0x02, 0x27, 0xe5, 0x84, 0x00, 0x00, 0x03, 0x00, 0x04,
-		0x00, 0x00, 0x03, 0x00, 0xf0, 0x3c, 0x60, 0xc9, 0x20}
-	w, err := segment.NewWriter(f, &fmp4.Init{Tracks: []*fmp4.InitTrack{{ID: 1, TimeScale: segment.TimeScale,
-		Codec: &fmp4.CodecH264{SPS: sps, PPS: []byte{0x68, 0xce, 0x3c, 0x80}}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range parts {
-		samples := []segment.Sample{
-			{Duration: 30000, NALUs: [][]byte{sps, {0x68, 0xce, 0x3c, 0x80}, {0x65, 1, 2, 3}}},
-			{Duration: 30000, NonSync: true, NALUs: [][]byte{{0x01, 4, 5}}},
-			{Duration: 30000, NonSync: true, NALUs: [][]byte{{0x01, 6, 7}}},
-		}
-		if err := w.WritePart(uint64(i)*90000, samples); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sum, size, err := w.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := segment.Record{CameraID: fuzzCam, Path: key, Start: fuzzStart, End: fuzzStart.Add(time.Duration(parts) * time.Second),
-		Bytes: size, SHA256: sum, Sealed: true}
-	plan, err := playback.New(playback.Config{}, playback.Deps{Index: oneSegment{rec}, Files: d}).Plan(context.Background(), fuzzCam, rec.Start, rec.End)
+	rec := segmenttest.Tiny(t, d, fuzzCam, fuzzStart, parts)
+	plan, err := playback.New(playback.Config{}, playback.Deps{Index: segmenttest.One{Rec: rec}, Files: d}).Plan(context.Background(), fuzzCam, rec.Start, rec.End)
 	if err != nil {
 		t.Fatal(err)
 	}

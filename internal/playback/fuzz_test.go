@@ -12,10 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
-
 	"civicam/internal/fuzzbound"
 	"civicam/internal/segment"
+	"civicam/internal/segment/segmenttest"
 )
 
 // update rewrites the checked-in seed corpora under testdata/fuzz from the project's own writers.
@@ -25,58 +24,15 @@ const fuzzCam = "cam-fuzz"
 
 var fuzzStart = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 
-// oneSegment is an Index of one sealed segment.
-type oneSegment struct{ rec segment.Record }
-
-func (o oneSegment) RecordingSegments(context.Context, string, time.Time, time.Time) ([]segment.Record, error) {
-	return []segment.Record{o.rec}, nil
-}
-
-// tinySegment writes, with the recorder's writer, a segment of parts of three tiny frames each,
-// the first of each part a keyframe.
-func tinySegment(t testing.TB, d *segment.Disk, parts int) segment.Record {
-	key, err := segment.Key(fuzzCam, fuzzStart)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := d.Create(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sps := []byte{0x67, 0x42, 0xc0, 0x28, 0xd9, 0x00, 0x78, 0x02, 0x27, 0xe5, 0x84, 0x00, 0x00, 0x03, 0x00, 0x04,
-		0x00, 0x00, 0x03, 0x00, 0xf0, 0x3c, 0x60, 0xc9, 0x20}
-	w, err := segment.NewWriter(f, &fmp4.Init{Tracks: []*fmp4.InitTrack{{ID: 1, TimeScale: segment.TimeScale,
-		Codec: &fmp4.CodecH264{SPS: sps, PPS: []byte{0x68, 0xce, 0x3c, 0x80}}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range parts {
-		samples := []segment.Sample{
-			{Duration: 30000, NALUs: [][]byte{sps, {0x68, 0xce, 0x3c, 0x80}, {0x65, 1, 2, 3}}},
-			{Duration: 30000, NonSync: true, NALUs: [][]byte{{0x01, 4, 5}}},
-			{Duration: 30000, NonSync: true, NALUs: [][]byte{{0x01, 6, 7}}},
-		}
-		if err := w.WritePart(uint64(i)*90000, samples); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sum, size, err := w.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return segment.Record{CameraID: fuzzCam, Path: key, Start: fuzzStart, End: fuzzStart.Add(time.Duration(parts) * time.Second),
-		Bytes: size, SHA256: sum, Sealed: true}
-}
-
 // fragmentSeeds are a real segment and the MP4 playback builds of it, whole and damaged.
 func fragmentSeeds(t testing.TB) map[string][]byte {
 	d := segment.NewDisk(t.TempDir())
-	rec := tinySegment(t, d, 3)
+	rec := segmenttest.Tiny(t, d, fuzzCam, fuzzStart, 3)
 	seg, err := os.ReadFile(mustPath(t, d, rec.Path))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := New(Config{}, Deps{Index: oneSegment{rec}, Files: d}).Plan(context.Background(), fuzzCam, rec.Start, rec.End)
+	p, err := New(Config{}, Deps{Index: segmenttest.One{Rec: rec}, Files: d}).Plan(context.Background(), fuzzCam, rec.Start, rec.End)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +114,7 @@ func FuzzFragments(f *testing.F) {
 			t.Fatal(err)
 		}
 		rec := segment.Record{CameraID: fuzzCam, Path: key, Start: fuzzStart, End: fuzzStart.Add(time.Hour), Bytes: int64(len(b)), Sealed: true}
-		p, err := New(Config{}, Deps{Index: oneSegment{rec}, Files: d}).Plan(context.Background(), fuzzCam, rec.Start, rec.End)
+		p, err := New(Config{}, Deps{Index: segmenttest.One{Rec: rec}, Files: d}).Plan(context.Background(), fuzzCam, rec.Start, rec.End)
 		if err == nil {
 			var out bytes.Buffer
 			if n, err := p.WriteTo(&out); err != nil || n != p.Size {
