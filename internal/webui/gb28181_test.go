@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -30,16 +29,7 @@ func newGBStack(t *testing.T) (*stack, *apitest.Stack) {
 	if st.GB == nil {
 		t.Fatal("the stack built no GB/T 28181 platform")
 	}
-	ui, err := New(Config{}, stackDeps(st, st.API, func(d *Deps) { d.GB28181 = st.GB }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/api/", st.API.Handler())
-	mux.Handle("/", ui.Handler())
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return &stack{t: t, db: db, accounts: st.Accounts, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: st.API, ui: ui, srv: srv}, st
+	return serveStack(t, db, st, stackOpt{with: func(d *Deps) { d.GB28181 = st.GB }}), st
 }
 
 var gbSeq atomic.Int64

@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -30,16 +29,7 @@ func newSharingStack(t *testing.T) *stack {
 	if st.Sharing == nil {
 		t.Fatal("the stack built no sharing service")
 	}
-	ui, err := New(Config{}, stackDeps(st, st.API, func(d *Deps) { d.Sharing = st.Sharing }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/api/", st.API.Handler())
-	mux.Handle("/", ui.Handler())
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return &stack{t: t, db: db, accounts: st.Accounts, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: st.API, sharing: st.Sharing, ui: ui, srv: srv}
+	return serveStack(t, db, st, stackOpt{with: func(d *Deps) { d.Sharing = st.Sharing }})
 }
 
 // sharingWorld is three organisations: A (public security, operator op1, camera camA), B (a

@@ -49,6 +49,8 @@ var setupCtx = apitest.SetupCtx
 type stackOpt struct {
 	cfg Config
 	tls bool
+	// with, if not nil, adds to the web UI's dependencies the parts a test serves too.
+	with func(*Deps)
 }
 
 func newStack(t *testing.T, opts ...stackOpt) *stack {
@@ -58,8 +60,13 @@ func newStack(t *testing.T, opts ...stackOpt) *stack {
 		o = opts[0]
 	}
 	db := storetest.SQLite(t)
-	st := apitest.New(t, db)
-	ui, err := New(o.cfg, stackDeps(st, st.API, nil))
+	return serveStack(t, db, apitest.New(t, db), o)
+}
+
+// serveStack serves the web UI over st beside st's API, on one test server, as the app does.
+func serveStack(t *testing.T, db *store.DB, st *apitest.Stack, o stackOpt) *stack {
+	t.Helper()
+	ui, err := New(o.cfg, stackDeps(st, st.API, o.with))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +80,8 @@ func newStack(t *testing.T, opts ...stackOpt) *stack {
 		srv = httptest.NewServer(mux)
 	}
 	t.Cleanup(srv.Close)
-	return &stack{t: t, db: db, accounts: st.Accounts, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: st.API, looks: st.Footage, ui: ui, srv: srv}
+	return &stack{t: t, db: db, accounts: st.Accounts, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: st.API,
+		looks: st.Footage, sharing: st.Sharing, ui: ui, srv: srv}
 }
 
 func (s *stack) addUser(username string, role auth.Role, org string) string {
