@@ -3,10 +3,12 @@ package httpapi
 import (
 	"encoding"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"reflect"
 	"regexp"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -68,11 +70,11 @@ func list(s schema) schema { return schema{"type": "array", "items": s} }
 func object(props map[string]schema, optional ...string) schema {
 	req := []string{}
 	for name := range props {
-		if !contains(optional, name) {
+		if !slices.Contains(optional, name) {
 			req = append(req, name)
 		}
 	}
-	sort.Strings(req)
+	slices.Sort(req)
 	out := schema{"type": "object", "properties": props}
 	if len(req) > 0 {
 		out["required"] = req
@@ -84,15 +86,6 @@ func object(props map[string]schema, optional ...string) schema {
 // refuses unknown fields).
 func input(props map[string]schema) schema {
 	return schema{"type": "object", "properties": props, "additionalProperties": false}
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if x == y {
-			return true
-		}
-	}
-	return false
 }
 
 // schemas collects the components that typ refers to while the document is built.
@@ -259,13 +252,13 @@ func (s *Server) document(server string) map[string]any {
 				if a.Schema != nil {
 					media["schema"] = a.Schema
 				}
-				if prev, ok := responses[itoa(a.Status)].(map[string]any); ok {
+				if prev, ok := responses[strconv.Itoa(a.Status)].(map[string]any); ok {
 					prev["content"].(map[string]any)[ct] = media
 					continue
 				}
 				resp["content"] = map[string]any{ct: media}
 			}
-			responses[itoa(a.Status)] = resp
+			responses[strconv.Itoa(a.Status)] = resp
 		}
 		doc := map[string]any{
 			"operationId": operationID(rt),
@@ -322,7 +315,7 @@ func (s *Server) document(server string) map[string]any {
 	c.defs["Error"] = object(map[string]schema{"error": object(map[string]schema{
 		"code": str, "message": str, "field": str}, "field")})
 	var tagList []any
-	for _, t := range sortedKeys(tags) {
+	for _, t := range slices.Sorted(maps.Keys(tags)) {
 		tagList = append(tagList, map[string]any{"name": t, "description": tagDescriptions[t]})
 	}
 	return map[string]any{
@@ -376,18 +369,4 @@ func tagOf(pattern string) string {
 
 func operationID(rt Route) string {
 	return strings.ToLower(rt.Method) + strings.NewReplacer("/api/v1/", "", "/", "_", "{", "", "}", "", ".", "_").Replace(rt.Pattern)
-}
-
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime"
 	"os"
 	"os/exec"
@@ -62,7 +63,7 @@ func (d apiDoc) checkAnswer(method, pattern string, status int, contentType stri
 		if len(content) == 1 && content["application/octet-stream"] != nil {
 			return nil // a document of the type it was uploaded as
 		}
-		return fmt.Errorf("status %d answers %q, which is not declared (declared: %v)", status, mt, keys(content))
+		return fmt.Errorf("status %d answers %q, which is not declared (declared: %v)", status, mt, slices.Sorted(maps.Keys(content)))
 	}
 	sch, ok := media["schema"].(map[string]any)
 	if !ok || mt != "application/json" {
@@ -73,15 +74,6 @@ func (d apiDoc) checkAnswer(method, pattern string, status int, contentType stri
 		return fmt.Errorf("status %d: body is not JSON: %v", status, err)
 	}
 	return d.validate(sch, v, "$")
-}
-
-func keys(m map[string]any) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // validate checks v against the subset of JSON Schema the document uses: $ref, type (one or
@@ -225,7 +217,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 				success = success || strings.HasPrefix(code, "2")
 			}
 			if !success || responses["4XX"] == nil {
-				t.Errorf("%s %s declares responses %v; want a success and 4XX", rt.Method, rt.Pattern, keys(responses))
+				t.Errorf("%s %s declares responses %v; want a success and 4XX", rt.Method, rt.Pattern, slices.Sorted(maps.Keys(responses)))
 			}
 		}
 		tags, _ := doc["tags"].([]any)
