@@ -63,6 +63,12 @@ func exportVerify(_ context.Context, e env, args []string) error {
 		len(m.Fragments), len(m.Segments))
 	fmt.Fprintf(e.stdout, "exported by %s (%s) for %q, case %q; trail entry %d; signed by %s\n",
 		m.Exporter.Username, m.Exporter.Role, m.Purpose, m.CaseRef, m.TraceSeq, m.Signer)
+	if m.Recorded != nil {
+		fmt.Fprintf(e.stdout, "recorded: trail entry %d is in the platform's signed checkpoint of %d entries (the receipt in the zip)\n",
+			m.Recorded.Seq, m.Recorded.TreeSize)
+	} else {
+		fmt.Fprintln(e.stdout, "note: the export carries no trail receipt (made before receipts); check its trail entry with the platform")
+	}
 	if *vkey == "" && *data == "" {
 		fmt.Fprintln(e.stdout, "note: checked with the verifier key the export carries; compare it with the platform's published key (GET /api/v1/trace/key), or give that with --key")
 	}

@@ -29,6 +29,7 @@ import (
 	"civicam/internal/registry"
 	"civicam/internal/segment"
 	"civicam/internal/timespan"
+	"civicam/internal/trace"
 )
 
 // Names of the zip's entries.
@@ -42,6 +43,9 @@ const (
 	KeyName = "verifier.key"
 	// ReadmeName says, in Chinese and English, what the zip holds and how to check it.
 	ReadmeName = "README.txt"
+	// ReceiptName holds the trail's receipt of the export's own entry (trace.Receipt): a signed
+	// checkpoint and the proof that the entry is in it.
+	ReceiptName = "trail-receipt.json"
 )
 
 // readme is the README.txt of an export.
@@ -49,14 +53,17 @@ func readme(m *Manifest) []byte {
 	return []byte(`civicam 视频导出 / civicam footage export ` + m.ID + `
 
 本压缩包内容：video.mp4（录像）、manifest.json（来源、时段、导出人、每个片段的 SHA-256）、
-manifest.sig（平台对清单的签名）、verifier.key（平台的验证公钥）。
+manifest.sig（平台对清单的签名）、verifier.key（平台的验证公钥）、
+trail-receipt.json（本次导出在访问日志中的记录、平台签名的日志检查点及其包含证明）。
 核验：civicam export verify 本文件.zip
 （如需确认签名确属本平台，请将 verifier.key 与平台公布的公钥 /api/v1/trace/key 比对，
 或使用 --key 指定公布的公钥。）任何改动、增删或重排片段都会导致核验失败。
 
 This zip holds video.mp4 (the footage), manifest.json (its source, range, exporter and the
 SHA-256 of every fragment), manifest.sig (the platform's signature of the manifest) and
-verifier.key (the platform's public verifier key).
+verifier.key (the platform's public verifier key) and trail-receipt.json (this export's entry in
+the access trail, a checkpoint of the trail signed by the platform, and the proof that the entry
+is in it).
 Check it: civicam export verify THIS.zip
 (To be sure the signature is the platform's, compare verifier.key with the key the platform
 publishes at /api/v1/trace/key, or give that key with --key.) Any change to the video, or a
@@ -92,6 +99,17 @@ type Manifest struct {
 	Video     Video      `json:"video"`
 	Fragments []Fragment `json:"fragments"`
 	Signer    string     `json:"signer"` // the key's name, for the reader; the signature decides
+
+	// Recorded is what Verify proved of the export's trail entry from the receipt the zip
+	// carries; nil when it carries none (exports made before receipts). Not part of the
+	// manifest's bytes.
+	Recorded *Recorded `json:"-"`
+}
+
+// Recorded is the export's trail entry as its receipt proved it.
+type Recorded struct {
+	Seq      int64 // the entry
+	TreeSize int64 // the size of the signed checkpoint it was proven in
 }
 
 // Recipient is who an export's copy was handed to: an organisation, a person there, and the
@@ -163,10 +181,18 @@ type Config struct {
 	Dir string // DATA/exports
 }
 
+// Receipts proves trail entries; *trace.Log implements it.
+type Receipts interface {
+	Receipt(ctx context.Context, seq int64) (trace.Receipt, error)
+}
+
 // Deps are the service's collaborators.
 type Deps struct {
 	Files Files
 	Key   Signer
+	// Receipts, when set, puts the receipt of the export's trail entry (Manifest.TraceSeq) in
+	// the zip; an export whose entry cannot be proven is not made.
+	Receipts Receipts
 }
 
 // Service writes and finds exports.
@@ -231,6 +257,16 @@ func (s *Service) Create(ctx context.Context, plan *playback.Plan, m Manifest) (
 		m.Segments = append(m.Segments, Source{Path: src.Record.Path, Start: src.Record.Start.UTC(), End: src.Record.End.UTC(),
 			Bytes: src.Record.Bytes, SHA256: sum, Parts: src.Parts})
 	}
+	var receipt []byte
+	if s.deps.Receipts != nil && m.TraceSeq >= 0 {
+		r, err := s.deps.Receipts.Receipt(ctx, m.TraceSeq)
+		if err != nil {
+			return nil, fmt.Errorf("export %s: %w", m.ID, err)
+		}
+		if receipt, err = json.MarshalIndent(r, "", "  "); err != nil {
+			return nil, err
+		}
+	}
 	if err := os.MkdirAll(s.cfg.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("export directory: %w", err)
 	}
@@ -239,7 +275,7 @@ func (s *Service) Create(ctx context.Context, plan *playback.Plan, m Manifest) (
 		return nil, fmt.Errorf("create export: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // a no-op after the rename
-	if err := s.write(tmp, plan, &m); err != nil {
+	if err := s.write(tmp, plan, &m, receipt); err != nil {
 		tmp.Close()
 		return nil, err
 	}
@@ -297,7 +333,7 @@ func (s *Service) hashSegment(key string, size int64) (string, error) {
 // write puts the MP4 (hashing it fragment by fragment as it goes), then the manifest and its
 // signature, into a zip. The MP4 is stored, not deflated: video does not compress, and a stored
 // entry can be read in place by Verify.
-func (s *Service) write(w io.Writer, plan *playback.Plan, m *Manifest) error {
+func (s *Service) write(w io.Writer, plan *playback.Plan, m *Manifest, receipt []byte) error {
 	zw := zip.NewWriter(w)
 	vw, err := zw.CreateHeader(&zip.FileHeader{Name: VideoName, Method: zip.Store, Modified: m.CreatedAt})
 	if err != nil {
@@ -331,10 +367,17 @@ func (s *Service) write(w io.Writer, plan *playback.Plan, m *Manifest) error {
 	if err != nil {
 		return fmt.Errorf("sign manifest: %w", err)
 	}
-	for _, e := range []struct {
+	entries := []struct {
 		name string
 		b    []byte
-	}{{ManifestName, mj}, {SignatureName, sig}, {KeyName, []byte(s.deps.Key.Verifier + "\n")}, {ReadmeName, readme(m)}} {
+	}{{ManifestName, mj}, {SignatureName, sig}, {KeyName, []byte(s.deps.Key.Verifier + "\n")}, {ReadmeName, readme(m)}}
+	if receipt != nil {
+		entries = append(entries, struct {
+			name string
+			b    []byte
+		}{ReceiptName, receipt})
+	}
+	for _, e := range entries {
 		ew, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: zip.Deflate, Modified: m.CreatedAt})
 		if err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"civicam/internal/clocktest"
 	"civicam/internal/export"
 	"civicam/internal/playback"
 	"civicam/internal/playback/playbacktest"
@@ -256,5 +257,92 @@ func TestExportRefusesChangedSource(t *testing.T) {
 	svc := export.New(export.Config{Dir: t.TempDir()}, export.Deps{Files: disk, Key: export.Signer{Signer: key.Signer(), Verifier: key.VerifierKey()}})
 	if _, err := svc.Create(context.Background(), plan, export.Manifest{ID: registry.NewID(), CameraID: cam}); !errors.Is(err, export.ErrSourceChanged) {
 		t.Errorf("Create from an altered segment = %v; want ErrSourceChanged", err)
+	}
+}
+
+// TestExportCarriesItsReceipt (issue 16): the zip holds the receipt of its own trail entry, so
+// the zip alone proves the export was recorded in a trail the platform signed; a receipt of
+// another entry, an edited one, or one under another key is named.
+func TestExportCarriesItsReceipt(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	disk := segment.NewDisk(t.TempDir())
+	segs := playbacktest.Record(t, db, disk, cam, playbacktest.Options{SegmentLength: 2 * time.Second, Parts: 2})
+	key, _, _ := trace.GenerateKey("test.civicam/trace")
+	clock := clocktest.Ticking(time.Now(), time.Microsecond)
+	trail := trace.New(trace.Config{}, trace.Deps{Store: db, Key: key, Now: clock.Now})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- trail.Run(runCtx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	id := registry.NewID()
+	entry := func(action trace.Action, reason string) int64 {
+		seq, err := trail.Append(ctx, trace.Entry{Time: clock.Now(), Actor: trace.Actor{UserID: "u1", Username: "op", Role: "operator"},
+			Action: action, CameraIDs: []string{cam}, Outcome: trace.Allowed, Reason: reason})
+		if err != nil {
+			t.Fatalf("Append = %v", err)
+		}
+		return seq
+	}
+	playSeq := entry(trace.ActionPlayback, "playback")
+	entry(trace.ActionPlayback, "playback again")
+	seq := entry(trace.ActionExport, "export "+id)
+	plan, err := playback.New(playback.Config{}, playback.Deps{Index: db, Files: disk}).Plan(ctx, cam, segs[0].Start, segs[len(segs)-1].End)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plan.Close()
+	dir := t.TempDir()
+	svc := export.New(export.Config{Dir: dir}, export.Deps{Files: disk, Key: export.Signer{Signer: key.Signer(), Verifier: key.VerifierKey()}, Receipts: trail})
+	if _, err := svc.Create(ctx, plan, export.Manifest{ID: id, CameraID: cam, CreatedAt: clock.Now(), TraceSeq: seq}); err != nil {
+		t.Fatalf("Create = %v", err)
+	}
+	z, err := os.ReadFile(filepath.Join(dir, id+".zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := export.Verify(bytes.NewReader(z), int64(len(z)), "")
+	if err != nil {
+		t.Fatalf("Verify(the zip alone) = %v; want nil", err)
+	}
+	if m.Recorded == nil || m.Recorded.Seq != seq || m.Recorded.TreeSize != seq+1 {
+		t.Fatalf("Verify().Recorded = %+v; want entry %d proven in a tree of %d", m.Recorded, seq, seq+1)
+	}
+
+	other, _, _ := trace.GenerateKey("test.civicam/trace")
+	otherCP, _ := trace.SignCheckpoint(other, 1, make([]byte, 32))
+	playReceipt, err := trail.Receipt(ctx, playSeq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := func(f func(*trace.Receipt)) func([]byte) []byte {
+		return func(b []byte) []byte {
+			var r trace.Receipt
+			if err := json.Unmarshal(b, &r); err != nil {
+				t.Fatal(err)
+			}
+			f(&r)
+			out, _ := json.Marshal(r)
+			return out
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		change func([]byte) []byte
+		want   string
+	}{
+		{"another entry's receipt", edit(func(r *trace.Receipt) { *r = playReceipt }), "manifest names entry"},
+		{"another entry's receipt under this seq", edit(func(r *trace.Receipt) { r.Leaf = playReceipt.Leaf }), "not in the signed tree"},
+		{"a checkpoint under another key", edit(func(r *trace.Receipt) { r.Checkpoint = string(otherCP) }), "trail receipt"},
+		{"not JSON", func([]byte) []byte { return []byte("{") }, "not valid JSON"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			forged := rezip(t, z, export.ReceiptName, tc.change)
+			_, err := export.Verify(bytes.NewReader(forged), int64(len(forged)), "")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Verify(%s) = %v; want a problem mentioning %q", tc.name, err, tc.want)
+			}
+		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"civicam/internal/playback"
+	"civicam/internal/trace"
 )
 
 // Problems is everything Verify found wrong with an export.
@@ -42,7 +43,7 @@ func Verify(r io.ReaderAt, size int64, verifierKey string) (*Manifest, error) {
 			add("entry %q appears twice", f.Name)
 		}
 		entries[f.Name] = f
-		if f.Name != VideoName && f.Name != ManifestName && f.Name != SignatureName && f.Name != KeyName && f.Name != ReadmeName {
+		if f.Name != VideoName && f.Name != ManifestName && f.Name != SignatureName && f.Name != KeyName && f.Name != ReadmeName && f.Name != ReceiptName {
 			add("unexpected entry %q", f.Name)
 		}
 	}
@@ -95,6 +96,13 @@ func Verify(r io.ReaderAt, size int64, verifierKey string) (*Manifest, error) {
 		add("signature does not verify with key %s: %v", v.Name(), err)
 	case n.Text != signedText(m.ID, mj):
 		add("signature is valid but covers another manifest (the manifest was changed after signing)")
+	}
+	if entries[ReceiptName] != nil {
+		if rec, err := checkReceipt(read(ReceiptName), &m, verifierKey); err != nil {
+			add("trail receipt: %v", err)
+		} else {
+			m.Recorded = rec
+		}
 	}
 	vf := entries[VideoName]
 	if vf == nil {
@@ -159,6 +167,26 @@ func Verify(r io.ReaderAt, size int64, verifierKey string) (*Manifest, error) {
 		return &m, probs
 	}
 	return &m, nil
+}
+
+// checkReceipt proves the export's own trail entry from the receipt b: in a checkpoint signed
+// with verifierKey, the entry the manifest names, recording this export of this camera.
+func checkReceipt(b []byte, m *Manifest, verifierKey string) (*Recorded, error) {
+	var r trace.Receipt
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("not valid JSON: %w", err)
+	}
+	e, c, err := r.Check(verifierKey)
+	switch {
+	case err != nil:
+		return nil, err
+	case e.Seq != m.TraceSeq:
+		return nil, fmt.Errorf("proves entry %d; the manifest names entry %d", e.Seq, m.TraceSeq)
+	case e.Action != trace.ActionExport || e.Outcome != trace.Allowed || !slices.Contains(e.CameraIDs, m.CameraID) ||
+		!strings.Contains(e.Reason, "export "+m.ID):
+		return nil, fmt.Errorf("entry %d records %s of %v (%s), not this export", e.Seq, e.Action, e.CameraIDs, e.Reason)
+	}
+	return &Recorded{Seq: e.Seq, TreeSize: c.Size}, nil
 }
 
 func hashRange(r io.ReaderAt, off, n int64) (string, error) {

@@ -53,6 +53,8 @@ type Recorder = recorder.StatusReader
 // Trail finds entries just written; *trace.Log implements it.
 type Trail interface {
 	Query(ctx context.Context, f trace.Filter) ([]trace.Entry, *int64, error)
+	// Receipt proves an entry (an export carries its own entry's receipt).
+	Receipt(ctx context.Context, seq int64) (trace.Receipt, error)
 }
 
 // Files opens recorded segments by key; *segment.Disk implements it.
@@ -129,7 +131,11 @@ func New(cfg Config, d Deps) *Service {
 		signer = export.Signer{Signer: d.Key.Signer(), Verifier: d.Key.VerifierKey()}
 		s.signing = true
 	}
-	s.exports = export.New(export.Config{Dir: cfg.ExportDir}, export.Deps{Files: files, Key: signer})
+	var receipts export.Receipts
+	if d.Trail != nil {
+		receipts = d.Trail
+	}
+	s.exports = export.New(export.Config{Dir: cfg.ExportDir}, export.Deps{Files: files, Key: signer, Receipts: receipts})
 	return s
 }
 

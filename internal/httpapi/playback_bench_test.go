@@ -17,7 +17,6 @@ import (
 	"civicam/internal/playback/playbacktest"
 	"civicam/internal/segment"
 	"civicam/internal/store/storetest"
-	"civicam/internal/trace"
 )
 
 // BenchmarkPlaybackHour measures playback of a one-hour range (60 one-minute segments, re-timed
@@ -30,10 +29,7 @@ import (
 func BenchmarkPlaybackHour(b *testing.B) {
 	db := storetest.SQLite(b)
 	st := apitest.New(b, db)
-	key, _, err := trace.GenerateKey("bench.civicam/trace")
-	if err != nil {
-		b.Fatal(err)
-	}
+	key := st.Key // the trail's, which signs exports in the server too
 	dir := b.TempDir()
 	disk := segment.NewDisk(filepath.Join(dir, "recordings"))
 	api := st.NewAPI(b, apitest.Parts{Recordings: disk, ExportDir: filepath.Join(dir, "exports"), Key: key})

@@ -70,10 +70,7 @@ func newFootageStackFiles(t *testing.T, db *store.DB, files func(*segment.Disk) 
 func newFootageStackOf(t *testing.T, db *store.DB, opts policy.Options, files func(*segment.Disk) footage.Files) *footageStack {
 	t.Helper()
 	s := newStack(t, db)
-	key, _, err := trace.GenerateKey("test.civicam/trace")
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := s.Key // the trail's, which signs exports in the server too
 	disk := segment.NewDisk(filepath.Join(t.TempDir(), "recordings"))
 	exportDir := filepath.Join(t.TempDir(), "exports")
 	svc, err := lostperson.New(lostperson.Config{DataDir: t.TempDir()}, lostperson.Deps{Repo: db, Recordings: db,
@@ -362,6 +359,9 @@ func TestPlaybackAndExport(t *testing.T) {
 			len(m.Gaps) != 1 || len(m.Segments) != len(fs.segs) {
 			t.Errorf("manifest = seq %d camera %s exporter %s case %s, %d gaps, %d segments; want %d, %s, %s, CASE-2026-17, 1, %d",
 				m.TraceSeq, m.CameraID, m.Exporter.UserID, m.CaseRef, len(m.Gaps), len(m.Segments), exportSeq, fs.cam, fs.ids["operator"], len(fs.segs))
+		}
+		if m.Recorded == nil || m.Recorded.Seq != exportSeq || m.Recorded.TreeSize <= exportSeq {
+			t.Errorf("Verify(downloaded export).Recorded = %+v; want the receipt of entry %d in a signed checkpoint", m.Recorded, exportSeq)
 		}
 		if _, err := os.Stat(filepath.Join(fs.exportDir, res.ID+".zip")); err != nil {
 			t.Errorf("export not stored under the export directory: %v", err)

@@ -1031,3 +1031,50 @@ func TestVerifyRemoteNamesTheEdit(t *testing.T) {
 		})
 	}
 }
+
+// TestTraceReceipt: a receipt proves its entry with the verifier key alone, and fails when the
+// entry, the proof or the checkpoint is altered, or when it is checked with another key.
+func TestTraceReceipt(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		key := newKey(t)
+		l := runLog(t, db, trace.Config{CheckpointEvery: 1 << 30}, key)
+		appendN(t, l, 0, 11)
+		r, err := l.Receipt(ctx, 6)
+		if err != nil {
+			t.Fatalf("Receipt(6) = %v", err)
+		}
+		e, c, err := r.Check(key.VerifierKey())
+		if err != nil {
+			t.Fatalf("Receipt(6).Check() = %v", err)
+		}
+		if want := sampleEntry(6); e.Seq != 6 || e.Reference != want.Reference || c.Size != 11 {
+			t.Fatalf("Receipt(6).Check() = entry %d %q in a tree of %d; want 6 %q in 11", e.Seq, e.Reference, c.Size, want.Reference)
+		}
+		other := newKey(t)
+		edited := func(f func(*trace.Receipt)) trace.Receipt {
+			c := r
+			c.Leaf = append([]byte(nil), r.Leaf...)
+			c.Proof = append([][]byte(nil), r.Proof...)
+			f(&c)
+			return c
+		}
+		for _, tc := range []struct {
+			name string
+			r    trace.Receipt
+			key  string
+		}{
+			{"entry edited", edited(func(c *trace.Receipt) { c.Leaf[len(c.Leaf)/2] ^= 1 }), key.VerifierKey()},
+			{"another entry's seq", edited(func(c *trace.Receipt) { c.Seq = 5 }), key.VerifierKey()},
+			{"proof shortened", edited(func(c *trace.Receipt) { c.Proof = c.Proof[1:] }), key.VerifierKey()},
+			{"checkpoint edited", edited(func(c *trace.Receipt) { c.Checkpoint = strings.Replace(c.Checkpoint, "\n11\n", "\n12\n", 1) }), key.VerifierKey()},
+			{"another key", r, other.VerifierKey()},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				if _, _, err := tc.r.Check(tc.key); err == nil {
+					t.Fatalf("Check() of a receipt with %s = nil; want an error", tc.name)
+				}
+			})
+		}
+	})
+}

@@ -25,7 +25,6 @@ import (
 	"civicam/internal/registry"
 	"civicam/internal/segment"
 	"civicam/internal/store/storetest"
-	"civicam/internal/trace"
 )
 
 // appStack is the whole server with the application desk, as the app wires it: the API and the
@@ -54,10 +53,7 @@ func newAppStack(t *testing.T, record bool) *appStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _, err := trace.GenerateKey("test.civicam/trace")
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := st.Key // the trail's, which signs exports in the server too
 	disk := segment.NewDisk(filepath.Join(t.TempDir(), "recordings"))
 	api := st.NewAPI(t, apitest.Parts{Requests: svc, Recordings: disk, ExportDir: filepath.Join(t.TempDir(), "exports"), Key: key})
 	ui, err := New(Config{}, stackDeps(st, api, func(d *Deps) { d.Requests = svc }))

@@ -20,7 +20,6 @@ import (
 	"civicam/internal/registry"
 	"civicam/internal/segment"
 	"civicam/internal/store/storetest"
-	"civicam/internal/trace"
 )
 
 // footageStack is the whole server with recordings: organisation A's camera recorded from a
@@ -35,10 +34,7 @@ func newFootageStack(t *testing.T) *footageStack {
 	t.Helper()
 	db := storetest.SQLite(t)
 	st := apitest.New(t, db)
-	key, _, err := trace.GenerateKey("test.civicam/trace")
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := st.Key // the trail's, which signs exports in the server too
 	disk := segment.NewDisk(filepath.Join(t.TempDir(), "recordings"))
 	api := st.NewAPI(t, apitest.Parts{Recordings: disk, ExportDir: filepath.Join(t.TempDir(), "exports"), Key: key})
 	ui, err := New(Config{}, stackDeps(st, api, nil))

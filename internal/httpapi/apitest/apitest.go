@@ -63,9 +63,12 @@ type Stack struct {
 	DB       *store.DB
 	Registry *registry.Service
 	Trail    *trace.Log
-	Tracer   *Tracer
-	Holds    *retention.Holds
-	Sharing  *sharing.Service
+	// Key is the trail's key, which signs exports too, as in the server: an export's receipt
+	// of its trail entry checks with the key that checks its manifest.
+	Key     *trace.Key
+	Tracer  *Tracer
+	Holds   *retention.Holds
+	Sharing *sharing.Service
 	// Footage is the footage service of the API NewAPI built last, for a web UI beside it.
 	Footage *footage.Service
 	API     *httpapi.Server
@@ -118,7 +121,7 @@ func New(t testing.TB, db *store.DB) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Stack{DB: db, Registry: reg, Trail: trail, Tracer: tracer, Accounts: acc, Hasher: hasher,
+	s := &Stack{DB: db, Registry: reg, Trail: trail, Key: key, Tracer: tracer, Accounts: acc, Hasher: hasher,
 		Holds: retention.NewHolds(retention.HoldsDeps{Store: db, Registry: reg, Tracer: tracer}),
 		views: &sharing.LateViews{}, Clock: &Clock{},
 	}
