@@ -21,6 +21,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -108,8 +110,8 @@ type Manifest struct {
 
 // Recorded is the export's trail entry as its receipt proved it.
 type Recorded struct {
-	Seq      int64 // the entry
-	TreeSize int64 // the size of the signed checkpoint it was proven in
+	Seq      int64 `json:"seq"`       // the entry
+	TreeSize int64 `json:"tree_size"` // the size of the signed checkpoint it was proven in
 }
 
 // Recipient is who an export's copy was handed to: an organisation, a person there, and the
@@ -208,10 +210,12 @@ func New(cfg Config, deps Deps) *Service { return &Service{cfg: cfg, deps: deps}
 // and what the footage decision is asked again at each download (the camera, the range, the
 // case and the application it was exported under).
 type Meta struct {
-	ID        string         `json:"id"`
-	CameraID  string         `json:"camera_id"`
-	Requested timespan.Range `json:"requested"`
-	Exporter  Exporter       `json:"exporter"`
+	ID       string `json:"id"`
+	CameraID string `json:"camera_id"`
+	// CameraName is the camera's name at the export (empty for exports made before it was kept).
+	CameraName string         `json:"camera_name,omitempty"`
+	Requested  timespan.Range `json:"requested"`
+	Exporter   Exporter       `json:"exporter"`
 	// CaseRef and ApplicationID are what the export was made under: an emergency grant covers a
 	// look only under a case, a reviewer's only under an application.
 	CaseRef       string    `json:"case_ref"`
@@ -289,7 +293,7 @@ func (s *Service) Create(ctx context.Context, plan *playback.Plan, m Manifest) (
 	if err != nil {
 		return nil, fmt.Errorf("write export: %w", err)
 	}
-	meta := Meta{ID: m.ID, CameraID: m.CameraID, Requested: m.Requested, Exporter: m.Exporter, CaseRef: m.CaseRef,
+	meta := Meta{ID: m.ID, CameraID: m.CameraID, CameraName: m.Camera, Requested: m.Requested, Exporter: m.Exporter, CaseRef: m.CaseRef,
 		ApplicationID: m.ApplicationID, CreatedAt: m.CreatedAt, Size: st.Size(), TraceSeq: m.TraceSeq}
 	mb, _ := json.Marshal(meta)
 	if err := os.WriteFile(s.metaPath(m.ID), mb, 0o640); err != nil {
@@ -396,6 +400,47 @@ func signedText(id string, manifest []byte) string {
 }
 
 func sum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
+
+// List returns the metas of the exports made by exporter (a user id; "" for everyone's),
+// newest first. An export whose zip has gone (removed by hand) is left out.
+func (s *Service) List(exporter string) ([]Meta, error) {
+	names, err := filepath.Glob(filepath.Join(s.cfg.Dir, "*.json"))
+	if err != nil {
+		return nil, fmt.Errorf("list exports: %w", err)
+	}
+	out := []Meta{}
+	for _, name := range names {
+		id := strings.TrimSuffix(filepath.Base(name), ".json")
+		if !registry.ValidID(id) {
+			continue
+		}
+		b, err := os.ReadFile(name)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list exports: %w", err)
+		}
+		var meta Meta
+		if err := json.Unmarshal(b, &meta); err != nil || meta.ID != id {
+			return nil, fmt.Errorf("list exports: export %s has an unreadable meta", id)
+		}
+		if exporter != "" && meta.Exporter.UserID != exporter {
+			continue
+		}
+		if _, err := os.Stat(s.zipPath(id)); err != nil {
+			continue
+		}
+		out = append(out, meta)
+	}
+	slices.SortFunc(out, func(a, b Meta) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	return out, nil
+}
 
 // Open returns an export's meta and its zip, opened for reading. The meta of an export written
 // before it kept the range, case and application is completed from the zip's manifest.

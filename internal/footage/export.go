@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
+	"time"
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
@@ -217,4 +219,78 @@ func (s *Service) downloadRefused(ctx context.Context, rec trace.Record, err err
 		return ErrHidden
 	}
 	return err
+}
+
+// Exports lists the exports u may download again, newest first: their own, or everyone's for an
+// admin (as OpenExport lets them). A list of exports shows no footage, so it is not traced; each
+// download is, with the footage decision asked again.
+func (s *Service) Exports(ctx context.Context, u *auth.User) ([]export.Meta, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	exporter := u.ID
+	if u.Role == auth.RoleAdmin {
+		exporter = ""
+	}
+	return s.exports.List(exporter)
+}
+
+// Verified is what checking an export against the platform's key found.
+type Verified struct {
+	// Manifest is the export's manifest when it could be read (also when it does not verify).
+	Manifest *export.Manifest
+	// Problems is everything wrong; none when the export verifies.
+	Problems export.Problems
+}
+
+// Bounds on checking uploaded exports: each is spooled to a temporary file, as the check reads
+// the zip's directory at its end, so their size and number at once bound the disk they take.
+const (
+	MaxVerifyBytes  = 4 << 30
+	maxVerifyAtOnce = 2
+)
+
+// VerifyExport checks an export zip someone holds, read from body (at most MaxVerifyBytes),
+// against this platform's verifier key: a zip signed by, or carrying, a key other than the
+// platform's does not verify. It reads no recording or record of the platform, so it is not
+// traced.
+func (s *Service) VerifyExport(ctx context.Context, body io.Reader) (*Verified, error) {
+	if !s.signing {
+		return nil, ErrNoExportKey
+	}
+	select {
+	case s.verifying <- struct{}{}:
+		defer func() { <-s.verifying }()
+	default:
+		return nil, &fault.Error{Kind: fault.Throttled, Code: "busy", RetryAfter: 10 * time.Second,
+			Message: "other exports are being checked; try again shortly"}
+	}
+	if err := os.MkdirAll(s.exportDir, 0o750); err != nil {
+		return nil, fmt.Errorf("verify export: %w", err)
+	}
+	f, err := os.CreateTemp(s.exportDir, ".verify-*.zip")
+	if err != nil {
+		return nil, fmt.Errorf("verify export: %w", err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	n, err := io.Copy(f, io.LimitReader(body, MaxVerifyBytes+1))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("verify export: read the upload: %w", err)
+	case n > MaxVerifyBytes:
+		return nil, &fault.Error{Kind: fault.TooLarge, Code: "too_large", Message: "the file is larger than an export can be"}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m, err := export.Verify(f, n, s.d.Key.VerifierKey())
+	var probs export.Problems
+	switch {
+	case errors.As(err, &probs):
+		return &Verified{Manifest: m, Problems: probs}, nil
+	case err != nil:
+		return nil, err
+	}
+	return &Verified{Manifest: m, Problems: export.Problems{}}, nil
 }

@@ -99,6 +99,9 @@ type Service struct {
 	builder *playback.Builder
 	exports *export.Service
 	signing bool
+	// exportDir also holds uploads being checked; verifying bounds how many are at once.
+	exportDir string
+	verifying chan struct{}
 }
 
 // New assembles the service: the playback planner over the index and the files, and the export
@@ -113,7 +116,7 @@ func New(cfg Config, d Deps) *Service {
 	if d.Access == nil {
 		d.Access = &access.Checker{}
 	}
-	s := &Service{d: d, ranges: d.Index}
+	s := &Service{d: d, ranges: d.Index, exportDir: cfg.ExportDir, verifying: make(chan struct{}, maxVerifyAtOnce)}
 	if d.Index == nil {
 		s.ranges = noRecordings{}
 	}

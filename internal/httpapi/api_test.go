@@ -178,6 +178,8 @@ var untraced = map[string]string{
 	// checkpoint is itself the trail's record of it (an entry for it would lie outside it).
 	"POST /api/v1/trace/checkpoint":    "signs the trail's own head; the checkpoint is its record",
 	"GET /api/v1/export-approvals":     "the caller's own organisation's export requests awaiting a second user; each was traced when made",
+	"GET /api/v1/exports":              "the caller's own exports (an admin's, everyone's); each was traced when made, and each download is",
+	"POST /api/v1/exports/verify":      "checks a file the caller holds against the platform's public key; reads nothing of the platform's",
 	"GET /api/v1/holds":                "the legal holds in force: ranges kept for a case, configuration as the trail names it",
 	"GET /api/v1/grants":               "the sharing agreements between organisations, configuration as the trail names it",
 	"GET /api/v1/grants/{id}":          "a sharing agreement between organisations",
@@ -450,6 +452,11 @@ func TestRoutesByRole(t *testing.T) {
 				}, "",
 				allowOnly(map[string]want{"admin": ok(404, "export"), "operator": ok(404, "export"), "owner": ok(404, "export:denied"),
 					"reviewer": ok(403, "export:denied"), "auditor": ok(403, "export:denied")})},
+			{"GET", "/api/v1/exports", nil, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "reviewer": ok(200), "auditor": ok(200)})},
+			// This stack signs no exports, so it has no key to check one against (TestPlaybackAndExport checks real ones).
+			{"POST", "/api/v1/exports/verify", nil, func(string) string { return "PK\x05\x06 not a zip" }, "application/zip",
+				allowOnly(map[string]want{"admin": ok(503), "operator": ok(503), "owner": ok(503), "reviewer": ok(503), "auditor": ok(503)})},
 			{"GET", "/api/v1/exports/{id}", func(string) string { return "/api/v1/exports/" + registry.NewID() }, nil, "",
 				allowOnly(map[string]want{"admin": wall, "operator": wall, "owner": wall, "reviewer": wall, "auditor": wall})},
 			{"GET", "/api/v1/export-approvals", nil, nil, "",

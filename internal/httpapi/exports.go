@@ -111,3 +111,87 @@ func (s *Server) downloadExport(w http.ResponseWriter, r *http.Request) error {
 	http.ServeContent(w, r, "", meta.CreatedAt, f)
 	return nil
 }
+
+// exportItem is one of the caller's exports in the list.
+type exportItem struct {
+	ID         string         `json:"id"`
+	CameraID   string         `json:"camera_id"`
+	CameraName string         `json:"camera_name,omitempty"`
+	Requested  timespan.Range `json:"requested"`
+	CaseRef    string         `json:"case_ref"`
+	// ApplicationID is the lost-person application it was made under, if any.
+	ApplicationID string    `json:"application_id,omitempty"`
+	Exporter      string    `json:"exporter"`
+	CreatedAt     time.Time `json:"created_at"`
+	Size          int64     `json:"size"`
+	TraceSeq      int64     `json:"trace_seq"`
+	Download      string    `json:"download"`
+}
+
+// listExports is the exports the caller may download again (their own; an admin's, everyone's),
+// newest first, paged: GET ?limit=&cursor= → {"exports": [...], "next_cursor"}.
+func (s *Server) listExports(w http.ResponseWriter, r *http.Request) error {
+	limit, keys, err := pageParams(r.URL.Query(), "exports", 2, defaultPageLimit, maxPageLimit)
+	if err != nil {
+		return err
+	}
+	metas, err := s.footage.Exports(r.Context(), auth.UserFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	start := 0
+	if keys != nil {
+		at, err := time.Parse(time.RFC3339Nano, keys[0])
+		if err != nil {
+			return badRequest("cursor", "is not a cursor of this list")
+		}
+		// Newest first: the page goes on after the last one served.
+		start = len(metas)
+		for i, m := range metas {
+			if c := m.CreatedAt.Compare(at); c < 0 || (c == 0 && m.ID < keys[1]) {
+				start = i
+				break
+			}
+		}
+	}
+	page := metas[start:min(len(metas), start+limit)]
+	items := make([]exportItem, 0, len(page))
+	for _, m := range page {
+		items = append(items, exportItem{ID: m.ID, CameraID: m.CameraID, CameraName: m.CameraName, Requested: m.Requested,
+			CaseRef: m.CaseRef, ApplicationID: m.ApplicationID, Exporter: m.Exporter.Username, CreatedAt: m.CreatedAt,
+			Size: m.Size, TraceSeq: m.TraceSeq, Download: "/api/v1/exports/" + m.ID})
+	}
+	out := map[string]any{"exports": items}
+	if start+limit < len(metas) && len(page) > 0 {
+		last := page[len(page)-1]
+		out["next_cursor"] = encodeCursor("exports", last.CreatedAt.Format(time.RFC3339Nano), last.ID)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// verifyResult is what checking an uploaded export answers.
+type verifyResult struct {
+	// Verified is true when the zip is whole as the platform signed it.
+	Verified bool     `json:"verified"`
+	Problems []string `json:"problems"`
+	// Manifest is the export's manifest when it could be read, also when it does not verify.
+	Manifest *export.Manifest `json:"manifest,omitempty"`
+	// Recorded is the export's trail entry as the zip's receipt proves it, when it carries one.
+	Recorded *export.Recorded `json:"recorded,omitempty"`
+}
+
+// verifyExport checks an export zip the caller holds against this platform's key: POST the zip
+// as the body (application/zip) → 200 {"verified", "problems", "manifest", "recorded"}.
+func (s *Server) verifyExport(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.footage.VerifyExport(r.Context(), r.Body)
+	if err != nil {
+		return err
+	}
+	res := verifyResult{Verified: len(v.Problems) == 0, Problems: v.Problems, Manifest: v.Manifest}
+	if v.Manifest != nil {
+		res.Recorded = v.Manifest.Recorded
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}

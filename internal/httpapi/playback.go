@@ -25,7 +25,9 @@ func (s *Server) playbackRoutes() []Route {
 	return []Route{
 		{"GET", "/api/v1/cameras/{id}/playback.mp4", footageRoute, s.playback},
 		{"POST", "/api/v1/cameras/{id}/exports", footageRoute, s.createExport},
+		{"GET", "/api/v1/exports", footageRoute, s.listExports},
 		{"GET", "/api/v1/exports/{id}", footageRoute, s.downloadExport},
+		{"POST", "/api/v1/exports/verify", footageRoute, s.verifyExport},
 		{"GET", "/api/v1/export-approvals", footageRoute, s.listExportApprovals},
 		{"POST", "/api/v1/export-approvals/{id}/approve", footageRoute, s.approveExport},
 	}

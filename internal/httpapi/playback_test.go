@@ -363,6 +363,35 @@ func TestPlaybackAndExport(t *testing.T) {
 		if m.Recorded == nil || m.Recorded.Seq != exportSeq || m.Recorded.TreeSize <= exportSeq {
 			t.Errorf("Verify(downloaded export).Recorded = %+v; want the receipt of entry %d in a signed checkpoint", m.Recorded, exportSeq)
 		}
+		// The caller's exports list it; the platform checks the zip its holder uploads, and names
+		// a byte changed in the video.
+		var list struct {
+			Exports []struct{ ID, Download string } `json:"exports"`
+		}
+		if resp, body := fs.get("/api/v1/exports", fs.tokens["operator"]); resp.StatusCode != 200 || json.Unmarshal(body, &list) != nil ||
+			len(list.Exports) == 0 || list.Exports[0].ID != res.ID || list.Exports[0].Download != res.Download {
+			t.Errorf("GET /api/v1/exports = %d %s; want the export %s first", resp.StatusCode, body, res.ID)
+		}
+		if resp, body := fs.get("/api/v1/exports", fs.tokens["reviewer"]); resp.StatusCode != 200 || strings.Contains(string(body), res.ID) {
+			t.Errorf("GET /api/v1/exports as another user = %d %s; want 200 without the operator's export", resp.StatusCode, body)
+		}
+		tampered := append([]byte(nil), zipBytes...)
+		tampered[len(tampered)/3] ^= 0x40
+		for _, tc := range []struct {
+			name     string
+			zip      []byte
+			verified bool
+		}{{"as downloaded", zipBytes, true}, {"one byte changed", tampered, false}} {
+			r := fs.do("POST", "/api/v1/exports/verify", fs.tokens["operator"], "application/zip", string(tc.zip))
+			var v struct {
+				Verified bool             `json:"verified"`
+				Problems []string         `json:"problems"`
+				Recorded *export.Recorded `json:"recorded"`
+			}
+			if r.status != 200 || json.Unmarshal(r.body, &v) != nil || v.Verified != tc.verified || (tc.verified && (v.Recorded == nil || v.Recorded.Seq != exportSeq)) {
+				t.Errorf("POST /api/v1/exports/verify (%s) = %d %s; want verified %v", tc.name, r.status, r.body, tc.verified)
+			}
+		}
 		if _, err := os.Stat(filepath.Join(fs.exportDir, res.ID+".zip")); err != nil {
 			t.Errorf("export not stored under the export directory: %v", err)
 		}
