@@ -213,6 +213,33 @@ func TestBrowserPlaybackExport(t *testing.T) {
 		t.Errorf("download of the export in the browser = %v; want 200", status)
 	}
 	shot("export")
+
+	// The exports page lists it; its holder checks the zip there, and a zip with a byte changed
+	// is named as not verifying.
+	exportID := strings.TrimPrefix(href, "/api/v1/exports/")
+	do("the exports page", chromedp.Navigate(s.srv.URL+"/exports"), chromedp.WaitVisible(chromedp.CSS(`#exports tr[data-export="`+exportID+`"]`)))
+	zipBody := s.loggedIn("op1").get(href).body
+	good := filepath.Join(t.TempDir(), "export.zip")
+	bad := filepath.Join(t.TempDir(), "tampered.zip")
+	os.WriteFile(good, []byte(zipBody), 0o644)
+	tampered := []byte(zipBody)
+	tampered[len(tampered)/3] ^= 0x40
+	os.WriteFile(bad, tampered, 0o644)
+	for _, tc := range []struct {
+		file, want string
+	}{{good, "true"}, {bad, "false"}} {
+		do("check "+filepath.Base(tc.file),
+			chromedp.Navigate(s.srv.URL+"/exports"),
+			chromedp.SetUploadFiles(chromedp.CSS("#verify-file"), []string{tc.file}),
+			chromedp.Click(chromedp.CSS(`#verify-form button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#export-check")),
+		)
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("export-check").dataset.verified`))
+		if err != nil || got != tc.want {
+			t.Errorf("checking %s on the exports page: verified = %q, %v; want %s", filepath.Base(tc.file), got, err, tc.want)
+		}
+		shot("export-check-" + tc.want)
+	}
 	logout()
 
 	// The auditor finds both in the trace viewer.

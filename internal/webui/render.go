@@ -119,6 +119,9 @@ func (u *UI) nav(r *http.Request, m Messages) []navLink {
 	if u.allowed(usr, "GET /api/v1/trace") {
 		add("/trace", "nav.trace")
 	}
+	if u.allowed(usr, "GET /api/v1/exports") {
+		add("/exports", "nav.exports")
+	}
 	if u.sharing != nil && u.allowed(usr, "GET /api/v1/grants") {
 		add("/sharing/grants", "nav.grants")
 	}

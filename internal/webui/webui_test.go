@@ -251,6 +251,10 @@ func TestPagesByRole(t *testing.T) {
 			"admin": {http.StatusOK, []string{"recordings_read"}}, "operator": {http.StatusOK, []string{"recordings_read"}}})},
 		{"GET", "/compliance", "/compliance", nil, roles(ok, map[string]want{anon: login, "applicant": denied, "reviewer": denied})},
 		{"GET", "/trace", "/trace", nil, roles(denied, map[string]want{anon: login, "admin": {http.StatusOK, []string{"trace_read"}}, "auditor": {http.StatusOK, []string{"trace_read"}}})},
+		{"GET", "/exports", "/exports", nil, staff},
+		// A form without its file is answered before anything is read.
+		{"POST", "/exports/verify", "/exports/verify", func() url.Values { return url.Values{} },
+			roles(want{http.StatusBadRequest, nil}, map[string]want{anon: notLoggedIn, "applicant": denied})},
 		{"GET", "/admin/users", "/admin/users", nil, admins},
 		{"GET", "/admin/organisations", "/admin/organisations", nil, admins},
 		{"POST", "/admin/users", "/admin/users", func() url.Values {
