@@ -20,7 +20,7 @@ func (u *UI) exportRoutes() []*page {
 
 type exportRow struct {
 	ID, Camera, CameraID, Range, Case, Exporter, Created, Size, Download string
-	TraceSeq                                                           int64
+	TraceSeq                                                             int64
 }
 
 type exportCheck struct {
