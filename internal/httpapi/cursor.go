@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"encoding/base64"
+	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -58,4 +60,43 @@ func cursorInt(s string) (int, error) {
 		return 0, badRequest("cursor", "is not a cursor of this list")
 	}
 	return n, nil
+}
+
+// writePage answers one page of a list the service returns whole, {"<list>": [...],
+// "next_cursor": "..."}: the items ordered by key (ascending, or newest first with desc), the
+// page after the cursor's key, at most ?limit= of them. Keyset paging still: a cursor names the
+// last key served, so an item added or removed between pages neither repeats nor skips another.
+// The keys must be unique (end them with the item's id) and have n parts.
+func writePage[T any](w http.ResponseWriter, r *http.Request, list string, items []T, n int, key func(T) []string, desc bool) error {
+	cmp := func(a, b []string) int {
+		if desc {
+			return slices.Compare(b, a)
+		}
+		return slices.Compare(a, b)
+	}
+	limit, after, err := pageParams(r.URL.Query(), list, n, defaultPageLimit, maxPageLimit)
+	if err != nil {
+		return err
+	}
+	sorted := slices.Clone(items)
+	slices.SortStableFunc(sorted, func(a, b T) int { return cmp(key(a), key(b)) })
+	start := 0
+	if after != nil {
+		start, _ = slices.BinarySearchFunc(sorted, after, func(it T, k []string) int {
+			if cmp(key(it), k) <= 0 {
+				return -1
+			}
+			return 1
+		})
+	}
+	page := slices.Clip(sorted[start:min(len(sorted), start+limit)])
+	if page == nil {
+		page = []T{}
+	}
+	body := map[string]any{list: page}
+	if start+len(page) < len(sorted) && len(page) > 0 {
+		body["next_cursor"] = encodeCursor(list, key(page[len(page)-1])...)
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
 }

@@ -131,43 +131,19 @@ type exportItem struct {
 // listExports is the exports the caller may download again (their own; an admin's, everyone's),
 // newest first, paged: GET ?limit=&cursor= → {"exports": [...], "next_cursor"}.
 func (s *Server) listExports(w http.ResponseWriter, r *http.Request) error {
-	limit, keys, err := pageParams(r.URL.Query(), "exports", 2, defaultPageLimit, maxPageLimit)
-	if err != nil {
-		return err
-	}
 	metas, err := s.footage.Exports(r.Context(), auth.UserFrom(r.Context()))
 	if err != nil {
 		return err
 	}
-	start := 0
-	if keys != nil {
-		at, err := time.Parse(time.RFC3339Nano, keys[0])
-		if err != nil {
-			return badRequest("cursor", "is not a cursor of this list")
-		}
-		// Newest first: the page goes on after the last one served.
-		start = len(metas)
-		for i, m := range metas {
-			if c := m.CreatedAt.Compare(at); c < 0 || (c == 0 && m.ID < keys[1]) {
-				start = i
-				break
-			}
-		}
-	}
-	page := metas[start:min(len(metas), start+limit)]
-	items := make([]exportItem, 0, len(page))
-	for _, m := range page {
+	items := make([]exportItem, 0, len(metas))
+	for _, m := range metas {
 		items = append(items, exportItem{ID: m.ID, CameraID: m.CameraID, CameraName: m.CameraName, Requested: m.Requested,
 			CaseRef: m.CaseRef, ApplicationID: m.ApplicationID, Exporter: m.Exporter.Username, CreatedAt: m.CreatedAt,
 			Size: m.Size, TraceSeq: m.TraceSeq, Download: "/api/v1/exports/" + m.ID})
 	}
-	out := map[string]any{"exports": items}
-	if start+limit < len(metas) && len(page) > 0 {
-		last := page[len(page)-1]
-		out["next_cursor"] = encodeCursor("exports", last.CreatedAt.Format(time.RFC3339Nano), last.ID)
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return writePage(w, r, "exports", items, 2, func(e exportItem) []string {
+		return []string{e.CreatedAt.UTC().Format("2006-01-02T15:04:05.000000000Z"), e.ID}
+	}, true)
 }
 
 // verifyResult is what checking an uploaded export answers.

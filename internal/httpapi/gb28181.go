@@ -60,8 +60,7 @@ func (s *Server) gbDevices(w http.ResponseWriter, r *http.Request) error {
 		}
 		ds = append(ds, got...)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"devices": ds})
-	return nil
+	return writePage(w, r, "devices", ds, 1, func(d *gb28181.Device) []string { return []string{d.ID} }, false)
 }
 
 func (s *Server) gbDevice(w http.ResponseWriter, r *http.Request) error {

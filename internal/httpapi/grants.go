@@ -46,11 +46,7 @@ func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if gs == nil {
-		gs = []*sharing.Grant{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"grants": gs})
-	return nil
+	return writePage(w, r, "grants", gs, 1, func(g *sharing.Grant) []string { return []string{g.ID} }, false)
 }
 
 func (s *Server) getGrant(w http.ResponseWriter, r *http.Request) error {
@@ -127,11 +123,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if gs == nil {
-		gs = []*sharing.Group{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"groups": gs})
-	return nil
+	return writePage(w, r, "groups", gs, 2, func(g *sharing.Group) []string { return []string{g.Name, g.ID} }, false)
 }
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) error {
@@ -153,11 +145,7 @@ func (s *Server) sharedCameras(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if cs == nil {
-		cs = []sharing.SharedCamera{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"cameras": cs})
-	return nil
+	return writePage(w, r, "cameras", cs, 1, func(c sharing.SharedCamera) []string { return []string{c.Camera.ID} }, false)
 }
 
 func (s *Server) sharingTerms(w http.ResponseWriter, r *http.Request) error {

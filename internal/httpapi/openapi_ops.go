@@ -36,6 +36,7 @@ func (s *Server) ops(c *schemas) map[string]op {
 	csvAlso := answer{Status: http.StatusOK, ContentType: "text/csv", Description: "The same as CSV, with ?format=csv."}
 	format := q("format", "json (default) or csv.", schema{"type": "string", "enum": []any{"json", "csv"}})
 	cursor := q("cursor", "The next page: next_cursor of the previous answer (opaque).", str)
+	page := limit("100", "1000") // the lists writePage answers
 	counts := map[string]schema{"total": integer, "cameras": integer,
 		"by_code":         schema{"type": []any{"object", "null"}, "additionalProperties": integer},
 		"by_organisation": schema{"type": []any{"object", "null"}, "additionalProperties": integer}, "policy_version": str}
@@ -59,13 +60,13 @@ func (s *Server) ops(c *schemas) map[string]op {
 
 		"POST /api/v1/organisations": {Summary: "Register an organisation", Body: in(organisationRequest{}),
 			Status: http.StatusCreated, Result: out(registry.Organisation{})},
-		"GET /api/v1/organisations": {Summary: "The organisations the caller may see", Status: http.StatusOK,
-			Result: object(map[string]schema{"organisations": list(out(registry.Organisation{}))})},
+		"GET /api/v1/organisations": {Summary: "The organisations the caller may see, by name", Query: []param{cursor, page},
+			Status: http.StatusOK, Result: object(map[string]schema{"organisations": list(out(registry.Organisation{})), "next_cursor": str}, "next_cursor")},
 		"GET /api/v1/organisations/{id}": {Summary: "One organisation", Status: http.StatusOK, Result: out(registry.Organisation{})},
 
 		"POST /api/v1/users": {Summary: "Create a staff account", Body: in(accounts.NewUser{}), Status: http.StatusCreated, Result: user},
-		"GET /api/v1/users": {Summary: "The staff accounts", Query: []param{q("organisation_id", "Only this organisation's.", str)},
-			Status: http.StatusOK, Result: object(map[string]schema{"users": list(user)})},
+		"GET /api/v1/users": {Summary: "The staff accounts, by username", Query: []param{q("organisation_id", "Only this organisation's.", str), cursor, page},
+			Status: http.StatusOK, Result: object(map[string]schema{"users": list(user), "next_cursor": str}, "next_cursor")},
 		"PATCH /api/v1/users/{id}": {Summary: "Change a staff account's role, organisation, password or state",
 			Body: in(accounts.Patch{}), Status: http.StatusOK, Result: user},
 
@@ -205,7 +206,7 @@ func (s *Server) ops(c *schemas) map[string]op {
 		"POST /api/v1/export-approvals/{id}/approve": {Summary: "Approve another user's export request: the export is made",
 			Status: http.StatusCreated, Result: out(exportResult{})},
 		"GET /api/v1/exports": {Summary: "The exports the caller may download again (their own; an admin's, everyone's), newest first",
-			Query: []param{cursor, limit("100", "1000")}, Status: http.StatusOK,
+			Query: []param{cursor, page}, Status: http.StatusOK,
 			Result: object(map[string]schema{"exports": list(out(exportItem{})), "next_cursor": str}, "next_cursor")},
 		"POST /api/v1/exports/verify": {Summary: "Check an export zip the caller holds against this platform's key",
 			ContentType: "application/zip", Status: http.StatusOK, Result: out(verifyResult{})},
@@ -238,7 +239,7 @@ func (s *Server) ops(c *schemas) map[string]op {
 		"POST /api/v1/grants": {Summary: "Share cameras with another organisation", Body: in(sharing.GrantInput{}),
 			Status: http.StatusCreated, Result: object(map[string]schema{"id": str, "grant": out(sharing.Grant{})})},
 		"GET /api/v1/grants": {Summary: "The caller's organisation's sharing agreements, given and received",
-			Status: http.StatusOK, Result: object(map[string]schema{"grants": out([]*sharing.Grant{})})},
+			Query: []param{cursor, page}, Status: http.StatusOK, Result: object(map[string]schema{"grants": out([]*sharing.Grant{}), "next_cursor": str}, "next_cursor")},
 		"GET /api/v1/grants/accesses": {Summary: "The owner's view: every use of its cameras by other organisations",
 			Query: []param{q("organisation_id", "The owner (an admin names it).", str), format}, Status: http.StatusOK,
 			Result: object(map[string]schema{"organisation_id": str, "accesses": out([]sharing.Access{})}), Also: []answer{csvAlso}},
@@ -247,17 +248,17 @@ func (s *Server) ops(c *schemas) map[string]op {
 		"POST /api/v1/groups": {Summary: "Make a camera group", Body: in(sharing.GroupInput{}),
 			Status: http.StatusCreated, Result: out(sharing.Group{})},
 		"GET /api/v1/groups": {Summary: "The caller's organisation's camera groups",
-			Status: http.StatusOK, Result: object(map[string]schema{"groups": out([]*sharing.Group{})})},
+			Query: []param{cursor, page}, Status: http.StatusOK, Result: object(map[string]schema{"groups": out([]*sharing.Group{}), "next_cursor": str}, "next_cursor")},
 		"GET /api/v1/groups/{id}":   {Summary: "One camera group", Status: http.StatusOK, Result: out(sharing.Group{})},
 		"GET /api/v1/sharing/terms": {Summary: "The published sharing terms", Status: http.StatusOK, Result: out(sharing.Terms{})},
 		"GET /api/v1/sharing/cameras": {Summary: "The cameras other organisations share with the caller's",
-			Status: http.StatusOK, Result: object(map[string]schema{"cameras": out([]sharing.SharedCamera{})})},
+			Query: []param{cursor, page}, Status: http.StatusOK, Result: object(map[string]schema{"cameras": out([]sharing.SharedCamera{}), "next_cursor": str}, "next_cursor")},
 		"GET /api/v1/sharing/notifications": {Summary: "What the owner was told of its cameras' use",
 			Query:  []param{q("organisation_id", "The owner (an admin names it).", str)},
 			Status: http.StatusOK, Result: object(map[string]schema{"notifications": out([]*sharing.Notification{})})},
 
 		"GET /api/v1/gb28181/devices": {Summary: "The GB/T 28181 devices and their channels",
-			Status: http.StatusOK, Result: object(map[string]schema{"devices": list(out(gb28181.Device{}))})},
+			Query: []param{cursor, page}, Status: http.StatusOK, Result: object(map[string]schema{"devices": list(out(gb28181.Device{})), "next_cursor": str}, "next_cursor")},
 		"GET /api/v1/gb28181/devices/{id}": {Summary: "One GB/T 28181 device with its channels", Status: http.StatusOK, Result: out(gb28181.Device{})},
 		"POST /api/v1/gb28181/devices/{id}/catalog": {Summary: "Ask a device for its catalog again",
 			Status: http.StatusAccepted, Result: object(map[string]schema{"status": str})},

@@ -33,11 +33,7 @@ func (s *Server) listOrganisations(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if orgs == nil {
-		orgs = []*registry.Organisation{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"organisations": orgs})
-	return nil
+	return writePage(w, r, "organisations", orgs, 2, func(o *registry.Organisation) []string { return []string{o.Name, o.ID} }, false)
 }
 
 func (s *Server) getOrganisation(w http.ResponseWriter, r *http.Request) error {

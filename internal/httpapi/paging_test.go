@@ -137,6 +137,37 @@ func TestPaging(t *testing.T) {
 				t.Errorf("holds paged 7 at a time = %d, %d distinct; want 30", len(all), len(slices.Compact(slices.Sorted(slices.Values(all)))))
 			}
 		})
+		// Lists the services return whole are paged the same way (writePage): organisations by
+		// name, users by username, each once, also with items added between pages.
+		t.Run("organisations", func(t *testing.T) {
+			for i := range 23 {
+				mustCreate(t, f.do("POST", "/api/v1/organisations", f.admin, "", fmt.Sprintf(`{"name":"Org %02d","kind":"enterprise"}`, 22-i)))
+			}
+			byName := func(it map[string]any) string { return it["name"].(string) + "\x00" + it["id"].(string) }
+			all := pageAll(t, f, "/api/v1/organisations?limit=4", "organisations", byName, nil)
+			// The fixture's own organisations and the 23, as one page of them all holds.
+			checkOnceInOrder(t, "organisations", all, len(pageAll(t, f, "/api/v1/organisations?limit=1000", "organisations", byName, nil)))
+			if len(all) < 23 {
+				t.Errorf("organisations paged 4 at a time = %d; want the 23 made and the fixture's", len(all))
+			}
+			added := pageAll(t, f, "/api/v1/organisations?limit=4", "organisations", byName, func() {
+				mustCreate(t, f.do("POST", "/api/v1/organisations", f.admin, "", `{"name":"Org 99","kind":"enterprise"}`))
+				mustCreate(t, f.do("POST", "/api/v1/organisations", f.admin, "", `{"name":"AAA first","kind":"enterprise"}`))
+			})
+			// The one after the cursor is served; the one before it is not, and none repeats.
+			checkOnceInOrder(t, "organisations with inserts", added, len(all)+1)
+		})
+		t.Run("users", func(t *testing.T) {
+			for i := range 11 {
+				mustCreate(t, f.do("POST", "/api/v1/users", f.admin, "", fmt.Sprintf(`{"username":"pager%02d","password":"another long one","role":"auditor"}`, i)))
+			}
+			name := func(it map[string]any) string { return it["username"].(string) }
+			all := pageAll(t, f, "/api/v1/users?limit=3", "users", name, nil)
+			checkOnceInOrder(t, "users", all, 0)
+			if n := len(slices.DeleteFunc(slices.Clone(all), func(u string) bool { return !strings.HasPrefix(u, "pager") })); n != 11 {
+				t.Errorf("users paged 3 at a time hold %d of the 11 made; want 11", n)
+			}
+		})
 		firstCursor := func(path string) string {
 			var body struct {
 				Next string `json:"next_cursor"`
@@ -148,6 +179,7 @@ func TestPaging(t *testing.T) {
 			return body.Next
 		}
 		camCursor := firstCursor("/api/v1/cameras?limit=5")
+		orgCursor := firstCursor("/api/v1/organisations?limit=2")
 		findCursor := firstCursor("/api/v1/compliance?limit=5")
 		tests := []struct {
 			name, path string
@@ -166,6 +198,10 @@ func TestPaging(t *testing.T) {
 			{"compliance cursor to holds", "/api/v1/holds?cursor=" + findCursor, 400},
 			{"holds limit above the maximum", "/api/v1/holds?limit=1001", 400},
 			{"own cursor", "/api/v1/compliance?cursor=" + findCursor, 200},
+			{"organisations cursor to users", "/api/v1/users?cursor=" + orgCursor, 400},
+			{"camera cursor to organisations", "/api/v1/organisations?cursor=" + camCursor, 400},
+			{"organisations limit above the maximum", "/api/v1/organisations?limit=1001", 400},
+			{"organisations own cursor", "/api/v1/organisations?cursor=" + orgCursor, 200},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {

@@ -25,11 +25,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if users == nil {
-		users = []*auth.User{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"users": users})
-	return nil
+	return writePage(w, r, "users", users, 1, func(u *auth.User) []string { return []string{u.Username} }, false)
 }
 
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
