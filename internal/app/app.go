@@ -57,6 +57,9 @@ type Core struct {
 	Hasher *auth.Hasher
 	Key    *trace.Key // signs the trail's checkpoints and the exports' manifests
 	Now    func() time.Time
+	// Console, when set, is where notifications are written while no webhook is configured
+	// (the demo's terminal; see lostperson.OutboxDeps.Console).
+	Console io.Writer
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -210,6 +213,8 @@ type Server struct {
 	budget   *membudget.Budget
 	gb       *gb28181.Server  // nil when gb28181.listen is empty
 	uploader *bucket.Uploader // nil without recordings.s3
+	sharing  *sharing.Service
+	requests *lostperson.Service
 	handler  http.Handler
 	ln       net.Listener
 	tls      *tls.Config // nil: plain HTTP
@@ -308,7 +313,7 @@ func NewServer(core *Core) (_ *Server, err error) {
 		return nil, err
 	}
 	outbox, err := lostperson.NewOutbox(lostperson.OutboxConfig{WebhookURL: cfg.Applications.WebhookURL},
-		lostperson.OutboxDeps{Repo: core.DB, Metrics: reg, Logger: core.Log.With("component", "outbox")})
+		lostperson.OutboxDeps{Repo: core.DB, Metrics: reg, Logger: core.Log.With("component", "outbox"), Console: core.Console})
 	if err != nil {
 		return nil, err
 	}
@@ -376,7 +381,8 @@ func NewServer(core *Core) (_ *Server, err error) {
 	}
 	budget := membudget.New(membudget.Config{PerStream: int64(cfg.Recording.MemoryPerStreamMiB * (1 << 20))},
 		core.Log.With("component", "membudget"))
-	return &Server{core: core, api: api, recorder: rec, uploader: uploader, cleaner: cleaner, planner: planner, live: liveSvc, outbox: outbox,
+	return &Server{core: core, api: api, recorder: rec, uploader: uploader, sharing: shares, requests: requests,
+		cleaner: cleaner, planner: planner, live: liveSvc, outbox: outbox,
 		budget: budget, gb: gb, handler: securityHeaders(mux), ln: ln, tls: tlsConfig,
 		metrics: securityHeaders(metrics), metricsLn: metricsLn}, nil
 }
@@ -387,6 +393,12 @@ func canceled() context.Context {
 	cancel()
 	return ctx
 }
+
+// Sharing is the server's sharing service (the demo seeds a grant through it).
+func (s *Server) Sharing() *sharing.Service { return s.sharing }
+
+// Requests is the server's lost-person applications service (the demo seeds one through it).
+func (s *Server) Requests() *lostperson.Service { return s.requests }
 
 // Addr is the address the server listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }

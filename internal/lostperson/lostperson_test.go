@@ -799,3 +799,45 @@ func received(t *testing.T, reg *prometheus.Registry, v string) float64 {
 	t.Fatalf("no received{eligibility=%s}", v)
 	return 0
 }
+
+// TestOutboxConsole: with no webhook, an outbox given a console (the demo's terminal) delivers
+// there, so a citizen trying the demo reads their code; without either, messages stay pending.
+func TestOutboxConsole(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		console bool
+		want    lostperson.MessageStatus
+	}{{"console", true, lostperson.MessageDelivered}, {"neither webhook nor console", false, lostperson.MessagePending}} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := storetest.SQLite(t)
+			var out strings.Builder
+			d := lostperson.OutboxDeps{Repo: db, Now: func() time.Time { return t0 }}
+			if tc.console {
+				d.Console = &out
+			}
+			ob, err := lostperson.NewOutbox(lostperson.OutboxConfig{}, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			m := &lostperson.Message{ID: registry.NewID(), Kind: "verification_code", Contact: lostperson.Contact{Kind: "phone", Address: "13800000000"},
+				Subject: "code", Body: "your code is 314159", Status: lostperson.MessagePending, NextAt: t0, CreatedAt: t0}
+			if err := db.EnqueueMessage(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ob.DeliverDue(ctx); err != nil {
+				t.Fatalf("DeliverDue = %v", err)
+			}
+			got, err := db.Message(ctx, m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != tc.want {
+				t.Errorf("message status = %s; want %s", got.Status, tc.want)
+			}
+			if printed := strings.Contains(out.String(), "314159") && strings.Contains(out.String(), "13800000000"); printed != tc.console {
+				t.Errorf("console = %q; want the code and its phone printed: %v", out.String(), tc.console)
+			}
+		})
+	}
+}

@@ -67,6 +67,10 @@ type OutboxDeps struct {
 	Metrics prometheus.Registerer
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// Console, when set and no webhook is configured, is where messages are delivered: written
+	// out for whoever runs the process to read. The demo sets it to its terminal, so that a
+	// citizen trying it can finish registering; a real deployment delivers through its gateway.
+	Console io.Writer
 }
 
 // Outbox delivers notifications to the webhook, retrying with exponential backoff.
@@ -76,6 +80,7 @@ type Outbox struct {
 	client    *http.Client
 	log       *slog.Logger
 	now       func() time.Time
+	console   io.Writer
 	delivered *prometheus.CounterVec
 }
 
@@ -106,7 +111,7 @@ func NewOutbox(cfg OutboxConfig, d OutboxDeps) (*Outbox, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	o := &Outbox{cfg: cfg, repo: d.Repo, client: d.Client, log: d.Logger, now: d.Now}
+	o := &Outbox{cfg: cfg, repo: d.Repo, client: d.Client, log: d.Logger, now: d.Now, console: d.Console}
 	o.delivered = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "civicam_outbox_attempts_total", Help: "Notification delivery attempts by result (delivered, retry, failed).",
 	}, []string{"result"})
@@ -120,6 +125,10 @@ func NewOutbox(cfg OutboxConfig, d OutboxDeps) (*Outbox, error) {
 
 // Run delivers due messages every interval until ctx ends.
 func (o *Outbox) Run(ctx context.Context) error {
+	if o.cfg.WebhookURL == "" && o.console == nil {
+		// Nothing would say why a citizen's code never arrives.
+		o.log.Warn("applications.webhook_url is not set: verification codes and result notices wait in the outbox until it is")
+	}
 	t := time.NewTicker(o.cfg.Interval)
 	defer t.Stop()
 	for {
@@ -136,7 +145,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 
 // DeliverDue makes one pass over the due messages and reports how many were delivered.
 func (o *Outbox) DeliverDue(ctx context.Context) (int, error) {
-	if o.cfg.WebhookURL == "" {
+	if o.cfg.WebhookURL == "" && o.console == nil {
 		return 0, nil
 	}
 	now := o.now().UTC()
@@ -197,6 +206,10 @@ type webhookMessage struct {
 }
 
 func (o *Outbox) send(ctx context.Context, m *Message) error {
+	if o.cfg.WebhookURL == "" {
+		_, err := fmt.Fprintf(o.console, "\n[outbox] to %s %s: %s\n%s\n", m.Contact.Kind, m.Contact.Address, m.Subject, m.Body)
+		return err
+	}
 	body, err := json.Marshal(webhookMessage{ID: m.ID, Kind: m.Kind, To: m.Contact, Subject: m.Subject, Text: m.Body, Reference: m.Reference})
 	if err != nil {
 		return err

@@ -129,6 +129,9 @@ func (s *appStack) registerApplicant(username, contact string) *browser {
 	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.res.Header.Get("Location"), "/login") {
 		s.t.Fatalf("POST /register/verify = %d %s; want 303 to /login", r.status, r.res.Header.Get("Location"))
 	}
+	// The login page it lands on says the account is ready, not to ask an administrator.
+	lp := b.get(r.res.Header.Get("Location"))
+	mustContain(s.t, "login page after verifying", lp.body, `id="registered"`, `id="citizen-register"`)
 	b.login(username)
 	return b
 }

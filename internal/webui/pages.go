@@ -181,10 +181,15 @@ type loginData struct {
 	Username string
 	Next     string
 	Error    string
+	// Registered is a citizen just verified, sent here to log in; Register says citizens may
+	// register themselves (the lost-person applications are on), so the page does not tell them
+	// to ask an administrator.
+	Registered, Register bool
 }
 
 func (u *UI) loginForm(w http.ResponseWriter, r *http.Request) error {
-	u.render(w, r, http.StatusOK, "login", "login.title", loginData{Next: localPath(r.URL.Query().Get("next"), "")})
+	u.render(w, r, http.StatusOK, "login", "login.title", loginData{Next: localPath(r.URL.Query().Get("next"), ""),
+		Registered: r.URL.Query().Get("registered") == "1", Register: u.req != nil})
 	return nil
 }
 
@@ -213,7 +218,7 @@ func (u *UI) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 		default:
 			u.log.Error("login failed", "err", err)
 		}
-		u.render(w, r, status, "login", "login.title", loginData{Username: username, Next: next, Error: m.T(key)})
+		u.render(w, r, status, "login", "login.title", loginData{Username: username, Next: next, Error: m.T(key), Register: u.req != nil})
 		return nil
 	}
 	secure := u.secureCookies(r)
