@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -291,13 +292,28 @@ func TestTrailSurvivesKill9(t *testing.T) {
 		}
 		cursor = fmt.Sprintf("&cursor=%d", *page.Next)
 	}
-	code, b := request(t, "GET", s.url+"/api/v1/organisations", tok, "")
-	if code != 200 {
-		t.Fatalf("organisations = %d", code)
+	// Every organisation, page by page.
+	orgs := map[string]bool{}
+	for next := ""; ; {
+		code, b := request(t, "GET", s.url+"/api/v1/organisations?limit=1000"+next, tok, "")
+		var page struct {
+			Organisations []struct{ Name string } `json:"organisations"`
+			Next          string                  `json:"next_cursor"`
+		}
+		if code != 200 || json.Unmarshal(b, &page) != nil {
+			t.Fatalf("organisations = %d %s", code, b)
+		}
+		for _, o := range page.Organisations {
+			orgs[o.Name] = true
+		}
+		if page.Next == "" {
+			break
+		}
+		next = "&cursor=" + url.QueryEscape(page.Next)
 	}
 	missing := 0
 	for name := range acked {
-		if !found[name] || !strings.Contains(string(b), `"name":"`+name+`"`) {
+		if !found[name] || !orgs[name] {
 			missing++
 			if missing < 5 {
 				t.Errorf("acknowledged organisation %s is missing after kill -9 (trace %v)", name, found[name])
