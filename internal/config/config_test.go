@@ -143,3 +143,20 @@ func TestSecureCookies(t *testing.T) {
 		})
 	}
 }
+
+// TestDeploySampleLoads: the sample node config of docs/deploy.md loads and validates, with its
+// secrets from the environment as the sample says.
+func TestDeploySampleLoads(t *testing.T) {
+	env := map[string]string{"CIVICAM_POSTGRES_DSN": "postgres://civicam@db.example.gov.cn/civicam",
+		"CIVICAM_RECORDINGS_S3_ACCESS_KEY": "AK", "CIVICAM_RECORDINGS_S3_SECRET_KEY": "SK", "CIVICAM_GB28181_PASSWORD": "pw"}
+	c, err := Load("../../deploy/civicam-node.yaml", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("Load(deploy/civicam-node.yaml) = %v", err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate(deploy/civicam-node.yaml) = %v", err)
+	}
+	if !c.Recordings.S3.Enabled() || !c.Recordings.S3.ObjectLock || c.PostgresDSN == "" {
+		t.Errorf("deploy sample = S3 %v (lock %v), PostgreSQL %q; want the bucket with Object Lock and PostgreSQL", c.Recordings.S3.Enabled(), c.Recordings.S3.ObjectLock, c.PostgresDSN)
+	}
+}
