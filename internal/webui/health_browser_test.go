@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -34,5 +35,36 @@ func TestBrowserNewUserRoleIsChosen(t *testing.T) {
 		if u.Username == "newbie" {
 			t.Errorf("a user was created without a role being chosen: role %s", u.Role)
 		}
+	}
+}
+
+// TestBrowserRevokeAsksFirst checks that revoking a grant asks for confirmation, naming the
+// grantee: a refused confirmation sends nothing, an accepted one revokes.
+func TestBrowserRevokeAsksFirst(t *testing.T) {
+	skipWithoutBrowser(t)
+	w := newSharingWorld(t)
+	g := w.grant("owner1", []string{w.camB}, w.orgC, "live")
+	br := newChromium(t, 60*time.Second)
+	br.login(w.s.srv.URL, "owner1", "#logout")
+	br.do("open the grants page", chromedp.Navigate(w.s.srv.URL+"/sharing/grants"), chromedp.WaitVisible(chromedp.CSS("#grants-table")))
+	sel := `tr[data-grant="` + g.ID + `"] button.revoke`
+	br.do("decline the confirmation",
+		chromedp.Evaluate[chromedp.Void](`window.asked = ""; window.confirm = m => { window.asked = m; return false; }`),
+		chromedp.Click(chromedp.CSS(sel)),
+	)
+	time.Sleep(300 * time.Millisecond) // a form sent in spite of the refusal would be on its way
+	if asked := br.evalString(`window.asked`); !strings.Contains(asked, "Shop Co") {
+		t.Errorf("revocation asked %q; want a confirmation naming the grantee", asked)
+	}
+	if got, err := w.s.sharing.Grant(setupCtx, w.users["owner1"], g.ID); err != nil || !got.RevokedAt.IsZero() {
+		t.Fatalf("grant after a declined confirmation: revoked at %v, %v; want still in force", got.RevokedAt, err)
+	}
+	br.do("accept the confirmation",
+		chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`),
+		chromedp.Click(chromedp.CSS(sel)),
+		chromedp.WaitVisible(chromedp.CSS(`p.notice`)),
+	)
+	if got, err := w.s.sharing.Grant(setupCtx, w.users["owner1"], g.ID); err != nil || got.RevokedAt.IsZero() {
+		t.Errorf("grant after an accepted confirmation: revoked at %v, %v; want revoked", got.RevokedAt, err)
 	}
 }
