@@ -25,6 +25,10 @@ type option struct {
 type cameraRow struct {
 	ID, Name, Organisation, Category, Investment, Status, StatusKey string
 	Findings                                                        int
+	// Shared marks another organisation's camera shared with the user's: what the grants let
+	// it do (SharedScopes) and until when (SharedUntil). Its findings are its owner's business.
+	Shared                    bool
+	SharedScopes, SharedUntil string
 }
 
 type cameraListData struct {
@@ -93,9 +97,64 @@ func (u *UI) cameraList(w http.ResponseWriter, r *http.Request) error {
 			Status: m.Label("status", c.Status), StatusKey: c.Status,
 			Findings: len(pack.Findings(registry.Facts(c), now))})
 	}
-	d.Map = buildMap(cams, u.cfg.TileURL)
+	mapped := cams
+	if f.After == "" {
+		// Cameras shared with the user's organisation follow its own, on the first page.
+		shared, err := u.sharedRows(r, m, f, orgs)
+		if err != nil {
+			return err
+		}
+		for _, sc := range shared {
+			d.Cameras = append(d.Cameras, sc.row)
+			mapped = append(mapped, sc.cam)
+		}
+	}
+	d.Map = buildMap(mapped, u.cfg.TileURL)
 	u.render(w, r, http.StatusOK, "cameras", "cameras.title", d)
 	return nil
+}
+
+type sharedRow struct {
+	row cameraRow
+	cam *registry.Camera
+}
+
+// sharedRows are the cameras of other organisations shared with the user's now that pass the
+// list's filters, as the camera list shows them.
+func (u *UI) sharedRows(r *http.Request, m Messages, f registry.CameraFilter, orgs []*registry.Organisation) ([]sharedRow, error) {
+	usr := userOf(r)
+	if u.sharing == nil || usr.OrganisationID == "" {
+		return nil, nil
+	}
+	shared, err := u.sharing.SharedCameras(r.Context(), usr)
+	if err != nil {
+		return nil, err
+	}
+	orgName := map[string]string{}
+	for _, o := range orgs {
+		orgName[o.ID] = o.Name
+	}
+	var out []sharedRow
+	for _, sc := range shared {
+		c := sc.Camera
+		if (f.OrganisationID != "" && c.OrganisationID != f.OrganisationID) || (f.Status != "" && c.Status != f.Status) ||
+			(f.PlaceCategory != "" && c.PlaceCategory != f.PlaceCategory) {
+			continue
+		}
+		var scopes []string
+		for _, x := range sc.Scopes {
+			scopes = append(scopes, m.Label("scope", x))
+		}
+		until := m.T("sharing.open_ended")
+		if !sc.Until.IsZero() {
+			until = m.Time(sc.Until)
+		}
+		out = append(out, sharedRow{cam: &c, row: cameraRow{ID: c.ID, Name: c.Name, Organisation: orgName[c.OrganisationID],
+			Category: u.categoryName(c.PlaceCategory, m), Investment: m.Label("investment", c.Investment),
+			Status: m.Label("status", c.Status), StatusKey: c.Status,
+			Shared: true, SharedScopes: strings.Join(scopes, ", "), SharedUntil: until}})
+	}
+	return out, nil
 }
 
 func (u *UI) categoryName(id string, m Messages) string {

@@ -68,3 +68,28 @@ func TestBrowserRevokeAsksFirst(t *testing.T) {
 		t.Errorf("grant after an accepted confirmation: revoked at %v, %v; want revoked", got.RevokedAt, err)
 	}
 }
+
+// TestBrowserSharedCameraListed checks that a camera shared with an organisation is in its
+// operator's camera list and map, marked shared with the grant's scopes and end, and that the
+// grants page names it rather than showing its id.
+func TestBrowserSharedCameraListed(t *testing.T) {
+	skipWithoutBrowser(t)
+	w := newSharingWorld(t)
+	w.grant("owner1", []string{w.camB}, w.orgC, "live", "playback")
+	br := newChromium(t, 60*time.Second)
+	br.login(w.s.srv.URL, "opC", "#logout")
+	br.do("open the camera list", chromedp.Navigate(w.s.srv.URL+"/cameras"), chromedp.WaitVisible(chromedp.CSS("#camera-table")))
+	row := br.evalString(`(document.querySelector("#camera-table tr[data-shared=true]") || {textContent: ""}).textContent`)
+	for _, want := range []string{"Lobby B", "shared", "Live", "Playback", "open-ended"} {
+		if !strings.Contains(strings.ToLower(row), strings.ToLower(want)) {
+			t.Errorf("shared camera's row reads %q; want %q in it", row, want)
+		}
+	}
+	if n := br.eval(`document.querySelectorAll('svg.map a.map-cam[data-camera="` + w.camB + `"]').length`); n != 1 {
+		t.Errorf("shared camera on the map %v times; want 1", n)
+	}
+	br.do("open the grants page", chromedp.Navigate(w.s.srv.URL+"/sharing/grants"), chromedp.WaitVisible(chromedp.CSS("#grants-table")))
+	if got := br.evalString(`document.getElementById("grants-table").textContent`); !strings.Contains(got, "Lobby B") || strings.Contains(got, w.camB) {
+		t.Errorf("grantee's grants page reads %q; want the camera's name, not its id %s", got, w.camB)
+	}
+}
