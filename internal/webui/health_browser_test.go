@@ -1,6 +1,9 @@
 package webui
 
 import (
+	"civicam/internal/auth"
+	"civicam/internal/health"
+	"civicam/internal/registry"
 	"strings"
 	"testing"
 	"time"
@@ -91,5 +94,68 @@ func TestBrowserSharedCameraListed(t *testing.T) {
 	br.do("open the grants page", chromedp.Navigate(w.s.srv.URL+"/sharing/grants"), chromedp.WaitVisible(chromedp.CSS("#grants-table")))
 	if got := br.evalString(`document.getElementById("grants-table").textContent`); !strings.Contains(got, "Lobby B") || strings.Contains(got, w.camB) {
 		t.Errorf("grantee's grants page reads %q; want the camera's name, not its id %s", got, w.camB)
+	}
+}
+
+// fakeHealth is a recorder's view of the cameras for the pages, by camera id; a camera it does
+// not know is not assigned.
+type fakeHealth map[string]health.Status
+
+func (f fakeHealth) Of(c *registry.Camera) health.Status {
+	if st, ok := f[c.ID]; ok {
+		return st
+	}
+	return health.New(nil).Of(c)
+}
+
+// TestBrowserCameraHealth checks that a camera whose source refuses connections reads offline,
+// with the recorder's reason, in the camera list, on the map and in the offline-cameras view,
+// where a recording camera is not; and that a camera that is not networked says why nothing
+// plays, its live form disabled.
+func TestBrowserCameraHealth(t *testing.T) {
+	skipWithoutBrowser(t)
+	hs := fakeHealth{}
+	s := newStack(t, stackOpt{with: func(d *Deps) { d.Health = hs }})
+	org := s.addOrg("株洲市公安局", registry.KindDepartment, "public_security")
+	s.addUser("op1", auth.RoleOperator, org)
+	active := registry.StatusActive
+	networked := func(in *registry.CameraInput) {
+		yes := true
+		in.Status, in.Networked = &active, &yes
+	}
+	refusing := s.addCamera(org, "Refusing Gate", 27.8305, 113.1510, networked)
+	recording := s.addCamera(org, "Recording Square", 27.8350, 113.1580, networked)
+	unwired := s.addCamera(org, "Unwired Lane", 27.8330, 113.1550, func(in *registry.CameraInput) { in.Status = &active })
+	since := time.Now().Add(-20 * time.Minute)
+	hs[refusing] = health.Status{CameraID: refusing, State: health.Offline, Since: since, Reason: "connection refused"}
+	hs[recording] = health.Status{CameraID: recording, State: health.Recording, Since: since}
+
+	br := newChromium(t, 60*time.Second)
+	br.login(s.srv.URL, "op1", "#camera-table")
+	cell := func(id string) string {
+		return br.evalString(`(document.querySelector('#camera-table a[href="/cameras/` + id + `"]').closest("tr").querySelector(".health") || {textContent: ""}).textContent`)
+	}
+	if got := cell(refusing); !strings.Contains(got, "offline") || !strings.Contains(got, "connection refused") {
+		t.Errorf("refusing camera's connection reads %q; want offline with the reason", got)
+	}
+	if got := cell(recording); !strings.Contains(got, "recording") {
+		t.Errorf("recording camera's connection reads %q; want recording", got)
+	}
+	if got := cell(unwired); !strings.Contains(got, "not networked") {
+		t.Errorf("unwired camera's connection reads %q; want not networked", got)
+	}
+	if got := br.evalString(`document.querySelector('svg.map a.map-cam[data-camera="` + refusing + `"]').dataset.health || ""`); got != "offline" {
+		t.Errorf("refusing camera on the map: health %q; want offline", got)
+	}
+	br.do("open the offline cameras", chromedp.Click(chromedp.CSS("#down-cameras")), chromedp.WaitVisible(chromedp.CSS("#all-cameras")))
+	if got := br.evalString(`document.getElementById("camera-table") ? document.getElementById("camera-table").textContent : ""`); !strings.Contains(got, "Refusing Gate") || strings.Contains(got, "Recording Square") || strings.Contains(got, "Unwired Lane") {
+		t.Errorf("offline cameras view reads %q; want the refusing camera alone", got)
+	}
+	br.do("open the unwired camera", chromedp.Navigate(s.srv.URL+"/cameras/"+unwired), chromedp.WaitVisible(chromedp.CSS("#not-playing")))
+	if got := br.evalString(`document.getElementById("not-playing").textContent`); !strings.Contains(got, "not networked") {
+		t.Errorf("unwired camera page says %q; want why nothing plays", got)
+	}
+	if n := br.eval(`document.querySelector("#live-start") && !document.querySelector("#live-start").matches(":disabled") ? 1 : 0`); n != 0 {
+		t.Errorf("unwired camera offers a live button that can be pressed")
 	}
 }
