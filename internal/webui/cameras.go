@@ -242,8 +242,8 @@ type cameraPageData struct {
 	Live       bool
 	NotPlaying string
 	Health     string // health.State
-	Video        *footageView
-	Basis        basisView
+	Video      *footageView
+	Basis      basisView
 }
 
 // basisView is the camera's legal basis and the forms that propose and decide it.
