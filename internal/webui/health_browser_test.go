@@ -159,3 +159,39 @@ func TestBrowserCameraHealth(t *testing.T) {
 		t.Errorf("unwired camera offers a live button that can be pressed")
 	}
 }
+
+// TestBrowserAcceptNeedsNoReason checks that a reviewer accepts an application without a
+// reason, and that a rejection without one is asked for its reason in the reader's language.
+func TestBrowserAcceptNeedsNoReason(t *testing.T) {
+	skipWithoutBrowser(t)
+	s := newAppStack(t, false)
+	b := s.registerApplicant("mother1", "mother@example.cn")
+	accepted, rejected := s.apply(b), s.apply(b)
+	br := newChromium(t, 60*time.Second)
+	br.login(s.srv.URL, "rev1", "#logout")
+	br.do("accept without a reason",
+		chromedp.Navigate(s.srv.URL+"/applications/"+accepted),
+		chromedp.WaitVisible(chromedp.CSS("#decision-form")),
+		chromedp.SendKeys(chromedp.CSS("#shown-note-identity"), "ID card seen"),
+		chromedp.Click(chromedp.CSS("#shown-submit-identity")),
+		chromedp.WaitVisible(chromedp.CSS(`#required-documents li[data-kind="identity"][data-provided="true"]`)),
+		chromedp.SendKeys(chromedp.CSS("#shown-note-relationship"), "household register seen"),
+		chromedp.Click(chromedp.CSS("#shown-submit-relationship")),
+		chromedp.WaitVisible(chromedp.CSS(`#required-documents li[data-kind="relationship"][data-provided="true"]`)),
+		chromedp.Click(chromedp.CSS("#accept")),
+		chromedp.WaitReady(chromedp.CSS("main")),
+	)
+	waitFor(t, br.ctx, `document.querySelector("#search-candidates, #form-error") !== null`)
+	if msg := br.evalString(`(document.getElementById("form-error") || {textContent: ""}).textContent`); msg != "" {
+		t.Errorf("accepting without a reason is refused: %q", msg)
+	}
+	br.do("reject without a reason, in Chinese",
+		chromedp.Navigate(s.srv.URL+"/lang/zh?next=/applications/"+rejected),
+		chromedp.WaitVisible(chromedp.CSS("#decision-form")),
+		chromedp.Click(chromedp.CSS("#reject")),
+		chromedp.WaitVisible(chromedp.CSS("#form-error")),
+	)
+	if msg := br.evalString(`document.getElementById("form-error").textContent`); !strings.Contains(msg, "理由") || strings.Contains(msg, "required") {
+		t.Errorf("rejection without a reason says %q; want it asked for in Chinese", msg)
+	}
+}
