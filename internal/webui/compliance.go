@@ -29,7 +29,7 @@ type storageRow struct {
 	// NoForecast: nothing recorded yet to measure an intake by, so neither the floor's being
 	// held nor its being at risk can be said.
 	NoForecast bool
-	Error                     string
+	Error      string
 }
 
 // maxFindingRows is the findings table's page; the CSV has them all.
