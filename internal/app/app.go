@@ -3,6 +3,7 @@
 package app
 
 import (
+	"civicam/internal/health"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -343,6 +344,7 @@ func NewServer(core *Core) (_ *Server, err error) {
 	}
 	ui, err := webui.New(webui.Config{Language: cfg.UI.Language, TileURL: cfg.UI.TileURL, SecureCookies: cfg.SecureCookies()}, webui.Deps{
 		APIRoles: api.Roles(), Accounts: core.Accounts, Registry: core.Registry, Footage: looks, Trail: core.Trail, Users: core.DB, Requests: requests, Storage: planner, Sharing: shares, GB28181: gb,
+		Health: health.New(rec),
 		Tracer: trace.Recorder{Log: core.Trail}, Logger: core.Log.With("component", "webui"), Now: core.Now,
 	})
 	if err != nil {

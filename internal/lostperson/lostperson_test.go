@@ -841,3 +841,40 @@ func TestOutboxConsole(t *testing.T) {
 		})
 	}
 }
+
+// TestDecideReason checks that an acceptance needs no reason while a rejection, which the
+// applicant reads, does.
+func TestDecideReason(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, lostperson.Config{})
+		applicant := e.user("citizen", auth.RoleApplicant)
+		rev := e.user("officer", auth.RoleReviewer)
+		for _, tc := range []struct {
+			name    string
+			accept  bool
+			reason  string
+			wantErr bool
+			want    lostperson.Status
+		}{
+			{"accept without a reason", true, "  ", false, lostperson.StatusAccepted},
+			{"accept with a reason", true, "documents in order", false, lostperson.StatusAccepted},
+			{"reject without a reason", false, "", true, lostperson.StatusSubmitted},
+			{"reject with a reason", false, "not a missing person", false, lostperson.StatusRejected},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				a := e.submit(applicant, "elderly", 27.83, 113.15)
+				_, err := e.decide(rev, a.ID, tc.accept, tc.reason)
+				if (err != nil) != tc.wantErr {
+					t.Fatalf("Decide(accept=%v, %q) = %v; want error %v", tc.accept, tc.reason, err, tc.wantErr)
+				}
+				v, err := e.svc.ForApplicant(e.ctx, applicant.ID, a.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v.Status != tc.want {
+					t.Errorf("status after Decide(accept=%v, %q) = %s; want %s", tc.accept, tc.reason, v.Status, tc.want)
+				}
+			})
+		}
+	})
+}

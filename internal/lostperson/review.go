@@ -190,11 +190,16 @@ func checkText(field, v string, maxRunes int) (string, error) {
 	return v, nil
 }
 
-// Decide accepts or rejects a submitted application. A rejection's reason is shown to the
-// applicant; an acceptance starts the footage review with its deadlines.
+// Decide accepts or rejects a submitted application. A rejection's reason, required, is shown to
+// the applicant; an acceptance, whose reason may be empty, starts the footage review with its
+// deadlines.
 func (s *Service) Decide(ctx context.Context, id string, accept bool, reason string) (*ReviewerView, error) {
-	reason, err := checkText("reason", reason, 2000)
-	if err != nil {
+	// A refusal is explained to the applicant; an acceptance needs no words, though it may
+	// carry some.
+	var err error
+	if accept && strings.TrimSpace(reason) == "" {
+		reason = ""
+	} else if reason, err = checkText("reason", reason, 2000); err != nil {
 		return nil, err
 	}
 	a, err := s.inStatus(ctx, id, StatusSubmitted, "decide on")
@@ -218,7 +223,7 @@ func (s *Service) Decide(ctx context.Context, id string, accept bool, reason str
 		a.Status = StatusRejected
 	}
 	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionApplicationDecision, Reference: a.ID, Outcome: trace.Allowed,
-		Reason: "application " + verdict + ": " + reason}); err != nil {
+		Reason: strings.TrimSuffix("application "+verdict+": "+reason, ": ")}); err != nil {
 		return nil, err
 	}
 	if err := s.repo.UpdateApplication(ctx, a, StatusSubmitted, nil); err != nil {

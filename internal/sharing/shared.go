@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 
 	"civicam/internal/auth"
 	"civicam/internal/registry"
@@ -16,6 +17,10 @@ type SharedCamera struct {
 	Scopes   []string        `json:"scopes"`
 	GrantIDs []string        `json:"grant_ids,omitempty"`
 	Policy   bool            `json:"policy"` // shared by the pack's defaults for government cameras
+	// Until is when the last grant in force that shares the camera ends; zero while the pack's
+	// defaults or an open-ended grant share it without an end.
+	Until time.Time `json:"until,omitzero"`
+	open  bool      // shared without an end: Until stays zero
 }
 
 // SharedCameras lists the cameras of other organisations shared with u's organisation now, by
@@ -27,7 +32,7 @@ func (s *Service) SharedCameras(ctx context.Context, u *auth.User) ([]SharedCame
 	org := u.OrganisationID
 	now := s.d.Now()
 	byID := map[string]*SharedCamera{}
-	add := func(c *registry.Camera, scopes []string, grantID string, policy bool) {
+	add := func(c *registry.Camera, scopes []string, g *Grant, policy bool) {
 		sc, ok := byID[c.ID]
 		if !ok {
 			sc = &SharedCamera{Camera: c.Public()}
@@ -38,8 +43,14 @@ func (s *Service) SharedCameras(ctx context.Context, u *auth.User) ([]SharedCame
 				sc.Scopes = append(sc.Scopes, x)
 			}
 		}
-		if grantID != "" {
-			sc.GrantIDs = append(sc.GrantIDs, grantID)
+		switch {
+		case g == nil || g.EndsAt.IsZero():
+			sc.open, sc.Until = true, time.Time{}
+		case !sc.open && g.EndsAt.After(sc.Until):
+			sc.Until = g.EndsAt
+		}
+		if g != nil {
+			sc.GrantIDs = append(sc.GrantIDs, g.ID)
 		}
 		sc.Policy = sc.Policy || policy
 	}
@@ -54,7 +65,7 @@ func (s *Service) SharedCameras(ctx context.Context, u *auth.User) ([]SharedCame
 		}
 		for _, c := range cams {
 			if c.OrganisationID != org && s.sharedByDefault(c) {
-				add(c, def, "", true)
+				add(c, def, nil, true)
 			}
 		}
 	}
@@ -91,7 +102,7 @@ func (s *Service) SharedCameras(ctx context.Context, u *auth.User) ([]SharedCame
 			}
 		}
 		for _, c := range cams {
-			add(c, g.Scopes, g.ID, false)
+			add(c, g.Scopes, g, false)
 		}
 	}
 	out := make([]SharedCamera, 0, len(byID))

@@ -431,3 +431,30 @@ func TestSharedCameras(t *testing.T) {
 		}
 	})
 }
+
+// TestSharedCamerasUntil checks the end a shared camera's entry gives: the latest end of the
+// grants in force that share it, and none once one of them, or the pack's defaults, has no end.
+func TestSharedCamerasUntil(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		ctx := context.Background()
+		soon, later := t0.Add(2*time.Hour), t0.Add(48*time.Hour)
+		w.grant(t, sharing.GrantInput{CameraIDs: []string{w.camPrivate.ID}, GranteeOrganisationID: w.psb, Scopes: []string{"live"}, EndsAt: &soon})
+		w.grant(t, sharing.GrantInput{CameraIDs: []string{w.camPrivate.ID}, GranteeOrganisationID: w.psb, Scopes: []string{"playback"}, EndsAt: &later})
+		w.grant(t, sharing.GrantInput{CameraIDs: []string{w.camPrivate2.ID}, GranteeOrganisationID: w.psb, Scopes: []string{"live"}, EndsAt: &soon})
+		w.grant(t, sharing.GrantInput{CameraIDs: []string{w.camPrivate2.ID}, GranteeOrganisationID: w.psb, Scopes: []string{"live"}})
+		cs, err := w.svc.SharedCameras(ctx, w.user(w.psb))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]time.Time{w.camPrivate.ID: later, w.camPrivate2.ID: {}, w.camGov.ID: {}}
+		for _, c := range cs {
+			if got := c.Until; !got.Equal(want[c.Camera.ID]) {
+				t.Errorf("SharedCameras(psb)[%s].Until = %v; want %v", c.Camera.Name, got, want[c.Camera.ID])
+			}
+		}
+		if len(cs) != len(want) {
+			t.Errorf("SharedCameras(psb) = %d cameras; want %d", len(cs), len(want))
+		}
+	})
+}

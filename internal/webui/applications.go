@@ -683,6 +683,10 @@ func (u *UI) decide(w http.ResponseWriter, r *http.Request) error {
 	if accept != "true" && accept != "false" {
 		return u.reviewerApplication(w, r, http.StatusBadRequest, reviewExtras{status: http.StatusBadRequest, errMsg: u.messages(r).T("review.pick_decision")})
 	}
+	if accept == "false" && strings.TrimSpace(r.PostFormValue("reason")) == "" {
+		// The applicant reads a refusal's reason: asked for in the reviewer's language.
+		return u.reviewerApplication(w, r, http.StatusBadRequest, reviewExtras{status: http.StatusBadRequest, errMsg: u.messages(r).T("review.reject_needs_reason")})
+	}
 	_, err := u.req.Decide(r.Context(), r.PathValue("id"), accept == "true", r.PostFormValue("reason"))
 	return u.reviewStep(w, r, err)
 }

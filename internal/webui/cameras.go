@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"civicam/internal/health"
 	"context"
 	"errors"
 	"net/http"
@@ -25,6 +26,12 @@ type option struct {
 type cameraRow struct {
 	ID, Name, Organisation, Category, Investment, Status, StatusKey string
 	Findings                                                        int
+	// Shared marks another organisation's camera shared with the user's: what the grants let
+	// it do (SharedScopes) and until when (SharedUntil). Its findings are its owner's business.
+	Shared                    bool
+	SharedScopes, SharedUntil string
+	// Health is the connection's state now (health.State), HealthLabel its words with since when.
+	Health, HealthLabel string
 }
 
 type cameraListData struct {
@@ -35,6 +42,8 @@ type cameraListData struct {
 	Map           mapView
 	Next          string
 	Filter        registry.CameraFilter
+	// Down is the offline-cameras view: only cameras that should record and do not.
+	Down bool
 }
 
 // cameraList lists the cameras in the user's scope (the API's GET /api/v1/cameras rules), with
@@ -54,11 +63,15 @@ func (u *UI) cameraList(w http.ResponseWriter, r *http.Request) error {
 	if f.Status != "" && !slices.Contains(statuses, f.Status) {
 		return &errPage{http.StatusBadRequest, "error.bad_filter"}
 	}
+	down := q.Get("health") == "down"
+	if h := q.Get("health"); h != "" && !down {
+		return &errPage{http.StatusBadRequest, "error.bad_filter"}
+	}
 	cams, err := u.reg.Cameras(ctx, scope, f)
 	if err != nil {
 		return err
 	}
-	d := cameraListData{Filter: f}
+	d := cameraListData{Filter: f, Down: down}
 	if len(cams) > u.cfg.CameraPageSize {
 		cams = cams[:u.cfg.CameraPageSize]
 		d.Next = cams[len(cams)-1].ID
@@ -87,15 +100,125 @@ func (u *UI) cameraList(w http.ResponseWriter, r *http.Request) error {
 		d.Categories = append(d.Categories, option{Value: c.ID, Label: categoryLabel(c, m), Selected: c.ID == f.PlaceCategory})
 	}
 	now := u.now()
+	var mapped []*registry.Camera
 	for _, c := range cams {
 		d.Cameras = append(d.Cameras, cameraRow{ID: c.ID, Name: c.Name, Organisation: orgNames[c.OrganisationID],
 			Category: u.categoryName(c.PlaceCategory, m), Investment: m.Label("investment", c.Investment),
 			Status: m.Label("status", c.Status), StatusKey: c.Status,
 			Findings: len(pack.Findings(registry.Facts(c), now))})
+		mapped = append(mapped, c)
 	}
-	d.Map = buildMap(cams, u.cfg.TileURL)
+	if f.After == "" {
+		// Cameras shared with the user's organisation follow its own, on the first page.
+		shared, err := u.sharedRows(r, m, f, orgs)
+		if err != nil {
+			return err
+		}
+		for _, sc := range shared {
+			d.Cameras = append(d.Cameras, sc.row)
+			mapped = append(mapped, sc.cam)
+		}
+	}
+	healths := make([]health.Status, len(mapped))
+	for i, c := range mapped {
+		healths[i] = u.health.Of(c)
+		d.Cameras[i].Health, d.Cameras[i].HealthLabel = string(healths[i].State), healthLabel(m, healths[i])
+	}
+	if down {
+		var rows []cameraRow
+		var cs []*registry.Camera
+		for i, c := range mapped {
+			if healths[i].Down() {
+				rows, cs = append(rows, d.Cameras[i]), append(cs, c)
+			}
+		}
+		d.Cameras, mapped = rows, cs
+	}
+	d.Map = buildMap(mapped, u.cfg.TileURL)
+	for i, c := range mapped {
+		d.Map.Cameras[i].Health = d.Cameras[i].Health
+		d.Map.Cameras[i].Shared = d.Cameras[i].Shared
+		d.Map.Cameras[i].Name = c.Name + " · " + d.Cameras[i].HealthLabel
+	}
 	u.render(w, r, http.StatusOK, "cameras", "cameras.title", d)
 	return nil
+}
+
+type sharedRow struct {
+	row cameraRow
+	cam *registry.Camera
+}
+
+// sharedRows are the cameras of other organisations shared with the user's now that pass the
+// list's filters, as the camera list shows them.
+func (u *UI) sharedRows(r *http.Request, m Messages, f registry.CameraFilter, orgs []*registry.Organisation) ([]sharedRow, error) {
+	usr := userOf(r)
+	if u.sharing == nil || usr.OrganisationID == "" {
+		return nil, nil
+	}
+	shared, err := u.sharing.SharedCameras(r.Context(), usr)
+	if err != nil {
+		return nil, err
+	}
+	orgName := map[string]string{}
+	for _, o := range orgs {
+		orgName[o.ID] = o.Name
+	}
+	var out []sharedRow
+	for _, sc := range shared {
+		c := sc.Camera
+		if (f.OrganisationID != "" && c.OrganisationID != f.OrganisationID) || (f.Status != "" && c.Status != f.Status) ||
+			(f.PlaceCategory != "" && c.PlaceCategory != f.PlaceCategory) {
+			continue
+		}
+		var scopes []string
+		for _, x := range sc.Scopes {
+			scopes = append(scopes, m.Label("scope", x))
+		}
+		until := m.T("sharing.open_ended")
+		if !sc.Until.IsZero() {
+			until = m.Time(sc.Until)
+		}
+		out = append(out, sharedRow{cam: &c, row: cameraRow{ID: c.ID, Name: c.Name, Organisation: orgName[c.OrganisationID],
+			Category: u.categoryName(c.PlaceCategory, m), Investment: m.Label("investment", c.Investment),
+			Status: m.Label("status", c.Status), StatusKey: c.Status,
+			Shared: true, SharedScopes: strings.Join(scopes, ", "), SharedUntil: until}})
+	}
+	return out, nil
+}
+
+// sharedScope reports whether the grants in force share camera id with the user's organisation
+// for use scope (live, playback, export).
+func (u *UI) sharedScope(r *http.Request, id, scope string) bool {
+	if u.sharing == nil {
+		return false
+	}
+	shared, err := u.sharing.SharedCameras(r.Context(), userOf(r))
+	if err != nil {
+		u.log.Error("shared cameras", "err", err)
+		return false
+	}
+	for _, sc := range shared {
+		if sc.Camera.ID == id {
+			return slices.Contains(sc.Scopes, scope)
+		}
+	}
+	return false
+}
+
+// healthLabel words a camera's health for a page: its state, since when, and why.
+func healthLabel(m Messages, st health.Status) string {
+	label := m.Label("health", string(st.State))
+	switch {
+	case st.State == health.NotRecorded:
+		label += " (" + m.Label("health_why", st.Why) + ")"
+	case !st.Since.IsZero():
+		label += " · " + m.T("health.since", m.Time(st.Since))
+	}
+	if st.Down() && st.Reason != "" {
+		label += ": " + st.Reason
+	}
+	return label
 }
 
 func (u *UI) categoryName(id string, m Messages) string {
@@ -114,8 +237,13 @@ type cameraPageData struct {
 	Findings     []findingRow
 	Map          mapView
 	Footage      bool // the role may, in principle, see footage
-	Video        *footageView
-	Basis        basisView
+	// Live offers the live view: a role and, for a shared camera, a grant that allow it, on a
+	// camera the platform pulls. NotPlaying says why nothing can play (the camera not recorded).
+	Live       bool
+	NotPlaying string
+	Health     string // health.State
+	Video      *footageView
+	Basis      basisView
 }
 
 // basisView is the camera's legal basis and the forms that propose and decide it.
@@ -175,9 +303,22 @@ func (u *UI) renderCamera(w http.ResponseWriter, r *http.Request, status int, ba
 		}
 		return m.T("no")
 	}
+	hs := u.health.Of(c)
+	d.Health = string(hs.State)
+	// A camera not yet given to a recorder may be within the next assignment; the others
+	// cannot play live until their record changes.
+	if hs.State == health.NotRecorded && hs.Why != health.WhyNotAssigned {
+		d.NotPlaying = m.T("camera.not_playing", m.Label("health_why", hs.Why))
+	}
+	// The live form stays on a camera that cannot play, disabled, under the reason.
+	d.Live = d.Footage && usr.Role != auth.RoleReviewer
+	if d.Live && shared {
+		d.Live = u.sharedScope(r, c.ID, string(access.Live))
+	}
 	d.Fields = []field{
 		{m.T("camera.organisation"), d.Organisation},
 		{m.T("camera.status"), m.Label("status", pub.Status)},
+		{m.T("camera.health"), healthLabel(m, hs)},
 		{m.T("camera.investment"), m.Label("investment", pub.Investment)},
 		{m.T("camera.category"), u.categoryName(pub.PlaceCategory, m)},
 		{m.T("camera.position"), num6(pub.Lat) + ", " + num6(pub.Lon)},

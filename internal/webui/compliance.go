@@ -26,7 +26,10 @@ type storageRow struct {
 	DaysForecast              string
 	FloorDays                 int
 	BelowFloor, BelowRetained bool
-	Error                     string
+	// NoForecast: nothing recorded yet to measure an intake by, so neither the floor's being
+	// held nor its being at risk can be said.
+	NoForecast bool
+	Error      string
 }
 
 // maxFindingRows is the findings table's page; the CSV has them all.
@@ -152,6 +155,7 @@ func storageView(fs []retention.Forecast, m Messages) ([]storageRow, chart) {
 		r := storageRow{Location: f.Location, Free: bytesText(f.FreeBytes), Kept: bytesText(f.KeptBytes),
 			IntakePerDay: bytesText(f.IntakeBytesPerDay), DaysForecast: "—", FloorDays: f.FloorDays,
 			BelowFloor: f.BelowFloor, BelowRetained: f.BelowRetention, Error: f.Error}
+		r.NoForecast = f.DaysForecast == nil && f.Error == ""
 		if f.DaysForecast != nil {
 			r.DaysForecast = fmt.Sprintf("%.0f", *f.DaysForecast)
 			bars = append(bars, count{Key: f.Location + "/held", N: int(math.Min(*f.DaysForecast, 1e6)),

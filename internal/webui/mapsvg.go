@@ -43,6 +43,8 @@ type gridLine struct {
 
 type mapCamera struct {
 	ID, Name, Status string
+	Health           string // health.State, when the page knows it
+	Shared           bool   // another organisation's camera shared with the user's
 	X, Y             string
 	Wedge            string // SVG path; empty when the camera records no field of view
 }

@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -75,6 +76,21 @@ func (u *UI) shareables(r *http.Request, limit int, checked []string) (*shareabl
 		sh.boxes = append(sh.boxes, checkOption{Value: c.ID, Label: label, Checked: slices.Contains(checked, c.ID)})
 	}
 	return sh, nil
+}
+
+// grantCamera names camera id of grant g for its page: from names (the user's own cameras),
+// else as the owner's registry has it. sharing.Grants shows g only to its owner and grantee
+// organisations (and admins), to whom the grant itself names the camera; a camera gone from the
+// registry keeps its id.
+func (u *UI) grantCamera(ctx context.Context, names map[string]string, g *sharing.Grant, id string) string {
+	if n, ok := names[id]; ok {
+		return n
+	}
+	if c, err := u.reg.Camera(ctx, registry.Scope{OrganisationID: g.OwnerOrganisationID}, id); err == nil {
+		names[id] = c.Name
+		return c.Name
+	}
+	return id
 }
 
 // Scopes in the order the form offers them.
@@ -214,10 +230,7 @@ func (u *UI) renderGrants(w http.ResponseWriter, r *http.Request, status int, er
 			row.Direction = m.T("sharing.received")
 		}
 		for _, id := range g.CameraIDs {
-			if n, ok := camName[id]; ok {
-				id = n
-			}
-			row.Cameras = append(row.Cameras, id)
+			row.Cameras = append(row.Cameras, u.grantCamera(ctx, camName, g, id))
 		}
 		if g.GroupID != "" {
 			row.Group = g.GroupID

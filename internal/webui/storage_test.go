@@ -60,3 +60,31 @@ func TestComplianceStorageForecast(t *testing.T) {
 	mustContain(t, "compliance dashboard", p.body, `id="storage-forecast"`, `id="storage-table"`, "Cannot hold the retention floor",
 		"storage_below_floor", "local: Days held at current intake", "local: Retention floor (days)")
 }
+
+// TestComplianceStorageBeforeForecast: before anything is recorded there is no intake to
+// forecast by, and the dashboard says so rather than that the floor is held with 0 B kept.
+func TestComplianceStorageBeforeForecast(t *testing.T) {
+	s := newStack(t)
+	s.addUser("chief", auth.RoleAdmin, "")
+	planner := retention.NewPlanner(retention.PlannerConfig{Locations: []retention.Location{{Name: "local", Root: t.TempDir()}}},
+		retention.PlannerDeps{Index: s.db, Registry: s.reg, Recorder: fakeRecorder{},
+			Free: func(string) (int64, int64, error) { return 100 << 30, 200 << 30, nil }, Now: time.Now})
+	ui, err := New(Config{Language: "en"}, Deps{APIRoles: s.api.Roles(), Accounts: s.accounts, Registry: s.reg, Footage: s.looks, Trail: s.trail, Users: s.db, Tracer: s.tracer,
+		Logger: slog.New(slog.DiscardHandler), Storage: planner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", s.api.Handler())
+	mux.Handle("/", ui.Handler())
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	s.srv = srv
+
+	p := s.loggedIn("chief").get("/compliance")
+	if p.status != http.StatusOK {
+		t.Fatalf("GET /compliance = %d", p.status)
+	}
+	mustContain(t, "compliance dashboard before a forecast", p.body, `id="storage-table"`, "No forecast yet")
+	mustNotContain(t, "compliance dashboard before a forecast", p.body, "Holds the floor")
+}

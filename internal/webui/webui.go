@@ -13,6 +13,7 @@
 package webui
 
 import (
+	"civicam/internal/health"
 	"context"
 	"embed"
 	"errors"
@@ -103,6 +104,14 @@ type Deps struct {
 	// GB28181 is the GB/T 28181 platform, the one the API serves; nil (the platform off) leaves
 	// out the device tree.
 	GB28181 *gb28181.Server
+	// Health says what each camera's connection is doing (*health.Checker over the recorder);
+	// nil finds every recordable camera not assigned to a recorder.
+	Health Health
+}
+
+// Health is what the pages read of a camera's connection now.
+type Health interface {
+	Of(c *registry.Camera) health.Status
 }
 
 // UI serves the web pages.
@@ -118,6 +127,7 @@ type UI struct {
 	req      *lostperson.Service
 	sharing  *sharing.Service
 	gb       *gb28181.Server
+	health   Health
 	log      *slog.Logger
 	now      func() time.Time
 	pages    map[string]*template.Template
@@ -185,6 +195,10 @@ func New(cfg Config, d Deps) (*UI, error) {
 		req: d.Requests, storage: d.Storage, log: d.Logger, now: d.Now, pages: pages, cat: cat, mux: http.NewServeMux()}
 	u.sharing = d.Sharing
 	u.gb = d.GB28181
+	u.health = d.Health
+	if u.health == nil {
+		u.health = health.New(nil)
+	}
 	// Inline SVG markup is allowed; inline scripts and style attributes are not.
 	u.csp = "default-src 'self'; img-src 'self' data:" + tileOrigin + "; style-src 'self'; script-src 'self'; " +
 		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
