@@ -17,18 +17,18 @@ import (
 // Decision codes: a policy refusal, as returned by CheckCamera and CheckApplication. The API
 // reports them as HTTP 422 with the code.
 const (
-	CodeProhibitedPlace         = "prohibited_place"
-	CodeUnknownPlaceCategory    = "unknown_place_category"
-	CodeRetentionBelowFloor     = "retention_below_floor"
-	CodeIneligibleSubject       = "ineligible_subject"
-	CodeIneligibleApplicant     = "ineligible_applicant"
-	CodeNotNetworked            = "not_networked"
-	CodeNoNetworkInterface      = "no_network_interface"
-	CodeNoSign                  = "no_sign"
-	CodeMaintenanceOverdue      = "maintenance_overdue"
+	CodeProhibitedPlace      = "prohibited_place"
+	CodeUnknownPlaceCategory = "unknown_place_category"
+	CodeRetentionBelowFloor  = "retention_below_floor"
+	CodeIneligibleSubject    = "ineligible_subject"
+	CodeIneligibleApplicant  = "ineligible_applicant"
+	CodeNotNetworked         = "not_networked"
+	CodeNoNetworkInterface   = "no_network_interface"
+	CodeNoSign               = "no_sign"
+	CodeMaintenanceOverdue   = "maintenance_overdue"
 	// CodeDuplicateCoverage: a planned camera's field of view is mostly seen by an existing
 	// camera already, and the public security organ has not approved building it (REG-3).
-	CodeDuplicateCoverage = "duplicate_coverage"
+	CodeDuplicateCoverage       = "duplicate_coverage"
 	CodeProhibitedPlaceExempted = "prohibited_place_exempted"
 	// CodeNetworkingExemptionPending: a government camera is not networked under a legal basis
 	// that is not approved yet.
