@@ -97,6 +97,11 @@ const (
 	ActionLegalBasisPropose Action = "legal_basis_propose"
 	ActionLegalBasisApprove Action = "legal_basis_approve"
 	ActionLegalBasisDecline Action = "legal_basis_decline"
+
+	// A camera was checked for duplicate construction (REG-3), naming the overlaps found, and
+	// the public security organ approved or declined building a duplicate, with what it saw.
+	ActionDuplicateCheck       Action = "duplicate_check"
+	ActionConstructionDecision Action = "construction_decision"
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -112,6 +117,7 @@ var Actions = []Action{
 	ActionApplicantRegister, ActionPackInForce, ActionExportApprove, ActionFootageRequest,
 	ActionFootageRequestDecision, ActionNoticeDraft, ActionNoticeApprove, ActionDocumentShown,
 	ActionContactRead, ActionLegalBasisPropose, ActionLegalBasisApprove, ActionLegalBasisDecline,
+	ActionDuplicateCheck, ActionConstructionDecision,
 }
 
 // Outcome is whether the traced request was served.
