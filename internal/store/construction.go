@@ -16,9 +16,9 @@ func (db *DB) PutConstructionApproval(ctx context.Context, a *registry.Construct
 		return fmt.Errorf("construction approval overlaps: %w", err)
 	}
 	_, err = db.sql.ExecContext(ctx, `INSERT INTO construction_approvals (camera_id, status, max_overlap_percent,
-		overlaps, note, decided_by, decided_org, decided_at, policy_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		overlaps_json, note, decided_by, decided_org, decided_at, policy_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (camera_id) DO UPDATE SET status = excluded.status, max_overlap_percent = excluded.max_overlap_percent,
-		overlaps = excluded.overlaps, note = excluded.note, decided_by = excluded.decided_by,
+		overlaps_json = excluded.overlaps_json, note = excluded.note, decided_by = excluded.decided_by,
 		decided_org = excluded.decided_org, decided_at = excluded.decided_at, policy_version = excluded.policy_version`,
 		a.CameraID, a.Status, a.MaxOverlapPercent, string(overlaps), a.Note, a.DecidedBy, a.DecidedOrganisationID,
 		Micros(a.DecidedAt), a.PolicyVersion)
@@ -31,7 +31,7 @@ func (db *DB) PutConstructionApproval(ctx context.Context, a *registry.Construct
 // ConstructionApprovals lists every camera's latest construction decision.
 func (db *DB) ConstructionApprovals(ctx context.Context) ([]*registry.ConstructionApproval, error) {
 	return queryAll(ctx, db.sql, "construction approvals", scanConstructionApproval, `SELECT camera_id, status,
-		max_overlap_percent, overlaps, note, decided_by, decided_org, decided_at, policy_version
+		max_overlap_percent, overlaps_json, note, decided_by, decided_org, decided_at, policy_version
 		FROM construction_approvals ORDER BY camera_id`)
 }
 

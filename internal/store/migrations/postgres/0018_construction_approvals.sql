@@ -6,7 +6,7 @@ CREATE TABLE construction_approvals (
 	camera_id           TEXT PRIMARY KEY,
 	status              TEXT NOT NULL,
 	max_overlap_percent DOUBLE PRECISION NOT NULL,
-	overlaps            TEXT NOT NULL,
+	overlaps_json       TEXT NOT NULL,
 	note                TEXT NOT NULL,
 	decided_by          TEXT NOT NULL,
 	decided_org         TEXT NOT NULL,
