@@ -63,6 +63,11 @@ type Service struct {
 	sharingLookup SharingLookup
 	approvalsMu   sync.RWMutex
 	approvals     map[string]*ConstructionApproval // by camera id
+
+	placeRepo PlaceRepo // nil: the store keeps no register of places
+	liveness  Liveness
+	statesMu  sync.RWMutex
+	states    map[string]camState // of every camera in views, for the coverage report
 }
 
 // Deps are what a Service is built from.
@@ -84,8 +89,9 @@ func New(d Deps) *Service {
 	}
 	idx := spatial.New()
 	s := &Service{repo: d.Repo, findings: d.Repo, pack: d.Pack, index: idx, views: coverage.NewIndex(idx), tracer: d.Tracer, now: d.Now, log: d.Logger,
-		approvals: map[string]*ConstructionApproval{}}
+		approvals: map[string]*ConstructionApproval{}, states: map[string]camState{}}
 	s.approvalRepo, _ = d.Repo.(ApprovalRepo)
+	s.placeRepo, _ = d.Repo.(PlaceRepo)
 	return s
 }
 
@@ -160,6 +166,13 @@ func (s *Service) Run(ctx context.Context, interval time.Duration) error {
 }
 
 func (s *Service) indexCamera(c *Camera) {
+	s.statesMu.Lock()
+	if c.Status == StatusDecommissioned {
+		delete(s.states, c.ID)
+	} else {
+		s.states[c.ID] = camState{active: c.Status == StatusActive, networked: c.Networked}
+	}
+	s.statesMu.Unlock()
 	if c.Status == StatusDecommissioned {
 		s.views.Delete(c.ID)
 		return
