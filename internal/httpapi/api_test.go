@@ -354,6 +354,13 @@ func TestRoutesByRole(t *testing.T) {
 			{"POST", "/api/v1/cameras/{id}/legal-basis/decline", func(string) string { return "/api/v1/cameras/" + camA + "/legal-basis/decline" },
 				func(string) string { return `{"note":"no such decision"}` }, "",
 				allowOnly(map[string]want{"admin": ok(403, "legal_basis_decline:denied")})},
+			{"GET", "/api/v1/cameras/{id}/duplicate-check", func(string) string { return "/api/v1/cameras/" + camA + "/duplicate-check" }, nil, "",
+				allowOnly(map[string]want{"admin": ok(200, "duplicate_check"), "operator": ok(200, "duplicate_check"), "owner": wall,
+					"reviewer": ok(200, "duplicate_check"), "auditor": ok(200, "duplicate_check")})},
+			// Neither the admin nor the reviewer belongs to a public-security organisation: refused, and traced.
+			{"POST", "/api/v1/cameras/{id}/construction-approval", func(string) string { return "/api/v1/cameras/" + camA + "/construction-approval" },
+				func(string) string { return `{"decision":"approve"}` }, "",
+				allowOnly(map[string]want{"admin": ok(403, "construction_decision:denied"), "reviewer": ok(403, "construction_decision:denied")})},
 			{"GET", "/api/v1/compliance", nil, nil, "",
 				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "auditor": ok(200)})},
 			{"GET", "/api/v1/compliance/summary", nil, nil, "",

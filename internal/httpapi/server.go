@@ -170,6 +170,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/compliance/summary", complianceRoles, s.complianceSummary},
 	}
 	rs = append(rs, s.applicationRoutes()...)
+	rs = append(rs, s.duplicateRoutes()...)
 	rs = append(rs, s.traceRoutes()...)
 	rs = append(rs, s.playbackRoutes()...)
 	rs = append(rs, s.liveRoutes()...)

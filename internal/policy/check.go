@@ -32,6 +32,11 @@ func (p *Pack) CheckCamera(c CameraFacts) []Decision {
 			fmt.Sprintf("place category %q (%s) is a prohibited place and %s. %s",
 				cat.ID, cat.Label, p.basisState(c, PermitProhibitedPlace), p.reason(cat.Rule))))
 	}
+	if c.Status == StatusActive && p.Duplicate(c) {
+		out = append(out, p.decision(CodeDuplicateCoverage, p.duplicateRule, "status",
+			fmt.Sprintf("%.1f%% of the camera's field of view is already seen by an existing camera (the limit is %v%%); it cannot become active until the public security organ approves its construction. %s",
+				c.DuplicateOverlapPercent, p.duplicatePercent, p.reason(p.duplicateRule))))
+	}
 	if c.RetentionDays < p.floorDays {
 		out = append(out, p.decision(CodeRetentionBelowFloor, p.retentionRule, FieldRetentionDays,
 			fmt.Sprintf("retention %d days is below the %d-day floor. %s", c.RetentionDays, p.floorDays, p.reason(p.retentionRule))))
@@ -80,6 +85,10 @@ func (p *Pack) Findings(c CameraFacts, now time.Time) []Finding {
 		add(CodeRetentionBelowFloor, p.retentionRule, "retention %d days is below the %d-day floor", c.RetentionDays, p.floorDays)
 	}
 	if c.Status == StatusPlanned {
+		if p.Duplicate(c) {
+			add(CodeDuplicateCoverage, p.duplicateRule, "%.1f%% of the planned camera's field of view is already seen by an existing camera (limit %v%%); its construction awaits the public security organ's approval",
+				c.DuplicateOverlapPercent, p.duplicatePercent)
+		}
 		return out
 	}
 

@@ -137,6 +137,13 @@ type rawPack struct {
 	Sharing      []rawSharing    `yaml:"sharing"`
 	LegalBases   []rawLegalBasis `yaml:"legal_bases"`
 	Options      rawOptions      `yaml:"options"`
+	Duplicates   rawDuplicates   `yaml:"duplicate_construction"`
+}
+
+// rawDuplicates is the duplicate-construction check (REG-3); without it there is none.
+type rawDuplicates struct {
+	Rule           string   `yaml:"rule"`
+	OverlapPercent *float64 `yaml:"overlap_percent"`
 }
 
 // rawOptions are the rules other cities add (shared/REGULATIONS.md), each off unless given.
@@ -286,6 +293,7 @@ var typeNames = func() *strings.Replacer {
 		{"rawSharing", "sharing default"},
 		{"rawOptions", "options"},
 		{"rawLegalBasis", "legal basis"},
+		{"rawDuplicates", "duplicate_construction"},
 	}
 	var pairs []string
 	for _, n := range names {
@@ -495,6 +503,7 @@ func (v *validator) build(r *rawPack) *Pack {
 			p.floorDays, 36500, "options", "important_footage_days")
 	}
 	v.legalBases(p, r.LegalBases)
+	v.duplicates(p, r.Duplicates)
 	return p
 }
 
@@ -779,4 +788,22 @@ func (v *validator) applications(p *Pack, r rawApplications) {
 		}
 	}
 	p.applications = a
+}
+
+// duplicates reads the duplicate-construction check: a rule and the overlap, in percent of the
+// proposed camera's field of view, above which a camera is a duplicate.
+func (v *validator) duplicates(p *Pack, r rawDuplicates) {
+	if r.Rule == "" && r.OverlapPercent == nil {
+		return
+	}
+	v.ruleRef("duplicate_construction", r.Rule, true, "duplicate_construction", "rule")
+	p.duplicateRule = r.Rule
+	switch pc := r.OverlapPercent; {
+	case pc == nil:
+		v.addf(v.loc.line("duplicate_construction", "overlap_percent"), "duplicate_construction: overlap_percent is required")
+	case !(*pc > 0 && *pc <= 100):
+		v.addf(v.loc.line("duplicate_construction", "overlap_percent"), "duplicate_construction: overlap_percent %v must be above 0 and at most 100", *pc)
+	default:
+		p.duplicatePercent = *pc
+	}
 }

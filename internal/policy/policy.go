@@ -17,15 +17,18 @@ import (
 // Decision codes: a policy refusal, as returned by CheckCamera and CheckApplication. The API
 // reports them as HTTP 422 with the code.
 const (
-	CodeProhibitedPlace         = "prohibited_place"
-	CodeUnknownPlaceCategory    = "unknown_place_category"
-	CodeRetentionBelowFloor     = "retention_below_floor"
-	CodeIneligibleSubject       = "ineligible_subject"
-	CodeIneligibleApplicant     = "ineligible_applicant"
-	CodeNotNetworked            = "not_networked"
-	CodeNoNetworkInterface      = "no_network_interface"
-	CodeNoSign                  = "no_sign"
-	CodeMaintenanceOverdue      = "maintenance_overdue"
+	CodeProhibitedPlace      = "prohibited_place"
+	CodeUnknownPlaceCategory = "unknown_place_category"
+	CodeRetentionBelowFloor  = "retention_below_floor"
+	CodeIneligibleSubject    = "ineligible_subject"
+	CodeIneligibleApplicant  = "ineligible_applicant"
+	CodeNotNetworked         = "not_networked"
+	CodeNoNetworkInterface   = "no_network_interface"
+	CodeNoSign               = "no_sign"
+	CodeMaintenanceOverdue   = "maintenance_overdue"
+	// CodeDuplicateCoverage: a planned camera's field of view is mostly seen by an existing
+	// camera already, and the public security organ has not approved building it (REG-3).
+	CodeDuplicateCoverage       = "duplicate_coverage"
 	CodeProhibitedPlaceExempted = "prohibited_place_exempted"
 	// CodeNetworkingExemptionPending: a government camera is not networked under a legal basis
 	// that is not approved yet.
@@ -148,6 +151,11 @@ type CameraFacts struct {
 	MaintenanceIntervalDays int // 0: the pack's interval
 	LastMaintenanceAt       time.Time
 	CreatedAt               time.Time
+	// DuplicateOverlapPercent is the largest share of the camera's field of view that one other
+	// camera already sees, as the duplicate check found it (0: none, or not checked), and
+	// ConstructionApproved whether the public security organ approved building it anyway.
+	DuplicateOverlapPercent float64
+	ConstructionApproved    bool
 }
 
 // Pack is a parsed, validated policy pack. It is immutable and safe for concurrent use.
@@ -183,6 +191,9 @@ type Pack struct {
 
 	options    Options
 	legalBases []LegalBasis
+
+	duplicateRule    string
+	duplicatePercent float64 // 0: no duplicate-construction check
 }
 
 // Options are rules some cities add to the national ones, switched on by the pack's options.
@@ -308,3 +319,15 @@ func (p *Pack) SignsRequired() bool { return p.signsRequired }
 
 // MaintenanceIntervalDays is the longest a camera may go without maintenance.
 func (p *Pack) MaintenanceIntervalDays() int { return p.maintenanceDays }
+
+// DuplicateOverlapPercent is the overlap, in percent of a proposed camera's field of view, above
+// which it duplicates an existing camera; 0 when the pack has no duplicate-construction check.
+func (p *Pack) DuplicateOverlapPercent() float64 { return p.duplicatePercent }
+
+// DuplicateRule is the rule of the duplicate-construction check ("" when there is none).
+func (p *Pack) DuplicateRule() string { return p.duplicateRule }
+
+// Duplicate reports whether c duplicates an existing camera without an approval to build it.
+func (p *Pack) Duplicate(c CameraFacts) bool {
+	return p.duplicatePercent > 0 && c.DuplicateOverlapPercent > p.duplicatePercent && !c.ConstructionApproved
+}

@@ -56,7 +56,7 @@ type FindingRepo interface {
 // maintenance finding with the date it falls due, asked of the pack just after that date so
 // that the pack alone decides whether the camera owes maintenance at all.
 func (s *Service) findingRows(c *Camera) []FindingRow {
-	facts := Facts(c)
+	facts := s.facts(c)
 	var epoch time.Time
 	fs := s.pack.Findings(facts, epoch)
 	rows := make([]FindingRow, 0, len(fs)+1)
@@ -202,7 +202,7 @@ func (s *Service) CompliancePage(ctx context.Context, scope Scope, organisationI
 		}
 		// The row says which finding; the pack, asked now, says what it is. A row the camera no
 		// longer earns (written by a node with another pack, say) is left out rather than shown.
-		for _, pf := range s.pack.Findings(Facts(c), now) {
+		for _, pf := range s.pack.Findings(s.facts(c), now) {
 			if pf.Code == r.Code {
 				out = append(out, KeyedFinding{Key: FindingKey{r.CameraID, r.Ord}, Finding: Finding{
 					CameraID: c.ID, CameraName: c.Name, OrganisationID: c.OrganisationID,

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"civicam/internal/coverage"
 	"civicam/internal/policy"
 	"civicam/internal/spatial"
 	"civicam/internal/trace"
@@ -50,12 +51,23 @@ type Service struct {
 	findings FindingRepo
 	pack     *policy.Pack
 	index    *spatial.Index
-	tracer   trace.Tracer // called before each change; an error refuses it, so nothing changes untraced
+	views    *coverage.Index // the fields of view beside index, which it keeps
+	tracer   trace.Tracer    // called before each change; an error refuses it, so nothing changes untraced
 	now      func() time.Time
 	log      *slog.Logger
 
 	syncMu sync.Mutex
 	synced time.Time // when the last Load or Sync began
+
+	approvalRepo  ApprovalRepo // nil: the store keeps no construction decisions
+	sharingLookup SharingLookup
+	approvalsMu   sync.RWMutex
+	approvals     map[string]*ConstructionApproval // by camera id
+
+	placeRepo PlaceRepo // nil: the store keeps no register of places
+	liveness  Liveness
+	statesMu  sync.RWMutex
+	states    map[string]camState // of every camera in views, for the coverage report
 }
 
 // Deps are what a Service is built from.
@@ -75,7 +87,12 @@ func New(d Deps) *Service {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{repo: d.Repo, findings: d.Repo, pack: d.Pack, index: spatial.New(), tracer: d.Tracer, now: d.Now, log: d.Logger}
+	idx := spatial.New()
+	s := &Service{repo: d.Repo, findings: d.Repo, pack: d.Pack, index: idx, views: coverage.NewIndex(idx), tracer: d.Tracer, now: d.Now, log: d.Logger,
+		approvals: map[string]*ConstructionApproval{}, states: map[string]camState{}}
+	s.approvalRepo, _ = d.Repo.(ApprovalRepo)
+	s.placeRepo, _ = d.Repo.(PlaceRepo)
+	return s
 }
 
 // Pack returns the policy pack in force.
@@ -92,6 +109,9 @@ func (s *Service) Load(ctx context.Context) error {
 	}
 	for _, c := range cams {
 		s.indexCamera(c)
+	}
+	if err := s.loadApprovals(ctx); err != nil {
+		return err
 	}
 	if err := s.refreshFindings(ctx, cams); err != nil {
 		return err
@@ -119,6 +139,9 @@ func (s *Service) Sync(ctx context.Context) error {
 	for _, c := range cams {
 		s.indexCamera(c)
 	}
+	if err := s.loadApprovals(ctx); err != nil {
+		return err
+	}
 	// Another process changed these cameras; writing their findings again is harmless and heals
 	// a write of findings that failed after its camera's.
 	s.storeFindings(ctx, cams...)
@@ -143,11 +166,18 @@ func (s *Service) Run(ctx context.Context, interval time.Duration) error {
 }
 
 func (s *Service) indexCamera(c *Camera) {
+	s.statesMu.Lock()
 	if c.Status == StatusDecommissioned {
-		s.index.Delete(c.ID)
+		delete(s.states, c.ID)
+	} else {
+		s.states[c.ID] = camState{active: c.Status == StatusActive, networked: c.Networked}
+	}
+	s.statesMu.Unlock()
+	if c.Status == StatusDecommissioned {
+		s.views.Delete(c.ID)
 		return
 	}
-	if err := s.index.Set(c.ID, c.Lat, c.Lon); err != nil {
+	if err := s.views.Set(c.ID, viewOf(c)); err != nil {
 		// Validation admits only positions the index takes; a failure here is a bug to see.
 		s.log.Error("spatial index", "camera", c.ID, "err", err)
 	}
@@ -247,7 +277,7 @@ func (s *Service) newCamera(ctx context.Context, scope Scope, in *CameraInput) (
 	if err := s.requireOrganisation(ctx, c.OrganisationID); err != nil {
 		return nil, err
 	}
-	if err := s.checkPolicy(c); err != nil {
+	if err := s.checkPolicy(c, c.Status == StatusActive); err != nil {
 		return nil, err
 	}
 	now := s.now().UTC()
@@ -267,11 +297,15 @@ func (s *Service) requireOrganisation(ctx context.Context, id string) error {
 	return nil
 }
 
-func (s *Service) checkPolicy(c *Camera) error {
+// checkPolicy asks the pack about c; activating says c becomes active now (created active, or
+// leaving planned), when the duplicate-construction check applies.
+func (s *Service) checkPolicy(c *Camera, activating bool) error {
 	if c.Status == StatusDecommissioned {
 		return nil
 	}
-	if ds := s.pack.CheckCamera(Facts(c)); len(ds) > 0 {
+	f := Facts(c)
+	f.DuplicateOverlapPercent, f.ConstructionApproved = s.dupFacts(c, activating)
+	if ds := s.pack.CheckCamera(f); len(ds) > 0 {
 		return &PolicyError{Decisions: ds}
 	}
 	return nil
@@ -369,7 +403,7 @@ func (s *Service) UpdateCamera(ctx context.Context, scope Scope, id string, in *
 	if c.Status == StatusDecommissioned && old.Status != StatusDecommissioned {
 		action = trace.ActionCameraDecommission
 	}
-	if err := s.checkPolicy(&c); err != nil {
+	if err := s.checkPolicy(&c, c.Status == StatusActive && old.Status == StatusPlanned); err != nil {
 		s.traceRefusal(ctx, action, []string{id}, err)
 		return nil, err
 	}
@@ -567,6 +601,13 @@ func (s *Service) resolve(ctx context.Context, scope Scope, hits []spatial.Hit, 
 	return cams, dists, nil
 }
 
+// facts are c's facts with its duplicate check, for the findings.
+func (s *Service) facts(c *Camera) policy.CameraFacts {
+	f := Facts(c)
+	f.DuplicateOverlapPercent, f.ConstructionApproved = s.dupFacts(c, false)
+	return f
+}
+
 // Facts converts a camera to what the policy pack judges.
 func Facts(c *Camera) policy.CameraFacts {
 	return policy.CameraFacts{
@@ -619,7 +660,7 @@ func (s *Service) Compliance(ctx context.Context, scope Scope, organisationID, c
 	now := s.now()
 	findings := []Finding{}
 	for _, c := range cams {
-		for _, f := range s.pack.Findings(Facts(c), now) {
+		for _, f := range s.pack.Findings(s.facts(c), now) {
 			findings = append(findings, Finding{
 				CameraID: c.ID, CameraName: c.Name, OrganisationID: c.OrganisationID,
 				Code: f.Code, Rule: f.Rule, Message: f.Message, PolicyVersion: f.PolicyVersion,

@@ -97,6 +97,15 @@ const (
 	ActionLegalBasisPropose Action = "legal_basis_propose"
 	ActionLegalBasisApprove Action = "legal_basis_approve"
 	ActionLegalBasisDecline Action = "legal_basis_decline"
+
+	// A camera was checked for duplicate construction (REG-3), naming the overlaps found, and
+	// the public security organ approved or declined building a duplicate, with what it saw.
+	ActionDuplicateCheck       Action = "duplicate_check"
+	ActionConstructionDecision Action = "construction_decision"
+	// Places were added to the city's register, and someone read the key places' coverage
+	// report (REG-1).
+	ActionPlaceImport    Action = "place_import"
+	ActionCoverageReport Action = "coverage_report"
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -112,6 +121,7 @@ var Actions = []Action{
 	ActionApplicantRegister, ActionPackInForce, ActionExportApprove, ActionFootageRequest,
 	ActionFootageRequestDecision, ActionNoticeDraft, ActionNoticeApprove, ActionDocumentShown,
 	ActionContactRead, ActionLegalBasisPropose, ActionLegalBasisApprove, ActionLegalBasisDecline,
+	ActionDuplicateCheck, ActionConstructionDecision, ActionPlaceImport, ActionCoverageReport,
 }
 
 // Outcome is whether the traced request was served.
