@@ -191,6 +191,13 @@ func loadPack(path string) (*policy.Pack, error) {
 		}
 		return p, nil
 	}
+	if name, ok := strings.CutPrefix(path, policy.EmbeddedPrefix); ok {
+		p, err := policy.Embedded(name)
+		if err != nil {
+			return nil, fmt.Errorf("policy pack: %w", err)
+		}
+		return p, nil
+	}
 	p, err := policy.Load(path)
 	if err != nil {
 		return nil, fmt.Errorf("policy pack: %w", err)
