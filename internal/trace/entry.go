@@ -97,6 +97,13 @@ const (
 	ActionLegalBasisPropose Action = "legal_basis_propose"
 	ActionLegalBasisApprove Action = "legal_basis_approve"
 	ActionLegalBasisDecline Action = "legal_basis_decline"
+
+	// Public consultation (REG-8): the police published a draft for comment, someone (anyone,
+	// anonymous) submitted an opinion, the police answered one, and published the final version.
+	ActionConsultationPublish Action = "consultation_publish"
+	ActionConsultationOpinion Action = "consultation_opinion"
+	ActionConsultationAnswer  Action = "consultation_answer"
+	ActionConsultationFinal   Action = "consultation_final"
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -112,6 +119,7 @@ var Actions = []Action{
 	ActionApplicantRegister, ActionPackInForce, ActionExportApprove, ActionFootageRequest,
 	ActionFootageRequestDecision, ActionNoticeDraft, ActionNoticeApprove, ActionDocumentShown,
 	ActionContactRead, ActionLegalBasisPropose, ActionLegalBasisApprove, ActionLegalBasisDecline,
+	ActionConsultationPublish, ActionConsultationOpinion, ActionConsultationAnswer, ActionConsultationFinal,
 }
 
 // Outcome is whether the traced request was served.
