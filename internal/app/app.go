@@ -25,6 +25,7 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/bucket"
 	"civicam/internal/config"
+	"civicam/internal/consultation"
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
 	"civicam/internal/httpapi"
@@ -332,6 +333,8 @@ func NewServer(core *Core) (_ *Server, err error) {
 		Approvals: core.DB, Users: core.DB,
 	})
 	views.To = looks
+	consult := consultation.New(consultation.Config{}, consultation.Deps{Store: core.DB, Tracer: trace.Recorder{Log: core.Trail},
+		Now: core.Now, Logger: core.Log.With("component", "consultation")})
 	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
 		Accounts: core.Accounts, Recorder: rec, Storage: planner, Requests: requests, Metrics: reg,
@@ -339,6 +342,7 @@ func NewServer(core *Core) (_ *Server, err error) {
 			Logger: core.Log.With("component", "holds"), Now: core.Now,
 			ImportantDays: func() int { return core.Registry.Pack().Options().ImportantFootageDays }}),
 		Footage: looks, Sharing: shares, GB28181: gb, Logger: core.Log.With("component", "api"),
+		Consultation: consult,
 	})
 	if err != nil {
 		return nil, err

@@ -294,7 +294,7 @@ type AnswerInput struct {
 }
 
 // Answer publishes the answer to an opinion: the verdict and why. It is given once.
-func (s *Service) Answer(ctx context.Context, opinionID string, in AnswerInput) (*Opinion, error) {
+func (s *Service) Answer(ctx context.Context, consultationID, opinionID string, in AnswerInput) (*Opinion, error) {
 	answer := strings.TrimSpace(in.Answer)
 	switch {
 	case in.Verdict != Adopted && in.Verdict != Partly && in.Verdict != NotAdopted:
@@ -304,15 +304,20 @@ func (s *Service) Answer(ctx context.Context, opinionID string, in AnswerInput) 
 	case len(answer) > s.cfg.MaxOpinionBytes || !utf8.ValidString(answer):
 		return nil, fault.InvalidField("answer", "must be valid text of at most %d bytes", s.cfg.MaxOpinionBytes)
 	}
-	if !validID(opinionID) {
+	if !validID(opinionID) || !validID(consultationID) {
 		return nil, fault.ErrNotFound
 	}
 	o, err := s.store.Opinion(ctx, opinionID)
 	if err != nil {
 		return nil, err
 	}
+	if o.ConsultationID != consultationID {
+		return nil, fmt.Errorf("opinion %s of consultation %s: %w", opinionID, consultationID, fault.ErrNotFound)
+	}
 	if o.Verdict != "" {
-		return nil, &fault.Error{Kind: fault.Conflict, Code: CodeAnswered, Message: "this opinion is already answered"}
+		err := &fault.Error{Kind: fault.Conflict, Code: CodeAnswered, Message: "this opinion is already answered"}
+		s.refused(ctx, trace.ActionConsultationAnswer, o.ConsultationID+"/"+o.ID, err)
+		return nil, err
 	}
 	o.Verdict, o.Answer, o.AnsweredAt, o.AnsweredBy = in.Verdict, answer, s.now().UTC(), userID(ctx)
 	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionConsultationAnswer, Reference: o.ConsultationID + "/" + o.ID,
@@ -348,13 +353,18 @@ func (s *Service) PublishFinal(ctx context.Context, id string, in FinalInput) (*
 		return nil, err
 	}
 	now := s.now().UTC()
+	var refusal error
 	switch {
 	case c.Status != StatusOpen:
-		return nil, &fault.Error{Kind: fault.Conflict, Code: CodeClosed, Message: "the final version is already published"}
+		refusal = &fault.Error{Kind: fault.Conflict, Code: CodeClosed, Message: "the final version is already published"}
 	case !now.After(c.Deadline):
-		return nil, &fault.Error{Kind: fault.Conflict, Code: CodeStillOpen, Message: "the consultation takes opinions until its deadline"}
+		refusal = &fault.Error{Kind: fault.Conflict, Code: CodeStillOpen, Message: "the consultation takes opinions until its deadline"}
 	case c.Unanswered > 0:
-		return nil, unanswered(c.Unanswered)
+		refusal = unanswered(c.Unanswered)
+	}
+	if refusal != nil {
+		s.refused(ctx, trace.ActionConsultationFinal, c.ID, refusal)
+		return nil, refusal
 	}
 	c.Status, c.Final, c.FinalAt, c.FinalBy = StatusFinal, final, now, userID(ctx)
 	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionConsultationFinal, Reference: c.ID, Outcome: trace.Allowed,
@@ -365,6 +375,14 @@ func (s *Service) PublishFinal(ctx context.Context, id string, in FinalInput) (*
 		return nil, err
 	}
 	return c, nil
+}
+
+// refused traces a refusal by the rules of consultation, so the trail shows an attempt to
+// publish a final too early, or to rewrite an answer, and not only what succeeded.
+func (s *Service) refused(ctx context.Context, action trace.Action, ref string, err error) {
+	if terr := s.tracer.Record(ctx, trace.Record{Action: action, Reference: ref, Outcome: trace.Denied, Reason: err.Error()}); terr != nil {
+		s.log.Error("trace consultation refusal", "action", action, "err", terr)
+	}
 }
 
 // Unanswered is the refusal of a final version while n opinions wait for their answer.

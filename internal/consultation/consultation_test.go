@@ -115,19 +115,19 @@ func TestConsultation(t *testing.T) {
 		if _, err := svc.Submit(ctx, "192.0.2.3", c.ID, "late"); code(err) != consultation.CodeClosed {
 			t.Errorf("Submit(after deadline) = %v; want %s", err, consultation.CodeClosed)
 		}
-		if _, err := svc.Answer(ctx, r1.Opinion.ID, consultation.AnswerInput{Verdict: consultation.Adopted, Answer: "Added step 0."}); err != nil {
+		if _, err := svc.Answer(ctx, c.ID, r1.Opinion.ID, consultation.AnswerInput{Verdict: consultation.Adopted, Answer: "Added step 0."}); err != nil {
 			t.Fatalf("Answer(r1) = %v", err)
 		}
-		if _, err := svc.Answer(ctx, r1.Opinion.ID, consultation.AnswerInput{Verdict: consultation.NotAdopted, Answer: "Changed our mind."}); code(err) != consultation.CodeAnswered {
+		if _, err := svc.Answer(ctx, c.ID, r1.Opinion.ID, consultation.AnswerInput{Verdict: consultation.NotAdopted, Answer: "Changed our mind."}); code(err) != consultation.CodeAnswered {
 			t.Errorf("Answer(r1 again) = %v; want %s", err, consultation.CodeAnswered)
 		}
-		if _, err := svc.Answer(ctx, r2.Opinion.ID, consultation.AnswerInput{Verdict: consultation.Partly}); code(err) != "invalid" {
+		if _, err := svc.Answer(ctx, c.ID, r2.Opinion.ID, consultation.AnswerInput{Verdict: consultation.Partly}); code(err) != "invalid" {
 			t.Errorf("Answer(without why) = %v; want invalid", err)
 		}
 		if _, err := svc.PublishFinal(ctx, c.ID, consultation.FinalInput{Final: "F"}); code(err) != consultation.CodeUnanswered {
 			t.Errorf("PublishFinal(one unanswered) = %v; want %s", err, consultation.CodeUnanswered)
 		}
-		if _, err := svc.Answer(ctx, r2.Opinion.ID, consultation.AnswerInput{Verdict: consultation.Partly, Answer: "4 hours; the pack sets it."}); err != nil {
+		if _, err := svc.Answer(ctx, c.ID, r2.Opinion.ID, consultation.AnswerInput{Verdict: consultation.Partly, Answer: "4 hours; the pack sets it."}); err != nil {
 			t.Fatalf("Answer(r2) = %v", err)
 		}
 		if _, err := svc.PublishFinal(ctx, c.ID, consultation.FinalInput{Final: "0. Apply online. 1. Apply at a station."}); err != nil {
@@ -150,7 +150,11 @@ func TestConsultation(t *testing.T) {
 			t.Errorf("ByReceipt(r2) = %+v, %v; want its answer partly_adopted", got, err)
 		}
 		want := []trace.Action{trace.ActionConsultationPublish, trace.ActionConsultationOpinion, trace.ActionConsultationOpinion,
-			trace.ActionConsultationAnswer, trace.ActionConsultationAnswer, trace.ActionConsultationFinal}
+			trace.ActionConsultationFinal, // refused: before the deadline
+			trace.ActionConsultationAnswer, trace.ActionConsultationAnswer, // the second refused: answered already
+			trace.ActionConsultationFinal, // refused: one unanswered
+			trace.ActionConsultationAnswer, trace.ActionConsultationFinal,
+			trace.ActionConsultationFinal} // refused: published already
 		if got := tr.actions(); !slices.Equal(got, want) {
 			t.Errorf("traced %v; want %v", got, want)
 		}
