@@ -150,7 +150,7 @@ func TestConsultation(t *testing.T) {
 			t.Errorf("ByReceipt(r2) = %+v, %v; want its answer partly_adopted", got, err)
 		}
 		want := []trace.Action{trace.ActionConsultationPublish, trace.ActionConsultationOpinion, trace.ActionConsultationOpinion,
-			trace.ActionConsultationFinal, // refused: before the deadline
+			trace.ActionConsultationFinal,                                  // refused: before the deadline
 			trace.ActionConsultationAnswer, trace.ActionConsultationAnswer, // the second refused: answered already
 			trace.ActionConsultationFinal, // refused: one unanswered
 			trace.ActionConsultationAnswer, trace.ActionConsultationFinal,
