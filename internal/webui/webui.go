@@ -30,6 +30,7 @@ import (
 
 	"civicam/internal/accounts"
 	"civicam/internal/auth"
+	"civicam/internal/consultation"
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
 	"civicam/internal/lostperson"
@@ -103,6 +104,8 @@ type Deps struct {
 	// GB28181 is the GB/T 28181 platform, the one the API serves; nil (the platform off) leaves
 	// out the device tree.
 	GB28181 *gb28181.Server
+	// Consultation is public consultation on procedures; nil leaves out its pages.
+	Consultation *consultation.Service
 }
 
 // UI serves the web pages.
@@ -118,6 +121,7 @@ type UI struct {
 	req      *lostperson.Service
 	sharing  *sharing.Service
 	gb       *gb28181.Server
+	consult  *consultation.Service
 	log      *slog.Logger
 	now      func() time.Time
 	pages    map[string]*template.Template
@@ -185,6 +189,7 @@ func New(cfg Config, d Deps) (*UI, error) {
 		req: d.Requests, storage: d.Storage, log: d.Logger, now: d.Now, pages: pages, cat: cat, mux: http.NewServeMux()}
 	u.sharing = d.Sharing
 	u.gb = d.GB28181
+	u.consult = d.Consultation
 	// Inline SVG markup is allowed; inline scripts and style attributes are not.
 	u.csp = "default-src 'self'; img-src 'self' data:" + tileOrigin + "; style-src 'self'; script-src 'self'; " +
 		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -232,7 +237,7 @@ func (u *UI) routes() []*page {
 		{Pattern: "POST /admin/users/{id}", APIRoute: "PATCH /api/v1/users/{id}", Handler: u.adminUpdateUser},
 		{Pattern: "GET /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminOrganisations},
 		{Pattern: "POST /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminCreateOrganisation},
-	}, slices.Concat(u.applicationRoutes(), u.sharingRoutes(), u.gbRoutes())...)
+	}, slices.Concat(u.applicationRoutes(), u.sharingRoutes(), u.gbRoutes(), u.consultationRoutes())...)
 }
 
 // Handler serves every page, "/" and below (the server mounts the API, /metrics and /healthz
