@@ -26,6 +26,7 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/bucket"
 	"civicam/internal/config"
+	"civicam/internal/consultation"
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
 	"civicam/internal/httpapi"
@@ -195,6 +196,13 @@ func loadPack(path string) (*policy.Pack, error) {
 		}
 		return p, nil
 	}
+	if name, ok := strings.CutPrefix(path, policy.EmbeddedPrefix); ok {
+		p, err := policy.Embedded(name)
+		if err != nil {
+			return nil, fmt.Errorf("policy pack: %w", err)
+		}
+		return p, nil
+	}
 	p, err := policy.Load(path)
 	if err != nil {
 		return nil, fmt.Errorf("policy pack: %w", err)
@@ -332,6 +340,8 @@ func NewServer(core *Core) (_ *Server, err error) {
 		Approvals: core.DB, Users: core.DB,
 	})
 	views.To = looks
+	consult := consultation.New(consultation.Config{}, consultation.Deps{Store: core.DB, Tracer: trace.Recorder{Log: core.Trail},
+		Now: core.Now, Logger: core.Log.With("component", "consultation")})
 	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
 		Accounts: core.Accounts, Recorder: rec, Storage: planner, Requests: requests, Metrics: reg,
@@ -339,12 +349,13 @@ func NewServer(core *Core) (_ *Server, err error) {
 			Logger: core.Log.With("component", "holds"), Now: core.Now,
 			ImportantDays: func() int { return core.Registry.Pack().Options().ImportantFootageDays }}),
 		Footage: looks, Sharing: shares, GB28181: gb, Logger: core.Log.With("component", "api"),
+		Consultation: consult,
 	})
 	if err != nil {
 		return nil, err
 	}
 	ui, err := webui.New(webui.Config{Language: cfg.UI.Language, TileURL: cfg.UI.TileURL, SecureCookies: cfg.SecureCookies()}, webui.Deps{
-		APIRoles: api.Roles(), Accounts: core.Accounts, Registry: core.Registry, Footage: looks, Trail: core.Trail, Users: core.DB, Requests: requests, Storage: planner, Sharing: shares, GB28181: gb,
+		APIRoles: api.Roles(), Accounts: core.Accounts, Registry: core.Registry, Footage: looks, Trail: core.Trail, Users: core.DB, Requests: requests, Storage: planner, Sharing: shares, GB28181: gb, Consultation: consult,
 		Health: health.New(rec),
 		Tracer: trace.Recorder{Log: core.Trail}, Logger: core.Log.With("component", "webui"), Now: core.Now,
 	})

@@ -82,3 +82,25 @@ func TestPackInForceTraced(t *testing.T) {
 		t.Errorf("pack_in_force entries after switching back = %d (newest %v); want 3, the newest the default pack", len(got), got)
 	}
 }
+
+// TestEmbeddedPackChosen checks that config chooses a shipped pack by name, so switching to the
+// second pack needs no file and no code.
+func TestEmbeddedPackChosen(t *testing.T) {
+	tests := []struct{ policy, version string }{
+		{"", "zhuzhou-2024.1"},
+		{"embedded:zhuzhou.yaml", "zhuzhou-2024.1"},
+		{"embedded:typical.yaml", "typical-2026.1"},
+	}
+	for _, tt := range tests {
+		p, err := loadPack(tt.policy)
+		if err != nil {
+			t.Fatalf("loadPack(%q) = %v", tt.policy, err)
+		}
+		if p.Version() != tt.version {
+			t.Errorf("loadPack(%q).Version() = %q; want %q", tt.policy, p.Version(), tt.version)
+		}
+	}
+	if _, err := loadPack("embedded:nocity.yaml"); err == nil {
+		t.Errorf("loadPack(embedded:nocity.yaml) = nil error; want one")
+	}
+}

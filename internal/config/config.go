@@ -46,7 +46,8 @@ type Config struct {
 	SecretKeyFile string `yaml:"secret_key_file"`
 	// PostgresDSN chooses PostgreSQL instead of the embedded SQLite database.
 	PostgresDSN string `yaml:"postgres_dsn"`
-	// Policy is a policy pack file; empty means the embedded Zhuzhou pack.
+	// Policy is a policy pack file, or "embedded:NAME" for one of the packs shipped in the
+	// binary (policies/: zhuzhou.yaml, typical.yaml); empty means the embedded Zhuzhou pack.
 	Policy string `yaml:"policy"`
 	// LogLevel is debug, info, warn or error; LogFormat is text or json.
 	LogLevel  string `yaml:"log_level"`

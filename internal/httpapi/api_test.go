@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"civicam/internal/auth"
+	"civicam/internal/consultation"
 	"civicam/internal/httpapi"
 	"civicam/internal/httpapi/apitest"
 	"civicam/internal/lostperson"
@@ -161,6 +162,9 @@ var untraced = map[string]string{
 	"GET /api/v1/openapi.json":            "the API's description",
 	"GET /api/v1/portal":                  "the published conditions and procedures",
 	"GET /api/v1/procedures":              "the published procedures",
+	"GET /api/v1/consultations":           "the published consultations",
+	"GET /api/v1/consultations/{id}":      "a consultation's published record: the opinions carry no personal data",
+	"POST /api/v1/consultations/receipt":  "a submitter reading its own opinion and the published answer; the code is the only key",
 	"GET /api/v1/organisations":           "the register of organisations: bodies, not people",
 	"GET /api/v1/organisations/{id}":      "the register of organisations: bodies, not people",
 	"GET /api/v1/cameras":                 "the register of cameras, with secrets masked: where they are, not what they saw",
@@ -208,6 +212,11 @@ var untraced = map[string]string{
 }
 
 // mayGoUntraced reports whether a request of role to the route may leave no trail entry.
+// consultationJSON is a draft put to the public until deadline.
+func consultationJSON(deadline time.Time) string {
+	return `{"title":"Lost-person procedure","draft":"1. Apply at a police station.","deadline":"` + deadline.UTC().Format(time.RFC3339) + `"}`
+}
+
 func mayGoUntraced(method, pattern, role string) bool {
 	_, all := untraced[method+" "+pattern]
 	_, one := untraced[method+" "+pattern+" as "+role]
@@ -295,6 +304,14 @@ func TestRoutesByRole(t *testing.T) {
 		seq := 0
 		next := func() string { seq++; return fmt.Sprint(seq) }
 		gbPending := gbDevice(t, s.Stack, 2)
+		cons, err := s.Consultation.Publish(apitest.SetupCtx, consultation.DraftInput{Title: "Procedure", Draft: "Draft", Deadline: time.Now().Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		receipt, err := s.Consultation.Submit(context.Background(), "192.0.2.8", cons.ID, "an opinion")
+		if err != nil {
+			t.Fatal(err)
+		}
 
 		rows := []struct {
 			method, pattern string
@@ -374,6 +391,26 @@ func TestRoutesByRole(t *testing.T) {
 			{"GET", "/api/v1/trace/leaves", func(string) string { return "/api/v1/trace/leaves?start=0&limit=5" }, nil, "",
 				allowOnly(map[string]want{"admin": ok(200, "trace_read"), "auditor": ok(200, "trace_read")})},
 			{"GET", "/api/v1/portal", nil, nil, "", public(ok(200))},
+			{"GET", "/api/v1/consultations", nil, nil, "", public(ok(200))},
+			{"POST", "/api/v1/consultations", nil, func(string) string { return consultationJSON(time.Now().Add(time.Hour)) }, "",
+				allowOnly(map[string]want{"admin": ok(201, "consultation_publish")})},
+			{"GET", "/api/v1/consultations/{id}", func(string) string { return "/api/v1/consultations/" + cons.ID }, nil, "", public(ok(200))},
+			{"POST", "/api/v1/consultations/{id}/opinions", func(string) string { return "/api/v1/consultations/" + cons.ID + "/opinions" },
+				func(string) string { return `{"text":"opinion ` + next() + `"}` }, "", public(ok(201, "consultation_opinion"))},
+			{"POST", "/api/v1/consultations/receipt", nil, func(string) string { return `{"receipt":"` + receipt.Code + `"}` }, "", public(ok(200))},
+			{"POST", "/api/v1/consultations/{id}/opinions/{oid}/answer", func(string) string {
+				rc, err := s.Consultation.Submit(context.Background(), "192.0.2.9", cons.ID, "to answer "+next())
+				if err != nil {
+					t.Fatal(err)
+				}
+				return "/api/v1/consultations/" + cons.ID + "/opinions/" + rc.Opinion.ID + "/answer"
+			}, func(string) string { return `{"verdict":"not_adopted","answer":"the pack sets it"}` }, "",
+				allowOnly(map[string]want{"admin": ok(200, "consultation_answer"),
+					"reviewer": ok(200, "consultation_answer")})},
+			// Before its deadline a consultation takes opinions, so the final is refused, and traced.
+			{"POST", "/api/v1/consultations/{id}/final", func(string) string { return "/api/v1/consultations/" + cons.ID + "/final" },
+				func(string) string { return `{"final":"the final text"}` }, "",
+				allowOnly(map[string]want{"admin": ok(409, "consultation_final:denied")})},
 			{"GET", "/api/v1/procedures", nil, nil, "", public(ok(200))},
 			{"POST", "/api/v1/procedures", nil, func(string) string { return procedureJSON() }, "",
 				allowOnly(map[string]want{"admin": ok(201, "policy_change")})},

@@ -358,6 +358,7 @@ var tagDescriptions = map[string]string{
 	"groups":           "Camera groups.",
 	"sharing":          "The sharing terms, shared cameras and owners' notifications.",
 	"gb28181":          "GB/T 28181 devices and their channels.",
+	"consultations":    "Public consultation on procedures: drafts, the public's opinions (anonymous, with a receipt code), the police's answers, final versions.",
 }
 
 // tagOf groups a route by the first part of its path under /api/v1/.

@@ -6,6 +6,7 @@ import (
 
 	"civicam/internal/accounts"
 	"civicam/internal/auth"
+	"civicam/internal/consultation"
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
 	"civicam/internal/lostperson"
@@ -115,6 +116,20 @@ func (s *Server) ops(c *schemas) map[string]op {
 			Query:  []param{q("organisation_id", "Only this organisation's.", str)},
 			Status: http.StatusOK, Result: object(counts)},
 
+		"GET /api/v1/consultations": {Summary: "Every consultation, newest first, with its counts of opinions and of those unanswered",
+			Status: http.StatusOK, Result: object(map[string]schema{"consultations": out([]*consultation.Consultation{})})},
+		"POST /api/v1/consultations": {Summary: "Publish a draft for public comment until a deadline",
+			Body: in(consultation.DraftInput{}), Status: http.StatusCreated, Result: out(consultation.Consultation{})},
+		"GET /api/v1/consultations/{id}": {Summary: "A consultation's public record: the draft, every opinion as submitted, every answer, the final version",
+			Status: http.StatusOK, Result: out(consultation.Record{})},
+		"POST /api/v1/consultations/{id}/opinions": {Summary: "Submit an opinion (anyone, anonymous; throttled per address); keep the receipt code to read the answer",
+			Body: in(opinionRequest{}), Status: http.StatusCreated, Result: out(consultation.Receipt{})},
+		"POST /api/v1/consultations/receipt": {Summary: "An opinion and its answer, by the receipt code its submitter was given",
+			Body: in(receiptRequest{}), Status: http.StatusOK, Result: out(consultation.Opinion{})},
+		"POST /api/v1/consultations/{id}/opinions/{oid}/answer": {Summary: "Publish the answer to an opinion: adopted, partly adopted or not, and why (once)",
+			Body: in(consultation.AnswerInput{}), Status: http.StatusOK, Result: out(consultation.Opinion{})},
+		"POST /api/v1/consultations/{id}/final": {Summary: "Publish the final version, after the deadline and once every opinion is answered",
+			Body: in(consultation.FinalInput{}), Status: http.StatusOK, Result: out(consultation.Consultation{})},
 		"GET /api/v1/portal": {Summary: "The public portal: the procedure in force and the applications' statistics",
 			Status: http.StatusOK, Result: out(lostperson.Portal{})},
 		"GET /api/v1/procedures": {Summary: "The lost-person procedure in force and every version published",

@@ -17,6 +17,7 @@ import (
 
 	"civicam/internal/accounts"
 	"civicam/internal/auth"
+	"civicam/internal/consultation"
 	"civicam/internal/fault"
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
@@ -45,9 +46,11 @@ type Deps struct {
 	Holds    *retention.Holds      // legal holds (retention.go)
 	Sharing  *sharing.Service      // grants, groups, owners' access view (grants.go)
 	GB28181  *gb28181.Server       // GB/T 28181 devices (gb28181.go); nil when the platform is off
-	Metrics  prometheus.Registerer
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Consultation is public consultation on procedures (consultations.go); nil serves none.
+	Consultation *consultation.Service
+	Metrics      prometheus.Registerer
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // Server serves the API.
@@ -62,6 +65,7 @@ type Server struct {
 	holds    *retention.Holds
 	sharing  *sharing.Service
 	gb       *gb28181.Server
+	consult  *consultation.Service
 	log      *slog.Logger
 	now      func() time.Time
 	mux      *http.ServeMux
@@ -110,6 +114,7 @@ func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
 	s.storage = d.Storage
 	s.holds = d.Holds
 	s.gb = d.GB28181
+	s.consult = d.Consultation
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "civicam_http_requests_total", Help: "API requests by route and status code.",
 	}, []string{"route", "code"})
@@ -177,6 +182,7 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.retentionRoutes()...)
 	rs = append(rs, s.grantRoutes()...)
 	rs = append(rs, s.gbRoutes()...)
+	rs = append(rs, s.consultationRoutes()...)
 	return append(rs, s.extra...)
 }
 

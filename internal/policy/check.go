@@ -109,7 +109,29 @@ func (p *Pack) Findings(c CameraFacts, now time.Time) []Finding {
 	if f, ok := p.maintenanceFinding(c, now); ok {
 		out = append(out, f)
 	}
+	if f, ok := p.filingFinding(c, now); ok {
+		out = append(out, f)
+	}
 	return out
+}
+
+// FilingDue is when an accepted camera's filing falls overdue under the pack; false when the pack
+// asks for no filing, the camera is filed, or its acceptance date is not known.
+func (p *Pack) FilingDue(c CameraFacts) (time.Time, bool) {
+	if p.filing.Days == 0 || !c.FiledAt.IsZero() || c.AcceptedAt.IsZero() {
+		return time.Time{}, false
+	}
+	return c.AcceptedAt.AddDate(0, 0, p.filing.Days), true
+}
+
+func (p *Pack) filingFinding(c CameraFacts, now time.Time) (Finding, bool) {
+	due, ok := p.FilingDue(c)
+	if !ok || !now.After(due) {
+		return Finding{}, false
+	}
+	return Finding{Code: CodeSystemFilingOverdue, Rule: p.filing.Rule, PolicyVersion: p.version,
+		Message: fmt.Sprintf("not filed with the public security organ: accepted %s, filing due within %d days, by %s",
+			c.AcceptedAt.UTC().Format(time.DateOnly), p.filing.Days, due.UTC().Format(time.DateOnly))}, true
 }
 
 // EffectiveMaintenanceIntervalDays is the interval a camera is held to: its own when it sets a

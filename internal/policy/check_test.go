@@ -1,12 +1,15 @@
 package policy
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"civicam/policies"
 )
 
 func mustDefault(t testing.TB) *Pack {
@@ -57,8 +60,54 @@ func decisionCodes(ds []Decision) []string {
 }
 func findingCodes(fs []Finding) []string { return codes(fs, func(f Finding) string { return f.Code }) }
 
+// shippedPack is one pack of policies/ with the names its rules have for the Zhuzhou pack's rule
+// ids, so that one table of cases runs on every shipped pack.
+type shippedPack struct {
+	name string
+	pack *Pack
+	rule map[string]string // Zhuzhou rule id → this pack's; absent: the same
+}
+
+func (s shippedPack) ruleOf(zz string) string {
+	if r, ok := s.rule[zz]; ok {
+		return r
+	}
+	return zz
+}
+
+// shippedPacks are the packs the policy tests run on: the default and the second real pack.
+func shippedPacks(t testing.TB) []shippedPack {
+	t.Helper()
+	data, err := fs.ReadFile(policies.FS, "typical.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	typical, err := Parse(data, "typical.yaml")
+	if err != nil {
+		t.Fatalf("Parse(typical.yaml) = %v", err)
+	}
+	return []shippedPack{
+		{name: "zhuzhou", pack: mustDefault(t)},
+		{name: "typical", pack: typical, rule: map[string]string{
+			"ZZ-PLACE-CATEGORIES":      "TC-KEY-PLACES",
+			"ZZ-PROHIBITED-PLACES":     "TC-BANNED-PLACES",
+			"ZZ-NETWORKING-GOVERNMENT": "TC-NETWORKING-GOVERNMENT",
+			"ZZ-NETWORKING-PRIVATE":    "TC-NETWORKING-PRIVATE",
+			"ZZ-RETENTION-FLOOR":       "TC-RETENTION-FLOOR",
+			"ZZ-MAINTENANCE":           "TC-RUN-AND-REPAIR",
+			"ZZ-SIGNS":                 "TC-SIGNS",
+		}},
+	}
+}
+
 func TestCheckCamera(t *testing.T) {
-	p := mustDefault(t)
+	for _, sp := range shippedPacks(t) {
+		t.Run(sp.name, func(t *testing.T) { testCheckCamera(t, sp) })
+	}
+}
+
+func testCheckCamera(t *testing.T, sp shippedPack) {
+	p := sp.pack
 	tests := []struct {
 		name   string
 		modify func(*CameraFacts)
@@ -177,14 +226,16 @@ func TestCheckCamera(t *testing.T) {
 			}
 			for i, d := range got {
 				w := tt.want[i]
-				if d.Code != w.Code || d.Rule != w.Rule || d.Field != w.Field || d.PolicyVersion != "zhuzhou-2024.1" {
-					t.Errorf("CheckCamera(%+v)[%d] = %+v; want code %s rule %s field %s version zhuzhou-2024.1", c, i, d, w.Code, w.Rule, w.Field)
+				w.Rule = sp.ruleOf(w.Rule)
+				if d.Code != w.Code || d.Rule != w.Rule || d.Field != w.Field || d.PolicyVersion != p.Version() {
+					t.Errorf("CheckCamera(%+v)[%d] = %+v; want code %s rule %s field %s version %s", c, i, d, w.Code, w.Rule, w.Field, p.Version())
 				}
 				if d.Reason == "" {
 					t.Errorf("CheckCamera(%+v)[%d].Reason is empty", c, i)
 				}
 			}
 			for _, s := range tt.reason {
+				s = strings.ReplaceAll(s, "zhuzhou-2024.1", p.Version())
 				if !strings.Contains(got[0].Reason, s) {
 					t.Errorf("CheckCamera(%+v)[0].Reason = %q; want it to contain %q", c, got[0].Reason, s)
 				}
@@ -194,7 +245,13 @@ func TestCheckCamera(t *testing.T) {
 }
 
 func TestFindings(t *testing.T) {
-	p := mustDefault(t)
+	for _, sp := range shippedPacks(t) {
+		t.Run(sp.name, func(t *testing.T) { testFindings(t, sp) })
+	}
+}
+
+func testFindings(t *testing.T, sp shippedPack) {
+	p := sp.pack
 	tests := []struct {
 		name    string
 		modify  func(*CameraFacts)
@@ -359,8 +416,8 @@ func TestFindings(t *testing.T) {
 				t.Fatalf("Findings(%+v) = %v; want %v", c, gc, tt.want)
 			}
 			for i, f := range got {
-				if f.PolicyVersion != "zhuzhou-2024.1" || f.Message == "" {
-					t.Errorf("Findings(%+v)[%d] = %+v; want version zhuzhou-2024.1 and a message", c, i, f)
+				if f.PolicyVersion != p.Version() || f.Message == "" {
+					t.Errorf("Findings(%+v)[%d] = %+v; want version %s and a message", c, i, f, p.Version())
 				}
 				if _, ok := p.Rule(f.Rule); !ok {
 					t.Errorf("Findings(%+v)[%d].Rule = %q; not a rule of the pack", c, i, f.Rule)
@@ -374,13 +431,19 @@ func TestFindings(t *testing.T) {
 }
 
 func TestFindingRules(t *testing.T) {
-	p := mustDefault(t)
+	for _, sp := range shippedPacks(t) {
+		t.Run(sp.name, func(t *testing.T) { testFindingRules(t, sp) })
+	}
+}
+
+func testFindingRules(t *testing.T, sp shippedPack) {
+	p := sp.pack
 	c := CameraFacts{PlaceCategory: "public_square", Investment: InvestmentGovernment, Status: StatusActive}
 	want := map[string]string{
-		CodeRetentionBelowFloor: "ZZ-RETENTION-FLOOR",
-		CodeNotNetworked:        "ZZ-NETWORKING-GOVERNMENT",
-		CodeNoSign:              "ZZ-SIGNS",
-		CodeMaintenanceOverdue:  "ZZ-MAINTENANCE",
+		CodeRetentionBelowFloor: sp.ruleOf("ZZ-RETENTION-FLOOR"),
+		CodeNotNetworked:        sp.ruleOf("ZZ-NETWORKING-GOVERNMENT"),
+		CodeNoSign:              sp.ruleOf("ZZ-SIGNS"),
+		CodeMaintenanceOverdue:  sp.ruleOf("ZZ-MAINTENANCE"),
 	}
 	got := map[string]string{}
 	for _, f := range p.Findings(c, now) {
@@ -391,8 +454,8 @@ func TestFindingRules(t *testing.T) {
 	}
 	c.Investment = InvestmentPrivate
 	fs := p.Findings(c, now)
-	if fs[1].Code != CodeNoNetworkInterface || fs[1].Rule != "ZZ-NETWORKING-PRIVATE" {
-		t.Errorf("Findings(%+v)[1] = %+v; want no_network_interface under ZZ-NETWORKING-PRIVATE", c, fs[1])
+	if w := sp.ruleOf("ZZ-NETWORKING-PRIVATE"); fs[1].Code != CodeNoNetworkInterface || fs[1].Rule != w {
+		t.Errorf("Findings(%+v)[1] = %+v; want no_network_interface under %s", c, fs[1], w)
 	}
 }
 
@@ -644,5 +707,62 @@ func TestLegalBases(t *testing.T) {
 	}
 	if _, ok := p.LegalBasis("Article X of some law (test)"); ok {
 		t.Errorf("LegalBasis(free text) found; want not found")
+	}
+}
+
+// TestSecondPack checks issue 17 point 9: the second shipped pack differs from Zhuzhou's where
+// REGULATIONS.md says its sources differ, so switching packs changes decisions with no code change.
+func TestSecondPack(t *testing.T) {
+	packs := shippedPacks(t)
+	zz, tc := packs[0].pack, packs[1].pack
+	for _, cat := range []string{"hospital_ward", "entertainment_private_room", "rest_room", "financial_customer_area", "ballot_area"} {
+		c := compliant()
+		c.PlaceCategory = cat
+		if got := decisionCodes(zz.CheckCamera(c)); !reflect.DeepEqual(got, []string{CodeUnknownPlaceCategory}) {
+			t.Errorf("zhuzhou CheckCamera(%s) = %v; want [unknown_place_category]", cat, got)
+		}
+		if got := tc.CheckCamera(c); len(got) != 1 || got[0].Code != CodeProhibitedPlace || got[0].Rule != "TC-BANNED-PLACES" {
+			t.Errorf("typical CheckCamera(%s) = %+v; want prohibited_place under TC-BANNED-PLACES", cat, got)
+		}
+	}
+	if got, want := tc.Options(), (Options{ExportRecipients: true, TwoPersonExport: true, ImportantFootageDays: 730}); got != want {
+		t.Errorf("typical Options() = %+v; want %+v", got, want)
+	}
+	if got := zz.Options(); got != (Options{}) {
+		t.Errorf("zhuzhou Options() = %+v; want none", got)
+	}
+	if got := zz.SystemFiling(); got.Days != 0 {
+		t.Errorf("zhuzhou SystemFiling() = %+v; want none", got)
+	}
+	if got := tc.SystemFiling(); got.Days != 30 || got.Rule != "TC-SYSTEM-FILING" {
+		t.Errorf("typical SystemFiling() = %+v; want 30 days under TC-SYSTEM-FILING", got)
+	}
+
+	accepted := now.AddDate(0, 0, -31)
+	tests := []struct {
+		name   string
+		pack   *Pack
+		modify func(*CameraFacts)
+		want   []string
+	}{
+		{"zhuzhou asks no filing", zz, func(c *CameraFacts) { c.AcceptedAt = accepted }, nil},
+		{"accepted 31 days ago, not filed", tc, func(c *CameraFacts) { c.AcceptedAt = accepted }, []string{CodeSystemFilingOverdue}},
+		{"accepted 30 days ago, not filed yet due", tc, func(c *CameraFacts) { c.AcceptedAt = now.AddDate(0, 0, -30) }, nil},
+		{"filed", tc, func(c *CameraFacts) { c.AcceptedAt, c.FiledAt = accepted, accepted.AddDate(0, 0, 40) }, nil},
+		{"acceptance unknown", tc, func(c *CameraFacts) {}, nil},
+		{"planned is not accepted", tc, func(c *CameraFacts) { c.Status, c.AcceptedAt = StatusPlanned, accepted }, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := compliant()
+			tt.modify(&c)
+			got := tt.pack.Findings(c, now)
+			if gc := findingCodes(got); !reflect.DeepEqual(gc, append([]string{}, tt.want...)) {
+				t.Fatalf("Findings(%+v) = %v; want %v", c, gc, tt.want)
+			}
+			if len(got) == 1 && (got[0].Rule != "TC-SYSTEM-FILING" || !strings.Contains(got[0].Message, "filing due within 30 days, by 2026-11-29")) {
+				t.Errorf("Findings(%+v)[0] = %+v; want TC-SYSTEM-FILING, due 2026-11-29", c, got[0])
+			}
+		})
 	}
 }

@@ -61,6 +61,19 @@ func Default() (*Pack, error) {
 	return Parse(data, policies.Default)
 }
 
+// EmbeddedPrefix marks a configured pack that is one of the packs shipped in the binary
+// ("embedded:typical.yaml") rather than a file.
+const EmbeddedPrefix = "embedded:"
+
+// Embedded parses the shipped pack of that file name in policies.FS.
+func Embedded(name string) (*Pack, error) {
+	data, err := fs.ReadFile(policies.FS, name)
+	if err != nil {
+		return nil, fmt.Errorf("read embedded policy pack %s: %w", name, err)
+	}
+	return Parse(data, name)
+}
+
 // Load reads and parses the pack at path.
 func Load(path string) (*Pack, error) {
 	f, err := os.Open(path)
@@ -138,6 +151,14 @@ type rawPack struct {
 	LegalBases   []rawLegalBasis `yaml:"legal_bases"`
 	Options      rawOptions      `yaml:"options"`
 	Duplicates   rawDuplicates   `yaml:"duplicate_construction"`
+	Filing       *rawFiling      `yaml:"system_filing"`
+}
+
+// rawFiling is Beijing's rule: a completed system is filed with the public security organ
+// within days of its acceptance. Absent, the pack asks for no filing.
+type rawFiling struct {
+	Rule string `yaml:"rule"`
+	Days *int   `yaml:"days"`
 }
 
 // rawDuplicates is the duplicate-construction check (REG-3); without it there is none.
@@ -294,6 +315,7 @@ var typeNames = func() *strings.Replacer {
 		{"rawOptions", "options"},
 		{"rawLegalBasis", "legal basis"},
 		{"rawDuplicates", "duplicate_construction"},
+		{"rawFiling", "system_filing"},
 	}
 	var pairs []string
 	for _, n := range names {
@@ -504,6 +526,10 @@ func (v *validator) build(r *rawPack) *Pack {
 	}
 	v.legalBases(p, r.LegalBases)
 	v.duplicates(p, r.Duplicates)
+	if f := r.Filing; f != nil {
+		v.ruleRef("system_filing", f.Rule, true, "system_filing", "rule")
+		p.filing = Filing{Rule: f.Rule, Days: v.intIn("system_filing", "days", f.Days, 1, 3650, "system_filing", "days")}
+	}
 	return p
 }
 

@@ -426,3 +426,35 @@ func TestOptions(t *testing.T) {
 		})
 	}
 }
+
+func TestSystemFilingSection(t *testing.T) {
+	orig := string(defaultBytes(t))
+	tests := []struct {
+		name, section string
+		want          Filing
+		wantErr       string
+	}{
+		{"absent", "", Filing{}, ""},
+		{"thirty days", "system_filing:\n  rule: ZZ-SIGNS\n  days: 30\n", Filing{Rule: "ZZ-SIGNS", Days: 30}, ""},
+		{"no days", "system_filing:\n  rule: ZZ-SIGNS\n", Filing{}, "system_filing: days is required"},
+		{"dangling rule", "system_filing:\n  rule: BJ-NOPE\n  days: 30\n", Filing{}, `system_filing: unknown rule "BJ-NOPE"`},
+		{"zero days", "system_filing:\n  rule: ZZ-SIGNS\n  days: 0\n", Filing{}, "days 0 is out of range"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Parse([]byte(orig+"\n"+tt.section), "pack.yaml")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Parse(%q) error = %v; want %q", tt.section, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse(%q) = %v", tt.section, err)
+			}
+			if got := p.SystemFiling(); got != tt.want {
+				t.Errorf("SystemFiling() = %+v; want %+v", got, tt.want)
+			}
+		})
+	}
+}

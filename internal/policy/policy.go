@@ -33,6 +33,9 @@ const (
 	// CodeNetworkingExemptionPending: a government camera is not networked under a legal basis
 	// that is not approved yet.
 	CodeNetworkingExemptionPending = "networking_exemption_pending"
+	// CodeSystemFilingOverdue: an accepted (active) camera is not filed with the public security
+	// organ within the pack's system_filing.days of its acceptance.
+	CodeSystemFilingOverdue = "system_filing_overdue"
 	// CodeStorageBelowFloor: the storage a camera records to cannot hold the retention floor at
 	// the current intake (package retention raises it).
 	CodeStorageBelowFloor = "storage_below_floor"
@@ -156,6 +159,10 @@ type CameraFacts struct {
 	// ConstructionApproved whether the public security organ approved building it anyway.
 	DuplicateOverlapPercent float64
 	ConstructionApproved    bool
+	// AcceptedAt is when the camera was accepted into service (became active); zero: not known,
+	// and no filing finding is raised. FiledAt is when its filing was recorded; zero: not filed.
+	AcceptedAt time.Time
+	FiledAt    time.Time
 }
 
 // Pack is a parsed, validated policy pack. It is immutable and safe for concurrent use.
@@ -194,7 +201,19 @@ type Pack struct {
 
 	duplicateRule    string
 	duplicatePercent float64 // 0: no duplicate-construction check
+	filing     Filing
 }
+
+// Filing is the pack's rule on filing a completed system with the public security organ
+// (Beijing: within 30 days of acceptance). A camera is the system filed: it is accepted when it
+// becomes active, and each accepted camera is covered by a filing of its own organisation.
+type Filing struct {
+	Rule string
+	Days int // 0: the pack asks for no filing
+}
+
+// SystemFiling returns the pack's filing rule; Days is 0 when the pack asks for none.
+func (p *Pack) SystemFiling() Filing { return p.filing }
 
 // Options are rules some cities add to the national ones, switched on by the pack's options.
 type Options struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -311,6 +312,46 @@ func (s *Service) checkPolicy(c *Camera, activating bool) error {
 	return nil
 }
 
+// checkUpdatePolicy refuses a change to a camera by the pack, but only for what the change does:
+// a camera stored under an older pack (or before a pack switch) may break rules of the pack now
+// in force, and its owner must still be able to fix one field at a time. The rule:
+//   - a change of status (activation) is checked whole: nothing goes into service, or back into
+//     it, against the pack in force;
+//   - otherwise a decision the old camera already had (same code, same field) is inherited, not
+//     refused, as long as the change does not make it worse: the place category is left as it
+//     was, and the retention is not shortened;
+//   - any other decision is new with this change and refuses it.
+func (s *Service) checkUpdatePolicy(old, c *Camera) error {
+	if c.Status == StatusDecommissioned {
+		return nil
+	}
+	f := Facts(c)
+	f.DuplicateOverlapPercent, f.ConstructionApproved = s.dupFacts(c, c.Status == StatusActive && old.Status == StatusPlanned)
+	ds := s.pack.CheckCamera(f)
+	if len(ds) == 0 {
+		return nil
+	}
+	if c.Status == old.Status {
+		before := s.pack.CheckCamera(s.facts(old))
+		ds = slices.DeleteFunc(ds, func(d policy.Decision) bool {
+			inherited := slices.ContainsFunc(before, func(b policy.Decision) bool { return b.Code == d.Code && b.Field == d.Field })
+			switch {
+			case !inherited:
+				return false
+			case d.Field == policy.FieldPlaceCategory:
+				return c.PlaceCategory == old.PlaceCategory
+			case d.Field == policy.FieldRetentionDays:
+				return c.RetentionDays >= old.RetentionDays
+			}
+			return false
+		})
+	}
+	if len(ds) > 0 {
+		return &PolicyError{Decisions: ds}
+	}
+	return nil
+}
+
 // CreateCamera registers a camera. A refusal by the policy is traced as denied.
 func (s *Service) CreateCamera(ctx context.Context, scope Scope, in *CameraInput) (*Camera, error) {
 	c, err := s.newCamera(ctx, scope, in)
@@ -403,7 +444,7 @@ func (s *Service) UpdateCamera(ctx context.Context, scope Scope, id string, in *
 	if c.Status == StatusDecommissioned && old.Status != StatusDecommissioned {
 		action = trace.ActionCameraDecommission
 	}
-	if err := s.checkPolicy(&c, c.Status == StatusActive && old.Status == StatusPlanned); err != nil {
+	if err := s.checkUpdatePolicy(old, &c); err != nil {
 		s.traceRefusal(ctx, action, []string{id}, err)
 		return nil, err
 	}

@@ -106,6 +106,12 @@ const (
 	// report (REG-1).
 	ActionPlaceImport    Action = "place_import"
 	ActionCoverageReport Action = "coverage_report"
+	// Public consultation (REG-8): the police published a draft for comment, someone (anyone,
+	// anonymous) submitted an opinion, the police answered one, and published the final version.
+	ActionConsultationPublish Action = "consultation_publish"
+	ActionConsultationOpinion Action = "consultation_opinion"
+	ActionConsultationAnswer  Action = "consultation_answer"
+	ActionConsultationFinal   Action = "consultation_final"
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -122,6 +128,7 @@ var Actions = []Action{
 	ActionFootageRequestDecision, ActionNoticeDraft, ActionNoticeApprove, ActionDocumentShown,
 	ActionContactRead, ActionLegalBasisPropose, ActionLegalBasisApprove, ActionLegalBasisDecline,
 	ActionDuplicateCheck, ActionConstructionDecision, ActionPlaceImport, ActionCoverageReport,
+	ActionConsultationPublish, ActionConsultationOpinion, ActionConsultationAnswer, ActionConsultationFinal,
 }
 
 // Outcome is whether the traced request was served.

@@ -100,6 +100,9 @@ func (u *UI) nav(r *http.Request, m Messages) []navLink {
 	if u.req != nil {
 		add("/portal", "nav.portal")
 	}
+	if u.consult != nil {
+		add("/consultations", "nav.consultations")
+	}
 	if usr == nil {
 		return links
 	}

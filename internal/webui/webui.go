@@ -31,6 +31,7 @@ import (
 
 	"civicam/internal/accounts"
 	"civicam/internal/auth"
+	"civicam/internal/consultation"
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
 	"civicam/internal/lostperson"
@@ -107,6 +108,8 @@ type Deps struct {
 	// Health says what each camera's connection is doing (*health.Checker over the recorder);
 	// nil finds every recordable camera not assigned to a recorder.
 	Health Health
+	// Consultation is public consultation on procedures; nil leaves out its pages.
+	Consultation *consultation.Service
 }
 
 // Health is what the pages read of a camera's connection now.
@@ -128,6 +131,7 @@ type UI struct {
 	sharing  *sharing.Service
 	gb       *gb28181.Server
 	health   Health
+	consult  *consultation.Service
 	log      *slog.Logger
 	now      func() time.Time
 	pages    map[string]*template.Template
@@ -199,6 +203,7 @@ func New(cfg Config, d Deps) (*UI, error) {
 	if u.health == nil {
 		u.health = health.New(nil)
 	}
+	u.consult = d.Consultation
 	// Inline SVG markup is allowed; inline scripts and style attributes are not.
 	u.csp = "default-src 'self'; img-src 'self' data:" + tileOrigin + "; style-src 'self'; script-src 'self'; " +
 		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -246,7 +251,7 @@ func (u *UI) routes() []*page {
 		{Pattern: "POST /admin/users/{id}", APIRoute: "PATCH /api/v1/users/{id}", Handler: u.adminUpdateUser},
 		{Pattern: "GET /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminOrganisations},
 		{Pattern: "POST /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminCreateOrganisation},
-	}, slices.Concat(u.applicationRoutes(), u.sharingRoutes(), u.gbRoutes(), u.exportRoutes())...)
+	}, slices.Concat(u.applicationRoutes(), u.sharingRoutes(), u.gbRoutes(), u.exportRoutes(), u.consultationRoutes())...)
 }
 
 // Handler serves every page, "/" and below (the server mounts the API, /metrics and /healthz

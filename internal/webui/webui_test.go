@@ -5,10 +5,13 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"civicam/internal/auth"
+	"civicam/internal/consultation"
 	"civicam/internal/registry"
 	"civicam/internal/trace"
 )
@@ -203,6 +206,14 @@ func TestPagesByRole(t *testing.T) {
 	s.addUser("app1", auth.RoleApplicant, "")
 	victim := s.addUser("victim", auth.RoleReviewer, "")
 	camA := s.addCamera(orgA, "Gate A", 27.83, 113.15, nil)
+	cons, err := s.ui.consult.Publish(setupCtx, consultation.DraftInput{Title: "Procedure", Draft: "Draft", Deadline: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	receipt, err := s.ui.consult.Submit(setupCtx, "192.0.2.8", cons.ID, "an opinion")
+	if err != nil {
+		t.Fatal(err)
+	}
 	browsers := map[string]*browser{anon: s.browser()}
 	for role, name := range map[string]string{"admin": "admin1", "operator": "op1", "owner": "owner1", "reviewer": "rev1", "auditor": "aud1", "applicant": "app1"} {
 		browsers[role] = s.loggedIn(name)
@@ -279,6 +290,24 @@ func TestPagesByRole(t *testing.T) {
 			roles(denied, map[string]want{anon: notLoggedIn, "admin": {http.StatusForbidden, []string{"legal_basis_approve:denied"}}})},
 		{"POST", "/cameras/{id}/legal-basis/decline", "/cameras/" + camA + "/legal-basis/decline", func() url.Values { return url.Values{"note": {"no"}} },
 			roles(denied, map[string]want{anon: notLoggedIn, "admin": {http.StatusForbidden, []string{"legal_basis_decline:denied"}}})},
+		{"GET", "/consultations", "/consultations", nil, roles(ok, nil)},
+		{"POST", "/consultations", "/consultations", func() url.Values {
+			return url.Values{"title": {"Draft"}, "draft": {"Text"}, "deadline": {time.Now().UTC().Add(2 * time.Hour).Format("2006-01-02T15:04")}}
+		}, adminPosts(want{http.StatusSeeOther, []string{"consultation_publish"}})},
+		{"GET", "/consultations/{id}", "/consultations/" + cons.ID, nil, roles(ok, nil)},
+		{"POST", "/consultations/{id}/opinions", "/consultations/" + cons.ID + "/opinions", func() url.Values {
+			seq++
+			return url.Values{"text": {"opinion " + strconv.Itoa(seq)}}
+		}, roles(want{http.StatusCreated, []string{"consultation_opinion"}}, nil)},
+		{"POST", "/consultations/receipt", "/consultations/receipt", func() url.Values { return url.Values{"receipt": {receipt.Code}} }, roles(ok, nil)},
+		// An opinion that is not there: the police's form finds nothing, traced; the answering
+		// itself is walked in TestConsultationPages.
+		{"POST", "/consultations/{id}/opinions/{oid}/answer", "/consultations/" + cons.ID + "/opinions/" + strings.Repeat("0", 32) + "/answer",
+			func() url.Values { return url.Values{"verdict": {"adopted"}, "answer": {"yes"}} },
+			roles(denied, map[string]want{anon: notLoggedIn, "admin": notFound, "reviewer": notFound})},
+		// Before the deadline the final is refused, and traced.
+		{"POST", "/consultations/{id}/final", "/consultations/" + cons.ID + "/final", func() url.Values { return url.Values{"final": {"F"}} },
+			roles(denied, map[string]want{anon: notLoggedIn, "admin": {http.StatusConflict, []string{"consultation_final:denied"}}})},
 		// Logging out as each role last would end the sessions; a logout is covered elsewhere.
 		{"POST", "/login", "/login", func() url.Values {
 			seq++ // a new name each time, below the throttle

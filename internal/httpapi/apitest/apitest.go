@@ -15,6 +15,7 @@ import (
 	"civicam/internal/access"
 	"civicam/internal/accounts"
 	"civicam/internal/auth"
+	"civicam/internal/consultation"
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
 	"civicam/internal/httpapi"
@@ -80,6 +81,9 @@ type Stack struct {
 	GB    *gb28181.Server // the GB/T 28181 platform, listening on loopback
 	// Hasher is the process's bound on password hashing, shared by every service that hashes.
 	Hasher *auth.Hasher
+	// Consultation is public consultation on the stack's clock; its throttle lets the tests'
+	// one loopback address send hundreds of opinions (the throttle has its own test).
+	Consultation *consultation.Service
 }
 
 // GBPlatformID and GBDomain are the test platform's GB/T 28181 id and domain.
@@ -125,6 +129,8 @@ func New(t testing.TB, db *store.DB) *Stack {
 		Holds: retention.NewHolds(retention.HoldsDeps{Store: db, Registry: reg, Tracer: tracer}),
 		views: &sharing.LateViews{}, Clock: &Clock{},
 	}
+	s.Consultation = consultation.New(consultation.Config{OpinionsPerAddress: 100_000},
+		consultation.Deps{Store: db, Tracer: tracer, Now: s.Clock.Now})
 	s.Sharing = sharing.New(sharing.Config{}, sharing.Deps{Store: db, Policy: sharing.CurrentPack(reg.Pack), Cameras: reg,
 		Tracer: tracer, Trail: trail, Views: s.views, Now: s.Clock.Now})
 	// The GB/T 28181 platform on loopback, without digest, for devices a test registers.
@@ -156,6 +162,7 @@ func (s *Stack) NewAPI(t testing.TB, p Parts) *httpapi.Server {
 	d := httpapi.Deps{
 		Registry: s.Registry, Tracer: s.Tracer, Trail: s.Trail, Accounts: s.Accounts,
 		Holds: s.Holds, Sharing: s.Sharing, Storage: p.Storage, GB28181: s.GB, Logger: slog.New(slog.DiscardHandler),
+		Consultation: s.Consultation,
 	}
 	if d.Storage == nil {
 		d.Storage = retention.NewPlanner(retention.PlannerConfig{}, retention.PlannerDeps{Index: s.DB, Registry: s.Registry})
