@@ -410,8 +410,10 @@ func TestLandingIsPublicAndShowsNoCamera(t *testing.T) {
 	org := s.addOrg("PSB", registry.KindDepartment, "public_security")
 	active := registry.StatusActive
 	var ids []string
-	for _, name := range []string{"Secret Camera One", "Secret Camera Two"} {
-		ids = append(ids, s.addCamera(org, name, 27.8312345, 113.1512345, func(in *registry.CameraInput) { in.Status = &active }))
+	for i, name := range []string{"Secret Camera One", "Secret Camera Two"} {
+		// Back to back on one pole: the second would otherwise duplicate the first (REG-3).
+		bearing := 90.0 + 180*float64(i)
+		ids = append(ids, s.addCamera(org, name, 27.8312345, 113.1512345, func(in *registry.CameraInput) { in.Status, in.Bearing = &active, &bearing }))
 	}
 	private := registry.InvestmentPrivate
 	ids = append(ids, s.addCamera(org, "Secret Camera Three", 27.8312345, 113.1512345, func(in *registry.CameraInput) { in.Investment = &private }))
