@@ -201,6 +201,8 @@ type rawRetention struct {
 type rawSigns struct {
 	Rule     string `yaml:"rule"`
 	Required *bool  `yaml:"required"`
+	// CheckIntervalDays, when set, is how often an installed sign is checked (sign_check_overdue).
+	CheckIntervalDays *int `yaml:"check_interval_days"`
 }
 
 type rawMaintenance struct {
@@ -480,6 +482,9 @@ func (v *validator) build(r *rawPack) *Pack {
 		v.addf(v.loc.line("signs", "required"), "signs: required (true or false) is required")
 	} else {
 		p.signsRequired = *r.Signs.Required
+	}
+	if r.Signs.CheckIntervalDays != nil {
+		p.signsCheckDays = v.intIn("signs", "check_interval_days", r.Signs.CheckIntervalDays, 1, 3650, "signs", "check_interval_days")
 	}
 
 	v.ruleRef("maintenance", r.Maintenance.Rule, true, "maintenance", "rule")

@@ -17,15 +17,18 @@ import (
 // Decision codes: a policy refusal, as returned by CheckCamera and CheckApplication. The API
 // reports them as HTTP 422 with the code.
 const (
-	CodeProhibitedPlace         = "prohibited_place"
-	CodeUnknownPlaceCategory    = "unknown_place_category"
-	CodeRetentionBelowFloor     = "retention_below_floor"
-	CodeIneligibleSubject       = "ineligible_subject"
-	CodeIneligibleApplicant     = "ineligible_applicant"
-	CodeNotNetworked            = "not_networked"
-	CodeNoNetworkInterface      = "no_network_interface"
-	CodeNoSign                  = "no_sign"
-	CodeMaintenanceOverdue      = "maintenance_overdue"
+	CodeProhibitedPlace      = "prohibited_place"
+	CodeUnknownPlaceCategory = "unknown_place_category"
+	CodeRetentionBelowFloor  = "retention_below_floor"
+	CodeIneligibleSubject    = "ineligible_subject"
+	CodeIneligibleApplicant  = "ineligible_applicant"
+	CodeNotNetworked         = "not_networked"
+	CodeNoNetworkInterface   = "no_network_interface"
+	CodeNoSign               = "no_sign"
+	CodeMaintenanceOverdue   = "maintenance_overdue"
+	// CodeSignCheckOverdue: a camera's reminder sign has not been checked within the pack's
+	// signs.check_interval_days (REG-7).
+	CodeSignCheckOverdue        = "sign_check_overdue"
 	CodeProhibitedPlaceExempted = "prohibited_place_exempted"
 	// CodeNetworkingExemptionPending: a government camera is not networked under a legal basis
 	// that is not approved yet.
@@ -139,6 +142,7 @@ type CameraFacts struct {
 	Networked          bool
 	InterfaceReserved  bool
 	SignInstalled      bool
+	SignCheckedAt      time.Time // when the sign was last checked; zero: never
 	RetentionDays      int
 	LegalBasisID       string // one of the pack's legal bases, or ""
 	LegalBasisApproved bool   // the basis was approved by a second organisation: only then is it in force
@@ -171,8 +175,9 @@ type Pack struct {
 	floorDays     int
 	floorLaw      string
 
-	signsRule     string
-	signsRequired bool
+	signsRule      string
+	signsRequired  bool
+	signsCheckDays int // 0: the pack sets no check interval
 
 	maintenanceRule string
 	maintenanceDays int
@@ -305,6 +310,9 @@ func (p *Pack) RetentionFloorLaw() string { return p.floorLaw }
 
 // SignsRequired reports whether cameras must carry a reminder sign.
 func (p *Pack) SignsRequired() bool { return p.signsRequired }
+
+// SignCheckIntervalDays is the longest a sign may go unchecked; 0 when the pack sets no interval.
+func (p *Pack) SignCheckIntervalDays() int { return p.signsCheckDays }
 
 // MaintenanceIntervalDays is the longest a camera may go without maintenance.
 func (p *Pack) MaintenanceIntervalDays() int { return p.maintenanceDays }

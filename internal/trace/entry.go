@@ -97,6 +97,14 @@ const (
 	ActionLegalBasisPropose Action = "legal_basis_propose"
 	ActionLegalBasisApprove Action = "legal_basis_approve"
 	ActionLegalBasisDecline Action = "legal_basis_decline"
+
+	// A camera's reminder sign record was changed (installed, checked, a photo), and someone
+	// looked at a sign's photo (REG-7).
+	ActionSignUpdate    Action = "sign_update"
+	ActionSignPhotoRead Action = "sign_photo_read"
+	// A maintenance work order was opened (by hand or from the camera's health) or done (REG-5).
+	ActionMaintenanceOpen Action = "maintenance_open"
+	ActionMaintenanceDone Action = "maintenance_done"
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -112,6 +120,7 @@ var Actions = []Action{
 	ActionApplicantRegister, ActionPackInForce, ActionExportApprove, ActionFootageRequest,
 	ActionFootageRequestDecision, ActionNoticeDraft, ActionNoticeApprove, ActionDocumentShown,
 	ActionContactRead, ActionLegalBasisPropose, ActionLegalBasisApprove, ActionLegalBasisDecline,
+	ActionSignUpdate, ActionSignPhotoRead, ActionMaintenanceOpen, ActionMaintenanceDone,
 }
 
 // Outcome is whether the traced request was served.
