@@ -208,6 +208,10 @@ type rawSigns struct {
 type rawMaintenance struct {
 	Rule         string `yaml:"rule"`
 	IntervalDays *int   `yaml:"interval_days"`
+	// The health limits past which a work order opens by itself; each has a default.
+	OfflineLimitMinutes *int `yaml:"offline_limit_minutes"`
+	FrozenLimitMinutes  *int `yaml:"frozen_limit_minutes"`
+	GapLimitMinutes     *int `yaml:"gap_limit_minutes"`
 }
 
 type rawApplications struct {
@@ -490,6 +494,20 @@ func (v *validator) build(r *rawPack) *Pack {
 	v.ruleRef("maintenance", r.Maintenance.Rule, true, "maintenance", "rule")
 	p.maintenanceRule = r.Maintenance.Rule
 	p.maintenanceDays = v.intIn("maintenance", "interval_days", r.Maintenance.IntervalDays, 1, 3650, "maintenance", "interval_days")
+	p.health = HealthLimits{Offline: 24 * time.Hour, Frozen: 30 * time.Minute, Gaps: time.Hour}
+	for _, l := range []struct {
+		key string
+		v   *int
+		to  *time.Duration
+	}{
+		{"offline_limit_minutes", r.Maintenance.OfflineLimitMinutes, &p.health.Offline},
+		{"frozen_limit_minutes", r.Maintenance.FrozenLimitMinutes, &p.health.Frozen},
+		{"gap_limit_minutes", r.Maintenance.GapLimitMinutes, &p.health.Gaps},
+	} {
+		if l.v != nil {
+			*l.to = time.Duration(v.intIn("maintenance", l.key, l.v, 1, 7*24*60, "maintenance", l.key)) * time.Minute
+		}
+	}
 
 	v.applications(p, r.Applications)
 	v.sharing(p, r.Sharing)

@@ -181,6 +181,7 @@ type Pack struct {
 
 	maintenanceRule string
 	maintenanceDays int
+	health          HealthLimits
 
 	applications Applications
 
@@ -310,6 +311,21 @@ func (p *Pack) RetentionFloorLaw() string { return p.floorLaw }
 
 // SignsRequired reports whether cameras must carry a reminder sign.
 func (p *Pack) SignsRequired() bool { return p.signsRequired }
+
+// HealthLimits are how long a camera may be offline, show a frozen picture (no new keyframe
+// while it is meant to record), or miss recordings within a day, before a maintenance work order
+// opens by itself (REG-5: maintained so that it keeps working).
+type HealthLimits struct {
+	Offline time.Duration
+	Frozen  time.Duration
+	Gaps    time.Duration // the recording missing within the last day, summed
+}
+
+// MaintenanceHealthLimits are the pack's health limits for automatic work orders.
+func (p *Pack) MaintenanceHealthLimits() HealthLimits { return p.health }
+
+// MaintenanceRule is the rule maintenance findings and work orders apply.
+func (p *Pack) MaintenanceRule() string { return p.maintenanceRule }
 
 // SignCheckIntervalDays is the longest a sign may go unchecked; 0 when the pack sets no interval.
 func (p *Pack) SignCheckIntervalDays() int { return p.signsCheckDays }

@@ -29,6 +29,7 @@ type Repo interface {
 	CamerasUpdatedSince(ctx context.Context, t time.Time) ([]*Camera, error)
 	FindingRepo
 	SignRepo
+	MaintenanceRepo
 }
 
 // PolicyError is a refusal by the policy pack, carrying its decisions (HTTP 422).
