@@ -176,6 +176,7 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.retentionRoutes()...)
 	rs = append(rs, s.grantRoutes()...)
 	rs = append(rs, s.gbRoutes()...)
+	rs = append(rs, s.signRoutes()...)
 	return append(rs, s.extra...)
 }
 

@@ -28,7 +28,8 @@ type Sign struct {
 }
 
 // SignInput is a change to a sign record; nil fields are left as they are. A photo, when
-// given, is a check: CheckedAt defaults to now and CheckedBy is the caller.
+// given, is a check of an installed sign: CheckedAt defaults to now, Installed to true, and
+// CheckedBy is the caller.
 type SignInput struct {
 	Installed *bool      `json:"installed"`
 	CheckedAt *time.Time `json:"checked_at"`
@@ -96,8 +97,11 @@ func (s *Service) UpdateSign(ctx context.Context, scope Scope, u *auth.User, cam
 	}
 	c, sg := *old, *prev
 	now := s.now().UTC()
-	if in.Installed != nil {
+	switch {
+	case in.Installed != nil:
 		c.SignInstalled = *in.Installed
+	case photo != nil:
+		c.SignInstalled = true // a photo of the sign shows it is there
 	}
 	checked := in.CheckedAt
 	if checked == nil && photo != nil {
