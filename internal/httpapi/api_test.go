@@ -157,27 +157,30 @@ var everyone = []string{anon, "admin", "operator", "owner", "reviewer", "auditor
 // footage metadata — must leave an entry; a new route is held to it until its service traces
 // it or it is listed here with its reason.
 var untraced = map[string]string{
-	"GET /api/v1/me":                      "the caller's own account",
-	"GET /api/v1/policy":                  "the published policy pack",
-	"GET /api/v1/openapi.json":            "the API's description",
-	"GET /api/v1/portal":                  "the published conditions and procedures",
-	"GET /api/v1/procedures":              "the published procedures",
-	"GET /api/v1/consultations":           "the published consultations",
-	"GET /api/v1/consultations/{id}":      "a consultation's published record: the opinions carry no personal data",
-	"POST /api/v1/consultations/receipt":  "a submitter reading its own opinion and the published answer; the code is the only key",
-	"GET /api/v1/organisations":           "the register of organisations: bodies, not people",
-	"GET /api/v1/organisations/{id}":      "the register of organisations: bodies, not people",
-	"GET /api/v1/cameras":                 "the register of cameras, with secrets masked: where they are, not what they saw",
-	"GET /api/v1/cameras/{id}":            "the register of cameras, with secrets masked: where they are, not what they saw",
-	"GET /api/v1/cameras/{id}/recording":  "the recorder's health now (state, codec, bitrate), not what was recorded when",
-	"GET /api/v1/compliance":              "the register's findings against the policy pack: cameras, not people",
-	"GET /api/v1/storage":                 "disk capacity against the retention floor",
-	"GET /api/v1/storage/summary":         "disk capacity against the retention floor, the locations alone",
-	"GET /api/v1/compliance/summary":      "counts of the register's findings: cameras, not people",
-	"GET /api/v1/trace/checkpoint":        "the trail's public signed head",
-	"GET /api/v1/trace/key":               "the trail's public verifier key",
-	"GET /api/v1/trace/proof/inclusion":   "a public hash path: it names no entry's content",
-	"GET /api/v1/trace/proof/consistency": "a public hash path: it names no entry's content",
+	"GET /api/v1/me":                       "the caller's own account",
+	"GET /api/v1/policy":                   "the published policy pack",
+	"GET /api/v1/openapi.json":             "the API's description",
+	"GET /api/v1/portal":                   "the published conditions and procedures",
+	"GET /api/v1/procedures":               "the published procedures",
+	"GET /api/v1/consultations":            "the published consultations",
+	"GET /api/v1/consultations/{id}":       "a consultation's published record: the opinions carry no personal data",
+	"POST /api/v1/consultations/receipt":   "a submitter reading its own opinion and the published answer; the code is the only key",
+	"GET /api/v1/organisations":            "the register of organisations: bodies, not people",
+	"GET /api/v1/organisations/{id}":       "the register of organisations: bodies, not people",
+	"GET /api/v1/cameras":                  "the register of cameras, with secrets masked: where they are, not what they saw",
+	"GET /api/v1/cameras/{id}":             "the register of cameras, with secrets masked: where they are, not what they saw",
+	"GET /api/v1/cameras/{id}/recording":   "the recorder's health now (state, codec, bitrate), not what was recorded when",
+	"GET /api/v1/compliance":               "the register's findings against the policy pack: cameras, not people",
+	"GET /api/v1/storage":                  "disk capacity against the retention floor",
+	"GET /api/v1/storage/summary":          "disk capacity against the retention floor, the locations alone",
+	"GET /api/v1/compliance/summary":       "counts of the register's findings: cameras, not people",
+	"GET /api/v1/trace/checkpoint":         "the trail's public signed head",
+	"GET /api/v1/trace/key":                "the trail's public verifier key",
+	"GET /api/v1/trace/proof/inclusion":    "a public hash path: it names no entry's content",
+	"GET /api/v1/trace/proof/consistency":  "a public hash path: it names no entry's content",
+	"GET /api/v1/cameras/{id}/sign":        "the register's sign record (installed, dates, the photo's hash); looks at the photo are traced",
+	"GET /api/v1/cameras/{id}/maintenance": "a camera's maintenance plan and work orders: equipment upkeep, not people or footage",
+	"GET /api/v1/maintenance/orders":       "maintenance work orders: equipment upkeep, not people or footage",
 	// Signing a checkpoint changes no record: it publishes the trail's head, and the signed
 	// checkpoint is itself the trail's record of it (an entry for it would lie outside it).
 	"POST /api/v1/trace/checkpoint":    "signs the trail's own head; the checkpoint is its record",
@@ -252,6 +255,13 @@ func TestRoutesByRole(t *testing.T) {
 		if err := db.PutGrants(context.Background(), []lostperson.FootageGrant{{ApplicationID: apps.accepted, ReviewerID: revID,
 			CameraID: camPriv, From: t0.Add(-time.Hour), To: t0, CreatedAt: t0}}); err != nil {
 			t.Fatal(err)
+		}
+		// A sign photo to look at, and a work order per role to close.
+		if r := s.do("PUT", "/api/v1/cameras/"+camA+"/sign/photo", adminTok, "image/png", tinyPNG(t)); r.status != http.StatusOK {
+			t.Fatalf("PUT sign photo = %d %s; want 200", r.status, r.body)
+		}
+		workOrder := func(string) string {
+			return "/api/v1/maintenance/orders/" + mustCreate(t, s.do("POST", "/api/v1/cameras/"+camA+"/maintenance/orders", adminTok, "", `{"detail":"check"}`)) + "/done"
 		}
 		footageRequest := func(role string) string {
 			org, cam := orgA, camA
@@ -378,6 +388,24 @@ func TestRoutesByRole(t *testing.T) {
 			{"POST", "/api/v1/cameras/{id}/construction-approval", func(string) string { return "/api/v1/cameras/" + camA + "/construction-approval" },
 				func(string) string { return `{"decision":"approve"}` }, "",
 				allowOnly(map[string]want{"admin": ok(403, "construction_decision:denied"), "reviewer": ok(403, "construction_decision:denied")})},
+			{"GET", "/api/v1/cameras/{id}/sign", func(string) string { return "/api/v1/cameras/" + camA + "/sign" }, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": wall, "reviewer": ok(200), "auditor": ok(200)})},
+			{"PUT", "/api/v1/cameras/{id}/sign", func(string) string { return "/api/v1/cameras/" + camA + "/sign" }, func(string) string { return `{"installed":true}` }, "",
+				allowOnly(map[string]want{"admin": ok(200, "sign_update"), "operator": ok(200, "sign_update"), "owner": wall})},
+			{"PUT", "/api/v1/cameras/{id}/sign/photo", func(string) string { return "/api/v1/cameras/" + camA + "/sign/photo" }, func(string) string { return tinyPNG(t) }, "image/png",
+				allowOnly(map[string]want{"admin": ok(200, "sign_update"), "operator": ok(200, "sign_update"), "owner": wall})},
+			{"GET", "/api/v1/cameras/{id}/sign/photo", func(string) string { return "/api/v1/cameras/" + camA + "/sign/photo" }, nil, "",
+				allowOnly(map[string]want{"admin": ok(200, "sign_photo_read"), "operator": ok(200, "sign_photo_read"), "owner": wall,
+					"reviewer": ok(200, "sign_photo_read"), "auditor": ok(200, "sign_photo_read")})},
+			{"GET", "/api/v1/cameras/{id}/maintenance", func(string) string { return "/api/v1/cameras/" + camA + "/maintenance" }, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": wall, "reviewer": ok(200), "auditor": ok(200)})},
+			{"POST", "/api/v1/cameras/{id}/maintenance/orders", func(string) string { return "/api/v1/cameras/" + camA + "/maintenance/orders" },
+				func(string) string { return `{"detail":"lens"}` }, "",
+				allowOnly(map[string]want{"admin": ok(201, "maintenance_open"), "operator": ok(201, "maintenance_open"), "owner": wall})},
+			{"GET", "/api/v1/maintenance/orders", nil, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "reviewer": ok(200), "auditor": ok(200)})},
+			{"POST", "/api/v1/maintenance/orders/{id}/done", workOrder, func(string) string { return `{"notes":"cleaned"}` }, "",
+				allowOnly(map[string]want{"admin": ok(200, "maintenance_done"), "operator": ok(200, "maintenance_done"), "owner": wall})},
 			{"GET", "/api/v1/compliance", nil, nil, "",
 				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "auditor": ok(200)})},
 			{"GET", "/api/v1/compliance/summary", nil, nil, "",

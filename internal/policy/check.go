@@ -106,6 +106,9 @@ func (p *Pack) Findings(c CameraFacts, now time.Time) []Finding {
 	if p.signsRequired && !c.SignInstalled {
 		add(CodeNoSign, p.signsRule, "no reminder sign is recorded at the camera")
 	}
+	if f, ok := p.signCheckFinding(c, now); ok {
+		out = append(out, f)
+	}
 	if f, ok := p.maintenanceFinding(c, now); ok {
 		out = append(out, f)
 	}
@@ -163,6 +166,42 @@ func (p *Pack) maintenanceFinding(c CameraFacts, now time.Time) (Finding, bool) 
 	late := int(now.Sub(due) / (24 * time.Hour))
 	f.Message = fmt.Sprintf("maintenance overdue by %d days: %s %s, interval %d days, due %s",
 		late, what, base.UTC().Format(time.DateOnly), interval, due.UTC().Format(time.DateOnly))
+	return f, true
+}
+
+// SignCheckDue is when an installed sign's check falls due, and whether the camera owes checks
+// at all (signs required, a sign installed, an interval set). A sign never checked counts from
+// the camera's registration, as maintenance does; with neither date it is due at once (zero).
+func (p *Pack) SignCheckDue(c CameraFacts) (time.Time, bool) {
+	if !p.signsRequired || !c.SignInstalled || p.signsCheckDays == 0 {
+		return time.Time{}, false
+	}
+	base := c.SignCheckedAt
+	if base.IsZero() {
+		base = c.CreatedAt
+	}
+	if base.IsZero() {
+		return time.Time{}, true
+	}
+	return base.AddDate(0, 0, p.signsCheckDays), true
+}
+
+func (p *Pack) signCheckFinding(c CameraFacts, now time.Time) (Finding, bool) {
+	due, owes := p.SignCheckDue(c)
+	if !owes || (!due.IsZero() && !now.After(due)) {
+		return Finding{}, false
+	}
+	f := Finding{Code: CodeSignCheckOverdue, Rule: p.signsRule, PolicyVersion: p.version}
+	switch {
+	case due.IsZero():
+		f.Message = fmt.Sprintf("the reminder sign was never checked and the registration date is unknown; interval %d days", p.signsCheckDays)
+	case c.SignCheckedAt.IsZero():
+		f.Message = fmt.Sprintf("the reminder sign was never checked: registered %s, interval %d days, due %s",
+			c.CreatedAt.UTC().Format(time.DateOnly), p.signsCheckDays, due.UTC().Format(time.DateOnly))
+	default:
+		f.Message = fmt.Sprintf("sign check overdue by %d days: last checked %s, interval %d days, due %s",
+			int(now.Sub(due)/(24*time.Hour)), c.SignCheckedAt.UTC().Format(time.DateOnly), p.signsCheckDays, due.UTC().Format(time.DateOnly))
+	}
 	return f, true
 }
 

@@ -41,6 +41,7 @@ func compliant() CameraFacts {
 		Networked:         true,
 		InterfaceReserved: true,
 		SignInstalled:     true,
+		SignCheckedAt:     now.AddDate(0, -1, 0),
 		RetentionDays:     30,
 		LastMaintenanceAt: now.AddDate(0, 0, -10),
 		CreatedAt:         now.AddDate(-1, 0, 0),
@@ -259,6 +260,26 @@ func testFindings(t *testing.T, sp shippedPack) {
 		message string // a substring of the first finding's message
 	}{
 		{name: "compliant", modify: func(*CameraFacts) {}, want: nil},
+		{
+			name:   "sign checked 366 days ago",
+			modify: func(c *CameraFacts) { c.SignCheckedAt = now.AddDate(0, 0, -366) },
+			want:   []string{CodeSignCheckOverdue}, message: "sign check overdue by 1 days",
+		},
+		{
+			name:   "sign checked 364 days ago",
+			modify: func(c *CameraFacts) { c.SignCheckedAt = now.AddDate(0, 0, -364) },
+			want:   nil,
+		},
+		{
+			name:   "sign never checked, registered over a year ago",
+			modify: func(c *CameraFacts) { c.SignCheckedAt = time.Time{}; c.CreatedAt = now.AddDate(-2, 0, 0) },
+			want:   []string{CodeSignCheckOverdue}, message: "never checked",
+		},
+		{
+			name:   "no sign: no check owed",
+			modify: func(c *CameraFacts) { c.SignInstalled = false; c.SignCheckedAt = now.AddDate(-3, 0, 0) },
+			want:   []string{CodeNoSign},
+		},
 		{
 			name:   "government not networked",
 			modify: func(c *CameraFacts) { c.Networked = false },

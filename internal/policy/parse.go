@@ -229,11 +229,17 @@ type rawRetention struct {
 type rawSigns struct {
 	Rule     string `yaml:"rule"`
 	Required *bool  `yaml:"required"`
+	// CheckIntervalDays, when set, is how often an installed sign is checked (sign_check_overdue).
+	CheckIntervalDays *int `yaml:"check_interval_days"`
 }
 
 type rawMaintenance struct {
 	Rule         string `yaml:"rule"`
 	IntervalDays *int   `yaml:"interval_days"`
+	// The health limits past which a work order opens by itself; each has a default.
+	OfflineLimitMinutes *int `yaml:"offline_limit_minutes"`
+	FrozenLimitMinutes  *int `yaml:"frozen_limit_minutes"`
+	GapLimitMinutes     *int `yaml:"gap_limit_minutes"`
 }
 
 type rawApplications struct {
@@ -511,10 +517,27 @@ func (v *validator) build(r *rawPack) *Pack {
 	} else {
 		p.signsRequired = *r.Signs.Required
 	}
+	if r.Signs.CheckIntervalDays != nil {
+		p.signsCheckDays = v.intIn("signs", "check_interval_days", r.Signs.CheckIntervalDays, 1, 3650, "signs", "check_interval_days")
+	}
 
 	v.ruleRef("maintenance", r.Maintenance.Rule, true, "maintenance", "rule")
 	p.maintenanceRule = r.Maintenance.Rule
 	p.maintenanceDays = v.intIn("maintenance", "interval_days", r.Maintenance.IntervalDays, 1, 3650, "maintenance", "interval_days")
+	p.health = HealthLimits{Offline: 24 * time.Hour, Frozen: 30 * time.Minute, Gaps: time.Hour}
+	for _, l := range []struct {
+		key string
+		v   *int
+		to  *time.Duration
+	}{
+		{"offline_limit_minutes", r.Maintenance.OfflineLimitMinutes, &p.health.Offline},
+		{"frozen_limit_minutes", r.Maintenance.FrozenLimitMinutes, &p.health.Frozen},
+		{"gap_limit_minutes", r.Maintenance.GapLimitMinutes, &p.health.Gaps},
+	} {
+		if l.v != nil {
+			*l.to = time.Duration(v.intIn("maintenance", l.key, l.v, 1, 7*24*60, "maintenance", l.key)) * time.Minute
+		}
+	}
 
 	v.applications(p, r.Applications)
 	v.sharing(p, r.Sharing)

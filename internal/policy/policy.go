@@ -28,7 +28,10 @@ const (
 	CodeMaintenanceOverdue   = "maintenance_overdue"
 	// CodeDuplicateCoverage: a planned camera's field of view is mostly seen by an existing
 	// camera already, and the public security organ has not approved building it (REG-3).
-	CodeDuplicateCoverage       = "duplicate_coverage"
+	CodeDuplicateCoverage = "duplicate_coverage"
+	// CodeSignCheckOverdue: a camera's reminder sign has not been checked within the pack's
+	// signs.check_interval_days (REG-7).
+	CodeSignCheckOverdue        = "sign_check_overdue"
 	CodeProhibitedPlaceExempted = "prohibited_place_exempted"
 	// CodeNetworkingExemptionPending: a government camera is not networked under a legal basis
 	// that is not approved yet.
@@ -145,6 +148,7 @@ type CameraFacts struct {
 	Networked          bool
 	InterfaceReserved  bool
 	SignInstalled      bool
+	SignCheckedAt      time.Time // when the sign was last checked; zero: never
 	RetentionDays      int
 	LegalBasisID       string // one of the pack's legal bases, or ""
 	LegalBasisApproved bool   // the basis was approved by a second organisation: only then is it in force
@@ -186,11 +190,13 @@ type Pack struct {
 	floorDays     int
 	floorLaw      string
 
-	signsRule     string
-	signsRequired bool
+	signsRule      string
+	signsRequired  bool
+	signsCheckDays int // 0: the pack sets no check interval
 
 	maintenanceRule string
 	maintenanceDays int
+	health          HealthLimits
 
 	applications Applications
 
@@ -201,7 +207,7 @@ type Pack struct {
 
 	duplicateRule    string
 	duplicatePercent float64 // 0: no duplicate-construction check
-	filing     Filing
+	filing           Filing
 }
 
 // Filing is the pack's rule on filing a completed system with the public security organ
@@ -335,6 +341,24 @@ func (p *Pack) RetentionFloorLaw() string { return p.floorLaw }
 
 // SignsRequired reports whether cameras must carry a reminder sign.
 func (p *Pack) SignsRequired() bool { return p.signsRequired }
+
+// HealthLimits are how long a camera may be offline, show a frozen picture (no new keyframe
+// while it is meant to record), or miss recordings within a day, before a maintenance work order
+// opens by itself (REG-5: maintained so that it keeps working).
+type HealthLimits struct {
+	Offline time.Duration
+	Frozen  time.Duration
+	Gaps    time.Duration // the recording missing within the last day, summed
+}
+
+// MaintenanceHealthLimits are the pack's health limits for automatic work orders.
+func (p *Pack) MaintenanceHealthLimits() HealthLimits { return p.health }
+
+// MaintenanceRule is the rule maintenance findings and work orders apply.
+func (p *Pack) MaintenanceRule() string { return p.maintenanceRule }
+
+// SignCheckIntervalDays is the longest a sign may go unchecked; 0 when the pack sets no interval.
+func (p *Pack) SignCheckIntervalDays() int { return p.signsCheckDays }
 
 // MaintenanceIntervalDays is the longest a camera may go without maintenance.
 func (p *Pack) MaintenanceIntervalDays() int { return p.maintenanceDays }

@@ -53,7 +53,7 @@ type FindingRepo interface {
 }
 
 // findingRows are the rows c contributes: the findings that hold whatever the time, and the
-// maintenance finding with the date it falls due, asked of the pack just after that date so
+// maintenance and sign-check findings with the dates they fall due, asked of the pack just after that date so
 // that the pack alone decides whether the camera owes maintenance at all.
 func (s *Service) findingRows(c *Camera) []FindingRow {
 	facts := s.facts(c)
@@ -63,18 +63,25 @@ func (s *Service) findingRows(c *Camera) []FindingRow {
 	for i, f := range fs {
 		rows = append(rows, FindingRow{CameraID: c.ID, Ord: i, Code: f.Code, OrganisationID: c.OrganisationID})
 	}
+	holds := func(code string) bool {
+		return slices.ContainsFunc(fs, func(f policy.Finding) bool { return f.Code == code })
+	}
+	later := func(code string, due time.Time) {
+		for _, f := range s.pack.Findings(facts, due.Add(time.Microsecond)) {
+			if f.Code == code {
+				rows = append(rows, FindingRow{CameraID: c.ID, Ord: len(rows), Code: f.Code, OrganisationID: c.OrganisationID, DueAt: due})
+			}
+		}
+	}
 	base := c.LastMaintenanceAt
 	if base.IsZero() {
 		base = c.CreatedAt
 	}
-	if base.IsZero() || slices.ContainsFunc(fs, func(f policy.Finding) bool { return f.Code == policy.CodeMaintenanceOverdue }) {
-		return rows
+	if !base.IsZero() && !holds(policy.CodeMaintenanceOverdue) {
+		later(policy.CodeMaintenanceOverdue, base.AddDate(0, 0, s.pack.EffectiveMaintenanceIntervalDays(facts)))
 	}
-	due := base.AddDate(0, 0, s.pack.EffectiveMaintenanceIntervalDays(facts))
-	for _, f := range s.pack.Findings(facts, due.Add(time.Microsecond)) {
-		if f.Code == policy.CodeMaintenanceOverdue {
-			rows = append(rows, FindingRow{CameraID: c.ID, Ord: len(rows), Code: f.Code, OrganisationID: c.OrganisationID, DueAt: due})
-		}
+	if due, owes := s.pack.SignCheckDue(facts); owes && !due.IsZero() && !holds(policy.CodeSignCheckOverdue) {
+		later(policy.CodeSignCheckOverdue, due)
 	}
 	return rows
 }

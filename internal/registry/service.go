@@ -30,6 +30,8 @@ type Repo interface {
 	UpdateCamera(ctx context.Context, c *Camera) error
 	CamerasUpdatedSince(ctx context.Context, t time.Time) ([]*Camera, error)
 	FindingRepo
+	SignRepo
+	MaintenanceRepo
 }
 
 // PolicyError is a refusal by the policy pack, carrying its decisions (HTTP 422).
@@ -658,6 +660,7 @@ func Facts(c *Camera) policy.CameraFacts {
 		Networked:               c.Networked,
 		InterfaceReserved:       c.InterfaceReserved,
 		SignInstalled:           c.SignInstalled,
+		SignCheckedAt:           c.SignCheckedAt,
 		RetentionDays:           c.RetentionDays,
 		LegalBasisID:            basisID(c.Basis),
 		LegalBasisApproved:      c.Basis.InForce(),

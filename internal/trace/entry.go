@@ -112,6 +112,13 @@ const (
 	ActionConsultationOpinion Action = "consultation_opinion"
 	ActionConsultationAnswer  Action = "consultation_answer"
 	ActionConsultationFinal   Action = "consultation_final"
+	// A camera's reminder sign record was changed (installed, checked, a photo), and someone
+	// looked at a sign's photo (REG-7).
+	ActionSignUpdate    Action = "sign_update"
+	ActionSignPhotoRead Action = "sign_photo_read"
+	// A maintenance work order was opened (by hand or from the camera's health) or done (REG-5).
+	ActionMaintenanceOpen Action = "maintenance_open"
+	ActionMaintenanceDone Action = "maintenance_done"
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -129,6 +136,7 @@ var Actions = []Action{
 	ActionContactRead, ActionLegalBasisPropose, ActionLegalBasisApprove, ActionLegalBasisDecline,
 	ActionDuplicateCheck, ActionConstructionDecision, ActionPlaceImport, ActionCoverageReport,
 	ActionConsultationPublish, ActionConsultationOpinion, ActionConsultationAnswer, ActionConsultationFinal,
+	ActionSignUpdate, ActionSignPhotoRead, ActionMaintenanceOpen, ActionMaintenanceDone,
 }
 
 // Outcome is whether the traced request was served.
