@@ -163,6 +163,7 @@ var untraced = map[string]string{
 	"GET /api/v1/procedures":              "the published procedures",
 	"GET /api/v1/organisations":           "the register of organisations: bodies, not people",
 	"GET /api/v1/organisations/{id}":      "the register of organisations: bodies, not people",
+	"GET /api/v1/places":                  "the register of the city's places: squares and roads, not people",
 	"GET /api/v1/cameras":                 "the register of cameras, with secrets masked: where they are, not what they saw",
 	"GET /api/v1/cameras/{id}":            "the register of cameras, with secrets masked: where they are, not what they saw",
 	"GET /api/v1/cameras/{id}/recording":  "the recorder's health now (state, codec, bitrate), not what was recorded when",
@@ -359,6 +360,15 @@ func TestRoutesByRole(t *testing.T) {
 			{"POST", "/api/v1/cameras/{id}/construction-approval", func(string) string { return "/api/v1/cameras/" + camA + "/construction-approval" },
 				func(string) string { return `{"decision":"approve"}` }, "",
 				allowOnly(map[string]want{"admin": ok(403, "construction_decision:denied"), "reviewer": ok(403, "construction_decision:denied")})},
+			{"POST", "/api/v1/places/import", nil, func(string) string {
+				return "name,place_category,lat,lon\nSquare " + next() + ",public_square,27.8,113.1\n"
+			}, "text/csv",
+				allowOnly(map[string]want{"admin": ok(201, "place_import")})},
+			{"GET", "/api/v1/places", nil, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "reviewer": ok(200), "auditor": ok(200)})},
+			{"GET", "/api/v1/places/coverage", nil, nil, "",
+				allowOnly(map[string]want{"admin": ok(200, "coverage_report"), "operator": ok(200, "coverage_report"), "owner": ok(200, "coverage_report"),
+					"reviewer": ok(200, "coverage_report"), "auditor": ok(200, "coverage_report")})},
 			{"GET", "/api/v1/compliance", nil, nil, "",
 				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "auditor": ok(200)})},
 			{"GET", "/api/v1/compliance/summary", nil, nil, "",
