@@ -314,6 +314,7 @@ func NewServer(core *Core) (_ *Server, err error) {
 		Cameras: core.Registry, Tracer: tracer, Trail: core.Trail, Views: views,
 		Logger: core.Log.With("component", "sharing"), Now: core.Now})
 	core.Registry.UseSharing(sharedWith{shares})
+	core.Registry.UseLiveness(offlineCameras{rec})
 	requests, err := lostperson.New(lostperson.Config{DataDir: cfg.Data, SearchRadiusM: cfg.Applications.SearchRadiusM,
 		MaxWindow: cfg.Applications.MaxWindow.D(), NoticeFont: noticeFont(cfg.Applications.NoticeFont, core.Log), RequireNoticeFont: true,
 		RegistrationsPerAddress: cfg.Applications.RegistrationsPerAddress},

@@ -7,6 +7,7 @@ import (
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
+	"civicam/internal/recorder"
 	"civicam/internal/registry"
 	"civicam/internal/sharing"
 )
@@ -28,4 +29,13 @@ func (w sharedWith) SharedWith(ctx context.Context, cam *registry.Camera, orgID 
 		}
 	}
 	return false, nil
+}
+
+// offlineCameras answers the coverage report from the recorder: a camera it cannot reach, or
+// cannot record, is offline; one it does not record at all (not an RTSP source) is not known to be.
+type offlineCameras struct{ rec *recorder.Recorder }
+
+func (o offlineCameras) Offline(id string) bool {
+	st, ok := o.rec.Status(id)
+	return ok && (st.State == recorder.StateOffline || st.State == recorder.StateError)
 }

@@ -181,6 +181,7 @@ var untraced = map[string]string{
 	"GET /api/v1/cameras/{id}/sign":        "the register's sign record (installed, dates, the photo's hash); looks at the photo are traced",
 	"GET /api/v1/cameras/{id}/maintenance": "a camera's maintenance plan and work orders: equipment upkeep, not people or footage",
 	"GET /api/v1/maintenance/orders":       "maintenance work orders: equipment upkeep, not people or footage",
+	"GET /api/v1/places":                   "the register of the city's places: squares and roads, not people",
 	// Signing a checkpoint changes no record: it publishes the trail's head, and the signed
 	// checkpoint is itself the trail's record of it (an entry for it would lie outside it).
 	"POST /api/v1/trace/checkpoint":    "signs the trail's own head; the checkpoint is its record",
@@ -406,6 +407,15 @@ func TestRoutesByRole(t *testing.T) {
 				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "reviewer": ok(200), "auditor": ok(200)})},
 			{"POST", "/api/v1/maintenance/orders/{id}/done", workOrder, func(string) string { return `{"notes":"cleaned"}` }, "",
 				allowOnly(map[string]want{"admin": ok(200, "maintenance_done"), "operator": ok(200, "maintenance_done"), "owner": wall})},
+			{"POST", "/api/v1/places/import", nil, func(string) string {
+				return "name,place_category,lat,lon\nSquare " + next() + ",public_square,27.8,113.1\n"
+			}, "text/csv",
+				allowOnly(map[string]want{"admin": ok(201, "place_import")})},
+			{"GET", "/api/v1/places", nil, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "reviewer": ok(200), "auditor": ok(200)})},
+			{"GET", "/api/v1/places/coverage", nil, nil, "",
+				allowOnly(map[string]want{"admin": ok(200, "coverage_report"), "operator": ok(200, "coverage_report"), "owner": ok(200, "coverage_report"),
+					"reviewer": ok(200, "coverage_report"), "auditor": ok(200, "coverage_report")})},
 			{"GET", "/api/v1/compliance", nil, nil, "",
 				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "auditor": ok(200)})},
 			{"GET", "/api/v1/compliance/summary", nil, nil, "",

@@ -65,3 +65,38 @@ func TestDuplicateConstructionAPI(t *testing.T) {
 		}
 	})
 }
+
+// TestKeyPlacesAPI: a key place imported as GeoJSON is a gap until an active, networked camera
+// looks at it.
+func TestKeyPlacesAPI(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		s := newStack(t, db)
+		_, adminTok := s.addUser("admin1", auth.RoleAdmin, "")
+		psb := mustCreate(t, s.do("POST", "/api/v1/organisations", adminTok, "", `{"name":"PSB","kind":"department","department_type":"public_security"}`))
+		geo := `{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"Station square","place_category":"transport_hub"},
+			"geometry":{"type":"Point","coordinates":[113.15,27.8304]}}]}`
+		if r := s.do("POST", "/api/v1/places/import", adminTok, "application/geo+json", geo); r.status != http.StatusCreated {
+			t.Fatalf("POST places/import = %d %s; want 201", r.status, r.body)
+		}
+		if r := s.do("POST", "/api/v1/places/import", adminTok, "text/plain", "x"); r.status != http.StatusUnsupportedMediaType {
+			t.Errorf("POST places/import as text/plain = %d; want 415", r.status)
+		}
+		gaps := func() []any {
+			t.Helper()
+			r := s.do("GET", "/api/v1/places/coverage", adminTok, "", "")
+			if r.status != http.StatusOK {
+				t.Fatalf("GET places/coverage = %d %s; want 200", r.status, r.body)
+			}
+			g, _ := r.json(t)["gaps"].([]any)
+			return g
+		}
+		if g := gaps(); len(g) != 1 || g[0].(map[string]any)["coverage"] != "uncovered" {
+			t.Fatalf("coverage gaps = %v; want the station square uncovered", g)
+		}
+		mustCreate(t, s.do("POST", "/api/v1/cameras", adminTok, "", `{"name":"North","organisation_id":"`+psb+`","status":"active",`+
+			`"lat":27.83,"lon":113.15,"bearing":0,"fov_angle":60,"range_m":100,"place_category":"transport_hub","investment":"government","networked":true}`))
+		if g := gaps(); len(g) != 0 {
+			t.Errorf("coverage gaps with a camera looking at it = %v; want none", g)
+		}
+	})
+}

@@ -337,6 +337,7 @@ func (s *Server) document(server string) map[string]any {
 
 // tagDescriptions say what each part of the API is for.
 var tagDescriptions = map[string]string{
+	"places":           "The city's register of places and the key places' camera coverage (REG-1).",
 	"sessions":         "Logging in and out.",
 	"me":               "The caller's own account.",
 	"policy":           "The policy pack in force.",

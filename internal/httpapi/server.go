@@ -176,6 +176,7 @@ func (s *Server) Routes() []Route {
 	}
 	rs = append(rs, s.applicationRoutes()...)
 	rs = append(rs, s.duplicateRoutes()...)
+	rs = append(rs, s.placeRoutes()...)
 	rs = append(rs, s.traceRoutes()...)
 	rs = append(rs, s.playbackRoutes()...)
 	rs = append(rs, s.liveRoutes()...)

@@ -29,6 +29,7 @@ type mapView struct {
 	Tiles   []mapTile
 	Grid    []gridLine
 	Cameras []mapCamera
+	Places  []mapPlace // the coverage report's layer: key places without coverage
 	Empty   bool
 	Tiled   bool
 }
@@ -47,6 +48,29 @@ type mapCamera struct {
 	Shared           bool   // another organisation's camera shared with the user's
 	X, Y             string
 	Wedge            string // SVG path; empty when the camera records no field of view
+}
+
+// mapPlace is a place drawn on the map: a point (X, Y) or a polygon (Path).
+type mapPlace struct {
+	Name, Coverage string
+	X, Y           string
+	Path           string
+}
+
+// mapShape is a place to draw: a point, or a polygon ring of [lon, lat].
+type mapShape struct {
+	Name, Coverage string
+	Lat, Lon       float64
+	Ring           [][2]float64
+}
+
+// buildPlacesMap draws the coverage report's gaps.
+func buildPlacesMap(gaps []registry.KeyPlaceGap, tileURL string) mapView {
+	shapes := make([]mapShape, len(gaps))
+	for i, g := range gaps {
+		shapes[i] = mapShape{Name: g.Name, Coverage: g.Coverage, Lat: g.Lat, Lon: g.Lon, Ring: g.Polygon}
+	}
+	return buildLayers(nil, shapes, tileURL)
 }
 
 // project returns the world-pixel position of lat, lon at zoom z.
@@ -95,7 +119,12 @@ func wedgePoints(c *registry.Camera) [][2]float64 {
 // buildMap lays out the cameras (at most a page of them) with their fields of view, and the
 // tiles under them when tileURL is set.
 func buildMap(cams []*registry.Camera, tileURL string) mapView {
-	if len(cams) == 0 {
+	return buildLayers(cams, nil, tileURL)
+}
+
+// buildLayers draws cameras and places on one map that holds them all.
+func buildLayers(cams []*registry.Camera, places []mapShape, tileURL string) mapView {
+	if len(cams) == 0 && len(places) == 0 {
 		return mapView{Empty: true}
 	}
 	minLat, maxLat, minLon, maxLon := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
@@ -109,6 +138,12 @@ func buildMap(cams []*registry.Camera, tileURL string) mapView {
 		wedges[i] = wedgePoints(c)
 		for _, p := range wedges[i] {
 			extend(p[0], p[1])
+		}
+	}
+	for _, p := range places {
+		extend(p.Lat, p.Lon)
+		for _, v := range p.Ring {
+			extend(v[1], v[0])
 		}
 	}
 	// Pad by 10% and to the minimum span, around the centre.
@@ -177,6 +212,24 @@ func buildMap(cams []*registry.Camera, tileURL string) mapView {
 			mc.Wedge = b.String()
 		}
 		mv.Cameras = append(mv.Cameras, mc)
+	}
+	for _, p := range places {
+		x, y := pt(p.Lat, p.Lon)
+		mp := mapPlace{Name: p.Name, Coverage: p.Coverage, X: num(x), Y: num(y)}
+		var b strings.Builder
+		for j, v := range p.Ring {
+			px, py := pt(v[1], v[0])
+			if j == 0 {
+				b.WriteString("M")
+			} else {
+				b.WriteString(" L")
+			}
+			b.WriteString(num(px) + " " + num(py))
+		}
+		if b.Len() > 0 {
+			mp.Path = b.String() + " Z"
+		}
+		mv.Places = append(mv.Places, mp)
 	}
 	return mv
 }

@@ -15,7 +15,7 @@ import (
 
 // parseTemplates parses each page template together with the layout it fills.
 func parseTemplates() (map[string]*template.Template, error) {
-	funcs := template.FuncMap{"query": query}
+	funcs := template.FuncMap{"query": query, "pct": pct}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("webui: layout: %w", err)
@@ -118,6 +118,9 @@ func (u *UI) nav(r *http.Request, m Messages) []navLink {
 	}
 	if u.allowed(usr, "GET /api/v1/compliance") {
 		add("/compliance", "nav.compliance")
+	}
+	if u.allowed(usr, "GET /api/v1/places/coverage") {
+		add("/coverage", "nav.coverage")
 	}
 	if u.allowed(usr, "GET /api/v1/trace") {
 		add("/trace", "nav.trace")

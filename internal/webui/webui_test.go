@@ -308,6 +308,16 @@ func TestPagesByRole(t *testing.T) {
 		// Before the deadline the final is refused, and traced.
 		{"POST", "/consultations/{id}/final", "/consultations/" + cons.ID + "/final", func() url.Values { return url.Values{"final": {"F"}} },
 			roles(denied, map[string]want{anon: notLoggedIn, "admin": {http.StatusConflict, []string{"consultation_final:denied"}}})},
+		// Every look at the coverage report and at a duplicate check is traced; the owner's
+		// organisation does not own camA.
+		{"GET", "/coverage", "/coverage", nil, roles(want{http.StatusOK, []string{"coverage_report"}}, map[string]want{anon: login, "applicant": denied})},
+		{"GET", "/cameras/{id}/duplicates", "/cameras/" + camA + "/duplicates", nil, roles(want{http.StatusOK, []string{"duplicate_check"}},
+			map[string]want{anon: login, "applicant": denied, "owner": notFound})},
+		// Neither admin1 nor rev1 belongs to a public-security organisation: refused, and traced;
+		// the page that says so shows the check again, a look traced too.
+		{"POST", "/cameras/{id}/construction-approval", "/cameras/" + camA + "/construction-approval", func() url.Values { return url.Values{"decision": {"approve"}} },
+			roles(denied, map[string]want{anon: notLoggedIn, "admin": {http.StatusForbidden, []string{"construction_decision:denied", "duplicate_check"}},
+				"reviewer": {http.StatusForbidden, []string{"construction_decision:denied", "duplicate_check"}}})},
 		// Logging out as each role last would end the sessions; a logout is covered elsewhere.
 		{"POST", "/login", "/login", func() url.Values {
 			seq++ // a new name each time, below the throttle
