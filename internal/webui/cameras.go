@@ -116,6 +116,9 @@ type cameraPageData struct {
 	Footage      bool // the role may, in principle, see footage
 	Video        *footageView
 	Basis        basisView
+	Sign         *signView        // nil for a camera shared from another organisation
+	Maintenance  *maintenanceView // likewise
+	SignError    string           // a refused sign or maintenance form
 }
 
 // basisView is the camera's legal basis and the forms that propose and decide it.
@@ -209,6 +212,9 @@ func (u *UI) renderCamera(w http.ResponseWriter, r *http.Request, status int, ba
 	if !shared {
 		d.Basis = u.basisPanel(ctx, m, usr, c)
 		d.Basis.Error = basisErr
+		if d.Sign, d.Maintenance, err = u.signAndMaintenance(ctx, m, usr, c); err != nil {
+			return err
+		}
 	}
 	u.render(w, r, status, "camera", "camera.title", d)
 	return nil
