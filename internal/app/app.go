@@ -444,6 +444,7 @@ func (s *Server) Run(ctx context.Context) error {
 	runs := []func(context.Context) error{
 		s.recorder.Run, s.cleaner.Run, s.planner.Run, s.live.Run, s.outbox.Run,
 		func(ctx context.Context) error { s.assignCameras(ctx, 2*time.Second); return nil },
+		func(ctx context.Context) error { s.watchHealth(ctx, healthEvery); return nil },
 	}
 	if s.uploader != nil {
 		runs = append(runs, s.uploader.Run)

@@ -239,11 +239,14 @@ type cameraPageData struct {
 	Footage      bool // the role may, in principle, see footage
 	// Live offers the live view: a role and, for a shared camera, a grant that allow it, on a
 	// camera the platform pulls. NotPlaying says why nothing can play (the camera not recorded).
-	Live       bool
-	NotPlaying string
-	Health     string // health.State
-	Video      *footageView
-	Basis      basisView
+	Live        bool
+	NotPlaying  string
+	Health      string // health.State
+	Video       *footageView
+	Basis       basisView
+	Sign        *signView        // nil for a camera shared from another organisation
+	Maintenance *maintenanceView // likewise
+	SignError   string           // a refused sign or maintenance form
 }
 
 // basisView is the camera's legal basis and the forms that propose and decide it.
@@ -350,6 +353,9 @@ func (u *UI) renderCamera(w http.ResponseWriter, r *http.Request, status int, ba
 	if !shared {
 		d.Basis = u.basisPanel(ctx, m, usr, c)
 		d.Basis.Error = basisErr
+		if d.Sign, d.Maintenance, err = u.signAndMaintenance(ctx, m, usr, c); err != nil {
+			return err
+		}
 	}
 	u.render(w, r, status, "camera", "camera.title", d)
 	return nil

@@ -122,6 +122,9 @@ func (u *UI) nav(r *http.Request, m Messages) []navLink {
 	if u.allowed(usr, "GET /api/v1/places/coverage") {
 		add("/coverage", "nav.coverage")
 	}
+	if u.allowed(usr, "GET /api/v1/maintenance/orders") {
+		add("/maintenance", "nav.maintenance")
+	}
 	if u.allowed(usr, "GET /api/v1/trace") {
 		add("/trace", "nav.trace")
 	}
