@@ -163,6 +163,7 @@ var untraced = map[string]string{
 	"GET /api/v1/portal":                  "the published conditions and procedures",
 	"GET /api/v1/procedures":              "the published procedures",
 	"GET /api/v1/consultations":           "the published consultations",
+	"GET /api/v1/filings":                 "the register's filing dates against the policy pack: cameras, not people",
 	"GET /api/v1/consultations/{id}":      "a consultation's published record: the opinions carry no personal data",
 	"POST /api/v1/consultations/receipt":  "a submitter reading its own opinion and the published answer; the code is the only key",
 	"GET /api/v1/organisations":           "the register of organisations: bodies, not people",
@@ -382,6 +383,13 @@ func TestRoutesByRole(t *testing.T) {
 			{"GET", "/api/v1/trace/leaves", func(string) string { return "/api/v1/trace/leaves?start=0&limit=5" }, nil, "",
 				allowOnly(map[string]want{"admin": ok(200, "trace_read"), "auditor": ok(200, "trace_read")})},
 			{"GET", "/api/v1/portal", nil, nil, "", public(ok(200))},
+			{"GET", "/api/v1/filings", func(string) string { return "/api/v1/filings?overdue=false" }, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "auditor": ok(200)})},
+			// camA was registered planned: not accepted, so there is nothing to file yet (409), and
+			// the refusal is traced.
+			{"POST", "/api/v1/cameras/{id}/filing", func(string) string { return "/api/v1/cameras/" + camA + "/filing" },
+				func(string) string { return `{"filed_on":"2026-01-05","reference":"BA-1"}` }, "",
+				allowOnly(map[string]want{"admin": ok(409, "system_filing:denied")})},
 			{"GET", "/api/v1/consultations", nil, nil, "", public(ok(200))},
 			{"POST", "/api/v1/consultations", nil, func(string) string { return consultationJSON(time.Now().Add(time.Hour)) }, "",
 				allowOnly(map[string]want{"admin": ok(201, "consultation_publish")})},

@@ -54,6 +54,7 @@ type Service struct {
 	tracer   trace.Tracer // called before each change; an error refuses it, so nothing changes untraced
 	now      func() time.Time
 	log      *slog.Logger
+	filings  FilingRepo // nil: no acceptance or filing is kept
 
 	syncMu sync.Mutex
 	synced time.Time // when the last Load or Sync began
@@ -66,6 +67,8 @@ type Deps struct {
 	Tracer trace.Tracer
 	Now    func() time.Time // defaults to time.Now
 	Logger *slog.Logger
+	// Filings keeps cameras' acceptance and filing (filing.go); nil keeps none.
+	Filings FilingRepo
 }
 
 // New builds a Service; call Load before serving queries by position.
@@ -76,7 +79,8 @@ func New(d Deps) *Service {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{repo: d.Repo, findings: d.Repo, pack: d.Pack, index: spatial.New(), tracer: d.Tracer, now: d.Now, log: d.Logger}
+	return &Service{repo: d.Repo, findings: d.Repo, pack: d.Pack, index: spatial.New(), tracer: d.Tracer, now: d.Now, log: d.Logger,
+		filings: d.Filings}
 }
 
 // Pack returns the policy pack in force.
@@ -332,6 +336,7 @@ func (s *Service) CreateCamera(ctx context.Context, scope Scope, in *CameraInput
 	}
 	s.indexCamera(c)
 	s.storeFindings(ctx, c)
+	s.accepted(ctx, nil, c)
 	return c, nil
 }
 
@@ -422,6 +427,7 @@ func (s *Service) UpdateCamera(ctx context.Context, scope Scope, id string, in *
 	}
 	s.indexCamera(&c)
 	s.storeFindings(ctx, &c)
+	s.accepted(ctx, old, &c)
 	return &c, nil
 }
 

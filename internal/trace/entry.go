@@ -104,6 +104,10 @@ const (
 	ActionConsultationOpinion Action = "consultation_opinion"
 	ActionConsultationAnswer  Action = "consultation_answer"
 	ActionConsultationFinal   Action = "consultation_final"
+
+	// The public security organ recorded the filing of a completed (accepted) camera (Beijing's
+	// rule, the pack's system_filing).
+	ActionSystemFiling Action = "system_filing"
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -120,6 +124,7 @@ var Actions = []Action{
 	ActionFootageRequestDecision, ActionNoticeDraft, ActionNoticeApprove, ActionDocumentShown,
 	ActionContactRead, ActionLegalBasisPropose, ActionLegalBasisApprove, ActionLegalBasisDecline,
 	ActionConsultationPublish, ActionConsultationOpinion, ActionConsultationAnswer, ActionConsultationFinal,
+	ActionSystemFiling,
 }
 
 // Outcome is whether the traced request was served.
