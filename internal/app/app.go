@@ -129,7 +129,7 @@ func OpenCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*Core, 
 			c.runErr = err
 		}
 	}()
-	c.Registry = registry.New(registry.Deps{Repo: db, Pack: pack, Tracer: trace.Recorder{Log: c.Trail}, Logger: log.With("component", "registry")})
+	c.Registry = registry.New(registry.Deps{Repo: db, Pack: pack, Tracer: trace.Recorder{Log: c.Trail}, Logger: log.With("component", "registry"), Filings: db})
 	if err := c.Registry.Load(ctx); err != nil {
 		c.Close()
 		return nil, err

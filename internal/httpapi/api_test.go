@@ -182,6 +182,7 @@ var untraced = map[string]string{
 	"GET /api/v1/cameras/{id}/maintenance": "a camera's maintenance plan and work orders: equipment upkeep, not people or footage",
 	"GET /api/v1/maintenance/orders":       "maintenance work orders: equipment upkeep, not people or footage",
 	"GET /api/v1/places":                   "the register of the city's places: squares and roads, not people",
+	"GET /api/v1/filings":                  "the register's filing dates against the policy pack: cameras, not people",
 	// Signing a checkpoint changes no record: it publishes the trail's head, and the signed
 	// checkpoint is itself the trail's record of it (an entry for it would lie outside it).
 	"POST /api/v1/trace/checkpoint":    "signs the trail's own head; the checkpoint is its record",
@@ -429,6 +430,13 @@ func TestRoutesByRole(t *testing.T) {
 			{"GET", "/api/v1/trace/leaves", func(string) string { return "/api/v1/trace/leaves?start=0&limit=5" }, nil, "",
 				allowOnly(map[string]want{"admin": ok(200, "trace_read"), "auditor": ok(200, "trace_read")})},
 			{"GET", "/api/v1/portal", nil, nil, "", public(ok(200))},
+			{"GET", "/api/v1/filings", func(string) string { return "/api/v1/filings?overdue=false" }, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200), "auditor": ok(200)})},
+			// camA was registered planned: not accepted, so there is nothing to file yet (409), and
+			// the refusal is traced.
+			{"POST", "/api/v1/cameras/{id}/filing", func(string) string { return "/api/v1/cameras/" + camA + "/filing" },
+				func(string) string { return `{"filed_on":"2026-01-05","reference":"BA-1"}` }, "",
+				allowOnly(map[string]want{"admin": ok(409, "system_filing:denied")})},
 			{"GET", "/api/v1/consultations", nil, nil, "", public(ok(200))},
 			{"POST", "/api/v1/consultations", nil, func(string) string { return consultationJSON(time.Now().Add(time.Hour)) }, "",
 				allowOnly(map[string]want{"admin": ok(201, "consultation_publish")})},

@@ -361,6 +361,7 @@ var tagDescriptions = map[string]string{
 	"groups":           "Camera groups.",
 	"sharing":          "The sharing terms, shared cameras and owners' notifications.",
 	"gb28181":          "GB/T 28181 devices and their channels.",
+	"filings":          "System filing with the public security organ (the pack's system_filing): each accepted camera, its filing and whether it is overdue.",
 	"consultations":    "Public consultation on procedures: drafts, the public's opinions (anonymous, with a receipt code), the police's answers, final versions.",
 }
 

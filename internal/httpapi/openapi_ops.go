@@ -122,6 +122,11 @@ func (s *Server) ops(c *schemas) map[string]op {
 			Query:  []param{q("organisation_id", "Only this organisation's.", str)},
 			Status: http.StatusOK, Result: object(counts)},
 
+		"GET /api/v1/filings": {Summary: "Accepted cameras with their filing, the date it is due and the overdue finding (?overdue=true: only those)",
+			Query: []param{q("overdue", "true: only the overdue filings.", boolean)}, Status: http.StatusOK,
+			Result: object(map[string]schema{"filings": out([]*registry.Filing{}), "policy_version": str, "filing_days": integer})},
+		"POST /api/v1/cameras/{id}/filing": {Summary: "Record that an accepted camera's system was filed (date, reference); the recorder is the caller",
+			Body: in(registry.FilingInput{}), Status: http.StatusOK, Result: out(registry.Filing{})},
 		"GET /api/v1/consultations": {Summary: "Every consultation, newest first, with its counts of opinions and of those unanswered",
 			Status: http.StatusOK, Result: object(map[string]schema{"consultations": out([]*consultation.Consultation{})})},
 		"POST /api/v1/consultations": {Summary: "Publish a draft for public comment until a deadline",

@@ -185,6 +185,7 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.gbRoutes()...)
 	rs = append(rs, s.consultationRoutes()...)
 	rs = append(rs, s.signRoutes()...)
+	rs = append(rs, s.filingRoutes()...)
 	return append(rs, s.extra...)
 }
 

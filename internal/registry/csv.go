@@ -282,6 +282,9 @@ func (s *Service) importRows(ctx context.Context, scope Scope, rows []*CameraInp
 		s.indexCamera(c)
 	}
 	s.storeFindings(ctx, cams...)
+	for _, c := range cams {
+		s.accepted(ctx, nil, c)
+	}
 	return cams, nil
 }
 

@@ -58,6 +58,7 @@ type Service struct {
 	tracer   trace.Tracer    // called before each change; an error refuses it, so nothing changes untraced
 	now      func() time.Time
 	log      *slog.Logger
+	filings  FilingRepo // nil: no acceptance or filing is kept
 
 	syncMu sync.Mutex
 	synced time.Time // when the last Load or Sync began
@@ -80,6 +81,8 @@ type Deps struct {
 	Tracer trace.Tracer
 	Now    func() time.Time // defaults to time.Now
 	Logger *slog.Logger
+	// Filings keeps cameras' acceptance and filing (filing.go); nil keeps none.
+	Filings FilingRepo
 }
 
 // New builds a Service; call Load before serving queries by position.
@@ -92,7 +95,7 @@ func New(d Deps) *Service {
 	}
 	idx := spatial.New()
 	s := &Service{repo: d.Repo, findings: d.Repo, pack: d.Pack, index: idx, views: coverage.NewIndex(idx), tracer: d.Tracer, now: d.Now, log: d.Logger,
-		approvals: map[string]*ConstructionApproval{}, states: map[string]camState{}}
+		approvals: map[string]*ConstructionApproval{}, states: map[string]camState{}, filings: d.Filings}
 	s.approvalRepo, _ = d.Repo.(ApprovalRepo)
 	s.placeRepo, _ = d.Repo.(PlaceRepo)
 	return s
@@ -370,6 +373,7 @@ func (s *Service) CreateCamera(ctx context.Context, scope Scope, in *CameraInput
 	}
 	s.indexCamera(c)
 	s.storeFindings(ctx, c)
+	s.accepted(ctx, nil, c)
 	return c, nil
 }
 
@@ -460,6 +464,7 @@ func (s *Service) UpdateCamera(ctx context.Context, scope Scope, id string, in *
 	}
 	s.indexCamera(&c)
 	s.storeFindings(ctx, &c)
+	s.accepted(ctx, old, &c)
 	return &c, nil
 }
 

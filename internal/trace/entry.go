@@ -119,6 +119,10 @@ const (
 	// A maintenance work order was opened (by hand or from the camera's health) or done (REG-5).
 	ActionMaintenanceOpen Action = "maintenance_open"
 	ActionMaintenanceDone Action = "maintenance_done"
+
+	// The public security organ recorded the filing of a completed (accepted) camera (Beijing's
+	// rule, the pack's system_filing).
+	ActionSystemFiling Action = "system_filing"
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -137,6 +141,7 @@ var Actions = []Action{
 	ActionDuplicateCheck, ActionConstructionDecision, ActionPlaceImport, ActionCoverageReport,
 	ActionConsultationPublish, ActionConsultationOpinion, ActionConsultationAnswer, ActionConsultationFinal,
 	ActionSignUpdate, ActionSignPhotoRead, ActionMaintenanceOpen, ActionMaintenanceDone,
+	ActionSystemFiling,
 }
 
 // Outcome is whether the traced request was served.

@@ -112,7 +112,7 @@ func New(t testing.TB, db *store.DB) *Stack {
 	go func() { defer wg.Done(); trail.Run(ctx) }()
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	tracer := &Tracer{Recorder: trace.Recorder{Log: trail}}
-	reg := registry.New(registry.Deps{Repo: db, Pack: pack, Tracer: tracer})
+	reg := registry.New(registry.Deps{Repo: db, Pack: pack, Tracer: tracer, Filings: db})
 	if err := reg.Load(ctx); err != nil {
 		t.Fatal(err)
 	}

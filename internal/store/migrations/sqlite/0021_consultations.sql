@@ -26,3 +26,16 @@ CREATE TABLE consultation_opinions (
 	answered_by     TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX consultation_opinions_consultation ON consultation_opinions (consultation_id, submitted_at, id);
+
+-- System filing (issue 17, point 8; Beijing's rule, a pack option): a camera is the system
+-- filed. Its acceptance is when it first became active; the public security organ records the
+-- filing it received (the date, who recorded it, the filing's reference).
+CREATE TABLE camera_filings (
+	camera_id       TEXT PRIMARY KEY,
+	organisation_id TEXT NOT NULL,
+	accepted_at     BIGINT NOT NULL,
+	filed_at        BIGINT,
+	filed_by        TEXT NOT NULL DEFAULT '',
+	reference       TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX camera_filings_organisation ON camera_filings (organisation_id, camera_id);
