@@ -525,7 +525,7 @@ func (u *UI) footagePanel(r *http.Request, m Messages, usr *auth.User, c *regist
 		if last.End.Sub(from) > 30*time.Second {
 			from = last.End.Add(-30 * time.Second)
 		}
-		f.Start, f.End = from.UTC().Format(time.RFC3339), last.End.UTC().Format(time.RFC3339)
+		f.Start, f.End = from.UTC().Format(time.RFC3339Nano), last.End.UTC().Format(time.RFC3339Nano)
 	}
 	v.Form = f
 	if !q.Has("play") {
@@ -541,7 +541,7 @@ func (u *UI) footagePanel(r *http.Request, m Messages, usr *auth.User, c *regist
 		v.FormErr = m.T("camera.purpose_required")
 		return v
 	}
-	pq := url.Values{"start": {ps.UTC().Format(time.RFC3339)}, "end": {pe.UTC().Format(time.RFC3339)}, "purpose": {strings.TrimSpace(f.Purpose)}}
+	pq := url.Values{"start": {ps.UTC().Format(time.RFC3339Nano)}, "end": {pe.UTC().Format(time.RFC3339Nano)}, "purpose": {strings.TrimSpace(f.Purpose)}}
 	if f.ApplicationID != "" {
 		pq.Set("application_id", f.ApplicationID)
 	}
@@ -554,9 +554,11 @@ func (u *UI) footagePanel(r *http.Request, m Messages, usr *auth.User, c *regist
 	return v
 }
 
+// playHref plays [start, end) exactly: a bound rounded to the second lies outside the
+// recording and would be reported as a gap of its own.
 func playHref(camID, window string, start, end time.Time) string {
-	return query("/cameras/"+camID, "window", window, "start", start.UTC().Format(time.RFC3339),
-		"end", end.UTC().Add(time.Second-1).Truncate(time.Second).Format(time.RFC3339)) + "#playback"
+	return query("/cameras/"+camID, "window", window, "start", start.UTC().Format(time.RFC3339Nano),
+		"end", end.UTC().Format(time.RFC3339Nano)) + "#playback"
 }
 
 // drawTimeline lays out the window [start, end) on a 1000-unit-wide band.

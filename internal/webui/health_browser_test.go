@@ -195,3 +195,35 @@ func TestBrowserAcceptNeedsNoReason(t *testing.T) {
 		t.Errorf("rejection without a reason says %q; want it asked for in Chinese", msg)
 	}
 }
+
+// TestBrowserPlaybackStartKeepsItsFraction checks that playing a recorded range from the camera
+// page asks for it to the nanosecond: a start rounded down to the second lies before the
+// recording and was reported as a zero-length gap.
+func TestBrowserPlaybackStartKeepsItsFraction(t *testing.T) {
+	skipWithoutBrowser(t)
+	s := newFootageStack(t)
+	if s.segs[0].Start.Nanosecond() == 0 {
+		t.Skip("the recording began on a whole second: nothing to round") // one run in a billion
+	}
+	br := newChromium(t, 60*time.Second)
+	br.login(s.srv.URL, "op1", "#logout")
+	br.do("play the first recorded range",
+		chromedp.Navigate(s.srv.URL+"/cameras/"+s.cam),
+		chromedp.WaitVisible(chromedp.CSS("#range-0")),
+		chromedp.Click(chromedp.CSS(`#recorded-ranges li:last-child a`)),
+		chromedp.WaitVisible(chromedp.CSS("#play-purpose")),
+		chromedp.SendKeys(chromedp.CSS("#play-purpose"), "incident review"),
+		chromedp.Click(chromedp.CSS("#play-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#playback-video")),
+	)
+	start, err := time.Parse(time.RFC3339, br.evalString(`document.getElementById("play-start").value`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !start.Equal(s.segs[0].Start) {
+		t.Errorf("playback form's start = %s; want the recording's start %s", start.Format(time.RFC3339Nano), s.segs[0].Start.UTC().Format(time.RFC3339Nano))
+	}
+	if gaps := br.evalString(`(document.getElementById("play-gaps") || {textContent: ""}).textContent`); gaps != "" {
+		t.Errorf("playing a recorded range reports gaps: %q", gaps)
+	}
+}
