@@ -3,6 +3,7 @@ package webui
 import (
 	"civicam/internal/auth"
 	"civicam/internal/health"
+	"civicam/internal/live"
 	"civicam/internal/registry"
 	"strings"
 	"testing"
@@ -225,5 +226,33 @@ func TestBrowserPlaybackStartKeepsItsFraction(t *testing.T) {
 	}
 	if gaps := br.evalString(`(document.getElementById("play-gaps") || {textContent: ""}).textContent`); gaps != "" {
 		t.Errorf("playing a recorded range reports gaps: %q", gaps)
+	}
+}
+
+// TestBrowserLiveEndsAtOnce checks that when the server ends a live session (a revocation does,
+// through live.Service.Revoke) the viewer's browser stops showing the video at once, not when
+// its ICE consent times out seconds later. It logs the time taken.
+func TestBrowserLiveEndsAtOnce(t *testing.T) {
+	skipWithoutBrowser(t)
+	s, camID := newLiveStack(t)
+	s.addUser("chief", auth.RoleAdmin, "")
+	br := newChromium(t, 90*time.Second)
+	br.login(s.srv.URL, "chief", "#camera-table")
+	br.do("watch live",
+		chromedp.Navigate(s.srv.URL+"/cameras/"+camID),
+		chromedp.WaitVisible(chromedp.CSS("#live-purpose")),
+		chromedp.SendKeys(chromedp.CSS("#live-purpose"), "patrol"),
+		chromedp.Click(chromedp.CSS("#live-start")),
+	)
+	waitFor(t, br.ctx, `document.getElementById("live-video").currentTime > 0.5`)
+	revoked := time.Now()
+	if n := s.live.Revoke(func(*live.Session) bool { return true }, "grant revoked"); n != 1 {
+		t.Fatalf("Revoke = %d sessions; want 1", n)
+	}
+	waitFor(t, br.ctx, `document.getElementById("live-video").srcObject === null`)
+	took := time.Since(revoked)
+	t.Logf("server ended the session; the browser stopped the video %v later", took.Round(10*time.Millisecond))
+	if took > 2*time.Second {
+		t.Errorf("the browser kept the video %v after the server ended the session; want it stopped at once", took.Round(10*time.Millisecond))
 	}
 }
