@@ -152,6 +152,10 @@ func TestBrowserCameraHealth(t *testing.T) {
 	if got := br.evalString(`document.getElementById("camera-table") ? document.getElementById("camera-table").textContent : ""`); !strings.Contains(got, "Refusing Gate") || strings.Contains(got, "Recording Square") || strings.Contains(got, "Unwired Lane") {
 		t.Errorf("offline cameras view reads %q; want the refusing camera alone", got)
 	}
+	br.do("the dashboard's health tile", chromedp.Navigate(s.srv.URL+"/compliance"), chromedp.WaitVisible(chromedp.CSS("#health-tile")))
+	if got := br.evalString(`(document.getElementById("health-down") || {textContent: ""}).textContent`); !strings.HasPrefix(got, "1 ") {
+		t.Errorf("dashboard's health tile reads %q; want 1 camera down", got)
+	}
 	br.do("open the unwired camera", chromedp.Navigate(s.srv.URL+"/cameras/"+unwired), chromedp.WaitVisible(chromedp.CSS("#not-playing")))
 	if got := br.evalString(`document.getElementById("not-playing").textContent`); !strings.Contains(got, "not networked") {
 		t.Errorf("unwired camera page says %q; want why nothing plays", got)
