@@ -445,6 +445,9 @@ type footageView struct {
 	Video    string   // the playback URL, once the form is filled in
 	PlayGaps []string // what the played range lacks
 	Reviewer bool
+	// ReviewerOnly: the reviewer sees no timeline outside an application's window, so none is
+	// drawn (an empty one would read "no recordings").
+	ReviewerOnly bool
 }
 
 type windowLink struct {
@@ -504,6 +507,10 @@ func (u *UI) footagePanel(r *http.Request, m Messages, usr *auth.User, c *regist
 	cov, err := u.footage.Coverage(r.Context(), usr, c.ID, start, now)
 	var denial *access.Denial
 	switch {
+	case errors.As(err, &denial) && v.Reviewer:
+		// A reviewer's timeline is an application's window, which the candidates' links play:
+		// the city's timeline being closed to it is not "no right, no recordings".
+		v.Denied, v.ReviewerOnly = m.T("camera.reviewer_window"), true
 	case errors.As(err, &denial):
 		v.Denied = m.T("camera.footage_denied", denial.Reason)
 	case err != nil:
