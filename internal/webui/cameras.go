@@ -451,6 +451,9 @@ type footageView struct {
 	Video    string   // the playback URL, once the form is filled in
 	PlayGaps []string // what the played range lacks
 	Reviewer bool
+	// ReviewerOnly: the reviewer sees no timeline outside an application's window, so none is
+	// drawn (an empty one would read "no recordings").
+	ReviewerOnly bool
 }
 
 type windowLink struct {
@@ -510,6 +513,10 @@ func (u *UI) footagePanel(r *http.Request, m Messages, usr *auth.User, c *regist
 	cov, err := u.footage.Coverage(r.Context(), usr, c.ID, start, now)
 	var denial *access.Denial
 	switch {
+	case errors.As(err, &denial) && v.Reviewer:
+		// A reviewer's timeline is an application's window, which the candidates' links play:
+		// the city's timeline being closed to it is not "no right, no recordings".
+		v.Denied, v.ReviewerOnly = m.T("camera.reviewer_window"), true
 	case errors.As(err, &denial):
 		v.Denied = m.T("camera.footage_denied", denial.Reason)
 	case err != nil:
@@ -531,7 +538,7 @@ func (u *UI) footagePanel(r *http.Request, m Messages, usr *auth.User, c *regist
 		if last.End.Sub(from) > 30*time.Second {
 			from = last.End.Add(-30 * time.Second)
 		}
-		f.Start, f.End = from.UTC().Format(time.RFC3339), last.End.UTC().Format(time.RFC3339)
+		f.Start, f.End = from.UTC().Format(time.RFC3339Nano), last.End.UTC().Format(time.RFC3339Nano)
 	}
 	v.Form = f
 	if !q.Has("play") {
@@ -547,7 +554,7 @@ func (u *UI) footagePanel(r *http.Request, m Messages, usr *auth.User, c *regist
 		v.FormErr = m.T("camera.purpose_required")
 		return v
 	}
-	pq := url.Values{"start": {ps.UTC().Format(time.RFC3339)}, "end": {pe.UTC().Format(time.RFC3339)}, "purpose": {strings.TrimSpace(f.Purpose)}}
+	pq := url.Values{"start": {ps.UTC().Format(time.RFC3339Nano)}, "end": {pe.UTC().Format(time.RFC3339Nano)}, "purpose": {strings.TrimSpace(f.Purpose)}}
 	if f.ApplicationID != "" {
 		pq.Set("application_id", f.ApplicationID)
 	}
@@ -560,9 +567,11 @@ func (u *UI) footagePanel(r *http.Request, m Messages, usr *auth.User, c *regist
 	return v
 }
 
+// playHref plays [start, end) exactly: a bound rounded to the second lies outside the
+// recording and would be reported as a gap of its own.
 func playHref(camID, window string, start, end time.Time) string {
-	return query("/cameras/"+camID, "window", window, "start", start.UTC().Format(time.RFC3339),
-		"end", end.UTC().Add(time.Second-1).Truncate(time.Second).Format(time.RFC3339)) + "#playback"
+	return query("/cameras/"+camID, "window", window, "start", start.UTC().Format(time.RFC3339Nano),
+		"end", end.UTC().Format(time.RFC3339Nano)) + "#playback"
 }
 
 // drawTimeline lays out the window [start, end) on a 1000-unit-wide band.

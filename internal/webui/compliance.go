@@ -39,6 +39,7 @@ type complianceData struct {
 	Organisations []option
 	Total         int
 	Cameras       int
+	Down          int // active cameras offline or in error now (the health tile)
 	ByCode        chart
 	ByOrg         chart
 	Rows          []complianceRow
@@ -106,12 +107,23 @@ func (u *UI) complianceDashboard(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	// The health tile: of the cameras that should record, those that do not now.
+	active, err := u.reg.Cameras(ctx, scope, registry.CameraFilter{OrganisationID: org, Status: registry.StatusActive})
+	if err != nil {
+		return err
+	}
+	var down int
+	for _, c := range active {
+		if u.health.Of(c).Down() {
+			down++
+		}
+	}
 	orgs, err := u.reg.Organisations(ctx)
 	if err != nil {
 		return err
 	}
 	names := map[string]string{}
-	d := complianceData{Total: counts.Total, Cameras: counts.Cameras, PolicyVersion: u.reg.Pack().Version(),
+	d := complianceData{Total: counts.Total, Cameras: counts.Cameras, PolicyVersion: u.reg.Pack().Version(), Down: down,
 		CSV: query("/api/v1/compliance", "format", "csv", "organisation_id", org)}
 	if after != nil {
 		d.First = query("/compliance", "organisation_id", org)

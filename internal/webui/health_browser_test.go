@@ -3,6 +3,7 @@ package webui
 import (
 	"civicam/internal/auth"
 	"civicam/internal/health"
+	"civicam/internal/live"
 	"civicam/internal/registry"
 	"strings"
 	"testing"
@@ -151,6 +152,10 @@ func TestBrowserCameraHealth(t *testing.T) {
 	if got := br.evalString(`document.getElementById("camera-table") ? document.getElementById("camera-table").textContent : ""`); !strings.Contains(got, "Refusing Gate") || strings.Contains(got, "Recording Square") || strings.Contains(got, "Unwired Lane") {
 		t.Errorf("offline cameras view reads %q; want the refusing camera alone", got)
 	}
+	br.do("the dashboard's health tile", chromedp.Navigate(s.srv.URL+"/compliance"), chromedp.WaitVisible(chromedp.CSS("#health-tile")))
+	if got := br.evalString(`(document.getElementById("health-down") || {textContent: ""}).textContent`); !strings.HasPrefix(got, "1 ") {
+		t.Errorf("dashboard's health tile reads %q; want 1 camera down", got)
+	}
 	br.do("open the unwired camera", chromedp.Navigate(s.srv.URL+"/cameras/"+unwired), chromedp.WaitVisible(chromedp.CSS("#not-playing")))
 	if got := br.evalString(`document.getElementById("not-playing").textContent`); !strings.Contains(got, "not networked") {
 		t.Errorf("unwired camera page says %q; want why nothing plays", got)
@@ -193,5 +198,65 @@ func TestBrowserAcceptNeedsNoReason(t *testing.T) {
 	)
 	if msg := br.evalString(`document.getElementById("form-error").textContent`); !strings.Contains(msg, "理由") || strings.Contains(msg, "required") {
 		t.Errorf("rejection without a reason says %q; want it asked for in Chinese", msg)
+	}
+}
+
+// TestBrowserPlaybackStartKeepsItsFraction checks that playing a recorded range from the camera
+// page asks for it to the nanosecond: a start rounded down to the second lies before the
+// recording and was reported as a zero-length gap.
+func TestBrowserPlaybackStartKeepsItsFraction(t *testing.T) {
+	skipWithoutBrowser(t)
+	s := newFootageStack(t)
+	if s.segs[0].Start.Nanosecond() == 0 {
+		t.Skip("the recording began on a whole second: nothing to round") // one run in a billion
+	}
+	br := newChromium(t, 60*time.Second)
+	br.login(s.srv.URL, "op1", "#logout")
+	br.do("play the first recorded range",
+		chromedp.Navigate(s.srv.URL+"/cameras/"+s.cam),
+		chromedp.WaitVisible(chromedp.CSS("#range-0")),
+		chromedp.Click(chromedp.CSS(`#recorded-ranges li:last-child a`)),
+		chromedp.WaitVisible(chromedp.CSS("#play-purpose")),
+		chromedp.SendKeys(chromedp.CSS("#play-purpose"), "incident review"),
+		chromedp.Click(chromedp.CSS("#play-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#playback-video")),
+	)
+	start, err := time.Parse(time.RFC3339, br.evalString(`document.getElementById("play-start").value`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !start.Equal(s.segs[0].Start) {
+		t.Errorf("playback form's start = %s; want the recording's start %s", start.Format(time.RFC3339Nano), s.segs[0].Start.UTC().Format(time.RFC3339Nano))
+	}
+	if gaps := br.evalString(`(document.getElementById("play-gaps") || {textContent: ""}).textContent`); gaps != "" {
+		t.Errorf("playing a recorded range reports gaps: %q", gaps)
+	}
+}
+
+// TestBrowserLiveEndsAtOnce checks that when the server ends a live session (a revocation does,
+// through live.Service.Revoke) the viewer's browser stops showing the video at once, not when
+// its ICE consent times out seconds later. It logs the time taken.
+func TestBrowserLiveEndsAtOnce(t *testing.T) {
+	skipWithoutBrowser(t)
+	s, camID := newLiveStack(t)
+	s.addUser("chief", auth.RoleAdmin, "")
+	br := newChromium(t, 90*time.Second)
+	br.login(s.srv.URL, "chief", "#camera-table")
+	br.do("watch live",
+		chromedp.Navigate(s.srv.URL+"/cameras/"+camID),
+		chromedp.WaitVisible(chromedp.CSS("#live-purpose")),
+		chromedp.SendKeys(chromedp.CSS("#live-purpose"), "patrol"),
+		chromedp.Click(chromedp.CSS("#live-start")),
+	)
+	waitFor(t, br.ctx, `document.getElementById("live-video").currentTime > 0.5`)
+	revoked := time.Now()
+	if n := s.live.Revoke(func(*live.Session) bool { return true }, "grant revoked"); n != 1 {
+		t.Fatalf("Revoke = %d sessions; want 1", n)
+	}
+	waitFor(t, br.ctx, `document.getElementById("live-video").srcObject === null`)
+	took := time.Since(revoked)
+	t.Logf("server ended the session; the browser stopped the video %v later", took.Round(10*time.Millisecond))
+	if took > 2*time.Second {
+		t.Errorf("the browser kept the video %v after the server ended the session; want it stopped at once", took.Round(10*time.Millisecond))
 	}
 }

@@ -43,11 +43,13 @@ func newLiveStack(t *testing.T) (*stack, string) {
 	mux.Handle("/", ui.Handler())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	s := &stack{t: t, db: db, accounts: st.Accounts, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: api, ui: ui, srv: srv}
+	s := &stack{t: t, db: db, accounts: st.Accounts, reg: st.Registry, trail: st.Trail, tracer: st.Tracer, api: api, ui: ui, srv: srv, live: svc}
 
 	org := s.addOrg("株洲市公安局", registry.KindDepartment, "public_security")
 	active := registry.StatusActive
-	camID := s.addCamera(org, "火车站广场", 27.8305, 113.1510, func(in *registry.CameraInput) { in.Status = &active })
+	// Networked: the platform records it, and a camera that is not says why nothing plays.
+	yes := true
+	camID := s.addCamera(org, "火车站广场", 27.8305, 113.1510, func(in *registry.CameraInput) { in.Status, in.Networked = &active, &yes })
 	rig.Record(t, camID)
 	return s, camID
 }

@@ -17,6 +17,7 @@ import (
 	"civicam/internal/footage"
 	"civicam/internal/httpapi"
 	"civicam/internal/httpapi/apitest"
+	"civicam/internal/live"
 	"civicam/internal/registry"
 	"civicam/internal/sharing"
 	"civicam/internal/store"
@@ -39,7 +40,9 @@ type stack struct {
 	ui       *UI
 	// sharing is the sharing service the API and the UI share (newSharingStack); nil elsewhere.
 	sharing *sharing.Service
-	srv     *httptest.Server
+	// live is the live-view service (newLiveStack); nil elsewhere.
+	live *live.Service
+	srv  *httptest.Server
 }
 
 const password = apitest.Password

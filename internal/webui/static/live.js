@@ -78,6 +78,19 @@
     }
     resource = res.headers.get('Location');
     await conn.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+    // The server ending the session (a revocation, a logout) closes its DTLS with close_notify:
+    // the DTLS transport says so at once, where the connection's state would wait seconds for
+    // ICE consent to time out.
+    conn.getReceivers().forEach(function (rx) {
+      var dtls = rx.transport;
+      if (!dtls) { return; }
+      dtls.addEventListener('statechange', function () {
+        if (pc === conn && (dtls.state === 'closed' || dtls.state === 'failed')) {
+          say(root.dataset.ended);
+          stop(false);
+        }
+      });
+    });
   }
 
   form.addEventListener('submit', function (ev) {
