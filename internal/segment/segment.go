@@ -33,6 +33,13 @@ type Record struct {
 	Bytes    int64
 	SHA256   string // lowercase hex, empty until sealed
 	Sealed   bool
+	// Node is the node that wrote the segment, whose local disk holds it until it is uploaded
+	// ("" for a single node of old).
+	Node string
+	// Token is the fencing token of the camera's lease the segment is written under; the index
+	// refuses a write whose token is no longer the lease's. Zero writes unfenced (one node
+	// without leases, the tools).
+	Token int64
 }
 
 // MergeGap is the largest hole between two segments still counted as continuous recording: the
