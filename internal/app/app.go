@@ -298,7 +298,17 @@ func NewServer(core *Core) (_ *Server, err error) {
 	planner := retention.NewPlanner(retention.PlannerConfig{Locations: []retention.Location{{Name: "local", Root: disk.Root}}},
 		retention.PlannerDeps{Index: core.DB, Registry: core.Registry, Recorder: rec, Bucket: bucketStatus, Metrics: reg,
 			Logger: core.Log.With("component", "storage"), Now: core.Now})
-	cleaner := retention.New(retention.Config{}, retention.Deps{Index: core.DB, Files: files, Registry: core.Registry,
+	// One node at a time deletes from the bucket: the holder of the cluster's cleaner lease,
+	// renewed at each hourly run and lasting two.
+	mayDeleteBucket := func(ctx context.Context) bool {
+		now := core.Now()
+		ok, err := core.DB.AcquireClusterLease(ctx, "cleaner", node, now, now.Add(2*time.Hour))
+		if err != nil {
+			core.Log.Error("cleaner lease", "err", err)
+		}
+		return ok
+	}
+	cleaner := retention.New(retention.Config{Node: node}, retention.Deps{Index: core.DB, Files: files, Registry: core.Registry, MayDeleteBucket: mayDeleteBucket,
 		Tracer: trace.Recorder{Log: core.Trail}, Metrics: reg, Logger: core.Log.With("component", "retention"), Now: core.Now})
 	views := &sharing.LateViews{}
 	shares := sharing.New(sharing.Config{}, sharing.Deps{Store: core.DB, Policy: sharing.CurrentPack(core.Registry.Pack),

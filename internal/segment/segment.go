@@ -40,7 +40,16 @@ type Record struct {
 	// refuses a write whose token is no longer the lease's. Zero writes unfenced (one node
 	// without leases, the tools).
 	Token int64
+	// Location is where the segment lives: LocationLocal (the node's disk, where every segment
+	// is written) or LocationBucket.
+	Location string
 }
+
+// The places a segment lives (Record.Location).
+const (
+	LocationLocal  = "local"
+	LocationBucket = "bucket"
+)
 
 // MergeGap is the largest hole between two segments still counted as continuous recording: the
 // boundary between segments of one connection is exact, and a reconnect that takes longer than

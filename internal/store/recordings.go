@@ -18,12 +18,12 @@ import (
 // recording_spans still treat as continuous recording (segment.MergeGap).
 const RecordingMergeGap = segment.MergeGap
 
-const recordingCols = `id, camera_id, path, start_at, end_at, bytes, sha256, sealed, node_id`
+const recordingCols = `id, camera_id, path, start_at, end_at, bytes, sha256, sealed, node_id, location`
 
 func scanRecording(row scanner) (segment.Record, error) {
 	var r segment.Record
 	var start, end int64
-	err := row.Scan(&r.ID, &r.CameraID, &r.Path, &start, &end, &r.Bytes, &r.SHA256, &r.Sealed, &r.Node)
+	err := row.Scan(&r.ID, &r.CameraID, &r.Path, &start, &end, &r.Bytes, &r.SHA256, &r.Sealed, &r.Node, &r.Location)
 	r.Start, r.End = FromMicros(start), FromMicros(end)
 	return r, err
 }
