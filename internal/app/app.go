@@ -287,6 +287,16 @@ func NewServer(core *Core) (_ *Server, err error) {
 			Logger: core.Log.With("component", "bucket"), Now: core.Now})
 	}
 	rec := recorder.New(recorder.Config{}, recorder.Deps{Store: disk, Index: core.DB, Sources: sources, Logger: core.Log.With("component", "recorder")})
+	budget := membudget.New(membudget.Config{PerStream: int64(cfg.Recording.MemoryPerStreamMiB * (1 << 20))},
+		core.Log.With("component", "membudget"))
+	feed := &cameraFeed{reg: core.Registry, now: core.Now}
+	keeper := lease.New(lease.Config{Node: node, MaxStreams: cfg.Recording.MaxStreams, TTL: cfg.Recording.LeaseTTL.D(), Renew: cfg.Recording.LeaseRenew.D()},
+		lease.Deps{Store: core.DB, Wanted: feed.Wanted, Logger: core.Log.With("component", "leases"), Now: core.Now,
+			Apply: func(held []lease.Lease) {
+				cams := feed.cameras(held)
+				rec.Sync(cams)
+				budget.Set(len(cams))
+			}})
 	var holdObjects retention.HoldObjects // nil unless the bucket has Object Lock
 	if s3 := cfg.Recordings.S3; s3.Enabled() && s3.ObjectLock {
 		holdObjects = &bucket.LegalHolds{Index: core.DB, Bucket: uploaderClient}
@@ -342,7 +352,7 @@ func NewServer(core *Core) (_ *Server, err error) {
 	views.To = looks
 	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
-		Accounts: core.Accounts, Recorder: rec, Storage: planner, Requests: requests, Metrics: reg,
+		Accounts: core.Accounts, Recorder: rec, Leases: keeper, Storage: planner, Requests: requests, Metrics: reg,
 		Holds: retention.NewHolds(retention.HoldsDeps{Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Objects: holdObjects,
 			Logger: core.Log.With("component", "holds"), Now: core.Now,
 			ImportantDays: func() int { return core.Registry.Pack().Options().ImportantFootageDays }}),
@@ -389,16 +399,6 @@ func NewServer(core *Core) (_ *Server, err error) {
 			return nil, fmt.Errorf("metrics_listen %s: %w", cfg.MetricsListen, err)
 		}
 	}
-	budget := membudget.New(membudget.Config{PerStream: int64(cfg.Recording.MemoryPerStreamMiB * (1 << 20))},
-		core.Log.With("component", "membudget"))
-	feed := &cameraFeed{reg: core.Registry, now: core.Now}
-	keeper := lease.New(lease.Config{Node: node, MaxStreams: cfg.Recording.MaxStreams, TTL: cfg.Recording.LeaseTTL.D(), Renew: cfg.Recording.LeaseRenew.D()},
-		lease.Deps{Store: core.DB, Wanted: feed.Wanted, Logger: core.Log.With("component", "leases"), Now: core.Now,
-			Apply: func(held []lease.Lease) {
-				cams := feed.cameras(held)
-				rec.Sync(cams)
-				budget.Set(len(cams))
-			}})
 	return &Server{core: core, api: api, recorder: rec, leases: keeper, uploader: uploader, cleaner: cleaner, planner: planner, live: liveSvc, outbox: outbox,
 		budget: budget, gb: gb, handler: securityHeaders(mux), ln: ln, tls: tlsConfig,
 		metrics: securityHeaders(metrics), metricsLn: metricsLn}, nil

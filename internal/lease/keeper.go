@@ -152,3 +152,8 @@ func (k *Keeper) Release(ctx context.Context) error {
 	}
 	return k.deps.Store.ReleaseLeases(ctx, k.cfg.Node, nil)
 }
+
+// Holder names the node recording camera now (holding its lease), "" when none is.
+func (k *Keeper) Holder(ctx context.Context, camera string) (string, error) {
+	return k.deps.Store.LeaseHolder(ctx, camera, k.deps.Now())
+}
