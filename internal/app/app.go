@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +32,7 @@ import (
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
 	"civicam/internal/httpapi"
+	"civicam/internal/lease"
 	"civicam/internal/live"
 	"civicam/internal/lostperson"
 	"civicam/internal/membudget"
@@ -215,6 +218,7 @@ type Server struct {
 	core     *Core
 	api      *httpapi.Server
 	recorder *recorder.Recorder
+	leases   *lease.Keeper
 	cleaner  *retention.Cleaner
 	planner  *retention.Planner
 	live     *live.Service
@@ -250,6 +254,7 @@ func NewServer(core *Core) (_ *Server, err error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	disk := segment.NewDisk(filepath.Join(cfg.Data, "recordings"))
+	node := cfg.NodeName()
 	tracer := trace.Recorder{Log: core.Trail}
 	// The GB/T 28181 platform, when configured: failed digests are throttled as logins are.
 	var (
@@ -296,6 +301,16 @@ func NewServer(core *Core) (_ *Server, err error) {
 			Logger: core.Log.With("component", "bucket"), Now: core.Now})
 	}
 	rec := recorder.New(recorder.Config{}, recorder.Deps{Store: disk, Index: core.DB, Sources: sources, Logger: core.Log.With("component", "recorder")})
+	budget := membudget.New(membudget.Config{PerStream: int64(cfg.Recording.MemoryPerStreamMiB * (1 << 20))},
+		core.Log.With("component", "membudget"))
+	feed := &cameraFeed{reg: core.Registry, now: core.Now}
+	keeper := lease.New(lease.Config{Node: node, MaxStreams: cfg.Recording.MaxStreams, TTL: cfg.Recording.LeaseTTL.D(), Renew: cfg.Recording.LeaseRenew.D()},
+		lease.Deps{Store: core.DB, Wanted: feed.Wanted, Logger: core.Log.With("component", "leases"), Now: core.Now,
+			Apply: func(held []lease.Lease) {
+				cams := feed.cameras(held)
+				rec.Sync(cams)
+				budget.Set(len(cams))
+			}})
 	var holdObjects retention.HoldObjects // nil unless the bucket has Object Lock
 	if s3 := cfg.Recordings.S3; s3.Enabled() && s3.ObjectLock {
 		holdObjects = &bucket.LegalHolds{Index: core.DB, Bucket: uploaderClient}
@@ -307,7 +322,17 @@ func NewServer(core *Core) (_ *Server, err error) {
 	planner := retention.NewPlanner(retention.PlannerConfig{Locations: []retention.Location{{Name: "local", Root: disk.Root}}},
 		retention.PlannerDeps{Index: core.DB, Registry: core.Registry, Recorder: rec, Bucket: bucketStatus, Metrics: reg,
 			Logger: core.Log.With("component", "storage"), Now: core.Now})
-	cleaner := retention.New(retention.Config{}, retention.Deps{Index: core.DB, Files: files, Registry: core.Registry,
+	// One node at a time deletes from the bucket: the holder of the cluster's cleaner lease,
+	// renewed at each hourly run and lasting two.
+	mayDeleteBucket := func(ctx context.Context) bool {
+		now := core.Now()
+		ok, err := core.DB.AcquireClusterLease(ctx, "cleaner", node, now, now.Add(2*time.Hour))
+		if err != nil {
+			core.Log.Error("cleaner lease", "err", err)
+		}
+		return ok
+	}
+	cleaner := retention.New(retention.Config{Node: node}, retention.Deps{Index: core.DB, Files: files, Registry: core.Registry, MayDeleteBucket: mayDeleteBucket,
 		Tracer: trace.Recorder{Log: core.Trail}, Metrics: reg, Logger: core.Log.With("component", "retention"), Now: core.Now})
 	views := &sharing.LateViews{}
 	shares := sharing.New(sharing.Config{}, sharing.Deps{Store: core.DB, Policy: sharing.CurrentPack(core.Registry.Pack),
@@ -345,7 +370,7 @@ func NewServer(core *Core) (_ *Server, err error) {
 		Now: core.Now, Logger: core.Log.With("component", "consultation")})
 	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
-		Accounts: core.Accounts, Recorder: rec, Storage: planner, Requests: requests, Metrics: reg,
+		Accounts: core.Accounts, Recorder: rec, Leases: keeper, Storage: planner, Requests: requests, Metrics: reg,
 		Holds: retention.NewHolds(retention.HoldsDeps{Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Objects: holdObjects,
 			Logger: core.Log.With("component", "holds"), Now: core.Now,
 			ImportantDays: func() int { return core.Registry.Pack().Options().ImportantFootageDays }}),
@@ -394,9 +419,7 @@ func NewServer(core *Core) (_ *Server, err error) {
 			return nil, fmt.Errorf("metrics_listen %s: %w", cfg.MetricsListen, err)
 		}
 	}
-	budget := membudget.New(membudget.Config{PerStream: int64(cfg.Recording.MemoryPerStreamMiB * (1 << 20))},
-		core.Log.With("component", "membudget"))
-	return &Server{core: core, api: api, recorder: rec, uploader: uploader, sharing: shares, requests: requests,
+	return &Server{core: core, api: api, recorder: rec, leases: keeper, uploader: uploader, sharing: shares, requests: requests,
 		cleaner: cleaner, planner: planner, live: liveSvc, outbox: outbox,
 		budget: budget, gb: gb, handler: securityHeaders(mux), ln: ln, tls: tlsConfig,
 		metrics: securityHeaders(metrics), metricsLn: metricsLn}, nil
@@ -443,7 +466,7 @@ func (s *Server) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	runs := []func(context.Context) error{
 		s.recorder.Run, s.cleaner.Run, s.planner.Run, s.live.Run, s.outbox.Run,
-		func(ctx context.Context) error { s.assignCameras(ctx, 2*time.Second); return nil },
+		s.leases.Run,
 		func(ctx context.Context) error { s.watchHealth(ctx, healthEvery); return nil },
 	}
 	if s.uploader != nil {
@@ -473,7 +496,18 @@ func (s *Server) Run(ctx context.Context) error {
 	} else {
 		close(gbDone)
 	}
-	defer func() { stopRecording(); wg.Wait(); stopGB(); <-gbDone }()
+	defer func() {
+		stopRecording()
+		wg.Wait()
+		// Every segment is sealed now: the other nodes may take the cameras at once.
+		releaseCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := s.leases.Release(releaseCtx); err != nil {
+			s.core.Log.Error("hand back camera leases", "err", err)
+		}
+		cancel()
+		stopGB()
+		<-gbDone
+	}()
 
 	servers := []*http.Server{srv}
 	listeners := []net.Listener{s.ln}
@@ -519,28 +553,63 @@ func (s *Server) Run(ctx context.Context) error {
 	return err
 }
 
-// assignCameras keeps the recorder's set of cameras equal to the registry's recordable ones:
-// active, networked to the platform, with an RTSP source (REG-4). It polls, so changes made by
-// the command line or another node are picked up too.
-func (s *Server) assignCameras(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		cams, err := s.core.Registry.Cameras(ctx, registry.Scope{All: true}, registry.CameraFilter{Status: registry.StatusActive})
-		if err != nil && ctx.Err() == nil {
-			s.core.Log.Error("list cameras to record", "err", err)
-		}
-		if err == nil {
-			recs := Recordable(cams)
-			s.recorder.Sync(recs)
-			s.budget.Set(len(recs))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+// feedOverlap re-reads changes this far behind the feed's cursor, so that a change stamped by a
+// slightly slow clock or committed just after the previous read is not missed.
+const feedOverlap = 10 * time.Second
+
+// cameraFeed keeps the registry's recordable cameras (active, networked, with an RTSP or GB
+// source; REG-4) in memory, following the registry's changes by their updated_at cursor: one
+// full listing at the start, then only what changed, from the command line or any node.
+type cameraFeed struct {
+	reg    *registry.Service
+	now    func() time.Time
+	mu     sync.Mutex
+	cursor time.Time // zero until the full listing
+	cams   map[string]recorder.Camera
+}
+
+// Wanted brings the feed up to date and lists the recordable cameras' ids, sorted.
+func (f *cameraFeed) Wanted(ctx context.Context) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	started := f.now()
+	var (
+		changed []*registry.Camera
+		err     error
+	)
+	if f.cursor.IsZero() {
+		f.cams = map[string]recorder.Camera{}
+		changed, err = f.reg.Cameras(ctx, registry.Scope{All: true}, registry.CameraFilter{Status: registry.StatusActive})
+	} else {
+		changed, err = f.reg.CamerasUpdatedSince(ctx, f.cursor.Add(-feedOverlap))
 	}
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range changed {
+		delete(f.cams, c.ID)
+	}
+	for _, c := range Recordable(changed) {
+		f.cams[c.ID] = c
+	}
+	f.cursor = started
+	return slices.Sorted(maps.Keys(f.cams)), nil
+}
+
+// cameras gives the recorder's cameras for the leases held: each with its lease's token.
+func (f *cameraFeed) cameras(held []lease.Lease) []recorder.Camera {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]recorder.Camera, 0, len(held))
+	for _, l := range held {
+		c, ok := f.cams[l.CameraID]
+		if !ok {
+			continue
+		}
+		c.Node, c.Token = l.Node, l.Token
+		out = append(out, c)
+	}
+	return out
 }
 
 // Recordable picks the cameras the platform records: active, networked, with an RTSP source.

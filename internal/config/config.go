@@ -46,6 +46,9 @@ type Config struct {
 	SecretKeyFile string `yaml:"secret_key_file"`
 	// PostgresDSN chooses PostgreSQL instead of the embedded SQLite database.
 	PostgresDSN string `yaml:"postgres_dsn"`
+	// NodeID names this node among those sharing one database (camera leases, the node of each
+	// local segment); empty means one derived from the host name (NodeName).
+	NodeID string `yaml:"node_id"`
 	// Policy is a policy pack file, or "embedded:NAME" for one of the packs shipped in the
 	// binary (policies/: zhuzhou.yaml, typical.yaml); empty means the embedded Zhuzhou pack.
 	Policy string `yaml:"policy"`
@@ -137,6 +140,13 @@ type RecordingConfig struct {
 	// MemoryPerStreamMiB is the memory budget per recorded stream (see package membudget); 0
 	// leaves the Go runtime's settings alone.
 	MemoryPerStreamMiB float64 `yaml:"memory_per_stream_mib"`
+	// MaxStreams is how many cameras this node records at most; 0 means no bound but the fair
+	// share of the live nodes.
+	MaxStreams int `yaml:"max_streams"`
+	// LeaseTTL is how long a camera's lease lasts unrenewed (default 10 s); LeaseRenew how
+	// often the node renews its leases and takes free cameras (default 2 s, under LeaseTTL/3).
+	LeaseTTL   Duration `yaml:"lease_ttl"`
+	LeaseRenew Duration `yaml:"lease_renew"`
 }
 
 // RecordingsConfig configures where recordings are kept beside the local disk.
@@ -249,7 +259,7 @@ func Default() Config {
 		LoginWindow:      Duration(15 * time.Minute),
 		PasswordHashing:  PasswordHashingConfig{Wait: Duration(2 * time.Second)},
 		Applications:     ApplicationsConfig{SearchRadiusM: 2000, MaxWindow: Duration(72 * time.Hour), RegistrationsPerAddress: 10},
-		Recording:        RecordingConfig{MemoryPerStreamMiB: 1},
+		Recording:        RecordingConfig{MemoryPerStreamMiB: 1, LeaseTTL: Duration(10 * time.Second), LeaseRenew: Duration(2 * time.Second)},
 		Live:             LiveConfig{ICEListen: "127.0.0.1:0"},
 		GB28181: GB28181Config{
 			ID:         "43020000002000000001",
@@ -370,6 +380,15 @@ func (c *Config) Validate() error {
 	if c.Recording.MemoryPerStreamMiB < 0 || c.Recording.MemoryPerStreamMiB > 1024 {
 		return errors.New("recording.memory_per_stream_mib: must be in [0, 1024]")
 	}
+	if c.Recording.MaxStreams < 0 {
+		return errors.New("recording.max_streams: must not be negative")
+	}
+	if c.Recording.LeaseTTL.D() < time.Second || c.Recording.LeaseRenew.D() <= 0 || 3*c.Recording.LeaseRenew.D() > c.Recording.LeaseTTL.D() {
+		return errors.New("recording.lease_ttl, lease_renew: the lease must last at least 1s and three renewals")
+	}
+	if c.NodeID != "" && !validNodeID(c.NodeID) {
+		return errors.New("node_id: letters, digits, '.', '_' and '-', at most 64")
+	}
 	if err := c.GB28181.validate(); err != nil {
 		return err
 	}
@@ -464,4 +483,43 @@ func (c *Config) TLS() bool { return c.TLSCertFile != "" }
 // server over HTTPS, whether it or a proxy in front of it speaks TLS.
 func (c *Config) SecureCookies() bool {
 	return c.TLS() || strings.HasPrefix(strings.ToLower(c.PublicURL), "https://")
+}
+
+// NodeName is the node's id: node_id, or else the host name (the node of a single machine).
+func (c Config) NodeName() string {
+	if c.NodeID != "" {
+		return c.NodeID
+	}
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "node"
+	}
+	var b strings.Builder
+	for _, r := range h {
+		if len(b.String()) >= 64 {
+			break
+		}
+		if validNodeRune(r) {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	return b.String()
+}
+
+func validNodeRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-'
+}
+
+func validNodeID(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !validNodeRune(r) {
+			return false
+		}
+	}
+	return true
 }

@@ -109,7 +109,7 @@ func (s *Server) ops(c *schemas) map[string]op {
 			Query: []param{since, until}, Status: http.StatusOK,
 			Result: object(map[string]schema{"ranges": ranges, "gaps": ranges})},
 		"GET /api/v1/cameras/{id}/recording": {Summary: "The recorder's state for a camera and what it measured of the stream",
-			Status: http.StatusOK, Result: object(map[string]schema{"camera_id": str, "state": str, "reason": str,
+			Status: http.StatusOK, Result: object(map[string]schema{"camera_id": str, "state": str, "reason": str, "node": str,
 				"since": dateTime, "codec": str, "width": integer, "height": integer, "bitrate_bps": number,
 				"bytes_written": integer, "segments": integer, "reconnects": integer, "packets_lost": integer, "last_part": dateTime},
 				"since", "codec", "width", "height", "bitrate_bps", "bytes_written", "segments", "reconnects", "packets_lost", "last_part")},

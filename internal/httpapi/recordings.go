@@ -75,6 +75,14 @@ func (s *Server) cameraRecording(w http.ResponseWriter, r *http.Request) error {
 				"packets_lost": st.PacketsLost, "last_part": st.LastPart}
 		}
 	}
+	body["node"] = ""
+	if s.leases != nil {
+		node, err := s.leases.Holder(r.Context(), cam.ID)
+		if err != nil {
+			return err
+		}
+		body["node"] = node
+	}
 	writeJSON(w, http.StatusOK, body)
 	return nil
 }

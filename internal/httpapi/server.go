@@ -21,6 +21,7 @@ import (
 	"civicam/internal/fault"
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
+	"civicam/internal/lease"
 	"civicam/internal/lostperson"
 	"civicam/internal/recorder"
 	"civicam/internal/registry"
@@ -41,6 +42,7 @@ type Deps struct {
 	Accounts *accounts.Service // login, logout, authentication, user accounts (sessions.go, users.go)
 	Requests *lostperson.Service
 	Recorder recorder.StatusReader // nil when this process records nothing
+	Leases   *lease.Keeper         // which node records a camera now; nil without leases
 	Footage  *footage.Service      // playback, exports, live views and what was recorded
 	Storage  *retention.Planner    // storage forecast per location and per camera (retention.go)
 	Holds    *retention.Holds      // legal holds (retention.go)
@@ -60,6 +62,7 @@ type Server struct {
 	trail    *trace.Log
 	accounts *accounts.Service
 	recorder recorder.StatusReader
+	leases   *lease.Keeper
 	footage  *footage.Service
 	storage  *retention.Planner
 	holds    *retention.Holds
@@ -107,7 +110,7 @@ func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{reg: d.Registry, tracer: d.Tracer, trail: d.Trail, accounts: d.Accounts, recorder: d.Recorder,
+	s := &Server{reg: d.Registry, tracer: d.Tracer, trail: d.Trail, accounts: d.Accounts, recorder: d.Recorder, leases: d.Leases,
 		log: d.Logger, now: d.Now, mux: http.NewServeMux(), extra: extra, Requests: d.Requests}
 	s.sharing = d.Sharing
 	s.footage = d.Footage

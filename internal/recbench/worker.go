@@ -118,7 +118,7 @@ func workCivicam(ctx context.Context, urls []string, dir, heapProfile string, ou
 		cams[i] = recorder.Camera{ID: fmt.Sprintf("cam%d", i+1), SourceURL: u, Transport: recorder.TransportTCP}
 	}
 	rec.Sync(cams)
-	// As civicam serve does (app.assignCameras), re-measured on every report.
+	// As civicam serve does (app, on each lease round), re-measured on every report.
 	budget := membudget.New(membudget.Config{PerStream: membudget.DefaultPerStream}, slog.Default())
 	status := func() report {
 		budget.Set(len(cams))

@@ -21,10 +21,11 @@ type memIndex struct {
 	segs []segment.Record
 }
 
-func (x *memIndex) SegmentStarted(_ context.Context, cameraID, path string, start time.Time) error {
+func (x *memIndex) StartSegment(_ context.Context, rec segment.Record) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.segs = append(x.segs, segment.Record{CameraID: cameraID, Path: path, Start: start, End: start})
+	rec.End = rec.Start
+	x.segs = append(x.segs, rec)
 	return nil
 }
 

@@ -36,6 +36,11 @@ type Camera struct {
 	// after it. Zero takes Config.SegmentLength.
 	SegmentLength time.Duration
 	Transport     Transport // empty means auto
+	// Node and Token are the camera's lease this recorder writes under (package lease): every
+	// index write carries them, and one refused (lease.ErrLost) stops the camera. A zero Token
+	// writes unfenced. A new token restarts the camera's supervisor.
+	Node  string
+	Token int64
 }
 
 // Config tunes every supervisor.
@@ -72,10 +77,12 @@ type SegmentStore interface {
 
 // Index records segments; *store.DB implements it.
 type Index interface {
-	// SegmentStarted is called before the segment's file is created, so that no file exists
-	// the index does not know of.
-	SegmentStarted(ctx context.Context, cameraID, path string, start time.Time) error
-	// SegmentSealed completes the entry (End, Bytes, SHA256) and marks it sealed.
+	// StartSegment is called before the segment's file is created, so that no file exists
+	// the index does not know of. With rec.Token set, it is refused with lease.ErrLost when the
+	// camera's lease is no longer rec.Node's with that token.
+	StartSegment(ctx context.Context, rec segment.Record) error
+	// SegmentSealed completes the entry (End, Bytes, SHA256) and marks it sealed; fenced as
+	// StartSegment is.
 	SegmentSealed(ctx context.Context, rec segment.Record) error
 	// UnsealedSegments lists a camera's segments not yet sealed, oldest first; every camera's
 	// when cameraID is empty.
@@ -243,12 +250,24 @@ func (r *Recorder) Statuses() []Status {
 // the cameras this recorder is given are repaired, because with a shared index another node's
 // open segments are not on this node's disk.
 func (r *Recorder) RepairUnsealed(ctx context.Context, cameraID string) error {
-	recs, err := r.deps.Index.UnsealedSegments(ctx, cameraID)
+	return r.repairUnsealed(ctx, Camera{ID: cameraID})
+}
+
+// repairUnsealed repairs cam's unsealed segments under its lease. Those another node wrote are
+// on that node's disk, not this one's: they are left for it (or for its return).
+func (r *Recorder) repairUnsealed(ctx context.Context, cam Camera) error {
+	recs, err := r.deps.Index.UnsealedSegments(ctx, cam.ID)
 	if err != nil {
 		return fmt.Errorf("list unsealed segments: %w", err)
 	}
 	var errs []error
 	for _, rec := range recs {
+		if rec.Node != "" && rec.Node != cam.Node {
+			continue
+		}
+		if cam.Token > 0 {
+			rec.Node, rec.Token = cam.Node, cam.Token
+		}
 		if err := sealByRepair(ctx, r.deps.Store, r.deps.Index, rec); err != nil {
 			errs = append(errs, err)
 			continue

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"time"
 
+	"civicam/internal/lease"
+
 	"github.com/bluenviron/gortsplib/v5/pkg/base"
 	"github.com/bluenviron/gortsplib/v5/pkg/liberrors"
 )
@@ -23,6 +25,10 @@ const (
 
 // ReasonStorageFull begins the Reason of a camera in StateError because its storage is full.
 const ReasonStorageFull = "storage full"
+
+// ReasonLeaseLost is the Reason of a camera in StateError whose index writes were refused
+// because its lease is another node's now (lease.ErrLost).
+const ReasonLeaseLost = "lease lost"
 
 // Status is what a supervisor reports of its camera.
 type Status struct {
@@ -92,7 +98,7 @@ func (s *supervisor) setState(st State, reason string) {
 // each failure and starts over once a session has recorded something.
 func (s *supervisor) run(ctx context.Context) {
 	log := s.r.log.With("camera", s.cam.ID)
-	if err := s.r.RepairUnsealed(ctx, s.cam.ID); err != nil {
+	if err := s.r.repairUnsealed(ctx, s.cam); err != nil {
 		// Recording matters more than tidying: the entries stay unsealed for the next start.
 		log.Error("recorder: repair unsealed segments", "err", err)
 	}
@@ -119,6 +125,14 @@ func (s *supervisor) run(ctx context.Context) {
 			// Retrying after the backoff is what resumes recording once space returns.
 			reason = ReasonStorageFull + ": " + reason
 			log.Error("recorder: recording stopped, storage full", "err", err, "retry_in", backoff)
+		}
+		if errors.Is(err, lease.ErrLost) {
+			// Another node records the camera now: writing on would be refused, and trying
+			// again would only compete with it.
+			s.setState(StateError, ReasonLeaseLost)
+			log.Warn("recorder: camera's lease lost, recording stopped", "err", err)
+			<-ctx.Done()
+			return
 		}
 		s.setState(state, reason)
 		log.Warn("recorder: session ended", "state", state, "err", err, "retry_in", backoff)

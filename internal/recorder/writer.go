@@ -151,10 +151,10 @@ func (w *segWriter) open(p *segInfo) error {
 	}
 	ctx, cancel := w.indexCtx()
 	defer cancel()
-	if err := w.s.r.deps.Index.SegmentStarted(ctx, cam, key, p.start); err != nil {
+	rec := segment.Record{CameraID: cam, Path: key, Start: p.start, End: p.start, Node: w.s.cam.Node, Token: w.s.cam.Token}
+	if err := w.s.r.deps.Index.StartSegment(ctx, rec); err != nil {
 		return fmt.Errorf("index segment start: %w", err)
 	}
-	rec := segment.Record{CameraID: cam, Path: key, Start: p.start, End: p.start}
 	f, err := w.s.r.deps.Store.Create(key)
 	if err != nil {
 		if derr := w.s.r.deps.Index.DeleteSegment(ctx, key); derr != nil {

@@ -414,6 +414,12 @@ func (s *Service) Cameras(ctx context.Context, scope Scope, f CameraFilter) ([]*
 	return s.repo.Cameras(ctx, scope, f)
 }
 
+// CamerasUpdatedSince lists every camera changed at or after t, whatever its organisation: the
+// change feed of the nodes that record them.
+func (s *Service) CamerasUpdatedSince(ctx context.Context, t time.Time) ([]*Camera, error) {
+	return s.repo.CamerasUpdatedSince(ctx, t)
+}
+
 // UpdateCamera applies a partial change. Moving a camera to another organisation is not a patch
 // (ownership changes hands through an admin), and status only moves forward.
 func (s *Service) UpdateCamera(ctx context.Context, scope Scope, id string, in *CameraInput) (*Camera, error) {

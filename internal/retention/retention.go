@@ -78,6 +78,10 @@ type Config struct {
 	// Batch is how many segments one round deletes at most, across all cameras; each round is
 	// traced as one entry before it deletes anything. Default 10000.
 	Batch int
+	// Node is this node's id: of the segments on local disk it deletes only those it wrote
+	// (and those of no node, from before nodes were named), which are on its own disk. Empty
+	// deletes every local segment (one node alone).
+	Node string
 }
 
 func (c Config) withDefaults() Config {
@@ -96,9 +100,12 @@ type Deps struct {
 	Files    Files
 	Registry Registry
 	Tracer   trace.Tracer
-	Metrics  prometheus.Registerer // optional
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// MayDeleteBucket reports whether this node holds the cluster-wide cleaner lease, the one
+	// node that deletes segments in the bucket; nil means it may (one node alone).
+	MayDeleteBucket func(ctx context.Context) bool
+	Metrics         prometheus.Registerer // optional
+	Logger          *slog.Logger
+	Now             func() time.Time
 }
 
 // Cleaner deletes recordings past their retention.
@@ -201,7 +208,9 @@ func (c *Cleaner) RunOnce(ctx context.Context) (Report, error) {
 	}
 	// done marks cameras with nothing more to delete in this run.
 	done := map[string]bool{}
-	held := map[string]int{} // held segments seen per camera, this run
+	held := map[string]int{}   // held segments seen per camera, this run
+	others := map[string]int{} // segments another node is to delete, seen per camera
+	bucketToo := c.deps.MayDeleteBucket == nil || c.deps.MayDeleteBucket(ctx)
 	touched := map[string]bool{}
 	for {
 		var round []segment.Record
@@ -218,11 +227,11 @@ func (c *Cleaner) RunOnce(ctx context.Context) (Report, error) {
 				days = floor
 			}
 			cutoff := now.Add(-time.Duration(days) * Day)
-			got, nHeld, more, err := c.expired(ctx, cam, cutoff, c.cfg.Batch-len(round), held[cam])
+			got, nHeld, nOthers, more, err := c.expired(ctx, cam, cutoff, c.cfg.Batch-len(round), held[cam], others[cam], bucketToo)
 			if err != nil {
 				return rep, err
 			}
-			held[cam] = nHeld
+			held[cam], others[cam] = nHeld, nOthers
 			if more {
 				pending = true
 			} else {
@@ -279,24 +288,39 @@ func (c *Cleaner) retentions(ctx context.Context) (map[string]int, int, error) {
 // Held segments stay in the index and come first in every listing, so the listing asks for as
 // many more as it has seen held (prevHeld) to get past them. more reports that the camera may
 // have further candidates.
-func (c *Cleaner) expired(ctx context.Context, cam string, cutoff time.Time, want, prevHeld int) (out []segment.Record, nHeld int, more bool, err error) {
+func (c *Cleaner) expired(ctx context.Context, cam string, cutoff time.Time, want, prevHeld, prevOthers int, bucketToo bool) (out []segment.Record, nHeld, nOthers int, more bool, err error) {
 	holds, err := c.deps.Index.ActiveHoldRanges(ctx, cam)
 	if err != nil {
-		return nil, prevHeld, false, err
+		return nil, prevHeld, prevOthers, false, err
 	}
-	limit := want + prevHeld
+	limit := want + prevHeld + prevOthers
 	recs, err := c.deps.Index.SegmentsEndedBefore(ctx, cam, cutoff, limit)
 	if err != nil {
-		return nil, prevHeld, false, fmt.Errorf("retention: list %s: %w", cam, err)
+		return nil, prevHeld, prevOthers, false, fmt.Errorf("retention: list %s: %w", cam, err)
 	}
 	for _, r := range recs {
+		if !c.mine(r, bucketToo) {
+			nOthers++
+			continue
+		}
 		if covered(holds, r.Start, r.End) {
 			nHeld++
 			continue
 		}
 		out = append(out, r)
 	}
-	return out, nHeld, len(recs) == limit, nil
+	return out, nHeld, nOthers, len(recs) == limit, nil
+}
+
+// mine reports whether this node deletes r: a local segment only from its own disk (with
+// several nodes on one database, another node's local segment is on that node's disk, and
+// deleting its entry here would leave its file unindexed there), a bucket segment only as the
+// holder of the cleaner lease.
+func (c *Cleaner) mine(r segment.Record, bucketToo bool) bool {
+	if r.Location == segment.LocationBucket {
+		return bucketToo
+	}
+	return c.cfg.Node == "" || r.Node == "" || r.Node == c.cfg.Node
 }
 
 // covered reports whether a segment [start, end) overlaps any of the hold ranges.

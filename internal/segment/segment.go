@@ -33,7 +33,23 @@ type Record struct {
 	Bytes    int64
 	SHA256   string // lowercase hex, empty until sealed
 	Sealed   bool
+	// Node is the node that wrote the segment, whose local disk holds it until it is uploaded
+	// ("" for a single node of old).
+	Node string
+	// Token is the fencing token of the camera's lease the segment is written under; the index
+	// refuses a write whose token is no longer the lease's. Zero writes unfenced (one node
+	// without leases, the tools).
+	Token int64
+	// Location is where the segment lives: LocationLocal (the node's disk, where every segment
+	// is written) or LocationBucket.
+	Location string
 }
+
+// The places a segment lives (Record.Location).
+const (
+	LocationLocal  = "local"
+	LocationBucket = "bucket"
+)
 
 // MergeGap is the largest hole between two segments still counted as continuous recording: the
 // boundary between segments of one connection is exact, and a reconnect that takes longer than

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"civicam/internal/lease"
 	"civicam/internal/segment"
 	"civicam/internal/timespan"
 )
@@ -17,28 +18,43 @@ import (
 // recording_spans still treat as continuous recording (segment.MergeGap).
 const RecordingMergeGap = segment.MergeGap
 
-const recordingCols = `id, camera_id, path, start_at, end_at, bytes, sha256, sealed`
+const recordingCols = `id, camera_id, path, start_at, end_at, bytes, sha256, sealed, node_id, location`
 
 func scanRecording(row scanner) (segment.Record, error) {
 	var r segment.Record
 	var start, end int64
-	err := row.Scan(&r.ID, &r.CameraID, &r.Path, &start, &end, &r.Bytes, &r.SHA256, &r.Sealed)
+	err := row.Scan(&r.ID, &r.CameraID, &r.Path, &start, &end, &r.Bytes, &r.SHA256, &r.Sealed, &r.Node, &r.Location)
 	r.Start, r.End = FromMicros(start), FromMicros(end)
 	return r, err
 }
 
-// SegmentStarted indexes a segment whose file is about to be created. A second entry at the same
-// path is ErrConflict.
+// SegmentStarted indexes a segment whose file is about to be created, unfenced (StartSegment).
 func (db *DB) SegmentStarted(ctx context.Context, cameraID, path string, start time.Time) error {
-	_, err := db.sql.ExecContext(ctx, `INSERT INTO recordings
-		(camera_id, path, start_at, end_at, bytes, sha256, sealed, created_at)
-		VALUES ($1, $2, $3, $3, 0, '', FALSE, $4)`,
-		cameraID, path, Micros(start), Micros(time.Now()))
+	return db.StartSegment(ctx, segment.Record{CameraID: cameraID, Path: path, Start: start})
+}
+
+// StartSegment indexes the segment rec, whose file is about to be created, as written by
+// rec.Node. A second entry at the same path is ErrConflict; with rec.Token set, a camera whose
+// lease is no longer rec.Node's with that token refuses it with lease.ErrLost.
+func (db *DB) StartSegment(ctx context.Context, rec segment.Record) error {
+	q := `INSERT INTO recordings (camera_id, path, start_at, end_at, bytes, sha256, sealed, created_at, node_id)
+		SELECT $1, $2, CAST($3 AS BIGINT), CAST($3 AS BIGINT), 0, '', FALSE, CAST($4 AS BIGINT), $5`
+	args := []any{rec.CameraID, rec.Path, Micros(rec.Start), Micros(time.Now()), rec.Node}
+	if rec.Token > 0 {
+		q += ` WHERE ` + fenceClause(6)
+		args = append(args, rec.CameraID, rec.Node, rec.Token)
+	}
+	res, err := db.sql.ExecContext(ctx, q, args...)
 	if isUniqueViolation(err) {
-		return fmt.Errorf("index segment %s: %w", path, ErrConflict)
+		return fmt.Errorf("index segment %s: %w", rec.Path, ErrConflict)
 	}
 	if err != nil {
-		return fmt.Errorf("index segment %s: %w", path, err)
+		return fmt.Errorf("index segment %s: %w", rec.Path, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("index segment %s: %w", rec.Path, err)
+	} else if n == 0 {
+		return fmt.Errorf("index segment %s under token %d: %w", rec.Path, rec.Token, lease.ErrLost)
 	}
 	return nil
 }
@@ -48,6 +64,25 @@ func (db *DB) SegmentStarted(ctx context.Context, cameraID, path string, start t
 // out of the index. The camera's recording_spans change in the same transaction.
 func (db *DB) SegmentSealed(ctx context.Context, rec segment.Record) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if rec.Token > 0 {
+			if err := db.lockSpans(ctx, tx, rec.CameraID); err != nil {
+				return err
+			}
+			// The lease row is locked until the commit, so no other node takes the camera
+			// between this check and the writes below.
+			q := `SELECT token FROM camera_leases WHERE camera_id = $1 AND node_id = $2 AND token = $3`
+			if db.dialect == Postgres {
+				q += ` FOR SHARE`
+			}
+			var tok int64
+			err := tx.QueryRowContext(ctx, q, rec.CameraID, rec.Node, rec.Token).Scan(&tok)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("under token %d: %w", rec.Token, lease.ErrLost)
+			}
+			if err != nil {
+				return fmt.Errorf("check lease: %w", err)
+			}
+		}
 		// The usual case: the recorder seals the entry it started, which no span holds yet. On
 		// PostgreSQL the camera's lock is taken in the same statement (sealStarted).
 		cam, start, err := db.sealStarted(ctx, tx, rec)
@@ -89,12 +124,12 @@ func (db *DB) SegmentSealed(ctx context.Context, rec segment.Record) error {
 			}
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO recordings
-			(camera_id, path, start_at, end_at, bytes, sha256, sealed, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7)
+			(camera_id, path, start_at, end_at, bytes, sha256, sealed, created_at, node_id)
+			VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $8)
 			ON CONFLICT (path) DO UPDATE SET end_at = excluded.end_at, bytes = excluded.bytes,
 				sha256 = excluded.sha256, sealed = TRUE
 			RETURNING camera_id, start_at`,
-			rec.CameraID, rec.Path, Micros(rec.Start), Micros(rec.End), rec.Bytes, rec.SHA256, Micros(time.Now())).Scan(&cam, &start); err != nil {
+			rec.CameraID, rec.Path, Micros(rec.Start), Micros(rec.End), rec.Bytes, rec.SHA256, Micros(time.Now()), rec.Node).Scan(&cam, &start); err != nil {
 			return fmt.Errorf("upsert: %w", err)
 		}
 		if found && old.sealed {

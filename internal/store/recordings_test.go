@@ -64,6 +64,7 @@ func TestSegmentLifecycle(t *testing.T) {
 			t.Fatalf("RecordingSegment = %v", err)
 		}
 		want.ID = got.ID
+		want.Location = segment.LocationLocal // where every sealed segment is until uploaded
 		if got != want {
 			t.Errorf("RecordingSegment = %+v; want %+v", got, want)
 		}
