@@ -137,6 +137,7 @@ type rawPack struct {
 	Sharing      []rawSharing    `yaml:"sharing"`
 	LegalBases   []rawLegalBasis `yaml:"legal_bases"`
 	Options      rawOptions      `yaml:"options"`
+	Inspections  *rawInspections `yaml:"inspections"`
 }
 
 // rawOptions are the rules other cities add (shared/REGULATIONS.md), each off unless given.
@@ -286,6 +287,7 @@ var typeNames = func() *strings.Replacer {
 		{"rawSharing", "sharing default"},
 		{"rawOptions", "options"},
 		{"rawLegalBasis", "legal basis"},
+		{"rawInspections", "inspections"},
 	}
 	var pairs []string
 	for _, n := range names {
@@ -495,6 +497,7 @@ func (v *validator) build(r *rawPack) *Pack {
 			p.floorDays, 36500, "options", "important_footage_days")
 	}
 	v.legalBases(p, r.LegalBases)
+	v.inspectionsSection(p, r.Inspections)
 	return p
 }
 

@@ -183,6 +183,8 @@ type Pack struct {
 
 	options    Options
 	legalBases []LegalBasis
+
+	inspections Inspections
 }
 
 // Options are rules some cities add to the national ones, switched on by the pack's options.
