@@ -97,6 +97,16 @@ const (
 	ActionLegalBasisPropose Action = "legal_basis_propose"
 	ActionLegalBasisApprove Action = "legal_basis_approve"
 	ActionLegalBasisDecline Action = "legal_basis_decline"
+
+	// Hidden-camera inspections and the public's reports of suspected illegal cameras (REG-2):
+	// every change, and every look at a plan's records, a report or a photo.
+	ActionInspectionPlan    Action = "inspection_plan"
+	ActionInspectionRecord  Action = "inspection_record"
+	ActionInspectionRead    Action = "inspection_read"
+	ActionCameraReport      Action = "camera_report"
+	ActionCameraReportRead  Action = "camera_report_read"
+	ActionCameraReportPhoto Action = "camera_report_photo"
+	ActionCameraReportState Action = "camera_report_state"
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -112,6 +122,8 @@ var Actions = []Action{
 	ActionApplicantRegister, ActionPackInForce, ActionExportApprove, ActionFootageRequest,
 	ActionFootageRequestDecision, ActionNoticeDraft, ActionNoticeApprove, ActionDocumentShown,
 	ActionContactRead, ActionLegalBasisPropose, ActionLegalBasisApprove, ActionLegalBasisDecline,
+	ActionInspectionPlan, ActionInspectionRecord, ActionInspectionRead, ActionCameraReport,
+	ActionCameraReportRead, ActionCameraReportPhoto, ActionCameraReportState,
 }
 
 // Outcome is whether the traced request was served.
