@@ -28,6 +28,7 @@ import (
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
 	"civicam/internal/httpapi"
+	"civicam/internal/inspection"
 	"civicam/internal/live"
 	"civicam/internal/lostperson"
 	"civicam/internal/membudget"
@@ -325,8 +326,14 @@ func NewServer(core *Core) (_ *Server, err error) {
 		Approvals: core.DB, Users: core.DB,
 	})
 	views.To = looks
+	inspections, err := inspection.New(inspection.Config{}, inspection.Deps{Repo: core.DB, Organisations: core.Registry,
+		Pack: core.Registry.Pack, Tracer: trace.Recorder{Log: core.Trail}, Logger: core.Log.With("component", "inspections"), Now: core.Now})
+	if err != nil {
+		return nil, err
+	}
 	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
-		Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
+		Inspections: inspections,
+		Registry:    core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
 		Accounts: core.Accounts, Recorder: rec, Storage: planner, Requests: requests, Metrics: reg,
 		Holds: retention.NewHolds(retention.HoldsDeps{Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Objects: holdObjects,
 			Logger: core.Log.With("component", "holds"), Now: core.Now,

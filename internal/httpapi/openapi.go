@@ -358,6 +358,8 @@ var tagDescriptions = map[string]string{
 	"groups":           "Camera groups.",
 	"sharing":          "The sharing terms, shared cameras and owners' notifications.",
 	"gb28181":          "GB/T 28181 devices and their channels.",
+	"inspections":      "Establishments' hidden-camera inspection plans, records and overdue findings (REG-2).",
+	"camera-reports":   "The public's reports of suspected illegal cameras, their receipts and the police's handling (REG-2).",
 }
 
 // tagOf groups a route by the first part of its path under /api/v1/.

@@ -20,6 +20,7 @@ import (
 	"civicam/internal/fault"
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
+	"civicam/internal/inspection"
 	"civicam/internal/lostperson"
 	"civicam/internal/recorder"
 	"civicam/internal/registry"
@@ -45,30 +46,34 @@ type Deps struct {
 	Holds    *retention.Holds      // legal holds (retention.go)
 	Sharing  *sharing.Service      // grants, groups, owners' access view (grants.go)
 	GB28181  *gb28181.Server       // GB/T 28181 devices (gb28181.go); nil when the platform is off
-	Metrics  prometheus.Registerer
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Inspections: hidden-camera inspections and public reports (inspections.go); nil leaves
+	// their routes out.
+	Inspections *inspection.Service
+	Metrics     prometheus.Registerer
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 // Server serves the API.
 type Server struct {
-	reg      *registry.Service
-	tracer   trace.Tracer
-	trail    *trace.Log
-	accounts *accounts.Service
-	recorder recorder.StatusReader
-	footage  *footage.Service
-	storage  *retention.Planner
-	holds    *retention.Holds
-	sharing  *sharing.Service
-	gb       *gb28181.Server
-	log      *slog.Logger
-	now      func() time.Time
-	mux      *http.ServeMux
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
-	extra    []Route
-	Requests *lostperson.Service
+	reg         *registry.Service
+	tracer      trace.Tracer
+	trail       *trace.Log
+	accounts    *accounts.Service
+	recorder    recorder.StatusReader
+	footage     *footage.Service
+	storage     *retention.Planner
+	holds       *retention.Holds
+	sharing     *sharing.Service
+	gb          *gb28181.Server
+	inspections *inspection.Service
+	log         *slog.Logger
+	now         func() time.Time
+	mux         *http.ServeMux
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	extra       []Route
+	Requests    *lostperson.Service
 }
 
 // Route is one entry of the route table. Roles nil means public; an empty, non-nil list means
@@ -110,6 +115,7 @@ func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
 	s.storage = d.Storage
 	s.holds = d.Holds
 	s.gb = d.GB28181
+	s.inspections = d.Inspections
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "civicam_http_requests_total", Help: "API requests by route and status code.",
 	}, []string{"route", "code"})
@@ -176,6 +182,7 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.retentionRoutes()...)
 	rs = append(rs, s.grantRoutes()...)
 	rs = append(rs, s.gbRoutes()...)
+	rs = append(rs, s.inspectionRoutes()...)
 	return append(rs, s.extra...)
 }
 

@@ -76,6 +76,8 @@ type Receipt struct {
 	Code       string    `json:"receipt"`
 	Status     Status    `json:"status"`
 	ReceivedAt time.Time `json:"received_at"`
+	// ReportID is for the server's own use (tests, logs); the reporter holds only the code.
+	ReportID string `json:"-"`
 }
 
 // Counts are the public portal's figures.
@@ -169,7 +171,7 @@ func (s *Service) SubmitReport(ctx context.Context, in ReportInput, photoData []
 	if err := s.repo.CreateCameraReport(ctx, r, ph); err != nil {
 		return nil, err
 	}
-	return &Receipt{Code: code, Status: r.Status, ReceivedAt: now}, nil
+	return &Receipt{Code: code, Status: r.Status, ReceivedAt: now, ReportID: r.ID}, nil
 }
 
 // ReportStatus is what the holder of a receipt reads; traced as a look at the report.
