@@ -344,7 +344,7 @@ func NewServer(core *Core) (_ *Server, err error) {
 		return nil, err
 	}
 	ui, err := webui.New(webui.Config{Language: cfg.UI.Language, TileURL: cfg.UI.TileURL, SecureCookies: cfg.SecureCookies()}, webui.Deps{
-		APIRoles: api.Roles(), Accounts: core.Accounts, Registry: core.Registry, Footage: looks, Trail: core.Trail, Users: core.DB, Requests: requests, Storage: planner, Sharing: shares, GB28181: gb,
+		APIRoles: api.Roles(), Inspections: inspections, Accounts: core.Accounts, Registry: core.Registry, Footage: looks, Trail: core.Trail, Users: core.DB, Requests: requests, Storage: planner, Sharing: shares, GB28181: gb,
 		Tracer: trace.Recorder{Log: core.Trail}, Logger: core.Log.With("component", "webui"), Now: core.Now,
 	})
 	if err != nil {

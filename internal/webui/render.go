@@ -100,6 +100,9 @@ func (u *UI) nav(r *http.Request, m Messages) []navLink {
 	if u.req != nil {
 		add("/portal", "nav.portal")
 	}
+	if u.inspections != nil {
+		add("/report-camera", "nav.report_camera")
+	}
 	if usr == nil {
 		return links
 	}

@@ -32,6 +32,7 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
+	"civicam/internal/inspection"
 	"civicam/internal/lostperson"
 	"civicam/internal/registry"
 	"civicam/internal/sharing"
@@ -103,29 +104,32 @@ type Deps struct {
 	// GB28181 is the GB/T 28181 platform, the one the API serves; nil (the platform off) leaves
 	// out the device tree.
 	GB28181 *gb28181.Server
+	// Inspections serves the public's camera-report page; nil leaves it out.
+	Inspections *inspection.Service
 }
 
 // UI serves the web pages.
 type UI struct {
-	cfg      Config
-	accounts *accounts.Service
-	reg      *registry.Service
-	footage  *footage.Service
-	storage  Storage
-	trail    Trail
-	users    UserStore
-	tracer   trace.Tracer
-	req      *lostperson.Service
-	sharing  *sharing.Service
-	gb       *gb28181.Server
-	log      *slog.Logger
-	now      func() time.Time
-	pages    map[string]*template.Template
-	cat      catalogue
-	mux      *http.ServeMux
-	csp      string
-	statsMu  sync.Mutex
-	stats    *publicStats
+	cfg         Config
+	accounts    *accounts.Service
+	reg         *registry.Service
+	footage     *footage.Service
+	storage     Storage
+	trail       Trail
+	users       UserStore
+	tracer      trace.Tracer
+	req         *lostperson.Service
+	sharing     *sharing.Service
+	gb          *gb28181.Server
+	inspections *inspection.Service
+	log         *slog.Logger
+	now         func() time.Time
+	pages       map[string]*template.Template
+	cat         catalogue
+	mux         *http.ServeMux
+	csp         string
+	statsMu     sync.Mutex
+	stats       *publicStats
 	// apiRoles are the roles of each API route ("METHOD pattern"), nil for a public one.
 	apiRoles map[string][]auth.Role
 }
@@ -185,6 +189,7 @@ func New(cfg Config, d Deps) (*UI, error) {
 		req: d.Requests, storage: d.Storage, log: d.Logger, now: d.Now, pages: pages, cat: cat, mux: http.NewServeMux()}
 	u.sharing = d.Sharing
 	u.gb = d.GB28181
+	u.inspections = d.Inspections
 	// Inline SVG markup is allowed; inline scripts and style attributes are not.
 	u.csp = "default-src 'self'; img-src 'self' data:" + tileOrigin + "; style-src 'self'; script-src 'self'; " +
 		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -232,7 +237,7 @@ func (u *UI) routes() []*page {
 		{Pattern: "POST /admin/users/{id}", APIRoute: "PATCH /api/v1/users/{id}", Handler: u.adminUpdateUser},
 		{Pattern: "GET /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminOrganisations},
 		{Pattern: "POST /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminCreateOrganisation},
-	}, slices.Concat(u.applicationRoutes(), u.sharingRoutes(), u.gbRoutes())...)
+	}, slices.Concat(u.applicationRoutes(), u.sharingRoutes(), u.gbRoutes(), u.cameraReportRoutes())...)
 }
 
 // Handler serves every page, "/" and below (the server mounts the API, /metrics and /healthz
