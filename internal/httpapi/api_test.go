@@ -205,7 +205,7 @@ var untraced = map[string]string{
 	"GET /api/v1/inspections/plans":     "establishments' room groups: configuration, whose every change is traced",
 	"GET /api/v1/inspections/overdue":   "which establishments are overdue, as the compliance report: findings, not records",
 	"GET /api/v1/camera-reports/counts": "the public portal's counts of reports: figures naming nothing",
-	"GET /api/v1/users as admin": "PENDING: accounts.Users is to trace the read of staff accounts",
+	"GET /api/v1/users as admin":        "PENDING: accounts.Users is to trace the read of staff accounts",
 }
 
 // mayGoUntraced reports whether a request of role to the route may leave no trail entry.
