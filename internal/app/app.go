@@ -32,6 +32,7 @@ import (
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
 	"civicam/internal/httpapi"
+	"civicam/internal/inspection"
 	"civicam/internal/lease"
 	"civicam/internal/live"
 	"civicam/internal/lostperson"
@@ -368,8 +369,14 @@ func NewServer(core *Core) (_ *Server, err error) {
 	views.To = looks
 	consult := consultation.New(consultation.Config{}, consultation.Deps{Store: core.DB, Tracer: trace.Recorder{Log: core.Trail},
 		Now: core.Now, Logger: core.Log.With("component", "consultation")})
+	inspections, err := inspection.New(inspection.Config{}, inspection.Deps{Repo: core.DB, Organisations: core.Registry,
+		Pack: core.Registry.Pack, Tracer: trace.Recorder{Log: core.Trail}, Logger: core.Log.With("component", "inspections"), Now: core.Now})
+	if err != nil {
+		return nil, err
+	}
 	api, err := httpapi.New(httpapi.Config{}, httpapi.Deps{
-		Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
+		Inspections: inspections,
+		Registry:    core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Trail: core.Trail,
 		Accounts: core.Accounts, Recorder: rec, Leases: keeper, Storage: planner, Requests: requests, Metrics: reg,
 		Holds: retention.NewHolds(retention.HoldsDeps{Store: core.DB, Registry: core.Registry, Tracer: trace.Recorder{Log: core.Trail}, Objects: holdObjects,
 			Logger: core.Log.With("component", "holds"), Now: core.Now,
@@ -381,7 +388,7 @@ func NewServer(core *Core) (_ *Server, err error) {
 		return nil, err
 	}
 	ui, err := webui.New(webui.Config{Language: cfg.UI.Language, TileURL: cfg.UI.TileURL, SecureCookies: cfg.SecureCookies()}, webui.Deps{
-		APIRoles: api.Roles(), Accounts: core.Accounts, Registry: core.Registry, Footage: looks, Trail: core.Trail, Users: core.DB, Requests: requests, Storage: planner, Sharing: shares, GB28181: gb, Consultation: consult,
+		APIRoles: api.Roles(), Accounts: core.Accounts, Registry: core.Registry, Footage: looks, Trail: core.Trail, Users: core.DB, Requests: requests, Storage: planner, Sharing: shares, GB28181: gb, Consultation: consult, Inspections: inspections,
 		Health: health.New(rec),
 		Tracer: trace.Recorder{Log: core.Trail}, Logger: core.Log.With("component", "webui"), Now: core.Now,
 	})

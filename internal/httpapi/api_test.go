@@ -213,7 +213,10 @@ var untraced = map[string]string{
 	"GET /api/v1/footage-requests/{id}":              "an owner's footage request: its camera, window and the police's reason",
 	// Pending: the staff accounts are personal data; the accounts service (not part of this
 	// change) is to trace an admin's reading of them.
-	"GET /api/v1/users as admin": "PENDING: accounts.Users is to trace the read of staff accounts",
+	"GET /api/v1/inspections/plans":     "establishments' room groups: configuration, whose every change is traced",
+	"GET /api/v1/inspections/overdue":   "which establishments are overdue, as the compliance report: findings, not records",
+	"GET /api/v1/camera-reports/counts": "the public portal's counts of reports: figures naming nothing",
+	"GET /api/v1/users as admin":        "PENDING: accounts.Users is to trace the read of staff accounts",
 }
 
 // mayGoUntraced reports whether a request of role to the route may leave no trail entry.
@@ -324,6 +327,7 @@ func TestRoutesByRole(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		insp := newInspectionFixtures(t, s, orgB)
 
 		rows := []struct {
 			method, pattern string
@@ -628,6 +632,40 @@ func TestRoutesByRole(t *testing.T) {
 					"/records?start=2026-12-07T08:00:00%2B08:00&end=2026-12-07T10:00:00%2B08:00"
 			}, nil, "", allowOnly(map[string]want{"admin": ok(200, "recordings_read"), "operator": ok(200, "recordings_read"),
 				"auditor": ok(200, "recordings_read")})},
+			// Hidden-camera inspections and public reports (inspections.go). The owner's
+			// organisation is a hotel, which the pack asks to inspect; the operator's is not.
+			{"GET", "/api/v1/inspections/plans", nil, nil, "", allowOnly(map[string]want{"admin": ok(200), "reviewer": ok(200),
+				"auditor": ok(200), "operator": ok(200), "owner": ok(200)})},
+			{"PUT", "/api/v1/inspections/plans/{organisation_id}", func(string) string { return "/api/v1/inspections/plans/" + orgB },
+				func(string) string { return `{"room_groups":["floor 1","floor 2"]}` }, "",
+				allowOnly(map[string]want{"admin": ok(200, "inspection_plan"), "owner": ok(200, "inspection_plan")})},
+			{"GET", "/api/v1/inspections/records", func(string) string { return "/api/v1/inspections/records?organisation_id=" + orgB }, nil, "",
+				allowOnly(map[string]want{"admin": ok(200, "inspection_read"), "reviewer": ok(200, "inspection_read"),
+					"auditor": ok(200, "inspection_read"), "owner": ok(200, "inspection_read"), "operator": wall})},
+			{"POST", "/api/v1/inspections/records", nil, func(string) string {
+				return `{"organisation_id":"` + orgB + `","room_group":"floor 1","inspected_on":"2026-12-01","inspector":"Li","result":"clear"}`
+			}, "", allowOnly(map[string]want{"admin": ok(201, "inspection_record"), "owner": ok(201, "inspection_record")})},
+			{"GET", "/api/v1/inspections/records/{id}/photo", func(string) string { return "/api/v1/inspections/records/" + insp.record + "/photo" }, nil, "",
+				allowOnly(map[string]want{"admin": ok(200, "inspection_read"), "reviewer": ok(200, "inspection_read"),
+					"auditor": ok(200, "inspection_read"), "owner": ok(200, "inspection_read"), "operator": wall})},
+			{"GET", "/api/v1/inspections/overdue", nil, nil, "", allowOnly(map[string]want{"admin": ok(200), "reviewer": ok(200),
+				"auditor": ok(200), "operator": ok(200), "owner": ok(200)})},
+			{"POST", "/api/v1/camera-reports", nil, func(string) string { return `{"place":"Hotel room 3","description":"a lens in the socket"}` }, "",
+				public(ok(201, "camera_report"))},
+			{"POST", "/api/v1/camera-reports/status", nil, func(string) string { return `{"receipt":"` + insp.receipt + `"}` }, "",
+				public(ok(200, "camera_report_read"))},
+			{"GET", "/api/v1/camera-reports/counts", nil, nil, "", public(ok(200))},
+			{"GET", "/api/v1/camera-reports", nil, nil, "", allowOnly(map[string]want{"admin": ok(200, "camera_report_read"),
+				"reviewer": ok(200, "camera_report_read"), "auditor": ok(200, "camera_report_read")})},
+			{"GET", "/api/v1/camera-reports/{id}", func(string) string { return "/api/v1/camera-reports/" + insp.report }, nil, "",
+				allowOnly(map[string]want{"admin": ok(200, "camera_report_read"), "reviewer": ok(200, "camera_report_read"),
+					"auditor": ok(200, "camera_report_read")})},
+			{"GET", "/api/v1/camera-reports/{id}/photo", func(string) string { return "/api/v1/camera-reports/" + insp.report + "/photo" }, nil, "",
+				allowOnly(map[string]want{"admin": ok(200, "camera_report_photo"), "reviewer": ok(200, "camera_report_photo"),
+					"auditor": ok(200, "camera_report_photo")})},
+			{"PATCH", "/api/v1/camera-reports/{id}", func(string) string { return "/api/v1/camera-reports/" + insp.newReport(t, nil).ReportID },
+				func(string) string { return `{"status":"triaged","police_note":"to visit"}` }, "",
+				allowOnly(map[string]want{"admin": ok(200, "camera_report_state"), "reviewer": ok(200, "camera_report_state")})},
 			// Logging out last: it ends the session, so each role logs in afresh for it.
 			{"DELETE", "/api/v1/sessions/current", nil, nil, "", anyLoggedIn(ok(204, "logout"))},
 		}

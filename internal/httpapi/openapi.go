@@ -363,6 +363,8 @@ var tagDescriptions = map[string]string{
 	"gb28181":          "GB/T 28181 devices and their channels.",
 	"filings":          "System filing with the public security organ (the pack's system_filing): each accepted camera, its filing and whether it is overdue.",
 	"consultations":    "Public consultation on procedures: drafts, the public's opinions (anonymous, with a receipt code), the police's answers, final versions.",
+	"inspections":      "Establishments' hidden-camera inspection plans, records and overdue findings (REG-2).",
+	"camera-reports":   "The public's reports of suspected illegal cameras, their receipts and the police's handling (REG-2).",
 }
 
 // tagOf groups a route by the first part of its path under /api/v1/.

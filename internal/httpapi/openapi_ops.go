@@ -9,6 +9,7 @@ import (
 	"civicam/internal/consultation"
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
+	"civicam/internal/inspection"
 	"civicam/internal/lostperson"
 	"civicam/internal/registry"
 	"civicam/internal/retention"
@@ -42,6 +43,7 @@ func (s *Server) ops(c *schemas) map[string]op {
 		"by_code":         schema{"type": []any{"object", "null"}, "additionalProperties": integer},
 		"by_organisation": schema{"type": []any{"object", "null"}, "additionalProperties": integer}, "policy_version": str}
 	sdp := "application/sdp"
+	photoPNG := answer{Status: http.StatusOK, ContentType: "image/png", Description: "The photo, when it is a PNG."}
 
 	return map[string]op{
 		"POST /api/v1/sessions": {Summary: "Log in: exchange a username and password for a bearer token",
@@ -254,6 +256,34 @@ func (s *Server) ops(c *schemas) map[string]op {
 		"POST /api/v1/holds": {Summary: "Place a legal hold: footage kept beyond retention for a case",
 			Body:   input(map[string]schema{"camera_ids": list(str), "start": dateTime, "end": dateTime, "reference": str, "reason": str}),
 			Status: http.StatusCreated, Result: out(holdJSON{})},
+		"GET /api/v1/inspections/plans": {Summary: "The hidden-camera inspection plans the caller may see (REG-2)",
+			Status: http.StatusOK, Result: object(map[string]schema{"plans": out([]*inspection.Plan{})})},
+		"PUT /api/v1/inspections/plans/{organisation_id}": {Summary: "Set an establishment's inspection plan: its room groups",
+			Body: in(planRequest{}), Status: http.StatusOK, Result: out(inspection.Plan{})},
+		"GET /api/v1/inspections/records": {Summary: "An establishment's inspection records, newest first",
+			Query:  []param{q("organisation_id", "The establishment (default: the caller's).", str), limit("1000", "1000")},
+			Status: http.StatusOK, Result: object(map[string]schema{"records": out([]*inspection.Record{})})},
+		"POST /api/v1/inspections/records": {Summary: "Record an inspection; photo (base64 JPEG or PNG) is required when something was found",
+			Body: in(recordRequest{}), Status: http.StatusCreated, Result: out(inspection.Record{})},
+		"GET /api/v1/inspections/records/{id}/photo": {Summary: "The photo of an inspection record (metadata stripped)",
+			Status: http.StatusOK, ResultType: "image/jpeg", Also: []answer{photoPNG}},
+		"GET /api/v1/inspections/overdue": {Summary: "Establishments and room groups not inspected within the pack's interval",
+			Status: http.StatusOK, Result: object(map[string]schema{"overdue": out([]inspection.Overdue{})})},
+		"POST /api/v1/camera-reports": {Summary: "Report a suspected illegal camera, anonymously; answers the receipt code",
+			Body: in(reportRequest{}), Status: http.StatusCreated, Result: out(inspection.Receipt{})},
+		"POST /api/v1/camera-reports/status": {Summary: "Where a report stands, by its receipt code",
+			Body: in(receiptRequest{}), Status: http.StatusOK, Result: out(inspection.PublicView{})},
+		"GET /api/v1/camera-reports/counts": {Summary: "How many reports were made, by status and outcome (public)",
+			Status: http.StatusOK, Result: out(inspection.Counts{})},
+		"GET /api/v1/camera-reports": {Summary: "The public's reports of suspected illegal cameras, oldest first",
+			Query:  []param{q("status", "Only reports in this state.", str)},
+			Status: http.StatusOK, Result: object(map[string]schema{"reports": out([]*inspection.Report{})})},
+		"GET /api/v1/camera-reports/{id}": {Summary: "One report", Status: http.StatusOK, Result: out(inspection.Report{})},
+		"GET /api/v1/camera-reports/{id}/photo": {Summary: "A report's photo (metadata stripped)",
+			Status: http.StatusOK, ResultType: "image/jpeg", Also: []answer{photoPNG}},
+		"PATCH /api/v1/camera-reports/{id}": {Summary: "Triage, visit or close a report with an outcome",
+			Body: in(inspection.ReportChange{}), Status: http.StatusOK, Result: out(inspection.Report{})},
+
 		"GET /api/v1/holds": {Summary: "The legal holds",
 			Query:  []param{q("camera_id", "Only holds on this camera.", str), q("active", "true or false.", boolean), cursor, limit("100", "1000")},
 			Status: http.StatusOK, Result: object(map[string]schema{"holds": list(out(holdJSON{})), "next_cursor": str}, "next_cursor")},

@@ -21,6 +21,7 @@ import (
 	"civicam/internal/fault"
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
+	"civicam/internal/inspection"
 	"civicam/internal/lease"
 	"civicam/internal/lostperson"
 	"civicam/internal/recorder"
@@ -50,32 +51,36 @@ type Deps struct {
 	GB28181  *gb28181.Server       // GB/T 28181 devices (gb28181.go); nil when the platform is off
 	// Consultation is public consultation on procedures (consultations.go); nil serves none.
 	Consultation *consultation.Service
-	Metrics      prometheus.Registerer
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// Inspections: hidden-camera inspections and public reports (inspections.go); nil leaves
+	// their routes out.
+	Inspections *inspection.Service
+	Metrics     prometheus.Registerer
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 // Server serves the API.
 type Server struct {
-	reg      *registry.Service
-	tracer   trace.Tracer
-	trail    *trace.Log
-	accounts *accounts.Service
-	recorder recorder.StatusReader
-	leases   *lease.Keeper
-	footage  *footage.Service
-	storage  *retention.Planner
-	holds    *retention.Holds
-	sharing  *sharing.Service
-	gb       *gb28181.Server
-	consult  *consultation.Service
-	log      *slog.Logger
-	now      func() time.Time
-	mux      *http.ServeMux
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
-	extra    []Route
-	Requests *lostperson.Service
+	reg         *registry.Service
+	tracer      trace.Tracer
+	trail       *trace.Log
+	accounts    *accounts.Service
+	recorder    recorder.StatusReader
+	leases      *lease.Keeper
+	footage     *footage.Service
+	storage     *retention.Planner
+	holds       *retention.Holds
+	sharing     *sharing.Service
+	gb          *gb28181.Server
+	consult     *consultation.Service
+	inspections *inspection.Service
+	log         *slog.Logger
+	now         func() time.Time
+	mux         *http.ServeMux
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	extra       []Route
+	Requests    *lostperson.Service
 }
 
 // Route is one entry of the route table. Roles nil means public; an empty, non-nil list means
@@ -118,6 +123,7 @@ func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
 	s.holds = d.Holds
 	s.gb = d.GB28181
 	s.consult = d.Consultation
+	s.inspections = d.Inspections
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "civicam_http_requests_total", Help: "API requests by route and status code.",
 	}, []string{"route", "code"})
@@ -189,6 +195,7 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.consultationRoutes()...)
 	rs = append(rs, s.signRoutes()...)
 	rs = append(rs, s.filingRoutes()...)
+	rs = append(rs, s.inspectionRoutes()...)
 	return append(rs, s.extra...)
 }
 

@@ -150,6 +150,7 @@ type rawPack struct {
 	Sharing      []rawSharing    `yaml:"sharing"`
 	LegalBases   []rawLegalBasis `yaml:"legal_bases"`
 	Options      rawOptions      `yaml:"options"`
+	Inspections  *rawInspections `yaml:"inspections"`
 	Duplicates   rawDuplicates   `yaml:"duplicate_construction"`
 	Filing       *rawFiling      `yaml:"system_filing"`
 }
@@ -322,6 +323,7 @@ var typeNames = func() *strings.Replacer {
 		{"rawLegalBasis", "legal basis"},
 		{"rawDuplicates", "duplicate_construction"},
 		{"rawFiling", "system_filing"},
+		{"rawInspections", "inspections"},
 	}
 	var pairs []string
 	for _, n := range names {
@@ -553,6 +555,7 @@ func (v *validator) build(r *rawPack) *Pack {
 		v.ruleRef("system_filing", f.Rule, true, "system_filing", "rule")
 		p.filing = Filing{Rule: f.Rule, Days: v.intIn("system_filing", "days", f.Days, 1, 3650, "system_filing", "days")}
 	}
+	v.inspectionsSection(p, r.Inspections)
 	return p
 }
 

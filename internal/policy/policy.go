@@ -208,6 +208,7 @@ type Pack struct {
 	duplicateRule    string
 	duplicatePercent float64 // 0: no duplicate-construction check
 	filing           Filing
+	inspections      Inspections
 }
 
 // Filing is the pack's rule on filing a completed system with the public security organ

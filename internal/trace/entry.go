@@ -123,6 +123,15 @@ const (
 	// The public security organ recorded the filing of a completed (accepted) camera (Beijing's
 	// rule, the pack's system_filing).
 	ActionSystemFiling Action = "system_filing"
+	// Hidden-camera inspections and the public's reports of suspected illegal cameras (REG-2):
+	// every change, and every look at a plan's records, a report or a photo.
+	ActionInspectionPlan    Action = "inspection_plan"
+	ActionInspectionRecord  Action = "inspection_record"
+	ActionInspectionRead    Action = "inspection_read"
+	ActionCameraReport      Action = "camera_report"
+	ActionCameraReportRead  Action = "camera_report_read"
+	ActionCameraReportPhoto Action = "camera_report_photo"
+	ActionCameraReportState Action = "camera_report_state"
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -142,6 +151,8 @@ var Actions = []Action{
 	ActionConsultationPublish, ActionConsultationOpinion, ActionConsultationAnswer, ActionConsultationFinal,
 	ActionSignUpdate, ActionSignPhotoRead, ActionMaintenanceOpen, ActionMaintenanceDone,
 	ActionSystemFiling,
+	ActionInspectionPlan, ActionInspectionRecord, ActionInspectionRead, ActionCameraReport,
+	ActionCameraReportRead, ActionCameraReportPhoto, ActionCameraReportState,
 }
 
 // Outcome is whether the traced request was served.

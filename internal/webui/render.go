@@ -103,6 +103,9 @@ func (u *UI) nav(r *http.Request, m Messages) []navLink {
 	if u.consult != nil {
 		add("/consultations", "nav.consultations")
 	}
+	if u.inspections != nil {
+		add("/report-camera", "nav.report_camera")
+	}
 	if usr == nil {
 		return links
 	}

@@ -34,6 +34,7 @@ import (
 	"civicam/internal/consultation"
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
+	"civicam/internal/inspection"
 	"civicam/internal/lostperson"
 	"civicam/internal/registry"
 	"civicam/internal/sharing"
@@ -110,6 +111,8 @@ type Deps struct {
 	Health Health
 	// Consultation is public consultation on procedures; nil leaves out its pages.
 	Consultation *consultation.Service
+	// Inspections serves the public's camera-report page; nil leaves it out.
+	Inspections *inspection.Service
 }
 
 // Health is what the pages read of a camera's connection now.
@@ -119,27 +122,28 @@ type Health interface {
 
 // UI serves the web pages.
 type UI struct {
-	cfg      Config
-	accounts *accounts.Service
-	reg      *registry.Service
-	footage  *footage.Service
-	storage  Storage
-	trail    Trail
-	users    UserStore
-	tracer   trace.Tracer
-	req      *lostperson.Service
-	sharing  *sharing.Service
-	gb       *gb28181.Server
-	health   Health
-	consult  *consultation.Service
-	log      *slog.Logger
-	now      func() time.Time
-	pages    map[string]*template.Template
-	cat      catalogue
-	mux      *http.ServeMux
-	csp      string
-	statsMu  sync.Mutex
-	stats    *publicStats
+	cfg         Config
+	accounts    *accounts.Service
+	reg         *registry.Service
+	footage     *footage.Service
+	storage     Storage
+	trail       Trail
+	users       UserStore
+	tracer      trace.Tracer
+	req         *lostperson.Service
+	sharing     *sharing.Service
+	gb          *gb28181.Server
+	health      Health
+	consult     *consultation.Service
+	inspections *inspection.Service
+	log         *slog.Logger
+	now         func() time.Time
+	pages       map[string]*template.Template
+	cat         catalogue
+	mux         *http.ServeMux
+	csp         string
+	statsMu     sync.Mutex
+	stats       *publicStats
 	// apiRoles are the roles of each API route ("METHOD pattern"), nil for a public one.
 	apiRoles map[string][]auth.Role
 }
@@ -204,6 +208,7 @@ func New(cfg Config, d Deps) (*UI, error) {
 		u.health = health.New(nil)
 	}
 	u.consult = d.Consultation
+	u.inspections = d.Inspections
 	// Inline SVG markup is allowed; inline scripts and style attributes are not.
 	u.csp = "default-src 'self'; img-src 'self' data:" + tileOrigin + "; style-src 'self'; script-src 'self'; " +
 		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -251,7 +256,7 @@ func (u *UI) routes() []*page {
 		{Pattern: "POST /admin/users/{id}", APIRoute: "PATCH /api/v1/users/{id}", Handler: u.adminUpdateUser},
 		{Pattern: "GET /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminOrganisations},
 		{Pattern: "POST /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminCreateOrganisation},
-	}, slices.Concat(u.applicationRoutes(), u.sharingRoutes(), u.gbRoutes(), u.exportRoutes(), u.consultationRoutes(), u.coverageRoutes(), u.signRoutes())...)
+	}, slices.Concat(u.applicationRoutes(), u.sharingRoutes(), u.gbRoutes(), u.exportRoutes(), u.consultationRoutes(), u.coverageRoutes(), u.signRoutes(), u.cameraReportRoutes())...)
 }
 
 // Handler serves every page, "/" and below (the server mounts the API, /metrics and /healthz

@@ -19,6 +19,7 @@ import (
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
 	"civicam/internal/httpapi"
+	"civicam/internal/inspection"
 	"civicam/internal/live"
 	"civicam/internal/lostperson"
 	"civicam/internal/policy"
@@ -84,6 +85,9 @@ type Stack struct {
 	// Consultation is public consultation on the stack's clock; its throttle lets the tests'
 	// one loopback address send hundreds of opinions (the throttle has its own test).
 	Consultation *consultation.Service
+	// Inspections is the hidden-camera inspection and public report service; its public form
+	// takes 1,000 reports an address an hour, so that the route tests are not throttled.
+	Inspections *inspection.Service
 }
 
 // GBPlatformID and GBDomain are the test platform's GB/T 28181 id and domain.
@@ -140,6 +144,10 @@ func New(t testing.TB, db *store.DB) *Stack {
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); s.GB.Run(ctx) }()
+	if s.Inspections, err = inspection.New(inspection.Config{ReportsPerAddress: 1000}, inspection.Deps{Repo: db, Organisations: reg,
+		Pack: reg.Pack, Tracer: tracer}); err != nil {
+		t.Fatal(err)
+	}
 	s.API = s.NewAPI(t, Parts{})
 	return s
 }
@@ -163,6 +171,7 @@ func (s *Stack) NewAPI(t testing.TB, p Parts) *httpapi.Server {
 		Registry: s.Registry, Tracer: s.Tracer, Trail: s.Trail, Accounts: s.Accounts,
 		Holds: s.Holds, Sharing: s.Sharing, Storage: p.Storage, GB28181: s.GB, Logger: slog.New(slog.DiscardHandler),
 		Consultation: s.Consultation,
+		Inspections:  s.Inspections,
 	}
 	if d.Storage == nil {
 		d.Storage = retention.NewPlanner(retention.PlannerConfig{}, retention.PlannerDeps{Index: s.DB, Registry: s.Registry})
