@@ -531,6 +531,8 @@ func TestRoutesByRole(t *testing.T) {
 					"/records?start=2026-12-07T08:00:00%2B08:00&end=2026-12-07T10:00:00%2B08:00"
 			}, nil, "", allowOnly(map[string]want{"admin": ok(200, "recordings_read"), "operator": ok(200, "recordings_read"),
 				"auditor": ok(200, "recordings_read")})},
+			{"PUT", "/api/v1/gb28181/devices/{id}/auth", func(string) string { return "/api/v1/gb28181/devices/34020000001320009901/auth" },
+				func(string) string { return `{"auth":"none"}` }, "", allowOnly(map[string]want{"admin": ok(200, "gb_device_auth")})},
 			// Logging out last: it ends the session, so each role logs in afresh for it.
 			{"DELETE", "/api/v1/sessions/current", nil, nil, "", anyLoggedIn(ok(204, "logout"))},
 		}
