@@ -116,6 +116,8 @@ type cameraPageData struct {
 	Footage      bool // the role may, in principle, see footage
 	Video        *footageView
 	Basis        basisView
+	// DeviceRecords is what a GB/T 28181 channel keeps on its device (nil for other cameras).
+	DeviceRecords *deviceRecordsView
 }
 
 // basisView is the camera's legal basis and the forms that propose and decide it.
@@ -209,6 +211,9 @@ func (u *UI) renderCamera(w http.ResponseWriter, r *http.Request, status int, ba
 	if !shared {
 		d.Basis = u.basisPanel(ctx, m, usr, c)
 		d.Basis.Error = basisErr
+		if basisErr == "" {
+			d.DeviceRecords = u.deviceRecordsPanel(r, m, usr, c)
+		}
 	}
 	u.render(w, r, status, "camera", "camera.title", d)
 	return nil
