@@ -57,9 +57,11 @@ bench-trace:
 	bash scripts/with-postgres.sh $(GO) test -run '^$$' -bench . -benchtime 2s ./internal/trace ./internal/store
 
 ## bench-gb: receiving GB/T 28181 PS over RTP beside RTSP's RTP for the same H.264 (MB/s of one
-## core, CPU-ns a frame), and the PS demuxer alone
-bench-gb:
+## core, CPU-ns a frame), and the PS demuxer alone; then 50 simulated GB devices recorded beside
+## 50 RTSP cameras in one run (CPU-s per stream-minute, about 4 minutes)
+bench-gb: build
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/mpegps
+	./$(BIN) bench record --streams 50 --duration 60s --gb
 
 bench-import:
 	bash scripts/with-postgres.sh $(GO) test -run '^$$' -bench BenchmarkImport -benchtime 1x ./internal/registry

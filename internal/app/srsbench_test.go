@@ -62,7 +62,8 @@ func (l *lockedBuffer) String() string {
 }
 
 // TestGB28181SRSBenchDevice: srs-bench's device, an implementation independent of ours,
-// registers over TCP without digest, answers no catalog (so it is its own channel), answers the
+// registers over TCP without digest (the platform has a global password; an admin set this
+// device to need none), answers no catalog (so it is its own channel), answers the
 // INVITE with a 200 that has no To tag and no SDP, names an unreachable address in Via and
 // Contact, and streams H.264 + AAC in PS over RTP/TCP. Adopted and activated, it is recorded,
 // and its playback decodes in ffprobe.
@@ -75,13 +76,16 @@ func TestGB28181SRSBenchDevice(t *testing.T) {
 	}
 	bin, mod := buildSRSBench(t)
 	srv := startServer(t, func(c *config.Config) {
-		withGB28181(c)
-		c.GB28181.Password = "" // srs-bench registers without digest
+		withGB28181(c) // with the global password: srs-bench's device alone is let in without digest
 		c.GB28181.MediaPorts = "31700-31799"
 	})
 	base := srv.URL()
 	admin := apiLogin(t, base, "chief")
 	const device = "43020000001320000077"
+	// srs-bench registers without digest: before it first registers, an admin says it may.
+	if status, body := apiDo(t, "PUT", base+"/api/v1/gb28181/devices/"+device+"/auth", admin, `{"auth":"none"}`); status != http.StatusOK {
+		t.Fatalf("PUT auth none = %d %s", status, body)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "-sfu", "gb28181", "-pr", "tcp://"+srv.gb.Addr(), "-user", device,
 		"-server", gbPlatformID, "-domain", gbDomain, "-sa", filepath.Join(mod, "avatar.aac"),

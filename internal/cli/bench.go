@@ -18,7 +18,10 @@ const benchRecordHelp = `civicam bench record measures what recording costs (iss
 resident memory per stream, and bytes sent by the cameras against bytes kept on disk, for
   ingest    RTSP clients that receive and drop every packet (the floor),
   civicam   civicam's recorder (fMP4, 1 s parts each fsynced, SQLite index),
-  mediamtx  MediaMTX recording the same cameras as fMP4 with 1 s parts (with --mediamtx).
+  mediamtx  MediaMTX recording the same cameras as fMP4 with 1 s parts (with --mediamtx),
+  civicam-gb  civicam's GB/T 28181 platform and recorder recording as many simulated GB devices
+            (PS over RTP at the same bitrate) beside the RTSP cameras (with --gb; issue 14's goal:
+            at most 1.2× the RTSP cameras' CPU).
 Simulated 4 Mbit/s H.264 cameras and every system run in child processes measured through /proc;
 systems run one after the other, each for --duration after a warm-up (in --rounds turns). Recordings go to a temporary
 directory, removed after each run (200 streams write about 6 GB a minute).
@@ -59,6 +62,8 @@ func benchRecord(ctx context.Context, e env, args []string) error {
 	warmup := fs.Duration("warmup", 5*time.Second, "wait after every stream flows, before measuring")
 	bitrate := fs.String("bitrate", "4M", "bitrate of each simulated camera")
 	mediamtx := fs.String("mediamtx", "", "path of a mediamtx binary to compare with (see above)")
+	gb := fs.Bool("gb", false, "also record as many simulated GB/T 28181 devices (civicam-gb)")
+	gbTransport := fs.String("gb-transport", "udp", "the GB/T 28181 devices' SIP and media transport: udp or tcp")
 	tmp := fs.String("tmp", "", "directory for the recordings while measuring (default the system's temporary directory)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -77,6 +82,9 @@ func benchRecord(ctx context.Context, e env, args []string) error {
 	if *rounds < 1 {
 		return usageError{"--rounds must be at least 1"}
 	}
+	if *gbTransport != "udp" && *gbTransport != "tcp" {
+		return usageError{"--gb-transport must be udp or tcp"}
+	}
 	bps, err := parseBitrate(*bitrate)
 	if err != nil {
 		return usageError{err.Error()}
@@ -91,13 +99,15 @@ func benchRecord(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("find own binary for the workers: %w", err)
 	}
 	b := recbench.New(recbench.Config{
-		Streams:  counts,
-		Duration: *duration,
-		Rounds:   *rounds,
-		Warmup:   *warmup,
-		Bitrate:  bps,
-		MediaMTX: *mediamtx,
-		TempDir:  *tmp,
+		Streams:     counts,
+		Duration:    *duration,
+		Rounds:      *rounds,
+		Warmup:      *warmup,
+		Bitrate:     bps,
+		MediaMTX:    *mediamtx,
+		GB:          *gb,
+		GBTransport: *gbTransport,
+		TempDir:     *tmp,
 	}, recbench.Deps{
 		Command: func(args ...string) *exec.Cmd {
 			return exec.Command(self, append([]string{"bench", "record-worker"}, args...)...)

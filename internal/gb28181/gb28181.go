@@ -40,8 +40,47 @@ type Device struct {
 	RegisteredAt   time.Time `json:"registered_at,omitzero"`
 	LastSeen       time.Time `json:"last_seen,omitzero"`
 	Channels       []Channel `json:"channels"`
+	// Auth is how the device authenticates (AuthGlobal, AuthPassword, AuthNone), derived from
+	// Password and NoDigest as the API shows it.
+	Auth string `json:"auth"`
 	// Password, when set, is this device's own digest password instead of the global one.
 	Password string `json:"-"`
+	// NoDigest lets the device register without digest while a global password is set.
+	NoDigest bool `json:"-"`
+}
+
+// How a device authenticates its REGISTER (Device.Auth, DeviceAuth.Auth).
+const (
+	// AuthGlobal is digest with the global password, or none when no global password is set.
+	AuthGlobal = "global"
+	// AuthPassword is digest with the device's own password.
+	AuthPassword = "password"
+	// AuthNone is no digest, whatever the global password.
+	AuthNone = "none"
+)
+
+// auth derives Device.Auth.
+func (d *Device) auth() string {
+	switch {
+	case d.NoDigest:
+		return AuthNone
+	case d.Password != "":
+		return AuthPassword
+	}
+	return AuthGlobal
+}
+
+// password is the digest password d's REGISTER must answer, "" for none.
+func (d *Device) password(global string) string {
+	switch {
+	case d == nil:
+		return global
+	case d.NoDigest:
+		return ""
+	case d.Password != "":
+		return d.Password
+	}
+	return global
 }
 
 // status derives the API status from adoption and online state.

@@ -334,11 +334,7 @@ func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, 500, "Server Internal Error")
 		return
 	}
-	password := s.cfg.Password
-	if known != nil && known.Password != "" {
-		password = known.Password
-	}
-	if password != "" && !s.authenticate(ctx, req, tx, id, src, password) {
+	if password := known.password(s.cfg.Password); password != "" && !s.authenticate(ctx, req, tx, id, src, password) {
 		return
 	}
 	now := s.now()

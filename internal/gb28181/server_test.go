@@ -729,3 +729,78 @@ func TestRecordInfo(t *testing.T) {
 		})
 	}
 }
+
+// TestPerDeviceAuth: with a global password set, a device an admin set to no digest registers
+// without one, a device with its own password registers with that and not the global one, and
+// only an admin may set either; each setting is traced.
+func TestPerDeviceAuth(t *testing.T) {
+	admin := registry.Scope{All: true}
+	for _, tc := range []struct {
+		name      string
+		auth      gb28181.DeviceAuth
+		device    string // the password the device answers with
+		transport string
+		want      int
+	}{
+		{"none, no password, tcp", gb28181.DeviceAuth{Auth: gb28181.AuthNone}, "", "tcp", 200},
+		{"none, no password, udp", gb28181.DeviceAuth{Auth: gb28181.AuthNone}, "", "udp", 200},
+		{"own password", gb28181.DeviceAuth{Auth: gb28181.AuthPassword, Password: "own-pass"}, "own-pass", "udp", 200},
+		{"own password, global given", gb28181.DeviceAuth{Auth: gb28181.AuthPassword, Password: "own-pass"}, "s3cret", "udp", 401},
+		{"global again", gb28181.DeviceAuth{Auth: gb28181.AuthGlobal}, "", "tcp", 401},
+		{"global, global given", gb28181.DeviceAuth{Auth: gb28181.AuthGlobal}, "s3cret", "tcp", 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := start(t, "s3cret")
+			id := deviceID(7)
+			got, err := e.srv.SetAuth(context.Background(), admin, id, tc.auth)
+			if err != nil {
+				t.Fatalf("SetAuth(%+v) = %v", tc.auth, err)
+			}
+			if got.Auth != tc.auth.Auth || got.Status != gb28181.StatusPending || got.Online {
+				t.Errorf("SetAuth(%+v) = %+v; want auth %s, pending and offline", tc.auth, got, tc.auth.Auth)
+			}
+			if n := e.trail.count(trace.ActionGBDeviceAuth, trace.Allowed, id); n != 1 {
+				t.Errorf("traced %d auth settings; want 1", n)
+			}
+			d := e.device(t, gbdevice.Config{ID: id, Transport: tc.transport, Password: tc.device})
+			res, err := d.Register(context.Background(), 600)
+			if res == nil {
+				t.Fatalf("Register = %v", err)
+			}
+			if res.StatusCode != tc.want {
+				t.Errorf("Register with auth %s and password %q: status %d; want %d", tc.auth.Auth, tc.device, res.StatusCode, tc.want)
+			}
+			// Another device, set to nothing, still needs the global password.
+			other := e.device(t, gbdevice.Config{ID: deviceID(8), Transport: tc.transport})
+			if res, _ := other.Register(context.Background(), 600); res == nil || res.StatusCode != 401 {
+				t.Errorf("Register of a device without a setting and no password = %v; want 401", res)
+			}
+		})
+	}
+	t.Run("refused", func(t *testing.T) {
+		e := start(t, "s3cret")
+		id := deviceID(9)
+		for _, tc := range []struct {
+			scope registry.Scope
+			in    gb28181.DeviceAuth
+			want  fault.Kind
+		}{
+			{registry.Scope{OrganisationID: "org1"}, gb28181.DeviceAuth{Auth: gb28181.AuthNone}, fault.Forbidden},
+			{admin, gb28181.DeviceAuth{Auth: "open"}, fault.Invalid},
+			{admin, gb28181.DeviceAuth{Auth: gb28181.AuthPassword}, fault.Invalid},
+			{admin, gb28181.DeviceAuth{Auth: gb28181.AuthNone, Password: "x"}, fault.Invalid},
+		} {
+			_, err := e.srv.SetAuth(context.Background(), tc.scope, id, tc.in)
+			var f *fault.Error
+			if !errors.As(err, &f) || f.Kind != tc.want {
+				t.Errorf("SetAuth(%+v, %+v) = %v; want a fault of kind %s", tc.scope, tc.in, err, tc.want)
+			}
+		}
+		if n := e.trail.count(trace.ActionGBDeviceAuth, trace.Denied, id); n != 1 {
+			t.Errorf("traced %d refused auth settings; want 1", n)
+		}
+		if _, err := e.db.GBDevice(context.Background(), id); !errors.Is(err, fault.ErrNotFound) {
+			t.Errorf("GBDevice after refused settings = %v; want not found", err)
+		}
+	})
+}

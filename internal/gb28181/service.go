@@ -28,7 +28,7 @@ func (s *Server) Devices(ctx context.Context, scope registry.Scope) ([]*Device, 
 		return nil, err
 	}
 	for _, d := range ds {
-		d.Status = d.status()
+		d.Status, d.Auth = d.status(), d.auth()
 	}
 	return ds, nil
 }
@@ -45,7 +45,7 @@ func (s *Server) Device(ctx context.Context, scope registry.Scope, id string) (*
 	if !visible(scope, d) {
 		return nil, fault.ErrNotFound
 	}
-	d.Status = d.status()
+	d.Status, d.Auth = d.status(), d.auth()
 	return d, nil
 }
 
@@ -167,6 +167,62 @@ func (s *Server) Adopt(ctx context.Context, scope registry.Scope, id string, in 
 		byChannel[chans[i]] = c.ID
 	}
 	if err := s.repo.AdoptGBDevice(ctx, id, in.OrganisationID, byChannel); err != nil {
+		return nil, err
+	}
+	return s.Device(ctx, scope, id)
+}
+
+// DeviceAuth is how one device is to authenticate: Auth is AuthGlobal, AuthPassword (with
+// Password, its own) or AuthNone (no digest while a global password applies, for devices that
+// cannot answer a challenge, as srs-bench's cannot).
+type DeviceAuth struct {
+	Auth     string `json:"auth"`
+	Password string `json:"password,omitempty"`
+}
+
+// SetAuth sets how a device authenticates its REGISTERs. A device not yet known is entered
+// pending and offline, so that one which cannot answer a digest can register for the first time
+// at all. Only a caller who sees every device (an admin) may: it weakens or changes what keeps
+// impostors out. Traced before it is stored; the password itself is not.
+func (s *Server) SetAuth(ctx context.Context, scope registry.Scope, id string, in DeviceAuth) (*Device, error) {
+	if !ValidDeviceID(id) {
+		return nil, fault.InvalidField("id", "must be 20 digits")
+	}
+	switch in.Auth {
+	case AuthGlobal, AuthNone:
+		if in.Password != "" {
+			return nil, fault.InvalidField("password", "is given only with auth password")
+		}
+	case AuthPassword:
+		if in.Password == "" || len(in.Password) > 128 {
+			return nil, fault.InvalidField("password", "must be 1 to 128 characters with auth password")
+		}
+	default:
+		return nil, fault.InvalidField("auth", "must be global, password or none")
+	}
+	if !scope.All {
+		if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionGBDeviceAuth, Reference: id, Outcome: trace.Denied,
+			Reason: "set the authentication of a device without administering every device"}); err != nil {
+			return nil, err
+		}
+		return nil, &fault.Error{Kind: fault.Forbidden, Code: "forbidden", Message: "only an administrator sets how a device authenticates", Traced: true}
+	}
+	d, err := s.repo.GBDevice(ctx, id)
+	if errors.Is(err, fault.ErrNotFound) {
+		d, err = &Device{ID: id}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	reason := "auth " + in.Auth
+	if in.Auth == AuthNone && s.cfg.Password != "" {
+		reason += ": registers without digest although a global password is set"
+	}
+	if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionGBDeviceAuth, Reference: id, Outcome: trace.Allowed, Reason: reason}); err != nil {
+		return nil, err
+	}
+	d.Password, d.NoDigest = in.Password, in.Auth == AuthNone
+	if err := s.repo.SaveGBDevice(ctx, d); err != nil {
 		return nil, err
 	}
 	return s.Device(ctx, scope, id)

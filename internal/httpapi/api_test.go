@@ -666,6 +666,8 @@ func TestRoutesByRole(t *testing.T) {
 			{"PATCH", "/api/v1/camera-reports/{id}", func(string) string { return "/api/v1/camera-reports/" + insp.newReport(t, nil).ReportID },
 				func(string) string { return `{"status":"triaged","police_note":"to visit"}` }, "",
 				allowOnly(map[string]want{"admin": ok(200, "camera_report_state"), "reviewer": ok(200, "camera_report_state")})},
+			{"PUT", "/api/v1/gb28181/devices/{id}/auth", func(string) string { return "/api/v1/gb28181/devices/34020000001320009901/auth" },
+				func(string) string { return `{"auth":"none"}` }, "", allowOnly(map[string]want{"admin": ok(200, "gb_device_auth")})},
 			// Logging out last: it ends the session, so each role logs in afresh for it.
 			{"DELETE", "/api/v1/sessions/current", nil, nil, "", anyLoggedIn(ok(204, "logout"))},
 		}

@@ -23,6 +23,8 @@ func (s *Server) gbRoutes() []Route {
 		{"POST", "/api/v1/gb28181/devices/{id}/catalog", gbManagers, s.gbCatalog},
 		{"POST", "/api/v1/gb28181/devices/{id}/adopt", gbManagers, s.gbAdopt},
 		{"GET", "/api/v1/gb28181/devices/{id}/channels/{cid}/records", gbReaders, s.gbRecords},
+		// How a device authenticates decides who may pose as it: admins only.
+		{"PUT", "/api/v1/gb28181/devices/{id}/auth", []auth.Role{auth.RoleAdmin}, s.gbAuth},
 	}
 }
 
@@ -96,6 +98,25 @@ func (s *Server) gbAdopt(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d, err := s.gb.Adopt(r.Context(), access.WriteScope(auth.UserFrom(r.Context())), r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+// gbAuth sets how a device authenticates its REGISTERs, {"auth": "global"|"password"|"none",
+// "password"}; a device not yet known is entered pending, so that one that cannot answer a digest
+// may register at all.
+func (s *Server) gbAuth(w http.ResponseWriter, r *http.Request) error {
+	if s.gb == nil || !gb28181.ValidDeviceID(r.PathValue("id")) {
+		return errNotFound
+	}
+	var in gb28181.DeviceAuth
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	d, err := s.gb.SetAuth(r.Context(), access.WriteScope(auth.UserFrom(r.Context())), r.PathValue("id"), in)
 	if err != nil {
 		return err
 	}

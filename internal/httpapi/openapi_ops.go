@@ -324,6 +324,8 @@ func (s *Server) ops(c *schemas) map[string]op {
 			Status: http.StatusAccepted, Result: object(map[string]schema{"status": str})},
 		"GET /api/v1/gb28181/devices/{id}/channels/{cid}/records": {Summary: "What a channel keeps on its device's own storage in a window (RecordInfo)",
 			Query: []param{since, until}, Status: http.StatusOK, Result: out(gb28181.Records{})},
+		"PUT /api/v1/gb28181/devices/{id}/auth": {Summary: "Set how a device authenticates: the global password, its own, or no digest",
+			Body: in(gb28181.DeviceAuth{}), Status: http.StatusOK, Result: out(gb28181.Device{})},
 		"POST /api/v1/gb28181/devices/{id}/adopt": {Summary: "Adopt a pending device into an organisation: its channels become planned cameras",
 			Body: in(gb28181.AdoptInput{}), Status: http.StatusOK, Result: out(gb28181.Device{})},
 	}

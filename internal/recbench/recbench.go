@@ -34,6 +34,10 @@ const (
 	SystemCivicam System = "civicam"
 	// SystemMediaMTX is bluenviron/mediamtx recording fMP4 with 1 s parts (it does not fsync).
 	SystemMediaMTX System = "mediamtx"
+	// SystemCivicamGB is civicam's GB/T 28181 platform and recorder recording as many simulated
+	// GB devices (gbdevice, PS over RTP at the same bitrate) as there are RTSP cameras, written
+	// as SystemCivicam writes them (issue 14).
+	SystemCivicamGB System = "civicam-gb"
 )
 
 // Config says what to measure.
@@ -51,6 +55,10 @@ type Config struct {
 	StartTimeout time.Duration
 	Bitrate      int64  // per simulated camera, bits per second; default 4 Mbit/s
 	MediaMTX     string // path of a mediamtx binary; empty leaves MediaMTX out
+	// GB adds SystemCivicamGB; GBTransport is its devices' SIP and media transport, udp (the
+	// default, as most devices send) or tcp.
+	GB          bool
+	GBTransport string
 	// TempDir holds the recordings of one run at a time (each is removed after it is measured,
 	// for 200 streams at 4 Mbit/s write 6 GB a minute); default os.TempDir().
 	TempDir string
@@ -69,6 +77,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Rounds < 1 {
 		c.Rounds = 1
+	}
+	if c.GBTransport == "" {
+		c.GBTransport = "udp"
 	}
 	if c.TempDir == "" {
 		c.TempDir = os.TempDir()
@@ -159,6 +170,9 @@ func New(cfg Config, deps Deps) *Bench {
 // Systems lists what Run measures, in order.
 func (b *Bench) Systems() []System {
 	s := []System{SystemIngest, SystemCivicam}
+	if b.cfg.GB {
+		s = append(s, SystemCivicamGB)
+	}
 	if b.cfg.MediaMTX != "" {
 		s = append(s, SystemMediaMTX)
 	}
@@ -283,15 +297,33 @@ func (b *Bench) measure(ctx context.Context, sys System, n int, addr string, cam
 		c, err = b.startWorker(args...)
 		rec := filepath.Join(dir, "recordings")
 		kept = func() (int64, error) { size, _, err := dirBytes(rec); return size, err }
+	case SystemCivicamGB:
+		args := []string{"--role", roleCivicamGB, "--streams", fmt.Sprint(n), "--dir", dir, "--gb-transport", b.cfg.GBTransport}
+		if b.cfg.HeapProfile != "" {
+			args = append(args, "--heap-profile", fmt.Sprintf("%s-gb-%d.pprof", b.cfg.HeapProfile, n))
+		}
+		c, err = b.startWorker(args...)
+		rec := filepath.Join(dir, "recordings")
+		kept = func() (int64, error) { size, _, err := dirBytes(rec); return size, err }
+		if err == nil {
+			// The GB devices are the senders of this system: they register with the platform,
+			// which has to be up first.
+			cams, err = b.startGBDevices(ctx, c, n)
+			if cams != nil {
+				defer cams.stop()
+			}
+		}
 	case SystemMediaMTX:
 		c, err = b.startMediaMTX(dir, n, addr)
 		kept = func() (int64, error) { size, _, err := dirBytes(filepath.Join(dir, "recordings")); return size, err }
+	}
+	if c != nil {
+		defer c.stop()
 	}
 	if err != nil {
 		res.Err = err.Error()
 		return res
 	}
-	defer c.stop()
 
 	if err := b.waitFlowing(ctx, c, sys, n, dir); err != nil {
 		res.Err = err.Error()
@@ -352,6 +384,21 @@ func (b *Bench) measure(ctx context.Context, sys System, n int, addr string, cam
 		res.Err = fmt.Sprintf("%d error lines logged, e.g. %s", len(errs), errs[0])
 	}
 	return res
+}
+
+// startGBDevices starts n simulated GB/T 28181 devices registering with the platform of
+// worker c, once c has said where it listens.
+func (b *Bench) startGBDevices(ctx context.Context, c *child, n int) (*child, error) {
+	sip, err := c.waitAddr(ctx, 30*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("civicam-gb: %w", err)
+	}
+	devs, err := b.startWorker("--role", roleGBDevices, "--streams", fmt.Sprint(n), "--source", sip,
+		"--bitrate", fmt.Sprint(b.cfg.Bitrate), "--gb-transport", b.cfg.GBTransport)
+	if err != nil {
+		return nil, fmt.Errorf("gb devices: %w", err)
+	}
+	return devs, nil
 }
 
 // waitFlowing waits until all n streams flow: the worker says so, or (MediaMTX, which does not)
@@ -415,6 +462,9 @@ func (b *Bench) startWorker(args ...string) (*child, error) {
 	var once sync.Once
 	return c, c.start(b.deps.Stderr, nil, func(rep report) {
 		c.mu.Lock()
+		if rep.Addr == "" {
+			rep.Addr = c.rep.Addr // said once, on the first line
+		}
 		c.rep = rep
 		c.mu.Unlock()
 		if rep.Addr != "" {

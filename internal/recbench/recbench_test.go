@@ -45,6 +45,7 @@ func TestBenchSmoke(t *testing.T) {
 		Warmup:   time.Second,
 		Bitrate:  1_000_000,
 		MediaMTX: os.Getenv(envMediaMTX),
+		GB:       true,
 		TempDir:  t.TempDir(),
 	}, Deps{
 		Command: func(args ...string) *exec.Cmd {
@@ -76,6 +77,9 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "2 streams: civicam") {
 		t.Errorf("WriteTable() =\n%s\nwant a summary line for 2 streams", out.String())
+	}
+	if !strings.Contains(out.String(), "GB/T 28181 over RTSP CPU") {
+		t.Errorf("WriteTable() =\n%s\nwant the GB/T 28181 channels beside the RTSP cameras", out.String())
 	}
 	entries, _ := os.ReadDir(b.cfg.TempDir)
 	if len(entries) != 0 {

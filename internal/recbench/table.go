@@ -14,6 +14,10 @@ const (
 	GoalRSSPerStream = 1 << 20
 )
 
+// GoalGBCPURatio is issue 14's: recording GB/T 28181 channels at most 1.2× the CPU of as many
+// RTSP cameras in the same run.
+const GoalGBCPURatio = 1.2
+
 // WriteTable prints the results as a table, then, for every stream count measured with both
 // systems, the ratios civicam/MediaMTX against the goals.
 func WriteTable(w io.Writer, rs []Result) error {
@@ -25,7 +29,7 @@ func WriteTable(w io.Writer, rs []Result) error {
 			continue
 		}
 		lag := "-"
-		if r.System == SystemCivicam {
+		if r.System == SystemCivicam || r.System == SystemCivicamGB {
 			lag = fmt.Sprintf("%.1f", r.Lag.Seconds())
 		}
 		perStream := func(b int64) float64 { return float64(b) * 8 / r.Window.Seconds() / float64(r.Streams) / 1e6 }
@@ -59,6 +63,11 @@ func WriteTable(w io.Writer, rs []Result) error {
 		if in, ok := byKey[[2]any{n, SystemIngest}]; ok && in.Window > 0 {
 			line += fmt.Sprintf(", recording over ingest %.3f CPU-s/stream-min", c.CPUPerStreamMinute()-in.CPUPerStreamMinute())
 		}
+		if g, ok := byKey[[2]any{n, SystemCivicamGB}]; ok && g.Window > 0 {
+			line += fmt.Sprintf("; GB/T 28181 over RTSP CPU %.2f× (goal ≤ %.1f×), RSS %.2f×, kept/sent %.3f beside %.3f",
+				g.CPUPerStreamMinute()/c.CPUPerStreamMinute(), GoalGBCPURatio, g.RSSPerStream()/c.RSSPerStream(),
+				g.KeptPerSent(), c.KeptPerSent())
+		}
 		if m, ok := byKey[[2]any{n, SystemMediaMTX}]; ok && m.Window > 0 {
 			line += fmt.Sprintf("; civicam/MediaMTX CPU %.2f× (goal ≤ %.1f×), RSS %.2f×",
 				c.CPUPerStreamMinute()/m.CPUPerStreamMinute(), GoalCPURatio, c.RSSPerStream()/m.RSSPerStream())
@@ -69,7 +78,7 @@ func WriteTable(w io.Writer, rs []Result) error {
 	}
 	// A process's fixed share (runtime, binary, buffers) weighs less per stream the more streams
 	// there are; the slope between counts is what one more stream costs.
-	for _, sys := range []System{SystemCivicam, SystemMediaMTX, SystemIngest} {
+	for _, sys := range []System{SystemCivicam, SystemCivicamGB, SystemMediaMTX, SystemIngest} {
 		var prev *Result
 		var slopes []string
 		for _, n := range counts {

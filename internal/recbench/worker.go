@@ -30,6 +30,10 @@ const (
 	roleSimcam  = "simcam"
 	roleCivicam = "civicam"
 	roleIngest  = "ingest"
+	// roleGBDevices is simulated GB/T 28181 devices, roleCivicamGB civicam's platform and
+	// recorder recording them.
+	roleGBDevices = "gbdevices"
+	roleCivicamGB = "civicam-gb"
 )
 
 // report is what a worker prints, one JSON line a second, and once more as it exits.
@@ -49,12 +53,13 @@ type report struct {
 // until stdin is closed, which is how the harness stops it, or ctx is done.
 func Worker(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("record-worker", flag.ContinueOnError)
-	role := fs.String("role", "", "simcam, civicam or ingest")
+	role := fs.String("role", "", "simcam, civicam, ingest, gbdevices or civicam-gb")
 	streams := fs.Int("streams", 0, "number of streams")
 	bitrate := fs.Int64("bitrate", 4_000_000, "simcam: bits per second per stream")
-	source := fs.String("source", "", "civicam, ingest: RTSP address of the cameras (host:port)")
+	source := fs.String("source", "", "civicam, ingest: RTSP address of the cameras (host:port); gbdevices: the platform's SIP address")
 	dir := fs.String("dir", "", "civicam: directory for the recordings and the index")
 	heapProfile := fs.String("heap-profile", "", "civicam: write a heap profile to this file every 10 s")
+	gbTransport := fs.String("gb-transport", "udp", "gbdevices, civicam-gb: SIP and media transport of the GB/T 28181 devices (udp or tcp)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -86,6 +91,16 @@ func Worker(ctx context.Context, args []string, stdin io.Reader, stdout io.Write
 			return errors.New("record-worker: ingest needs --source")
 		}
 		return workIngest(ctx, urls, out)
+	case roleGBDevices:
+		if *source == "" {
+			return errors.New("record-worker: gbdevices needs --source")
+		}
+		return workGBDevices(ctx, *streams, *source, *gbTransport, *bitrate, out)
+	case roleCivicamGB:
+		if *dir == "" {
+			return errors.New("record-worker: civicam-gb needs --dir")
+		}
+		return workCivicamGB(ctx, *streams, *dir, *gbTransport, *heapProfile, out)
 	default:
 		return fmt.Errorf("record-worker: unknown --role %q", *role)
 	}
@@ -118,10 +133,18 @@ func workCivicam(ctx context.Context, urls []string, dir, heapProfile string, ou
 		cams[i] = recorder.Camera{ID: fmt.Sprintf("cam%d", i+1), SourceURL: u, Transport: recorder.TransportTCP}
 	}
 	rec.Sync(cams)
-	// As civicam serve does (app, on each lease round), re-measured on every report.
+	if err := runReporting(ctx, rec, recorderStatus(rec, len(cams)), heapProfile, out); err != nil {
+		return fmt.Errorf("civicam: %w", err)
+	}
+	return nil
+}
+
+// recorderStatus returns the report of a recorder of n cameras, re-measuring the memory budget
+// on every report as civicam serve does (app, on each lease round).
+func recorderStatus(rec *recorder.Recorder, n int) func() report {
 	budget := membudget.New(membudget.Config{PerStream: membudget.DefaultPerStream}, slog.Default())
-	status := func() report {
-		budget.Set(len(cams))
+	return func() report {
+		budget.Set(n)
 		r := report{HeapLive: heapLive()}
 		now := time.Now()
 		for _, st := range rec.Statuses() {
@@ -141,6 +164,11 @@ func workCivicam(ctx context.Context, urls []string, dir, heapProfile string, ou
 		}
 		return r
 	}
+}
+
+// runReporting runs rec until ctx is done, reporting status every second (and writing heap
+// profiles when asked), and once more after the recorder has sealed what it held.
+func runReporting(ctx context.Context, rec *recorder.Recorder, status func() report, heapProfile string, out *json.Encoder) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	runCtx, stop := context.WithCancel(ctx)
@@ -149,17 +177,14 @@ func workCivicam(ctx context.Context, urls []string, dir, heapProfile string, ou
 	if heapProfile != "" {
 		wg.Go(func() { profileEvery(runCtx, heapProfile, 10*time.Second) })
 	}
-	err = rec.Run(ctx)
+	err := rec.Run(ctx)
 	stop()
 	wg.Wait()
 	// The last report counts what sealing the open segments wrote.
 	if encErr := out.Encode(status()); encErr != nil && err == nil {
 		err = encErr
 	}
-	if err != nil {
-		return fmt.Errorf("civicam: %w", err)
-	}
-	return nil
+	return err
 }
 
 func workIngest(ctx context.Context, urls []string, out *json.Encoder) error {

@@ -160,6 +160,27 @@ type Clip struct {
 	Keyframe    []bool
 	// FrameTicks is one frame's duration at 90 kHz.
 	FrameTicks int64
+	// Bitrate is what the looped clip sends, bits per second, with its NAL units' 4-byte
+	// lengths or start codes.
+	Bitrate int64
+}
+
+// WithBitrate returns the clip padded to bps as the RTSP server pads its streams: a filler-data
+// NAL unit ends every access unit, so that a sender of the clip costs a receiver what a camera
+// of that rate costs. A bps at or below the clip's own rate returns the clip unchanged.
+func (c *Clip) WithBitrate(bps int64) *Clip {
+	pad := int((bps-c.Bitrate)/8/clipFPS) - 4
+	if pad < 3 {
+		return c
+	}
+	fill := filler(c.Codec, pad)
+	out := *c
+	out.AccessUnits = make([][][]byte, len(c.AccessUnits))
+	for i, au := range c.AccessUnits {
+		out.AccessUnits[i] = append(au[:len(au):len(au)], fill)
+	}
+	out.Bitrate += int64(pad+4) * 8 * clipFPS
+	return &out
 }
 
 // LoadClip returns the embedded clip of codec c (H264 or H265).
@@ -172,7 +193,7 @@ func LoadClip(c Codec) (*Clip, error) {
 	if c == H265 {
 		params = [][]byte{cl.vps, cl.sps, cl.pps}
 	}
-	out := &Clip{Codec: c, Keyframe: cl.keyframeAt, FrameTicks: frameTicks}
+	out := &Clip{Codec: c, Keyframe: cl.keyframeAt, FrameTicks: frameTicks, Bitrate: cl.bitrate}
 	for i, au := range cl.aus {
 		if cl.keyframeAt[i] && !hasParams(c, au) {
 			au = append(append([][]byte{}, params...), au...)

@@ -9,14 +9,14 @@ import (
 )
 
 const gbDeviceColumns = `id, name, organisation_id, online, transport, remote_addr, manufacturer, model, firmware,
-	password, registered_at, last_seen`
+	password, no_digest, registered_at, last_seen`
 
 func scanGBDevice(s scanner) (*gb28181.Device, error) {
 	var d gb28181.Device
 	var org sql.NullString
 	var registered, seen int64
 	if err := s.Scan(&d.ID, &d.Name, &org, &d.Online, &d.Transport, &d.RemoteAddr, &d.Manufacturer, &d.Model,
-		&d.Firmware, &d.Password, &registered, &seen); err != nil {
+		&d.Firmware, &d.Password, &d.NoDigest, &registered, &seen); err != nil {
 		return nil, err
 	}
 	d.OrganisationID = org.String
@@ -94,12 +94,12 @@ func (db *DB) attachGBChannels(ctx context.Context, ds []*gb28181.Device, where 
 // SaveGBDevice inserts or updates a device's own row; its organisation and channels are kept.
 func (db *DB) SaveGBDevice(ctx context.Context, d *gb28181.Device) error {
 	_, err := db.sql.ExecContext(ctx, `INSERT INTO gb_devices (id, name, online, transport, remote_addr, manufacturer,
-		model, firmware, password, registered_at, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		model, firmware, password, no_digest, registered_at, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, online = excluded.online, transport = excluded.transport,
 		remote_addr = excluded.remote_addr, manufacturer = excluded.manufacturer, model = excluded.model,
-		firmware = excluded.firmware, password = excluded.password, registered_at = excluded.registered_at,
+		firmware = excluded.firmware, password = excluded.password, no_digest = excluded.no_digest, registered_at = excluded.registered_at,
 		last_seen = excluded.last_seen`,
-		d.ID, d.Name, d.Online, d.Transport, d.RemoteAddr, d.Manufacturer, d.Model, d.Firmware, d.Password,
+		d.ID, d.Name, d.Online, d.Transport, d.RemoteAddr, d.Manufacturer, d.Model, d.Firmware, d.Password, d.NoDigest,
 		Micros(d.RegisteredAt), Micros(d.LastSeen))
 	if err != nil {
 		return fmt.Errorf("save gb28181 device %s: %w", d.ID, err)

@@ -71,6 +71,16 @@ func TestGBDevicesRoundTrip(t *testing.T) {
 		if err := db.AdoptGBDevice(ctx, "43020000001180000009", org.ID, nil); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("AdoptGBDevice(missing) = %v; want ErrNotFound", err)
 		}
+		// How a device authenticates is kept: no digest, or its own password.
+		for _, want := range []gb28181.Device{{ID: "43020000001180000091", NoDigest: true}, {ID: "43020000001180000092", Password: "own-pass"}} {
+			if err := db.SaveGBDevice(ctx, &want); err != nil {
+				t.Fatal(err)
+			}
+			got, err := db.GBDevice(ctx, want.ID)
+			if err != nil || got.NoDigest != want.NoDigest || got.Password != want.Password {
+				t.Errorf("GBDevice(%s) = %+v, %v; want no_digest %v, password %q", want.ID, got, err, want.NoDigest, want.Password)
+			}
+		}
 	})
 }
 

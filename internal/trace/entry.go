@@ -71,6 +71,8 @@ const (
 	ActionGBDeviceState Action = "gb_device_state"
 	ActionGBCatalog     Action = "gb_catalog"
 	ActionGBAdopt       Action = "gb_adopt"
+	// ActionGBDeviceAuth is setting how a device authenticates (its own password, or none).
+	ActionGBDeviceAuth Action = "gb_device_auth"
 	// Someone registered as an applicant (the code sent, or the username taken), or was refused
 	// for registering too often from one address.
 	ActionApplicantRegister Action = "applicant_register"
@@ -144,6 +146,7 @@ var Actions = []Action{
 	ActionRetentionDelete, ActionHoldCreate, ActionHoldRelease, ActionGroupCreate,
 	ActionDocumentUpload, ActionApplicationRead, ActionDocumentRead, ActionRecordingsRead,
 	ActionGBRegister, ActionGBUnregister, ActionGBDeviceState, ActionGBCatalog, ActionGBAdopt,
+	ActionGBDeviceAuth,
 	ActionApplicantRegister, ActionPackInForce, ActionExportApprove, ActionFootageRequest,
 	ActionFootageRequestDecision, ActionNoticeDraft, ActionNoticeApprove, ActionDocumentShown,
 	ActionContactRead, ActionLegalBasisPropose, ActionLegalBasisApprove, ActionLegalBasisDecline,

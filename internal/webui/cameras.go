@@ -247,6 +247,8 @@ type cameraPageData struct {
 	Sign        *signView        // nil for a camera shared from another organisation
 	Maintenance *maintenanceView // likewise
 	SignError   string           // a refused sign or maintenance form
+	// DeviceRecords is what a GB/T 28181 channel keeps on its device (nil for other cameras).
+	DeviceRecords *deviceRecordsView
 }
 
 // basisView is the camera's legal basis and the forms that propose and decide it.
@@ -355,6 +357,9 @@ func (u *UI) renderCamera(w http.ResponseWriter, r *http.Request, status int, ba
 		d.Basis.Error = basisErr
 		if d.Sign, d.Maintenance, err = u.signAndMaintenance(ctx, m, usr, c); err != nil {
 			return err
+		}
+		if basisErr == "" {
+			d.DeviceRecords = u.deviceRecordsPanel(r, m, usr, c)
 		}
 	}
 	u.render(w, r, status, "camera", "camera.title", d)

@@ -4,11 +4,13 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"time"
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
 	"civicam/internal/fault"
 	"civicam/internal/gb28181"
+	"civicam/internal/registry"
 )
 
 // The GB/T 28181 device tree (issue 14): devices that registered with the platform, each with
@@ -188,4 +190,66 @@ func (u *UI) gbAdopt(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/gb28181?"+v.Encode(), http.StatusSeeOther)
 	return nil
+}
+
+// beijing is the time devices keep their recordings in: GB/T 28181 is China's standard, and a
+// RecordInfo query is asked, and answered, in the device's local time.
+var beijing = time.FixedZone("CST", 8*3600)
+
+// deviceRecordsView is the camera page's list of what a GB channel keeps on its device's own
+// storage (RecordInfo) for one day, asked for only when the person picks the day: every query
+// is a SIP round trip to the device and traced as a read of recordings, as the API's is.
+type deviceRecordsView struct {
+	Day      string // YYYY-MM-DD, the form's value
+	Asked    bool
+	Records  []deviceRecordRow
+	Complete bool
+	Error    string
+}
+
+type deviceRecordRow struct{ Start, End, Type, Size string }
+
+// deviceRecordsPanel returns the panel for a camera recorded from a GB/T 28181 channel the user
+// may ask about, nil for any other; with ?device_records=DAY it asks the device.
+func (u *UI) deviceRecordsPanel(r *http.Request, m Messages, usr *auth.User, c *registry.Camera) *deviceRecordsView {
+	if u.gb == nil || !u.allowed(usr, "GET /api/v1/gb28181/devices/{id}/channels/{cid}/records") {
+		return nil
+	}
+	device, channel, err := gb28181.ParseSourceURL(c.SourceURL)
+	if err != nil {
+		return nil
+	}
+	v := &deviceRecordsView{Day: r.URL.Query().Get("device_records")}
+	if v.Day == "" {
+		v.Day = time.Now().In(beijing).Format(time.DateOnly)
+		return v
+	}
+	day, err := time.ParseInLocation(time.DateOnly, v.Day, beijing)
+	if err != nil {
+		v.Error = m.T("gb.records_bad_day")
+		return v
+	}
+	v.Asked = true
+	recs, err := u.gb.RecordInfo(r.Context(), access.ScopeOf(usr), device, channel, day, day.AddDate(0, 0, 1))
+	if err != nil {
+		switch fe, ok := fault.As(err); {
+		case ok && fe.Kind == fault.Unavailable:
+			v.Error = m.T("gb.unreachable")
+		case ok && fe.Kind == fault.Conflict:
+			v.Error = m.T("gb.not_registered")
+		default:
+			u.log.Warn("device records", "camera", c.ID, "err", err)
+			v.Error = m.T("gb.records_failed")
+		}
+		return v
+	}
+	v.Complete = recs.Complete
+	for _, rec := range recs.Records {
+		row := deviceRecordRow{Start: rec.Start.In(beijing).Format(time.DateTime), End: rec.End.In(beijing).Format(time.DateTime), Type: rec.Type}
+		if rec.FileSize > 0 {
+			row.Size = bytesText(rec.FileSize)
+		}
+		v.Records = append(v.Records, row)
+	}
+	return v
 }

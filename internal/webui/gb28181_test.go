@@ -283,3 +283,68 @@ func TestGB28181PageLanguages(t *testing.T) {
 		})
 	}
 }
+
+// TestGB28181DeviceRecordsOnCameraPage: the camera page of an adopted GB channel offers to ask
+// its device what it keeps on its own storage (RecordInfo); asked for a day, it lists the
+// device's recordings in Beijing time and traces the read as the API's route does. Merely
+// opening the page asks the device nothing.
+func TestGB28181DeviceRecordsOnCameraPage(t *testing.T) {
+	w := newGBWorld(t)
+	s := w.s
+	id, _ := gbRegister(t, w.st, 1)
+	op := s.loggedIn("op1")
+	if p := op.post("/gb28181/devices/"+id+"/adopt", url.Values{"organisation_id": {w.orgA}}); p.status != http.StatusSeeOther {
+		t.Fatalf("adopt = %d; want 303\n%.600s", p.status, p.body)
+	}
+	d, err := w.st.GB.Device(context.Background(), registry.Scope{All: true}, id)
+	if err != nil || len(d.Channels) != 1 || d.Channels[0].CameraID == "" {
+		t.Fatalf("Device(%s) = %+v, %v; want its channel adopted as a camera", id, d, err)
+	}
+	cam := "/cameras/" + d.Channels[0].CameraID
+	// The page's own timeline is a read of civicam's recordings too; the device's is the one
+	// that names the device and channel.
+	deviceReads := func(es []trace.Entry) []trace.Entry {
+		var out []trace.Entry
+		for _, e := range es {
+			if e.Action == trace.ActionRecordingsRead && e.Reference == id+"/"+d.Channels[0].ID {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+
+	n := s.size()
+	page := op.get(cam)
+	mustContain(t, "the GB camera's page", page.body, `id="device-records"`, `name="device_records"`)
+	mustNotContain(t, "the GB camera's page before asking", page.body, `id="device-records-list"`)
+	if got := deviceReads(s.entriesSince(n)); len(got) != 0 {
+		t.Errorf("opening the camera page left %+v in the trail; want no read of the device's recordings before it is asked", got)
+	}
+
+	for _, tc := range []struct {
+		lang, title string
+	}{{"en", "Recordings kept on the device"}, {"zh", "设备端录像"}} {
+		n = s.size()
+		op.header.Set("Accept-Language", tc.lang)
+		p := op.get(cam + "?device_records=2026-12-07")
+		if p.status != http.StatusOK {
+			t.Fatalf("GET %s?device_records = %d; want 200\n%.600s", cam, p.status, p.body)
+		}
+		// The simulated device records around the clock in files of an hour: 24 for a day.
+		mustContain(t, "the device's recordings ("+tc.lang+")", p.body, tc.title, `id="device-records-list"`,
+			"2026-12-07 00:00:00", "2026-12-07 23:00:00", "2026-12-08 00:00:00")
+		if rows := strings.Count(p.body, "<tr><td>2026-12-0"); rows != 24 {
+			t.Errorf("the device's recordings list %d rows; want 24", rows)
+		}
+		read := deviceReads(s.entriesSince(n))
+		if len(read) != 1 || read[0].Outcome != trace.Allowed || read[0].Actor.Username != "op1" {
+			t.Errorf("trail after asking the device = %+v; want one recordings_read by op1", read)
+		}
+	}
+	if p := op.get(cam + "?device_records=yesterday"); !strings.Contains(p.body, `id="device-records-error"`) {
+		t.Errorf("GET %s?device_records=yesterday shows no error\n%.600s", cam, p.body)
+	}
+	// A camera that is not a GB channel has no such section.
+	other := s.addCamera(w.orgA, "rtsp", 27.8, 113.1, nil)
+	mustNotContain(t, "an RTSP camera's page", op.get("/cameras/"+other).body, `id="device-records"`)
+}

@@ -45,12 +45,14 @@ type Fleet struct {
 	Keepalive time.Duration // default 60s
 	// First numbers the devices' serials, so that several fleets do not share ids.
 	First int
+	// Bitrate is each channel's, as Config.Bitrate.
+	Bitrate int64
 }
 
 // Configs are the devices of the fleet.
 func (f Fleet) Configs() []Config {
 	civil := f.Domain[:8]
-	base := Config{Server: f.Server, ServerID: f.ServerID, Domain: f.Domain, Transport: f.Transport, Password: f.Password, Keepalive: f.Keepalive}
+	base := Config{Server: f.Server, ServerID: f.ServerID, Domain: f.Domain, Transport: f.Transport, Password: f.Password, Keepalive: f.Keepalive, Bitrate: f.Bitrate}
 	if f.NVR {
 		c := base
 		c.ID = fmt.Sprintf("%s%s%06d", civil, "001180", f.First+1) // industry 00, type 118 NVR, network 0

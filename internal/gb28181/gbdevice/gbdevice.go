@@ -59,6 +59,9 @@ type Config struct {
 	UTF8 bool
 	// Video is the codec of the clip a play sends (default H.264).
 	Video simcam.Codec
+	// Bitrate pads the clip to this many bits per second, as simcam pads its RTSP streams
+	// (simcam.Clip.WithBitrate); 0 sends the clip as it is (about 0.5 Mbit/s).
+	Bitrate int64
 }
 
 // Device is one simulated device.
@@ -113,7 +116,7 @@ func New(cfg Config, log *slog.Logger) (*Device, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gbdevice: %w", err)
 	}
-	d := &Device{cfg: cfg, log: log, plays: map[string]*play{}, clip: clip}
+	d := &Device{cfg: cfg, log: log, plays: map[string]*play{}, clip: clip.WithBitrate(cfg.Bitrate)}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	if d.ua, err = sipgo.NewUA(sipgo.WithUserAgent(cfg.ID)); err != nil {
 		return nil, err

@@ -32,6 +32,9 @@ type RigDeps struct {
 	Metrics prometheus.Registerer
 	// Codec is the simulated camera's; empty means H.264.
 	Codec simcam.Codec
+	// Sources are the recorder's sources of other schemes than rtsp (gb28181), as the app
+	// gives them; RecordSource records from one.
+	Sources map[string]recorder.MediaSource
 }
 
 // NewRig starts a rig whose live service has cfg.
@@ -48,7 +51,7 @@ func NewRig(t testing.TB, cfg live.Config, deps RigDeps) *Rig {
 	cam := simcam.New(simcam.Config{Listen: "127.0.0.1:0", Count: 1, Codec: codec, Bitrate: 1_000_000}, nil)
 	wg.Go(func() { cam.Run(ctx) })
 	<-cam.Ready()
-	rec := recorder.New(recorder.Config{}, recorder.Deps{Store: segment.NewDisk(t.TempDir()), Index: deps.Index})
+	rec := recorder.New(recorder.Config{}, recorder.Deps{Store: segment.NewDisk(t.TempDir()), Index: deps.Index, Sources: deps.Sources})
 	wg.Go(func() { rec.Run(ctx) })
 	svc, err := live.New(cfg, live.Deps{Source: rec, Logins: deps.Logins, Metrics: deps.Metrics})
 	if err != nil {
@@ -70,7 +73,14 @@ func NewRig(t testing.TB, cfg live.Config, deps RigDeps) *Rig {
 // the limit only keeps a broken test from hanging.
 func (r *Rig) Record(t testing.TB, cameraID string) {
 	t.Helper()
-	r.Recorder.Sync([]recorder.Camera{{ID: cameraID, SourceURL: r.Camera.URL(1), Transport: recorder.TransportTCP}})
+	r.RecordSource(t, cameraID, r.Camera.URL(1))
+}
+
+// RecordSource has the recorder record cameraID from sourceURL (a gb28181:// channel through
+// RigDeps.Sources, say) and waits until it records.
+func (r *Rig) RecordSource(t testing.TB, cameraID, sourceURL string) {
+	t.Helper()
+	r.Recorder.Sync([]recorder.Camera{{ID: cameraID, SourceURL: sourceURL, Transport: recorder.TransportTCP}})
 	limit := time.Now().Add(30 * time.Second)
 	for st, ok := r.Recorder.Status(cameraID); !ok || st.State != recorder.StateRecording; st, ok = r.Recorder.Status(cameraID) {
 		if time.Now().After(limit) {
