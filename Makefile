@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/civicam
 
-.PHONY: demo test build vet unit fuzz fuzz-short bench bench-scale bench-spatial bench-trace bench-import bench-gb bench-record bench-hashing clean
+.PHONY: demo test build vet unit fuzz fuzz-short bench bench-scale bench-spatial bench-trace bench-import bench-gb bench-record bench-hashing bench-live-browser clean
 
 build:
 	$(GO) build -o $(BIN) .
@@ -65,6 +65,11 @@ bench-gb: build
 
 bench-import:
 	bash scripts/with-postgres.sh $(GO) test -run '^$$' -bench BenchmarkImport -benchtime 1x ./internal/registry
+
+## bench-live-browser: click to first frame of a live view in Chromium, median of 20 starts of a
+## camera nobody else watches (the recorder's cached group of pictures is what makes it fast)
+bench-live-browser:
+	CIVICAM_BENCH_LIVE_BROWSER=20 $(GO) test -count=1 -run 'TestBrowserLiveView$$' -v ./internal/webui | grep -E 'first frame|^(---|ok|FAIL)'
 
 ## bench-record: recording CPU, memory and bytes kept for 50/100/200 simulated 4 Mbit/s cameras
 ## (about 12 minutes); MEDIAMTX=/path/to/mediamtx adds MediaMTX, see `civicam bench record -h`

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
@@ -67,18 +68,14 @@ func (s *Service) liveRefused(ctx context.Context, l *Look, err error) error {
 
 // EndView ends u's own live session id of camera cameraID. The end of a look belongs to its
 // record, and an attempt on a session the caller does not hold is a refusal like any other:
-// both are traced. Ending takes access away, so it is not held back when the trail is down.
+// both are traced (the end as every end of a look is, see Watch). Ending takes access away, so
+// it is not held back when the trail is down.
 func (s *Service) EndView(ctx context.Context, u *auth.User, cameraID, id string) error {
 	sess, err := s.ownView(ctx, u, cameraID, id, "end of")
 	if err != nil {
 		return err
 	}
-	rec := trace.Record{Action: trace.ActionLiveView, CameraIDs: []string{cameraID}, Reference: id, Outcome: trace.Allowed,
-		Reason: "ended by the viewer", Purpose: sess.Purpose}
-	if err := s.d.Tracer.Record(ctx, rec); err != nil {
-		s.d.Logger.Error("trace end of live view", "session", id, "err", err)
-	}
-	sess.Close("the viewer ended it")
+	sess.Close(endedByViewer) // traced by the session's end (Watch)
 	return nil
 }
 
@@ -147,10 +144,20 @@ func (s *Service) Watch(ctx context.Context, l *Look, u *auth.User, offer string
 	if s.d.Recorder != nil {
 		st, _ = s.d.Recorder.Status(l.Camera.ID)
 	}
+	// The end of a look is traced only when its start was; the request's context carries the
+	// actor but ends with the request, long before the look does.
+	var started atomic.Bool
+	var id string
+	endCtx := context.WithoutCancel(ctx)
 	sess, answer, err := s.d.Live.Offer(ctx, live.Request{
 		CameraID: l.Camera.ID, Purpose: l.Purpose, User: u, TokenHash: tokenHash, Offer: offer,
 		Codec: st.Codec, Profile: st.Profile,
 		Recheck: func(ctx context.Context, cur *auth.User) error { return s.MayStillWatch(l.ctx(ctx), cur, l.Camera.ID) },
+		Ended: func(reason string) {
+			if started.Load() {
+				s.traceEnd(endCtx, l, id, reason)
+			}
+		},
 	})
 	switch {
 	case errors.Is(err, live.ErrBadOffer):
@@ -169,8 +176,27 @@ func (s *Service) Watch(ctx context.Context, l *Look, u *auth.User, offer string
 		sess.Close("the access could not be traced")
 		return nil, "", err
 	}
+	id = sess.ID
+	started.Store(true)
 	sess.Start()
 	return sess, answer, nil
+}
+
+// endedByViewer is the reason a look's end carries when its viewer stopped it.
+const endedByViewer = "ended by the viewer"
+
+// traceEnd records the end of a look whose start is in the trail, however it ended (the viewer
+// stopped it, the connection dropped, the right was revoked): one entry with the look's start and
+// end. The end has already happened, so a trail failure is only logged.
+func (s *Service) traceEnd(ctx context.Context, l *Look, id, reason string) {
+	rec := trace.Record{Action: trace.ActionLiveView, CameraIDs: []string{l.Camera.ID}, From: l.Start, To: s.d.Now(),
+		Reference: id, Purpose: l.Purpose, Outcome: trace.Allowed, Reason: "ended: " + reason}
+	if reason == endedByViewer {
+		rec.Reason = reason
+	}
+	if err := s.d.Tracer.Record(ctx, rec); err != nil {
+		s.d.Logger.Error("trace end of live view", "session", id, "err", err)
+	}
 }
 
 func caseReason(caseRef string) string {

@@ -60,9 +60,21 @@ func TestRevokeEndsLive(t *testing.T) {
 		t.Errorf("the owner's own viewer was closed by the revocation")
 	default:
 	}
+	// The revocation is traced before it takes effect, then each look it ended records its end
+	// (issue 16: live views get their end time in the trail).
 	es := s.entriesSince(before)
-	if len(es) != 1 || es[0].Action != trace.ActionGrantRevoke || es[0].Reference != grant || !strings.Contains(es[0].Reason, "2 live view(s) ended") {
-		t.Fatalf("trail after revocation = %+v; want one grant_revoke of %s that ended 2 live views", es, grant)
+	if len(es) != 3 || es[0].Action != trace.ActionGrantRevoke || es[0].Reference != grant || !strings.Contains(es[0].Reason, "2 live view(s) ended") {
+		t.Fatalf("trail after revocation = %+v; want one grant_revoke of %s that ended 2 live views, then their 2 ends", es, grant)
+	}
+	var enders []string
+	for _, e := range es[1:] {
+		if e.Action != trace.ActionLiveView || e.Outcome != trace.Allowed || e.To.IsZero() || e.To.Before(e.From) || !slices.Equal(e.CameraIDs, []string{s.camA}) {
+			t.Errorf("trail entry after the revocation = %+v; want the end (To) of a live view of %s", e, s.camA)
+		}
+		enders = append(enders, e.Actor.Username)
+	}
+	if slices.Sort(enders); !slices.Equal(enders, []string{"hotel-op", "hotel-op2"}) {
+		t.Errorf("live views ended by the revocation were %v's; want hotel-op's and hotel-op2's", enders)
 	}
 	if r := s.offer(hotelOp, "?purpose=patrol", "application/sdp", "v=0\r\n"); r.status != http.StatusNotFound {
 		t.Errorf("POST whep after revocation = %d %s; want 404", r.status, r.body)

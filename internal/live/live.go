@@ -277,6 +277,9 @@ type Request struct {
 	// the store has it now: an error closes the session (a sharing grant that ended, a camera
 	// moved to another organisation).
 	Recheck func(ctx context.Context, u *auth.User) error
+	// Ended, when set, is called once the session has ended and its connection is closed,
+	// whatever ended it, with the reason Close was given: the caller records the end of the look.
+	Ended func(reason string)
 }
 
 // Session is one viewer watching one camera.
@@ -293,6 +296,7 @@ type Session struct {
 	svc       *Service
 	tokenHash []byte
 	recheck   func(ctx context.Context, u *auth.User) error
+	ended     func(reason string)
 	pc        *webrtc.PeerConnection
 	track     *webrtc.TrackLocalStaticRTP
 	format    videoFormat
@@ -339,6 +343,9 @@ func (ss *Session) Close(reason string) {
 		}
 		ss.svc.log.Info("live: session ended", "session", ss.ID, "camera", ss.CameraID, "user", ss.Username,
 			"reason", reason, "frames", ss.frames.Load())
+		if ss.ended != nil {
+			ss.ended(reason)
+		}
 	})
 }
 
@@ -383,7 +390,7 @@ func (s *Service) Offer(ctx context.Context, req Request) (*Session, string, err
 	ss := &Session{
 		ID: newID(), CameraID: req.CameraID, UserID: req.User.ID, Username: req.User.Username, Role: req.User.Role,
 		OrganisationID: req.User.OrganisationID, Purpose: req.Purpose, Created: s.deps.Now(),
-		svc: s, tokenHash: slices.Clone(req.TokenHash), recheck: req.Recheck, pc: pc, offered: time.Now(),
+		svc: s, tokenHash: slices.Clone(req.TokenHash), recheck: req.Recheck, ended: req.Ended, pc: pc, offered: time.Now(),
 		format: format, remoteICE: offerCredentials(req.Offer),
 		connected: make(chan struct{}), start: make(chan struct{}), done: make(chan struct{}),
 	}

@@ -12,9 +12,12 @@ import (
 // sees a clean picture again at the next keyframe rather than a smeared one.
 //
 // The current group of pictures is cached, so that a viewer joining a camera sees a picture at
-// once, only while the camera has viewers: a group is up to a megabyte of video, and holding one
-// for every recorded camera would be most of the recorder's memory (issue 4: at most 1 MiB per
-// stream). The first viewer of a camera starts at its next keyframe instead.
+// once instead of waiting up to a whole group for the next keyframe. A watched camera always
+// keeps its group (at most maxCachedGOP); cameras nobody watches keep theirs only while all such
+// groups together fit Config.LiveCache: a group is up to a megabyte of video, and holding one for
+// every recorded camera would be most of the recorder's memory (issue 4: at most 1 MiB per
+// stream). A camera that finds the budget spent drops its group and starts its first viewer at
+// the next keyframe, as every camera did before.
 
 // Frame is one access unit of a camera's video as it arrived, for live viewers.
 type Frame struct {
@@ -31,6 +34,9 @@ type Frame struct {
 // 25 fps video, enough for a whole cached group of pictures plus a network hiccup.
 const DefaultLiveBuffer = 256
 
+// DefaultLiveCache is Config.LiveCache when zero.
+const DefaultLiveCache = 64 << 20
+
 // maxCachedGOP bounds the bytes of the last group of pictures kept for viewers who join between
 // keyframes; a longer group is dropped and such viewers wait for the next keyframe instead.
 const maxCachedGOP = 1 << 20
@@ -40,6 +46,9 @@ type Subscription struct {
 	// C delivers the camera's frames, starting at a keyframe. It is never closed: stop reading
 	// after Close.
 	C <-chan Frame
+	// Backlog is how many of the first frames on C are the camera's cached group of pictures,
+	// already past when the subscription began (zero when it starts at the next keyframe).
+	Backlog int
 
 	ch       chan Frame
 	fan      *fanout
@@ -56,10 +65,32 @@ func (s *Subscription) Close() {
 	s.closeOne.Do(func() { s.fan.hub.remove(s.fan, s) })
 }
 
-// liveHub holds the fan-outs by camera; its zero value is ready.
+// liveHub holds the fan-outs by camera; its zero value is ready and caches the groups of
+// watched cameras only.
 type liveHub struct {
 	mu   sync.Mutex
 	fans map[string]*fanout
+
+	budget int64        // bytes the groups of unwatched cameras may hold together
+	cached atomic.Int64 // bytes of every camera's cached group, watched or not
+}
+
+// reserve accounts size more bytes of a cached group; a camera nobody watches gets them only
+// within the budget.
+func (h *liveHub) reserve(size int, watched bool) bool {
+	if watched {
+		h.cached.Add(int64(size))
+		return true
+	}
+	for {
+		c := h.cached.Load()
+		if c+int64(size) > h.budget {
+			return false
+		}
+		if h.cached.CompareAndSwap(c, c+int64(size)) {
+			return true
+		}
+	}
 }
 
 // fanout is one camera's subscribers and its last group of pictures.
@@ -91,15 +122,28 @@ func (h *liveHub) get(cameraID string) *fanout {
 func (h *liveHub) remove(f *fanout, s *Subscription) {
 	f.mu.Lock()
 	delete(f.subs, s)
-	if len(f.subs) == 0 {
-		f.gop, f.gopBytes = nil, 0
+	if len(f.subs) == 0 && h.cached.Load() > h.budget {
+		// Watched cameras may have taken the budget of the unwatched: the last viewer's camera
+		// gives its group back rather than keep more than the budget.
+		f.forget()
 	}
 	f.mu.Unlock()
 }
 
+// forget drops the cached group and its bytes from the hub's account; f.mu is held. The
+// backing array is cleared too, so that it pins no old frame's NALUs.
+func (f *fanout) forget() {
+	f.hub.cached.Add(-int64(f.gopBytes))
+	clear(f.gop)
+	f.gop, f.gopBytes = f.gop[:0], 0
+	if cap(f.gop) > 4*DefaultLiveBuffer {
+		f.gop = nil
+	}
+}
+
 // Subscribe feeds a live viewer from camera cameraID's recording connection, starting with the
-// current group of pictures when it is cached (the camera has other viewers, so the picture
-// appears at once) or else at the next keyframe. buffer is the number of frames held for the
+// current group of pictures when it is cached (so the picture appears at once; Backlog says
+// how many frames that is) or else at the next keyframe. buffer is the number of frames held for the
 // viewer (DefaultLiveBuffer when zero or less). A camera that is not being recorded yet delivers nothing until it is; callers
 // check Status to refuse those. Close the subscription when done.
 func (r *Recorder) Subscribe(cameraID string, buffer int) *Subscription {
@@ -115,6 +159,7 @@ func (r *Recorder) Subscribe(cameraID string, buffer int) *Subscription {
 		for _, fr := range f.gop {
 			s.ch <- fr
 		}
+		s.Backlog = len(f.gop)
 		s.waitKey = false
 	}
 	f.subs[s] = struct{}{}
@@ -127,7 +172,7 @@ func (h *liveHub) publisher(cameraID string) func(Frame) {
 	return f.publish
 }
 
-// publish offers one frame to the viewers, and caches it while there are any; it never blocks.
+// publish offers one frame to the viewers and caches it (see the budget above); it never blocks.
 func (f *fanout) publish(fr Frame) {
 	size := 0
 	for _, n := range fr.NALUs {
@@ -135,21 +180,17 @@ func (f *fanout) publish(fr Frame) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.subs) == 0 {
-		return
-	}
 	if fr.Key {
-		f.gop, f.gopBytes = f.gop[:0], 0
-		if cap(f.gop) > 4*DefaultLiveBuffer {
-			f.gop = nil
-		}
+		f.forget()
 	}
-	if (fr.Key || len(f.gop) > 0) && f.gopBytes+size <= maxCachedGOP && len(f.gop) < DefaultLiveBuffer {
+	if (fr.Key || len(f.gop) > 0) && f.gopBytes+size <= maxCachedGOP && len(f.gop) < DefaultLiveBuffer &&
+		f.hub.reserve(size, len(f.subs) > 0) {
 		f.gop = append(f.gop, fr)
 		f.gopBytes += size
-	} else {
-		// Too long a group to start a viewer from: newcomers wait for the next keyframe.
-		f.gop, f.gopBytes = f.gop[:0], 0
+	} else if len(f.gop) > 0 {
+		// Too long a group to start a viewer from, or no budget left: newcomers wait for the
+		// next keyframe.
+		f.forget()
 	}
 	for s := range f.subs {
 		if s.waitKey && !fr.Key {
@@ -172,7 +213,7 @@ func (f *fanout) publish(fr Frame) {
 func (h *liveHub) interrupt(cameraID string) {
 	f := h.get(cameraID)
 	f.mu.Lock()
-	f.gop, f.gopBytes = nil, 0
+	f.forget()
 	for s := range f.subs {
 		s.waitKey = true
 	}

@@ -83,17 +83,22 @@ func TestSubscribeStartsAtKeyframe(t *testing.T) {
 		after     int // frames published after subscribing
 		wantFirst int64
 		wantCount int
+		cache     int64 // Config.LiveCache
 	}{
-		{"before the first frame", false, 0, false, 100, 30, 0, 30},
-		{"mid group, first viewer: next keyframe (nothing cached)", false, 10, false, 100, 30, 25, 15},
-		{"mid group, camera watched: the cached group first", true, 10, false, 100, 30, 0, 40},
-		{"just after a keyframe, camera watched", true, 26, false, 100, 5, 25, 6},
-		{"after the connection ended: next keyframe", true, 10, true, 100, 30, 25, 15},
-		{"group longer than the buffer: next keyframe", true, 10, false, 5, 20, 25, 5},
+		{"before the first frame", false, 0, false, 100, 30, 0, 30, 0},
+		{"mid group, first viewer, no cache for unwatched cameras: next keyframe", false, 10, false, 100, 30, 25, 15, -1},
+		{"mid group, first viewer: the cached group first", false, 10, false, 100, 30, 0, 40, 0},
+		{"mid group, first viewer, budget smaller than the group: next keyframe", false, 10, false, 100, 30, 25, 15, 1000},
+		{"mid group, camera watched: the cached group first", true, 10, false, 100, 30, 0, 40, 0},
+		{"mid group, camera watched, no cache for unwatched cameras: the cached group first", true, 10, false, 100, 30, 0, 40, -1},
+		{"just after a keyframe, camera watched", true, 26, false, 100, 5, 25, 6, 0},
+		{"after the connection ended: next keyframe", true, 10, true, 100, 30, 25, 15, 0},
+		{"after the connection ended, first viewer: next keyframe", false, 10, true, 100, 30, 25, 15, 0},
+		{"group longer than the buffer: next keyframe", true, 10, false, 5, 20, 25, 5, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := New(Config{}, Deps{})
+			r := New(Config{LiveCache: tc.cache}, Deps{})
 			pub := r.live.publisher("cam")
 			clk := clocktest.New(time.Now())
 			a := newTestAssembler(t, clk)
@@ -117,6 +122,9 @@ func TestSubscribeStartsAtKeyframe(t *testing.T) {
 			got := drain(s)
 			if len(got) != tc.wantCount {
 				t.Fatalf("viewer got %d frames; want %d", len(got), tc.wantCount)
+			}
+			if wantBacklog := max(tc.wantCount-tc.after, 0); s.Backlog != wantBacklog {
+				t.Errorf("Backlog = %d; want %d", s.Backlog, wantBacklog)
 			}
 			if !isKeyWithParams(got[0]) {
 				t.Errorf("first frame is not a keyframe with SPS and PPS: key=%v, %d NALUs", got[0].Key, len(got[0].NALUs))
@@ -225,11 +233,12 @@ func BenchmarkAssemblerLive(b *testing.B) {
 	}
 }
 
-// TestNoViewerNoCache: a camera nobody watches keeps no group of pictures, and one whose last
-// viewer left lets its cached group go; only a watched camera holds one.
+// TestNoViewerNoCache: with no cache for unwatched cameras (LiveCache < 0), a camera nobody
+// watches keeps no group of pictures, and one whose last viewer left lets its cached group go;
+// only a watched camera holds one.
 func TestNoViewerNoCache(t *testing.T) {
 	aus := clipAUs(t)
-	r := New(Config{}, Deps{})
+	r := New(Config{LiveCache: -1}, Deps{})
 	a := newTestAssembler(t, clocktest.New(time.Now()))
 	a.live = r.live.publisher("cam")
 	a.out = make(chan writeMsg, 10000)
@@ -255,5 +264,63 @@ func TestNoViewerNoCache(t *testing.T) {
 	s.Close()
 	if n, b := cached(); n != 0 || b != 0 {
 		t.Errorf("after the last viewer left, %d frames, %d bytes cached; want none", n, b)
+	}
+}
+
+// TestLiveCacheBudget: cameras nobody watches keep their current group only while all such
+// groups fit the budget, a watched camera keeps its group whatever the budget, and the hub's
+// account of cached bytes is back to zero once every camera's connection ended.
+func TestLiveCacheBudget(t *testing.T) {
+	aus := clipAUs(t) // IDR every 25 frames
+	groupBytes := 0
+	for _, au := range aus[:25] {
+		for _, n := range au {
+			groupBytes += len(n)
+		}
+	}
+	r := New(Config{LiveCache: int64(groupBytes*2 + groupBytes/2)}, Deps{}) // two groups and a half
+	cams := []string{"a", "b", "c", "d"}
+	asm := map[string]*assembler{}
+	for _, c := range cams {
+		a := newTestAssembler(t, clocktest.New(time.Now()))
+		a.live = r.live.publisher(c)
+		a.out = make(chan writeMsg, 10000)
+		asm[c] = a
+	}
+	watched := r.Subscribe("d", 1000)
+	defer watched.Close()
+	// Each camera publishes a whole group, one camera after another; d is watched.
+	for _, c := range cams {
+		for i := range 25 {
+			asm[c].accessUnit(aus[i], int64(i)*3600)
+		}
+	}
+	cached := func(c string) int {
+		f := r.live.get(c)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.gopBytes
+	}
+	for _, tc := range []struct {
+		cam  string
+		want int
+	}{{"a", groupBytes}, {"b", groupBytes}, {"c", 0}, {"d", groupBytes}} {
+		if got := cached(tc.cam); got != tc.want {
+			t.Errorf("camera %s caches %d bytes; want %d", tc.cam, got, tc.want)
+		}
+	}
+	if got, want := r.live.cached.Load(), int64(3*groupBytes); got != want {
+		t.Errorf("hub accounts %d cached bytes; want %d", got, want)
+	}
+	// The watched camera's last viewer leaves while the hub is over budget: its group goes.
+	watched.Close()
+	if got := cached("d"); got != 0 {
+		t.Errorf("camera d caches %d bytes after its last viewer left over budget; want 0", got)
+	}
+	for _, c := range cams {
+		r.live.interrupt(c)
+	}
+	if got := r.live.cached.Load(); got != 0 {
+		t.Errorf("hub accounts %d cached bytes after every connection ended; want 0", got)
 	}
 }

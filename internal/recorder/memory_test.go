@@ -79,7 +79,7 @@ func (x *memIndex) RecordingSegments(_ context.Context, cameraID string, start, 
 // part length of an hour, on 320 s of video (about 22 MB) whose every access unit is a fresh copy
 // the test drops at once. The heap must not grow with the part: the recorder keeps a sample only
 // until the writer has put it in the file (a batch at a time), and with no live viewer the
-// fan-out keeps nothing.
+// fan-out keeps the current group of pictures at most (the clip's is far under the 1 MiB bound).
 func TestPartNotHeldInMemory(t *testing.T) {
 	aus := clipAUs(t)
 	d := segment.NewDisk(t.TempDir())

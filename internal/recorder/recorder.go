@@ -50,6 +50,12 @@ type Config struct {
 	BackoffMin    time.Duration // default 1 s
 	BackoffMax    time.Duration // default 30 s
 	ReadTimeout   time.Duration // RTSP read timeout; default 10 s
+	// LiveCache bounds the bytes of the current groups of pictures kept, over all cameras nobody
+	// watches, so that the first viewer of such a camera sees a picture at once instead of
+	// waiting up to a whole group for a keyframe (default 64 MiB: about a hundred 4 Mbit/s
+	// cameras with 2 s groups; the others start at their next keyframe). Negative keeps groups
+	// only of watched cameras. Watched cameras' groups (each at most 1 MiB) are not bounded by it.
+	LiveCache int64
 }
 
 func (c Config) withDefaults() Config {
@@ -63,6 +69,9 @@ func (c Config) withDefaults() Config {
 	def(&c.BackoffMin, time.Second)
 	def(&c.BackoffMax, 30*time.Second)
 	def(&c.ReadTimeout, 10*time.Second)
+	if c.LiveCache == 0 {
+		c.LiveCache = DefaultLiveCache
+	}
 	return c
 }
 
@@ -125,13 +134,15 @@ func New(cfg Config, deps Deps) *Recorder {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	return &Recorder{
+	r := &Recorder{
 		cfg:     cfg.withDefaults(),
 		deps:    deps,
 		log:     deps.Logger,
 		desired: map[string]Camera{},
 		sups:    map[string]*supervisor{},
 	}
+	r.live.budget = max(r.cfg.LiveCache, 0)
+	return r
 }
 
 // Run records the cameras given to Sync until ctx is done; it returns once every supervisor has
