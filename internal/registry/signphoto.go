@@ -1,23 +1,19 @@
 package registry
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"image"
-	"image/jpeg"
-	"image/png"
 	"net/http"
 
 	"civicam/internal/fault"
+	"civicam/internal/photo"
 )
 
-// Limits on a sign photo. A phone's photo of a sign is a few megabytes; the pixel bound stops a
-// small file that declares a huge image from making the decoder allocate gigabytes.
+// MaxSignPhotoBytes bounds a sign photo: a phone's photo of a sign is a few megabytes (package
+// photo bounds the pixels).
 const (
-	MaxSignPhotoBytes  = 8 << 20
-	MaxSignPhotoPixels = 40_000_000
+	MaxSignPhotoBytes = 8 << 20
 )
 
 // Photo types a sign photo may be.
@@ -36,10 +32,9 @@ type Photo struct {
 	Data   []byte `json:"-"`
 }
 
-// SanitizePhoto checks an uploaded photo and returns it re-encoded. The type is sniffed from
-// the content (http.DetectContentType), never taken from the client; only JPEG and PNG are
-// taken. Re-encoding with the standard library's encoders drops every metadata segment, which
-// stripping APP segments by hand would miss in PNG chunks and in malformed files alike.
+// SanitizePhoto checks an uploaded photo and returns it re-encoded by package photo (only the
+// pixels kept). The checks here answer the uploader with the kind of refusal — empty, too
+// large, not a JPEG or PNG by its content — before photo decodes anything.
 func SanitizePhoto(b []byte) (*Photo, error) {
 	if len(b) == 0 {
 		return nil, invalid("photo", "is empty")
@@ -51,39 +46,10 @@ func SanitizePhoto(b []byte) (*Photo, error) {
 	if typ != PhotoJPEG && typ != PhotoPNG {
 		return nil, &fault.Error{Kind: fault.Unsupported, Field: "photo", Message: "photo is " + typ + "; a JPEG or PNG image is required"}
 	}
-	var (
-		cfg image.Config
-		err error
-	)
-	if typ == PhotoJPEG {
-		cfg, err = jpeg.DecodeConfig(bytes.NewReader(b))
-	} else {
-		cfg, err = png.DecodeConfig(bytes.NewReader(b))
-	}
+	p, err := photo.Sanitize(b, MaxSignPhotoBytes)
 	if err != nil {
-		return nil, invalid("photo", "is not a readable %s image", typ)
+		return nil, invalid("photo", "is not a readable %s image of at most %d pixels", typ, photo.MaxPixels)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxSignPhotoPixels {
-		return nil, invalid("photo", "is %d×%d pixels; at most %d pixels are taken", cfg.Width, cfg.Height, MaxSignPhotoPixels)
-	}
-	var img image.Image
-	if typ == PhotoJPEG {
-		img, err = jpeg.Decode(bytes.NewReader(b))
-	} else {
-		img, err = png.Decode(bytes.NewReader(b))
-	}
-	if err != nil {
-		return nil, invalid("photo", "is not a readable %s image", typ)
-	}
-	var out bytes.Buffer
-	if typ == PhotoJPEG {
-		err = jpeg.Encode(&out, img, &jpeg.Options{Quality: 90})
-	} else {
-		err = (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&out, img)
-	}
-	if err != nil {
-		return nil, invalid("photo", "cannot be re-encoded")
-	}
-	sum := sha256.Sum256(out.Bytes())
-	return &Photo{Type: typ, SHA256: hex.EncodeToString(sum[:]), Size: out.Len(), Data: out.Bytes()}, nil
+	sum := sha256.Sum256(p.Data)
+	return &Photo{Type: p.ContentType, SHA256: hex.EncodeToString(sum[:]), Size: len(p.Data), Data: p.Data}, nil
 }
