@@ -193,8 +193,10 @@ func TestBrowserLiveViewGB28181(t *testing.T) {
 	org := s.addOrg("株洲市公安局", registry.KindDepartment, "public_security")
 	source := "gb28181://" + device + "/" + chans[0]
 	camID := s.addCamera(org, "国标路口", 27.8305, 113.1510, func(in *registry.CameraInput) {
-		active := registry.StatusActive
-		in.Status, in.SourceURL, in.GBDeviceID = &active, &source, &chans[0]
+		// Networked, as a camera the platform records must be (an unnetworked one's live form
+		// is disabled under the reason).
+		active, yes := registry.StatusActive, true
+		in.Status, in.Networked, in.SourceURL, in.GBDeviceID = &active, &yes, &source, &chans[0]
 	})
 	rig.RecordSource(t, camID, source)
 	s.addUser("chief", auth.RoleAdmin, "")
