@@ -6,43 +6,16 @@ import (
 	"testing"
 	"time"
 
-	"civicam/internal/auth"
-	"civicam/internal/clocktest"
 	"civicam/internal/fault"
 	"civicam/internal/policy"
 	"civicam/internal/registry"
-	"civicam/internal/store/storetest"
 	"civicam/internal/trace"
 )
 
 func TestMaintenance(t *testing.T) {
-	db := storetest.SQLite(t)
-	pack, err := policy.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	registered := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
-	clock := clocktest.New(registered)
-	tr := &countingTracer{}
-	svc := registry.New(registry.Deps{Repo: db, Pack: pack, Tracer: tr, Now: clock.Now})
+	w := newOneCamera(t, 90)
+	svc, clock, tr, registered, cam, own, other, u := w.svc, w.clock, w.tr, w.registered, w.cam, w.own, w.other, w.user
 	ctx := context.Background()
-	var orgs [2]*registry.Organisation
-	for i := range orgs {
-		orgs[i] = &registry.Organisation{Name: "Org " + string(rune('A'+i)), Kind: registry.KindDepartment, DepartmentType: "public_security"}
-		if err := svc.CreateOrganisation(ctx, orgs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	name, inv, cat, active := "Gate", registry.InvestmentGovernment, "public_square", registry.StatusActive
-	lat, lon, yes, interval := 27.8, 113.1, true, 90
-	cam, err := svc.CreateCamera(ctx, registry.Scope{All: true}, &registry.CameraInput{Name: &name, OrganisationID: &orgs[0].ID,
-		Investment: &inv, Lat: &lat, Lon: &lon, PlaceCategory: &cat, Networked: &yes, InterfaceReserved: &yes, Status: &active,
-		MaintenanceIntervalDays: &interval})
-	if err != nil {
-		t.Fatal(err)
-	}
-	own, other := registry.Scope{OrganisationID: orgs[0].ID}, registry.Scope{OrganisationID: orgs[1].ID}
-	u := &auth.User{ID: "u1", Role: auth.RoleOperator, OrganisationID: orgs[0].ID}
 
 	plan, err := svc.MaintenancePlan(ctx, own, cam.ID)
 	if err != nil {
@@ -113,7 +86,7 @@ func TestMaintenance(t *testing.T) {
 	}
 
 	// Automatic orders: one per cause while open, whatever the number of health checks.
-	lim := pack.MaintenanceHealthLimits()
+	lim := w.pack.MaintenanceHealthLimits()
 	now := clock.Now()
 	tests := []struct {
 		name   string

@@ -13,12 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"civicam/internal/auth"
-	"civicam/internal/clocktest"
 	"civicam/internal/fault"
 	"civicam/internal/policy"
 	"civicam/internal/registry"
-	"civicam/internal/store/storetest"
 	"civicam/internal/trace"
 )
 
@@ -126,32 +123,9 @@ func FuzzSanitizePhoto(f *testing.F) {
 }
 
 func TestSigns(t *testing.T) {
-	db := storetest.SQLite(t)
-	pack, err := policy.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	registered := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
-	clock := clocktest.New(registered)
-	tr := &countingTracer{}
-	svc := registry.New(registry.Deps{Repo: db, Pack: pack, Tracer: tr, Now: clock.Now})
-	ctx := context.Background()
-	var orgs [2]*registry.Organisation
-	for i := range orgs {
-		orgs[i] = &registry.Organisation{Name: "PSB " + string(rune('A'+i)), Kind: registry.KindDepartment, DepartmentType: "public_security"}
-		if err := svc.CreateOrganisation(ctx, orgs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	name, inv, cat, active := "Gate", registry.InvestmentGovernment, "public_square", registry.StatusActive
-	lat, lon, yes := 27.8, 113.1, true
-	cam, err := svc.CreateCamera(ctx, registry.Scope{All: true}, &registry.CameraInput{Name: &name, OrganisationID: &orgs[0].ID,
-		Investment: &inv, Lat: &lat, Lon: &lon, PlaceCategory: &cat, Networked: &yes, InterfaceReserved: &yes, Status: &active})
-	if err != nil {
-		t.Fatal(err)
-	}
-	own, other := registry.Scope{OrganisationID: orgs[0].ID}, registry.Scope{OrganisationID: orgs[1].ID}
-	u := &auth.User{ID: "u1", Role: auth.RoleOperator, OrganisationID: orgs[0].ID}
+	w := newOneCamera(t, 0)
+	svc, clock, tr, registered, cam, own, other, u := w.svc, w.clock, w.tr, w.registered, w.cam, w.own, w.other, w.user
+	ctx, yes := context.Background(), true
 	clock.Set(registered.AddDate(0, 1, 0))
 
 	codes := func() map[string]bool {
@@ -171,7 +145,7 @@ func TestSigns(t *testing.T) {
 	}
 
 	future := clock.Now().Add(time.Hour)
-	_, err = svc.UpdateSign(ctx, own, u, cam.ID, &registry.SignInput{Installed: &yes, CheckedAt: &future})
+	_, err := svc.UpdateSign(ctx, own, u, cam.ID, &registry.SignInput{Installed: &yes, CheckedAt: &future})
 	if inv := (*registry.InvalidError)(nil); !errors.As(err, &inv) || inv.Field != "sign_checked_at" {
 		t.Errorf("UpdateSign(check in the future) = %v; want invalid sign_checked_at", err)
 	}

@@ -463,7 +463,7 @@ func (u *UI) applicantApplication(w http.ResponseWriter, r *http.Request, status
 		p.Earlier = append(p.Earlier, row)
 	}
 	for _, d := range a.Documents {
-		p.Documents = append(p.Documents, docRow{Kind: m.Label("app.doc", d.Kind), Type: d.ContentType, Size: byteSize(d.Bytes), Created: m.Time(d.CreatedAt)})
+		p.Documents = append(p.Documents, docRow{Kind: m.Label("app.doc", d.Kind), Type: d.ContentType, Size: bytesText(d.Bytes), Created: m.Time(d.CreatedAt)})
 	}
 	u.render(w, r, status, "application", "application.title", p)
 	return nil
@@ -478,16 +478,6 @@ func placeText(address string, lat, lon float64) string {
 		return ll
 	}
 	return address + " (" + ll + ")"
-}
-
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
 
 // uploadDocument takes the page's multipart form (kind, file). The wrapper has bounded the body
@@ -585,7 +575,7 @@ func (u *UI) reviewerApplication(w http.ResponseWriter, r *http.Request, status 
 		p.Outcome, p.ResultAt = m.Label("app.outcome", string(a.ResultOutcome)), m.Time(a.ResultAt)+" · "+u.username(r, a.ResultBy)
 	}
 	for _, d := range a.Documents {
-		p.Documents = append(p.Documents, docRow{Kind: m.Label("app.doc", d.Kind), Type: d.ContentType, Size: byteSize(d.Bytes),
+		p.Documents = append(p.Documents, docRow{Kind: m.Label("app.doc", d.Kind), Type: d.ContentType, Size: bytesText(d.Bytes),
 			Created: m.Time(d.CreatedAt), Href: "/api/v1/applications/" + a.ID + "/documents/" + d.ID})
 	}
 	for _, f := range a.Findings {

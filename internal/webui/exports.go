@@ -56,7 +56,7 @@ func (u *UI) renderExports(w http.ResponseWriter, r *http.Request, status int, c
 		}
 		d.Exports = append(d.Exports, exportRow{ID: e.ID, Camera: name, CameraID: e.CameraID,
 			Range: m.Time(e.Requested.Start) + " – " + m.Time(e.Requested.End), Case: e.CaseRef, Exporter: e.Exporter.Username,
-			Created: m.Time(e.CreatedAt), Size: byteSize(e.Size), Download: "/api/v1/exports/" + e.ID, TraceSeq: e.TraceSeq})
+			Created: m.Time(e.CreatedAt), Size: bytesText(e.Size), Download: "/api/v1/exports/" + e.ID, TraceSeq: e.TraceSeq})
 	}
 	u.render(w, r, status, "exports", "exports.title", d)
 	return nil

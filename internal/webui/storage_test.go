@@ -38,20 +38,8 @@ func TestComplianceStorageForecast(t *testing.T) {
 		in.Networked, in.SignInstalled = &yes, &yes
 	})
 	// 4 Mbit/s is 43 GB a day; 100 GiB holds about two and a half days, far below 30.
-	planner := retention.NewPlanner(retention.PlannerConfig{Locations: []retention.Location{{Name: "local", Root: t.TempDir()}}},
-		retention.PlannerDeps{Index: s.db, Registry: s.reg, Recorder: fakeRecorder{ids: []string{cam}},
-			Free: func(string) (int64, int64, error) { return 100 << 30, 200 << 30, nil }, Now: time.Now})
-	ui, err := New(Config{Language: "en"}, Deps{APIRoles: s.api.Roles(), Accounts: s.accounts, Registry: s.reg, Footage: s.looks, Trail: s.trail, Users: s.db, Tracer: s.tracer,
-		Logger: slog.New(slog.DiscardHandler), Storage: planner})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/api/", s.api.Handler())
-	mux.Handle("/", ui.Handler())
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	s.srv = srv
+	planner := s.planner100GiB(fakeRecorder{ids: []string{cam}})
+	s.serveStorage(planner)
 
 	p := s.loggedIn("chief").get("/compliance")
 	if p.status != http.StatusOK {
@@ -66,20 +54,8 @@ func TestComplianceStorageForecast(t *testing.T) {
 func TestComplianceStorageBeforeForecast(t *testing.T) {
 	s := newStack(t)
 	s.addUser("chief", auth.RoleAdmin, "")
-	planner := retention.NewPlanner(retention.PlannerConfig{Locations: []retention.Location{{Name: "local", Root: t.TempDir()}}},
-		retention.PlannerDeps{Index: s.db, Registry: s.reg, Recorder: fakeRecorder{},
-			Free: func(string) (int64, int64, error) { return 100 << 30, 200 << 30, nil }, Now: time.Now})
-	ui, err := New(Config{Language: "en"}, Deps{APIRoles: s.api.Roles(), Accounts: s.accounts, Registry: s.reg, Footage: s.looks, Trail: s.trail, Users: s.db, Tracer: s.tracer,
-		Logger: slog.New(slog.DiscardHandler), Storage: planner})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/api/", s.api.Handler())
-	mux.Handle("/", ui.Handler())
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	s.srv = srv
+	planner := s.planner100GiB(fakeRecorder{})
+	s.serveStorage(planner)
 
 	p := s.loggedIn("chief").get("/compliance")
 	if p.status != http.StatusOK {
@@ -87,4 +63,28 @@ func TestComplianceStorageBeforeForecast(t *testing.T) {
 	}
 	mustContain(t, "compliance dashboard before a forecast", p.body, `id="storage-table"`, "No forecast yet")
 	mustNotContain(t, "compliance dashboard before a forecast", p.body, "Holds the floor")
+}
+
+// planner100GiB forecasts one local location with 100 GiB free of 200 for what rec records.
+func (s *stack) planner100GiB(rec fakeRecorder) *retention.Planner {
+	return retention.NewPlanner(retention.PlannerConfig{Locations: []retention.Location{{Name: "local", Root: s.t.TempDir()}}},
+		retention.PlannerDeps{Index: s.db, Registry: s.reg, Recorder: rec,
+			Free: func(string) (int64, int64, error) { return 100 << 30, 200 << 30, nil }, Now: time.Now})
+}
+
+// serveStorage serves the English web UI with planner as its storage forecast in place of
+// the stack's own server.
+func (s *stack) serveStorage(planner *retention.Planner) {
+	s.t.Helper()
+	ui, err := New(Config{Language: "en"}, Deps{APIRoles: s.api.Roles(), Accounts: s.accounts, Registry: s.reg, Footage: s.looks, Trail: s.trail, Users: s.db, Tracer: s.tracer,
+		Logger: slog.New(slog.DiscardHandler), Storage: planner})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", s.api.Handler())
+	mux.Handle("/", ui.Handler())
+	srv := httptest.NewServer(mux)
+	s.t.Cleanup(srv.Close)
+	s.srv = srv
 }
