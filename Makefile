@@ -84,8 +84,11 @@ clean:
 bench-hashing:
 	$(GO) test -run TestRegistrationMemory -count=1 -v ./internal/app -rss
 
-## bench-scale: every list route's median time over 100,000 cameras and 10,000,000 segment index
-## rows, on SQLite and PostgreSQL; SCALE=10000 for a quick run
+## bench-scale: every list route's and every page's median time over 100,000 cameras,
+## 10,000,000 segment index rows and 10,000,000 trail entries, on SQLite and PostgreSQL;
+## SCALE=10000 for a quick run, TRAIL=N for fewer trail entries (they go through the real trail,
+## several thousand a second)
 SCALE ?= 100000
+TRAIL ?= $(shell echo $$(( $(SCALE) * 100 )))
 bench-scale:
-	CIVICAM_SCALE=$(SCALE) bash scripts/with-postgres.sh $(GO) test -run '^TestScale$$' -count=1 -v -timeout 60m ./internal/httpapi
+	CIVICAM_SCALE=$(SCALE) CIVICAM_SCALE_TRAIL=$(TRAIL) bash scripts/with-postgres.sh $(GO) test -run '^TestScale$$' -count=1 -v -timeout 180m -p 1 ./internal/httpapi ./internal/webui
