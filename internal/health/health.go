@@ -49,6 +49,7 @@ func (s Status) Down() bool { return s.State == Offline || s.State == Error }
 // Recorder is the recorder as health reads it (*recorder.Recorder).
 type Recorder interface {
 	Status(id string) (recorder.Status, bool)
+	Statuses() []recorder.Status
 }
 
 // Checker reads cameras' health from the recorder. The zero of its recorder (nil) finds every
@@ -95,6 +96,23 @@ func (h *Checker) Of(c *registry.Camera) Status {
 		st.State = Offline
 	}
 	return st
+}
+
+// Down lists the cameras the recorder holds that are offline or in error, by id; the
+// caller checks them against the registry (Of on the camera says Down only while it is still
+// active and networked). Only cameras the recorder holds can be down, so this costs what the
+// recorder holds, not what the city registered: the dashboards count by it.
+func (h *Checker) Down() []string {
+	if h == nil || h.rec == nil {
+		return nil
+	}
+	var ids []string
+	for _, rs := range h.rec.Statuses() {
+		if rs.State != recorder.StateRecording && rs.State != recorder.StateConnecting {
+			ids = append(ids, rs.CameraID)
+		}
+	}
+	return ids
 }
 
 // Pullable reports whether the platform can pull a source URL: RTSP(S) or a GB/T 28181 channel.

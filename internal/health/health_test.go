@@ -1,6 +1,7 @@
 package health
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -13,6 +14,15 @@ type fakeRecorder map[string]recorder.Status
 func (f fakeRecorder) Status(id string) (recorder.Status, bool) {
 	st, ok := f[id]
 	return st, ok
+}
+
+func (f fakeRecorder) Statuses() []recorder.Status {
+	var out []recorder.Status
+	for id, st := range f {
+		st.CameraID = id
+		out = append(out, st)
+	}
+	return out
 }
 
 func TestOf(t *testing.T) {
@@ -49,5 +59,22 @@ func TestOf(t *testing.T) {
 	}
 	if got := New(nil).Of(cam("rec", registry.StatusActive, true, rtsp)); got.State != NotRecorded || got.Why != WhyNotAssigned {
 		t.Errorf("Of on a node that does not record = %+v; want not recorded, not assigned", got)
+	}
+}
+
+func TestDown(t *testing.T) {
+	rec := fakeRecorder{
+		"rec":  {State: recorder.StateRecording},
+		"conn": {State: recorder.StateConnecting},
+		"off":  {State: recorder.StateOffline},
+		"err":  {State: recorder.StateError},
+	}
+	got := New(rec).Down()
+	slices.Sort(got)
+	if want := []string{"err", "off"}; !slices.Equal(got, want) {
+		t.Errorf("Down() = %v; want %v", got, want)
+	}
+	if got := New(nil).Down(); got != nil {
+		t.Errorf("Down() on a node that does not record = %v; want none", got)
 	}
 }

@@ -2,6 +2,7 @@ package webui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"civicam/internal/access"
+	"civicam/internal/fault"
 	"civicam/internal/registry"
 	"civicam/internal/retention"
 )
@@ -108,15 +110,9 @@ func (u *UI) complianceDashboard(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	// The health tile: of the cameras that should record, those that do not now.
-	active, err := u.reg.Cameras(ctx, scope, registry.CameraFilter{OrganisationID: org, Status: registry.StatusActive})
+	down, err := u.downCameras(ctx, scope, org)
 	if err != nil {
 		return err
-	}
-	var down int
-	for _, c := range active {
-		if u.health.Of(c).Down() {
-			down++
-		}
 	}
 	orgs, err := u.reg.Organisations(ctx)
 	if err != nil {
@@ -191,4 +187,23 @@ func bytesText(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// downCameras counts the cameras in scope (of org, when given) that should record and do not.
+// It starts from the few the recorder finds down, never from the city's list of cameras.
+func (u *UI) downCameras(ctx context.Context, scope registry.Scope, org string) (int, error) {
+	var n int
+	for _, id := range u.health.Down() {
+		c, err := u.reg.Camera(ctx, scope, id)
+		if errors.Is(err, fault.ErrNotFound) {
+			continue // outside the scope, or gone since
+		}
+		if err != nil {
+			return 0, err
+		}
+		if (org == "" || c.OrganisationID == org) && u.health.Of(c).Down() {
+			n++
+		}
+	}
+	return n, nil
 }

@@ -109,6 +109,16 @@ func (f fakeHealth) Of(c *registry.Camera) health.Status {
 	return health.New(nil).Of(c)
 }
 
+func (f fakeHealth) Down() []string {
+	var ids []string
+	for id, st := range f {
+		if st.Down() {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
 // TestBrowserCameraHealth checks that a camera whose source refuses connections reads offline,
 // with the recorder's reason, in the camera list, on the map and in the offline-cameras view,
 // where a recording camera is not; and that a camera that is not networked says why nothing

@@ -43,7 +43,7 @@ func TestScale(t *testing.T) {
 		mid := cams[n/2].ID
 		pages := []string{
 			"/", "/cameras", "/cameras?page=50", "/cameras/" + mid, "/compliance", "/trace", "/trace?camera_id=" + mid,
-			"/admin/users", "/admin/organisations", "/sharing/grants", "/sharing/groups", "/sharing/accesses",
+			"/admin/users", "/admin/organisations", "/sharing/grants", "/sharing/groups", "/sharing/accesses", "/sharing/accesses?organisation_id=" + orgs[0],
 			"/exports", "/gb28181", "/maintenance", "/coverage", "/consultations", "/me",
 		}
 		for _, p := range pages {

@@ -2,6 +2,7 @@ package webui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
+	"civicam/internal/fault"
 	"civicam/internal/registry"
 	"civicam/internal/sharing"
 )
@@ -454,19 +456,27 @@ func (u *UI) accessesPage(w http.ResponseWriter, r *http.Request) error {
 		q.Set("organisation_id", org)
 	}
 	d.CSV = "/api/v1/grants/accesses?" + q.Encode()
-	cams, err := u.reg.Cameras(ctx, registry.Scope{OrganisationID: org}, registry.CameraFilter{})
-	if err != nil {
-		return err
-	}
+	// The names of the cameras these accesses touched, not of all the organisation's.
 	camName := map[string]string{}
-	for _, c := range cams {
-		camName[c.ID] = c.Name
+	for _, a := range as {
+		if _, seen := camName[a.CameraID]; seen || a.CameraID == "" {
+			continue
+		}
+		c, err := u.reg.Camera(ctx, registry.Scope{OrganisationID: org}, a.CameraID)
+		switch {
+		case err == nil:
+			camName[a.CameraID] = c.Name
+		case errors.Is(err, fault.ErrNotFound):
+			camName[a.CameraID] = "" // gone: the id stands
+		default:
+			return err
+		}
 	}
 	for _, a := range as {
 		row := accessRow{Seq: a.Seq, Time: m.Time(a.Time), Action: m.Label("action", a.Action), Outcome: m.Label("outcome", a.Outcome),
 			OutcomeClass: a.Outcome, Camera: a.CameraID, Username: a.Username, Org: orgName[a.ActorOrganisationID],
 			Purpose: a.Purpose, Reference: a.Reference, Grant: a.GrantID, Policy: a.GrantID == "policy"}
-		if n, ok := camName[a.CameraID]; ok {
+		if n := camName[a.CameraID]; n != "" {
 			row.Camera = n
 		}
 		if row.Org == "" {

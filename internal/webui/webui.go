@@ -118,6 +118,8 @@ type Deps struct {
 // Health is what the pages read of a camera's connection now.
 type Health interface {
 	Of(c *registry.Camera) health.Status
+	// Down lists the ids of cameras that may be down (Of tells for each), a few of the city's.
+	Down() []string
 }
 
 // UI serves the web pages.
