@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/civicam
 
-.PHONY: demo test build vet unit fuzz fuzz-short bench bench-scale bench-spatial bench-trace bench-import bench-gb bench-record bench-hashing bench-live-browser clean
+.PHONY: demo test build vet unit fuzz fuzz-short bench bench-scale bench-spatial bench-trace bench-import bench-gb bench-record bench-hashing bench-live-browser bench-takeover clean
 
 build:
 	$(GO) build -o $(BIN) .
@@ -70,6 +70,16 @@ bench-import:
 ## camera nobody else watches (the recorder's cached group of pictures is what makes it fast)
 bench-live-browser:
 	CIVICAM_BENCH_LIVE_BROWSER=20 $(GO) test -count=1 -run 'TestBrowserLiveView$$' -v ./internal/webui | grep -E 'first frame|^(---|ok|FAIL)'
+
+## bench-takeover: three `civicam serve` nodes on one throw-away PostgreSQL share 60 simulated cameras;
+## each of 3 rounds kills one node with kill -9, then stops another with SIGTERM (and restarts both):
+## how long until each camera is recorded elsewhere and the recording gap it saw, median and max
+## (about 3 minutes); TAKEOVER_CAMERAS and TAKEOVER_ROUNDS change the load
+TAKEOVER_CAMERAS ?= 60
+TAKEOVER_ROUNDS ?= 3
+bench-takeover:
+	CIVICAM_BENCH_TAKEOVER=$(TAKEOVER_CAMERAS) CIVICAM_BENCH_TAKEOVER_ROUNDS=$(TAKEOVER_ROUNDS) bash scripts/with-postgres.sh \
+		$(GO) test -count=1 -run '^TestTakeover$$' -v -timeout 30m ./internal/cli | grep -E 'takeover_test|^(---|ok|FAIL)'
 
 ## bench-record: recording CPU, memory and bytes kept for 50/100/200 simulated 4 Mbit/s cameras
 ## (about 12 minutes); MEDIAMTX=/path/to/mediamtx adds MediaMTX, see `civicam bench record -h`

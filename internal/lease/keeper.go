@@ -2,10 +2,12 @@ package lease
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -53,9 +55,23 @@ func New(cfg Config, deps Deps) *Keeper {
 
 // Run renews and takes leases every Renew until ctx ends. It does not hand them back: the caller
 // calls Release once the recorder has sealed its segments.
+//
+// With a Store that is also a ReleaseWatcher, a release by any node starts a round at once, so
+// that a node stopped gracefully (or handing back cameras above its share) has its cameras
+// recorded again without waiting up to Renew for the others' next round.
 func (k *Keeper) Run(ctx context.Context) error {
 	t := time.NewTicker(k.cfg.Renew)
 	defer t.Stop()
+	wake := make(chan struct{}, 1)
+	var watching sync.WaitGroup
+	if w, ok := k.deps.Store.(ReleaseWatcher); ok {
+		watching.Add(1)
+		go func() {
+			defer watching.Done()
+			k.watch(ctx, w, wake)
+		}()
+	}
+	defer watching.Wait()
 	for {
 		if err := k.Round(ctx); err != nil && ctx.Err() == nil {
 			k.deps.Logger.Error("camera leases", "err", err)
@@ -64,6 +80,30 @@ func (k *Keeper) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-wake:
+		}
+	}
+}
+
+// watch signals wake at each release until ctx ends, listening again a Renew after a failure;
+// the rounds every Renew cover what was missed meanwhile.
+func (k *Keeper) watch(ctx context.Context, w ReleaseWatcher, wake chan<- struct{}) {
+	signal := func() {
+		select {
+		case wake <- struct{}{}:
+		default: // a round is due already; it sees this release too
+		}
+	}
+	for {
+		err := w.WatchReleases(ctx, signal)
+		if ctx.Err() != nil || errors.Is(err, errors.ErrUnsupported) {
+			return
+		}
+		k.deps.Logger.Warn("camera leases: not told of releases, taking them at each round", "err", err, "retry_in", k.cfg.Renew)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(k.cfg.Renew):
 		}
 	}
 }

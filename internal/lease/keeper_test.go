@@ -130,3 +130,60 @@ func TestKeeperMaxStreams(t *testing.T) {
 		}
 	})
 }
+
+// A node's release reaches the others at once: a keeper whose rounds are an hour apart takes the
+// cameras another node handed back without waiting for its next round (PostgreSQL's LISTEN; on
+// SQLite no two nodes share the database).
+func TestKeeperTakesReleasedCamerasAtOnce(t *testing.T) {
+	db := storetest.Postgres(t)
+	ctx := context.Background()
+	cams := []string{"cam1", "cam2", "cam3", "cam4"}
+	held := make(chan int, 16)
+	keeper := func(id string) *lease.Keeper {
+		return lease.New(lease.Config{Node: id, TTL: 3 * time.Hour, Renew: time.Hour}, lease.Deps{Store: db,
+			Wanted: func(context.Context) ([]string, error) { return cams, nil },
+			Apply: func(h []lease.Lease) {
+				if id == "b" {
+					held <- len(h)
+				}
+			}})
+	}
+	a, b := keeper("a"), keeper("b")
+	for _, id := range []string{"a", "b"} {
+		if err := db.Heartbeat(ctx, id, 0, time.Now().Add(3*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Round(ctx); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- b.Run(runCtx) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("b.Run = %v", err)
+		}
+	}()
+	wait := func(want int, what string) {
+		t.Helper()
+		deadline := time.After(30 * time.Second)
+		for {
+			select {
+			case n := <-held:
+				if n == want {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("b never held %d cameras (%s); its next round is an hour away", want, what)
+			}
+		}
+	}
+	wait(2, "its fair share beside a")
+	// Released before b listens or after: b is woken once it listens, and again at the release.
+	if err := a.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wait(4, "after a handed its leases back")
+}

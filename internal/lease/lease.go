@@ -47,6 +47,15 @@ type Store interface {
 	AcquireClusterLease(ctx context.Context, name, node string, now, expires time.Time) (bool, error)
 }
 
+// ReleaseWatcher is what a Store shared by many nodes may also do: tell a node as soon as any
+// node hands leases back, so that it takes them without waiting for its next round.
+type ReleaseWatcher interface {
+	// WatchReleases calls wake once it listens (for what was released before) and at each
+	// release after, until ctx ends (nil) or it fails (the error);
+	// errors.ErrUnsupported when the store cannot tell (no other node shares it).
+	WatchReleases(ctx context.Context, wake func()) error
+}
+
 // FairShare is how many cameras one of nodes live nodes takes of cameras: ceil(cameras/nodes),
 // within its capacity (0 meaning none set).
 func FairShare(cameras, nodes, capacity int) int {

@@ -2,8 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"civicam/internal/lease"
 )
@@ -65,8 +69,13 @@ func (db *DB) AcquireLeases(ctx context.Context, node string, cameras []string, 
 	return out, nil
 }
 
+// leaseChannel is the PostgreSQL notification channel on which ReleaseLeases tells the other
+// nodes that cameras are free (WatchReleases).
+const leaseChannel = "civicam_leases"
+
 // ReleaseLeases hands back node's leases of cameras, or all of node's when cameras is nil. The
-// rows stay, expired and without a node, so that the next token is still larger.
+// rows stay, expired and without a node, so that the next token is still larger. On PostgreSQL
+// the same statement notifies leaseChannel when it freed any, delivered at its commit.
 func (db *DB) ReleaseLeases(ctx context.Context, node string, cameras []string) error {
 	q := `UPDATE camera_leases SET node_id = '', expires_at = 0 WHERE node_id = $1`
 	args := []any{node}
@@ -78,6 +87,10 @@ func (db *DB) ReleaseLeases(ctx context.Context, node string, cameras []string) 
 		for _, c := range cameras {
 			args = append(args, c)
 		}
+	}
+	if db.dialect == Postgres {
+		// A data-modifying WITH runs to completion whatever the outer query reads of it.
+		q = `WITH released AS (` + q + ` RETURNING 1) SELECT pg_notify('` + leaseChannel + `', $1) FROM released LIMIT 1`
 	}
 	if _, err := db.sql.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("release leases of node %s: %w", node, err)
@@ -110,6 +123,48 @@ func (db *DB) FreeCameras(ctx context.Context, cameras []string, now time.Time) 
 		}
 	}
 	return free, nil
+}
+
+// WatchReleases calls wake once it listens and then each time any node hands leases back, until
+// ctx ends (then it returns nil) or the connection it listens on fails (then the error). It
+// listens with PostgreSQL's LISTEN on a connection of its own, which it closes rather than
+// return to the pool. SQLite, which no two nodes share, has nothing to listen to:
+// errors.ErrUnsupported at once.
+func (db *DB) WatchReleases(ctx context.Context, wake func()) error {
+	if db.dialect != Postgres {
+		return errors.ErrUnsupported
+	}
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connection to listen for lease releases: %w", err)
+	}
+	defer conn.Close()
+	var failed error
+	conn.Raw(func(dc any) error {
+		pc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			failed = fmt.Errorf("listen for lease releases: driver connection %T", dc)
+			return driver.ErrBadConn
+		}
+		if _, err := pc.Conn().Exec(ctx, `LISTEN `+leaseChannel); err != nil {
+			failed = fmt.Errorf("listen for lease releases: %w", err)
+			return driver.ErrBadConn
+		}
+		// What was released before this LISTEN (at the start, or while reconnecting) is
+		// taken at the round this starts.
+		wake()
+		for {
+			if _, err := pc.Conn().WaitForNotification(ctx); err != nil {
+				if ctx.Err() == nil {
+					failed = fmt.Errorf("wait for lease releases: %w", err)
+				}
+				// Still listening, or broken by the cancellation: never for another user.
+				return driver.ErrBadConn
+			}
+			wake()
+		}
+	})
+	return failed
 }
 
 // LeaseHolder names the node holding camera's lease at now, "" when none does.

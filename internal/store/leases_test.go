@@ -108,3 +108,43 @@ func TestSegmentWritesFenced(t *testing.T) {
 		}
 	})
 }
+
+// A release notifies the nodes listening for releases; on SQLite there is nothing to listen to.
+func TestWatchReleases(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx, stop := context.WithCancel(context.Background())
+		defer stop()
+		woken := make(chan struct{}, 16)
+		done := make(chan error, 1)
+		go func() { done <- db.WatchReleases(ctx, func() { woken <- struct{}{} }) }()
+		wait := func(what string) {
+			t.Helper()
+			select {
+			case <-woken:
+			case err := <-done:
+				t.Fatalf("WatchReleases = %v before %s", err, what)
+			case <-time.After(30 * time.Second):
+				t.Fatalf("WatchReleases never woke %s", what)
+			}
+		}
+		if db.Dialect() == store.SQLite {
+			if err := <-done; !errors.Is(err, errors.ErrUnsupported) {
+				t.Errorf("WatchReleases on SQLite = %v; want errors.ErrUnsupported", err)
+			}
+			return
+		}
+		wait("once it listened")
+		now := time.Now()
+		if _, err := db.AcquireLeases(ctx, "a", []string{"cam1"}, now, now.Add(time.Hour), 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ReleaseLeases(ctx, "a", nil); err != nil {
+			t.Fatal(err)
+		}
+		wait("at the release")
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("WatchReleases after its context ended = %v; want nil", err)
+		}
+	})
+}
