@@ -16,7 +16,7 @@ import (
 // organisation are what it is, so they do not change: a different group is made instead.
 type GroupChange struct {
 	Name      *string   `json:"name,omitempty"`
-	Criterion *string   `json:"criterion,omitempty"` // place_category groups
+	Criterion *string   `json:"criterion,omitempty"`  // place_category groups
 	CameraIDs *[]string `json:"camera_ids,omitempty"` // picked groups: the whole new list
 }
 

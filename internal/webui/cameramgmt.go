@@ -8,7 +8,7 @@ package webui
 
 import (
 	"errors"
-		"net/http"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -16,6 +16,7 @@ import (
 
 	"civicam/internal/access"
 	"civicam/internal/auth"
+	"civicam/internal/fault"
 	"civicam/internal/registry"
 	"civicam/internal/sharing"
 )
@@ -478,6 +479,10 @@ func (u *UI) cameraBulk(w http.ResponseWriter, r *http.Request) error {
 				}
 			}
 		}
+		if errors.Is(err, fault.ErrNotFound) {
+			// Another organisation's camera looks absent, but asking for it is a denied access.
+			u.deny(ctx, r, "bulk "+action+": no such camera in the caller's scope: "+id)
+		}
 		if err != nil {
 			res.Message, err = u.bulkRefusal(m, err)
 			if err != nil {
@@ -717,4 +722,3 @@ func (u *UI) groupDelete(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/sharing/groups?done=deleted", http.StatusSeeOther)
 	return nil
 }
-
