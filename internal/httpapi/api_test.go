@@ -615,6 +615,13 @@ func TestRoutesByRole(t *testing.T) {
 			{"GET", "/api/v1/groups/{id}", func(string) string {
 				return "/api/v1/groups/" + mustCreate(t, s.do("POST", "/api/v1/groups", adminTok, "", `{"organisation_id":"`+orgA+`","name":"key","kind":"key_area"}`))
 			}, nil, "", allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": wall})},
+			{"PATCH", "/api/v1/groups/{id}", func(string) string {
+				return "/api/v1/groups/" + mustCreate(t, s.do("POST", "/api/v1/groups", adminTok, "", `{"organisation_id":"`+orgA+`","name":"old","kind":"key_area"}`))
+			}, func(string) string { return `{"name":"renamed"}` }, "",
+				allowOnly(map[string]want{"admin": ok(200, "group_update"), "operator": ok(200, "group_update"), "owner": wall})},
+			{"DELETE", "/api/v1/groups/{id}", func(string) string {
+				return "/api/v1/groups/" + mustCreate(t, s.do("POST", "/api/v1/groups", adminTok, "", `{"organisation_id":"`+orgA+`","name":"gone","kind":"key_area"}`))
+			}, nil, "", allowOnly(map[string]want{"admin": ok(204, "group_delete"), "operator": ok(204, "group_delete"), "owner": wall})},
 			{"GET", "/api/v1/sharing/terms", nil, nil, "", allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200)})},
 			{"GET", "/api/v1/sharing/cameras", nil, nil, "", allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200)})},
 			{"GET", "/api/v1/sharing/notifications", func(string) string { return "/api/v1/sharing/notifications?organisation_id=" + orgA }, nil, "",

@@ -22,6 +22,8 @@ func (s *Server) grantRoutes() []Route {
 		{"POST", "/api/v1/groups", managers, s.createGroup},
 		{"GET", "/api/v1/groups", managers, s.listGroups},
 		{"GET", "/api/v1/groups/{id}", managers, s.getGroup},
+		{"PATCH", "/api/v1/groups/{id}", managers, s.updateGroup},
+		{"DELETE", "/api/v1/groups/{id}", managers, s.deleteGroup},
 		{"GET", "/api/v1/sharing/terms", managers, s.sharingTerms},
 		{"GET", "/api/v1/sharing/cameras", managers, s.sharedCameras},
 		{"GET", "/api/v1/sharing/notifications", managers, s.sharingNotifications},
@@ -135,6 +137,35 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, g)
+	return nil
+}
+
+// updateGroup renames a group or changes its criterion or cameras.
+func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request) error {
+	if !registry.ValidID(r.PathValue("id")) {
+		return errNotFound
+	}
+	var ch sharing.GroupChange
+	if err := decodeJSON(w, r, &ch); err != nil {
+		return err
+	}
+	g, err := s.sharing.UpdateGroup(r.Context(), auth.UserFrom(r.Context()), r.PathValue("id"), ch)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, g)
+	return nil
+}
+
+// deleteGroup deletes a group no grant in force shares.
+func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) error {
+	if !registry.ValidID(r.PathValue("id")) {
+		return errNotFound
+	}
+	if err := s.sharing.DeleteGroup(r.Context(), auth.UserFrom(r.Context()), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

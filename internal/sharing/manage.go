@@ -289,7 +289,7 @@ func (s *Service) Group(ctx context.Context, u *auth.User, id string) (*Group, e
 	if err != nil {
 		return nil, err
 	}
-	if u.Role != auth.RoleAdmin && g.OrganisationID != u.OrganisationID {
+	if (u.Role != auth.RoleAdmin && g.OrganisationID != u.OrganisationID) || !g.DeletedAt.IsZero() {
 		return nil, fmt.Errorf("group %s: %w", id, fault.ErrNotFound)
 	}
 	return g, nil

@@ -78,6 +78,9 @@ type Group struct {
 	CameraIDs      []string  `json:"camera_ids,omitempty"`
 	CreatedBy      string    `json:"created_by"`
 	CreatedAt      time.Time `json:"created_at"`
+	// DeletedAt is when the group was deleted (zero: it is not). A deleted group is kept for the
+	// grants that named it; the service finds it for nobody.
+	DeletedAt time.Time `json:"-"`
 }
 
 // Terms is one version of the text an owner agrees to when granting.
@@ -109,6 +112,11 @@ type Store interface {
 	CreateGroup(ctx context.Context, g *Group) error
 	Group(ctx context.Context, id string) (*Group, error)
 	Groups(ctx context.Context, organisationID string) ([]*Group, error)
+	// UpdateGroup stores g's name, criterion and cameras.
+	UpdateGroup(ctx context.Context, g *Group) error
+	// DeleteGroup marks the group deleted, or refuses with ErrGroupInUse while a grant not
+	// revoked and not ended at at names it.
+	DeleteGroup(ctx context.Context, id string, at time.Time) error
 	CurrentTerms(ctx context.Context) (*Terms, error)
 	// AddNotification stores n unless one for the same grant, camera, user and case exists.
 	AddNotification(ctx context.Context, n *Notification) error
@@ -208,6 +216,11 @@ func invalid(field, format string, args ...any) error {
 // text and agreeing again.
 var ErrTermsChanged = &fault.Error{Kind: fault.Conflict, Code: "terms_changed", Field: "terms_version",
 	Message: "the sharing terms have changed: read and agree to the current version"}
+
+// ErrGroupInUse refuses deleting a group that a grant in force (or yet to start) shares: deleting
+// it would silently take away what the owner granted; the grants are revoked first.
+var ErrGroupInUse = &fault.Error{Kind: fault.Conflict, Code: "group_in_use", Field: "id",
+	Message: "a sharing grant in force shares this group: revoke it first"}
 
 type caseRefKey struct{}
 
@@ -329,6 +342,9 @@ func (s *Service) covers(ctx context.Context, g *Grant, cam *registry.Camera) (b
 	grp, err := s.d.Store.Group(ctx, g.GroupID)
 	if err != nil {
 		return false, fmt.Errorf("sharing: group of grant %s: %w", g.ID, err)
+	}
+	if !grp.DeletedAt.IsZero() {
+		return false, nil // a group is deleted only once no grant in force names it
 	}
 	return s.InGroup(grp, cam), nil
 }

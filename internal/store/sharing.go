@@ -101,14 +101,18 @@ func (db *DB) CreateGroup(ctx context.Context, g *sharing.Group) error {
 	return nil
 }
 
-const groupColumns = `id, organisation_id, name, kind, criterion, camera_ids, created_by, created_at`
+const groupColumns = `id, organisation_id, name, kind, criterion, camera_ids, created_by, created_at, deleted_at`
 
 func scanGroup(row scanner) (*sharing.Group, error) {
 	var g sharing.Group
 	var cams string
 	var created int64
-	if err := row.Scan(&g.ID, &g.OrganisationID, &g.Name, &g.Kind, &g.Criterion, &cams, &g.CreatedBy, &created); err != nil {
+	var deleted sql.NullInt64
+	if err := row.Scan(&g.ID, &g.OrganisationID, &g.Name, &g.Kind, &g.Criterion, &cams, &g.CreatedBy, &created, &deleted); err != nil {
 		return nil, err
+	}
+	if deleted.Valid {
+		g.DeletedAt = FromMicros(deleted.Int64)
 	}
 	if err := json.Unmarshal([]byte(cams), &g.CameraIDs); err != nil {
 		return nil, fmt.Errorf("group %s: camera_ids: %w", g.ID, err)
@@ -125,10 +129,47 @@ func (db *DB) Group(ctx context.Context, id string) (*sharing.Group, error) {
 	return queryOne(ctx, db.sql, "group "+id, ErrNotFound, scanGroup, `SELECT `+groupColumns+` FROM camera_groups WHERE id = $1`, id)
 }
 
-// Groups lists an organisation's groups (every group when organisationID is empty), oldest first.
+// Groups lists an organisation's groups that are not deleted (every organisation's when
+// organisationID is empty), oldest first.
 func (db *DB) Groups(ctx context.Context, organisationID string) ([]*sharing.Group, error) {
 	return queryAll(ctx, db.sql, "groups", scanGroup, `SELECT `+groupColumns+` FROM camera_groups
-		WHERE ($1 = '' OR organisation_id = $1) ORDER BY created_at, id`, organisationID)
+		WHERE ($1 = '' OR organisation_id = $1) AND deleted_at IS NULL ORDER BY created_at, id`, organisationID)
+}
+
+// UpdateGroup stores a group's name, criterion and cameras; a deleted group is not found.
+func (db *DB) UpdateGroup(ctx context.Context, g *sharing.Group) error {
+	res, err := db.sql.ExecContext(ctx, `UPDATE camera_groups SET name = $1, criterion = $2, camera_ids = $3
+		WHERE id = $4 AND deleted_at IS NULL`, g.Name, g.Criterion, jsonIDs(g.CameraIDs), g.ID)
+	if err != nil {
+		return fmt.Errorf("update group: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("group %s: %w", g.ID, ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteGroup marks a group deleted at at, unless a grant not revoked and not ended by then
+// names it (sharing.ErrGroupInUse): the check and the mark are one statement, so a grant made
+// meanwhile cannot be left pointing at a deleted group.
+func (db *DB) DeleteGroup(ctx context.Context, id string, at time.Time) error {
+	res, err := db.sql.ExecContext(ctx, `UPDATE camera_groups SET deleted_at = $1
+		WHERE id = $2 AND deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM sharing_grants
+			WHERE group_id = $2 AND revoked_at IS NULL AND (ends_at IS NULL OR ends_at > $1))`, Micros(at), id)
+	if err != nil {
+		return fmt.Errorf("delete group: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		g, err := db.Group(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !g.DeletedAt.IsZero() {
+			return fmt.Errorf("group %s: %w", id, ErrNotFound)
+		}
+		return fmt.Errorf("group %s: %w", id, sharing.ErrGroupInUse)
+	}
+	return nil
 }
 
 // CurrentTerms returns the latest version of the sharing terms.

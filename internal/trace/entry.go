@@ -59,6 +59,8 @@ const (
 	ActionHoldCreate      Action = "hold_create"
 	ActionHoldRelease     Action = "hold_release"
 	ActionGroupCreate     Action = "group_create"
+	ActionGroupUpdate     Action = "group_update"
+	ActionGroupDelete     Action = "group_delete"
 	ActionDocumentUpload  Action = "document_upload"
 	ActionApplicationRead Action = "application_read" // a reviewer opened an application
 	ActionDocumentRead    Action = "document_read"    // a reviewer opened an applicant's document
@@ -143,7 +145,7 @@ var Actions = []Action{
 	ActionCameraDecommission, ActionCameraImport, ActionPolicyChange, ActionTraceRead,
 	ActionLiveView, ActionPlayback, ActionExport, ActionSearch, ActionGrantCreate,
 	ActionGrantRevoke, ActionApplicationDecision, ActionAccessDenied,
-	ActionRetentionDelete, ActionHoldCreate, ActionHoldRelease, ActionGroupCreate,
+	ActionRetentionDelete, ActionHoldCreate, ActionHoldRelease, ActionGroupCreate, ActionGroupUpdate, ActionGroupDelete,
 	ActionDocumentUpload, ActionApplicationRead, ActionDocumentRead, ActionRecordingsRead,
 	ActionGBRegister, ActionGBUnregister, ActionGBDeviceState, ActionGBCatalog, ActionGBAdopt,
 	ActionGBDeviceAuth,

@@ -44,6 +44,8 @@ type cameraListData struct {
 	Filter        registry.CameraFilter
 	// Down is the offline-cameras view: only cameras that should record and do not.
 	Down bool
+	// Manage is which management controls the user gets (cameramgmt.go).
+	Manage manageControls
 }
 
 // cameraList lists the cameras in the user's scope (the API's GET /api/v1/cameras rules), with
@@ -71,7 +73,7 @@ func (u *UI) cameraList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := cameraListData{Filter: f, Down: down}
+	d := cameraListData{Filter: f, Down: down, Manage: u.manageControlsFor(r)}
 	if len(cams) > u.cfg.CameraPageSize {
 		cams = cams[:u.cfg.CameraPageSize]
 		d.Next = cams[len(cams)-1].ID
@@ -249,6 +251,9 @@ type cameraPageData struct {
 	SignError   string           // a refused sign or maintenance form
 	// DeviceRecords is what a GB/T 28181 channel keeps on its device (nil for other cameras).
 	DeviceRecords *deviceRecordsView
+	// Manage offers the edit and decommission controls; Done says what the last change did.
+	Manage bool
+	Done   string
 }
 
 // basisView is the camera's legal basis and the forms that propose and decide it.
@@ -301,6 +306,10 @@ func (u *UI) renderCamera(w http.ResponseWriter, r *http.Request, status int, ba
 	d := cameraPageData{Camera: pub, Footage: slices.Contains(footageRoles, usr.Role), Map: buildMap([]*registry.Camera{&pub}, u.cfg.TileURL)}
 	if o, err := u.reg.Organisation(ctx, c.OrganisationID); err == nil {
 		d.Organisation = o.Name
+	}
+	d.Manage = !shared && c.Status != registry.StatusDecommissioned && u.mayManageCamera(usr, c)
+	if done := r.URL.Query().Get("done"); slices.Contains([]string{"created", "updated", "decommissioned"}, done) {
+		d.Done = m.T("camform.done_" + done)
 	}
 	yes := func(b bool) string {
 		if b {

@@ -317,6 +317,7 @@ type groupsData struct {
 	Cameras       []checkOption
 	Form          map[string]string
 	Error, Notice string
+	Editable      bool // the user may edit and delete the groups listed
 }
 
 // groupsPage lists the organisation's camera groups (admins: all) with the form to make one.
@@ -354,14 +355,23 @@ func (u *UI) renderGroups(w http.ResponseWriter, r *http.Request, status int, er
 	}
 	slices.Sort(places)
 	for _, p := range places {
-		d.Places = append(d.Places, option{Value: p, Label: p, Selected: p == form.Get("criterion")})
+		d.Places = append(d.Places, option{Value: p, Label: u.categoryName(p, m), Selected: p == form.Get("criterion")})
 	}
-	if r.URL.Query().Get("done") == "created" {
+	switch r.URL.Query().Get("done") {
+	case "created":
 		d.Notice = m.T("sharing.group_created")
+	case "updated":
+		d.Notice = m.T("groups.updated")
+	case "deleted":
+		d.Notice = m.T("groups.deleted")
 	}
+	d.Editable = u.allowed(usr, "PATCH /api/v1/groups/{id}")
 	for _, g := range groups {
 		row := groupRow{ID: g.ID, Name: g.Name, Kind: m.Label("group_kind", g.Kind), Criterion: g.Criterion,
 			Organisation: orgName[g.OrganisationID], CreatedAt: m.Time(g.CreatedAt), CreatedBy: g.CreatedBy}
+		if g.Criterion != "" {
+			row.Criterion = u.categoryName(g.Criterion, m) // a place category by its name, never its code
+		}
 		if x, err := u.users.User(ctx, g.CreatedBy); err == nil {
 			row.CreatedBy = x.Username
 		}

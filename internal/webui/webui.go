@@ -1,7 +1,8 @@
 // Package webui is civicam's face for people: server-rendered pages (html/template) with their
 // stylesheet and message catalogues embedded in the binary, so nothing is fetched from the
 // internet at run time. It holds the public landing page, log in and out with a session cookie
-// and CSRF double submission, the camera list and map, camera pages, the compliance dashboard,
+// and CSRF double submission, the camera list and map, camera pages, the management of cameras
+// (add, edit, decommission, CSV import, bulk actions, the device tree), the compliance dashboard,
 // the trace viewer, user and organisation administration, the GB/T 28181 device tree, and the
 // lost-person application desk (the public portal, the applicant's pages and the reviewers'), in
 // Chinese and English.
@@ -258,7 +259,7 @@ func (u *UI) routes() []*page {
 		{Pattern: "POST /admin/users/{id}", APIRoute: "PATCH /api/v1/users/{id}", Handler: u.adminUpdateUser},
 		{Pattern: "GET /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminOrganisations},
 		{Pattern: "POST /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminCreateOrganisation},
-	}, slices.Concat(u.applicationRoutes(), u.sharingRoutes(), u.gbRoutes(), u.exportRoutes(), u.consultationRoutes(), u.coverageRoutes(), u.signRoutes(), u.cameraReportRoutes())...)
+	}, slices.Concat(u.applicationRoutes(), u.sharingRoutes(), u.gbRoutes(), u.exportRoutes(), u.consultationRoutes(), u.coverageRoutes(), u.signRoutes(), u.cameraReportRoutes(), u.cameraMgmtRoutes())...)
 }
 
 // Handler serves every page, "/" and below (the server mounts the API, /metrics and /healthz
