@@ -521,6 +521,10 @@ func (ss *Session) forward() {
 		case <-ss.done:
 			return
 		case fr := <-sub.C:
+			if fr.Audio {
+				ss.sendAudio(fr)
+				continue
+			}
 			if fr.Codec != ss.format.codec {
 				ss.Close("the camera now sends " + fr.Codec + " instead of " + ss.format.codec)
 				return
