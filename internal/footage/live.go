@@ -122,6 +122,10 @@ func (s *Service) cameraLive(cam *registry.Camera) error {
 	return nil
 }
 
+// AudioLive reports whether live view carries a camera's audio of codec (recorder.Status's
+// AudioCodec) to the browser: Opus and G.711 go as sent; AAC would need transcoding.
+func AudioLive(codec string) bool { return live.Live(codec) }
+
 // NotRecordingReason says why the recorder does not pull a camera.
 func NotRecordingReason(c *registry.Camera) string {
 	switch {
@@ -151,7 +155,7 @@ func (s *Service) Watch(ctx context.Context, l *Look, u *auth.User, offer string
 	endCtx := context.WithoutCancel(ctx)
 	sess, answer, err := s.d.Live.Offer(ctx, live.Request{
 		CameraID: l.Camera.ID, Purpose: l.Purpose, User: u, TokenHash: tokenHash, Offer: offer,
-		Codec: st.Codec, Profile: st.Profile,
+		Codec: st.Codec, Profile: st.Profile, Audio: st.AudioCodec,
 		Recheck: func(ctx context.Context, cur *auth.User) error { return s.MayStillWatch(l.ctx(ctx), cur, l.Camera.ID) },
 		Ended: func(reason string) {
 			if started.Load() {

@@ -41,6 +41,10 @@ type Status struct {
 	Reason   string    `json:"reason,omitempty"` // the recorder's words for Offline and Error
 	Since    time.Time `json:"since,omitzero"`   // when State was entered, when known
 	LastPart time.Time `json:"last_part,omitzero"`
+	// Codec and AudioCodec are what the recorder keeps of the stream (recorder.Status), empty
+	// until it knows, and AudioCodec when the camera sends no audio that is kept.
+	Codec      string `json:"codec,omitempty"`
+	AudioCodec string `json:"audio_codec,omitempty"`
 }
 
 // Down reports whether the camera should be recording and is not.
@@ -85,6 +89,7 @@ func (h *Checker) Of(c *registry.Camera) Status {
 		return st
 	}
 	st.Why, st.Reason, st.Since, st.LastPart = "", rs.Reason, rs.Since, rs.LastPart
+	st.Codec, st.AudioCodec = rs.Codec, rs.AudioCodec
 	switch rs.State {
 	case recorder.StateRecording:
 		st.State = Recording

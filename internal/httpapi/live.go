@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"errors"
 	"io"
 	"mime"
@@ -76,12 +77,25 @@ func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/sdp")
 	w.Header().Set("Location", "/api/v1/cameras/"+look.Camera.ID+"/whep/"+sess.ID)
 	w.Header().Set("ETag", sess.ETag())
+	// What the viewer gets of the camera's audio, and why none when it sends some (AAC cannot
+	// go live without transcoding): the video plays either way.
+	w.Header().Set(LiveAudioHeader, cmp.Or(sess.AudioCodec(), "none"))
+	if sess.AudioNote != "" {
+		w.Header().Set(LiveAudioNoteHeader, sess.AudioNote)
+	}
 	w.WriteHeader(http.StatusCreated)
 	if _, err := io.WriteString(w, answer); err != nil {
 		s.log.Debug("write whep answer", "camera", look.Camera.ID, "err", err)
 	}
 	return nil
 }
+
+// LiveAudioHeader names the audio codec a live view carries ("Opus", "PCMA", "PCMU"), or
+// "none"; LiveAudioNoteHeader says why a camera's audio is not carried.
+const (
+	LiveAudioHeader     = "X-Civicam-Audio"
+	LiveAudioNoteHeader = "X-Civicam-Audio-Note"
+)
 
 // LiveCaseRefHeader carries the case a live view is for (or the case_ref query parameter):
 // an emergency grant covers a look only under one.

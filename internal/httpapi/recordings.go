@@ -70,7 +70,7 @@ func (s *Server) cameraRecording(w http.ResponseWriter, r *http.Request) error {
 	if s.recorder != nil {
 		if st, ok := s.recorder.Status(cam.ID); ok {
 			body = map[string]any{"camera_id": cam.ID, "state": st.State, "reason": st.Reason, "since": st.Since,
-				"codec": st.Codec, "width": st.Width, "height": st.Height, "bitrate_bps": st.Bitrate,
+				"codec": st.Codec, "audio_codec": st.AudioCodec, "audio_live": footage.AudioLive(st.AudioCodec), "width": st.Width, "height": st.Height, "bitrate_bps": st.Bitrate,
 				"bytes_written": st.BytesWritten, "segments": st.Segments, "reconnects": st.Reconnects,
 				"packets_lost": st.PacketsLost, "last_part": st.LastPart}
 		}

@@ -207,10 +207,15 @@ func (s *Service) settingEngine(mux ice.UDPMux) (webrtc.SettingEngine, error) {
 
 // newAPI is one session's WebRTC stack: its media engine registers only the format chosen for
 // the viewer, so the answer names exactly it.
-func (s *Service) newAPI(se webrtc.SettingEngine, f videoFormat) (*webrtc.API, error) {
+func (s *Service) newAPI(se webrtc.SettingEngine, f videoFormat, af audioFormat, audio bool) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterCodec(f.codecParameters(), webrtc.RTPCodecTypeVideo); err != nil {
 		return nil, fmt.Errorf("live: register %s: %w", f.codec, err)
+	}
+	if audio {
+		if err := m.RegisterCodec(af.codecParameters(), webrtc.RTPCodecTypeAudio); err != nil {
+			return nil, fmt.Errorf("live: register %s: %w", af.codec, err)
+		}
 	}
 	ir := &interceptor.Registry{}
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
@@ -273,6 +278,9 @@ type Request struct {
 	// decodes them, or the offer is refused with ErrIncompatible.
 	Codec   string
 	Profile string
+	// Audio is the camera's audio codec (recorder.Status.AudioCodec, "" for none): Opus and
+	// G.711 go to the viewer beside the video when its offer takes them (audio.go).
+	Audio string
 	// Recheck, when set, is the access rule applied again at every check, with the viewer as
 	// the store has it now: an error closes the session (a sharing grant that ended, a camera
 	// moved to another organisation).
@@ -292,6 +300,10 @@ type Session struct {
 	OrganisationID string
 	Purpose        string
 	Created        time.Time
+	// AudioNote says why the session carries no audio although the camera sends some (AAC,
+	// which needs transcoding; a viewer that offered no audio); empty when it carries the
+	// camera's audio or the camera sends none.
+	AudioNote string
 
 	svc       *Service
 	tokenHash []byte
@@ -300,6 +312,11 @@ type Session struct {
 	pc        *webrtc.PeerConnection
 	track     *webrtc.TrackLocalStaticRTP
 	format    videoFormat
+	hasAudio  bool
+	audioFmt  audioFormat
+	audio     *webrtc.TrackLocalStaticRTP
+	audioSeq  uint16 // touched only by forward
+	audioTS   uint32
 	remoteICE iceCredentials // the viewer's, from its offer
 	etag      string
 	connected chan struct{}
@@ -379,7 +396,8 @@ func (s *Service) Offer(ctx context.Context, req Request) (*Session, string, err
 	se := s.settings
 	s.mu.Unlock()
 
-	api, err := s.newAPI(se, format)
+	afmt, withAudio, note := chooseAudio(req.Offer, req.Audio)
+	api, err := s.newAPI(se, format, afmt, withAudio)
 	if err != nil {
 		return nil, "", err
 	}
@@ -391,7 +409,7 @@ func (s *Service) Offer(ctx context.Context, req Request) (*Session, string, err
 		ID: newID(), CameraID: req.CameraID, UserID: req.User.ID, Username: req.User.Username, Role: req.User.Role,
 		OrganisationID: req.User.OrganisationID, Purpose: req.Purpose, Created: s.deps.Now(),
 		svc: s, tokenHash: slices.Clone(req.TokenHash), recheck: req.Recheck, ended: req.Ended, pc: pc, offered: time.Now(),
-		format: format, remoteICE: offerCredentials(req.Offer),
+		format: format, remoteICE: offerCredentials(req.Offer), AudioNote: note, hasAudio: withAudio, audioFmt: afmt,
 		connected: make(chan struct{}), start: make(chan struct{}), done: make(chan struct{}),
 	}
 	answer, err := s.negotiate(ctx, ss, req.Offer)
@@ -450,6 +468,9 @@ func (s *Service) negotiate(ctx context.Context, ss *Session, offer string) (str
 			}
 		}
 	}()
+	if err := ss.addAudio(); err != nil {
+		return "", err
+	}
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		switch st {
 		case webrtc.PeerConnectionStateConnected:
@@ -516,11 +537,17 @@ func (ss *Session) forward() {
 	var off [4]byte
 	rand.Read(off[:])
 	tsOffset := uint32(off[0])<<24 | uint32(off[1])<<16 | uint32(off[2])<<8 | uint32(off[3])
+	rand.Read(off[:])
+	ss.audioTS = uint32(off[0])<<24 | uint32(off[1])<<16 | uint32(off[2])<<8 | uint32(off[3])
 	for {
 		select {
 		case <-ss.done:
 			return
 		case fr := <-sub.C:
+			if fr.Audio {
+				ss.sendAudio(fr)
+				continue
+			}
 			if fr.Codec != ss.format.codec {
 				ss.Close("the camera now sends " + fr.Codec + " instead of " + ss.format.codec)
 				return

@@ -24,9 +24,17 @@ type Fragment struct {
 	Samples  int
 	Sync     bool // the first sample is a keyframe
 
+	// The audio beside the video, in a second traf (the audio track's time scale): its decode
+	// time and duration, when HasAudio.
+	HasAudio      bool
+	AudioBase     uint64
+	AudioDuration uint64
+
 	seqAt     int // offset of the sequence number in the moof
 	tfdtAt    int // offset of the decode time in the moof
 	tfdtLarge bool
+	audioAt   int
+	audioLong bool
 }
 
 // readBoxHeader reads the header of the box at off: its total size, type and header length.
@@ -134,9 +142,10 @@ func (bx *boxes) next() (typ string, payload []byte, at int, err error) {
 	return typ, payload, at, nil
 }
 
-// parseMoof reads what playback needs of a one-track moof: sequence number, decode time, sample
-// count and durations, and whether the first sample is a keyframe. Offsets are kept so that the
-// sequence number and decode time can be rewritten in place.
+// parseMoof reads what playback needs of a moof of the video track and, in a second traf, the
+// audio track: sequence number, decode times, sample count and durations, and whether the first
+// sample is a keyframe. Offsets are kept so that the sequence number and decode times can be
+// rewritten in place.
 func parseMoof(moof []byte) (Fragment, error) {
 	var f Fragment
 	top := boxes{b: moof, pos: 8}
@@ -156,8 +165,17 @@ func parseMoof(moof []byte) (Fragment, error) {
 			}
 			f.Seq, f.seqAt, sawMfhd = binary.BigEndian.Uint32(p[4:8]), at+4, true
 		case "traf":
+			if f.HasAudio {
+				return f, errors.New("more than two track fragments")
+			}
 			if sawTraf {
-				return f, errors.New("more than one track fragment")
+				var a Fragment
+				if err := parseTraf(&a, moof, at, p); err != nil {
+					return f, fmt.Errorf("audio: %w", err)
+				}
+				f.HasAudio, f.AudioBase, f.AudioDuration = true, a.BaseTime, a.Duration
+				f.audioAt, f.audioLong = a.tfdtAt, a.tfdtLarge
+				continue
 			}
 			sawTraf = true
 			if err := parseTraf(&f, moof, at, p); err != nil {
@@ -314,13 +332,26 @@ func (f *Fragment) patch(head []byte, seq uint32, base uint64) error {
 	return nil
 }
 
+// patchAudio rewrites the decode time of the fragment's audio, held in head.
+func (f *Fragment) patchAudio(head []byte, base uint64) error {
+	if f.audioLong {
+		binary.BigEndian.PutUint64(head[f.audioAt:], base)
+		return nil
+	}
+	if base > 0xffffffff {
+		return fmt.Errorf("audio decode time %d does not fit a version-0 tfdt", base)
+	}
+	binary.BigEndian.PutUint32(head[f.audioAt:], uint32(base))
+	return nil
+}
+
 // File is the layout of a fragmented MP4: the header boxes (ftyp, moov, sidx…) and its fragments.
 type File struct {
 	HeaderSize int64
 	Fragments  []Fragment
 }
 
-// Inspect reads the layout of a one-track fragmented MP4 of size bytes strictly: ftyp and moov
+// Inspect reads the layout of a fragmented MP4 (video, and audio beside it) of size bytes strictly: ftyp and moov
 // first, then only moof + mdat pairs (a sidx before the first moof is allowed), each well
 // formed, to the last byte.
 func Inspect(r io.ReaderAt, size int64) (*File, error) {
@@ -361,7 +392,8 @@ func Inspect(r io.ReaderAt, size int64) (*File, error) {
 
 // Check reports an error unless the fragments form one continuous stream as Plan writes it:
 // sequence numbers 1, 2, 3…, decode times from 0 each starting where the previous ended, and the
-// first fragment starting on a keyframe.
+// first fragment starting on a keyframe; audio, where there is any, never decoding before the
+// previous fragment's audio ends.
 func (f *File) Check() error {
 	if len(f.Fragments) == 0 {
 		return errors.New("no fragments")
@@ -369,8 +401,14 @@ func (f *File) Check() error {
 	if !f.Fragments[0].Sync {
 		return errors.New("first fragment does not start with a keyframe")
 	}
-	var t uint64
+	var t, audioEnd uint64
 	for i, fr := range f.Fragments {
+		if fr.HasAudio {
+			if fr.AudioBase < audioEnd {
+				return fmt.Errorf("fragment %d's audio decodes from %d; the previous audio ends at %d", i+1, fr.AudioBase, audioEnd)
+			}
+			audioEnd = fr.AudioBase + fr.AudioDuration
+		}
 		if fr.Seq != uint32(i+1) {
 			return fmt.Errorf("fragment %d has sequence number %d; want %d", i+1, fr.Seq, i+1)
 		}

@@ -26,6 +26,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
+
 	"civicam/internal/segment"
 	"civicam/internal/timespan"
 )
@@ -135,9 +137,10 @@ type Plan struct {
 	Sources   []Source
 	Fragments []Out
 
-	header []byte // ftyp + moov + sidx
-	pieces []piece
-	files  []segment.Reader
+	header    []byte // ftyp + moov + sidx
+	audioRate int64  // the audio track's time scale, 0 without one
+	pieces    []piece
+	files     []segment.Reader
 }
 
 type piece struct {
@@ -285,6 +288,13 @@ func (b *Builder) Plan(ctx context.Context, cameraID string, start, end time.Tim
 	if len(cands) > 0xffff {
 		return nil, errTooManyFrg
 	}
+	var in fmp4.Init
+	if err := in.Unmarshal(bytes.NewReader(init)); err != nil {
+		return nil, fmt.Errorf("playback of %s: init: %w", cameraID, err)
+	}
+	if len(in.Tracks) > 1 {
+		p.audioRate = int64(in.Tracks[1].TimeScale)
+	}
 	if err := p.layout(init, cands, b.cfg.GapTolerance); err != nil {
 		return nil, err
 	}
@@ -335,14 +345,36 @@ func readSegment(f segment.Reader, size int64, partial bool) ([]byte, []Fragment
 }
 
 // layout rebases and renumbers the chosen parts and computes spans, gaps and offsets.
+//
+// Audio moves with its segment's video: the parts of one segment are continuous, so one shift
+// (converted to the audio's time scale) serves all of them. Should a segment's audio then begin
+// before the audio before it ends (a frame that arrived after the keyframe starting the MP4, or
+// the last frame of the previous segment reaching past its video), the segment's audio moves
+// later by the difference, a few milliseconds, so that audio never decodes backwards.
 func (p *Plan) layout(init []byte, cands []candidate, tolerance time.Duration) error {
 	var base uint64
 	used := map[int]int{}
+	lastSrc, shiftA, audioEnd := -1, int64(0), int64(0)
 	for i := range cands {
 		c := &cands[i]
 		seq := uint32(i + 1)
 		if err := c.frag.patch(c.head, seq, base); err != nil {
 			return err
+		}
+		if p.audioRate > 0 && c.frag.HasAudio {
+			if c.src != lastSrc {
+				lastSrc = c.src
+				shiftA = floorDiv((int64(base)-int64(c.frag.BaseTime))*p.audioRate, segment.TimeScale)
+			}
+			ab := int64(c.frag.AudioBase) + shiftA
+			if ab < audioEnd {
+				shiftA += audioEnd - ab
+				ab = audioEnd
+			}
+			if err := c.frag.patchAudio(c.head, uint64(ab)); err != nil {
+				return err
+			}
+			audioEnd = ab + int64(c.frag.AudioDuration)
 		}
 		if n := len(p.Spans); n == 0 || absDur(c.start.Sub(p.Spans[n-1].End)) > tolerance {
 			p.Spans = append(p.Spans, Span{Offset: segment.Ticks(base), Start: c.start.UTC(), End: c.end.UTC()})
@@ -492,6 +524,15 @@ func copyFile(w io.Writer, r segment.Reader, off, n int64) (int64, error) {
 		err = fmt.Errorf("segment file ended %d bytes early", n-k)
 	}
 	return k, err
+}
+
+// floorDiv divides rounding towards minus infinity.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
 }
 
 func absDur(d time.Duration) time.Duration {

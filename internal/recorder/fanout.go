@@ -21,8 +21,12 @@ import (
 
 // Frame is one access unit of a camera's video as it arrived, for live viewers.
 type Frame struct {
-	Codec string // "H264" or "H265"
-	PTS   int64  // presentation time on the stream's 90 kHz clock
+	Codec string // "H264" or "H265"; for audio, the Audio codec name ("Opus", "PCMA", …)
+	// Audio marks a frame of the camera's audio: NALUs holds its one frame as the camera sent it
+	// (G.711 not expanded), PTS is on the audio's own clock (its sample rate), and it never
+	// starts or ends a group of pictures.
+	Audio bool
+	PTS   int64 // presentation time on the stream's 90 kHz clock
 	// Key marks a random access point; its NALUs begin with the parameter sets (SPS and PPS,
 	// and VPS for H.265), so a decoder can start there.
 	Key bool
@@ -180,6 +184,22 @@ func (f *fanout) publish(fr Frame) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if fr.Audio {
+		// Not cached (a viewer's backlog is pictures sent at once, and audio played that fast is
+		// noise) and never a reason to skip to the next keyframe: a viewer without room loses
+		// the frame alone.
+		for s := range f.subs {
+			if s.waitKey {
+				continue
+			}
+			select {
+			case s.ch <- fr:
+			default:
+				s.dropped.Add(1)
+			}
+		}
+		return
+	}
 	if fr.Key {
 		f.forget()
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/bluenviron/gortsplib/v5"
@@ -90,6 +91,19 @@ func (s *supervisor) session(ctx context.Context) (recorded bool, err error) {
 	if _, err := c.Setup(desc.BaseURL, medi, 0, 0); err != nil {
 		return false, classifyRTSP(fmt.Errorf("setup: %w", err))
 	}
+	amedi, aforma := findAudio(desc)
+	if amedi != nil {
+		if asm.audio, err = newAudioTrack(aforma); err != nil {
+			s.r.log.Warn("recorder: audio not kept", "camera", s.cam.ID, "err", err)
+			amedi = nil
+		} else if _, err := c.Setup(desc.BaseURL, amedi, 0, 0); err != nil {
+			// The picture matters more than the sound: recorded without it, as the status says.
+			s.r.log.Warn("recorder: audio not kept: setup failed", "camera", s.cam.ID, "err", err)
+			asm.audio, amedi = nil, nil
+		}
+	} else if names := unkeptAudio(desc); len(names) > 0 {
+		s.r.log.Warn("recorder: audio not kept: codec not supported", "camera", s.cam.ID, "codecs", names)
+	}
 
 	w := newSegWriter(s, ctx)
 	w.onFail = endSession
@@ -102,13 +116,28 @@ func (s *supervisor) session(ctx context.Context) (recorded bool, err error) {
 	asm.live = s.r.live.publisher(s.cam.ID)
 	defer s.r.live.interrupt(s.cam.ID)
 
+	// Over UDP each track's packets come on a goroutine of their own.
+	var asmMu sync.Mutex
 	c.OnPacketRTP(medi, forma, func(pkt *rtp.Packet) {
 		pts, ok := c.PacketPTS(medi, pkt)
 		if !ok {
 			return
 		}
+		asmMu.Lock()
 		asm.packet(pkt, pts)
+		asmMu.Unlock()
 	})
+	if amedi != nil {
+		c.OnPacketRTP(amedi, aforma, func(pkt *rtp.Packet) {
+			pts, ok := c.PacketPTS(amedi, pkt)
+			if !ok {
+				return
+			}
+			asmMu.Lock()
+			asm.audioPacket(pkt, pts)
+			asmMu.Unlock()
+		})
+	}
 	if _, err := c.Play(nil); err != nil {
 		c.Close()
 		close(w.in)
@@ -185,9 +214,10 @@ func ptr[T any](v T) *T { return &v }
 // so that the writer puts them in the file as they come and no part is ever held whole in memory.
 type writeMsg struct {
 	kind    msgKind
-	seg     *segInfo         // msgSegment
-	samples []segment.Sample // msgSamples
-	end     time.Time        // msgPartEnd: wall time at the end of the part
+	seg     *segInfo              // msgSegment
+	samples []segment.Sample      // msgSamples
+	audio   []segment.AudioSample // msgAudio
+	end     time.Time             // msgPartEnd: wall time at the end of the part
 }
 
 type msgKind uint8
@@ -196,6 +226,7 @@ const (
 	msgSamples msgKind = iota
 	msgSegment
 	msgPartEnd
+	msgAudio
 )
 
 // sendBatch is how many sample bytes the assembler gathers, by reference, before handing them to
@@ -211,6 +242,7 @@ type segInfo struct {
 	profile string
 	width   int
 	height  int
+	audio   string // the audio codec kept, "" for none
 }
 
 // writeQueue is the writer's inbox, in messages: at 4 Mbit/s about four seconds of video, so that
@@ -251,6 +283,15 @@ type assembler struct {
 	out        chan<- writeMsg
 	quit       <-chan struct{}
 	live       func(Frame) // live viewers' fan-out (fanout.go); nil in tests of the assembler alone
+
+	// The audio track (audio.go), nil for none. Frames wait in aq until their part ends; aEnd is
+	// where the last one ends, on the stream's clock in the track's rate units.
+	audio    *audioTrack
+	segAudio bool   // the open segment's init has the audio track
+	segSig   string // audio.sig when the open segment started
+	aq       []queuedAudio
+	aEnd     int64
+	aSet     bool
 }
 
 func newAssembler(forma format.Format, partLen, segLen time.Duration, now func() time.Time) (*assembler, error) {
@@ -343,11 +384,12 @@ func (a *assembler) accessUnit(au [][]byte, pts int64) {
 	}
 
 	switch {
-	case !a.started || (key && (dts-a.segStart >= a.segLen || !a.cur.equal(a.segParams))):
-		a.emit()
+	case !a.started || (key && (dts-a.segStart >= a.segLen || !a.cur.equal(a.segParams) || a.audioSig() != a.segSig)):
+		a.emit(dts)
 		a.started = true
 		a.segStart, a.partStart = dts, dts
 		a.segParams = a.cur
+		a.segAudio, a.segSig = a.audio != nil, a.audioSig()
 		a.clock.resync(dts)
 		seg := &segInfo{init: a.init(), start: a.clock.at(dts)}
 		a.describe(seg)
@@ -360,7 +402,7 @@ func (a *assembler) accessUnit(au [][]byte, pts int64) {
 		// decode times run behind its presentation times, and playback then had to start a whole
 		// segment early. Only a keyframe interval longer than maxPartLengths parts is cut
 		// between keyframes; playback starts such a range at the part of its last keyframe.
-		a.emit()
+		a.emit(dts)
 		a.partStart = dts
 	}
 	// gortsplib v5 gives every packet a buffer of its own and joins fragments into a new one, so
@@ -384,6 +426,7 @@ func (a *assembler) restart() {
 	a.started = false
 	a.dts = a.newDTS()
 	a.clock = &anchorClock{now: a.clock.now}
+	a.aq, a.aSet = a.aq[:0], false
 }
 
 // finish hands over what is held back; the last sample gets the previous frame interval.
@@ -396,7 +439,7 @@ func (a *assembler) finish() {
 		a.pending.Duration = d
 		a.appendPending()
 	}
-	a.emit()
+	a.emit(-1)
 }
 
 // appendPending adds the held-back sample, its duration now known, to the batch for the writer.
@@ -423,12 +466,14 @@ func (a *assembler) sendSamples() {
 	a.send(writeMsg{kind: msgSamples, samples: b})
 }
 
-// emit ends the open part, if it has samples.
-func (a *assembler) emit() {
+// emit ends the open part, if it has samples, with the audio that decodes before cut (the next
+// part's first decode time; all of it when negative).
+func (a *assembler) emit(cut int64) {
 	if a.partN == 0 {
 		return
 	}
 	a.sendSamples()
+	a.sendAudio(cut)
 	// Taken from the same clock as the next part's start, so that consecutive segments of one
 	// connection abut exactly in the index.
 	end := a.clock.at(a.partStart + int64(a.partDur))
@@ -507,11 +552,26 @@ func (a *assembler) init() *fmp4.Init {
 	} else {
 		codec = &fmp4.CodecH264{SPS: a.cur.sps, PPS: a.cur.pps}
 	}
-	return &fmp4.Init{Tracks: []*fmp4.InitTrack{{ID: 1, TimeScale: 90000, Codec: codec}}}
+	in := &fmp4.Init{Tracks: []*fmp4.InitTrack{{ID: 1, TimeScale: 90000, Codec: codec}}}
+	if a.audio != nil {
+		in.Tracks = append(in.Tracks, &fmp4.InitTrack{ID: 2, TimeScale: uint32(a.audio.rate), Codec: a.audio.init})
+	}
+	return in
+}
+
+// audioSig tells apart audio streams that one init cannot describe both of.
+func (a *assembler) audioSig() string {
+	if a.audio == nil {
+		return ""
+	}
+	return a.audio.sig
 }
 
 // describe fills in the codec and picture size for the status.
 func (a *assembler) describe(p *segInfo) {
+	if a.audio != nil {
+		p.audio = a.audio.codec
+	}
 	if a.h265 {
 		p.codec = "H265"
 		var sps h265.SPS

@@ -46,8 +46,25 @@ func (s *supervisor) sourceSession(ctx context.Context, src MediaSource) (record
 
 	var asm *assembler
 	var asmErr error
+	var audio *audioTrack // the program stream's audio, once a frame named it
 	streamErr := src.Stream(sessCtx, s.cam.SourceURL, func(au *mpegps.AccessUnit) {
-		if asmErr != nil || !au.Codec.IsVideo() {
+		if asmErr != nil {
+			return
+		}
+		if !au.Codec.IsVideo() {
+			// The first audio frame names the codec; a new segment starts with it at the next
+			// keyframe (an init describes its tracks once).
+			t := psAudioTrack(au)
+			if t == nil {
+				return
+			}
+			if audio == nil || audio.sig != t.sig {
+				audio = t
+			}
+			if asm != nil {
+				asm.audio = audio
+				asm.audioFrame(au.PTS*int64(audio.rate)/90000, au.Data)
+			}
 			return
 		}
 		if asm == nil {
@@ -61,6 +78,7 @@ func (s *supervisor) sourceSession(ctx context.Context, src MediaSource) (record
 			}
 			asm.out, asm.quit = w.in, w.failed
 			asm.live = s.r.live.publisher(s.cam.ID)
+			asm.audio = audio
 		}
 		asm.accessUnit(au.NALUs, au.PTS)
 	}, func(n uint64) { s.update(func(x *Status) { x.PacketsLost += n }) })

@@ -42,6 +42,9 @@ type Status struct {
 	Profile string
 	Width   int
 	Height  int
+	// AudioCodec is the audio kept beside the video ("AAC", "Opus", "PCMA" or "PCMU" for G.711
+	// A-law and µ-law), empty when the camera sends none or only audio that is not kept.
+	AudioCodec string
 	// Bitrate is the video bitrate in bits per second, measured over the last parts written.
 	Bitrate      int64
 	BytesWritten int64 // since the supervisor started

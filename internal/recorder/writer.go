@@ -83,6 +83,17 @@ func (w *segWriter) write(m writeMsg) error {
 		return w.open(m.seg)
 	case msgPartEnd:
 		return w.endPart(m.end)
+	case msgAudio:
+		if w.cur == nil {
+			return fmt.Errorf("audio without a segment")
+		}
+		for _, a := range m.audio {
+			if err := w.cur.w.WriteAudio(a); err != nil {
+				w.report(nil)
+				return err
+			}
+		}
+		return nil
 	}
 	if w.cur == nil {
 		return fmt.Errorf("samples without a segment")
@@ -175,6 +186,7 @@ func (w *segWriter) open(p *segInfo) error {
 	w.partBytes, w.partDur = 0, 0
 	w.report(func(x *Status) {
 		x.Codec, x.Profile, x.Width, x.Height = p.codec, p.profile, p.width, p.height
+		x.AudioCodec = p.audio
 		x.SegmentStart = p.start
 	})
 	return nil

@@ -15,9 +15,31 @@ const (
 	mdatHdr     = 8
 )
 
-// reserveFor is the room reserved in front of a part's samples for a trun of up to n entries: the
-// moof with its padding, and the mdat header.
-func reserveFor(n int) int { return moofFixed + sampleEntry*n + freeMin + mdatHdr }
+// The audio track's traf, when the segment has one: traf, tfhd, tfdt and trun headers, and per
+// sample only a duration and a size (every audio sample is a sync sample, the trex default).
+const (
+	audioFixed = 8 + 16 + 20 + 20
+	audioEntry = 8
+)
+
+// reserveFor is the room reserved in front of a part's samples for a trun of up to n entries
+// and, with a audio track, an audio trun of up to na entries: the moof with its padding, and the
+// mdat header.
+func reserveFor(n, na int, audio bool) int {
+	r := moofFixed + sampleEntry*n + freeMin + mdatHdr
+	if audio {
+		r += audioFixed + audioEntry*na
+	}
+	return r
+}
+
+// audioMeta is what the audio trun needs of the part's audio samples: they follow the video
+// samples in the mdat, and the first decodes at base (in the audio track's time scale).
+type audioMeta struct {
+	base      uint64
+	durations []uint32
+	sizes     []uint32
+}
 
 // sampleMeta is what the trun needs of a sample once its bytes are written.
 type sampleMeta struct {
@@ -32,7 +54,10 @@ type sampleMeta struct {
 // with default-base-is-moof, a version-1 tfdt, and a version-1 trun with data offset, and
 // per-sample duration, size, flags and composition offset. reserve must be at least
 // reserveFor(len(samples)), and payload below 4 GiB.
-func appendPartHeader(b []byte, seq uint32, baseTime uint64, samples []sampleMeta, payload uint64, reserve int) []byte {
+//
+// With audio samples (a not nil and holding some), the moof has a second traf, of track 2, whose
+// samples follow the video's (videoPayload bytes) in the same mdat.
+func appendPartHeader(b []byte, seq uint32, baseTime uint64, samples []sampleMeta, payload uint64, reserve int, a *audioMeta, videoPayload uint64) []byte {
 	n := len(samples)
 	const (
 		mfhdSize = 16
@@ -42,7 +67,11 @@ func appendPartHeader(b []byte, seq uint32, baseTime uint64, samples []sampleMet
 	trunSize := 8 + 4 + 4 + 4 + sampleEntry*n
 	trafSize := 8 + tfhdSize + tfdtSize + trunSize
 	moofSize := reserve - mdatHdr
-	freeSize := moofSize - (8 + mfhdSize + trafSize)
+	audioSize := 0
+	if a != nil && len(a.sizes) > 0 {
+		audioSize = audioFixed + audioEntry*len(a.sizes)
+	}
+	freeSize := moofSize - (8 + mfhdSize + trafSize + audioSize)
 
 	b = boxHeader(b, moofSize, "moof")
 	b = boxHeader(b, mfhdSize, "mfhd")
@@ -69,6 +98,24 @@ func appendPartHeader(b []byte, seq uint32, baseTime uint64, samples []sampleMet
 		b = binary.BigEndian.AppendUint32(b, s.size)
 		b = binary.BigEndian.AppendUint32(b, flags)
 		b = binary.BigEndian.AppendUint32(b, uint32(s.ptsOffset))
+	}
+	if audioSize > 0 {
+		na := len(a.sizes)
+		b = boxHeader(b, audioSize, "traf")
+		b = boxHeader(b, tfhdSize, "tfhd")
+		b = binary.BigEndian.AppendUint32(b, 0x020000) // default-base-is-moof
+		b = binary.BigEndian.AppendUint32(b, 2)        // track ID
+		b = boxHeader(b, tfdtSize, "tfdt")
+		b = binary.BigEndian.AppendUint32(b, 1<<24)
+		b = binary.BigEndian.AppendUint64(b, a.base)
+		b = boxHeader(b, 20+audioEntry*na, "trun")
+		b = binary.BigEndian.AppendUint32(b, 0x000301) // version 0; offset, duration, size
+		b = binary.BigEndian.AppendUint32(b, uint32(na))
+		b = binary.BigEndian.AppendUint32(b, uint32(uint64(reserve)+videoPayload))
+		for i := range a.sizes {
+			b = binary.BigEndian.AppendUint32(b, a.durations[i])
+			b = binary.BigEndian.AppendUint32(b, a.sizes[i])
+		}
 	}
 	b = boxHeader(b, freeSize, "free")
 	for range freeSize - 8 {

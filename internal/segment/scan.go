@@ -27,6 +27,8 @@ type Part struct {
 	Duration uint64 // sum of the sample durations, in TimeScale units
 	Samples  int
 	Sync     bool // the first sample is a sync sample (a keyframe), so playback can start here
+	// AudioSamples counts the part's audio frames, in a segment with an audio track.
+	AudioSamples int
 }
 
 // Info is what Scan learned of a segment.
@@ -104,8 +106,8 @@ func Scan(r io.Reader, size int64) (*Info, error) {
 	if err := in.Init.Unmarshal(bytes.NewReader(initBytes)); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoInit, err)
 	}
-	if len(in.Init.Tracks) != 1 {
-		return nil, fmt.Errorf("%w: %d tracks; want 1", ErrNoInit, len(in.Init.Tracks))
+	if n := len(in.Init.Tracks); n != 1 && n != 2 {
+		return nil, fmt.Errorf("%w: %d tracks; want 1, or 2 with audio", ErrNoInit, n)
 	}
 	track := in.Init.Tracks[0]
 	switch track.Codec.(type) {
@@ -113,13 +115,21 @@ func Scan(r io.Reader, size int64) (*Info, error) {
 	default:
 		return nil, fmt.Errorf("%w: codec %T", ErrNoInit, track.Codec)
 	}
+	audioID := 0
+	if len(in.Init.Tracks) == 2 {
+		a := in.Init.Tracks[1]
+		if AudioCodecOf(a.Codec) == "" {
+			return nil, fmt.Errorf("%w: second track's codec %T", ErrNoInit, a.Codec)
+		}
+		audioID = a.ID
+	}
 	sc.commit(initBytes)
 	in.InitSize = sc.pos
 	in.Size = sc.pos
 
 	for sc.pos < size {
 		start := sc.pos
-		p, perr := sc.part(track.ID)
+		p, perr := sc.part(track.ID, audioID)
 		if perr != nil {
 			in.Trailing = size - start
 			in.TrailingErr = fmt.Errorf("at offset %d: %w", start, perr)
@@ -202,9 +212,10 @@ func (sc *scanner) commit(b []byte) {
 	sc.pos += int64(len(b))
 }
 
-// part reads one moof + mdat pair and checks that it is consistent: one track, sample sizes that
-// exactly fill the mdat, and sample payloads that are well-formed length-prefixed NAL units.
-func (sc *scanner) part(trackID int) (Part, error) {
+// part reads one moof + mdat pair and checks that it is consistent: the video track, and the
+// audio track if the init has one (audioID not 0), sample sizes that exactly fill the mdat, and
+// video sample payloads that are well-formed length-prefixed NAL units.
+func (sc *scanner) part(trackID, audioID int) (Part, error) {
 	moof, err := sc.box()
 	if err != nil {
 		return Part{}, err
@@ -224,18 +235,31 @@ func (sc *scanner) part(trackID int) (Part, error) {
 	if err := parts.Unmarshal(raw); err != nil {
 		return Part{}, fmt.Errorf("parse part: %w", err)
 	}
-	if len(parts) != 1 || len(parts[0].Tracks) != 1 {
-		return Part{}, errors.New("part does not hold exactly one track")
+	if len(parts) != 1 || len(parts[0].Tracks) < 1 || len(parts[0].Tracks) > 2 ||
+		len(parts[0].Tracks) == 2 && audioID == 0 {
+		return Part{}, errors.New("part does not hold the video track, and the audio track only with the init's")
 	}
 	tr := parts[0].Tracks[0]
 	if tr.ID != trackID {
 		return Part{}, fmt.Errorf("part track %d; init has %d", tr.ID, trackID)
 	}
+	var payload int
+	if len(parts[0].Tracks) == 2 {
+		at := parts[0].Tracks[1]
+		if at.ID != audioID {
+			return Part{}, fmt.Errorf("part's second track %d; the init's audio is %d", at.ID, audioID)
+		}
+		for _, s := range at.Samples {
+			payload += len(s.Payload)
+		}
+	}
 	if len(tr.Samples) == 0 {
 		return Part{}, errors.New("part has no samples")
 	}
 	p := Part{BaseTime: tr.BaseTime, Samples: len(tr.Samples), Sync: !tr.Samples[0].IsNonSyncSample}
-	var payload int
+	if len(parts[0].Tracks) == 2 {
+		p.AudioSamples = len(parts[0].Tracks[1].Samples)
+	}
 	for i, s := range tr.Samples {
 		payload += len(s.Payload)
 		p.Duration += uint64(s.Duration)

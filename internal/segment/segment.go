@@ -1,6 +1,8 @@
 // Package segment holds civicam's recording format and where it is kept: fragmented MP4 files of
-// one video track, each beginning with its own initialization (ftyp + moov) so that every file
-// plays alone, followed by parts (moof + mdat) of about a second. A part's samples are written as
+// one video track and at most one audio track (AAC, Opus, or G.711 kept as linear PCM), each
+// beginning with its own initialization (ftyp + moov) so that every file plays alone, followed
+// by parts (moof + mdat) of about a second; a part's audio is a second traf whose samples follow
+// the video's in the same mdat. A part's samples are written as
 // they arrive, behind room reserved for its moof; the moof is written there once the part is
 // complete, and then the file is synced. Until then the room holds a free box, so a crash can only
 // leave an incomplete part at the end of the newest file; Scan finds where the last complete part
@@ -16,6 +18,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 )
 
 // TimeScale is the media clock of every track written: RTP's 90 kHz video clock, so timestamps
@@ -86,4 +90,20 @@ func checkCameraID(id string) error {
 // realistic segment length.
 func Ticks(d uint64) time.Duration {
 	return time.Duration(d/TimeScale)*time.Second + time.Duration(d%TimeScale)*time.Second/TimeScale
+}
+
+// AudioCodecOf names the audio codecs a segment may keep beside its video, as the recording
+// status reports them: "AAC" (MPEG-4 Audio), "Opus", and "LPCM" (G.711 as recorded, decoded to
+// 16-bit linear PCM without loss; the status names the camera's G.711 itself). Any other codec
+// is "".
+func AudioCodecOf(c fmp4.Codec) string {
+	switch c.(type) {
+	case *fmp4.CodecMPEG4Audio:
+		return "AAC"
+	case *fmp4.CodecOpus:
+		return "Opus"
+	case *fmp4.CodecLPCM:
+		return "LPCM"
+	}
+	return ""
 }

@@ -35,6 +35,17 @@ type Sample struct {
 	NALUs     [][]byte
 }
 
+// AudioSample is one frame of a segment's audio track (track 2): an AAC access unit, an Opus
+// packet, or linear PCM. Time is when it decodes, in the audio track's time scale (its sample
+// rate) from the segment start; a part's audio decodes from its first sample's Time, and the
+// rest follow by Duration, so the samples given must be contiguous within a part. Data is kept
+// until the part is written.
+type AudioSample struct {
+	Time     uint64
+	Duration uint32
+	Data     []byte
+}
+
 // size is the sample's length in the file, where each NAL unit carries a 4-byte length.
 func (s *Sample) size() int {
 	n := 0
@@ -53,6 +64,10 @@ const (
 	firstPartSamples = 256
 	minPartSamples   = 16
 	maxPartSamples   = 4096
+	// firstAudioSamples is the audio table reserved for a segment's first part: four seconds of
+	// 20 ms frames (AAC at 48 kHz, Opus and G.711 packets) with room to spare; later parts, like
+	// the video, reserve twice what the previous one took.
+	firstAudioSamples = 256
 	// maxPartPayload ends a part early, well below the box size Scan accepts.
 	maxPartPayload = 32 << 20
 	// batchBytes is how much is gathered before it is written, in one writev: a few samples at
@@ -94,6 +109,13 @@ type Writer struct {
 
 	buf []byte // the part header
 
+	// The audio track, when the init has one: its samples wait in memory (a second of audio is a
+	// few kilobytes) and follow the video's in the part's mdat when the part ends.
+	audio    bool
+	audioQ   []AudioSample
+	audioCap int // audio samples the open part's reserved room has a table for
+	lastA    int // audio samples in the previous part
+
 	// Gathered, not yet written: the samples' NAL units are referenced, not copied.
 	batch      [][]byte
 	batchBytes int
@@ -104,6 +126,9 @@ type Writer struct {
 // NewWriter writes init to f, syncs it, and returns a Writer for the segment's parts.
 func NewWriter(f File, init *fmp4.Init) (*Writer, error) {
 	w := &Writer{f: f, h: sha256.New(), writev: vectored(f)}
+	if len(init.Tracks) > 1 && !init.Tracks[1].Codec.IsVideo() {
+		w.audio = true
+	}
 	var buf seekablebuffer.Buffer
 	if err := init.Marshal(&buf); err != nil {
 		return nil, fmt.Errorf("marshal init: %w", err)
@@ -203,13 +228,47 @@ func advance(bufs [][]byte, n int) [][]byte {
 	return bufs
 }
 
+// WriteAudio adds an audio frame to the part open now, or to the next one when none is: audio
+// goes in with the video it arrived beside. When the open part's audio table is full, the part
+// is ended first, as WriteSample ends it when its video table is. It is an error for a segment
+// whose init has no audio track.
+func (w *Writer) WriteAudio(s AudioSample) error {
+	if err := w.usable(); err != nil {
+		return err
+	}
+	if !w.audio {
+		return errors.New("write audio: the segment has no audio track")
+	}
+	if len(s.Data) == 0 || s.Duration == 0 {
+		return errors.New("write audio: empty sample")
+	}
+	if w.open && len(w.audioQ) >= w.audioCap {
+		if err := w.EndPart(); err != nil {
+			return err
+		}
+	}
+	if !w.open && len(w.audioQ) >= maxPartSamples {
+		// No video to go with: what waits is bounded, the oldest dropped.
+		w.audioQ = append(w.audioQ[:0], w.audioQ[1:]...)
+	}
+	w.audioQ = append(w.audioQ, s)
+	return nil
+}
+
 // begin opens a part: it reserves the room for its moof, holding a placeholder meanwhile.
 func (w *Writer) begin() error {
 	c := firstPartSamples
 	if w.last > 0 {
 		c = min(max(2*w.last, minPartSamples), maxPartSamples)
 	}
-	w.open, w.capacity, w.reserve = true, c, reserveFor(c)
+	if w.audio {
+		w.audioCap = firstAudioSamples
+		if w.seq > 0 {
+			w.audioCap = min(max(2*w.lastA, minPartSamples), maxPartSamples)
+		}
+		w.audioCap = max(w.audioCap, min(len(w.audioQ)+minPartSamples, maxPartSamples))
+	}
+	w.open, w.capacity, w.reserve = true, c, reserveFor(c, w.audioCap, w.audio)
 	w.partOff, w.partBase, w.payload = w.size, w.dts, 0
 	w.samples = w.samples[:0]
 	w.seq++
@@ -227,12 +286,25 @@ func (w *Writer) EndPart() error {
 	if !w.open {
 		return nil
 	}
+	videoPayload := w.payload
+	var am *audioMeta
+	if len(w.audioQ) > 0 {
+		am = &audioMeta{base: w.audioQ[0].Time}
+		for _, a := range w.audioQ {
+			am.durations = append(am.durations, a.Duration)
+			am.sizes = append(am.sizes, uint32(len(a.Data)))
+			w.gather(a.Data)
+			w.payload += int64(len(a.Data))
+		}
+	}
 	if err := w.flush(); err != nil {
 		return err
 	}
 	w.open = false
-	w.last = len(w.samples)
-	w.buf = appendPartHeader(w.buf[:0], w.seq, w.partBase, w.samples, uint64(w.payload), w.reserve)
+	w.last, w.lastA = len(w.samples), len(w.audioQ)
+	clear(w.audioQ) // drop the references to the samples
+	w.audioQ = w.audioQ[:0]
+	w.buf = appendPartHeader(w.buf[:0], w.seq, w.partBase, w.samples, uint64(w.payload), w.reserve, am, uint64(videoPayload))
 	// The moof's own header goes last, turning the placeholder into a part only once everything
 	// else is in place: a reader of the growing file never sees a part that is not whole.
 	if err := w.writeAt(w.buf[8:], w.partOff+8); err != nil {

@@ -14,6 +14,7 @@ import (
 	"civicam/internal/access"
 	"civicam/internal/auth"
 	"civicam/internal/fault"
+	"civicam/internal/footage"
 	"civicam/internal/registry"
 	"civicam/internal/timespan"
 )
@@ -208,6 +209,18 @@ func (u *UI) sharedScope(r *http.Request, id, scope string) bool {
 	return false
 }
 
+// audioLabel words the audio the recorder keeps of a camera: its codec, none, or not known
+// while nothing is recorded.
+func audioLabel(m Messages, st health.Status) string {
+	switch {
+	case st.AudioCodec != "":
+		return m.T("camera.audio_kept", st.AudioCodec)
+	case st.State == health.Recording:
+		return m.T("camera.audio_none")
+	}
+	return ""
+}
+
 // healthLabel words a camera's health for a page: its state, since when, and why.
 func healthLabel(m Messages, st health.Status) string {
 	label := m.Label("health", string(st.State))
@@ -241,8 +254,11 @@ type cameraPageData struct {
 	Footage      bool // the role may, in principle, see footage
 	// Live offers the live view: a role and, for a shared camera, a grant that allow it, on a
 	// camera the platform pulls. NotPlaying says why nothing can play (the camera not recorded).
-	Live        bool
-	NotPlaying  string
+	Live       bool
+	NotPlaying string
+	// LiveAudio says what live view does with the camera's audio: plays it (Opus, G.711), or
+	// not, as AAC cannot go live without transcoding; empty while the recorder knows none.
+	LiveAudio   string
 	Health      string // health.State
 	Video       *footageView
 	Basis       basisView
@@ -324,6 +340,12 @@ func (u *UI) renderCamera(w http.ResponseWriter, r *http.Request, status int, ba
 	if hs.State == health.NotRecorded && hs.Why != health.WhyNotAssigned {
 		d.NotPlaying = m.T("camera.not_playing", m.Label("health_why", hs.Why))
 	}
+	switch {
+	case hs.AudioCodec != "" && !footage.AudioLive(hs.AudioCodec): // AAC
+		d.LiveAudio = m.T("live.audio_aac")
+	case hs.AudioCodec != "":
+		d.LiveAudio = m.T("live.audio_on", hs.AudioCodec)
+	}
 	// The live form stays on a camera that cannot play, disabled, under the reason.
 	d.Live = d.Footage && usr.Role != auth.RoleReviewer
 	if d.Live && shared {
@@ -333,6 +355,7 @@ func (u *UI) renderCamera(w http.ResponseWriter, r *http.Request, status int, ba
 		{m.T("camera.organisation"), d.Organisation},
 		{m.T("camera.status"), m.Label("status", pub.Status)},
 		{m.T("camera.health"), healthLabel(m, hs)},
+		{m.T("camera.audio"), audioLabel(m, hs)},
 		{m.T("camera.investment"), m.Label("investment", pub.Investment)},
 		{m.T("camera.category"), u.categoryName(pub.PlaceCategory, m)},
 		{m.T("camera.position"), num6(pub.Lat) + ", " + num6(pub.Lon)},

@@ -50,7 +50,11 @@
     running(true);
     say(root.dataset.connecting);
     conn.addTransceiver('video', { direction: 'recvonly' });
-    conn.ontrack = function (ev) { video.srcObject = ev.streams[0] || new MediaStream([ev.track]); };
+    // The camera's Opus or G.711 comes beside the video when it sends either (the answer's
+    // X-Civicam-Audio header says which); AAC cannot, and the page says so.
+    conn.addTransceiver('audio', { direction: 'recvonly' });
+    var media = new MediaStream();
+    conn.ontrack = function (ev) { media.addTrack(ev.track); video.srcObject = media; };
     conn.onconnectionstatechange = function () {
       if (pc !== conn) { return; }
       var st = conn.connectionState;
@@ -77,6 +81,7 @@
       throw new Error(msg);
     }
     resource = res.headers.get('Location');
+    root.dataset.audio = res.headers.get('X-Civicam-Audio') || '';
     await conn.setRemoteDescription({ type: 'answer', sdp: await res.text() });
     // The server ending the session (a revocation, a logout) closes its DTLS with close_notify:
     // the DTLS transport says so at once, where the connection's state would wait seconds for
