@@ -53,7 +53,7 @@ func (s *Server) gridOps(c *schemas) map[string]op {
 			Status: http.StatusOK, Result: object(map[string]schema{"views": list(view)})},
 		"POST /api/v1/live/views": {Summary: "Save a live grid view of the caller's (name, layout of 1, 4, 9 or 16 tiles, the tiles' cameras); the same name replaces it",
 			Body: in(grid.Input{}), Status: http.StatusCreated, Result: view},
-		"GET /api/v1/live/views/{id}": {Summary: "One of the caller's saved live grid views", Status: http.StatusOK, Result: view},
+		"GET /api/v1/live/views/{id}":    {Summary: "One of the caller's saved live grid views", Status: http.StatusOK, Result: view},
 		"DELETE /api/v1/live/views/{id}": {Summary: "Delete one of the caller's saved live grid views", Status: http.StatusNoContent},
 	}
 }

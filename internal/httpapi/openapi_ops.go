@@ -248,7 +248,7 @@ func (s *Server) ops(c *schemas) map[string]op {
 		"OPTIONS /api/v1/cameras/{id}/whep": {Summary: "What the WHEP endpoint takes", Status: http.StatusNoContent},
 		"POST /api/v1/cameras/{id}/whep": {Summary: "Watch a camera live: a WHEP offer, answered with the SDP answer",
 			Query: []param{purpose, q("grid", "The live grid session this view is a tile of (32 hexadecimal digits); the trail entries name it.", str)},
-			Body: nil, ContentType: sdp, Status: http.StatusCreated, ResultType: sdp},
+			Body:  nil, ContentType: sdp, Status: http.StatusCreated, ResultType: sdp},
 		"OPTIONS /api/v1/cameras/{id}/whep/{session}": {Summary: "What a WHEP session URL takes", Status: http.StatusNoContent},
 		"PATCH /api/v1/cameras/{id}/whep/{session}": {Summary: "Add the viewer's ICE candidates to a live session (trickle ICE)",
 			ContentType: "application/trickle-ice-sdpfrag", Status: http.StatusNoContent},

@@ -58,8 +58,8 @@ type Deps struct {
 	// Grid is the live grid's saved views and cameras (livegrid.go); nil leaves its routes out.
 	Grid    *grid.Service
 	Metrics prometheus.Registerer
-	Logger      *slog.Logger
-	Now         func() time.Time
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Server serves the API.

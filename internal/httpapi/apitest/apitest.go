@@ -75,9 +75,9 @@ type Stack struct {
 	// Footage is the footage service of the API NewAPI built last, for a web UI beside it.
 	Footage *footage.Service
 	// Grid is the live grid service of the API NewAPI built last, likewise.
-	Grid *grid.Service
-	API     *httpapi.Server
-	views   *sharing.LateViews // the sharing service's: the footage service of the last API
+	Grid  *grid.Service
+	API   *httpapi.Server
+	views *sharing.LateViews // the sharing service's: the footage service of the last API
 	// Accounts is the accounts service; its login throttle allows 3 failures per user a minute.
 	Accounts *accounts.Service
 	// Clock is the sharing service's clock, which decides whether a grant is in force.
