@@ -31,6 +31,7 @@ import (
 	"civicam/internal/consultation"
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
+	"civicam/internal/grid"
 	"civicam/internal/httpapi"
 	"civicam/internal/inspection"
 	"civicam/internal/lease"
@@ -358,8 +359,10 @@ func NewServer(core *Core) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// The one access rule, for every look at footage and the live grid's choice of cameras.
+	rule := &access.Checker{Applications: requests, Grants: shares, Approvals: requests}
 	looks := footage.New(footage.Config{ExportDir: filepath.Join(cfg.Data, "exports")}, footage.Deps{
-		Access:  &access.Checker{Applications: requests, Grants: shares, Approvals: requests},
+		Access:  rule,
 		Cameras: core.Registry, Sharing: shares, Index: core.DB, Files: files, Key: core.Key,
 		Recorder: rec, Live: liveSvc, Tracer: tracer, Trail: core.Trail,
 		Logger: core.Log.With("component", "footage"), Now: core.Now,
@@ -367,6 +370,8 @@ func NewServer(core *Core) (_ *Server, err error) {
 		Approvals: core.DB, Users: core.DB,
 	})
 	views.To = looks
+	grids := grid.New(grid.Deps{Store: core.DB, Registry: core.Registry, Shared: shares,
+		Access: rule, Logger: core.Log.With("component", "grid"), Now: core.Now})
 	consult := consultation.New(consultation.Config{}, consultation.Deps{Store: core.DB, Tracer: trace.Recorder{Log: core.Trail},
 		Now: core.Now, Logger: core.Log.With("component", "consultation")})
 	inspections, err := inspection.New(inspection.Config{}, inspection.Deps{Repo: core.DB, Organisations: core.Registry,
@@ -382,14 +387,14 @@ func NewServer(core *Core) (_ *Server, err error) {
 			Logger: core.Log.With("component", "holds"), Now: core.Now,
 			ImportantDays: func() int { return core.Registry.Pack().Options().ImportantFootageDays }}),
 		Footage: looks, Sharing: shares, GB28181: gb, Logger: core.Log.With("component", "api"),
-		Consultation: consult,
+		Consultation: consult, Grid: grids,
 	})
 	if err != nil {
 		return nil, err
 	}
 	ui, err := webui.New(webui.Config{Language: cfg.UI.Language, TileURL: cfg.UI.TileURL, SecureCookies: cfg.SecureCookies()}, webui.Deps{
 		APIRoles: api.Roles(), Accounts: core.Accounts, Registry: core.Registry, Footage: looks, Trail: core.Trail, Users: core.DB, Requests: requests, Storage: planner, Sharing: shares, GB28181: gb, Consultation: consult, Inspections: inspections,
-		Health: health.New(rec),
+		Health: health.New(rec), Grid: grids,
 		Tracer: trace.Recorder{Log: core.Trail}, Logger: core.Log.With("component", "webui"), Now: core.Now,
 	})
 	if err != nil {

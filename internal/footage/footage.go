@@ -181,6 +181,9 @@ type Request struct {
 	Purpose       string
 	ApplicationID string // the lost-person application a reviewer looks under
 	CaseRef       string // the case a look is for; an emergency grant covers a look only under one
+	// Grid is the live grid session a live view is a tile of (GridID): its tiles' trail
+	// entries name it, each a look of its own under the one purpose given for the grid.
+	Grid string
 	// Recipient is where an export's copy goes; the pack's export_recipients option requires it.
 	Recipient *export.Recipient
 }
@@ -209,15 +212,37 @@ func (l *Look) reference() string {
 	return l.CaseRef
 }
 
-// traceReason adds the basis of the look to a trail entry's reason.
+// traceReason adds the basis of the look, and the live grid it is a tile of, to a trail
+// entry's reason.
 func (l *Look) traceReason(reason string) string {
-	if l.basis == "" {
+	return l.inGrid(joinReason(reason, l.basis))
+}
+
+// deniedReason is a refusal's reason in the trail, naming the live grid of a tile when the grid
+// given is one (it is validated only after the access check).
+func (l *Look) deniedReason(err error) string {
+	if !ValidGridID(l.Grid) {
+		return err.Error()
+	}
+	return l.inGrid(err.Error())
+}
+
+// inGrid adds the live grid session the look is a tile of to a trail entry's reason.
+func (l *Look) inGrid(reason string) string {
+	if l.Grid == "" {
 		return reason
 	}
-	if reason == "" {
-		return l.basis
+	return joinReason(reason, "tile of live grid "+l.Grid)
+}
+
+func joinReason(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
 	}
-	return reason + "; " + l.basis
+	return a + "; " + b
 }
 
 // actions are the trail's names of the uses.
@@ -247,6 +272,8 @@ func checkRequest(use access.Use, r *Request) error {
 		return fault.InvalidField("case_ref", "at most 200 bytes")
 	case r.ApplicationID != "" && !registry.ValidID(r.ApplicationID):
 		return fault.InvalidField("application_id", "not a valid id")
+	case r.Grid != "" && (use != access.Live || !ValidGridID(r.Grid)):
+		return fault.InvalidField("grid", "a live grid session is 32 lowercase hexadecimal digits, and only for live view")
 	case use == access.Export && r.CaseRef == "":
 		return fault.InvalidField("case_ref", "give the case (or application) this export is for")
 	}
@@ -279,7 +306,7 @@ func (s *Service) Decide(ctx context.Context, u *auth.User, use access.Use, req 
 	if err != nil {
 		if terr := s.d.Tracer.Record(ctx, trace.Record{Action: actions[use], CameraIDs: []string{cam.ID},
 			From: req.Start, To: req.End, Reference: l.reference(), Purpose: req.Purpose,
-			Outcome: trace.Denied, Reason: err.Error()}); terr != nil {
+			Outcome: trace.Denied, Reason: l.deniedReason(err)}); terr != nil {
 			s.d.Logger.Error("trace footage denial", "camera", cam.ID, "err", terr)
 		}
 		var d *access.Denial

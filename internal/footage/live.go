@@ -60,7 +60,7 @@ func (s *Service) liveRefused(ctx context.Context, l *Look, err error) error {
 		reason = fe.Message
 	}
 	if terr := s.d.Tracer.Record(ctx, trace.Record{Action: trace.ActionLiveView, CameraIDs: []string{l.Camera.ID},
-		From: l.Start, Reference: l.reference(), Purpose: l.Purpose, Outcome: trace.Denied, Reason: reason}); terr != nil {
+		From: l.Start, Reference: l.reference(), Purpose: l.Purpose, Outcome: trace.Denied, Reason: l.inGrid(reason)}); terr != nil {
 		s.d.Logger.Error("trace refused live view", "camera", l.Camera.ID, "err", terr)
 	}
 	return err
@@ -198,6 +198,7 @@ func (s *Service) traceEnd(ctx context.Context, l *Look, id, reason string) {
 	if reason == endedByViewer {
 		rec.Reason = reason
 	}
+	rec.Reason = l.inGrid(rec.Reason)
 	if err := s.d.Tracer.Record(ctx, rec); err != nil {
 		s.d.Logger.Error("trace end of live view", "session", id, "err", err)
 	}

@@ -202,6 +202,13 @@ var untraced = map[string]string{
 	// reads nothing of a camera or a session.
 	"OPTIONS /api/v1/cameras/{id}/whep":           "what the WHEP endpoint takes, the same for every camera",
 	"OPTIONS /api/v1/cameras/{id}/whep/{session}": "what a WHEP session URL takes, the same for every session",
+	// The live grid: a layout of the caller's own is a preference, not a look; each tile's
+	// live view and each snapshot is traced when it happens.
+	"GET /api/v1/live/cameras":       "the register of cameras the caller may watch live, with secrets masked, as the camera list",
+	"GET /api/v1/live/views":         "the caller's own saved grid layouts: names and camera ids, no footage",
+	"GET /api/v1/live/views/{id}":    "one of the caller's own saved grid layouts",
+	"POST /api/v1/live/views":        "the caller's own layout preference, naming only cameras it may watch; watching any of them is traced",
+	"DELETE /api/v1/live/views/{id}": "the caller's own layout preference",
 	// An applicant reading what is its own: its applications and their result notice.
 	"GET /api/v1/applications as applicant":                 "the applicant's own applications",
 	"GET /api/v1/applications/{id} as applicant":            "the applicant's own application",
@@ -328,6 +335,12 @@ func TestRoutesByRole(t *testing.T) {
 			t.Fatal(err)
 		}
 		insp := newInspectionFixtures(t, s, orgB)
+		// An active camera of the operator's organisation, for the live grid's saved views.
+		camLive := mustCreate(t, s.do("POST", "/api/v1/cameras", adminTok, "", cameraJSON(orgA, "Live", "public_square")))
+		if r := s.do("PATCH", "/api/v1/cameras/"+camLive, adminTok, "", `{"status":"active"}`); r.status != http.StatusOK {
+			t.Fatalf("activate camera = %d %s", r.status, r.body)
+		}
+		adminView := mustCreate(t, s.do("POST", "/api/v1/live/views", adminTok, "", `{"name":"admin's","layout":4,"camera_ids":["`+camLive+`"]}`))
 
 		rows := []struct {
 			method, pattern string
@@ -575,6 +588,28 @@ func TestRoutesByRole(t *testing.T) {
 				func(string) string { return "a=end-of-candidates\r\n" }, "application/trickle-ice-sdpfrag",
 				allowOnly(map[string]want{"admin": ok(404, "live_view:denied"), "operator": ok(404, "live_view:denied"), "owner": ok(404, "live_view:denied"),
 					"reviewer": ok(404, "live_view:denied"), "auditor": ok(404, "live_view:denied")})},
+			// The live grid (livegrid.go): the roles that may watch live; a view is its user's
+			// own, so another's is not found (traced); a snapshot of a session the caller does
+			// not hold is refused and traced.
+			{"POST", "/api/v1/cameras/{id}/whep/{session}/snapshot", func(string) string { return "/api/v1/cameras/" + camA + "/whep/0123abcd/snapshot" },
+				func(string) string { return "\xff\xd8\xff\xe0 not really a JPEG" }, "image/jpeg",
+				allowOnly(map[string]want{"admin": ok(404, "snapshot:denied"), "operator": ok(404, "snapshot:denied"), "owner": ok(404, "snapshot:denied"),
+					"reviewer": ok(404, "snapshot:denied"), "auditor": ok(404, "snapshot:denied")})},
+			{"GET", "/api/v1/live/cameras", nil, nil, "", allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200)})},
+			{"GET", "/api/v1/live/views", nil, nil, "", allowOnly(map[string]want{"admin": ok(200), "operator": ok(200), "owner": ok(200)})},
+			// The owner may not watch the operator's organisation's camera: its view is refused.
+			{"POST", "/api/v1/live/views", nil, func(string) string { return `{"name":"v` + next() + `","layout":4,"camera_ids":["` + camLive + `"]}` }, "",
+				allowOnly(map[string]want{"admin": ok(201), "operator": ok(201), "owner": ok(400)})},
+			{"GET", "/api/v1/live/views/{id}", func(string) string { return "/api/v1/live/views/" + adminView }, nil, "",
+				allowOnly(map[string]want{"admin": ok(200), "operator": wall, "owner": wall})},
+			{"DELETE", "/api/v1/live/views/{id}", func(role string) string {
+				tok := adminTok
+				if role == "operator" {
+					tok = tokens["operator"]
+				}
+				return "/api/v1/live/views/" + mustCreate(t, s.do("POST", "/api/v1/live/views", tok, "", `{"name":"d`+next()+`","layout":1,"camera_ids":["`+camLive+`"]}`))
+			}, nil, "",
+				allowOnly(map[string]want{"admin": ok(204), "operator": ok(204), "owner": wall})},
 			// Legal holds and storage (retention.go). A hold is released by an admin or reviewer, or
 			// by the operator who placed it; each role releases a hold of its own making (admin's
 			// for the others).

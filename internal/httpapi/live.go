@@ -56,7 +56,11 @@ func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request) error {
 	if caseRef == "" {
 		caseRef = strings.TrimSpace(r.Header.Get(LiveCaseRefHeader))
 	}
-	look, err := s.footage.DecideLive(ctx, u, footage.Request{CameraID: r.PathValue("id"), Purpose: purpose, CaseRef: caseRef})
+	grid := strings.TrimSpace(r.URL.Query().Get("grid"))
+	if grid == "" {
+		grid = strings.TrimSpace(r.Header.Get(LiveGridHeader))
+	}
+	look, err := s.footage.DecideLive(ctx, u, footage.Request{CameraID: r.PathValue("id"), Purpose: purpose, CaseRef: caseRef, Grid: grid})
 	if err != nil {
 		return err
 	}
@@ -100,6 +104,10 @@ const (
 // LiveCaseRefHeader carries the case a live view is for (or the case_ref query parameter):
 // an emergency grant covers a look only under one.
 const LiveCaseRefHeader = "X-Civicam-Case-Ref"
+
+// LiveGridHeader carries the live grid session a live view is a tile of (or the grid query
+// parameter): its trail entries name it.
+const LiveGridHeader = "X-Civicam-Grid"
 
 // whepOptions answers what a WHEP URL takes. It reads nothing and names no camera or session,
 // so it needs no login (a CORS preflight carries none) and leaves no trace.

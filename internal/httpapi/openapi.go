@@ -225,6 +225,7 @@ func (s *Server) document(server string) map[string]any {
 	c := &schemas{byType: map[reflect.Type]string{}, defs: map[string]schema{}}
 	ops := s.ops(c)
 	maps.Copy(ops, s.signOps(c))
+	maps.Copy(ops, s.gridOps(c))
 	errorRef := schema{"$ref": "#/components/schemas/Error"}
 	errorAnswer := map[string]any{"description": "The request was refused; the body says why, in the caller's language.",
 		"content": map[string]any{"application/json": map[string]any{"schema": errorRef}}}
@@ -345,6 +346,7 @@ var tagDescriptions = map[string]string{
 	"organisations":    "Departments, establishments and enterprises that own cameras.",
 	"users":            "Staff accounts.",
 	"cameras":          "The camera register, recordings, playback, exports and live view.",
+	"live":             "The live grid: the cameras the caller may watch at once, and each user's own saved views.",
 	"maintenance":      "Maintenance work orders across cameras (REG-5).",
 	"compliance":       "Policy findings.",
 	"portal":           "The public portal of lost-person applications.",

@@ -21,6 +21,7 @@ import (
 	"civicam/internal/fault"
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
+	"civicam/internal/grid"
 	"civicam/internal/inspection"
 	"civicam/internal/lease"
 	"civicam/internal/lostperson"
@@ -54,9 +55,11 @@ type Deps struct {
 	// Inspections: hidden-camera inspections and public reports (inspections.go); nil leaves
 	// their routes out.
 	Inspections *inspection.Service
-	Metrics     prometheus.Registerer
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// Grid is the live grid's saved views and cameras (livegrid.go); nil leaves its routes out.
+	Grid    *grid.Service
+	Metrics prometheus.Registerer
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Server serves the API.
@@ -74,6 +77,7 @@ type Server struct {
 	gb          *gb28181.Server
 	consult     *consultation.Service
 	inspections *inspection.Service
+	grid        *grid.Service
 	log         *slog.Logger
 	now         func() time.Time
 	mux         *http.ServeMux
@@ -124,6 +128,7 @@ func New(cfg Config, d Deps, extra ...Route) (*Server, error) {
 	s.gb = d.GB28181
 	s.consult = d.Consultation
 	s.inspections = d.Inspections
+	s.grid = d.Grid
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "civicam_http_requests_total", Help: "API requests by route and status code.",
 	}, []string{"route", "code"})
@@ -196,6 +201,7 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.signRoutes()...)
 	rs = append(rs, s.filingRoutes()...)
 	rs = append(rs, s.inspectionRoutes()...)
+	rs = append(rs, s.gridRoutes()...)
 	return append(rs, s.extra...)
 }
 

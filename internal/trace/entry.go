@@ -136,6 +136,9 @@ const (
 	ActionCameraReportRead  Action = "camera_report_read"
 	ActionCameraReportPhoto Action = "camera_report_photo"
 	ActionCameraReportState Action = "camera_report_state"
+	// A viewer took a still of a live view it holds (the live grid's snapshot): the picture's
+	// size and SHA-256 are in the reason, the live session in the reference.
+	ActionSnapshot Action = "snapshot"
 )
 
 // Actions lists every known action, for validation and for auditors' filter menus.
@@ -158,6 +161,7 @@ var Actions = []Action{
 	ActionSystemFiling,
 	ActionInspectionPlan, ActionInspectionRecord, ActionInspectionRead, ActionCameraReport,
 	ActionCameraReportRead, ActionCameraReportPhoto, ActionCameraReportState,
+	ActionSnapshot,
 }
 
 // Outcome is whether the traced request was served.

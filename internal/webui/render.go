@@ -119,6 +119,9 @@ func (u *UI) nav(r *http.Request, m Messages) []navLink {
 	if u.allowed(usr, "GET /api/v1/cameras") {
 		add("/cameras", "nav.cameras")
 	}
+	if u.grid != nil && u.allowed(usr, "GET /api/v1/live/views") {
+		add("/live", "nav.live_grid")
+	}
 	if u.allowed(usr, "GET /api/v1/compliance") {
 		add("/compliance", "nav.compliance")
 	}

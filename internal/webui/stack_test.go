@@ -275,7 +275,8 @@ var csrfValue = regexp.MustCompile(`name="csrf_token" value="[^"]*"`)
 // with, if not nil, adds the parts a test serves too.
 func stackDeps(st *apitest.Stack, api *httpapi.Server, with func(*Deps)) Deps {
 	d := Deps{APIRoles: api.Roles(), Accounts: st.Accounts, Registry: st.Registry, Footage: st.Footage, Trail: st.Trail,
-		Users: st.DB, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler), Consultation: st.Consultation}
+		Users: st.DB, Tracer: st.Tracer, Logger: slog.New(slog.DiscardHandler), Consultation: st.Consultation,
+		Grid: st.Grid}
 	if with != nil {
 		with(&d)
 	}

@@ -35,6 +35,7 @@ import (
 	"civicam/internal/consultation"
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
+	"civicam/internal/grid"
 	"civicam/internal/inspection"
 	"civicam/internal/lostperson"
 	"civicam/internal/registry"
@@ -114,6 +115,8 @@ type Deps struct {
 	Consultation *consultation.Service
 	// Inspections serves the public's camera-report page; nil leaves it out.
 	Inspections *inspection.Service
+	// Grid is the live grid's cameras and saved views; nil leaves the grid page out.
+	Grid *grid.Service
 }
 
 // Health is what the pages read of a camera's connection now.
@@ -139,6 +142,7 @@ type UI struct {
 	health      Health
 	consult     *consultation.Service
 	inspections *inspection.Service
+	grid        *grid.Service
 	log         *slog.Logger
 	now         func() time.Time
 	pages       map[string]*template.Template
@@ -212,6 +216,7 @@ func New(cfg Config, d Deps) (*UI, error) {
 	}
 	u.consult = d.Consultation
 	u.inspections = d.Inspections
+	u.grid = d.Grid
 	// Inline SVG markup is allowed; inline scripts and style attributes are not.
 	u.csp = "default-src 'self'; img-src 'self' data:" + tileOrigin + "; style-src 'self'; script-src 'self'; " +
 		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -259,7 +264,7 @@ func (u *UI) routes() []*page {
 		{Pattern: "POST /admin/users/{id}", APIRoute: "PATCH /api/v1/users/{id}", Handler: u.adminUpdateUser},
 		{Pattern: "GET /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminOrganisations},
 		{Pattern: "POST /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminCreateOrganisation},
-	}, slices.Concat(u.applicationRoutes(), u.sharingRoutes(), u.gbRoutes(), u.exportRoutes(), u.consultationRoutes(), u.coverageRoutes(), u.signRoutes(), u.cameraReportRoutes(), u.cameraMgmtRoutes())...)
+	}, slices.Concat(u.applicationRoutes(), u.sharingRoutes(), u.gbRoutes(), u.exportRoutes(), u.consultationRoutes(), u.coverageRoutes(), u.signRoutes(), u.cameraReportRoutes(), u.cameraMgmtRoutes(), u.gridRoutes())...)
 }
 
 // Handler serves every page, "/" and below (the server mounts the API, /metrics and /healthz

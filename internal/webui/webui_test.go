@@ -265,6 +265,14 @@ func TestPagesByRole(t *testing.T) {
 		{"GET", "/cameras/{id}", "/cameras/" + camA, nil, roles(ok, map[string]want{anon: login, "applicant": denied, "owner": notFound,
 			"admin": {http.StatusOK, []string{"recordings_read"}}, "operator": {http.StatusOK, []string{"recordings_read"}}})},
 		{"GET", "/compliance", "/compliance", nil, roles(ok, map[string]want{anon: login, "applicant": denied, "reviewer": denied})},
+		// The live grid, for the roles that watch live; camA is planned, so no view of it is
+		// saved, and a view that is not the user's is not found.
+		{"GET", "/live", "/live", nil, roles(denied, map[string]want{anon: login, "admin": ok, "operator": ok, "owner": ok})},
+		{"POST", "/live/views", "/live/views", func() url.Values { return url.Values{"name": {"v"}, "layout": {"4"}, "camera": {camA}} },
+			roles(denied, map[string]want{anon: notLoggedIn, "admin": {http.StatusBadRequest, nil}, "operator": {http.StatusBadRequest, nil},
+				"owner": {http.StatusBadRequest, nil}})},
+		{"POST", "/live/views/{id}/delete", "/live/views/" + registry.NewID() + "/delete", func() url.Values { return url.Values{} },
+			roles(denied, map[string]want{anon: notLoggedIn, "admin": notFound, "operator": notFound, "owner": notFound})},
 		{"POST", "/cameras/{id}/sign", "/cameras/" + camA + "/sign", func() url.Values { return url.Values{"installed": {"yes"}} },
 			roles(denied, map[string]want{anon: notLoggedIn, "owner": notFound,
 				"admin": {http.StatusSeeOther, []string{"sign_update"}}, "operator": {http.StatusSeeOther, []string{"sign_update"}}})},

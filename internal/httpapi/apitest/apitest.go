@@ -18,6 +18,7 @@ import (
 	"civicam/internal/consultation"
 	"civicam/internal/footage"
 	"civicam/internal/gb28181"
+	"civicam/internal/grid"
 	"civicam/internal/httpapi"
 	"civicam/internal/inspection"
 	"civicam/internal/live"
@@ -73,8 +74,10 @@ type Stack struct {
 	Sharing *sharing.Service
 	// Footage is the footage service of the API NewAPI built last, for a web UI beside it.
 	Footage *footage.Service
-	API     *httpapi.Server
-	views   *sharing.LateViews // the sharing service's: the footage service of the last API
+	// Grid is the live grid service of the API NewAPI built last, likewise.
+	Grid  *grid.Service
+	API   *httpapi.Server
+	views *sharing.LateViews // the sharing service's: the footage service of the last API
 	// Accounts is the accounts service; its login throttle allows 3 failures per user a minute.
 	Accounts *accounts.Service
 	// Clock is the sharing service's clock, which decides whether a grant is in force.
@@ -193,6 +196,8 @@ func (s *Stack) NewAPI(t testing.TB, p Parts) *httpapi.Server {
 	}
 	fd.Access = chk
 	d.Footage = footage.New(footage.Config{ExportDir: p.ExportDir}, fd)
+	d.Grid = grid.New(grid.Deps{Store: s.DB, Registry: s.Registry, Shared: s.Sharing, Access: chk})
+	s.Grid = d.Grid
 	s.Footage = d.Footage
 	s.views.To = d.Footage
 	api, err := httpapi.New(httpapi.Config{}, d)

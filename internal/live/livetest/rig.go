@@ -93,3 +93,23 @@ func (r *Rig) RecordSource(t testing.TB, cameraID, sourceURL string) {
 // StopLive stops the live service before the test ends (a shutdown, as the app's), and waits
 // until it has.
 func (r *Rig) StopLive() { r.stopLive() }
+
+// RecordAll has the recorder pull the simulated camera as every one of cameraIDs at once (each
+// its own RTSP session, as distinct cameras would be) and waits until all record.
+func (r *Rig) RecordAll(t testing.TB, cameraIDs ...string) {
+	t.Helper()
+	var cams []recorder.Camera
+	for _, id := range cameraIDs {
+		cams = append(cams, recorder.Camera{ID: id, SourceURL: r.Camera.URL(1), Transport: recorder.TransportTCP})
+	}
+	r.Recorder.Sync(cams)
+	limit := time.Now().Add(30 * time.Second)
+	for _, id := range cameraIDs {
+		for st, ok := r.Recorder.Status(id); !ok || st.State != recorder.StateRecording; st, ok = r.Recorder.Status(id) {
+			if time.Now().After(limit) {
+				t.Fatalf("gave up waiting for camera %s to be recorded", id)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
