@@ -345,6 +345,7 @@ var tagDescriptions = map[string]string{
 	"organisations":    "Departments, establishments and enterprises that own cameras.",
 	"users":            "Staff accounts.",
 	"cameras":          "The camera register, recordings, playback, exports and live view.",
+	"viewings":         "Review by time: one traced look at up to four cameras over an extent, its seeks kept with it.",
 	"maintenance":      "Maintenance work orders across cameras (REG-5).",
 	"compliance":       "Policy findings.",
 	"portal":           "The public portal of lost-person applications.",
