@@ -119,6 +119,9 @@ func (u *UI) nav(r *http.Request, m Messages) []navLink {
 	if u.allowed(usr, "GET /api/v1/cameras") {
 		add("/cameras", "nav.cameras")
 	}
+	if u.allowed(usr, "POST /api/v1/viewings") && usr.Role != auth.RoleAuditor {
+		add("/timeline", "nav.timeline")
+	}
 	if u.allowed(usr, "GET /api/v1/compliance") {
 		add("/compliance", "nav.compliance")
 	}
