@@ -58,7 +58,7 @@
   function ensureVideo(p) {
     if (p.video) { return p.video; }
     var v = document.createElement("video");
-    v.id = p.i === 0 && !document.getElementById("playback-video") ? "playback-video" : "player-video-" + p.i;
+    v.id = cams.length === 1 ? "playback-video" : "player-video-" + p.i;
     v.className = "playback";
     v.controls = true; v.muted = true; v.playsInline = true; v.preload = "auto";
     p.el.insertBefore(v, p.el.firstChild);
@@ -141,7 +141,8 @@
   // then the video from the offset of t. An MP4 holds at most six hours of the viewing.
   function load(p, t) {
     var to = Math.min(viewing.end, t + 6 * HOUR);
-    p.spans = null;
+    p.spans = null; // until the new MP4's spans are known its clock says nothing
+    if (p.clock) { p.clock.textContent = ""; delete p.clock.dataset.wall; }
     if (t >= to) { p.spans = []; p.servedEnd = viewing.end; setNote(p, msg.no_recording); return; }
     var url = playbackURL(p, Math.max(t, viewing.start), to);
     p.loading = true;
