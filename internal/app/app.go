@@ -367,7 +367,7 @@ func NewServer(core *Core) (_ *Server, err error) {
 		Recorder: rec, Live: liveSvc, Tracer: tracer, Trail: core.Trail,
 		Logger: core.Log.With("component", "footage"), Now: core.Now,
 		Options:   func() policy.Options { return core.Registry.Pack().Options() },
-		Approvals: core.DB, Users: core.DB,
+		Approvals: core.DB, Users: core.DB, Viewings: core.DB,
 	})
 	views.To = looks
 	grids := grid.New(grid.Deps{Store: core.DB, Registry: core.Registry, Shared: shares,

@@ -41,6 +41,12 @@ func (s *Service) Recorded(ctx context.Context, cameraID string, start, end time
 // refusal is the web UI's to show, the read is traced as Recorded's). The web UI draws its
 // timeline from it.
 func (s *Service) Coverage(ctx context.Context, u *auth.User, cameraID string, start, end time.Time) (timespan.Coverage, error) {
+	return s.CoverageUnder(ctx, u, cameraID, start, end, "")
+}
+
+// CoverageUnder is Coverage for a reviewer's lost-person application (applicationID; "" for
+// everyone else): the review-by-time timeline of a camera the reviewer may see only under it.
+func (s *Service) CoverageUnder(ctx context.Context, u *auth.User, cameraID string, start, end time.Time, applicationID string) (timespan.Coverage, error) {
 	if !registry.ValidID(cameraID) {
 		return timespan.Coverage{}, fmt.Errorf("camera %q: %w", cameraID, fault.ErrNotFound)
 	}
@@ -48,7 +54,7 @@ func (s *Service) Coverage(ctx context.Context, u *auth.User, cameraID string, s
 	if err != nil {
 		return timespan.Coverage{}, err
 	}
-	if err := s.d.Access.Check(ctx, u, cam, access.Playback, start, end, ""); err != nil {
+	if err := s.d.Access.Check(ctx, u, cam, access.Playback, start, end, applicationID); err != nil {
 		return timespan.Coverage{}, err
 	}
 	return s.Recorded(ctx, cameraID, start, end)

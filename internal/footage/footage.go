@@ -90,6 +90,8 @@ type Deps struct {
 	// Approvals keeps the exports the two-person rule holds back; Users finds their requesters.
 	Approvals Approvals
 	Users     Users
+	// Viewings keeps the viewings of review by time; nil refuses to open any.
+	Viewings Viewings
 }
 
 // Service decides, traces and serves looks at footage.
@@ -194,6 +196,8 @@ type Look struct {
 	Camera *registry.Camera
 	use    access.Use
 	basis  string // under what another organisation's camera is seen, for the trail
+	// viewing is the viewing the look is a seek of, whose opening traced it ("" for a look of its own).
+	viewing string
 }
 
 // ctx carries the case reference into the access check.

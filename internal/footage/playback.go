@@ -25,6 +25,8 @@ func (s *Service) Plan(ctx context.Context, l *Look) (*playback.Plan, error) {
 			Message: strings.TrimPrefix(err.Error(), playback.ErrBadRange.Error()+": "), Err: err}
 		s.Malformed(ctx, l.use, l.Request, bad)
 		return nil, bad
+	case errors.Is(err, playback.ErrNoFootage) && l.viewing != "":
+		return nil, ErrNoFootage // a seek into a gap of a viewing already traced
 	case errors.Is(err, playback.ErrNoFootage):
 		if err := s.d.Tracer.Record(ctx, trace.Record{Action: actions[l.use], CameraIDs: []string{l.Camera.ID},
 			From: l.Start, To: l.End, Reference: l.reference(), Purpose: l.Purpose, Outcome: trace.Allowed,
@@ -37,9 +39,12 @@ func (s *Service) Plan(ctx context.Context, l *Look) (*playback.Plan, error) {
 }
 
 // Played traces a playback before any byte of it is sent: what the plan holds and, for a byte
-// range, which bytes. A request for the headers alone is traced too: they tell when the camera
+// range, which bytes. A seek inside a viewing is kept with the viewing instead. A request for the headers alone is traced too: they tell when the camera
 // recorded and when not. A trail that cannot be written refuses the playback.
 func (s *Service) Played(ctx context.Context, l *Look, plan *playback.Plan, off, n int64, partial, headersOnly bool) error {
+	if l.viewing != "" {
+		return s.keepSeek(ctx, l)
+	}
 	// The trail's From and To are the range asked for; what was served starts at the keyframe
 	// before it, and the reason says so, so that an audit sees every second that was shown.
 	reason := fmt.Sprintf("%s recorded in %d stretch(es), %d gap(s); served %s to %s", plan.Duration.Round(time.Millisecond),

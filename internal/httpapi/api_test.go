@@ -553,6 +553,14 @@ func TestRoutesByRole(t *testing.T) {
 			}, nil, "",
 				allowOnly(map[string]want{"admin": ok(404, "playback"), "operator": ok(404, "playback"), "owner": ok(404, "playback:denied"),
 					"reviewer": ok(403, "playback:denied"), "auditor": ok(403, "playback:denied")})},
+			// A viewing is traced once when it opens, as the playback it allows.
+			{"POST", "/api/v1/viewings", nil, func(string) string {
+				return `{"camera_ids":["` + camA + `"],"start":"2026-01-01T00:00:00Z","end":"2026-01-01T01:00:00Z","purpose":"test"}`
+			}, "",
+				allowOnly(map[string]want{"admin": ok(201, "playback"), "operator": ok(201, "playback"), "owner": ok(404, "playback:denied"),
+					"reviewer": ok(403, "playback:denied"), "auditor": ok(403, "playback:denied")})},
+			{"GET", "/api/v1/viewings/{id}", func(string) string { return "/api/v1/viewings/" + registry.NewID() }, nil, "",
+				allowOnly(map[string]want{"admin": wall, "operator": wall, "owner": wall, "reviewer": wall, "auditor": wall})},
 			{"POST", "/api/v1/cameras/{id}/exports", func(string) string { return "/api/v1/cameras/" + camA + "/exports" },
 				func(string) string {
 					return `{"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:01:00Z","purpose":"test","case_ref":"C-1"}`

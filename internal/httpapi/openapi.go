@@ -347,6 +347,7 @@ var tagDescriptions = map[string]string{
 	"users":            "Staff accounts.",
 	"cameras":          "The camera register, recordings, playback, exports and live view.",
 	"live":             "The live grid: the cameras the caller may watch at once, and each user's own saved views.",
+	"viewings":         "Review by time: one traced look at up to four cameras over an extent, its seeks kept with it.",
 	"maintenance":      "Maintenance work orders across cameras (REG-5).",
 	"compliance":       "Policy findings.",
 	"portal":           "The public portal of lost-person applications.",

@@ -35,6 +35,7 @@ func (s *Server) ops(c *schemas) map[string]op {
 	until := q("end", "The end of the window (RFC 3339).", dateTime)
 	purpose := q("purpose", "Why the footage is looked at; the trail keeps it.", str)
 	appID := q("application_id", "The lost-person application the look is made for, for a reviewer.", str)
+	viewing := q("viewing", "A viewing of the caller's (POST /api/v1/viewings) whose extent holds the range: the purpose is the viewing's, and the request is kept with it instead of traced on its own.", str)
 	csvAlso := answer{Status: http.StatusOK, ContentType: "text/csv", Description: "The same as CSV, with ?format=csv."}
 	format := q("format", "json (default) or csv.", schema{"type": "string", "enum": []any{"json", "csv"}})
 	cursor := q("cursor", "The next page: next_cursor of the previous answer (opaque).", str)
@@ -228,8 +229,12 @@ func (s *Server) ops(c *schemas) map[string]op {
 			Also: []answer{csvAlso}},
 
 		"GET /api/v1/cameras/{id}/playback.mp4": {Summary: "Play back a window of a camera's footage as fragmented MP4",
-			Query: []param{since, until, purpose, appID}, Status: http.StatusOK, ResultType: "video/mp4",
+			Query: []param{since, until, purpose, appID, viewing}, Status: http.StatusOK, ResultType: "video/mp4",
 			Also: []answer{{Status: http.StatusPartialContent, ContentType: "video/mp4", Description: "The byte range asked for."}}},
+		"POST /api/v1/viewings": {Summary: "Open a viewing: up to four cameras played in sync over an extent, traced once for all its seeks",
+			Body: in(viewingInput{}), Status: http.StatusCreated, Result: out(viewingResult{})},
+		"GET /api/v1/viewings/{id}": {Summary: "A viewing with the ranges its players asked for (the caller's own; an auditor's, anyone's)",
+			Status: http.StatusOK, Result: out(viewingResult{})},
 		"POST /api/v1/cameras/{id}/exports": {Summary: "Export a window of a camera's footage as a signed zip",
 			Body: in(exportInput{}), Status: http.StatusCreated, Result: out(exportResult{}),
 			Also: []answer{{Status: http.StatusAccepted, ContentType: "application/json", Description: "Under the pack's two-person rule: a request that a second user of the organisation approves.",

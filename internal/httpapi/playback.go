@@ -59,7 +59,9 @@ func parseFootageQuery(r *http.Request) (footage.Request, error) {
 //	X-Civicam-Served:    the range the MP4 holds, "start/end": from the last keyframe at or
 //	                     before the requested start, so a little earlier than asked
 //
-// The look is traced before any byte is sent; if the trail cannot be written the answer is 503
+// With viewing=ID (POST /api/v1/viewings) the range must lie inside that viewing, whose opening
+// traced it: the request is kept with the viewing and needs no purpose of its own. Otherwise the
+// look is traced before any byte is sent; if the trail cannot be written the answer is 503
 // with no video. Single byte ranges are served (206), so browsers can seek.
 func (s *Server) playback(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
@@ -68,7 +70,13 @@ func (s *Server) playback(w http.ResponseWriter, r *http.Request) error {
 		s.footage.Malformed(ctx, access.Playback, req, err)
 		return err
 	}
-	look, err := s.footage.Decide(ctx, auth.UserFrom(ctx), access.Playback, req)
+	var look *footage.Look
+	if id := r.URL.Query().Get("viewing"); id != "" {
+		// A seek inside a viewing: decided again, kept with the viewing, traced with its opening.
+		look, err = s.footage.DecideInViewing(ctx, auth.UserFrom(ctx), id, req)
+	} else {
+		look, err = s.footage.Decide(ctx, auth.UserFrom(ctx), access.Playback, req)
+	}
 	if err != nil {
 		return err
 	}

@@ -193,6 +193,7 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.placeRoutes()...)
 	rs = append(rs, s.traceRoutes()...)
 	rs = append(rs, s.playbackRoutes()...)
+	rs = append(rs, s.viewingRoutes()...)
 	rs = append(rs, s.liveRoutes()...)
 	rs = append(rs, s.retentionRoutes()...)
 	rs = append(rs, s.grantRoutes()...)

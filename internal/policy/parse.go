@@ -187,6 +187,8 @@ type rawRegulation struct {
 	NameZH       string `yaml:"name_zh"`
 	Jurisdiction string `yaml:"jurisdiction"`
 	InForce      string `yaml:"in_force"`
+	// TimeZone is the city's IANA zone, in which pages show and read local time.
+	TimeZone string `yaml:"time_zone"`
 }
 
 type rawRule struct {
@@ -562,6 +564,7 @@ func (v *validator) build(r *rawPack) *Pack {
 func (v *validator) regulation(p *Pack, r rawRegulation) {
 	v.required("regulation", "name", r.Name, "regulation", "name")
 	p.regulation = Regulation{Name: r.Name, NameZH: r.NameZH, Jurisdiction: r.Jurisdiction}
+	v.timeZone(p, r.TimeZone)
 	if r.InForce == "" {
 		v.addf(v.loc.line("regulation", "in_force"), "regulation: in_force is required")
 		return
@@ -572,6 +575,22 @@ func (v *validator) regulation(p *Pack, r rawRegulation) {
 		return
 	}
 	p.regulation.InForce = t
+}
+
+// DefaultTimeZone is the zone of a pack that names none: every city of China keeps Beijing time.
+const DefaultTimeZone = "Asia/Shanghai"
+
+func (v *validator) timeZone(p *Pack, name string) {
+	if name == "" {
+		name = DefaultTimeZone
+	}
+	// "Local" would make the pack's meaning depend on the machine it runs on.
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "Local" {
+		v.addf(v.loc.line("regulation", "time_zone"), "regulation: time_zone %q is not an IANA time zone (e.g. Asia/Shanghai)", name)
+		return
+	}
+	p.regulation.TimeZone, p.location = name, loc
 }
 
 func (v *validator) buildRules(p *Pack, rules []rawRule) {

@@ -89,6 +89,10 @@ func TestParseErrors(t *testing.T) {
 			"signs: required (true or false) is required"},
 		{"bad date", `in_force: "2024-03-01"`, `in_force: "1 March 2024"`, "in_force:",
 			`regulation: in_force "1 March 2024" is not a date (YYYY-MM-DD)`},
+		{"unknown time zone", "time_zone: Asia/Shanghai", "time_zone: Asia/Zhuzhou", "time_zone:",
+			`regulation: time_zone "Asia/Zhuzhou" is not an IANA time zone`},
+		{"machine's time zone", "time_zone: Asia/Shanghai", "time_zone: Local", "time_zone:",
+			`regulation: time_zone "Local" is not an IANA time zone`},
 		{"empty version", "version: zhuzhou-2024.1", `version: ""`, "version:",
 			"version is required"},
 		{"version with spaces", "version: zhuzhou-2024.1", `version: "zhuzhou 2024"`, "version:",
@@ -236,6 +240,33 @@ func TestParseWhole(t *testing.T) {
 			_, err := Parse([]byte(tt.data), "x.yaml")
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Parse(%.40q) = %v; want an error containing %q", tt.data, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestTimeZone: the pack's zone is the city's, and a pack that names none keeps Beijing time.
+func TestTimeZone(t *testing.T) {
+	orig := string(defaultBytes(t))
+	for _, tt := range []struct {
+		name, data, want string
+	}{
+		{"zhuzhou", orig, "Asia/Shanghai"},
+		{"none named", strings.Replace(orig, "  time_zone: Asia/Shanghai\n", "", 1), DefaultTimeZone},
+		{"another zone", strings.Replace(orig, "time_zone: Asia/Shanghai", "time_zone: Asia/Urumqi", 1), "Asia/Urumqi"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Parse([]byte(tt.data), "zhuzhou.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Regulation().TimeZone; got != tt.want {
+				t.Errorf("Regulation().TimeZone = %q; want %q", got, tt.want)
+			}
+			at := time.Date(2026, 12, 8, 1, 0, 0, 0, time.UTC)
+			want, _ := time.LoadLocation(tt.want)
+			if got := at.In(p.Location()).Format(time.RFC3339); got != at.In(want).Format(time.RFC3339) {
+				t.Errorf("01:00 UTC in Location() = %s; want %s", got, at.In(want).Format(time.RFC3339))
 			}
 		})
 	}

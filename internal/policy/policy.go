@@ -91,6 +91,7 @@ type Regulation struct {
 	NameZH       string
 	Jurisdiction string
 	InForce      time.Time // a date, UTC midnight
+	TimeZone     string    // the city's IANA zone (DefaultTimeZone when the pack names none)
 }
 
 // Rule is one rule of the regulation as the pack states it. ID is stable: decisions and findings
@@ -176,6 +177,7 @@ type Pack struct {
 	digest  string
 
 	regulation Regulation
+	location   *time.Location // regulation.TimeZone, loaded
 	rules      []Rule
 	ruleByID   map[string]int
 
@@ -276,6 +278,14 @@ func (p *Pack) Digest() string { return p.digest }
 
 // Regulation identifies the legal text the pack implements.
 func (p *Pack) Regulation() Regulation { return p.regulation }
+
+// Location is the city's time zone, in which people read and give times.
+func (p *Pack) Location() *time.Location {
+	if p.location == nil {
+		return time.UTC // a Pack not made by Parse
+	}
+	return p.location
+}
 
 // Rules lists the pack's rules in file order.
 func (p *Pack) Rules() []Rule { return append([]Rule(nil), p.rules...) }

@@ -1,7 +1,6 @@
 package webui
 
 import (
-	"civicam/internal/health"
 	"context"
 	"errors"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"civicam/internal/auth"
 	"civicam/internal/fault"
 	"civicam/internal/footage"
+	"civicam/internal/health"
 	"civicam/internal/registry"
 	"civicam/internal/timespan"
 )
@@ -491,6 +491,9 @@ type footageView struct {
 	// ReviewerOnly: the reviewer sees no timeline outside an application's window, so none is
 	// drawn (an empty one would read "no recordings").
 	ReviewerOnly bool
+	// Review is what review.js works from (JSON): the cameras, the window, what was recorded,
+	// the open viewing, the zone and the words.
+	Review string
 }
 
 type windowLink struct {
@@ -546,8 +549,16 @@ func (u *UI) footagePanel(r *http.Request, m Messages, usr *auth.User, c *regist
 	for _, w := range timelineWindows {
 		v.Windows = append(v.Windows, windowLink{Label: w.key, Href: query("/cameras/"+c.ID, "window", w.key) + "#timeline", Current: w.key == win.key})
 	}
-	start := now.Add(-win.d)
-	cov, err := u.footage.Coverage(r.Context(), usr, c.ID, start, now)
+	appID := strings.TrimSpace(q.Get("application_id"))
+	qs, errS := m.ParseTime(q.Get("start"))
+	qe, errE := m.ParseTime(q.Get("end"))
+	start, end := now.Add(-win.d), now
+	bounded := v.Reviewer && appID != "" && errS == nil && errE == nil && qe.After(qs)
+	if bounded {
+		// A reviewer's timeline is the application's window the candidate's link carries.
+		start, end = qs, qe
+	}
+	cov, err := u.footage.CoverageUnder(r.Context(), usr, c.ID, start, end, appID)
 	var denial *access.Denial
 	switch {
 	case errors.As(err, &denial) && v.Reviewer:
@@ -560,29 +571,40 @@ func (u *UI) footagePanel(r *http.Request, m Messages, usr *auth.User, c *regist
 		u.log.Error("camera timeline", "camera", c.ID, "err", err)
 		v.Denied = m.T("error.internal")
 	}
-	v.Timeline = drawTimeline(cov, start, now, c.ID, win.key, m)
+	v.Timeline = drawTimeline(cov, start, end, c.ID, win.key, m)
 	for i := len(cov.Ranges) - 1; i >= 0 && len(v.Ranges) < 10; i-- {
 		rg := cov.Ranges[i]
-		v.Ranges = append(v.Ranges, rangeRow{Label: m.T("camera.timeline_caption", m.Time(rg.Start), m.Time(rg.End)) +
+		v.Ranges = append(v.Ranges, rangeRow{Label: m.T("camera.timeline_caption", m.LocalTime(rg.Start), m.LocalTime(rg.End)) +
 			" (" + rg.End.Sub(rg.Start).Round(time.Second).String() + ")", Href: playHref(c.ID, win.key, rg.Start, rg.End)})
+	}
+	review := reviewData{Cameras: []reviewCamera{{ID: c.ID, Name: c.Name}}, Start: start, End: end, Now: now,
+		Coverage: [][][2]time.Time{spans(cov)}, ApplicationID: appID}
+	if bounded {
+		review.BoundStart, review.BoundEnd = start, end
 	}
 
 	// The form: as given, else the last half minute of the newest recording.
-	f := playForm{Start: q.Get("start"), End: q.Get("end"), Purpose: q.Get("purpose"), ApplicationID: q.Get("application_id")}
-	if f.Start == "" && f.End == "" && len(cov.Ranges) > 0 {
+	f := playForm{Purpose: q.Get("purpose"), ApplicationID: appID}
+	switch {
+	case errS == nil && errE == nil:
+		f.Start, f.End = m.InputTime(qs, true), m.InputTime(qe, false)
+	case q.Get("start") != "" || q.Get("end") != "":
+		f.Start, f.End = q.Get("start"), q.Get("end") // shown back as typed, with the error below
+	case len(cov.Ranges) > 0:
 		last := cov.Ranges[len(cov.Ranges)-1]
 		from := last.Start
 		if last.End.Sub(from) > 30*time.Second {
 			from = last.End.Add(-30 * time.Second)
 		}
-		f.Start, f.End = from.UTC().Format(time.RFC3339Nano), last.End.UTC().Format(time.RFC3339Nano)
+		f.Start, f.End = m.InputTime(from, true), m.InputTime(last.End, false)
 	}
 	v.Form = f
+	defer func() { v.Review = review.attr(m, u.now) }()
 	if !q.Has("play") {
 		return v
 	}
-	ps, err1 := time.Parse(time.RFC3339, strings.TrimSpace(f.Start))
-	pe, err2 := time.Parse(time.RFC3339, strings.TrimSpace(f.End))
+	ps, err1 := m.ParseTime(f.Start)
+	pe, err2 := m.ParseTime(f.End)
 	switch {
 	case err1 != nil || err2 != nil || !pe.After(ps):
 		v.FormErr = m.T("camera.bad_range")
@@ -591,14 +613,19 @@ func (u *UI) footagePanel(r *http.Request, m Messages, usr *auth.User, c *regist
 		v.FormErr = m.T("camera.purpose_required")
 		return v
 	}
-	pq := url.Values{"start": {ps.UTC().Format(time.RFC3339Nano)}, "end": {pe.UTC().Format(time.RFC3339Nano)}, "purpose": {strings.TrimSpace(f.Purpose)}}
-	if f.ApplicationID != "" {
-		pq.Set("application_id", f.ApplicationID)
+	// One viewing for the range asked: traced once here, the player's seeks inside it are not.
+	vw, err := u.footage.OpenViewing(r.Context(), usr, footage.ViewingRequest{CameraIDs: []string{c.ID}, Start: ps, End: pe,
+		Purpose: f.Purpose, ApplicationID: appID})
+	if err != nil {
+		v.FormErr = u.viewingRefusal(m, err)
+		return v
 	}
+	review.Viewing = vw
+	pq := url.Values{"viewing": {vw.ID}, "start": {ps.UTC().Format(time.RFC3339Nano)}, "end": {pe.UTC().Format(time.RFC3339Nano)}}
 	v.Video = "/api/v1/cameras/" + c.ID + "/playback.mp4?" + pq.Encode()
-	if pc, err := u.footage.Coverage(r.Context(), usr, c.ID, ps, pe); err == nil {
+	if pc, err := u.footage.CoverageUnder(r.Context(), usr, c.ID, ps, pe, appID); err == nil {
 		for _, g := range pc.Gaps {
-			v.PlayGaps = append(v.PlayGaps, m.T("camera.timeline_caption", m.Time(g.Start), m.Time(g.End)))
+			v.PlayGaps = append(v.PlayGaps, m.T("camera.timeline_caption", m.LocalTime(g.Start), m.LocalTime(g.End)))
 		}
 	}
 	return v
@@ -614,7 +641,7 @@ func playHref(camID, window string, start, end time.Time) string {
 // drawTimeline lays out the window [start, end) on a 1000-unit-wide band.
 func drawTimeline(cov timespan.Coverage, start, end time.Time, camID, window string, m Messages) timeline {
 	const w, h = 1000.0, 56.0
-	tl := timeline{W: int(w), H: int(h), Caption: m.T("camera.timeline_caption", m.Time(start), m.Time(end)), Empty: len(cov.Ranges) == 0}
+	tl := timeline{W: int(w), H: int(h), Caption: m.T("camera.timeline_caption", m.LocalTime(start), m.LocalTime(end)), Empty: len(cov.Ranges) == 0}
 	span := end.Sub(start).Seconds()
 	x := func(t time.Time) float64 { return w * t.Sub(start).Seconds() / span }
 	for _, rg := range cov.Ranges {
@@ -623,7 +650,7 @@ func drawTimeline(cov timespan.Coverage, start, end time.Time, camID, window str
 			bw = 2
 		}
 		tl.Bars = append(tl.Bars, timelineBar{X: round1(bx), W: round1(bw),
-			Title: m.T("camera.timeline_recorded") + ": " + m.T("camera.timeline_caption", m.Time(rg.Start), m.Time(rg.End)),
+			Title: m.T("camera.timeline_recorded") + ": " + m.T("camera.timeline_caption", m.LocalTime(rg.Start), m.LocalTime(rg.End)),
 			Href:  playHref(camID, window, rg.Start, rg.End)})
 	}
 	step := time.Hour
@@ -641,8 +668,13 @@ func drawTimeline(cov timespan.Coverage, start, end time.Time, camID, window str
 	if step >= 24*time.Hour {
 		layout = "01-02"
 	}
-	for t := start.Truncate(step).Add(step); t.Before(end); t = t.Add(step) {
-		tl.Ticks = append(tl.Ticks, timelineTick{X: round1(x(t)), Label: t.UTC().Format(layout)})
+	// Ticks fall on the local clock's hours and midnights, which is where the reader looks.
+	ls := start.In(m.location())
+	first := time.Date(ls.Year(), ls.Month(), ls.Day(), 0, 0, 0, 0, ls.Location())
+	for t := first; t.Before(end); t = t.Add(step) {
+		if t.After(start) {
+			tl.Ticks = append(tl.Ticks, timelineTick{X: round1(x(t)), Label: t.Format(layout)})
+		}
 	}
 	return tl
 }

@@ -5,6 +5,7 @@ import (
 	"html"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -78,25 +79,46 @@ func TestCameraPageFootage(t *testing.T) {
 	// Play a range that begins before the recording: the video is linked and the gap named.
 	start := first.Start.Add(-5 * time.Second).UTC().Truncate(time.Second)
 	end := last.End.UTC().Truncate(time.Second)
+	// The form's pickers hold local time (Asia/Shanghai); links carry RFC 3339, both are read.
 	q := fmt.Sprintf("/cameras/%s?play=1&start=%s&end=%s&purpose=%s", s.cam, start.Format(time.RFC3339), end.Format(time.RFC3339), "patrol+check")
+	n := s.size()
 	p = op.get(q)
 	m := videoSrc.FindStringSubmatch(p.body)
 	if m == nil {
 		t.Fatalf("playback page has no video element:\n%s", p.body)
 	}
-	mustContain(t, "playback page", p.body, `id="play-gaps"`)
-	src := html.UnescapeString(m[1])
-	if !strings.HasPrefix(src, "/api/v1/cameras/"+s.cam+"/playback.mp4?") || !strings.Contains(src, "purpose=patrol+check") {
-		t.Errorf("video src = %q; want the playback route with the purpose", src)
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	mustContain(t, "playback page", p.body, `id="play-gaps"`, `type="datetime-local"`, `value="`+start.In(shanghai).Format("2006-01-02T15:04:05.000")+`"`)
+	// Opening the page's player is the viewing: one playback entry with the purpose, for the range.
+	var opened []string
+	for _, e := range s.entriesSince(n) {
+		if e.Action == "playback" {
+			opened = append(opened, e.Purpose+" "+e.From.UTC().Format(time.RFC3339)+"/"+e.To.UTC().Format(time.RFC3339))
+		}
 	}
-	// The session cookie authenticates the video element's request.
-	n := s.size()
+	if want := "patrol check " + start.Format(time.RFC3339) + "/" + end.Format(time.RFC3339); fmt.Sprint(opened) != "["+want+"]" {
+		t.Errorf("playback entries of the page = %v; want [%s]", opened, want)
+	}
+	src := html.UnescapeString(m[1])
+	if !strings.HasPrefix(src, "/api/v1/cameras/"+s.cam+"/playback.mp4?") || !strings.Contains(src, "viewing=") {
+		t.Errorf("video src = %q; want the playback route inside the viewing", src)
+	}
+	// The session cookie authenticates the video element's request, and its seeks (byte ranges
+	// and other ranges of the viewing) add no entry: the viewing's is the one.
+	n = s.size()
 	v := op.get(src)
 	if v.status != http.StatusOK || v.res.Header.Get("Content-Type") != "video/mp4" {
 		t.Errorf("GET %s with the session cookie = %d %s; want 200 video/mp4", src, v.status, v.res.Header.Get("Content-Type"))
 	}
-	if got := actions(s.entriesSince(n)); fmt.Sprint(got) != "[playback]" {
-		t.Errorf("entries after playback = %v; want [playback]", got)
+	later := strings.Replace(src, "start="+url.QueryEscape(start.Format(time.RFC3339Nano)), "start="+url.QueryEscape(first.Start.Add(time.Second).UTC().Format(time.RFC3339Nano)), 1)
+	if later == src {
+		t.Fatalf("could not move the start of %s", src)
+	}
+	if v := op.get(later); v.status != http.StatusOK {
+		t.Errorf("GET a later range in the viewing = %d; want 200", v.status)
+	}
+	if got := actions(s.entriesSince(n)); len(got) != 0 {
+		t.Errorf("entries after the viewing's seeks = %v; want none", got)
 	}
 
 	for _, tc := range []struct {
@@ -104,7 +126,7 @@ func TestCameraPageFootage(t *testing.T) {
 		want        string
 	}{
 		{"no purpose", "?play=1&start=" + start.Format(time.RFC3339) + "&end=" + end.Format(time.RFC3339), "请说明查看录像的用途"},
-		{"bad time", "?play=1&start=yesterday&end=" + end.Format(time.RFC3339) + "&purpose=x", "RFC 3339"},
+		{"bad time", "?play=1&start=yesterday&end=" + end.Format(time.RFC3339) + "&purpose=x", "当地时间"},
 	} {
 		p := op.get("/cameras/" + s.cam + tc.query)
 		mustContain(t, tc.name, p.body, `id="play-error"`, tc.want)

@@ -231,12 +231,15 @@ func TestBrowserPlaybackStartKeepsItsFraction(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#play-submit")),
 		chromedp.WaitVisible(chromedp.CSS("#playback-video")),
 	)
-	start, err := time.Parse(time.RFC3339, br.evalString(`document.getElementById("play-start").value`))
+	// The picker holds local time to the millisecond, its finest step: the start is rounded up
+	// to it, never down to before the recording.
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	start, err := time.ParseInLocation("2006-01-02T15:04:05.000", br.evalString(`document.getElementById("play-start").value`), shanghai)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !start.Equal(s.segs[0].Start) {
-		t.Errorf("playback form's start = %s; want the recording's start %s", start.Format(time.RFC3339Nano), s.segs[0].Start.UTC().Format(time.RFC3339Nano))
+	if rec := s.segs[0].Start; start.Before(rec) || !start.Before(rec.Add(time.Millisecond)) {
+		t.Errorf("playback form's start = %s; want the recording's start %s rounded up to the millisecond", start.Format(time.RFC3339Nano), rec.UTC().Format(time.RFC3339Nano))
 	}
 	if gaps := br.evalString(`(document.getElementById("play-gaps") || {textContent: ""}).textContent`); gaps != "" {
 		t.Errorf("playing a recorded range reports gaps: %q", gaps)

@@ -61,6 +61,7 @@ func (c catalogue) keys() []string {
 type Messages struct {
 	Lang string // "zh" or "en"
 	m    map[string]string
+	loc  *time.Location // the pack's zone, for the pages that show local time (nil: UTC)
 }
 
 // T translates key, formatting args into it. An unknown key shows itself, so it is noticed.
@@ -114,7 +115,7 @@ func (u *UI) language(r *http.Request) string {
 
 func (u *UI) messages(r *http.Request) Messages {
 	l := u.language(r)
-	return Messages{Lang: l, m: u.cat[l]}
+	return Messages{Lang: l, m: u.cat[l], loc: u.reg.Pack().Location()}
 }
 
 // acceptLanguage picks zh or en from an Accept-Language header by quality, defaulting to zh.

@@ -122,6 +122,9 @@ func (u *UI) nav(r *http.Request, m Messages) []navLink {
 	if u.grid != nil && u.allowed(usr, "GET /api/v1/live/views") {
 		add("/live", "nav.live_grid")
 	}
+	if u.allowed(usr, "POST /api/v1/viewings") && usr.Role != auth.RoleAuditor {
+		add("/timeline", "nav.timeline")
+	}
 	if u.allowed(usr, "GET /api/v1/compliance") {
 		add("/compliance", "nav.compliance")
 	}

@@ -264,7 +264,7 @@ func (u *UI) routes() []*page {
 		{Pattern: "POST /admin/users/{id}", APIRoute: "PATCH /api/v1/users/{id}", Handler: u.adminUpdateUser},
 		{Pattern: "GET /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminOrganisations},
 		{Pattern: "POST /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminCreateOrganisation},
-	}, slices.Concat(u.applicationRoutes(), u.sharingRoutes(), u.gbRoutes(), u.exportRoutes(), u.consultationRoutes(), u.coverageRoutes(), u.signRoutes(), u.cameraReportRoutes(), u.cameraMgmtRoutes(), u.gridRoutes())...)
+	}, slices.Concat(u.applicationRoutes(), u.sharingRoutes(), u.gbRoutes(), u.exportRoutes(), u.consultationRoutes(), u.coverageRoutes(), u.signRoutes(), u.cameraReportRoutes(), u.cameraMgmtRoutes(), u.gridRoutes(), u.reviewRoutes())...)
 }
 
 // Handler serves every page, "/" and below (the server mounts the API, /metrics and /healthz

@@ -264,6 +264,12 @@ func TestPagesByRole(t *testing.T) {
 		// Those who may play it back see its timeline, a read of when it recorded, traced.
 		{"GET", "/cameras/{id}", "/cameras/" + camA, nil, roles(ok, map[string]want{anon: login, "applicant": denied, "owner": notFound,
 			"admin": {http.StatusOK, []string{"recordings_read"}}, "operator": {http.StatusOK, []string{"recordings_read"}}})},
+		// Review by time: the form alone reads nothing; the timeline's read of when a camera
+		// recorded is traced, refused (and traced) to those who may not play it back.
+		{"GET", "/timeline", "/timeline", nil, staff},
+		{"GET", "/cameras/{id}/recorded", "/cameras/" + camA + "/recorded?start=2026-01-01T00:00:00Z&end=2026-01-01T01:00:00Z", nil,
+			roles(denied, map[string]want{anon: login, "owner": notFound,
+				"admin": {http.StatusOK, []string{"recordings_read"}}, "operator": {http.StatusOK, []string{"recordings_read"}}})},
 		{"GET", "/compliance", "/compliance", nil, roles(ok, map[string]want{anon: login, "applicant": denied, "reviewer": denied})},
 		// The live grid, for the roles that watch live; camA is planned, so no view of it is
 		// saved, and a view that is not the user's is not found.

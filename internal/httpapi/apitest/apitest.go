@@ -180,7 +180,7 @@ func (s *Stack) NewAPI(t testing.TB, p Parts) *httpapi.Server {
 		d.Storage = retention.NewPlanner(retention.PlannerConfig{}, retention.PlannerDeps{Index: s.DB, Registry: s.Registry})
 	}
 	fd := footage.Deps{Cameras: s.Registry, Sharing: s.Sharing, Index: s.DB, Key: p.Key, Tracer: s.Tracer, Trail: s.Trail,
-		Options: func() policy.Options { return p.Options }, Approvals: s.DB, Users: s.DB}
+		Options: func() policy.Options { return p.Options }, Approvals: s.DB, Users: s.DB, Viewings: s.DB}
 	chk := &access.Checker{Grants: s.Sharing}
 	if p.Requests != nil {
 		d.Requests, chk.Applications, chk.Approvals = p.Requests, p.Requests, p.Requests

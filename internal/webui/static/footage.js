@@ -7,9 +7,15 @@
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     var m = document.cookie.match(/(?:^|;\s*)civicam_csrf=([^;]+)/);
+    // The pickers hold local time in the city's zone; the API takes RFC 3339.
+    var zone = (document.getElementById("export") || {}).dataset ? document.getElementById("export").dataset.zone : "UTC";
+    var toISO = function (v) {
+      var ms = window.civicamTime ? window.civicamTime.fromInput(v, zone || "UTC") : NaN;
+      return isNaN(ms) ? v.trim() : window.civicamTime.iso(ms);
+    };
     var body = {
-      start: form.elements.start.value.trim(),
-      end: form.elements.end.value.trim(),
+      start: toISO(form.elements.start.value),
+      end: toISO(form.elements.end.value),
       purpose: form.elements.purpose.value.trim(),
       case_ref: form.elements.case_ref.value.trim()
     };
