@@ -775,7 +775,7 @@ func WriteRegisterTable(w io.Writer, rs []RegisterResult) error {
 	sort.Ints(ns)
 	var lines []string
 	ratio := func(name string, a, base RegisterResult) {
-		lines = append(lines, fmt.Sprintf("%s: register CPU/device %.2f×, keepalive CPU/device-min %.2f×, peak memory/device %.2f×, time to all online %.2f×\n",
+		lines = append(lines, fmt.Sprintf("%s: register CPU/device %.2f×, keepalive CPU/device-min %.2f×, peak memory/device %.2f×, time to all online %.2f×",
 			name, float64(a.RegisterCPUPerDevice())/float64(base.RegisterCPUPerDevice()),
 			a.KeepaliveCPUPerDeviceMinute()/base.KeepaliveCPUPerDeviceMinute(), a.PeakPerDevice()/base.PeakPerDevice(),
 			a.Online.Seconds()/base.Online.Seconds()))
