@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/civicam
 
-.PHONY: demo test build vet unit fuzz fuzz-short bench bench-scale bench-spatial bench-trace bench-import bench-gb bench-record bench-hashing bench-live-browser bench-takeover clean
+.PHONY: demo test build vet unit fuzz fuzz-short bench bench-scale bench-spatial bench-trace bench-import bench-gb bench-gb-register bench-record bench-hashing bench-live-browser bench-takeover clean
 
 build:
 	$(GO) build -o $(BIN) .
@@ -62,6 +62,12 @@ bench-trace:
 bench-gb: build
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/mpegps
 	./$(BIN) bench record --streams 50 --duration 60s --gb
+
+## bench-gb-register: 50 and 500 simulated GB/T 28181 devices registering at once (digest) with a
+## real civicam serve over UDP and TCP, then keeping alive for two 60 s intervals: time until all
+## are online, server CPU-s and peak RSS, per device (about 12 minutes)
+bench-gb-register: build
+	./$(BIN) bench gb-register --devices 50,500 --transport udp,tcp --keepalive 60s --intervals 2
 
 bench-import:
 	bash scripts/with-postgres.sh $(GO) test -run '^$$' -bench BenchmarkImport -benchtime 1x ./internal/registry

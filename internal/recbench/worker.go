@@ -46,6 +46,14 @@ type report struct {
 	Reconnects int      `json:"reconnects"`
 	HeapLive   uint64   `json:"heap_live"` // Go heap live after the last GC, bytes (civicam, ingest)
 	Problems   []string `json:"problems,omitempty"`
+	// gbregister (gbregister.go): when the devices started registering, how many were
+	// answered 200 and when the last of them was, keepalives answered 200, and every other
+	// answer (or none) by kind.
+	StartedNS  int64          `json:"started_ns,omitempty"`
+	Registered int            `json:"registered,omitempty"`
+	LastRegNS  int64          `json:"last_registered_ns,omitempty"`
+	Keepalives int            `json:"keepalives,omitempty"`
+	Refusals   map[string]int `json:"refusals,omitempty"`
 }
 
 // Worker runs one child of the harness (civicam's hidden `bench record-worker` command): the
@@ -53,13 +61,16 @@ type report struct {
 // until stdin is closed, which is how the harness stops it, or ctx is done.
 func Worker(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("record-worker", flag.ContinueOnError)
-	role := fs.String("role", "", "simcam, civicam, ingest, gbdevices or civicam-gb")
+	role := fs.String("role", "", "simcam, civicam, ingest, gbdevices, civicam-gb or gbregister")
 	streams := fs.Int("streams", 0, "number of streams")
 	bitrate := fs.Int64("bitrate", 4_000_000, "simcam: bits per second per stream")
 	source := fs.String("source", "", "civicam, ingest: RTSP address of the cameras (host:port); gbdevices: the platform's SIP address")
 	dir := fs.String("dir", "", "civicam: directory for the recordings and the index")
 	heapProfile := fs.String("heap-profile", "", "civicam: write a heap profile to this file every 10 s")
 	gbTransport := fs.String("gb-transport", "udp", "gbdevices, civicam-gb: SIP and media transport of the GB/T 28181 devices (udp or tcp)")
+	password := fs.String("password", "", "gbregister: the devices' digest password")
+	keepalive := fs.Duration("keepalive", time.Minute, "gbregister: the devices' keepalive interval")
+	addresses := fs.String("addresses", AddressesOwn, "gbregister: own (a loopback address each) or shared (one for all)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -101,6 +112,11 @@ func Worker(ctx context.Context, args []string, stdin io.Reader, stdout io.Write
 			return errors.New("record-worker: civicam-gb needs --dir")
 		}
 		return workCivicamGB(ctx, *streams, *dir, *gbTransport, *heapProfile, out)
+	case roleGBRegister:
+		if *source == "" || *keepalive <= 0 {
+			return errors.New("record-worker: gbregister needs --source and a positive --keepalive")
+		}
+		return workGBRegister(ctx, *streams, *source, *gbTransport, *password, *keepalive, *addresses, out)
 	default:
 		return fmt.Errorf("record-worker: unknown --role %q", *role)
 	}

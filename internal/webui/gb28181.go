@@ -28,6 +28,7 @@ func (u *UI) gbRoutes() []*page {
 		{Pattern: "GET /gb28181", APIRoute: "GET /api/v1/gb28181/devices", Handler: u.gbDevicesPage},
 		{Pattern: "POST /gb28181/devices/{id}/catalog", APIRoute: "POST /api/v1/gb28181/devices/{id}/catalog", Handler: u.gbCatalog},
 		{Pattern: "POST /gb28181/devices/{id}/adopt", APIRoute: "POST /api/v1/gb28181/devices/{id}/adopt", Handler: u.gbAdopt},
+		{Pattern: "POST /gb28181/devices/{id}/auth", APIRoute: "PUT /api/v1/gb28181/devices/{id}/auth", Handler: u.gbAuth},
 	}
 }
 
@@ -42,6 +43,7 @@ type gbDeviceRow struct {
 	Connection                                 string // online or offline, also for a pending device
 	Transport, RemoteAddr, LastSeen            string
 	Organisation, Maker                        string
+	Auth, AuthLabel                            string // how it authenticates (gb28181.AuthGlobal, …)
 	Pending                                    bool
 	Channels                                   []gbChannelRow
 }
@@ -54,6 +56,7 @@ type gbDevicesData struct {
 	Devices       []gbDeviceRow
 	Orgs          []option // where the user may adopt into
 	Manage        bool     // the user may refresh catalogs and adopt
+	SetAuth       bool     // the user may set how a device authenticates (admins)
 	Created       []gbCreated
 	Error, Notice string
 }
@@ -80,7 +83,8 @@ func (u *UI) renderGBDevices(w http.ResponseWriter, r *http.Request, status int,
 		return err
 	}
 	orgName := map[string]string{}
-	d := gbDevicesData{Error: errMsg, Manage: u.allowed(usr, "POST /api/v1/gb28181/devices/{id}/adopt")}
+	d := gbDevicesData{Error: errMsg, Manage: u.allowed(usr, "POST /api/v1/gb28181/devices/{id}/adopt"),
+		SetAuth: u.allowed(usr, "PUT /api/v1/gb28181/devices/{id}/auth")}
 	for _, o := range orgs {
 		orgName[o.ID] = o.Name
 		// Admins adopt into any organisation, operators into theirs (as gb28181.Adopt decides).
@@ -94,12 +98,14 @@ func (u *UI) renderGBDevices(w http.ResponseWriter, r *http.Request, status int,
 		d.Notice = m.T("gb.queried")
 	case "adopted":
 		d.Notice = m.T("gb.adopted")
+	case "auth":
+		d.Notice = m.T("gb.auth_saved")
 	}
 	for _, dev := range ds {
 		row := gbDeviceRow{ID: dev.ID, Name: dev.Name, Status: dev.Status, StatusLabel: m.Label("gb_status", dev.Status),
 			StatusClass: gbStatusClass[dev.Status], Transport: dev.Transport, RemoteAddr: dev.RemoteAddr,
 			LastSeen: m.Time(dev.LastSeen), Organisation: orgName[dev.OrganisationID], Pending: dev.Status == gb28181.StatusPending,
-			Maker: dev.Manufacturer}
+			Maker: dev.Manufacturer, Auth: dev.Auth, AuthLabel: m.Label("gb_auth", dev.Auth)}
 		if row.StatusClass == "" {
 			row.StatusClass = "status-decommissioned"
 		}
@@ -189,6 +195,26 @@ func (u *UI) gbAdopt(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	http.Redirect(w, r, "/gb28181?"+v.Encode(), http.StatusSeeOther)
+	return nil
+}
+
+// gbAuth sets how a device authenticates its REGISTERs, as the API's PUT …/auth does, through
+// the same service call: digest with the global password, with a password of its own, or none
+// (which lets anyone who knows the id pose as the device, so the form says so before it is sent).
+func (u *UI) gbAuth(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if !gb28181.ValidDeviceID(id) {
+		return errNotFound
+	}
+	in := gb28181.DeviceAuth{Auth: r.PostForm.Get("auth")}
+	if in.Auth == gb28181.AuthPassword {
+		in.Password = r.PostForm.Get("password")
+	}
+	show := func(status int, msg string) error { return u.renderGBDevices(w, r, status, msg) }
+	if _, err := u.gb.SetAuth(r.Context(), access.WriteScope(userOf(r)), id, in); err != nil {
+		return showRefusal(u.messages(r), err, show)
+	}
+	http.Redirect(w, r, "/gb28181?done=auth", http.StatusSeeOther)
 	return nil
 }
 

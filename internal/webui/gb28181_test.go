@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"civicam/internal/auth"
+	"civicam/internal/gb28181"
 	"civicam/internal/gb28181/gbdevice"
 	"civicam/internal/httpapi/apitest"
 	"civicam/internal/registry"
@@ -129,6 +130,11 @@ func TestGB28181PagesByRole(t *testing.T) {
 		{"POST", "/gb28181/devices/{id}/adopt", "/gb28181/devices/{id}/adopt", func(role string) url.Values {
 			return url.Values{"organisation_id": {into[role]}}
 		}, map[string]want{anon: notLoggedIn, "admin": adopted, "operator": adopted,
+			"auditor": denied, "owner": denied, "reviewer": denied, "applicant": denied}},
+		// How a device authenticates decides who may pose as it: admins only, as the API's PUT.
+		{"POST", "/gb28181/devices/{id}/auth", "/gb28181/devices/" + other + "/auth", func(string) url.Values {
+			return url.Values{"auth": {"password"}, "password": {"its own secret"}}
+		}, map[string]want{anon: notLoggedIn, "admin": {http.StatusSeeOther, []string{"gb_device_auth"}}, "operator": denied,
 			"auditor": denied, "owner": denied, "reviewer": denied, "applicant": denied}},
 	}
 	tested := map[string]bool{}
@@ -258,6 +264,66 @@ func TestGB28181AdoptThroughForm(t *testing.T) {
 	body := s.loggedIn("opB").get("/gb28181").body
 	mustNotContain(t, "another organisation's tree", body, `data-device="`+id+`"`)
 	mustContain(t, "another organisation's tree", body, `data-device="`+pending+`"`)
+}
+
+// TestGB28181AuthThroughForm sets a device's authentication through the page's form, as
+// PUT /api/v1/gb28181/devices/{id}/auth does through the same service: traced before stored, the
+// password never shown back, a bad choice refused with the reason in the user's language, and the
+// form offered to admins only.
+func TestGB28181AuthThroughForm(t *testing.T) {
+	w := newGBWorld(t)
+	s := w.s
+	id, _ := gbRegister(t, w.st, 1)
+	admin := s.loggedIn("admin1")
+	admin.header.Set("Accept-Language", "en")
+	tree := admin.get("/gb28181")
+	mustContain(t, "the admin's device tree", tree.body, `action="/gb28181/devices/`+id+`/auth"`,
+		`<span data-auth="global">digest with the platform&#39;s password</span>`, "anyone who knows this device")
+	mustNotContain(t, "the operator's device tree", s.loggedIn("op1").get("/gb28181").body, `class="gb-auth-form"`)
+
+	steps := []struct {
+		name   string
+		form   url.Values
+		status int
+		auth   string // what the service then says
+		trail  []string
+		page   string // on the page that follows
+	}{
+		{"own password", url.Values{"auth": {"password"}, "password": {"s3cret-of-its-own"}}, http.StatusSeeOther, gb28181.AuthPassword,
+			[]string{"gb_device_auth"}, `data-auth="password"`},
+		{"own password left empty", url.Values{"auth": {"password"}}, http.StatusBadRequest, gb28181.AuthPassword, nil, `id="form-error"`},
+		{"unknown choice", url.Values{"auth": {"maybe"}}, http.StatusBadRequest, gb28181.AuthPassword, nil, `id="form-error"`},
+		{"no digest", url.Values{"auth": {"none"}, "password": {"ignored: not sent with none"}}, http.StatusSeeOther, gb28181.AuthNone,
+			[]string{"gb_device_auth"}, `data-auth="none"`},
+		{"back to global", url.Values{"auth": {"global"}}, http.StatusSeeOther, gb28181.AuthGlobal, []string{"gb_device_auth"}, `data-auth="global"`},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			n := s.size()
+			p := admin.post("/gb28181/devices/"+id+"/auth", st.form)
+			if p.status != st.status {
+				t.Fatalf("POST auth %v = %d; want %d\n%.600s", st.form, p.status, st.status, p.body)
+			}
+			if got := actions(s.entriesSince(n)); !slices.Equal(got, st.trail) {
+				t.Errorf("POST auth %v left %v in the trail; want %v", st.form, got, st.trail)
+			}
+			d, err := w.st.GB.Device(context.Background(), registry.Scope{All: true}, id)
+			if err != nil || d.Auth != st.auth {
+				t.Fatalf("Device(%s).Auth = %+v, %v; want %q", id, d, err, st.auth)
+			}
+			body := p.body
+			if p.status == http.StatusSeeOther {
+				body = admin.get("/gb28181?done=auth").body
+				mustContain(t, "the page after saving", body, "applies from its next REGISTER")
+			}
+			mustContain(t, "the page", body, st.page)
+			mustNotContain(t, "the page", body, "s3cret-of-its-own")
+		})
+	}
+	zhb := s.loggedIn("admin1")
+	zhb.header.Set("Accept-Language", "zh")
+	zh := zhb.get("/gb28181")
+	mustContain(t, "the device tree in Chinese", zh.body, "注册认证", "不认证（不建议）", "冒充")
 }
 
 // TestGB28181PageLanguages renders the tree in both languages.

@@ -45,6 +45,10 @@ type Config struct {
 	Server, ServerID, Domain string
 	// Transport is udp or tcp.
 	Transport string
+	// LocalIP is the address the device sends from; default the loopback or host the server is
+	// reached at. Several devices on addresses of their own (127.x.y.z) are devices on hosts of
+	// their own, as a city's cameras are; on one address, they are devices behind one NAT.
+	LocalIP string
 	// Password answers the platform's digest challenge; empty registers without.
 	Password string
 	// Channels are listed in the catalog.
@@ -130,8 +134,14 @@ func New(cfg Config, log *slog.Logger) (*Device, error) {
 	d.srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
 	d.srv.OnBye(d.handleBye)
 	opts := []sipgo.ClientOption{sipgo.WithClientLogger(log)}
+	if cfg.Transport == "tcp" && cfg.LocalIP != "" {
+		opts = append(opts, sipgo.WithClientConnectionAddr(net.JoinHostPort(cfg.LocalIP, "0")), sipgo.WithClientHostname(cfg.LocalIP))
+	}
 	if cfg.Transport == "udp" {
 		host, _, _ := net.SplitHostPort(cfg.Server)
+		if cfg.LocalIP != "" {
+			host = cfg.LocalIP
+		}
 		if d.pc, err = net.ListenPacket("udp", net.JoinHostPort(host, "0")); err != nil {
 			d.ua.Close()
 			return nil, err
