@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/civicam
 
-.PHONY: demo test build vet unit fuzz fuzz-short bench bench-scale bench-spatial bench-trace bench-import bench-gb bench-gb-register bench-record bench-hashing bench-live-browser bench-takeover clean
+.PHONY: demo test build vet unit fuzz fuzz-short bench bench-scale bench-spatial bench-coverage bench-trace bench-import bench-gb bench-gb-register bench-record bench-hashing bench-live-browser bench-takeover clean
 
 build:
 	$(GO) build -o $(BIN) .
@@ -48,10 +48,15 @@ fuzz-short:
 	$(MAKE) fuzz FUZZTIME=30s FUZZMINIMIZETIME=5s
 
 ## bench: the performance figures quoted in issues and closing notes
-bench: bench-spatial bench-trace bench-import bench-gb bench-record
+bench: bench-spatial bench-coverage bench-trace bench-import bench-gb bench-record
 
 bench-spatial:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/spatial
+
+## bench-coverage: the key places' coverage report on 100,000 cameras and 10,000 places, and the
+## R-tree beside an all-pairs scan on 10,000 cameras and 1,000 places
+bench-coverage:
+	$(GO) test -run '^$$' -bench 'BenchmarkCoverageReport' -benchtime 3x ./internal/coverage
 
 bench-trace:
 	bash scripts/with-postgres.sh $(GO) test -run '^$$' -bench . -benchtime 2s ./internal/trace ./internal/store

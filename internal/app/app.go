@@ -374,7 +374,7 @@ func NewServer(core *Core) (_ *Server, err error) {
 		Access: rule, Logger: core.Log.With("component", "grid"), Now: core.Now})
 	consult := consultation.New(consultation.Config{}, consultation.Deps{Store: core.DB, Tracer: trace.Recorder{Log: core.Trail},
 		Now: core.Now, Logger: core.Log.With("component", "consultation")})
-	inspections, err := inspection.New(inspection.Config{}, inspection.Deps{Repo: core.DB, Organisations: core.Registry,
+	inspections, err := inspection.New(inspection.Config{ReportsPerAddress: cfg.CameraReports.PerAddress, ReportWindow: cfg.CameraReports.Window.D()}, inspection.Deps{Repo: core.DB, Organisations: core.Registry,
 		Pack: core.Registry.Pack, Tracer: trace.Recorder{Log: core.Trail}, Logger: core.Log.With("component", "inspections"), Now: core.Now})
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"civicam/internal/recorder"
@@ -14,32 +15,53 @@ import (
 const healthEvery = time.Minute
 
 // watchHealth opens the automatic maintenance work orders the recorder's health calls for
-// (offline, frozen picture, recording gaps) until ctx ends.
+// (offline, frozen picture, recording gaps), and closes the frozen ones whose picture moves
+// again, until ctx ends.
 func (s *Server) watchHealth(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	h := healthWork{reg: s.core.Registry, idx: s.core.DB, rec: s.recorder, log: s.core.Log, now: s.core.Now}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		now := s.core.Now()
-		var hs []registry.Health
-		for _, st := range s.recorder.Statuses() {
-			day := timespan.Range{Start: now.Add(-24 * time.Hour), End: now}
-			cov, err := recorder.Coverage(ctx, s.core.DB, s.recorder, st.CameraID, day)
-			if err != nil {
-				s.core.Log.Error("maintenance: recordings of camera", "camera", st.CameraID, "err", err)
-				continue
-			}
-			hs = append(hs, healthOf(st, cov))
+		h.pass(ctx)
+	}
+}
+
+// healthWork is one node's turning of its recorder's health into work orders.
+type healthWork struct {
+	reg *registry.Service
+	idx recorder.RangeIndex
+	rec *recorder.Recorder
+	log *slog.Logger
+	now func() time.Time
+}
+
+// pass reads every recorded camera's health once and opens and closes work orders by it.
+func (h healthWork) pass(ctx context.Context) {
+	now := h.now()
+	var hs []registry.Health
+	for _, st := range h.rec.Statuses() {
+		day := timespan.Range{Start: now.Add(-24 * time.Hour), End: now}
+		cov, err := recorder.Coverage(ctx, h.idx, h.rec, st.CameraID, day)
+		if err != nil {
+			h.log.Error("maintenance: recordings of camera", "camera", st.CameraID, "err", err)
+			continue
 		}
-		if opened, err := s.core.Registry.OpenFromHealth(ctx, hs); err != nil && ctx.Err() == nil {
-			s.core.Log.Error("maintenance: automatic work orders", "err", err)
-		} else if len(opened) > 0 {
-			s.core.Log.Info("maintenance: work orders opened from health", "orders", len(opened))
-		}
+		hs = append(hs, healthOf(st, cov))
+	}
+	if opened, err := h.reg.OpenFromHealth(ctx, hs); err != nil && ctx.Err() == nil {
+		h.log.Error("maintenance: automatic work orders", "err", err)
+	} else if len(opened) > 0 {
+		h.log.Info("maintenance: work orders opened from health", "orders", len(opened))
+	}
+	if closed, err := h.reg.ClearFromHealth(ctx, hs); err != nil && ctx.Err() == nil {
+		h.log.Error("maintenance: frozen-picture orders of moving pictures", "err", err)
+	} else if len(closed) > 0 {
+		h.log.Info("maintenance: frozen-picture orders closed, the pictures move again", "orders", len(closed))
 	}
 }
 
@@ -52,11 +74,13 @@ func healthOf(st recorder.Status, cov timespan.Coverage) registry.Health {
 	case recorder.StateOffline, recorder.StateError:
 		h.OfflineSince = st.Since
 	case recorder.StateRecording:
-		// Parts begin on keyframes: no new part while recording is no new keyframe.
-		h.LastKeyframe = st.LastPart
+		// A session that records began on a keyframe; before its first part ends, the time it
+		// began recording stands for it.
+		h.LastKeyframe = st.LastKeyframe
 		if h.LastKeyframe.IsZero() {
 			h.LastKeyframe = st.Since
 		}
+		h.StillSince, h.StillKeyframes = st.StillSince, st.StillKeyframes
 	}
 	if len(cov.Ranges) > 0 {
 		first := cov.Ranges[0].Start

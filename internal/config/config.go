@@ -63,6 +63,8 @@ type Config struct {
 	UI UIConfig `yaml:"ui"`
 	// Applications configures lost-person applications (REG-6).
 	Applications ApplicationsConfig `yaml:"applications"`
+	// CameraReports bounds the public's reports of suspected illegal cameras (REG-2).
+	CameraReports CameraReportsConfig `yaml:"camera_reports"`
 	// Recording configures the recorder's process.
 	Recording RecordingConfig `yaml:"recording"`
 	// Recordings configures where sealed segments are kept.
@@ -133,6 +135,14 @@ type ApplicationsConfig struct {
 	NoticeFont string `yaml:"notice_font"`
 	// RegistrationsPerAddress bounds the self-registrations from one client address an hour.
 	RegistrationsPerAddress int `yaml:"registrations_per_address"`
+}
+
+// CameraReportsConfig bounds the anonymous public form for suspected illegal cameras.
+type CameraReportsConfig struct {
+	// PerAddress reports from one client address within Window lock the address for a minute,
+	// then twice as long after each further one, up to 15 minutes.
+	PerAddress int      `yaml:"per_address"`
+	Window     Duration `yaml:"window"`
 }
 
 // RecordingConfig configures recording.
@@ -259,6 +269,7 @@ func Default() Config {
 		LoginWindow:      Duration(15 * time.Minute),
 		PasswordHashing:  PasswordHashingConfig{Wait: Duration(2 * time.Second)},
 		Applications:     ApplicationsConfig{SearchRadiusM: 2000, MaxWindow: Duration(72 * time.Hour), RegistrationsPerAddress: 10},
+		CameraReports:    CameraReportsConfig{PerAddress: 5, Window: Duration(time.Hour)},
 		Recording:        RecordingConfig{MemoryPerStreamMiB: 1, LeaseTTL: Duration(10 * time.Second), LeaseRenew: Duration(2 * time.Second)},
 		Live:             LiveConfig{ICEListen: "127.0.0.1:0"},
 		GB28181: GB28181Config{
@@ -370,6 +381,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Applications.SearchRadiusM <= 0 || c.Applications.SearchRadiusM > 50_000 {
 		return errors.New("applications.search_radius_m: must be in (0, 50000]")
+	}
+	if c.CameraReports.PerAddress < 1 {
+		return errors.New("camera_reports.per_address: must be at least 1")
+	}
+	if c.CameraReports.Window.D() <= 0 {
+		return errors.New("camera_reports.window: must be positive")
 	}
 	if c.Applications.RegistrationsPerAddress < 1 {
 		return errors.New("applications.registrations_per_address: must be at least 1")

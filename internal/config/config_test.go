@@ -115,7 +115,7 @@ func TestExampleFileIsComplete(t *testing.T) {
 	}
 	b, _ := os.ReadFile(path)
 	for _, key := range []string{"data:", "listen:", "postgres_dsn:", "policy:", "log_level:", "log_format:", "session_ttl:",
-		"login_max_failures:", "login_window:", "password_hashing:", "slots:", "wait:", "trace:", "origin:", "checkpoint_every:", "checkpoint_interval:", "ui:", "language:", "tile_url:", "applications:", "webhook_url:", "search_radius_m:", "max_window:", "notice_font:", "registrations_per_address:"} {
+		"login_max_failures:", "login_window:", "password_hashing:", "slots:", "wait:", "trace:", "origin:", "checkpoint_every:", "checkpoint_interval:", "ui:", "language:", "tile_url:", "applications:", "webhook_url:", "search_radius_m:", "max_window:", "notice_font:", "registrations_per_address:", "camera_reports:", "per_address:"} {
 		if !strings.Contains(string(b), key) {
 			t.Errorf("civicam.example.yaml does not document %s", key)
 		}

@@ -29,6 +29,8 @@ func TestVariables(t *testing.T) {
 		{"CIVICAM_SESSION_TTL", "2h", func(c Config) any { return c.SessionTTL.D() }, 2 * time.Hour},
 		{"CIVICAM_LOGIN_MAX_FAILURES", "9", func(c Config) any { return c.LoginMaxFailures }, 9},
 		{"CIVICAM_LOGIN_WINDOW", "1h30m", func(c Config) any { return c.LoginWindow.D() }, 90 * time.Minute},
+		{"CIVICAM_CAMERA_REPORTS_PER_ADDRESS", "12", func(c Config) any { return c.CameraReports.PerAddress }, 12},
+		{"CIVICAM_CAMERA_REPORTS_WINDOW", "30m", func(c Config) any { return c.CameraReports.Window.D() }, 30 * time.Minute},
 		{"CIVICAM_PASSWORD_HASHING_SLOTS", "3", func(c Config) any { return c.PasswordHashing.Slots }, 3},
 		{"CIVICAM_PASSWORD_HASHING_WAIT", "250ms", func(c Config) any { return c.PasswordHashing.Wait.D() }, 250 * time.Millisecond},
 		{"CIVICAM_TRACE_ORIGIN", "city.example/trail", func(c Config) any { return c.Trace.Origin }, "city.example/trail"},

@@ -117,8 +117,9 @@ type Organisations interface {
 
 // Config bounds the public form.
 type Config struct {
-	// ReportsPerAddress reports from one client address within ReportWindow (5 within 1 h) lock
-	// it for a minute, then twice as long after each further one, up to 15 minutes.
+	// ReportsPerAddress reports from one client address within ReportWindow (config
+	// camera_reports; zero: 5 within 1 h) lock it for a minute, then twice as long after each
+	// further one, up to 15 minutes.
 	ReportsPerAddress int
 	ReportWindow      time.Duration
 }

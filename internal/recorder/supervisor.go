@@ -53,6 +53,17 @@ type Status struct {
 	PacketsLost  uint64
 	Reconnects   int
 	LastPart     time.Time // wall time of the end of the last part written
+	// LastKeyframe is the wall time of the end of the part holding the last keyframe written;
+	// parts are cut between keyframes when these are further apart than a few parts, so a part
+	// is not a keyframe.
+	LastKeyframe time.Time
+	// StillSince is the wall time of the end of the part holding the first of the keyframes that
+	// have all been the same bytes up to the last one, and StillKeyframes how many they are: a
+	// source whose picture froze (a stuck encoder or frame buffer repeating one picture) sends
+	// the same keyframe again and again, while any live scene's sensor noise changes it. Zero
+	// while the last two keyframes of the session differ.
+	StillSince     time.Time
+	StillKeyframes int
 	// SegmentStart is the start of the segment being written, zero when none is open. The index
 	// holds a segment's end only once it is sealed, so [SegmentStart, LastPart) is the recording
 	// that the index does not show yet.

@@ -3,6 +3,7 @@ package recorder
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"time"
 
 	"civicam/internal/segment"
@@ -28,6 +29,14 @@ type segWriter struct {
 	partDur   uint64
 	rate      [8]struct{ bytes, dur uint64 }
 	ri        int
+
+	// The keyframes of the session, for a frozen picture (Status.StillSince): the hash of the
+	// last one written, how many identical ones ended with it, and those of the open part.
+	seed     maphash.Seed
+	keyHash  uint64
+	keyRun   int
+	runStart time.Time
+	partKeys []uint64
 }
 
 type openSegment struct {
@@ -44,6 +53,7 @@ func newSegWriter(s *supervisor, ctx context.Context) *segWriter {
 		ctx:    context.WithoutCancel(ctx),
 		in:     make(chan writeMsg, writeQueue),
 		failed: make(chan struct{}),
+		seed:   maphash.MakeSeed(),
 	}
 }
 
@@ -107,8 +117,41 @@ func (w *segWriter) write(m writeMsg) error {
 			w.partBytes += 4 + uint64(len(u))
 		}
 		w.partDur += uint64(s.Duration)
+		if !s.NonSync {
+			w.partKeys = append(w.partKeys, w.keyframeHash(s.NALUs))
+		}
 	}
 	return nil
+}
+
+// keyframeHash hashes a keyframe's NAL units as written, lengths included so that the same
+// bytes split differently do not match. A keyframe is a few tens of kilobytes a second or two,
+// and maphash reads gigabytes a second: nothing beside the write.
+func (w *segWriter) keyframeHash(nalus [][]byte) uint64 {
+	var h maphash.Hash
+	h.SetSeed(w.seed)
+	var n [4]byte
+	for _, u := range nalus {
+		n[0], n[1], n[2], n[3] = byte(len(u)>>24), byte(len(u)>>16), byte(len(u)>>8), byte(len(u))
+		h.Write(n[:])
+		h.Write(u)
+	}
+	return h.Sum64()
+}
+
+// stillKeyframes takes the keyframes of a part that ended at end into the run of identical
+// ones, and reports whether the part held a keyframe.
+func (w *segWriter) stillKeyframes(end time.Time) bool {
+	for _, k := range w.partKeys {
+		if w.keyRun > 0 && k == w.keyHash {
+			w.keyRun++
+			continue
+		}
+		w.keyHash, w.keyRun, w.runStart = k, 1, end
+	}
+	had := len(w.partKeys) > 0
+	w.partKeys = w.partKeys[:0]
+	return had
 }
 
 // endPart completes and syncs the open part, and reports it.
@@ -130,9 +173,17 @@ func (w *segWriter) endPart(end time.Time) error {
 	for _, r := range w.rate {
 		b, d = b+r.bytes, d+r.dur
 	}
+	key := w.stillKeyframes(end)
 	w.report(func(x *Status) {
 		x.State, x.Reason = StateRecording, ""
 		x.LastPart = end
+		if key {
+			x.LastKeyframe = end
+		}
+		x.StillSince, x.StillKeyframes = time.Time{}, 0
+		if w.keyRun > 1 {
+			x.StillSince, x.StillKeyframes = w.runStart, w.keyRun
+		}
 		if d > 0 {
 			x.Bitrate = int64(b * 8 * segment.TimeScale / d)
 		}

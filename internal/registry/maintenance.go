@@ -17,7 +17,7 @@ import (
 const (
 	CauseManual  = "manual"
 	CauseOffline = "offline" // offline longer than the pack's limit
-	CauseFrozen  = "frozen"  // recording, but no new keyframe for longer than the pack's limit
+	CauseFrozen  = "frozen"  // recording, but no new keyframe, or the same one over and over, for longer than the pack's limit
 	CauseGaps    = "gaps"    // recordings missing within the last day beyond the pack's limit
 )
 
@@ -221,9 +221,13 @@ type Health struct {
 	CameraID string
 	// OfflineSince is when the camera went offline; zero while it is not offline.
 	OfflineSince time.Time
-	// LastKeyframe is when its last keyframe was written (parts begin on keyframes), while it
-	// is meant to be recording; zero when unknown.
+	// LastKeyframe is when its last keyframe was written, while it is meant to be recording;
+	// zero when unknown.
 	LastKeyframe time.Time
+	// StillSince is since when every keyframe written has been the same bytes, StillKeyframes
+	// how many they are: the picture froze while the stream goes on. Zero while it moves.
+	StillSince     time.Time
+	StillKeyframes int
 	// Missing is how much recording is missing within the last day.
 	Missing time.Duration
 }
@@ -242,6 +246,9 @@ func (s *Service) OpenFromHealth(ctx context.Context, hs []Health) ([]*WorkOrder
 		}
 		if h.OfflineSince.IsZero() && !h.LastKeyframe.IsZero() && now.Sub(h.LastKeyframe) > lim.Frozen {
 			causes = append(causes, [2]string{CauseFrozen, fmt.Sprintf("no new keyframe since %s (limit %s)", h.LastKeyframe.UTC().Format(time.RFC3339), lim.Frozen)})
+		} else if h.OfflineSince.IsZero() && !h.StillSince.IsZero() && now.Sub(h.StillSince) > lim.Frozen {
+			causes = append(causes, [2]string{CauseFrozen, fmt.Sprintf("the same picture since %s: %d identical keyframes (limit %s)",
+				h.StillSince.UTC().Format(time.RFC3339), h.StillKeyframes, lim.Frozen)})
 		}
 		if h.Missing > lim.Gaps {
 			causes = append(causes, [2]string{CauseGaps, fmt.Sprintf("%s of recording missing in the last day (limit %s)", h.Missing.Round(time.Second), lim.Gaps)})
@@ -278,6 +285,64 @@ func (s *Service) OpenFromHealth(ctx context.Context, hs []Health) ([]*WorkOrder
 		}
 	}
 	return opened, nil
+}
+
+// Moving reports whether the health shows a picture that moves: recording, a keyframe within
+// the pack's frozen limit, and the last two keyframes different.
+func (h Health) Moving(now time.Time, lim time.Duration) bool {
+	return h.OfflineSince.IsZero() && !h.LastKeyframe.IsZero() && now.Sub(h.LastKeyframe) <= lim && h.StillSince.IsZero()
+}
+
+// ClearFromHealth closes the open frozen-picture work orders of the cameras whose picture moves
+// again, as health found them: nothing is left to repair, and the order says when the picture
+// came back. The camera's last maintenance stays as it was, for no one maintained it. It returns
+// the orders closed.
+func (s *Service) ClearFromHealth(ctx context.Context, hs []Health) ([]*WorkOrder, error) {
+	lim := s.pack.MaintenanceHealthLimits()
+	now := s.now()
+	moving := map[string]bool{}
+	for _, h := range hs {
+		if h.Moving(now, lim.Frozen) {
+			moving[h.CameraID] = true
+		}
+	}
+	if len(moving) == 0 {
+		return nil, nil
+	}
+	open, err := s.repo.WorkOrders(ctx, Scope{All: true}, WorkOrderFilter{Status: OrderOpen, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	var closed []*WorkOrder
+	for _, o := range open {
+		if o.Cause != CauseFrozen || !moving[o.CameraID] {
+			continue
+		}
+		c, err := s.repo.Camera(ctx, Scope{All: true}, o.CameraID)
+		if errors.Is(err, fault.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return closed, err
+		}
+		d := *o
+		d.Status, d.DoneAt = OrderDone, now.UTC()
+		d.Notes = "closed by health: the picture moves again at " + d.DoneAt.Format(time.RFC3339)
+		if err := s.tracer.Record(ctx, trace.Record{Action: trace.ActionMaintenanceDone, CameraIDs: []string{c.ID}, Reference: o.ID, Outcome: trace.Allowed,
+			Reason: "work order " + o.ID + " " + d.Notes}); err != nil {
+			return closed, err
+		}
+		// The camera is written back as read: its last maintenance and updated_at unchanged.
+		if err := s.repo.CompleteWorkOrder(ctx, &d, c); err != nil {
+			s.recordNotStored(ctx, trace.ActionMaintenanceDone, []string{c.ID}, err)
+			if errors.Is(err, fault.ErrConflict) {
+				continue // done by hand, or by another node, meanwhile
+			}
+			return closed, err
+		}
+		closed = append(closed, &d)
+	}
+	return closed, nil
 }
 
 func hasCause(orders []*WorkOrder, cause string) bool {

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/gortsplib/v5"
@@ -96,6 +97,20 @@ func (s *Server) SetOnline(n int, online bool) error {
 		return fmt.Errorf("no camera %d", n)
 	}
 	return streams[n-1].setOnline(online)
+}
+
+// SetStill freezes camera n's picture (1-based) or lets it move again, as a camera whose encoder
+// or frame buffer got stuck would: while still, every frame sent is the clip's first, a keyframe,
+// byte for byte, on the stream's running timestamps. Valid after Ready.
+func (s *Server) SetStill(n int, still bool) error {
+	s.mu.Lock()
+	streams := s.streams
+	s.mu.Unlock()
+	if n < 1 || n > len(streams) {
+		return fmt.Errorf("no camera %d", n)
+	}
+	streams[n-1].still.Store(still)
+	return nil
 }
 
 // Run serves until ctx is done.
@@ -279,6 +294,8 @@ type stream struct {
 	fill []byte
 	path string
 
+	still atomic.Bool // every frame is the clip's first (SetStill)
+
 	mu   sync.Mutex
 	ss   *gortsplib.ServerStream // nil while offline
 	send func(au [][]byte, ts uint32) error
@@ -351,6 +368,7 @@ func (st *stream) run(ctx context.Context) {
 	t := time.NewTimer(0)
 	defer t.Stop()
 	au := make([][]byte, 0, 16)
+	still := false
 	for i := 0; ; i++ {
 		select {
 		case <-ctx.Done():
@@ -358,6 +376,13 @@ func (st *stream) run(ctx context.Context) {
 		case <-t.C:
 		}
 		frame := st.clip.aus[i%len(st.clip.aus)]
+		// A picture that moves again resumes at the clip's next keyframe: the frames between
+		// refer to pictures that were never sent.
+		if st.still.Load() || still && !st.clip.keyframeAt[i%len(st.clip.aus)] {
+			frame, still = st.clip.aus[0], true
+		} else {
+			still = false
+		}
 		au = append(au[:0], frame...)
 		if st.fill != nil {
 			au = append(au, st.fill)

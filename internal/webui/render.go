@@ -134,6 +134,9 @@ func (u *UI) nav(r *http.Request, m Messages) []navLink {
 	if u.allowed(usr, "GET /api/v1/maintenance/orders") {
 		add("/maintenance", "nav.maintenance")
 	}
+	if u.inspections != nil && u.allowed(usr, "GET /api/v1/inspections/overdue") {
+		add("/inspections", "nav.inspections")
+	}
 	if u.allowed(usr, "GET /api/v1/trace") {
 		add("/trace", "nav.trace")
 	}

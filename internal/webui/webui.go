@@ -113,7 +113,8 @@ type Deps struct {
 	Health Health
 	// Consultation is public consultation on procedures; nil leaves out its pages.
 	Consultation *consultation.Service
-	// Inspections serves the public's camera-report page; nil leaves it out.
+	// Inspections serves the public's camera-report page and the staff's inspection pages; nil
+	// leaves them out.
 	Inspections *inspection.Service
 	// Grid is the live grid's cameras and saved views; nil leaves the grid page out.
 	Grid *grid.Service
@@ -264,7 +265,7 @@ func (u *UI) routes() []*page {
 		{Pattern: "POST /admin/users/{id}", APIRoute: "PATCH /api/v1/users/{id}", Handler: u.adminUpdateUser},
 		{Pattern: "GET /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminOrganisations},
 		{Pattern: "POST /admin/organisations", APIRoute: "POST /api/v1/organisations", Handler: u.adminCreateOrganisation},
-	}, slices.Concat(u.applicationRoutes(), u.sharingRoutes(), u.gbRoutes(), u.exportRoutes(), u.consultationRoutes(), u.coverageRoutes(), u.signRoutes(), u.cameraReportRoutes(), u.cameraMgmtRoutes(), u.gridRoutes(), u.reviewRoutes())...)
+	}, slices.Concat(u.applicationRoutes(), u.sharingRoutes(), u.gbRoutes(), u.exportRoutes(), u.consultationRoutes(), u.coverageRoutes(), u.signRoutes(), u.cameraReportRoutes(), u.cameraMgmtRoutes(), u.gridRoutes(), u.reviewRoutes(), u.inspectionRoutes())...)
 }
 
 // Handler serves every page, "/" and below (the server mounts the API, /metrics and /healthz
