@@ -60,19 +60,7 @@ func chooseAudio(offer, codec string) (f audioFormat, ok bool, note string) {
 		if md.MediaName.Media != "audio" {
 			continue
 		}
-		rtpmap, fmtp := map[string]string{}, map[string]string{}
-		for _, a := range md.Attributes {
-			pt, rest, found := strings.Cut(a.Value, " ")
-			if !found {
-				continue
-			}
-			switch a.Key {
-			case "rtpmap":
-				rtpmap[pt] = strings.ToUpper(rest)
-			case "fmtp":
-				fmtp[pt] = strings.TrimSpace(rest)
-			}
-		}
+		rtpmap, fmtp := payloadFormats(md)
 		for _, pf := range md.MediaName.Formats {
 			pt, err := strconv.ParseUint(pf, 10, 8)
 			if err != nil {

@@ -40,19 +40,7 @@ func videoFormats(offer string) ([]videoFormat, error) {
 		if md.MediaName.Media != "video" {
 			continue
 		}
-		rtpmap, fmtp := map[string]string{}, map[string]string{}
-		for _, a := range md.Attributes {
-			pt, rest, ok := strings.Cut(a.Value, " ")
-			if !ok {
-				continue
-			}
-			switch a.Key {
-			case "rtpmap":
-				rtpmap[pt] = strings.ToUpper(rest)
-			case "fmtp":
-				fmtp[pt] = strings.TrimSpace(rest)
-			}
-		}
+		rtpmap, fmtp := payloadFormats(md)
 		var out []videoFormat
 		for _, f := range md.MediaName.Formats {
 			pt, err := strconv.ParseUint(f, 10, 8)
@@ -216,4 +204,23 @@ func (f videoFormat) codecParameters() webrtc.RTPCodecParameters {
 		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mime, ClockRate: 90000, SDPFmtpLine: f.fmtp, RTCPFeedback: fb},
 		PayloadType:        webrtc.PayloadType(f.pt),
 	}
+}
+
+// payloadFormats reads a media section's rtpmap (upper-cased encoding/clock) and fmtp
+// attributes by payload type, for matching an offer's formats against a camera's.
+func payloadFormats(md *sdp.MediaDescription) (rtpmap, fmtp map[string]string) {
+	rtpmap, fmtp = map[string]string{}, map[string]string{}
+	for _, a := range md.Attributes {
+		pt, rest, ok := strings.Cut(a.Value, " ")
+		if !ok {
+			continue
+		}
+		switch a.Key {
+		case "rtpmap":
+			rtpmap[pt] = strings.ToUpper(rest)
+		case "fmtp":
+			fmtp[pt] = strings.TrimSpace(rest)
+		}
+	}
+	return rtpmap, fmtp
 }
